@@ -1,0 +1,125 @@
+//! Allocation through the `hiredisAllocFns` hooks.
+//!
+//! Everything handed to C (replies, strings, sds, formatted commands, contexts) is allocated
+//! here, never with Rust's global allocator, because C frees it with `hi_free`.
+//! A NULL hook behaves as an allocation failure instead of a crash.
+
+use core::ffi::{c_char, c_void};
+use core::ptr;
+
+use crate::ffi::alloc::{hiredisAllocFns, hiredisAllocFuncs};
+
+/// A copy of the current allocator table.
+pub(crate) fn table() -> hiredisAllocFuncs {
+    // SAFETY: the table is plain data; hiredis documents that it is not changed concurrently
+    // with library calls, so this read does not race.
+    unsafe { ptr::read(&raw const hiredisAllocFns) }
+}
+
+pub(crate) fn set_table(t: hiredisAllocFuncs) {
+    // SAFETY: as in `table`: callers of hiredisSetAllocators keep other threads out.
+    unsafe { ptr::write(&raw mut hiredisAllocFns, t) }
+}
+
+/// `hi_malloc`: NULL on failure.
+pub(crate) fn malloc(size: usize) -> *mut c_void {
+    match table().mallocFn {
+        // SAFETY: the installed hook has malloc's contract.
+        Some(f) => unsafe { f(size) },
+        None => ptr::null_mut(),
+    }
+}
+
+/// `hi_calloc`, with hiredis's overflow guard (it never calls the hook on overflow).
+pub(crate) fn calloc(nmemb: usize, size: usize) -> *mut c_void {
+    if size != 0 && usize::MAX / size < nmemb {
+        return ptr::null_mut();
+    }
+    match table().callocFn {
+        // SAFETY: the installed hook has calloc's contract.
+        Some(f) => unsafe { f(nmemb, size) },
+        None => ptr::null_mut(),
+    }
+}
+
+/// `hi_realloc`: NULL on failure, leaving `p` untouched.
+///
+/// # Safety
+/// `p` is NULL or a live block from this allocator table.
+pub(crate) unsafe fn realloc(p: *mut c_void, size: usize) -> *mut c_void {
+    match table().reallocFn {
+        // SAFETY: the caller promises `p` came from these hooks.
+        Some(f) => unsafe { f(p, size) },
+        None => ptr::null_mut(),
+    }
+}
+
+/// `hi_free`. NULL is a no-op.
+///
+/// # Safety
+/// `p` is NULL or a live block from this allocator table, not used afterwards.
+pub(crate) unsafe fn free(p: *mut c_void) {
+    if p.is_null() {
+        return;
+    }
+    if let Some(f) = table().freeFn {
+        // SAFETY: the caller promises `p` came from these hooks.
+        unsafe { f(p) }
+    }
+}
+
+/// `hi_strdup` of a C string.
+///
+/// # Safety
+/// `s` is a C string.
+pub(crate) unsafe fn strdup(s: *const c_char) -> *mut c_char {
+    if s.is_null() {
+        return ptr::null_mut();
+    }
+    match table().strdupFn {
+        // SAFETY: the caller promises `s` is NUL-terminated.
+        Some(f) => unsafe { f(s) },
+        None => ptr::null_mut(),
+    }
+}
+
+/// A NUL-terminated copy of `bytes` in hook memory (the shape of every reply string).
+pub(crate) fn copy_bytes(bytes: &[u8]) -> *mut c_char {
+    let Some(size) = bytes.len().checked_add(1) else {
+        return ptr::null_mut();
+    };
+    let p = malloc(size) as *mut u8;
+    if !p.is_null() {
+        // SAFETY: `p` has room for `bytes.len() + 1` bytes and does not overlap `bytes`.
+        unsafe {
+            ptr::copy_nonoverlapping(bytes.as_ptr(), p, bytes.len());
+            *p.add(bytes.len()) = 0;
+        }
+    }
+    p as *mut c_char
+}
+
+/// Allocates one zeroed `T` from the hooks (for `#[repr(C)]` plain-data structs).
+pub(crate) fn calloc_one<T>() -> *mut T {
+    calloc(1, core::mem::size_of::<T>()) as *mut T
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calloc_refuses_overflow() {
+        assert!(calloc(usize::MAX, 2).is_null());
+    }
+
+    #[test]
+    fn copy_bytes_terminates() {
+        let p = copy_bytes(b"a\0b");
+        // SAFETY: `p` holds 4 bytes from the libc malloc.
+        unsafe {
+            assert_eq!(core::slice::from_raw_parts(p as *const u8, 4), b"a\0b\0");
+            free(p.cast());
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! `net.h` (shipped, not installed): the socket layer functions hiredis exports.

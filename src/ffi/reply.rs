@@ -1,0 +1,2 @@
+//! Reply exports of `hiredis.h`: `freeReplyObject`, `redisReaderCreate` and the default
+//! reply builders.

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Runs each given test program against its own throwaway redis-server: a fresh server per
+# program (some tests kill or restart it), on a free loopback port and a unix socket in a
+# temp dir. Only the servers started here are stopped, by pid.
+#
+# Each program gets REDIS_HOST, REDIS_PORT, REDIS_SOCK, REDIS_CONF (to restart the server
+# with `redis-server $REDIS_CONF`) and REDIS_PIDFILE, and prints "N passed, M failed" last.
+# Set TEST_WRAPPER (e.g. "valgrind --error-exitcode=99 --leak-check=full") to wrap each run.
+set -u
+
+command -v redis-server >/dev/null || { echo "harness: redis-server not found (run .ci/run or apt-get install redis-server)"; exit 2; }
+
+top=$(mktemp -d "${TMPDIR:-/tmp}/hiredis-rs-test.XXXXXX")
+pids=()
+cleanup() {
+    for pidfile in "$top"/*/redis.pid; do
+        [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null
+    done
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
+    wait 2>/dev/null
+    rm -rf "$top"
+}
+trap cleanup EXIT INT TERM
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+start_server() { # dir -> sets port
+    local dir=$1
+    port=$(free_port)
+    cat > "$dir/redis.conf" <<CONF
+port $port
+bind 127.0.0.1 -::1
+unixsocket $dir/redis.sock
+unixsocketperm 777
+dir $dir
+pidfile $dir/redis.pid
+logfile $dir/redis.log
+daemonize no
+save ""
+appendonly no
+enable-debug-command yes
+CONF
+    redis-server "$dir/redis.conf" &
+    pids+=($!)
+    for _ in $(seq 1 200); do
+        [ -S "$dir/redis.sock" ] && redis-cli -s "$dir/redis.sock" ping >/dev/null 2>&1 && return 0
+        sleep 0.05
+    done
+    echo "harness: redis-server did not start"; cat "$dir/redis.log"; return 1
+}
+
+total_pass=0 total_fail=0 failed_progs=()
+for prog in "$@"; do
+    name=$(basename "$prog")
+    dir="$top/$name"; mkdir -p "$dir"
+    start_server "$dir" || exit 1
+    echo "== $name"
+    out="$dir/output"
+    REDIS_HOST=127.0.0.1 REDIS_PORT=$port REDIS_SOCK=$dir/redis.sock REDIS_CONF=$dir/redis.conf \
+        REDIS_PIDFILE=$dir/redis.pid TEST_TMPDIR=$dir ${TEST_WRAPPER:-} "$prog" > "$out" 2>&1
+    rc=$?
+    cat "$out"
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -1)
+    p=$(echo "$line" | awk '{print $1}'); f=$(echo "$line" | awk '{print $3}')
+    total_pass=$((total_pass + ${p:-0})); total_fail=$((total_fail + ${f:-0}))
+    if [ $rc -ne 0 ] || [ -z "$line" ]; then
+        failed_progs+=("$name (exit $rc)")
+        [ "${f:-0}" -eq 0 ] && total_fail=$((total_fail + 1))
+    fi
+    [ -f "$dir/redis.pid" ] && kill "$(cat "$dir/redis.pid")" 2>/dev/null
+    sleep 0.05
+done
+
+[ ${#failed_progs[@]} -gt 0 ] && echo "failed: ${failed_progs[*]}"
+echo "C tests: $total_pass passed, $total_fail failed"
+[ $total_fail -eq 0 ]

@@ -1,0 +1,34 @@
+/* A tiny pass/fail harness for the C tests. Each test program prints one line per check and
+ * ends with "N passed, M failed", exiting non-zero when anything failed. */
+#ifndef HIREDIS_RS_TESTLIB_H
+#define HIREDIS_RS_TESTLIB_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int tl_passed, tl_failed;
+
+#define CHECK(cond, ...) do {                                   \
+        if (cond) { tl_passed++; }                              \
+        else {                                                  \
+            tl_failed++;                                        \
+            printf("FAIL %s:%d: ", __FILE__, __LINE__);         \
+            printf(__VA_ARGS__);                                \
+            printf("  [%s]\n", #cond);                          \
+        }                                                       \
+    } while (0)
+
+#define SECTION(name) printf("-- %s\n", name)
+
+static inline int tl_done(void) {
+    printf("%d passed, %d failed\n", tl_passed, tl_failed);
+    return tl_failed ? 1 : 0;
+}
+
+static inline const char *tl_env(const char *name, const char *dflt) {
+    const char *v = getenv(name);
+    return v && *v ? v : dflt;
+}
+
+#endif
