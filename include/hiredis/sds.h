@@ -136,6 +136,36 @@ static inline void sdssetalloc(sds s, size_t newlen) {
 #endif
 
 
+#ifdef __cplusplus
+extern "C" {
+#endif // __cplusplus
+
+sds sdsnewlen(const void *init, size_t initlen);
+
+sds sdsnew(const char *init);
+
+sds sdsempty(void);
+
+sds sdsdup(sds s);
+
+void sdsfree(sds s);
+
+sds sdscatlen(sds s, const void *t, size_t len);
+
+sds sdscat(sds s, const char *t);
+
+sds sdsMakeRoomFor(sds s, size_t addlen);
+
+void sdsIncrLen(sds s, int incr);
+
+int sdsrange(sds s, ssize_t start, ssize_t end);
+
+void sdsclear(sds s);
+
+#ifdef __cplusplus
+}  // extern "C"
+#endif  // __cplusplus
+
 /* Variadic entry points (implemented in src/ffi/variadic.c). */
 #ifdef __cplusplus
 extern "C" {
