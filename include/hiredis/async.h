@@ -15,6 +15,16 @@ typedef void (redisConnectCallbackNC)(struct redisAsyncContext *, int status);
 typedef void (redisTimerCallback)(void *timer, void *privdata);
 
 
+typedef struct redisAsyncEvents {
+  void *data;
+  void (*addRead)(void*);
+  void (*delRead)(void*);
+  void (*addWrite)(void*);
+  void (*delWrite)(void*);
+  void (*cleanup)(void*);
+  void (*scheduleTimer)(void*, struct timeval);
+} redisAsyncEvents;
+
 typedef struct redisCallback {
   struct redisCallback *next;
   redisCallbackFn * fn;
@@ -27,16 +37,6 @@ typedef struct redisCallbackList {
   struct redisCallback *head;
   struct redisCallback *tail;
 } redisCallbackList;
-
-typedef struct redisAsyncEvents {
-  void *data;
-  void (*addRead)(void*);
-  void (*delRead)(void*);
-  void (*addWrite)(void*);
-  void (*delWrite)(void*);
-  void (*cleanup)(void*);
-  void (*scheduleTimer)(void*, struct timeval);
-} redisAsyncEvents;
 
 typedef struct redisAsyncSub {
   struct redisCallbackList replies;
@@ -61,6 +61,63 @@ typedef struct redisAsyncContext {
   struct redisAsyncSub sub;
   redisAsyncPushFn * push_cb;
 } redisAsyncContext;
+
+#ifdef __cplusplus
+extern "C" {
+#endif // __cplusplus
+
+struct redisAsyncContext *redisAsyncConnectWithOptions(const redisOptions *options);
+
+struct redisAsyncContext *redisAsyncConnect(const char *ip, int port);
+
+struct redisAsyncContext *redisAsyncConnectBind(const char *ip, int port, const char *source_addr);
+
+struct redisAsyncContext *redisAsyncConnectBindWithReuse(const char *ip,
+                                                         int port,
+                                                         const char *source_addr);
+
+struct redisAsyncContext *redisAsyncConnectUnix(const char *path);
+
+int redisAsyncSetConnectCallback(struct redisAsyncContext *ac, redisConnectCallback * fn);
+
+int redisAsyncSetConnectCallbackNC(struct redisAsyncContext *ac, redisConnectCallbackNC * fn);
+
+int redisAsyncSetDisconnectCallback(struct redisAsyncContext *ac, redisDisconnectCallback * fn);
+
+redisAsyncPushFn * redisAsyncSetPushCallback(struct redisAsyncContext *ac, redisAsyncPushFn * fn);
+
+int redisAsyncSetTimeout(struct redisAsyncContext *ac, struct timeval tv);
+
+void redisAsyncDisconnect(struct redisAsyncContext *ac);
+
+void redisAsyncFree(struct redisAsyncContext *ac);
+
+void redisAsyncHandleRead(struct redisAsyncContext *ac);
+
+void redisAsyncHandleWrite(struct redisAsyncContext *ac);
+
+void redisAsyncHandleTimeout(struct redisAsyncContext *ac);
+
+void redisAsyncRead(struct redisAsyncContext *ac);
+
+void redisAsyncWrite(struct redisAsyncContext *ac);
+
+int redisAsyncCommandArgv(struct redisAsyncContext *ac,
+                          redisCallbackFn * fn,
+                          void *privdata,
+                          int argc,
+                          const char **argv,
+                          const size_t *argvlen);
+
+int redisAsyncFormattedCommand(struct redisAsyncContext *ac,
+                               redisCallbackFn * fn,
+                               void *privdata,
+                               const char *cmd,
+                               size_t len);
+
+#ifdef __cplusplus
+}  // extern "C"
+#endif  // __cplusplus
 
 /* Variadic entry points (implemented in src/ffi/variadic.c). */
 #ifdef __cplusplus
