@@ -179,6 +179,18 @@ typedef struct redisContextFuncs {
 
 #define REDIS_INVALID_FD -1
 
+#ifdef __cplusplus
+extern "C" {
+#endif // __cplusplus
+
+void freeReplyObject(void *reply);
+
+redisReader *redisReaderCreate(void);
+
+#ifdef __cplusplus
+}  // extern "C"
+#endif  // __cplusplus
+
 /* Variadic entry points (implemented in src/ffi/variadic.c). */
 #ifdef __cplusplus
 extern "C" {
