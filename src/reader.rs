@@ -7,7 +7,6 @@
 //!
 //! Safe Rust only: the C function table and the `redisReply` fast path live in `ffi`.
 
-use memchr::{memchr, memchr2};
 
 /// hiredis 1.4.1 refuses an aggregate nested at this depth (0-based) or deeper.
 pub(crate) const MAX_DEPTH: usize = 1024;
@@ -323,13 +322,13 @@ impl<O: Copy> Parser<O> {
                     }
                 }
                 _ => {
-                    let Some(cr) = find_crlf(buf, *p) else {
+                    let Some((cr, clean)) = find_line(buf, *p) else {
                         self.pending = Some(kind);
                         return Ok(None);
                     };
                     let line = &buf[*p..cr];
                     *p = cr + 2;
-                    line_item(at, kind, line, b)?
+                    line_item(at, kind, line, clean, b)?
                 }
             };
             let obj = obj.ok_or(ReadError::Oom)?;
@@ -357,6 +356,7 @@ fn line_item<B: Builder>(
     at: At<'_, B::Obj>,
     kind: Kind,
     line: &[u8],
+    clean: bool,
     b: &mut B,
 ) -> Result<Option<B::Obj>, ReadError> {
     Ok(match kind {
@@ -370,7 +370,8 @@ fn line_item<B: Builder>(
         }
         Kind::Bool => match line {
             [b't' | b'T'] => b.boolean(at, true),
-            [b'f' | b'F'] => b.boolean(at, false),
+            // hiredis's strchr("tTfF", c) also matches the terminating NUL: "#\0" is false.
+            [b'f' | b'F' | 0] => b.boolean(at, false),
             _ => return Err(ReadError::BadBool),
         },
         Kind::BigNum => {
@@ -382,7 +383,7 @@ fn line_item<B: Builder>(
         }
         // Status and error lines.
         _ => {
-            if memchr2(b'\r', b'\n', line).is_some() {
+            if !clean {
                 return Err(ReadError::BadSimpleString);
             }
             b.string(at, kind, line)
@@ -390,20 +391,51 @@ fn line_item<B: Builder>(
     })
 }
 
-/// Index of the CR of the first CR LF at or after `from`.
-#[inline]
-fn find_crlf(buf: &[u8], from: usize) -> Option<usize> {
+/// The first CR LF at or after `from`: the index of its CR, and whether the bytes before it
+/// are free of CR and LF (which status and error lines require).
+#[inline(always)]
+fn find_line(buf: &[u8], from: usize) -> Option<(usize, bool)> {
     // A CR at the last byte cannot start a CR LF, so it is excluded from the search.
     let end = buf.len().checked_sub(1)?;
-    let mut i = from;
+    // One pass finds the terminator of a clean line; a stray CR or LF costs a second search.
+    let first = from + find2(b'\r', b'\n', buf.get(from..end)?)?;
+    if buf[first] == b'\r' && buf[first + 1] == b'\n' {
+        return Some((first, true));
+    }
+    let mut i = first + 1;
     while i < end {
-        let at = i + memchr(b'\r', &buf[i..end])?;
+        let at = i + find1(b'\r', &buf[i..end])?;
         if buf[at + 1] == b'\n' {
-            return Some(at);
+            return Some((at, false));
         }
         i = at + 1;
     }
     None
+}
+
+// RESP lines are short, so the per-call cost of `memchr`'s runtime CPU dispatch matters more
+// than vector width: on x86_64 the always-present SSE2 searchers are used directly (inlined).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn find2(a: u8, b: u8, hay: &[u8]) -> Option<usize> {
+    memchr::arch::x86_64::sse2::memchr::Two::new(a, b)
+        .map_or_else(|| memchr::memchr2(a, b, hay), |t| t.find(hay))
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn find1(a: u8, hay: &[u8]) -> Option<usize> {
+    memchr::arch::x86_64::sse2::memchr::One::new(a)
+        .map_or_else(|| memchr::memchr(a, hay), |t| t.find(hay))
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+use memchr::{memchr as find1, memchr2 as find2};
+
+/// Index of the CR of the first CR LF at or after `from`.
+#[inline(always)]
+fn find_crlf(buf: &[u8], from: usize) -> Option<usize> {
+    find_line(buf, from).map(|(cr, _)| cr)
 }
 
 /// hiredis's strict `string2ll`: optional `-`, no leading zeros (but "0"), no "-0", no `+`,
@@ -422,11 +454,22 @@ pub(crate) fn parse_ll(s: &[u8]) -> Option<i64> {
         return None;
     }
     let mut v = u64::from(first - b'0');
-    for &c in rest {
-        if !c.is_ascii_digit() {
-            return None;
+    if rest.len() < 19 {
+        // At most 19 digits: below 10^19, so no u64 overflow is possible.
+        for &c in rest {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            v = v * 10 + u64::from(d);
         }
-        v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
+    } else {
+        for &c in rest {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
+        }
     }
     if neg {
         // i64::MIN's magnitude is one above i64::MAX.
@@ -708,6 +751,7 @@ mod tests {
         assert_eq!(err(b"#x\r\n"), "Bad bool value");
         assert_eq!(err(b"#tt\r\n"), "Bad bool value");
         assert_eq!(err(b"#\r\n"), "Bad bool value");
+        assert_eq!(one(b"#\0\r\n"), "Bool(false)");
         assert_eq!(err(b"(12a\r\n"), "Bad bignum value");
         assert_eq!(err(b"(1-2\r\n"), "Bad bignum value");
         assert_eq!(err(b"+a\rb\r\n"), "Bad simple string value");
@@ -873,6 +917,13 @@ mod tests {
         assert_eq!(find_crlf(b"", 0), None);
         assert_eq!(find_crlf(b"\r\n\r\n", 1), Some(2));
         assert_eq!(find_crlf(b"\r\r\n", 0), Some(1));
+        assert_eq!(find_line(b"ab\r\n", 0), Some((2, true)));
+        assert_eq!(find_line(b"a\nb\r\n", 0), Some((3, false)));
+        assert_eq!(find_line(b"a\rb\r\n", 0), Some((3, false)));
+        assert_eq!(find_line(b"a\nb\r", 0), None);
+        assert_eq!(find_line(b"\n\r\n", 0), Some((1, false)));
+        assert_eq!(find_line(b"x\r\n", 3), None);
+        assert_eq!(find_line(b"x\r\n", 5), None);
     }
 
     #[test]
@@ -880,7 +931,11 @@ mod tests {
         assert_eq!(parse_ll(b"0"), Some(0));
         assert_eq!(parse_ll(b"-1"), Some(-1));
         assert_eq!(parse_ll(b"10"), Some(10));
-        for bad in [&b""[..], b"-", b"00", b"-0", b"+1", b"1 ", b"1a", b"18446744073709551616"] {
+        assert_eq!(parse_ll(b"1234567890123456789"), Some(1234567890123456789));
+        assert_eq!(parse_ll(b"-9999999999999999999"), None);
+        assert_eq!(parse_ll(b"9999999999999999999"), None);
+        for bad in [&b""[..], b"-", b"00", b"-0", b"+1", b"1 ", b"1a", b"1/", b"1:", b"18446744073709551616",
+            b"99999999999999999999999"] {
             assert_eq!(parse_ll(bad), None, "{bad:?}");
         }
     }

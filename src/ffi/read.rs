@@ -408,13 +408,13 @@ pub unsafe extern "C" fn redisReaderGetReply(r: *mut redisReader, reply: *mut *m
     }
     // SAFETY: a library reader's state.
     let Some(st) = (unsafe { state(r) }) else { return REDIS_ERR };
-    // SAFETY: `buf` is the reader's live sds; it is not resized while `bytes` lives.
-    let bytes = unsafe {
-        let n = sds::len(r.buf).min(r.len);
-        core::slice::from_raw_parts(r.buf as *const u8, n)
-    };
+    // SAFETY: `buf` is the reader's live sds and `len` its length (this file keeps the two
+    // in step; C code that edits these public fields must too, as with hiredis). It is not
+    // resized while `bytes` lives.
+    let bytes = unsafe { core::slice::from_raw_parts(r.buf as *const u8, r.len) };
     let mut pos = r.pos.min(bytes.len());
-    if st.parser.depth().is_none() {
+    if r.ridx < 0 {
+        // A new reply starts: its tasks carry the current privdata.
         st.mirror.privdata = r.privdata;
     }
     let res = if reply::is_default(r.r#fn) {
