@@ -111,12 +111,42 @@ struct State {
 }
 
 /// The `redisReadTask` chain shown to C builders, rebuilt from the parser's frames.
-struct Mirror {
+///
+/// As in hiredis, a level's `privdata` is `reader->privdata` as it was when that level was
+/// opened (the root: when the reply started); it is kept in the slots and never resynced.
+pub(crate) struct Mirror {
     tasks: Vec<redisReadTask>,
     /// `tasks[..synced]` match the parser's open aggregates.
     synced: usize,
-    /// `reader->privdata` when the reply in progress started.
-    privdata: *mut c_void,
+}
+
+impl Mirror {
+    /// Makes room for a task at `depth` and a child level below it. Growing may move the
+    /// tasks, so afterwards every parent pointer is rewritten.
+    fn reserve(&mut self, depth: usize) {
+        if self.tasks.len() < depth + 2 {
+            self.tasks.resize(depth + 2, BLANK_TASK);
+            self.synced = 0;
+        }
+    }
+
+    /// Notes an aggregate at `depth` that opens a level: hiredis keeps its object in the
+    /// level's task (later siblings still see it there) and starts the child level with no
+    /// object and the current privdata.
+    #[inline]
+    pub(crate) fn opened(&mut self, depth: usize, obj: *mut c_void, privdata: *mut c_void) {
+        self.reserve(depth);
+        self.tasks[depth].obj = obj;
+        self.tasks[depth + 1].obj = ptr::null_mut();
+        self.tasks[depth + 1].privdata = privdata;
+    }
+
+    /// A reply starts: the root task carries the current privdata.
+    fn start_reply(&mut self, privdata: *mut c_void) {
+        self.reserve(0);
+        self.tasks[0].obj = ptr::null_mut();
+        self.tasks[0].privdata = privdata;
+    }
 }
 
 const BLANK_TASK: redisReadTask = redisReadTask {
@@ -175,6 +205,8 @@ fn set_oom(r: &mut redisReader, st: &mut State) {
 struct CBuilder<'a> {
     fns: redisReplyObjectFunctions,
     m: &'a mut Mirror,
+    /// `reader->privdata` now, for levels opened during this call.
+    privdata: *mut c_void,
 }
 
 fn fake(ty: c_int) -> Option<*mut c_void> {
@@ -190,26 +222,19 @@ impl CBuilder<'_> {
     fn task(&mut self, at: At<'_, *mut c_void>, kind: Kind) -> *mut redisReadTask {
         let m = &mut *self.m;
         let d = at.depth();
-        if m.tasks.len() <= d {
-            // Growing may move the tasks, so every parent pointer is rewritten.
-            m.tasks.resize(d + 1, BLANK_TASK);
-            m.synced = 0;
-        }
+        m.reserve(d);
         let base = m.tasks.as_mut_ptr();
         let frames = at.frames();
         let idx_of = |k: usize| if k == 0 { -1 } else { frames[k - 1].next as c_int };
         let parent_of = |k: usize| if k == 0 { ptr::null_mut() } else { base.wrapping_add(k - 1) };
         for (k, f) in frames.iter().enumerate().skip(m.synced.min(d)) {
-            let t = redisReadTask {
-                r#type: f.kind as c_int,
-                elements: f.elements as c_longlong,
-                idx: idx_of(k),
-                obj: f.obj,
-                parent: parent_of(k),
-                privdata: m.privdata,
-            };
             // SAFETY: k < d < tasks.len(); `base` is the vector's live buffer.
-            unsafe { base.add(k).write(t) };
+            let t = unsafe { &mut *base.add(k) };
+            t.r#type = f.kind as c_int;
+            t.elements = f.elements as c_longlong;
+            t.idx = idx_of(k);
+            t.obj = f.obj;
+            t.parent = parent_of(k);
         }
         m.synced = d;
         // SAFETY: d < tasks.len().
@@ -217,12 +242,9 @@ impl CBuilder<'_> {
         t.r#type = kind as c_int;
         t.elements = -1;
         t.idx = idx_of(d);
-        // hiredis reuses a level's task for siblings: `obj` is cleared only for a first child.
-        if t.idx <= 0 {
-            t.obj = ptr::null_mut();
-        }
+        // `obj` is left alone: hiredis reuses a level's task for siblings, so it still holds
+        // the last opened sibling aggregate (cleared when the level was opened).
         t.parent = parent_of(d);
-        t.privdata = m.privdata;
         t
     }
 }
@@ -247,10 +269,8 @@ impl Builder for CBuilder<'_> {
         if n > 0 {
             // The parser opens this aggregate: its task becomes the next items' parent.
             // SAFETY: `t` points into the mirror, which nothing else borrows now.
-            unsafe {
-                (*t).obj = obj;
-                (*t).elements = n as c_longlong;
-            }
+            unsafe { (*t).elements = n as c_longlong };
+            self.m.opened(at.depth(), obj, self.privdata);
             self.m.synced = at.depth() + 1;
         }
         Some(obj)
@@ -310,7 +330,7 @@ pub unsafe extern "C" fn redisReaderCreateWithFunctions(
     }
     let st = Box::new(State {
         parser: Parser::default(),
-        mirror: Mirror { tasks: Vec::new(), synced: 0, privdata: ptr::null_mut() },
+        mirror: Mirror { tasks: Vec::new(), synced: 0 },
     });
     // SAFETY: `r` is a fresh zeroed reader owned here.
     let rr = unsafe { &mut *r };
@@ -415,16 +435,17 @@ pub unsafe extern "C" fn redisReaderGetReply(r: *mut redisReader, reply: *mut *m
     let mut pos = r.pos.min(bytes.len());
     if r.ridx < 0 {
         // A new reply starts: its tasks carry the current privdata.
-        st.mirror.privdata = r.privdata;
+        st.mirror.start_reply(r.privdata);
     }
     let res = if reply::is_default(r.r#fn) {
-        st.parser.parse(bytes, &mut pos, r.maxelements, &mut reply::DefaultBuilder)
+        let mut b = reply::DefaultBuilder { mirror: &mut st.mirror, privdata: r.privdata };
+        st.parser.parse(bytes, &mut pos, r.maxelements, &mut b)
     } else {
         // SAFETY: `fn` is NULL or a valid table.
         let fns = unsafe { r.r#fn.as_ref() }.copied().unwrap_or(NO_FUNCTIONS);
         // The table may have changed since the last call: rebuild the task chain.
         st.mirror.synced = 0;
-        let mut b = CBuilder { fns, m: &mut st.mirror };
+        let mut b = CBuilder { fns, m: &mut st.mirror, privdata: r.privdata };
         st.parser.parse(bytes, &mut pos, r.maxelements, &mut b)
     };
     let done = match res {
@@ -447,7 +468,9 @@ pub unsafe extern "C" fn redisReaderGetReply(r: *mut redisReader, reply: *mut *m
             r.len = sds::len(r.buf);
         }
     }
-    r.ridx = st.parser.depth().map_or(-1, |d| d as c_int);
+    // As in hiredis, a reply counts as started (root task set up) from the first call that
+    // had bytes to look at, even if none were consumed.
+    r.ridx = if done.is_some() { -1 } else { st.parser.depth().unwrap_or(0) as c_int };
     r.reply = st.parser.root().unwrap_or(ptr::null_mut());
     if let Some(obj) = done {
         if reply.is_null() {

@@ -15,7 +15,8 @@ use crate::ffi::read::{
     REDIS_REPLY_ARRAY, REDIS_REPLY_ATTR, REDIS_REPLY_BIGNUM, REDIS_REPLY_BOOL,
     REDIS_REPLY_DOUBLE, REDIS_REPLY_ERROR, REDIS_REPLY_INTEGER, REDIS_REPLY_MAP, REDIS_REPLY_NIL,
     REDIS_REPLY_PUSH, REDIS_REPLY_SET, REDIS_REPLY_STATUS, REDIS_REPLY_STRING, REDIS_REPLY_VERB,
-    redisReadTask, redisReader, redisReaderCreateWithFunctions, redisReplyObjectFunctions,
+    Mirror, redisReadTask, redisReader, redisReaderCreateWithFunctions,
+    redisReplyObjectFunctions,
 };
 use crate::reader::{At, Builder, Kind};
 
@@ -263,9 +264,13 @@ unsafe extern "C" fn create_bool_object(task: *const redisReadTask, v: c_int) ->
 
 /// The default builders without the C table in between: objects are `redisReply`s, linked
 /// into their parents at creation.
-pub(crate) struct DefaultBuilder;
+pub(crate) struct DefaultBuilder<'a> {
+    /// Notified of opened levels, so a switch to a C table mid-reply shows correct tasks.
+    pub(crate) mirror: &'a mut Mirror,
+    pub(crate) privdata: *mut c_void,
+}
 
-impl DefaultBuilder {
+impl DefaultBuilder<'_> {
     #[inline(always)]
     fn place(at: At<'_, *mut c_void>, r: *mut redisReply) -> Option<*mut c_void> {
         let (parent, idx) = at.parent().unwrap_or((ptr::null_mut(), 0));
@@ -277,7 +282,7 @@ impl DefaultBuilder {
     }
 }
 
-impl Builder for DefaultBuilder {
+impl Builder for DefaultBuilder<'_> {
     type Obj = *mut c_void;
 
     #[inline(always)]
@@ -287,7 +292,11 @@ impl Builder for DefaultBuilder {
 
     #[inline(always)]
     fn array(&mut self, at: At<'_, *mut c_void>, kind: Kind, n: usize) -> Option<*mut c_void> {
-        Self::place(at, array_reply(kind as c_int, n))
+        let obj = Self::place(at, array_reply(kind as c_int, n))?;
+        if n > 0 {
+            self.mirror.opened(at.depth(), obj, self.privdata);
+        }
+        Some(obj)
     }
 
     #[inline(always)]
