@@ -59,9 +59,8 @@ pub struct redisReplyObjectFunctions {
     pub createArray: Option<unsafe extern "C" fn(*const redisReadTask, usize) -> *mut c_void>,
     pub createInteger:
         Option<unsafe extern "C" fn(*const redisReadTask, c_longlong) -> *mut c_void>,
-    pub createDouble: Option<
-        unsafe extern "C" fn(*const redisReadTask, f64, *mut c_char, usize) -> *mut c_void,
-    >,
+    pub createDouble:
+        Option<unsafe extern "C" fn(*const redisReadTask, f64, *mut c_char, usize) -> *mut c_void>,
     pub createNil: Option<unsafe extern "C" fn(*const redisReadTask) -> *mut c_void>,
     pub createBool: Option<unsafe extern "C" fn(*const redisReadTask, c_int) -> *mut c_void>,
     pub freeObject: Option<unsafe extern "C" fn(*mut c_void)>,
@@ -225,8 +224,20 @@ impl CBuilder<'_> {
         m.reserve(d);
         let base = m.tasks.as_mut_ptr();
         let frames = at.frames();
-        let idx_of = |k: usize| if k == 0 { -1 } else { frames[k - 1].next as c_int };
-        let parent_of = |k: usize| if k == 0 { ptr::null_mut() } else { base.wrapping_add(k - 1) };
+        let idx_of = |k: usize| {
+            if k == 0 {
+                -1
+            } else {
+                frames[k - 1].next as c_int
+            }
+        };
+        let parent_of = |k: usize| {
+            if k == 0 {
+                ptr::null_mut()
+            } else {
+                base.wrapping_add(k - 1)
+            }
+        };
         for (k, f) in frames.iter().enumerate().skip(m.synced.min(d)) {
             // SAFETY: k < d < tasks.len(); `base` is the vector's live buffer.
             let t = unsafe { &mut *base.add(k) };
@@ -254,7 +265,9 @@ impl Builder for CBuilder<'_> {
 
     fn string(&mut self, at: At<'_, *mut c_void>, kind: Kind, s: &[u8]) -> Option<*mut c_void> {
         let t = self.task(at, kind);
-        let Some(f) = self.fns.createString else { return fake(kind as c_int) };
+        let Some(f) = self.fns.createString else {
+            return fake(kind as c_int);
+        };
         // SAFETY: a valid task and `s`, valid for the call (builders must not write to it).
         non_null(unsafe { f(t, s.as_ptr() as *mut c_char, s.len()) })
     }
@@ -278,14 +291,18 @@ impl Builder for CBuilder<'_> {
 
     fn integer(&mut self, at: At<'_, *mut c_void>, v: i64) -> Option<*mut c_void> {
         let t = self.task(at, Kind::Integer);
-        let Some(f) = self.fns.createInteger else { return fake(REDIS_REPLY_INTEGER) };
+        let Some(f) = self.fns.createInteger else {
+            return fake(REDIS_REPLY_INTEGER);
+        };
         // SAFETY: a valid task.
         non_null(unsafe { f(t, v) })
     }
 
     fn double(&mut self, at: At<'_, *mut c_void>, v: f64, text: &[u8]) -> Option<*mut c_void> {
         let t = self.task(at, Kind::Double);
-        let Some(f) = self.fns.createDouble else { return fake(REDIS_REPLY_DOUBLE) };
+        let Some(f) = self.fns.createDouble else {
+            return fake(REDIS_REPLY_DOUBLE);
+        };
         // Builders get a NUL-terminated copy (the parser keeps doubles under 326 bytes).
         let mut copy = [0u8; 327];
         let n = text.len().min(326);
@@ -296,14 +313,18 @@ impl Builder for CBuilder<'_> {
 
     fn nil(&mut self, at: At<'_, *mut c_void>, kind: Kind) -> Option<*mut c_void> {
         let t = self.task(at, kind);
-        let Some(f) = self.fns.createNil else { return fake(REDIS_REPLY_NIL) };
+        let Some(f) = self.fns.createNil else {
+            return fake(REDIS_REPLY_NIL);
+        };
         // SAFETY: a valid task.
         non_null(unsafe { f(t) })
     }
 
     fn boolean(&mut self, at: At<'_, *mut c_void>, v: bool) -> Option<*mut c_void> {
         let t = self.task(at, Kind::Bool);
-        let Some(f) = self.fns.createBool else { return fake(REDIS_REPLY_BOOL) };
+        let Some(f) = self.fns.createBool else {
+            return fake(REDIS_REPLY_BOOL);
+        };
         // SAFETY: a valid task.
         non_null(unsafe { f(t, v as c_int) })
     }
@@ -330,7 +351,10 @@ pub unsafe extern "C" fn redisReaderCreateWithFunctions(
     }
     let st = Box::new(State {
         parser: Parser::default(),
-        mirror: Mirror { tasks: Vec::new(), synced: 0 },
+        mirror: Mirror {
+            tasks: Vec::new(),
+            synced: 0,
+        },
     });
     // SAFETY: `r` is a fresh zeroed reader owned here.
     let rr = unsafe { &mut *r };
@@ -350,7 +374,9 @@ pub unsafe extern "C" fn redisReaderCreateWithFunctions(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn redisReaderFree(r: *mut redisReader) {
     // SAFETY: the caller promises a library reader or NULL.
-    let Some(rr) = (unsafe { r.as_mut() }) else { return };
+    let Some(rr) = (unsafe { r.as_mut() }) else {
+        return;
+    };
     if !rr.task.is_null() {
         // SAFETY: `task` holds the Box made at creation; it is released exactly once here.
         let mut st = unsafe { Box::from_raw(rr.task as *mut State) };
@@ -371,11 +397,19 @@ pub unsafe extern "C" fn redisReaderFree(r: *mut redisReader) {
 /// `r` is a library reader (NULL returns REDIS_ERR where hiredis would crash) and
 /// `(buf, len)` a valid buffer.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn redisReaderFeed(r: *mut redisReader, buf: *const c_char, len: usize) -> c_int {
+pub unsafe extern "C" fn redisReaderFeed(
+    r: *mut redisReader,
+    buf: *const c_char,
+    len: usize,
+) -> c_int {
     // SAFETY: the caller promises a library reader or NULL.
-    let Some(r) = (unsafe { r.as_mut() }) else { return REDIS_ERR };
+    let Some(r) = (unsafe { r.as_mut() }) else {
+        return REDIS_ERR;
+    };
     // SAFETY: a library reader's state.
-    let Some(st) = (unsafe { state(r) }) else { return REDIS_ERR };
+    let Some(st) = (unsafe { state(r) }) else {
+        return REDIS_ERR;
+    };
     if r.err != 0 {
         return REDIS_ERR;
     }
@@ -413,13 +447,18 @@ pub unsafe extern "C" fn redisReaderFeed(r: *mut redisReader, buf: *const c_char
 /// # Safety
 /// `r` is a library reader (NULL returns REDIS_ERR) and `reply` a valid pointer or NULL.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn redisReaderGetReply(r: *mut redisReader, reply: *mut *mut c_void) -> c_int {
+pub unsafe extern "C" fn redisReaderGetReply(
+    r: *mut redisReader,
+    reply: *mut *mut c_void,
+) -> c_int {
     if !reply.is_null() {
         // SAFETY: the caller promises a writable pointer.
         unsafe { *reply = ptr::null_mut() };
     }
     // SAFETY: the caller promises a library reader or NULL.
-    let Some(r) = (unsafe { r.as_mut() }) else { return REDIS_ERR };
+    let Some(r) = (unsafe { r.as_mut() }) else {
+        return REDIS_ERR;
+    };
     if r.err != 0 || r.buf.is_null() {
         return REDIS_ERR;
     }
@@ -427,7 +466,9 @@ pub unsafe extern "C" fn redisReaderGetReply(r: *mut redisReader, reply: *mut *m
         return REDIS_OK;
     }
     // SAFETY: a library reader's state.
-    let Some(st) = (unsafe { state(r) }) else { return REDIS_ERR };
+    let Some(st) = (unsafe { state(r) }) else {
+        return REDIS_ERR;
+    };
     // SAFETY: `buf` is the reader's live sds and `len` its length (this file keeps the two
     // in step; C code that edits these public fields must too, as with hiredis). It is not
     // resized while `bytes` lives.
@@ -438,20 +479,31 @@ pub unsafe extern "C" fn redisReaderGetReply(r: *mut redisReader, reply: *mut *m
         st.mirror.start_reply(r.privdata);
     }
     let res = if reply::is_default(r.r#fn) {
-        let mut b = reply::DefaultBuilder { mirror: &mut st.mirror, privdata: r.privdata };
+        let mut b = reply::DefaultBuilder {
+            mirror: &mut st.mirror,
+            privdata: r.privdata,
+        };
         st.parser.parse(bytes, &mut pos, r.maxelements, &mut b)
     } else {
         // SAFETY: `fn` is NULL or a valid table.
         let fns = unsafe { r.r#fn.as_ref() }.copied().unwrap_or(NO_FUNCTIONS);
         // The table may have changed since the last call: rebuild the task chain.
         st.mirror.synced = 0;
-        let mut b = CBuilder { fns, m: &mut st.mirror, privdata: r.privdata };
+        let mut b = CBuilder {
+            fns,
+            m: &mut st.mirror,
+            privdata: r.privdata,
+        };
         st.parser.parse(bytes, &mut pos, r.maxelements, &mut b)
     };
     let done = match res {
         Ok(done) => done,
         Err(e) => {
-            let kind = if e == ReadError::Oom { REDIS_ERR_OOM } else { REDIS_ERR_PROTOCOL };
+            let kind = if e == ReadError::Oom {
+                REDIS_ERR_OOM
+            } else {
+                REDIS_ERR_PROTOCOL
+            };
             set_error(r, st, kind, &e.message());
             return REDIS_ERR;
         }
@@ -470,7 +522,11 @@ pub unsafe extern "C" fn redisReaderGetReply(r: *mut redisReader, reply: *mut *m
     }
     // As in hiredis, a reply counts as started (root task set up) from the first call that
     // had bytes to look at, even if none were consumed.
-    r.ridx = if done.is_some() { -1 } else { st.parser.depth().unwrap_or(0) as c_int };
+    r.ridx = if done.is_some() {
+        -1
+    } else {
+        st.parser.depth().unwrap_or(0) as c_int
+    };
     r.reply = st.parser.root().unwrap_or(ptr::null_mut());
     if let Some(obj) = done {
         if reply.is_null() {
@@ -492,3 +548,186 @@ const NO_FUNCTIONS: redisReplyObjectFunctions = redisReplyObjectFunctions {
     createBool: None,
     freeObject: None,
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ffi::hiredis::redisReply;
+    use crate::ffi::reply::{freeReplyObject, redisReaderCreate};
+    use core::cell::RefCell;
+
+    fn feed(r: *mut redisReader, b: &[u8]) -> c_int {
+        // SAFETY: `r` is a live reader and `b` a valid buffer.
+        unsafe { redisReaderFeed(r, b.as_ptr() as *const c_char, b.len()) }
+    }
+
+    fn get(r: *mut redisReader) -> (c_int, *mut c_void) {
+        let mut out = 1 as *mut c_void;
+        // SAFETY: `r` is a live reader; `out` is writable.
+        let rc = unsafe { redisReaderGetReply(r, &mut out) };
+        (rc, out)
+    }
+
+    fn errstr(r: *mut redisReader) -> String {
+        // SAFETY: `errstr` is always NUL-terminated.
+        let s = unsafe { core::ffi::CStr::from_ptr((*r).errstr.as_ptr()) };
+        s.to_string_lossy().into_owned()
+    }
+
+    #[test]
+    fn null_arguments_fail_instead_of_crashing() {
+        let mut out = 1 as *mut c_void;
+        // SAFETY: NULL readers are refused before any access.
+        unsafe {
+            assert_eq!(redisReaderGetReply(ptr::null_mut(), &mut out), REDIS_ERR);
+            assert!(out.is_null());
+            assert_eq!(
+                redisReaderFeed(ptr::null_mut(), c"x".as_ptr(), 1),
+                REDIS_ERR
+            );
+            redisReaderFree(ptr::null_mut());
+        }
+    }
+
+    #[test]
+    fn reply_buffer_and_error_state() {
+        let r = redisReaderCreate();
+        assert!(!r.is_null());
+        assert_eq!(feed(r, b"*2\r\n+a\r\n:7\r\n+b"), REDIS_OK);
+        let (rc, rep) = get(r);
+        assert_eq!(rc, REDIS_OK);
+        // SAFETY: a reply from the default builders; the reader fields are plain data.
+        unsafe {
+            let rep = &*(rep as *const redisReply);
+            assert_eq!((rep.r#type, rep.elements), (REDIS_REPLY_ARRAY, 2));
+            assert_eq!((**rep.element.add(1)).integer, 7);
+            freeReplyObject(rep as *const redisReply as *mut c_void);
+            assert_eq!(((*r).pos, (*r).len, sds::len((*r).buf)), (12, 14, 14));
+        }
+        assert_eq!(get(r), (REDIS_OK, ptr::null_mut()));
+        // SAFETY: plain field reads.
+        unsafe { assert_eq!(((*r).pos, (*r).ridx), (13, 0)) };
+        assert_eq!(feed(r, b"\r\n~1\r\n!"), REDIS_OK);
+        let (_, rep) = get(r);
+        // SAFETY: a reply from the default builders.
+        unsafe { freeReplyObject(rep) };
+        assert_eq!(get(r), (REDIS_ERR, ptr::null_mut()));
+        assert_eq!(errstr(r), "Protocol error, got \"!\" as reply type byte");
+        // SAFETY: plain field reads.
+        unsafe {
+            assert_eq!((*r).err, REDIS_ERR_PROTOCOL);
+            assert!((*r).buf.is_null() && (*r).reply.is_null());
+            assert_eq!(((*r).pos, (*r).len, (*r).ridx), (0, 0, -1));
+        }
+        assert_eq!(feed(r, b"+x\r\n"), REDIS_ERR);
+        assert_eq!(get(r), (REDIS_ERR, ptr::null_mut()));
+        // SAFETY: a live reader.
+        unsafe { redisReaderFree(r) };
+    }
+
+    #[test]
+    fn huge_aggregate_is_oom() {
+        let r = redisReaderCreate();
+        // SAFETY: a live reader.
+        unsafe { (*r).maxelements = 0 };
+        let count = format!("*{}\r\n", usize::MAX / 8 + 3);
+        feed(r, count.as_bytes());
+        assert_eq!(get(r), (REDIS_ERR, ptr::null_mut()));
+        assert_eq!(errstr(r), "Out of memory");
+        // SAFETY: plain field read, then free.
+        unsafe {
+            assert_eq!((*r).err, REDIS_ERR_OOM);
+            redisReaderFree(r);
+        }
+    }
+
+    thread_local! {
+        static SEEN: RefCell<Vec<(c_int, c_int, c_longlong, c_int)>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// Records (type, idx, parent elements or -9, parent type or -9) and returns a fake object.
+    unsafe extern "C" fn rec_array(t: *const redisReadTask, n: usize) -> *mut c_void {
+        // SAFETY: the reader passes a valid task chain.
+        let t = unsafe { &*t };
+        // SAFETY: as above.
+        let p = unsafe { t.parent.as_ref() };
+        SEEN.with(|s| {
+            s.borrow_mut().push((
+                t.r#type,
+                t.idx,
+                p.map_or(-9, |p| p.elements),
+                p.map_or(-9, |p| p.r#type),
+            ))
+        });
+        (100 + n) as *mut c_void
+    }
+
+    unsafe extern "C" fn rec_int(t: *const redisReadTask, v: c_longlong) -> *mut c_void {
+        // SAFETY: the reader passes a valid task chain.
+        let t = unsafe { &*t };
+        // SAFETY: as above.
+        let p = unsafe { &*t.parent };
+        assert_eq!(
+            p.obj as usize, 102,
+            "parent object is what createArray returned"
+        );
+        SEEN.with(|s| {
+            s.borrow_mut()
+                .push((t.r#type, t.idx, p.elements, v as c_int))
+        });
+        200 as *mut c_void
+    }
+
+    #[test]
+    fn c_builders_see_hiredis_tasks() {
+        let mut fns = NO_FUNCTIONS;
+        fns.createArray = Some(rec_array);
+        fns.createInteger = Some(rec_int);
+        // SAFETY: `fns` outlives the reader.
+        let r = unsafe { redisReaderCreateWithFunctions(&mut fns) };
+        for b in b"%1\r\n:5\r\n:6\r\n" {
+            feed(r, &[*b]);
+            let (rc, rep) = get(r);
+            assert_eq!(rc, REDIS_OK);
+            if !rep.is_null() {
+                assert_eq!(rep as usize, 102);
+            }
+        }
+        let seen = SEEN.with(|s| s.borrow().clone());
+        assert_eq!(
+            seen,
+            [
+                (REDIS_REPLY_MAP, -1, -9, -9),
+                (REDIS_REPLY_INTEGER, 0, 2, 5),
+                (REDIS_REPLY_INTEGER, 1, 2, 6)
+            ]
+        );
+        // Unknown entries give the type number as object.
+        feed(r, b"+OK\r\n");
+        assert_eq!(
+            get(r),
+            (REDIS_OK, REDIS_REPLY_STATUS as usize as *mut c_void)
+        );
+        // SAFETY: a live reader.
+        unsafe { redisReaderFree(r) };
+    }
+
+    #[test]
+    fn maxbuf_reclaims_idle_buffer() {
+        let r = redisReaderCreate();
+        let mut big = b"$40000\r\n".to_vec();
+        big.resize(big.len() + 40000, b'x');
+        big.extend_from_slice(b"\r\n");
+        feed(r, &big);
+        let (_, rep) = get(r);
+        // SAFETY: a reply from the default builders; `buf` is the reader's sds.
+        unsafe {
+            freeReplyObject(rep);
+            assert_eq!((*r).len, 0);
+            assert!(sds::avail((*r).buf) > (*r).maxbuf);
+            feed(r, b"+a\r\n");
+            assert!(sds::avail((*r).buf) <= (*r).maxbuf);
+            redisReaderFree(r);
+        }
+    }
+}

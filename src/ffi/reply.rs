@@ -12,11 +12,10 @@ use crate::alloc;
 use crate::ffi::boundary;
 use crate::ffi::hiredis::redisReply;
 use crate::ffi::read::{
-    REDIS_REPLY_ARRAY, REDIS_REPLY_ATTR, REDIS_REPLY_BIGNUM, REDIS_REPLY_BOOL,
+    Mirror, REDIS_REPLY_ARRAY, REDIS_REPLY_ATTR, REDIS_REPLY_BIGNUM, REDIS_REPLY_BOOL,
     REDIS_REPLY_DOUBLE, REDIS_REPLY_ERROR, REDIS_REPLY_INTEGER, REDIS_REPLY_MAP, REDIS_REPLY_NIL,
     REDIS_REPLY_PUSH, REDIS_REPLY_SET, REDIS_REPLY_STATUS, REDIS_REPLY_STRING, REDIS_REPLY_VERB,
-    Mirror, redisReadTask, redisReader, redisReaderCreateWithFunctions,
-    redisReplyObjectFunctions,
+    redisReadTask, redisReader, redisReaderCreateWithFunctions, redisReplyObjectFunctions,
 };
 use crate::reader::{At, Builder, Kind};
 
@@ -84,7 +83,9 @@ fn new_reply(ty: c_int) -> *mut redisReply {
 fn string_reply(ty: c_int, s: &[u8]) -> *mut redisReply {
     let (vtype, body) = if ty == REDIS_REPLY_VERB {
         // hiredis would underflow here; the reader never passes fewer than 4 bytes.
-        let Some((head, body)) = s.split_first_chunk::<4>() else { return ptr::null_mut() };
+        let Some((head, body)) = s.split_first_chunk::<4>() else {
+            return ptr::null_mut();
+        };
         (Some(head), body)
     } else {
         (None, s)
@@ -103,8 +104,8 @@ fn string_reply(ty: c_int, s: &[u8]) -> *mut redisReply {
         (*r).str = str;
         (*r).len = body.len();
         if let Some(head) = vtype {
-            for i in 0..3 {
-                (*r).vtype[i] = head[i] as c_char;
+            for (d, s) in (*r).vtype.iter_mut().zip(&head[..3]) {
+                *d = *s as c_char;
             }
         }
     }
@@ -210,7 +211,9 @@ unsafe extern "C" fn create_string_object(
 unsafe extern "C" fn create_array_object(task: *const redisReadTask, n: usize) -> *mut c_void {
     // SAFETY: builders get a valid task.
     unsafe {
-        let Some(task) = task.as_ref() else { return ptr::null_mut() };
+        let Some(task) = task.as_ref() else {
+            return ptr::null_mut();
+        };
         let (parent, idx) = task_parent(task);
         link(parent, idx, array_reply(task.r#type, n))
     }
@@ -222,7 +225,9 @@ unsafe extern "C" fn create_integer_object(
 ) -> *mut c_void {
     // SAFETY: builders get a valid task.
     unsafe {
-        let Some(task) = task.as_ref() else { return ptr::null_mut() };
+        let Some(task) = task.as_ref() else {
+            return ptr::null_mut();
+        };
         let (parent, idx) = task_parent(task);
         link(parent, idx, integer_reply(REDIS_REPLY_INTEGER, v))
     }
@@ -247,7 +252,9 @@ unsafe extern "C" fn create_double_object(
 unsafe extern "C" fn create_nil_object(task: *const redisReadTask) -> *mut c_void {
     // SAFETY: builders get a valid task.
     unsafe {
-        let Some(task) = task.as_ref() else { return ptr::null_mut() };
+        let Some(task) = task.as_ref() else {
+            return ptr::null_mut();
+        };
         let (parent, idx) = task_parent(task);
         link(parent, idx, new_reply(REDIS_REPLY_NIL))
     }
@@ -256,9 +263,15 @@ unsafe extern "C" fn create_nil_object(task: *const redisReadTask) -> *mut c_voi
 unsafe extern "C" fn create_bool_object(task: *const redisReadTask, v: c_int) -> *mut c_void {
     // SAFETY: builders get a valid task.
     unsafe {
-        let Some(task) = task.as_ref() else { return ptr::null_mut() };
+        let Some(task) = task.as_ref() else {
+            return ptr::null_mut();
+        };
         let (parent, idx) = task_parent(task);
-        link(parent, idx, integer_reply(REDIS_REPLY_BOOL, (v != 0) as c_longlong))
+        link(
+            parent,
+            idx,
+            integer_reply(REDIS_REPLY_BOOL, (v != 0) as c_longlong),
+        )
     }
 }
 
