@@ -554,6 +554,8 @@ pub(crate) mod tests {
     pub(crate) enum Arg {
         S(CString),
         Null,
+        /// Any pointer (an sds for `sdscatfmt`'s `%S`).
+        Raw(*const c_void),
         B(Vec<u8>),
         I(c_int),
         L(c_long),
@@ -590,6 +592,7 @@ pub(crate) mod tests {
             let (p, size) = match self.take() {
                 Arg::S(s) => (s.as_ptr() as *const c_void, None),
                 Arg::Null => (ptr::null(), Some(0)),
+                Arg::Raw(p) => (*p, None),
                 Arg::B(b) => (b.as_ptr() as *const c_void, Some(b.len())),
                 _ => panic!("pointer asked for a non-pointer argument"),
             };
