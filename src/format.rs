@@ -60,33 +60,49 @@ impl FormatError {
     }
 }
 
-/// A stack array that spills to the heap past `N` items (most commands are short).
+/// A stack array that spills to the heap past `N` items (most commands are short). The
+/// inline part starts uninitialised: building a command must not pay for clearing it.
 struct Small<T: Copy, const N: usize> {
-    inline: [T; N],
+    inline: [MaybeUninit<T>; N],
     len: usize,
     heap: Vec<T>,
 }
 
 impl<T: Copy, const N: usize> Small<T, N> {
-    fn new(fill: T) -> Self {
-        Small { inline: [fill; N], len: 0, heap: Vec::new() }
+    fn new() -> Self {
+        Small { inline: [const { MaybeUninit::uninit() }; N], len: 0, heap: Vec::new() }
     }
 
+    #[inline]
     fn push(&mut self, v: T) {
         if self.len < N {
-            self.inline[self.len] = v;
+            self.inline[self.len].write(v);
         } else {
             if self.len == N {
                 self.heap.reserve(2 * N);
-                self.heap.extend_from_slice(&self.inline);
+                // SAFETY: all N inline items are initialised; MaybeUninit<T> has T's layout.
+                let init = unsafe { core::slice::from_raw_parts(self.inline.as_ptr() as *const T, N) };
+                self.heap.extend_from_slice(init);
             }
             self.heap.push(v);
         }
         self.len += 1;
     }
 
+    /// # Safety
+    /// The first `n <= N` inline items are initialised.
+    unsafe fn inline_init(&self, n: usize) -> &[T] {
+        // SAFETY: promised by the caller; MaybeUninit<T> has T's layout.
+        unsafe { core::slice::from_raw_parts(self.inline.as_ptr() as *const T, n) }
+    }
+
     fn as_slice(&self) -> &[T] {
-        if self.len <= N { &self.inline[..self.len] } else { &self.heap }
+        if self.len <= N {
+            // SAFETY: `push` initialised the first `len` inline items.
+            unsafe { self.inline_init(self.len) }
+        } else {
+            &self.heap
+        }
     }
 }
 
@@ -183,6 +199,10 @@ fn pull(args: &mut dyn ArgSource, kind: Kind) -> Value {
 
 /// Renders one printf directive (`directive` without NUL) with `v`, appending to `out`.
 fn render(directive: &[u8], v: Value, out: &mut Vec<u8>) -> Result<(), FormatError> {
+    if let Some(n) = plain_decimal(directive, v) {
+        push_decimal(out, n);
+        return Ok(());
+    }
     let mut f = [0u8; MAX_DIRECTIVE + 2];
     f[..directive.len()].copy_from_slice(directive);
     let f = f.as_ptr() as *const c_char;
@@ -217,10 +237,50 @@ fn render(directive: &[u8], v: Value, out: &mut Vec<u8>) -> Result<(), FormatErr
     Ok(())
 }
 
+/// The value of a bare `%d`/`%i`/`%u` (with an optional `hh`/`h`/`l`/`ll`) after C's
+/// conversion to the directive's type: those print the same in every locale, so they skip
+/// `snprintf`. `None` for anything with flags, width or precision, or another conversion.
+fn plain_decimal(directive: &[u8], v: Value) -> Option<i128> {
+    let (&conv, len_mod) = directive.get(1..)?.split_last()?;
+    let signed = match conv {
+        b'd' | b'i' => true,
+        b'u' => false,
+        _ => return None,
+    };
+    let n: i128 = match (len_mod, v) {
+        (b"", Value::Int(x)) => if signed { x as i128 } else { x as u32 as i128 },
+        (b"h", Value::Int(x)) => if signed { x as i16 as i128 } else { x as u16 as i128 },
+        (b"hh", Value::Int(x)) => if signed { x as i8 as i128 } else { x as u8 as i128 },
+        (b"l", Value::Long(x)) => if signed { x as i128 } else { x as u64 as i128 },
+        (b"ll", Value::LLong(x)) => if signed { x as i128 } else { x as u64 as i128 },
+        _ => return None,
+    };
+    Some(n)
+}
+
+fn push_decimal(out: &mut Vec<u8>, n: i128) {
+    let mut tmp = [0u8; 48];
+    let mut k = tmp.len();
+    // Every C integer magnitude fits in u64 (i64::MIN and u64::MAX included).
+    let mut v = n.unsigned_abs() as u64;
+    loop {
+        k -= 1;
+        tmp[k] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        k -= 1;
+        tmp[k] = b'-';
+    }
+    out.extend_from_slice(&tmp[k..]);
+}
+
 /// Parses `fmt`, pulling every argument it names, and records where each RESP argument's
 /// bytes come from.
-fn parse(fmt: &[u8], args: &mut dyn ArgSource) -> Result<Parsed, FormatError> {
-    let mut out = Parsed { pieces: Small::new(Piece::End), lens: Small::new(0), scratch: Vec::new() };
+fn parse(fmt: &[u8], args: &mut dyn ArgSource, out: &mut Parsed) -> Result<(), FormatError> {
     let n = fmt.len();
     let mut cur = 0usize; // bytes in the current argument
     let mut touched = false;
@@ -309,7 +369,7 @@ fn parse(fmt: &[u8], args: &mut dyn ArgSource) -> Result<Parsed, FormatError> {
         out.pieces.push(Piece::End);
         out.lens.push(cur);
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Decimal digits of `v`.
@@ -372,7 +432,8 @@ pub(crate) fn format_command_into<'d>(
     args: &mut dyn ArgSource,
     dest: impl FnOnce(usize) -> Option<&'d mut [MaybeUninit<u8>]>,
 ) -> Result<usize, FormatError> {
-    let parsed = parse(fmt, args)?;
+    let mut parsed = Parsed { pieces: Small::new(), lens: Small::new(), scratch: Vec::new() };
+    parse(fmt, args, &mut parsed)?;
     let lens = parsed.lens.as_slice();
     let mut total = 1 + digits(lens.len()) + 2;
     for &l in lens {
@@ -751,6 +812,14 @@ pub(crate) mod tests {
         two("%f %s", Arg::D(f64::NAN), "nan");
         two("%.0f %s", Arg::D(2.5), "2");
         two("%.d %s", Arg::I(0), "");
+        two("%d %s", Arg::I(i32::MIN), "-2147483648");
+        two("%hhu %s", Arg::I(-1), "255");
+        two("%hu %s", Arg::I(-1), "65535");
+        two("%hd %s", Arg::I(40000), "-25536");
+        two("%lu %s", Arg::L(-1), "18446744073709551615");
+        two("%llu %s", Arg::LL(-1), "18446744073709551615");
+        two("%lli %s", Arg::LL(i64::MIN), "-9223372036854775808");
+        two("%li %s", Arg::L(0), "0");
     }
 
     #[test]
