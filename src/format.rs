@@ -540,7 +540,8 @@ unsafe fn sds_room<'a>(s: &mut Sds, total: usize) -> Option<&'a mut [MaybeUninit
 /// in content (but may have moved: the returned pointer is always the live one).
 ///
 /// # Safety
-/// `s` is a live sds; the old pointer is dead afterwards, use the returned one.
+/// `s` is a live sds; the old pointer is dead afterwards, use the returned one. No `%s`/`%b`
+/// argument points into `s` (its bytes are read after `s` may have been reallocated).
 #[allow(dead_code)] // for the sync/async contexts (redisAppendCommand*)
 pub(crate) unsafe fn append_command_sds(
     s: Sds,
@@ -601,7 +602,7 @@ where
 /// Appends the argv command to the sds `s`, like [`append_command_sds`].
 ///
 /// # Safety
-/// As [`append_command_sds`].
+/// As [`append_command_sds`]: no argument points into `s`.
 #[allow(dead_code)] // for the sync/async contexts (redisAppendCommand*)
 pub(crate) unsafe fn append_argv_sds<'a, I>(s: Sds, args: I) -> (Sds, Option<usize>)
 where
