@@ -9,6 +9,7 @@
 
 CARGO    ?= cargo
 CC       ?= cc
+CXX      ?= c++
 PREFIX   ?= /usr/local
 LIBDIR   ?= $(PREFIX)/lib
 INCDIR   ?= $(PREFIX)/include
@@ -122,6 +123,9 @@ C_TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 test-c-build: stage
 	@mkdir -p $(TESTBIN)
 	@tests/check-symbols.sh --declared-header $(STAGE)/include > $(TESTBIN)/abi_declared.h
+	@printf '#include <hiredis/hiredis.h>\n#include <hiredis/async.h>\n#include <hiredis/read.h>\n#include <hiredis/sds.h>\n#include <hiredis/alloc.h>\n#include <hiredis/sockcompat.h>\nint main() { redisReply r = redisReply(); return r.type; }\n' \
+	  | $(CXX) -fsyntax-only -Wall -Wextra -Werror -x c++ - $$($(STAGE_PC) --cflags hiredis) \
+	  || { echo "the installed headers do not compile as C++"; exit 1; }
 	@set -e; for t in $(C_TESTS); do \
 	  $(CC) $(CWARN) -g -I$(TESTBIN) -o $(TESTBIN)/$$t tests/$$t.c $$($(STAGE_PC) --cflags --libs hiredis); \
 	done
@@ -147,11 +151,11 @@ fuzz-build: lib
 	$(MAKE) -C fuzz build
 
 fuzz-smoke: fuzz-build
-	$(MAKE) -C fuzz run SECONDS=$(FUZZ_SECONDS)
+	$(MAKE) -C fuzz run FUZZ_TIME=$(FUZZ_SECONDS)
 
 test-fuzz:
 	@if [ "$(TEST_FUZZ_SECONDS)" = 0 ]; then echo "test-fuzz: skipped"; \
-	 else $(MAKE) --no-print-directory fuzz-build && $(MAKE) --no-print-directory -C fuzz run SECONDS=$(TEST_FUZZ_SECONDS); fi
+	 else $(MAKE) --no-print-directory fuzz-build && $(MAKE) --no-print-directory -C fuzz run FUZZ_TIME=$(TEST_FUZZ_SECONDS); fi
 
 demo: stage
 	@echo "make demo: the async example arrives with the async API"
