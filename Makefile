@@ -44,7 +44,7 @@ FUZZ_SECONDS ?= 20
 TEST_FUZZ_SECONDS ?= 10
 
 .PHONY: all lib headers check-headers stage install uninstall test test-cargo test-c test-c-build \
-        test-symbols test-install test-valgrind test-fuzz fuzz-smoke fuzz-build demo clean
+        test-symbols test-install test-valgrind test-fuzz fuzz-smoke fuzz-build conformance demo clean
 
 all: lib
 
@@ -149,7 +149,12 @@ test-symbols: stage
 test-install: lib
 	tests/install-test.sh
 
-# libFuzzer harnesses (C, clang) over the static library; see fuzz/README.md.
+# Optional: hiredis's own test program (built by you against real hiredis, dynamically linked)
+# run on hiredis-rs; see tests/upstream-conformance.sh. Not part of `make test`.
+conformance: stage
+	tests/upstream-conformance.sh $(HIREDIS_TEST)
+
+# cargo-fuzz targets (stable toolchain, --sanitizer none); see fuzz/README.md.
 fuzz-build: lib
 	$(MAKE) -C fuzz build
 
