@@ -109,8 +109,15 @@ uninstall:
 	rm -rf $(DESTDIR)$(INCDIR)/hiredis $(DESTDIR)$(CMAKEDIR)/hiredis $(DESTDIR)$(CMAKEDIR)/hiredis_rs
 	-rmdir $(DESTDIR)$(CMAKEDIR) $(DESTDIR)$(PKGCONFIGDIR) 2>/dev/null || true
 
-test: check-headers test-cargo test-c test-symbols test-install test-valgrind test-fuzz
-	@echo "make test: all passed"
+TEST_STEPS := check-headers test-cargo test-c test-symbols test-install test-valgrind test-fuzz
+
+# Each step in turn, with its duration; stops at the first failing step.
+test:
+	@total=$$(date +%s); for step in $(TEST_STEPS); do \
+	  start=$$(date +%s); \
+	  $(MAKE) --no-print-directory $$step || { echo "make test: $$step FAILED"; exit 1; }; \
+	  echo "make test: $$step passed in $$(( $$(date +%s) - start )) s"; \
+	done; echo "make test: all passed in $$(( $$(date +%s) - total )) s"
 
 test-cargo:
 	$(CARGO) test --lib
