@@ -241,6 +241,21 @@ void *redisCommandArgv(struct redisContext *c,
                        const char *const *argv,
                        const size_t *argvlen);
 
+void freeReplyObject(void *reply);
+
+redisReader *redisReaderCreate(void);
+
+long long redisFormatCommandArgv(char **target, int argc, const char **argv, const size_t *argvlen);
+
+long long redisFormatSdsCommandArgv(sds *target,
+                                    int argc,
+                                    const char **argv,
+                                    const size_t *argvlen);
+
+void redisFreeCommand(char *cmd);
+
+void redisFreeSdsCommand(sds cmd);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus
