@@ -78,15 +78,48 @@ test-cargo:
 # install), then run by tests/harness.sh against its own redis-server.
 C_TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 
+# Extra sources/flags for tests that need more than hiredis, picked by name ($$t) inside
+# the loop below: each adapter test links its event library (libev ships no .pc file;
+# ae is our own ae-compatible loop in tests/ae).
+C_TEST_EXTRA = $$(case $$t in \
+  (test_adapter_libevent) pkg-config --cflags --libs libevent;; \
+  (test_adapter_libev) echo -lev;; \
+  (test_adapter_libuv) pkg-config --cflags --libs libuv;; \
+  (test_adapter_glib) pkg-config --cflags --libs glib-2.0;; \
+  (test_adapter_ae) echo -Itests/ae tests/ae/ae.c;; \
+  esac)
+
 test-c: stage
 	@mkdir -p $(TESTBIN)
 	@set -e; for t in $(C_TESTS); do \
-	  $(CC) $(CWARN) -g -o $(TESTBIN)/$$t tests/$$t.c $$($(STAGE_PC) --cflags --libs hiredis); \
+	  $(CC) $(CWARN) -g -o $(TESTBIN)/$$t tests/$$t.c $$($(STAGE_PC) --cflags --libs hiredis) $(C_TEST_EXTRA); \
 	done
 	LD_LIBRARY_PATH=$(STAGE)/lib tests/harness.sh $(addprefix $(TESTBIN)/,$(C_TESTS))
 
-demo: stage
-	@echo "make demo: the async example arrives with the async API"
+# examples-c/example*.c, built as a user would against the staged install (rpath set so
+# they run from build/examples without LD_LIBRARY_PATH), each with its event library.
+EXAMPLES_OUT := $(BUILD)/examples
+EXAMPLES := $(patsubst examples-c/%.c,%,$(wildcard examples-c/example*.c))
+EXAMPLE_EXTRA = $$(case $$e in \
+  (example-libevent|example-pubsub) pkg-config --cflags --libs libevent;; \
+  (example-libev) echo -lev;; \
+  (example-libuv) pkg-config --cflags --libs libuv;; \
+  (example-glib) pkg-config --cflags --libs glib-2.0;; \
+  (example-ae) echo -Itests/ae tests/ae/ae.c;; \
+  esac)
+
+.PHONY: examples
+examples: stage
+	@mkdir -p $(EXAMPLES_OUT)
+	@set -e; for e in $(EXAMPLES); do \
+	  echo "  CC $(EXAMPLES_OUT)/$$e"; \
+	  $(CC) $(CWARN) -g -o $(EXAMPLES_OUT)/$$e examples-c/$$e.c \
+	    $$($(STAGE_PC) --cflags --libs hiredis) -Wl,-rpath,$(STAGE)/lib $(EXAMPLE_EXTRA); \
+	done
+
+# Starts its own throwaway redis-server and runs the libevent example against it.
+demo: examples
+	@examples-c/demo.sh $(EXAMPLES_OUT)/example-libevent
 
 clean:
 	$(CARGO) clean
