@@ -14,6 +14,7 @@
 #include <hiredis/async.h>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdint.h>
@@ -364,6 +365,68 @@ static void suite_refused(void) {
     CHECK(st.disconnect_calls == 0, "no onDisconnect for a connection that never came up");
 }
 
+#if ADAPTER_HAS_TIMERS
+/* ---- connect timeout through scheduleTimer ----
+ * A local listener that never accepts, with its backlog already full: the kernel drops
+ * further SYNs, so a connect stays pending (nothing leaves 127.0.0.1). */
+static void suite_connect_timeout(void) {
+    suiteState st;
+    redisAsyncContext *ac;
+    redisOptions options = {0};
+    struct timeval tv = {0, 300000};
+    struct sockaddr_in sa;
+    socklen_t len = sizeof(sa);
+    int lfd, fillers[8], nfill = 0;
+
+    SECTION("connect timeout (listener with a full backlog, 300 ms)");
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    lfd = socket(AF_INET, SOCK_STREAM, 0);
+    if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(lfd, 0) != 0 ||
+        getsockname(lfd, (struct sockaddr *)&sa, &len) != 0) {
+        CHECK(0, "could not set up the silent listener");
+        if (lfd >= 0) close(lfd);
+        return;
+    }
+    for (nfill = 0; nfill < 8; nfill++) {
+        fillers[nfill] = socket(AF_INET, SOCK_STREAM, 0);
+        fcntl(fillers[nfill], F_SETFL, O_NONBLOCK);
+        connect(fillers[nfill], (struct sockaddr *)&sa, sizeof(sa));
+    }
+    usleep(100000); /* let the handshakes that fit complete */
+
+    memset(&st, 0, sizeof(st));
+    REDIS_OPTIONS_SET_TCP(&options, "127.0.0.1", ntohs(sa.sin_port));
+    options.connect_timeout = &tv;
+    ac = redisAsyncConnectWithOptions(&options);
+    CHECK(ac != NULL && ac->err == 0, "async connect: %s", ac ? ac->errstr : "NULL");
+    if (ac != NULL && ac->err == 0) {
+        ac->data = &st;
+        ac->dataCleanup = suite_on_gone;
+        CHECK(adapter_attach(ac) == REDIS_OK, "attach");
+        redisAsyncSetConnectCallback(ac, suite_on_connect);
+        redisAsyncSetDisconnectCallback(ac, suite_on_disconnect);
+        redisAsyncCommand(ac, suite_timeout_cb, NULL, "PING");
+        st.started = suite_now();
+        suite_run(&st);
+        double took = suite_now() - st.started;
+        CHECK(st.connect_calls == 1 && st.connect_status == REDIS_ERR,
+              "onConnect once with REDIS_ERR (%d calls, status %d)", st.connect_calls, st.connect_status);
+        CHECK(st.err == REDIS_ERR_TIMEOUT && strcmp(st.errstr, "Timeout") == 0,
+              "err %d \"%s\"", st.err, st.errstr);
+        CHECK(st.replies == 1 && st.nulls == 1, "the pending command gets NULL");
+        CHECK(st.disconnect_calls == 0, "no onDisconnect for a connection that never came up");
+        CHECK(took >= 0.25 && took < 0.9, "timed out after %.3f s, want about 0.3 s", took);
+    } else {
+        redisAsyncFree(ac);
+    }
+    for (int i = 0; i < nfill; i++)
+        close(fillers[i]);
+    close(lfd);
+}
+#endif
+
 static void run_adapter_suite(void) {
     signal(SIGPIPE, SIG_IGN);
     alarm(120); /* a hung loop fails the program instead of the whole run */
@@ -375,6 +438,9 @@ static void run_adapter_suite(void) {
     suite_free_inside();
     suite_server_close();
     suite_refused();
+#if ADAPTER_HAS_TIMERS
+    suite_connect_timeout();
+#endif
     suite_timeout();
 }
 
