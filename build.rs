@@ -57,6 +57,10 @@ const COMMON_EXCLUDES: &[&str] = &[
     "hirs_async_command",
     "hirs_sdscatfmt",
     "hirs_sdscatvprintf",
+    // Exported like hiredis's, but declared in none of its headers.
+    "sdsll2str",
+    "sdsull2str",
+    "hex_digit_to_int",
 ];
 
 const HEADERS: &[Header] = &[

@@ -14,6 +14,9 @@ use core::ptr;
 
 use crate::alloc;
 
+mod ops;
+pub(crate) use ops::*;
+
 pub(crate) type Sds = *mut c_char;
 
 /// Growth doubles the size below this, then grows by this much.

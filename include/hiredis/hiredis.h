@@ -179,6 +179,29 @@ typedef struct redisContextFuncs {
 
 #define REDIS_INVALID_FD -1
 
+#ifdef __cplusplus
+extern "C" {
+#endif // __cplusplus
+
+void freeReplyObject(void *reply);
+
+redisReader *redisReaderCreate(void);
+
+long long redisFormatCommandArgv(char **target, int argc, const char **argv, const size_t *argvlen);
+
+long long redisFormatSdsCommandArgv(sds *target,
+                                    int argc,
+                                    const char **argv,
+                                    const size_t *argvlen);
+
+void redisFreeCommand(char *cmd);
+
+void redisFreeSdsCommand(sds cmd);
+
+#ifdef __cplusplus
+}  // extern "C"
+#endif  // __cplusplus
+
 /* Variadic entry points (implemented in src/ffi/variadic.c). */
 #ifdef __cplusplus
 extern "C" {

@@ -2,6 +2,12 @@
 
 use core::ffi::{c_char, c_int, c_longlong, c_void};
 use core::mem::{offset_of, size_of};
+use core::ptr;
+
+use crate::alloc;
+use crate::ffi::reply;
+use crate::reader::{At, Builder, Kind, Parser, ReadError};
+use crate::sds;
 
 pub const REDIS_ERR: c_int = -1;
 pub const REDIS_OK: c_int = 0;
@@ -29,10 +35,12 @@ pub const REDIS_REPLY_BIGNUM: c_int = 13;
 pub const REDIS_REPLY_VERB: c_int = 14;
 
 pub const REDIS_READER_MAX_BUF: usize = 1024 * 16;
-pub const REDIS_READER_MAX_ARRAY_ELEMENTS: c_longlong = (1 << 32) - 1;
+// Written out: cbindgen would print `(1 << 32) - 1`, an int overflow in C.
+pub const REDIS_READER_MAX_ARRAY_ELEMENTS: c_longlong = 4294967295;
 
 /// What a reply builder is told about the item it builds.
 #[repr(C)]
+#[derive(Clone, Copy)]
 pub struct redisReadTask {
     pub r#type: c_int,
     pub elements: c_longlong,
@@ -44,6 +52,7 @@ pub struct redisReadTask {
 
 /// Reply builders; each may be NULL (the reader then uses the type number as a stand-in object).
 #[repr(C)]
+#[derive(Clone, Copy)]
 pub struct redisReplyObjectFunctions {
     pub createString:
         Option<unsafe extern "C" fn(*const redisReadTask, *mut c_char, usize) -> *mut c_void>,
@@ -92,4 +101,371 @@ const _: () = {
     assert!(offset_of!(redisReader, reply) == 192);
     assert!(offset_of!(redisReader, r#fn) == 200);
     assert!(offset_of!(redisReader, privdata) == 208);
+};
+
+/// Reader state C never sees, boxed behind `redisReader.task` (the 216-byte struct has no
+/// other room; hiredis keeps its own task stack there).
+struct State {
+    parser: Parser<*mut c_void>,
+    mirror: Mirror,
+}
+
+/// The `redisReadTask` chain shown to C builders, rebuilt from the parser's frames.
+struct Mirror {
+    tasks: Vec<redisReadTask>,
+    /// `tasks[..synced]` match the parser's open aggregates.
+    synced: usize,
+    /// `reader->privdata` when the reply in progress started.
+    privdata: *mut c_void,
+}
+
+const BLANK_TASK: redisReadTask = redisReadTask {
+    r#type: -1,
+    elements: -1,
+    idx: -1,
+    obj: ptr::null_mut(),
+    parent: ptr::null_mut(),
+    privdata: ptr::null_mut(),
+};
+
+/// The private state of a reader from this library.
+///
+/// # Safety
+/// `r` was made by `redisReaderCreateWithFunctions` and its state is not borrowed elsewhere.
+unsafe fn state<'a>(r: &redisReader) -> Option<&'a mut State> {
+    // SAFETY: `task` holds the `Box<State>` pointer installed at creation.
+    unsafe { (r.task as *mut State).as_mut() }
+}
+
+/// Calls `r->fn->freeObject` on `obj` when there is one, as hiredis does.
+fn free_object(f: *const redisReplyObjectFunctions, obj: *mut c_void) {
+    // SAFETY: `fn` is NULL or a valid table (a documented requirement of the field).
+    if let Some(free) = unsafe { f.as_ref() }.and_then(|t| t.freeObject) {
+        // SAFETY: `obj` came from this table's builders.
+        unsafe { free(obj) }
+    }
+}
+
+/// Puts the reader in its final error state: partial reply freed, buffer released.
+fn set_error(r: &mut redisReader, st: &mut State, kind: c_int, msg: &str) {
+    if let Some(root) = st.parser.reset() {
+        free_object(r.r#fn, root);
+    }
+    r.reply = ptr::null_mut();
+    // SAFETY: `buf` is NULL or the reader's sds.
+    unsafe { sds::free(r.buf) };
+    r.buf = ptr::null_mut();
+    r.pos = 0;
+    r.len = 0;
+    r.ridx = -1;
+    r.err = kind;
+    let n = msg.len().min(r.errstr.len() - 1);
+    for (d, s) in r.errstr.iter_mut().zip(&msg.as_bytes()[..n]) {
+        *d = *s as c_char;
+    }
+    r.errstr[n] = 0;
+}
+
+fn set_oom(r: &mut redisReader, st: &mut State) {
+    set_error(r, st, REDIS_ERR_OOM, "Out of memory");
+}
+
+/// Builds through a C function table; a NULL table or entry yields the type number as a
+/// stand-in object, as in hiredis.
+struct CBuilder<'a> {
+    fns: redisReplyObjectFunctions,
+    m: &'a mut Mirror,
+}
+
+fn fake(ty: c_int) -> Option<*mut c_void> {
+    Some(ty as usize as *mut c_void)
+}
+
+fn non_null(p: *mut c_void) -> Option<*mut c_void> {
+    (!p.is_null()).then_some(p)
+}
+
+impl CBuilder<'_> {
+    /// The task for the item at `at`, with its ancestors written out.
+    fn task(&mut self, at: At<'_, *mut c_void>, kind: Kind) -> *mut redisReadTask {
+        let m = &mut *self.m;
+        let d = at.depth();
+        if m.tasks.len() <= d {
+            // Growing may move the tasks, so every parent pointer is rewritten.
+            m.tasks.resize(d + 1, BLANK_TASK);
+            m.synced = 0;
+        }
+        let base = m.tasks.as_mut_ptr();
+        let frames = at.frames();
+        let idx_of = |k: usize| if k == 0 { -1 } else { frames[k - 1].next as c_int };
+        let parent_of = |k: usize| if k == 0 { ptr::null_mut() } else { base.wrapping_add(k - 1) };
+        for (k, f) in frames.iter().enumerate().skip(m.synced.min(d)) {
+            let t = redisReadTask {
+                r#type: f.kind as c_int,
+                elements: f.elements as c_longlong,
+                idx: idx_of(k),
+                obj: f.obj,
+                parent: parent_of(k),
+                privdata: m.privdata,
+            };
+            // SAFETY: k < d < tasks.len(); `base` is the vector's live buffer.
+            unsafe { base.add(k).write(t) };
+        }
+        m.synced = d;
+        // SAFETY: d < tasks.len().
+        let t = unsafe { &mut *base.add(d) };
+        t.r#type = kind as c_int;
+        t.elements = -1;
+        t.idx = idx_of(d);
+        // hiredis reuses a level's task for siblings: `obj` is cleared only for a first child.
+        if t.idx <= 0 {
+            t.obj = ptr::null_mut();
+        }
+        t.parent = parent_of(d);
+        t.privdata = m.privdata;
+        t
+    }
+}
+
+impl Builder for CBuilder<'_> {
+    type Obj = *mut c_void;
+
+    fn string(&mut self, at: At<'_, *mut c_void>, kind: Kind, s: &[u8]) -> Option<*mut c_void> {
+        let t = self.task(at, kind);
+        let Some(f) = self.fns.createString else { return fake(kind as c_int) };
+        // SAFETY: a valid task and `s`, valid for the call (builders must not write to it).
+        non_null(unsafe { f(t, s.as_ptr() as *mut c_char, s.len()) })
+    }
+
+    fn array(&mut self, at: At<'_, *mut c_void>, kind: Kind, n: usize) -> Option<*mut c_void> {
+        let t = self.task(at, kind);
+        let obj = match self.fns.createArray {
+            None => fake(kind as c_int)?,
+            // SAFETY: a valid task.
+            Some(f) => non_null(unsafe { f(t, n) })?,
+        };
+        if n > 0 {
+            // The parser opens this aggregate: its task becomes the next items' parent.
+            // SAFETY: `t` points into the mirror, which nothing else borrows now.
+            unsafe {
+                (*t).obj = obj;
+                (*t).elements = n as c_longlong;
+            }
+            self.m.synced = at.depth() + 1;
+        }
+        Some(obj)
+    }
+
+    fn integer(&mut self, at: At<'_, *mut c_void>, v: i64) -> Option<*mut c_void> {
+        let t = self.task(at, Kind::Integer);
+        let Some(f) = self.fns.createInteger else { return fake(REDIS_REPLY_INTEGER) };
+        // SAFETY: a valid task.
+        non_null(unsafe { f(t, v) })
+    }
+
+    fn double(&mut self, at: At<'_, *mut c_void>, v: f64, text: &[u8]) -> Option<*mut c_void> {
+        let t = self.task(at, Kind::Double);
+        let Some(f) = self.fns.createDouble else { return fake(REDIS_REPLY_DOUBLE) };
+        // Builders get a NUL-terminated copy (the parser keeps doubles under 326 bytes).
+        let mut copy = [0u8; 327];
+        let n = text.len().min(326);
+        copy[..n].copy_from_slice(&text[..n]);
+        // SAFETY: a valid task and a terminated temporary valid for the call.
+        non_null(unsafe { f(t, v, copy.as_mut_ptr() as *mut c_char, n) })
+    }
+
+    fn nil(&mut self, at: At<'_, *mut c_void>, kind: Kind) -> Option<*mut c_void> {
+        let t = self.task(at, kind);
+        let Some(f) = self.fns.createNil else { return fake(REDIS_REPLY_NIL) };
+        // SAFETY: a valid task.
+        non_null(unsafe { f(t) })
+    }
+
+    fn boolean(&mut self, at: At<'_, *mut c_void>, v: bool) -> Option<*mut c_void> {
+        let t = self.task(at, Kind::Bool);
+        let Some(f) = self.fns.createBool else { return fake(REDIS_REPLY_BOOL) };
+        // SAFETY: a valid task.
+        non_null(unsafe { f(t, v as c_int) })
+    }
+}
+
+/// A reader that builds objects with `fn` (NULL: type numbers as stand-in objects).
+/// NULL when out of memory.
+///
+/// # Safety
+/// `fn` is NULL or a function table that stays valid while the reader uses it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisReaderCreateWithFunctions(
+    r#fn: *mut redisReplyObjectFunctions,
+) -> *mut redisReader {
+    let r = alloc::calloc_one::<redisReader>();
+    if r.is_null() {
+        return r;
+    }
+    let buf = sds::empty();
+    if buf.is_null() {
+        // SAFETY: `r` is our fresh block.
+        unsafe { alloc::free(r.cast()) };
+        return ptr::null_mut();
+    }
+    let st = Box::new(State {
+        parser: Parser::default(),
+        mirror: Mirror { tasks: Vec::new(), synced: 0, privdata: ptr::null_mut() },
+    });
+    // SAFETY: `r` is a fresh zeroed reader owned here.
+    let rr = unsafe { &mut *r };
+    rr.buf = buf;
+    rr.r#fn = r#fn;
+    rr.maxbuf = REDIS_READER_MAX_BUF;
+    rr.maxelements = REDIS_READER_MAX_ARRAY_ELEMENTS;
+    rr.task = Box::into_raw(st) as *mut *mut redisReadTask;
+    rr.ridx = -1;
+    r
+}
+
+/// Frees the reader, the reply in progress (through `fn->freeObject`) and the buffer.
+///
+/// # Safety
+/// `r` is NULL or a library reader, not used afterwards.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisReaderFree(r: *mut redisReader) {
+    // SAFETY: the caller promises a library reader or NULL.
+    let Some(rr) = (unsafe { r.as_mut() }) else { return };
+    if !rr.task.is_null() {
+        // SAFETY: `task` holds the Box made at creation; it is released exactly once here.
+        let mut st = unsafe { Box::from_raw(rr.task as *mut State) };
+        if let Some(root) = st.parser.reset() {
+            free_object(rr.r#fn, root);
+        }
+    }
+    // SAFETY: `buf` is NULL or the reader's sds; `r` came from the hooks.
+    unsafe {
+        sds::free(rr.buf);
+        alloc::free(r.cast());
+    }
+}
+
+/// Appends `len` bytes at `buf` to the reader's buffer.
+///
+/// # Safety
+/// `r` is a library reader (NULL returns REDIS_ERR where hiredis would crash) and
+/// `(buf, len)` a valid buffer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisReaderFeed(r: *mut redisReader, buf: *const c_char, len: usize) -> c_int {
+    // SAFETY: the caller promises a library reader or NULL.
+    let Some(r) = (unsafe { r.as_mut() }) else { return REDIS_ERR };
+    // SAFETY: a library reader's state.
+    let Some(st) = (unsafe { state(r) }) else { return REDIS_ERR };
+    if r.err != 0 {
+        return REDIS_ERR;
+    }
+    if buf.is_null() || len == 0 {
+        return REDIS_OK;
+    }
+    // SAFETY: the caller promises `len` readable bytes at `buf`.
+    let data = unsafe { core::slice::from_raw_parts(buf as *const u8, len) };
+    // SAFETY: outside the error state `buf` is the reader's live sds.
+    unsafe {
+        // A fully consumed buffer with lots of spare room is dropped for a fresh one.
+        if r.len == 0 && r.maxbuf != 0 && sds::avail(r.buf) > r.maxbuf {
+            sds::free(r.buf);
+            r.buf = sds::empty();
+            r.pos = 0;
+            if r.buf.is_null() {
+                set_oom(r, st);
+                return REDIS_ERR;
+            }
+        }
+        let grown = sds::cat_len(r.buf, data);
+        if grown.is_null() {
+            set_oom(r, st);
+            return REDIS_ERR;
+        }
+        r.buf = grown;
+        r.len = sds::len(grown);
+    }
+    REDIS_OK
+}
+
+/// Parses buffered bytes. `*reply` receives a complete reply or NULL (more data needed);
+/// with a NULL `reply` a complete one is freed. REDIS_ERR once the reader is in error.
+///
+/// # Safety
+/// `r` is a library reader (NULL returns REDIS_ERR) and `reply` a valid pointer or NULL.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisReaderGetReply(r: *mut redisReader, reply: *mut *mut c_void) -> c_int {
+    if !reply.is_null() {
+        // SAFETY: the caller promises a writable pointer.
+        unsafe { *reply = ptr::null_mut() };
+    }
+    // SAFETY: the caller promises a library reader or NULL.
+    let Some(r) = (unsafe { r.as_mut() }) else { return REDIS_ERR };
+    if r.err != 0 || r.buf.is_null() {
+        return REDIS_ERR;
+    }
+    if r.len == 0 {
+        return REDIS_OK;
+    }
+    // SAFETY: a library reader's state.
+    let Some(st) = (unsafe { state(r) }) else { return REDIS_ERR };
+    // SAFETY: `buf` is the reader's live sds; it is not resized while `bytes` lives.
+    let bytes = unsafe {
+        let n = sds::len(r.buf).min(r.len);
+        core::slice::from_raw_parts(r.buf as *const u8, n)
+    };
+    let mut pos = r.pos.min(bytes.len());
+    if st.parser.depth().is_none() {
+        st.mirror.privdata = r.privdata;
+    }
+    let res = if reply::is_default(r.r#fn) {
+        st.parser.parse(bytes, &mut pos, r.maxelements, &mut reply::DefaultBuilder)
+    } else {
+        // SAFETY: `fn` is NULL or a valid table.
+        let fns = unsafe { r.r#fn.as_ref() }.copied().unwrap_or(NO_FUNCTIONS);
+        // The table may have changed since the last call: rebuild the task chain.
+        st.mirror.synced = 0;
+        let mut b = CBuilder { fns, m: &mut st.mirror };
+        st.parser.parse(bytes, &mut pos, r.maxelements, &mut b)
+    };
+    let done = match res {
+        Ok(done) => done,
+        Err(e) => {
+            let kind = if e == ReadError::Oom { REDIS_ERR_OOM } else { REDIS_ERR_PROTOCOL };
+            set_error(r, st, kind, &e.message());
+            return REDIS_ERR;
+        }
+    };
+    r.pos = pos;
+    // Cutting the consumed prefix only once 1 KiB is consumed keeps memmoves rare.
+    if r.pos >= 1024 {
+        // SAFETY: `buf` is the live sds; `bytes` is not used past this point.
+        unsafe {
+            if sds::range(r.buf, r.pos as isize, -1) < 0 {
+                return REDIS_ERR;
+            }
+            r.pos = 0;
+            r.len = sds::len(r.buf);
+        }
+    }
+    r.ridx = st.parser.depth().map_or(-1, |d| d as c_int);
+    r.reply = st.parser.root().unwrap_or(ptr::null_mut());
+    if let Some(obj) = done {
+        if reply.is_null() {
+            free_object(r.r#fn, obj);
+        } else {
+            // SAFETY: checked writable above.
+            unsafe { *reply = obj };
+        }
+    }
+    REDIS_OK
+}
+
+const NO_FUNCTIONS: redisReplyObjectFunctions = redisReplyObjectFunctions {
+    createString: None,
+    createArray: None,
+    createInteger: None,
+    createDouble: None,
+    createNil: None,
+    createBool: None,
+    freeObject: None,
 };
