@@ -101,7 +101,8 @@ const HEADERS: &[Header] = &[
         sys_includes: &["stdarg.h", "sys/time.h", "stdint.h"],
         includes: &["read.h", "sds.h", "alloc.h"],
         renames: &[("redisAsyncContext", "struct redisAsyncContext")],
-        exclude: &[],
+        // Exported like hiredis's internals, declared in no installed header.
+        exclude: &["__redisSetError", "__redisAppendCommand"],
         types: &["redisReply", "redisOptions", "redisContextFuncs", "redisContext", "redisFD"],
     },
     Header {
@@ -121,7 +122,8 @@ const HEADERS: &[Header] = &[
         sys_includes: &[],
         includes: &["hiredis.h"],
         renames: &[],
-        exclude: &[],
+        // Exported by hiredis but declared nowhere.
+        exclude: &["redisContextUpdateConnectTimeout", "redisContextUpdateCommandTimeout"],
         types: &[],
     },
 ];

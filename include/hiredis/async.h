@@ -15,6 +15,16 @@ typedef void (redisConnectCallbackNC)(struct redisAsyncContext *, int status);
 typedef void (redisTimerCallback)(void *timer, void *privdata);
 
 
+typedef struct redisAsyncEvents {
+  void *data;
+  void (*addRead)(void*);
+  void (*delRead)(void*);
+  void (*addWrite)(void*);
+  void (*delWrite)(void*);
+  void (*cleanup)(void*);
+  void (*scheduleTimer)(void*, struct timeval);
+} redisAsyncEvents;
+
 typedef struct redisCallback {
   struct redisCallback *next;
   redisCallbackFn * fn;
@@ -27,16 +37,6 @@ typedef struct redisCallbackList {
   struct redisCallback *head;
   struct redisCallback *tail;
 } redisCallbackList;
-
-typedef struct redisAsyncEvents {
-  void *data;
-  void (*addRead)(void*);
-  void (*delRead)(void*);
-  void (*addWrite)(void*);
-  void (*delWrite)(void*);
-  void (*cleanup)(void*);
-  void (*scheduleTimer)(void*, struct timeval);
-} redisAsyncEvents;
 
 typedef struct redisAsyncSub {
   struct redisCallbackList replies;
@@ -61,6 +61,18 @@ typedef struct redisAsyncContext {
   struct redisAsyncSub sub;
   redisAsyncPushFn * push_cb;
 } redisAsyncContext;
+
+#ifdef __cplusplus
+extern "C" {
+#endif // __cplusplus
+
+void redisAsyncRead(struct redisAsyncContext *ac);
+
+void redisAsyncWrite(struct redisAsyncContext *ac);
+
+#ifdef __cplusplus
+}  // extern "C"
+#endif  // __cplusplus
 
 /* Variadic entry points (implemented in src/ffi/variadic.c). */
 #ifdef __cplusplus
