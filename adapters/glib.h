@@ -96,11 +96,10 @@ static void redis_source_finalize(GSource *source) {
 }
 
 static GSource *redis_source_new(redisAsyncContext *ac) {
+    /* Every member spelled out (the last two are GLib-private), so C and C++ accept it. */
     static GSourceFuncs funcs = {
-        .prepare = redis_source_prepare,
-        .check = redis_source_check,
-        .dispatch = redis_source_dispatch,
-        .finalize = redis_source_finalize,
+        redis_source_prepare, redis_source_check, redis_source_dispatch,
+        redis_source_finalize, NULL, NULL,
     };
     redisGlibEvents *s;
 
