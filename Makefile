@@ -129,6 +129,17 @@ C_TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 # Built without PIE, so hiredisAllocFns is copy-relocated into the program (see test_alloc.c).
 NOPIE_TESTS := test_alloc
 
+# Extra sources/flags for tests that need more than hiredis, picked by name ($$t) inside
+# the loop below: each adapter test links its event library (libev ships no .pc file;
+# ae is our own ae-compatible loop in tests/ae).
+C_TEST_EXTRA = $$(case $$t in \
+  (test_adapter_libevent) pkg-config --cflags --libs libevent;; \
+  (test_adapter_libev) echo -lev;; \
+  (test_adapter_libuv) pkg-config --cflags --libs libuv;; \
+  (test_adapter_glib) pkg-config --cflags --libs glib-2.0;; \
+  (test_adapter_ae) echo -Itests/ae tests/ae/ae.c;; \
+  esac)
+
 test-c-build: stage
 	@mkdir -p $(TESTBIN)
 	@tests/check-symbols.sh --declared-header $(STAGE)/include > $(TESTBIN)/abi_declared.h
@@ -137,7 +148,7 @@ test-c-build: stage
 	  || { echo "the installed headers do not compile as C++"; exit 1; }
 	@set -e; for t in $(C_TESTS); do \
 	  extra=; case " $(NOPIE_TESTS) " in *" $$t "*) extra=-no-pie;; esac; \
-	  $(CC) $(CWARN) -g $$extra -I$(TESTBIN) -o $(TESTBIN)/$$t tests/$$t.c $$($(STAGE_PC) --cflags --libs hiredis); \
+	  $(CC) $(CWARN) -g $$extra -I$(TESTBIN) -o $(TESTBIN)/$$t tests/$$t.c $$($(STAGE_PC) --cflags --libs hiredis) $(C_TEST_EXTRA); \
 	done
 	@# Non-PIE: hiredisAllocFns is then copy-relocated into the program (spec §12).
 	@$(CC) $(CWARN) -g -no-pie -fno-pic -o $(TESTBIN)/test_abi_layout_nopie tests/test_abi_layout.c \
@@ -175,8 +186,30 @@ test-fuzz:
 	@if [ "$(TEST_FUZZ_SECONDS)" = 0 ]; then echo "test-fuzz: skipped"; \
 	 else $(MAKE) --no-print-directory fuzz-build && $(MAKE) --no-print-directory -C fuzz run FUZZ_TIME=$(TEST_FUZZ_SECONDS); fi
 
-demo: stage
-	@echo "make demo: the async example arrives with the async API"
+# examples-c/example*.c, built as a user would against the staged install (rpath set so
+# they run from build/examples without LD_LIBRARY_PATH), each with its event library.
+EXAMPLES_OUT := $(BUILD)/examples
+EXAMPLES := $(patsubst examples-c/%.c,%,$(wildcard examples-c/example*.c))
+EXAMPLE_EXTRA = $$(case $$e in \
+  (example-libevent|example-pubsub) pkg-config --cflags --libs libevent;; \
+  (example-libev) echo -lev;; \
+  (example-libuv) pkg-config --cflags --libs libuv;; \
+  (example-glib) pkg-config --cflags --libs glib-2.0;; \
+  (example-ae) echo -Itests/ae tests/ae/ae.c;; \
+  esac)
+
+.PHONY: examples
+examples: stage
+	@mkdir -p $(EXAMPLES_OUT)
+	@set -e; for e in $(EXAMPLES); do \
+	  echo "  CC $(EXAMPLES_OUT)/$$e"; \
+	  $(CC) $(CWARN) -g -o $(EXAMPLES_OUT)/$$e examples-c/$$e.c \
+	    $$($(STAGE_PC) --cflags --libs hiredis) -Wl,-rpath,$(STAGE)/lib $(EXAMPLE_EXTRA); \
+	done
+
+# Starts its own throwaway redis-server and runs the libevent example against it.
+demo: examples
+	@examples-c/demo.sh $(EXAMPLES_OUT)/example-libevent
 
 clean:
 	$(CARGO) clean
