@@ -462,23 +462,3 @@ pub unsafe extern "C" fn hirs_async_command(
         rc
     }
 }
-
-// TEMPORARY(sync): stand-ins so the default I/O table links before the async branch lands.
-// The async teammate's real `redisAsyncRead`/`redisAsyncWrite` replace these two functions.
-/// `redisAsyncRead` (temporary stub, does nothing).
-///
-/// # Safety
-/// `ac` is a valid pointer to an async context.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn redisAsyncRead(ac: *mut redisAsyncContext) {
-    let _ = ac;
-}
-
-/// `redisAsyncWrite` (temporary stub, does nothing).
-///
-/// # Safety
-/// `ac` is a valid pointer to an async context.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn redisAsyncWrite(ac: *mut redisAsyncContext) {
-    let _ = ac;
-}
