@@ -57,6 +57,10 @@ const COMMON_EXCLUDES: &[&str] = &[
     "hirs_async_command",
     "hirs_sdscatfmt",
     "hirs_sdscatvprintf",
+    // Exported like hiredis's, but declared in none of its headers.
+    "sdsll2str",
+    "sdsull2str",
+    "hex_digit_to_int",
 ];
 
 const HEADERS: &[Header] = &[
@@ -97,7 +101,8 @@ const HEADERS: &[Header] = &[
         sys_includes: &["stdarg.h", "sys/time.h", "stdint.h"],
         includes: &["read.h", "sds.h", "alloc.h"],
         renames: &[("redisAsyncContext", "struct redisAsyncContext")],
-        exclude: &[],
+        // Exported like hiredis's internals, declared in no installed header.
+        exclude: &["__redisSetError", "__redisAppendCommand"],
         types: &["redisReply", "redisOptions", "redisContextFuncs", "redisContext", "redisFD"],
     },
     Header {
@@ -118,7 +123,8 @@ const HEADERS: &[Header] = &[
         sys_includes: &[],
         includes: &["hiredis.h"],
         renames: &[],
-        exclude: &[],
+        // Exported by hiredis but declared nowhere.
+        exclude: &["redisContextUpdateConnectTimeout", "redisContextUpdateCommandTimeout"],
         types: &[],
     },
 ];

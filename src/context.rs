@@ -1,1 +1,526 @@
-//! TODO
+//! The synchronous context (hiredis.c): creation and connection, appending commands,
+//! reading replies, reconnecting and freeing.
+//!
+//! # Contract with the async layer (`async_context.rs`); names below are stable
+//! * A context is ONE block from [`crate::alloc`] of exactly `size_of::<redisContext>()`
+//!   bytes, zeroed at creation. The async layer may `alloc::realloc` it to
+//!   `size_of::<redisAsyncContext>()` (the `c` member stays at offset 0) and later release it
+//!   with [`free`], which frees only what the public fields point at, then the block.
+//! * No Rust-owned state lives outside that block: everything the context owns is reachable
+//!   from public fields and allocated through the hooks (obuf sds, reader, host/source/path
+//!   strings, the two timeval copies, `saddr`). `REDIS_OPT_SET_SOCK_CLOEXEC` is remembered in
+//!   `flags` as [`crate::net::HIRS_SOCK_CLOEXEC`] (a bit hiredis does not define).
+//! * All I/O goes through `c->funcs` (`read`, `write`, `close`, `free_privctx`), so an SSL
+//!   layer that swaps the table keeps working.
+//! * Helpers for the async layer, all taking a raw `*mut redisContext` because user callbacks
+//!   may touch the context in between: [`connect_with_options`] (create + connect; pass
+//!   `REDIS_OPT_NONBLOCK` for a non-blocking connect), [`set_error`], [`check_connect_done`],
+//!   [`buffer_read`] (one read fed to the reader), [`buffer_write`] (one write of `obuf`),
+//!   [`get_reply_from_reader`], [`append_command`], [`append_argv`], [`free`].
+
+use core::ffi::{c_char, c_int, c_void};
+use core::ptr;
+
+use crate::alloc;
+use crate::ffi::hiredis::{
+    REDIS_BLOCK, REDIS_CONN_TCP, REDIS_CONN_UNIX, REDIS_CONN_USERFD, REDIS_CONNECTED,
+    REDIS_INVALID_FD, REDIS_NO_AUTO_FREE, REDIS_NO_AUTO_FREE_REPLIES, REDIS_OPT_NO_PUSH_AUTOFREE,
+    REDIS_OPT_NOAUTOFREE, REDIS_OPT_NOAUTOFREEREPLIES, REDIS_OPT_NONBLOCK, REDIS_OPT_PREFER_IPV4,
+    REDIS_OPT_PREFER_IPV6, REDIS_OPT_REUSEADDR, REDIS_OPT_SET_SOCK_CLOEXEC, REDIS_PREFER_IPV4,
+    REDIS_PREFER_IPV6, REDIS_REUSEADDR, redisContext, redisContextFuncs, redisOptions,
+    redisReply,
+};
+use crate::ffi::read::{
+    REDIS_ERR, REDIS_ERR_OOM, REDIS_ERR_OTHER, REDIS_OK, REDIS_REPLY_PUSH, redisReader,
+};
+use crate::net;
+use crate::sds;
+
+/// The reader's C-level exports this module builds on, bound by symbol name so this file does
+/// not depend on where in `ffi` they are defined.
+mod deps {
+    use core::ffi::{c_char, c_int, c_void};
+
+    use crate::ffi::read::redisReader;
+
+    unsafe extern "C" {
+        pub(super) fn redisReaderCreate() -> *mut redisReader;
+        pub(super) fn redisReaderFree(r: *mut redisReader);
+        pub(super) fn redisReaderFeed(r: *mut redisReader, buf: *const c_char, len: usize) -> c_int;
+        pub(super) fn redisReaderGetReply(r: *mut redisReader, reply: *mut *mut c_void) -> c_int;
+        pub(super) fn freeReplyObject(reply: *mut c_void);
+    }
+}
+
+/// hiredis's default I/O table (`redisContextDefaultFuncs`).
+pub(crate) static DEFAULT_FUNCS: redisContextFuncs = redisContextFuncs {
+    close: Some(crate::ffi::net::redisNetClose),
+    free_privctx: None,
+    async_read: Some(crate::ffi::r#async::redisAsyncRead),
+    async_write: Some(crate::ffi::r#async::redisAsyncWrite),
+    read: Some(crate::ffi::net::redisNetRead),
+    write: Some(crate::ffi::net::redisNetWrite),
+};
+
+/// The push handler sync contexts get by default: RESP3 pushes are dropped.
+unsafe extern "C" fn push_auto_free(_privdata: *mut c_void, reply: *mut c_void) {
+    // SAFETY: the reader handed us ownership of this reply.
+    unsafe { deps::freeReplyObject(reply) }
+}
+
+/// `redisContextInit`: a zeroed context with the default table, an empty `obuf`, a fresh
+/// reader and no socket. NULL on OOM.
+pub(crate) fn init() -> *mut redisContext {
+    let c = alloc::calloc_one::<redisContext>();
+    if c.is_null() {
+        return c;
+    }
+    // SAFETY: `c` is a fresh zeroed block of the right size; all-zero is a valid context.
+    unsafe {
+        (*c).funcs = &DEFAULT_FUNCS;
+        (*c).obuf = sds::empty();
+        (*c).reader = deps::redisReaderCreate();
+        (*c).fd = REDIS_INVALID_FD;
+        if (*c).obuf.is_null() || (*c).reader.is_null() {
+            free(c);
+            return ptr::null_mut();
+        }
+    }
+    c
+}
+
+/// `__redisSetError` on a raw context (see [`net::set_error`]).
+///
+/// # Safety
+/// `c` is a live context.
+pub(crate) unsafe fn set_error(c: *mut redisContext, kind: c_int, msg: Option<&[u8]>) {
+    // SAFETY: live context, no other borrow is active during this call.
+    net::set_error(unsafe { &mut *c }, kind, msg);
+}
+
+/// Copies the reader's error into the context.
+///
+/// # Safety
+/// `c` is a live context with a live reader.
+unsafe fn set_error_from_reader(c: *mut redisContext) {
+    // SAFETY: the reader is live; its errstr is a NUL-terminated array in the struct.
+    unsafe {
+        let r: &redisReader = &*(*c).reader;
+        let text = core::ffi::CStr::from_ptr(r.errstr.as_ptr()).to_bytes();
+        let kind = r.err;
+        let mut copy = [0u8; 128];
+        copy[..text.len().min(127)].copy_from_slice(&text[..text.len().min(127)]);
+        set_error(c, kind, Some(&copy[..text.len().min(127)]));
+    }
+}
+
+/// `redisConnectWithOptions`. Returns NULL only on OOM at creation or an unknown connection
+/// type; every other failure is reported through `err`.
+///
+/// # Safety
+/// The strings and timevals `o` points at are readable.
+pub(crate) unsafe fn connect_with_options(o: &redisOptions) -> *mut redisContext {
+    let c = init();
+    if c.is_null() {
+        return c;
+    }
+    // SAFETY: `c` is a live context owned here; no callback runs while `cx` is borrowed.
+    let cx = unsafe { &mut *c };
+    let opts = o.options;
+    if opts & REDIS_OPT_NONBLOCK == 0 {
+        cx.flags |= REDIS_BLOCK;
+    }
+    for (opt, flag) in [
+        (REDIS_OPT_REUSEADDR, REDIS_REUSEADDR),
+        (REDIS_OPT_NOAUTOFREE, REDIS_NO_AUTO_FREE),
+        (REDIS_OPT_NOAUTOFREEREPLIES, REDIS_NO_AUTO_FREE_REPLIES),
+        (REDIS_OPT_PREFER_IPV4, REDIS_PREFER_IPV4),
+        (REDIS_OPT_PREFER_IPV6, REDIS_PREFER_IPV6),
+        // Deliberate difference: hiredis stores this as REDIS_REUSEADDR's bit.
+        (REDIS_OPT_SET_SOCK_CLOEXEC, net::HIRS_SOCK_CLOEXEC),
+    ] {
+        if opts & opt != 0 {
+            cx.flags |= flag;
+        }
+    }
+    if o.push_cb.is_some() {
+        cx.push_cb = o.push_cb;
+    } else if opts & REDIS_OPT_NO_PUSH_AUTOFREE == 0 {
+        cx.push_cb = Some(push_auto_free);
+    }
+    cx.privdata = o.privdata;
+    cx.free_privdata = o.free_privdata;
+
+    // SAFETY: the timevals are readable (caller's promise).
+    let copied = unsafe {
+        (o.connect_timeout.is_null() || net::update_connect_timeout(cx, o.connect_timeout) == REDIS_OK)
+            && (o.command_timeout.is_null()
+                || net::update_command_timeout(cx, o.command_timeout) == REDIS_OK)
+    };
+    if !copied {
+        net::oom(cx);
+        return c;
+    }
+
+    match o.r#type {
+        REDIS_CONN_TCP => {
+            // SAFETY: reading the union member the type selects; strings per caller.
+            unsafe {
+                let t = o.endpoint.tcp;
+                net::connect_tcp(cx, t.ip, t.port, o.connect_timeout, t.source_addr);
+            }
+        }
+        REDIS_CONN_UNIX => {
+            // SAFETY: as above.
+            unsafe { net::connect_unix(cx, o.endpoint.unix_socket, o.connect_timeout) };
+        }
+        REDIS_CONN_USERFD => {
+            // SAFETY: as above. `connection_type` stays TCP (0), as in hiredis.
+            cx.fd = unsafe { o.endpoint.fd };
+            cx.flags |= REDIS_CONNECTED;
+        }
+        _ => {
+            // SAFETY: `c` is ours and unused afterwards.
+            unsafe { free(c) };
+            return ptr::null_mut();
+        }
+    }
+    if cx.err == 0 && cx.fd != REDIS_INVALID_FD && !o.command_timeout.is_null() && cx.flags & REDIS_BLOCK != 0 {
+        // SAFETY: readable (caller's promise).
+        net::set_timeout(cx, unsafe { *o.command_timeout });
+    }
+    c
+}
+
+/// `redisFree`: closes through `funcs->close`, frees everything the context owns, runs the
+/// privdata and privctx destructors, poisons and releases the block. NULL is a no-op.
+///
+/// # Safety
+/// `c` is NULL or a live context, not used afterwards.
+pub(crate) unsafe fn free(c: *mut redisContext) {
+    if c.is_null() {
+        return;
+    }
+    // SAFETY: live context; each hook gets the raw pointer and no Rust borrow is held across it.
+    unsafe {
+        if let Some(close) = (*c).funcs.as_ref().and_then(|f| f.close) {
+            close(c);
+        }
+        sds::free((*c).obuf);
+        if !(*c).reader.is_null() {
+            deps::redisReaderFree((*c).reader);
+        }
+        for p in [
+            (*c).tcp.host as *mut c_void,
+            (*c).tcp.source_addr as *mut c_void,
+            (*c).unix_sock.path as *mut c_void,
+            (*c).connect_timeout as *mut c_void,
+            (*c).command_timeout as *mut c_void,
+            (*c).saddr as *mut c_void,
+        ] {
+            alloc::free(p);
+        }
+        if let (false, Some(dtor)) = ((*c).privdata.is_null(), (*c).free_privdata) {
+            dtor((*c).privdata);
+        }
+        if let Some(free_privctx) = (*c).funcs.as_ref().and_then(|f| f.free_privctx) {
+            free_privctx((*c).privctx);
+        }
+        // Poison, like hiredis, so use-after-free fails loudly.
+        ptr::write_bytes(c as *mut u8, 0xff, core::mem::size_of::<redisContext>());
+        alloc::free(c as *mut c_void);
+    }
+}
+
+/// `redisFreeKeepFd`: frees the context but returns its descriptor, still open.
+///
+/// # Safety
+/// As [`free`]; `c` is not NULL.
+pub(crate) unsafe fn free_keep_fd(c: *mut redisContext) -> c_int {
+    // SAFETY: live context.
+    unsafe {
+        let fd = (*c).fd;
+        (*c).fd = REDIS_INVALID_FD;
+        free(c);
+        fd
+    }
+}
+
+/// `redisReconnect`: drops the connection, pending output and partial input, then connects
+/// again with the stored endpoint and connect timeout.
+///
+/// # Safety
+/// `c` is a live context.
+pub(crate) unsafe fn reconnect(c: *mut redisContext) -> c_int {
+    // SAFETY: live context; hooks get the raw pointer with no borrow held.
+    unsafe {
+        (*c).err = 0;
+        (*c).errstr = [0; 128];
+        if !(*c).privctx.is_null() {
+            if let Some(f) = (*c).funcs.as_ref().and_then(|f| f.free_privctx) {
+                f((*c).privctx);
+                (*c).privctx = ptr::null_mut();
+            }
+        }
+        if let Some(close) = (*c).funcs.as_ref().and_then(|f| f.close) {
+            close(c);
+        }
+        sds::free((*c).obuf);
+        if !(*c).reader.is_null() {
+            deps::redisReaderFree((*c).reader);
+        }
+        (*c).obuf = sds::empty();
+        (*c).reader = deps::redisReaderCreate();
+        let cx = &mut *c;
+        if cx.obuf.is_null() || cx.reader.is_null() {
+            net::oom(cx);
+            return REDIS_ERR;
+        }
+        let ret = match cx.connection_type {
+            REDIS_CONN_TCP => {
+                let (h, p, t, s) = (cx.tcp.host, cx.tcp.port, cx.connect_timeout, cx.tcp.source_addr);
+                net::connect_tcp(cx, h, p, t, s)
+            }
+            REDIS_CONN_UNIX => {
+                let (p, t) = (cx.unix_sock.path, cx.connect_timeout);
+                net::connect_unix(cx, p, t)
+            }
+            _ => {
+                net::set_error(cx, REDIS_ERR_OTHER, Some(b"Not enough information to reconnect"));
+                REDIS_ERR
+            }
+        };
+        if !cx.command_timeout.is_null() && cx.flags & REDIS_BLOCK != 0 && cx.fd != REDIS_INVALID_FD {
+            let tv = *cx.command_timeout;
+            net::set_timeout(cx, tv);
+        }
+        ret
+    }
+}
+
+/// `redisCheckConnectDone` on a raw context.
+///
+/// # Safety
+/// `c` is a live context.
+#[allow(dead_code)] // for the async layer
+pub(crate) unsafe fn check_connect_done(c: *mut redisContext, completed: &mut c_int) -> c_int {
+    // SAFETY: live context, no callback inside.
+    net::check_connect_done(unsafe { &mut *c }, completed)
+}
+
+/// `redisBufferRead`: one `funcs->read` into a 16 KiB buffer, fed to the reader.
+///
+/// # Safety
+/// `c` is a live context.
+pub(crate) unsafe fn buffer_read(c: *mut redisContext) -> c_int {
+    let mut buf = [0u8; 16 * 1024];
+    // SAFETY: live context; the read hook gets the raw pointer and our buffer.
+    unsafe {
+        if (*c).err != 0 {
+            return REDIS_ERR;
+        }
+        let Some(read) = (*c).funcs.as_ref().and_then(|f| f.read) else {
+            return REDIS_ERR;
+        };
+        let n = read(c, buf.as_mut_ptr() as *mut c_char, buf.len());
+        if n < 0 {
+            return REDIS_ERR;
+        }
+        if n > 0 && deps::redisReaderFeed((*c).reader, buf.as_ptr() as *const c_char, n as usize) != REDIS_OK {
+            set_error_from_reader(c);
+            return REDIS_ERR;
+        }
+    }
+    REDIS_OK
+}
+
+/// `redisBufferWrite`: one `funcs->write` of `obuf`, dropping what was sent. `*done` (when
+/// given) tells whether `obuf` is now empty.
+///
+/// # Safety
+/// `c` is a live context.
+pub(crate) unsafe fn buffer_write(c: *mut redisContext, done: Option<&mut c_int>) -> c_int {
+    // SAFETY: live context; the write hook gets the raw pointer with no borrow held.
+    unsafe {
+        if (*c).err != 0 {
+            return REDIS_ERR;
+        }
+        if sds::len((*c).obuf) > 0 {
+            let Some(write) = (*c).funcs.as_ref().and_then(|f| f.write) else {
+                return REDIS_ERR;
+            };
+            let n = write(c);
+            if n < 0 {
+                return REDIS_ERR;
+            }
+            let n = n as usize;
+            if n > 0 {
+                if n >= sds::len((*c).obuf) {
+                    sds::free((*c).obuf);
+                    (*c).obuf = sds::empty();
+                    if (*c).obuf.is_null() {
+                        net::oom(&mut *c);
+                        return REDIS_ERR;
+                    }
+                } else if sds::range((*c).obuf, n as isize, -1) < 0 {
+                    net::oom(&mut *c);
+                    return REDIS_ERR;
+                }
+            }
+        }
+        if let Some(d) = done {
+            *d = (sds::len((*c).obuf) == 0) as c_int;
+        }
+    }
+    REDIS_OK
+}
+
+/// `redisGetReplyFromReader`: one reader step; a reader error is copied into the context.
+///
+/// # Safety
+/// `c` is a live context; `reply` is writable.
+pub(crate) unsafe fn get_reply_from_reader(c: *mut redisContext, reply: *mut *mut c_void) -> c_int {
+    // SAFETY: live context and reader; `reply` per caller.
+    unsafe {
+        if deps::redisReaderGetReply((*c).reader, reply) == REDIS_ERR {
+            set_error_from_reader(c);
+            return REDIS_ERR;
+        }
+    }
+    REDIS_OK
+}
+
+/// Next reply that is not a RESP3 push handled by `push_cb` (which takes ownership of it).
+///
+/// # Safety
+/// `c` is a live context; `reply` is writable.
+unsafe fn next_in_band(c: *mut redisContext, reply: *mut *mut c_void) -> c_int {
+    loop {
+        // SAFETY: per caller; the push callback gets the reply and may touch the context.
+        unsafe {
+            if get_reply_from_reader(c, reply) == REDIS_ERR {
+                return REDIS_ERR;
+            }
+            let r = *reply;
+            let Some(cb) = (*c).push_cb else { return REDIS_OK };
+            if r.is_null() || (*(r as *const redisReply)).r#type != REDIS_REPLY_PUSH {
+                return REDIS_OK;
+            }
+            cb((*c).privdata, r);
+        }
+    }
+}
+
+/// `redisGetReply`: a buffered reply if there is one; otherwise, when blocking, flush `obuf`
+/// and read until a reply arrives. `reply == NULL` frees the reply.
+///
+/// # Safety
+/// `c` is a live context; `reply` is NULL or writable.
+pub(crate) unsafe fn get_reply(c: *mut redisContext, reply: *mut *mut c_void) -> c_int {
+    let mut aux: *mut c_void = ptr::null_mut();
+    // SAFETY: live context; see the callees.
+    unsafe {
+        if next_in_band(c, &mut aux) == REDIS_ERR {
+            return REDIS_ERR;
+        }
+        if aux.is_null() && (*c).flags & REDIS_BLOCK != 0 {
+            let mut done: c_int = 0;
+            while done == 0 {
+                if buffer_write(c, Some(&mut done)) == REDIS_ERR {
+                    return REDIS_ERR;
+                }
+            }
+            while aux.is_null() {
+                if buffer_read(c) == REDIS_ERR || next_in_band(c, &mut aux) == REDIS_ERR {
+                    return REDIS_ERR;
+                }
+            }
+        }
+        if reply.is_null() {
+            deps::freeReplyObject(aux);
+        } else {
+            *reply = aux;
+        }
+    }
+    REDIS_OK
+}
+
+/// `__redisAppendCommand`: appends raw protocol bytes to `obuf` (OOM sets err OOM).
+///
+/// # Safety
+/// `c` is a live context.
+pub(crate) unsafe fn append_command(c: *mut redisContext, cmd: &[u8]) -> c_int {
+    // SAFETY: live context with a live obuf; on failure the old obuf stays valid.
+    unsafe {
+        let nb = sds::cat_len((*c).obuf, cmd);
+        if nb.is_null() {
+            set_error(c, REDIS_ERR_OOM, Some(b"Out of memory"));
+            return REDIS_ERR;
+        }
+        (*c).obuf = nb;
+    }
+    REDIS_OK
+}
+
+/// `redisvAppendCommand`: formats straight into `obuf` (format error: OTHER "Invalid format
+/// string"; OOM: OOM "Out of memory"; `obuf` keeps its content either way).
+///
+/// # Safety
+/// `c` is a live context; `args` matches `fmt` (see [`crate::format::ArgSource`]).
+pub(crate) unsafe fn append_format(c: *mut redisContext, fmt: &[u8], args: &mut dyn crate::format::ArgSource) -> c_int {
+    // SAFETY: live context with a live obuf; the returned sds replaces it in every case.
+    unsafe {
+        let (s, r) = crate::format::append_command_sds((*c).obuf, fmt, args);
+        (*c).obuf = s;
+        match r {
+            Ok(_) => REDIS_OK,
+            Err(crate::format::FormatError::Invalid) => {
+                set_error(c, REDIS_ERR_OTHER, Some(b"Invalid format string"));
+                REDIS_ERR
+            }
+            Err(crate::format::FormatError::Oom) => {
+                set_error(c, REDIS_ERR_OOM, Some(b"Out of memory"));
+                REDIS_ERR
+            }
+        }
+    }
+}
+
+/// `redisAppendCommandArgv`: formats with the sds argv formatter and appends.
+///
+/// # Safety
+/// `c` is a live context; `argv`/`argvlen` as `redisFormatSdsCommandArgv` requires.
+pub(crate) unsafe fn append_argv(
+    c: *mut redisContext,
+    argc: c_int,
+    argv: *const *const c_char,
+    argvlen: *const usize,
+) -> c_int {
+    let mut cmd: *mut c_char = ptr::null_mut();
+    // SAFETY: forwarded caller promises; `cmd` is an sds we free.
+    unsafe {
+        let len = crate::ffi::format::redisFormatSdsCommandArgv(&mut cmd, argc, argv as *mut *const c_char, argvlen);
+        if len < 0 || cmd.is_null() {
+            set_error(c, REDIS_ERR_OOM, Some(b"Out of memory"));
+            return REDIS_ERR;
+        }
+        let r = append_command(c, core::slice::from_raw_parts(cmd as *const u8, len as usize));
+        sds::free(cmd);
+        r
+    }
+}
+
+/// `__redisBlockForReply`: on a blocking context, the next reply (NULL on error).
+///
+/// # Safety
+/// `c` is a live context.
+pub(crate) unsafe fn block_for_reply(c: *mut redisContext) -> *mut c_void {
+    let mut reply: *mut c_void = ptr::null_mut();
+    // SAFETY: live context.
+    unsafe {
+        if (*c).flags & REDIS_BLOCK != 0 && get_reply(c, &mut reply) == REDIS_OK {
+            return reply;
+        }
+    }
+    ptr::null_mut()
+}

@@ -1,9 +1,45 @@
 //! Command formatting: printf-like formats and argv vectors to RESP multi-bulk commands.
+//!
+//! # API for the context modules (sync `redis(v)AppendCommand*`, async `redis(v)AsyncCommand*`)
+//! - [`append_command_sds`]`(obuf, fmt, &mut args)`: formats straight into the spare room of
+//!   an sds such as `c->obuf` (one `sdsMakeRoomFor`, no intermediate buffer) and returns
+//!   `(new_obuf, Result<len, FormatError>)`. Always store the returned sds back (it may have
+//!   moved even on error); on error its content is unchanged. For C callers,
+//!   `args = unsafe { crate::ffi::variadic::VaArgs::new(hirs_args_ptr) }`.
+//! - [`append_argv_sds`]`(obuf, argv_iter)`: the same for an argv; from C pointers build the
+//!   iterator with `crate::ffi::format::c_argv(argc, argv, argvlen)` (`None` for bad
+//!   arguments). Returns `(new_obuf, Option<len>)`, `None` meaning OOM.
+//! - [`format_command`]`(fmt, &mut args) -> Result<HookBuf, FormatError>` and
+//!   [`format_argv`]`(iter) -> Option<HookBuf>`: a fresh NUL-terminated `hi_malloc` block
+//!   (`HookBuf { ptr, len }`, free with `alloc::free`), as `redisvFormatCommand` returns (the
+//!   async layer keeps such a block per queued command).
+//! - [`format_command_into`] / [`format_argv_into`]`(…, dest)`: the general form: `dest(total)`
+//!   is called once with the exact command length and returns where to write it.
+//!
+//! Errors are [`FormatError`]: `Oom` (hiredis's -1: set `REDIS_ERR_OOM` "Out of memory") or
+//! `Invalid` (-2: hiredis sets `REDIS_ERR_OTHER` "Invalid format string"); `.code()` gives the
+//! number.
+//!
+//! The format rules are hiredis 1.4.1's (spec §7.1): only spaces in the format split arguments,
+//! `%s`, `%b`, `%%`, and printf directives (flags, width, precision, `hh`/`h`/`l`/`ll`, integer
+//! and double conversions) rendered by the C library's `snprintf`, so locale rules match
+//! (bare `%d`/`%i`/`%u` are printed in Rust: no locale affects them).
+//! Where hiredis would crash (NULL `%s`, NULL `%b` with a length), the format is `Invalid`.
 
-use core::ffi::{c_int, c_long, c_longlong, c_uint, c_ulonglong, c_void};
+use core::ffi::{CStr, c_char, c_int, c_long, c_longlong, c_uint, c_ulonglong, c_void};
+use core::mem::MaybeUninit;
+use core::ptr;
+
+use crate::alloc;
+use crate::sds::{self, Sds};
 
 /// Where the formatter gets its arguments: a C `va_list` in the library, a list in tests.
-pub(crate) trait ArgSource {
+///
+/// # Safety
+/// Implementations promise that a pointer returned by `ptr` right before `size` (a `%b`
+/// argument) points at `size` readable bytes, and that any other pointer returned by `ptr` is
+/// NULL or a NUL-terminated string; both stay valid for the whole formatting call.
+pub(crate) unsafe trait ArgSource {
     fn ptr(&mut self) -> *const c_void;
     fn size(&mut self) -> usize;
     fn int(&mut self) -> c_int;
@@ -12,4 +48,873 @@ pub(crate) trait ArgSource {
     fn llong(&mut self) -> c_longlong;
     fn ullong(&mut self) -> c_ulonglong;
     fn double(&mut self) -> f64;
+}
+
+/// Why a command could not be formatted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FormatError {
+    /// Allocation failed or a size overflowed (hiredis returns -1).
+    Oom,
+    /// The format string has an unsupported directive (hiredis returns -2).
+    Invalid,
+}
+
+impl FormatError {
+    /// hiredis's return code for this error.
+    pub(crate) fn code(self) -> c_int {
+        match self {
+            FormatError::Oom => -1,
+            FormatError::Invalid => -2,
+        }
+    }
+}
+
+/// A stack array that spills to the heap past `N` items (most commands are short). The
+/// inline part starts uninitialised: building a command must not pay for clearing it.
+struct Small<T: Copy, const N: usize> {
+    inline: [MaybeUninit<T>; N],
+    len: usize,
+    heap: Vec<T>,
+}
+
+impl<T: Copy, const N: usize> Small<T, N> {
+    fn new() -> Self {
+        Small { inline: [const { MaybeUninit::uninit() }; N], len: 0, heap: Vec::new() }
+    }
+
+    #[inline]
+    fn push(&mut self, v: T) {
+        if self.len < N {
+            self.inline[self.len].write(v);
+        } else {
+            if self.len == N {
+                self.heap.reserve(2 * N);
+                // SAFETY: all N inline items are initialised; MaybeUninit<T> has T's layout.
+                let init = unsafe { core::slice::from_raw_parts(self.inline.as_ptr() as *const T, N) };
+                self.heap.extend_from_slice(init);
+            }
+            self.heap.push(v);
+        }
+        self.len += 1;
+    }
+
+    /// # Safety
+    /// The first `n <= N` inline items are initialised.
+    unsafe fn inline_init(&self, n: usize) -> &[T] {
+        // SAFETY: promised by the caller; MaybeUninit<T> has T's layout.
+        unsafe { core::slice::from_raw_parts(self.inline.as_ptr() as *const T, n) }
+    }
+
+    fn as_slice(&self) -> &[T] {
+        if self.len <= N {
+            // SAFETY: `push` initialised the first `len` inline items.
+            unsafe { self.inline_init(self.len) }
+        } else {
+            &self.heap
+        }
+    }
+}
+
+/// One piece of an argument's bytes.
+#[derive(Clone, Copy)]
+enum Piece {
+    /// Bytes `start..end` of the format string.
+    Lit(usize, usize),
+    /// Bytes of a `%s`/`%b` argument (valid for the call, see [`ArgSource`]).
+    Ext(*const u8, usize),
+    /// Bytes `start..end` of the printf scratch buffer.
+    Printed(usize, usize),
+    /// The current argument ends here.
+    End,
+}
+
+/// A command parsed from a format: its arguments as pieces, not yet copied.
+struct Parsed {
+    pieces: Small<Piece, 24>,
+    lens: Small<usize, 12>,
+    scratch: Vec<u8>,
+}
+
+const INT_CONVS: &[u8] = b"diouxX";
+const DOUBLE_CONVS: &[u8] = b"eEfFgGaA";
+const FLAGS: &[u8] = b"#0-+ ";
+/// hiredis copies a directive into a 16-byte buffer and silently skips longer ones.
+const MAX_DIRECTIVE: usize = 14;
+
+/// The value a printf directive consumes.
+#[derive(Clone, Copy)]
+enum Value {
+    Int(c_int),
+    Long(c_long),
+    LLong(c_longlong),
+    Double(f64),
+}
+
+/// Scans the printf directive starting at `fmt[at] == '%'`: returns the index of its
+/// conversion letter and the vararg type it consumes, or `None` when hiredis rejects it.
+fn scan_directive(fmt: &[u8], at: usize) -> Option<(usize, Kind)> {
+    let mut p = at + 1;
+    let byte = |i: usize| fmt.get(i).copied().unwrap_or(0);
+    while p < fmt.len() && FLAGS.contains(&fmt[p]) {
+        p += 1;
+    }
+    while byte(p).is_ascii_digit() {
+        p += 1;
+    }
+    if byte(p) == b'.' {
+        p += 1;
+        while byte(p).is_ascii_digit() {
+            p += 1;
+        }
+    }
+    let c = byte(p);
+    if c == 0 {
+        return None;
+    }
+    if INT_CONVS.contains(&c) {
+        return Some((p, Kind::Int));
+    }
+    if DOUBLE_CONVS.contains(&c) {
+        return Some((p, Kind::Double));
+    }
+    let (skip, kind) = match (c, byte(p + 1)) {
+        (b'h', b'h') => (2, Kind::Int), // char, promoted to int
+        (b'h', _) => (1, Kind::Int),    // short, promoted to int
+        (b'l', b'l') => (2, Kind::LLong),
+        (b'l', _) => (1, Kind::Long),
+        _ => return None,
+    };
+    p += skip;
+    let c = byte(p);
+    (c != 0 && INT_CONVS.contains(&c)).then_some((p, kind))
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Int,
+    Long,
+    LLong,
+    Double,
+}
+
+fn pull(args: &mut dyn ArgSource, kind: Kind) -> Value {
+    match kind {
+        Kind::Int => Value::Int(args.int()),
+        Kind::Long => Value::Long(args.long()),
+        Kind::LLong => Value::LLong(args.llong()),
+        Kind::Double => Value::Double(args.double()),
+    }
+}
+
+/// Renders one printf directive (`directive` without NUL) with `v`, appending to `out`.
+fn render(directive: &[u8], v: Value, out: &mut Vec<u8>) -> Result<(), FormatError> {
+    if let Some(n) = plain_decimal(directive, v) {
+        push_decimal(out, n);
+        return Ok(());
+    }
+    let mut f = [0u8; MAX_DIRECTIVE + 2];
+    f[..directive.len()].copy_from_slice(directive);
+    let f = f.as_ptr() as *const c_char;
+    let print = |buf: *mut c_char, cap: usize| -> c_int {
+        // SAFETY: `f` is a NUL-terminated directive whose conversion consumes exactly the
+        // C type passed here (checked by `scan_directive`); `buf` has `cap` writable bytes.
+        unsafe {
+            match v {
+                Value::Int(x) => libc::snprintf(buf, cap, f, x),
+                Value::Long(x) => libc::snprintf(buf, cap, f, x),
+                Value::LLong(x) => libc::snprintf(buf, cap, f, x),
+                Value::Double(x) => libc::snprintf(buf, cap, f, x),
+            }
+        }
+    };
+    out.reserve(64);
+    let start = out.len();
+    let spare = out.capacity() - start;
+    // SAFETY: the spare capacity of `out` is writable.
+    let n = print(unsafe { out.as_mut_ptr().add(start) } as *mut c_char, spare);
+    let n = usize::try_from(n).map_err(|_| FormatError::Oom)?;
+    if n >= spare {
+        out.try_reserve(n + 1).map_err(|_| FormatError::Oom)?;
+        let spare = out.capacity() - start;
+        // SAFETY: as above, with room for all `n` bytes and the NUL now.
+        if print(unsafe { out.as_mut_ptr().add(start) } as *mut c_char, spare) < 0 {
+            return Err(FormatError::Oom);
+        }
+    }
+    // SAFETY: snprintf initialised `n` bytes after `start`.
+    unsafe { out.set_len(start + n) };
+    Ok(())
+}
+
+/// The value of a bare `%d`/`%i`/`%u` (with an optional `hh`/`h`/`l`/`ll`) after C's
+/// conversion to the directive's type: those print the same in every locale, so they skip
+/// `snprintf`. `None` for anything with flags, width or precision, or another conversion.
+fn plain_decimal(directive: &[u8], v: Value) -> Option<i128> {
+    let (&conv, len_mod) = directive.get(1..)?.split_last()?;
+    let signed = match conv {
+        b'd' | b'i' => true,
+        b'u' => false,
+        _ => return None,
+    };
+    let n: i128 = match (len_mod, v) {
+        (b"", Value::Int(x)) => if signed { x as i128 } else { x as u32 as i128 },
+        (b"h", Value::Int(x)) => if signed { x as i16 as i128 } else { x as u16 as i128 },
+        (b"hh", Value::Int(x)) => if signed { x as i8 as i128 } else { x as u8 as i128 },
+        (b"l", Value::Long(x)) => if signed { x as i128 } else { x as u64 as i128 },
+        (b"ll", Value::LLong(x)) => if signed { x as i128 } else { x as u64 as i128 },
+        _ => return None,
+    };
+    Some(n)
+}
+
+fn push_decimal(out: &mut Vec<u8>, n: i128) {
+    let mut tmp = [0u8; 48];
+    let mut k = tmp.len();
+    // Every C integer magnitude fits in u64 (i64::MIN and u64::MAX included).
+    let mut v = n.unsigned_abs() as u64;
+    loop {
+        k -= 1;
+        tmp[k] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        k -= 1;
+        tmp[k] = b'-';
+    }
+    out.extend_from_slice(&tmp[k..]);
+}
+
+/// Parses `fmt`, pulling every argument it names, and records where each RESP argument's
+/// bytes come from.
+fn parse(fmt: &[u8], args: &mut dyn ArgSource, out: &mut Parsed) -> Result<(), FormatError> {
+    let n = fmt.len();
+    let mut cur = 0usize; // bytes in the current argument
+    let mut touched = false;
+    let mut i = 0;
+    while i < n {
+        let c = fmt[i];
+        if c == b' ' {
+            if touched {
+                out.pieces.push(Piece::End);
+                out.lens.push(cur);
+                cur = 0;
+                touched = false;
+            }
+            i += 1;
+            continue;
+        }
+        if c != b'%' || i + 1 == n {
+            // A run of literal text up to the next space or directive (a final '%' is text).
+            let mut end = match memchr::memchr2(b' ', b'%', &fmt[i + 1..]) {
+                Some(k) => i + 1 + k,
+                None => n,
+            };
+            if end + 1 == n && fmt[end] == b'%' {
+                end = n;
+            }
+            out.pieces.push(Piece::Lit(i, end));
+            cur += end - i;
+            touched = true;
+            i = end;
+            continue;
+        }
+        match fmt[i + 1] {
+            b's' => {
+                let p = args.ptr() as *const c_char;
+                if p.is_null() {
+                    // hiredis would crash in strlen; refuse instead.
+                    return Err(FormatError::Invalid);
+                }
+                // SAFETY: `ArgSource` promises a NUL-terminated string for `%s`.
+                let len = unsafe { CStr::from_ptr(p) }.count_bytes();
+                if len > 0 {
+                    out.pieces.push(Piece::Ext(p as *const u8, len));
+                    cur += len;
+                }
+                i += 2;
+            }
+            b'b' => {
+                let p = args.ptr() as *const u8;
+                let len = args.size();
+                if len > 0 {
+                    if p.is_null() {
+                        // hiredis would crash in memcpy; refuse instead.
+                        return Err(FormatError::Invalid);
+                    }
+                    out.pieces.push(Piece::Ext(p, len));
+                    cur = cur.checked_add(len).ok_or(FormatError::Oom)?;
+                }
+                i += 2;
+            }
+            b'%' => {
+                out.pieces.push(Piece::Lit(i, i + 1));
+                cur += 1;
+                i += 2;
+            }
+            _ => {
+                let (conv, kind) = scan_directive(fmt, i).ok_or(FormatError::Invalid)?;
+                let v = pull(args, kind);
+                let dlen = conv + 1 - i;
+                if dlen < MAX_DIRECTIVE {
+                    let start = out.scratch.len();
+                    render(&fmt[i..=conv], v, &mut out.scratch)?;
+                    let end = out.scratch.len();
+                    out.pieces.push(Piece::Printed(start, end));
+                    cur += end - start;
+                    i = conv + 1;
+                } else {
+                    // hiredis quirk: the value is consumed, nothing is printed and scanning
+                    // resumes two characters after the '%'.
+                    i += 2;
+                }
+            }
+        }
+        touched = true;
+    }
+    if touched {
+        out.pieces.push(Piece::End);
+        out.lens.push(cur);
+    }
+    Ok(())
+}
+
+/// Decimal digits of `v`.
+fn digits(mut v: usize) -> usize {
+    let mut d = 1;
+    while v >= 10 {
+        v /= 10;
+        d += 1;
+    }
+    d
+}
+
+/// Bytes of one bulk string of `len` bytes: `$<len>\r\n<bytes>\r\n`.
+fn bulk_len(len: usize) -> Option<usize> {
+    len.checked_add(digits(len) + 5)
+}
+
+/// Writes into uninitialised memory, front to back.
+struct Writer<'a> {
+    buf: &'a mut [MaybeUninit<u8>],
+    pos: usize,
+}
+
+impl Writer<'_> {
+    fn put(&mut self, b: &[u8]) {
+        let dst = &mut self.buf[self.pos..self.pos + b.len()];
+        // SAFETY: `dst` is exactly `b.len()` writable bytes, and a `&[u8]` never overlaps
+        // memory we hold `&mut` to.
+        unsafe { ptr::copy_nonoverlapping(b.as_ptr(), dst.as_mut_ptr() as *mut u8, b.len()) };
+        self.pos += b.len();
+    }
+
+    /// `<prefix><v>\r\n`
+    fn header(&mut self, prefix: u8, mut v: usize) {
+        let mut tmp = [0u8; 24];
+        let mut k = tmp.len() - 2;
+        tmp[k] = b'\r';
+        tmp[k + 1] = b'\n';
+        loop {
+            k -= 1;
+            tmp[k] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        k -= 1;
+        tmp[k] = prefix;
+        self.put(&tmp[k..]);
+    }
+}
+
+/// Formats a command from a hiredis format string, pulling arguments from `args`.
+///
+/// `dest(total)` is called once, after every argument was pulled, with the exact length of
+/// the command; the command is written into the first `total` bytes of the slice it returns
+/// (`None` means OOM). Returns `total`.
+pub(crate) fn format_command_into<'d>(
+    fmt: &[u8],
+    args: &mut dyn ArgSource,
+    dest: impl FnOnce(usize) -> Option<&'d mut [MaybeUninit<u8>]>,
+) -> Result<usize, FormatError> {
+    let mut parsed = Parsed { pieces: Small::new(), lens: Small::new(), scratch: Vec::new() };
+    parse(fmt, args, &mut parsed)?;
+    let lens = parsed.lens.as_slice();
+    let mut total = 1 + digits(lens.len()) + 2;
+    for &l in lens {
+        total = bulk_len(l).and_then(|b| total.checked_add(b)).ok_or(FormatError::Oom)?;
+    }
+    let buf = dest(total).ok_or(FormatError::Oom)?;
+    if buf.len() < total {
+        return Err(FormatError::Oom);
+    }
+    let mut w = Writer { buf, pos: 0 };
+    w.header(b'*', lens.len());
+    let mut arg = 0;
+    let mut open = false;
+    for piece in parsed.pieces.as_slice() {
+        if !open {
+            w.header(b'$', lens[arg]);
+            open = true;
+        }
+        match *piece {
+            Piece::Lit(a, b) => w.put(&fmt[a..b]),
+            // SAFETY: `ArgSource` keeps `%s`/`%b` bytes valid for the whole call.
+            Piece::Ext(p, l) => w.put(unsafe { core::slice::from_raw_parts(p, l) }),
+            Piece::Printed(a, b) => w.put(&parsed.scratch[a..b]),
+            Piece::End => {
+                w.put(b"\r\n");
+                arg += 1;
+                open = false;
+            }
+        }
+    }
+    debug_assert_eq!(w.pos, total);
+    Ok(total)
+}
+
+/// A `hi_malloc`-allocated, NUL-terminated command and its length (NUL not counted).
+pub(crate) struct HookBuf {
+    pub(crate) ptr: *mut c_char,
+    pub(crate) len: usize,
+}
+
+/// A hook-allocated `total + 1` byte block, viewed as uninitialised bytes.
+fn hook_block<'a>(total: usize, out: &mut *mut u8) -> Option<&'a mut [MaybeUninit<u8>]> {
+    let size = total.checked_add(1)?;
+    let p = alloc::malloc(size) as *mut u8;
+    if p.is_null() {
+        return None;
+    }
+    *out = p;
+    // SAFETY: `p` is a fresh block of `size` bytes that only this slice refers to.
+    Some(unsafe { core::slice::from_raw_parts_mut(p as *mut MaybeUninit<u8>, size) })
+}
+
+/// `redisvFormatCommand` in Rust: the command in a fresh `hi_malloc` block (caller frees it
+/// with `alloc::free`).
+pub(crate) fn format_command(fmt: &[u8], args: &mut dyn ArgSource) -> Result<HookBuf, FormatError> {
+    let mut p = ptr::null_mut();
+    let r = format_command_into(fmt, args, |total| hook_block(total, &mut p));
+    finish_hook(p, r)
+}
+
+fn finish_hook(p: *mut u8, r: Result<usize, FormatError>) -> Result<HookBuf, FormatError> {
+    match r {
+        Ok(len) => {
+            // SAFETY: the block has `len + 1` bytes.
+            unsafe { *p.add(len) = 0 };
+            Ok(HookBuf { ptr: p as *mut c_char, len })
+        }
+        Err(e) => {
+            // SAFETY: `p` is NULL or the block allocated above, not handed out.
+            unsafe { alloc::free(p as *mut c_void) };
+            Err(e)
+        }
+    }
+}
+
+/// Room for `total` more bytes at the end of `*s` (grown in place), as uninitialised bytes.
+///
+/// # Safety
+/// `*s` is a live sds; it may be replaced by a grown one.
+unsafe fn sds_room<'a>(s: &mut Sds, total: usize) -> Option<&'a mut [MaybeUninit<u8>]> {
+    // SAFETY: `*s` is live (caller's promise); make_room_for leaves it valid on failure.
+    unsafe {
+        let grown = sds::make_room_for(*s, total);
+        if grown.is_null() {
+            return None;
+        }
+        *s = grown;
+        let end = (grown as *mut u8).add(sds::len(grown));
+        Some(core::slice::from_raw_parts_mut(end as *mut MaybeUninit<u8>, total))
+    }
+}
+
+/// Appends the formatted command to the sds `s` (e.g. `c->obuf`) without an intermediate
+/// copy. Returns the (possibly moved) sds and the command length. On error `s` is unchanged
+/// in content (but may have moved: the returned pointer is always the live one).
+///
+/// # Safety
+/// `s` is a live sds; the old pointer is dead afterwards, use the returned one. No `%s`/`%b`
+/// argument points into `s` (its bytes are read after `s` may have been reallocated).
+#[allow(dead_code)] // for the sync/async contexts (redisAppendCommand*)
+pub(crate) unsafe fn append_command_sds(
+    s: Sds,
+    fmt: &[u8],
+    args: &mut dyn ArgSource,
+) -> (Sds, Result<usize, FormatError>) {
+    let mut s = s;
+    // SAFETY: `s` is live; the room is written before the length is increased.
+    let r = format_command_into(fmt, args, |total| unsafe { sds_room(&mut s, total) });
+    if let Ok(n) = r {
+        // SAFETY: `n` bytes were written into the spare room of `s`.
+        unsafe { sds::incr_len(s, n as isize) };
+    }
+    (s, r)
+}
+
+/// The argv form: the command for `args` (walked twice: lengths, then bytes), written like
+/// [`format_command_into`]. Returns `None` on OOM or size overflow.
+pub(crate) fn format_argv_into<'a, 'd, I>(
+    args: I,
+    dest: impl FnOnce(usize) -> Option<&'d mut [MaybeUninit<u8>]>,
+) -> Option<usize>
+where
+    I: Iterator<Item = &'a [u8]> + Clone,
+{
+    let mut argc = 0usize;
+    let mut body = 0usize;
+    for a in args.clone() {
+        argc += 1;
+        body = body.checked_add(bulk_len(a.len())?)?;
+    }
+    let total = body.checked_add(1 + digits(argc) + 2)?;
+    let buf = dest(total)?;
+    if buf.len() < total {
+        return None;
+    }
+    let mut w = Writer { buf, pos: 0 };
+    w.header(b'*', argc);
+    for a in args {
+        w.header(b'$', a.len());
+        w.put(a);
+        w.put(b"\r\n");
+    }
+    debug_assert_eq!(w.pos, total);
+    Some(total)
+}
+
+/// `redisFormatCommandArgv` in Rust: the command in a fresh `hi_malloc` block.
+pub(crate) fn format_argv<'a, I>(args: I) -> Option<HookBuf>
+where
+    I: Iterator<Item = &'a [u8]> + Clone,
+{
+    let mut p = ptr::null_mut();
+    let r = format_argv_into(args, |total| hook_block(total, &mut p));
+    finish_hook(p, r.ok_or(FormatError::Oom)).ok()
+}
+
+/// Appends the argv command to the sds `s`, like [`append_command_sds`].
+///
+/// # Safety
+/// As [`append_command_sds`]: no argument points into `s`.
+#[allow(dead_code)] // for the sync/async contexts (redisAppendCommand*)
+pub(crate) unsafe fn append_argv_sds<'a, I>(s: Sds, args: I) -> (Sds, Option<usize>)
+where
+    I: Iterator<Item = &'a [u8]> + Clone,
+{
+    let mut s = s;
+    // SAFETY: `s` is live; the room is written before the length is increased.
+    let r = format_argv_into(args, |total| unsafe { sds_room(&mut s, total) });
+    if let Some(n) = r {
+        // SAFETY: `n` bytes were written into the spare room of `s`.
+        unsafe { sds::incr_len(s, n as isize) };
+    }
+    (s, r)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use std::ffi::CString;
+
+    /// A test argument list, checked against the types the formatter asks for.
+    pub(crate) enum Arg {
+        S(CString),
+        Null,
+        /// Any pointer (an sds for `sdscatfmt`'s `%S`).
+        Raw(*const c_void),
+        B(Vec<u8>),
+        I(c_int),
+        L(c_long),
+        LL(c_longlong),
+        U(c_uint),
+        ULL(c_ulonglong),
+        D(f64),
+    }
+
+    pub(crate) struct ListArgs {
+        args: Vec<Arg>,
+        next: usize,
+        /// Pending length of a `%b` whose pointer was just taken.
+        pending_size: Option<usize>,
+    }
+
+    impl ListArgs {
+        pub(crate) fn new(args: Vec<Arg>) -> Self {
+            ListArgs { args, next: 0, pending_size: None }
+        }
+        fn take(&mut self) -> &Arg {
+            let a = &self.args[self.next];
+            self.next += 1;
+            a
+        }
+        pub(crate) fn consumed(&self) -> usize {
+            self.next
+        }
+    }
+
+    // SAFETY: pointers come from owned CStrings/Vecs that live as long as the list.
+    unsafe impl ArgSource for ListArgs {
+        fn ptr(&mut self) -> *const c_void {
+            let (p, size) = match self.take() {
+                Arg::S(s) => (s.as_ptr() as *const c_void, None),
+                Arg::Null => (ptr::null(), Some(0)),
+                Arg::Raw(p) => (*p, None),
+                Arg::B(b) => (b.as_ptr() as *const c_void, Some(b.len())),
+                _ => panic!("pointer asked for a non-pointer argument"),
+            };
+            self.pending_size = size;
+            p
+        }
+        fn size(&mut self) -> usize {
+            self.pending_size.take().expect("size without a %b pointer")
+        }
+        fn int(&mut self) -> c_int {
+            match self.take() {
+                Arg::I(v) => *v,
+                _ => panic!("int expected"),
+            }
+        }
+        fn uint(&mut self) -> c_uint {
+            match self.take() {
+                Arg::U(v) => *v,
+                _ => panic!("uint expected"),
+            }
+        }
+        fn long(&mut self) -> c_long {
+            match self.take() {
+                Arg::L(v) => *v,
+                _ => panic!("long expected"),
+            }
+        }
+        fn llong(&mut self) -> c_longlong {
+            match self.take() {
+                Arg::LL(v) => *v,
+                _ => panic!("long long expected"),
+            }
+        }
+        fn ullong(&mut self) -> c_ulonglong {
+            match self.take() {
+                Arg::ULL(v) => *v,
+                _ => panic!("unsigned long long expected"),
+            }
+        }
+        fn double(&mut self) -> f64 {
+            match self.take() {
+                Arg::D(v) => *v,
+                _ => panic!("double expected"),
+            }
+        }
+    }
+
+    pub(crate) fn s(v: &str) -> Arg {
+        Arg::S(CString::new(v).unwrap())
+    }
+
+    fn fmt(f: &str, args: Vec<Arg>) -> Result<Vec<u8>, FormatError> {
+        let nargs = args.len();
+        let mut a = ListArgs::new(args);
+        let r = format_command(f.as_bytes(), &mut a).map(|hb| {
+            // SAFETY: `hb` holds `len + 1` bytes from the hooks.
+            let v = unsafe { core::slice::from_raw_parts(hb.ptr as *const u8, hb.len + 1) }.to_vec();
+            assert_eq!(v[hb.len], 0, "NUL terminated");
+            // SAFETY: the block came from the hooks and is not used again.
+            unsafe { alloc::free(hb.ptr.cast()) };
+            v[..hb.len].to_vec()
+        });
+        if r.is_ok() {
+            assert_eq!(a.consumed(), nargs, "every argument consumed");
+        }
+        r
+    }
+
+    fn ok(f: &str, args: Vec<Arg>, want: &[u8]) {
+        assert_eq!(fmt(f, args).as_deref(), Ok(want), "format {f:?}");
+    }
+
+    #[test]
+    fn no_interpolation() {
+        ok("SET foo bar", vec![], b"*3\r\n$3\r\nSET\r\n$3\r\nfoo\r\n$3\r\nbar\r\n");
+    }
+
+    #[test]
+    fn string_interpolation() {
+        ok("SET %s %s", vec![s("foo"), s("bar")], b"*3\r\n$3\r\nSET\r\n$3\r\nfoo\r\n$3\r\nbar\r\n");
+        ok("SET %s %s", vec![s("foo"), s("")], b"*3\r\n$3\r\nSET\r\n$3\r\nfoo\r\n$0\r\n\r\n");
+        ok("SET %s %s", vec![s(""), s("foo")], b"*3\r\n$3\r\nSET\r\n$0\r\n\r\n$3\r\nfoo\r\n");
+    }
+
+    #[test]
+    fn binary_interpolation() {
+        ok(
+            "SET %b %b",
+            vec![Arg::B(b"foo".to_vec()), Arg::B(b"b\0r".to_vec())],
+            b"*3\r\n$3\r\nSET\r\n$3\r\nfoo\r\n$3\r\nb\0r\r\n",
+        );
+        ok("SET %b %b", vec![Arg::B(b"foo".to_vec()), Arg::B(vec![])], b"*3\r\n$3\r\nSET\r\n$3\r\nfoo\r\n$0\r\n\r\n");
+        ok("SET %b", vec![Arg::Null], b"*2\r\n$3\r\nSET\r\n$0\r\n\r\n");
+    }
+
+    #[test]
+    fn literal_percent_and_trailing_percent() {
+        ok("SET %% %%", vec![], b"*3\r\n$3\r\nSET\r\n$1\r\n%\r\n$1\r\n%\r\n");
+        ok("SET a%", vec![], b"*2\r\n$3\r\nSET\r\n$2\r\na%\r\n");
+        ok("%", vec![], b"*1\r\n$1\r\n%\r\n");
+        ok("a %", vec![], b"*2\r\n$1\r\na\r\n$1\r\n%\r\n");
+        ok("x%%y%", vec![], b"*1\r\n$4\r\nx%y%\r\n");
+    }
+
+    #[test]
+    fn splitting_rules() {
+        ok("", vec![], b"*0\r\n");
+        ok("   ", vec![], b"*0\r\n");
+        ok("  GET   key  ", vec![], b"*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n");
+        ok("a\tb\r\nc", vec![], b"*1\r\n$6\r\na\tb\r\nc\r\n");
+        ok("key:%s:x", vec![s("a b")], b"*1\r\n$9\r\nkey:a b:x\r\n");
+        ok("%s", vec![s("")], b"*1\r\n$0\r\n\r\n");
+        ok("%s %s", vec![s(""), s("")], b"*2\r\n$0\r\n\r\n$0\r\n\r\n");
+        ok("%b%s", vec![Arg::B(vec![]), s("")], b"*1\r\n$0\r\n\r\n");
+        ok("%d%s-%b", vec![Arg::I(1), s("x"), Arg::B(b"y".to_vec())], b"*1\r\n$4\r\n1x-y\r\n");
+    }
+
+    fn two(f: &str, first: Arg, want_first: &str) {
+        let want = format!("*2\r\n${}\r\n{}\r\n$5\r\nhello\r\n", want_first.len(), want_first);
+        ok(f, vec![first, s("hello")], want.as_bytes());
+    }
+
+    #[test]
+    fn printf_delegation() {
+        two("key:%08d %s", Arg::I(1234), "key:00001234");
+        two("key:%08hhd %s", Arg::I(13), "key:00000013");
+        two("key:%08hd %s", Arg::I(1234), "key:00001234");
+        two("key:%08ld %s", Arg::L(1234), "key:00001234");
+        two("key:%08lld %s", Arg::LL(1234), "key:00001234");
+        two("key:%08u %s", Arg::I(1234), "key:00001234");
+        two("key:%08hhu %s", Arg::I(13), "key:00000013");
+        two("key:%08hu %s", Arg::I(1234), "key:00001234");
+        two("key:%08lu %s", Arg::L(1234), "key:00001234");
+        two("key:%08llu %s", Arg::LL(1234), "key:00001234");
+        two("key:%08.3f %s", Arg::D(1.5), "key:0001.500");
+        two("key:%08.3f %s", Arg::D(1.5f32 as f64), "key:0001.500");
+        two("%-5d| %s", Arg::I(42), "42   |");
+        two("%+d %s", Arg::I(42), "+42");
+        two("% d %s", Arg::I(42), " 42");
+        two("%#x %s", Arg::I(255), "0xff");
+        two("%X %s", Arg::I(255), "FF");
+        two("%o %s", Arg::I(8), "10");
+        two("%i %s", Arg::I(-7), "-7");
+        two("%hhd %s", Arg::I(300), "44");
+        two("%hd %s", Arg::I(70000), "4464");
+        two("%u %s", Arg::I(-1), "4294967295");
+        two("%lld %s", Arg::LL(i64::MIN), "-9223372036854775808");
+        two("%lx %s", Arg::L(-1), "ffffffffffffffff");
+        two("%e %s", Arg::D(12345.678), "1.234568e+04");
+        two("%E %s", Arg::D(0.5), "5.000000E-01");
+        two("%g %s", Arg::D(0.0001), "0.0001");
+        two("%G %s", Arg::D(1e20), "1E+20");
+        two("%a %s", Arg::D(1.0), "0x1p+0");
+        two("%A %s", Arg::D(1.0), "0X1P+0");
+        two("%F %s", Arg::D(f64::INFINITY), "INF");
+        two("%f %s", Arg::D(f64::NAN), "nan");
+        two("%.0f %s", Arg::D(2.5), "2");
+        two("%.d %s", Arg::I(0), "");
+        two("%d %s", Arg::I(i32::MIN), "-2147483648");
+        two("%hhu %s", Arg::I(-1), "255");
+        two("%hu %s", Arg::I(-1), "65535");
+        two("%hd %s", Arg::I(40000), "-25536");
+        two("%lu %s", Arg::L(-1), "18446744073709551615");
+        two("%llu %s", Arg::LL(-1), "18446744073709551615");
+        two("%lli %s", Arg::LL(i64::MIN), "-9223372036854775808");
+        two("%li %s", Arg::L(0), "0");
+    }
+
+    #[test]
+    fn wide_printf_output() {
+        let want = format!("*1\r\n$300\r\n{}7\r\n", " ".repeat(299));
+        ok("%300d", vec![Arg::I(7)], want.as_bytes());
+    }
+
+    #[test]
+    fn long_directive_quirk() {
+        // 14+ characters from '%' to the conversion: consumed, not printed, resume at '%'+2.
+        ok("%0000000000000000d!", vec![Arg::I(5)], b"*1\r\n$17\r\n000000000000000d!\r\n");
+        // 13 characters still print.
+        ok("%000000009.1f", vec![Arg::D(1.0)], b"*1\r\n$9\r\n0000001.0\r\n");
+        // Exactly 14: the quirk, and the next %s still gets its own argument.
+        ok("%0000000009.1f %s", vec![Arg::D(1.0), s("z")], b"*2\r\n$12\r\n000000009.1f\r\n$1\r\nz\r\n");
+    }
+
+    #[test]
+    fn rejected_directives() {
+        for f in ["%c", "%08p %s", "%zu", "%lf", "%5s", "%*d", "%Lf", "%-", "key:%-", "%hhf", "%hs", "%llf", "%l", "%h", "%q", "% ", "%#", "%. %s", "%5.s", "%+-#0 12.34"] {
+            assert_eq!(fmt(f, vec![s("x"), s("y")]), Err(FormatError::Invalid), "format {f:?}");
+        }
+        assert_eq!(fmt("%s", vec![Arg::Null]), Err(FormatError::Invalid));
+    }
+
+    #[test]
+    fn many_arguments_spill_to_the_heap() {
+        // More arguments and pieces than the inline storage holds.
+        let n = 40;
+        let f = vec!["k%d:%s"; n].join(" ");
+        let mut args = Vec::new();
+        let mut want: Vec<String> = Vec::new();
+        for i in 0..n {
+            args.push(Arg::I(i as c_int));
+            args.push(s(&"v".repeat(i)));
+            want.push(format!("k{i}:{}", "v".repeat(i)));
+        }
+        let got = fmt(&f, args).unwrap();
+        let hb = format_argv(want.iter().map(|w| w.as_bytes())).unwrap();
+        // SAFETY: `hb` holds `len` bytes from the hooks, freed right after.
+        let argv_form = unsafe { core::slice::from_raw_parts(hb.ptr as *const u8, hb.len) }.to_vec();
+        // SAFETY: as above.
+        unsafe { alloc::free(hb.ptr.cast()) };
+        assert_eq!(got, argv_form);
+        assert!(got.starts_with(b"*40\r\n$3\r\nk0:\r\n$4\r\nk1:v\r\n"));
+    }
+
+    #[test]
+    fn argv_forms() {
+        let argv: [&[u8]; 3] = [b"SET", b"foo\0xxx", b"bar"];
+        let hb = format_argv(argv.iter().copied()).unwrap();
+        // SAFETY: `hb` holds `len + 1` bytes.
+        let got = unsafe { core::slice::from_raw_parts(hb.ptr as *const u8, hb.len + 1) };
+        assert_eq!(got, b"*3\r\n$3\r\nSET\r\n$7\r\nfoo\0xxx\r\n$3\r\nbar\r\n\0");
+        // SAFETY: hook block, not used again.
+        unsafe { alloc::free(hb.ptr.cast()) };
+        let hb = format_argv(core::iter::empty()).unwrap();
+        assert_eq!(hb.len, 4);
+        // SAFETY: as above.
+        unsafe { alloc::free(hb.ptr.cast()) };
+    }
+
+    #[test]
+    fn sds_append_forms() {
+        // SAFETY: `o` stays the one live sds, replaced by each call's result.
+        unsafe {
+            let o = sds::new_len(b"prefix");
+            let mut a = ListArgs::new(vec![s("k"), Arg::B(b"v\0".to_vec())]);
+            let (o, r) = append_command_sds(o, b"SET %s %b", &mut a);
+            assert_eq!(r, Ok(28));
+            let argv: [&[u8]; 1] = [b"PING"];
+            let (o, r) = append_argv_sds(o, argv.iter().copied());
+            assert_eq!(r, Some(14));
+            assert_eq!(
+                sds::as_bytes(o),
+                b"prefix*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\nv\0\r\n*1\r\n$4\r\nPING\r\n"
+            );
+            let mut a = ListArgs::new(vec![]);
+            let (o, r) = append_command_sds(o, b"%c", &mut a);
+            assert_eq!(r, Err(FormatError::Invalid));
+            assert_eq!(sds::len(o), 6 + 28 + 14);
+            sds::free(o);
+        }
+    }
 }

@@ -1,1 +1,1057 @@
-//! TODO
+//! The RESP2/RESP3 reply parser behind `redisReader` (hiredis 1.4.1 `read.c` semantics).
+//!
+//! [`Parser`] is resumable: [`Parser::parse`] consumes what it can of a byte buffer, hands
+//! every item to a [`Builder`] in wire order (parents before children), and either returns
+//! a complete reply or remembers where it stopped so a later call with more bytes continues.
+//! Splitting the input at any byte boundary gives the same replies as feeding it at once.
+//!
+//! Safe Rust only: the C function table and the `redisReply` fast path live in `ffi`.
+
+/// hiredis 1.4.1 refuses an aggregate nested at this depth (0-based) or deeper.
+pub(crate) const MAX_DEPTH: usize = 1024;
+
+/// Lines for doubles this long or longer are refused (hiredis copies them into 326 bytes).
+const MAX_DOUBLE_LINE: usize = 326;
+
+/// Item types, numbered like hiredis's `REDIS_REPLY_*`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(i32)]
+pub(crate) enum Kind {
+    String = 1,
+    Array = 2,
+    Integer = 3,
+    Nil = 4,
+    Status = 5,
+    Error = 6,
+    Double = 7,
+    Bool = 8,
+    Map = 9,
+    Set = 10,
+    Attr = 11,
+    Push = 12,
+    BigNum = 13,
+    Verb = 14,
+}
+
+impl Kind {
+    /// The type announced by a RESP type byte.
+    #[inline]
+    fn from_byte(c: u8) -> Option<Kind> {
+        Some(match c {
+            b'-' => Kind::Error,
+            b'+' => Kind::Status,
+            b':' => Kind::Integer,
+            b',' => Kind::Double,
+            b'_' => Kind::Nil,
+            b'$' => Kind::String,
+            b'*' => Kind::Array,
+            b'%' => Kind::Map,
+            b'|' => Kind::Attr,
+            b'~' => Kind::Set,
+            b'#' => Kind::Bool,
+            b'=' => Kind::Verb,
+            b'>' => Kind::Push,
+            b'(' => Kind::BigNum,
+            _ => return None,
+        })
+    }
+}
+
+/// Why a stream was refused. Every error is final for the reader.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ReadError {
+    TypeByte(u8),
+    BadInteger,
+    DoubleTooLarge,
+    BadDouble,
+    BadNil,
+    BadBool,
+    BadBignum,
+    BadSimpleString,
+    BadBulkLength,
+    BulkLengthRange,
+    BadVerbatim,
+    BadMultiBulkLength,
+    MultiBulkRange,
+    MaxDepth,
+    /// A builder returned no object.
+    Oom,
+}
+
+impl ReadError {
+    /// hiredis's error text for this error.
+    pub(crate) fn message(&self) -> String {
+        let s = match self {
+            ReadError::TypeByte(c) => {
+                return format!("Protocol error, got {} as reply type byte", quote_byte(*c));
+            }
+            ReadError::BadInteger => "Bad integer value",
+            ReadError::DoubleTooLarge => "Double value is too large",
+            ReadError::BadDouble => "Bad double value",
+            ReadError::BadNil => "Bad nil value",
+            ReadError::BadBool => "Bad bool value",
+            ReadError::BadBignum => "Bad bignum value",
+            ReadError::BadSimpleString => "Bad simple string value",
+            ReadError::BadBulkLength => "Bad bulk string length",
+            ReadError::BulkLengthRange => "Bulk string length out of range",
+            ReadError::BadVerbatim => {
+                "Verbatim string 4 bytes of content type are missing or incorrectly encoded."
+            }
+            ReadError::BadMultiBulkLength => "Bad multi-bulk length",
+            ReadError::MultiBulkRange => "Multi-bulk length out of range",
+            ReadError::MaxDepth => "Max nesting depth exceeded",
+            ReadError::Oom => "Out of memory",
+        };
+        s.to_owned()
+    }
+}
+
+/// A byte in double quotes, escaped the way hiredis's error text shows it.
+fn quote_byte(c: u8) -> String {
+    match c {
+        b'\\' | b'"' => format!("\"\\{}\"", c as char),
+        b'\n' => "\"\\n\"".to_owned(),
+        b'\r' => "\"\\r\"".to_owned(),
+        b'\t' => "\"\\t\"".to_owned(),
+        0x07 => "\"\\a\"".to_owned(),
+        0x08 => "\"\\b\"".to_owned(),
+        0x20..=0x7e => format!("\"{}\"", c as char),
+        _ => format!("\"\\x{c:02x}\""),
+    }
+}
+
+/// An aggregate whose children are being read.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Frame<O> {
+    pub(crate) kind: Kind,
+    /// Child count (already doubled for maps and attributes), always > 0.
+    pub(crate) elements: usize,
+    /// Index of the child being read.
+    pub(crate) next: usize,
+    /// What the builder returned for this aggregate.
+    pub(crate) obj: O,
+}
+
+/// Where the item being built sits: the open aggregates from the root down to its parent.
+#[derive(Clone, Copy)]
+pub(crate) struct At<'a, O> {
+    frames: &'a [Frame<O>],
+}
+
+impl<'a, O: Copy> At<'a, O> {
+    /// Nesting depth of the item (0 for the root).
+    #[inline]
+    pub(crate) fn depth(&self) -> usize {
+        self.frames.len()
+    }
+
+    /// The open aggregates, root first; the last one is the item's parent.
+    #[inline]
+    pub(crate) fn frames(&self) -> &'a [Frame<O>] {
+        self.frames
+    }
+
+    /// The parent's object and the item's index in it; `None` for the root.
+    #[inline]
+    pub(crate) fn parent(&self) -> Option<(O, usize)> {
+        self.frames.last().map(|f| (f.obj, f.next))
+    }
+}
+
+/// Makes objects for parsed items. Returning `None` means out of memory.
+///
+/// Each object is created after its parent and is expected to link itself into it
+/// (at `at.parent()`), as hiredis's builders do.
+pub(crate) trait Builder {
+    type Obj: Copy;
+    /// Status, error, bulk string, verbatim string (the whole payload, prefix included) and
+    /// bignum items; `s` borrows the input.
+    fn string(&mut self, at: At<'_, Self::Obj>, kind: Kind, s: &[u8]) -> Option<Self::Obj>;
+    /// An aggregate of `n` children (twice the pair count for maps and attributes).
+    fn array(&mut self, at: At<'_, Self::Obj>, kind: Kind, n: usize) -> Option<Self::Obj>;
+    fn integer(&mut self, at: At<'_, Self::Obj>, v: i64) -> Option<Self::Obj>;
+    /// A double and the text it was parsed from.
+    fn double(&mut self, at: At<'_, Self::Obj>, v: f64, text: &[u8]) -> Option<Self::Obj>;
+    /// `_`, `$-1` or an aggregate with count -1; `kind` is the announced type.
+    fn nil(&mut self, at: At<'_, Self::Obj>, kind: Kind) -> Option<Self::Obj>;
+    fn boolean(&mut self, at: At<'_, Self::Obj>, v: bool) -> Option<Self::Obj>;
+}
+
+/// Resumable parser state: open aggregates and a type byte read ahead of its data.
+#[derive(Debug)]
+pub(crate) struct Parser<O> {
+    stack: Vec<Frame<O>>,
+    /// The current item's type byte was consumed but its data is incomplete.
+    pending: Option<Kind>,
+    /// The root aggregate of the reply in progress.
+    root: Option<O>,
+}
+
+impl<O: Copy> Default for Parser<O> {
+    fn default() -> Self {
+        Parser {
+            stack: Vec::new(),
+            pending: None,
+            root: None,
+        }
+    }
+}
+
+impl<O: Copy> Parser<O> {
+    /// Depth of the item awaiting data, or `None` between replies.
+    pub(crate) fn depth(&self) -> Option<usize> {
+        if self.stack.is_empty() && self.pending.is_none() {
+            None
+        } else {
+            Some(self.stack.len())
+        }
+    }
+
+    /// The partially built root aggregate, if any.
+    pub(crate) fn root(&self) -> Option<O> {
+        self.root
+    }
+
+    /// Forgets the reply in progress, returning its root for the caller to free.
+    pub(crate) fn reset(&mut self) -> Option<O> {
+        self.stack.clear();
+        self.pending = None;
+        self.root.take()
+    }
+
+    /// Parses from `buf[*pos..]`, advancing `*pos` past consumed bytes. Returns the reply
+    /// once complete, `Ok(None)` when more input is needed. After an error the state is
+    /// undefined until [`Parser::reset`] (the partial root is still held for freeing).
+    ///
+    /// `maxelements` caps aggregate counts when > 0.
+    pub(crate) fn parse<B: Builder<Obj = O>>(
+        &mut self,
+        buf: &[u8],
+        pos: &mut usize,
+        maxelements: i64,
+        b: &mut B,
+    ) -> Result<Option<O>, ReadError> {
+        let mut p = *pos;
+        let res = self.run(buf, &mut p, maxelements, b);
+        *pos = p;
+        res
+    }
+
+    #[inline(always)]
+    fn run<B: Builder<Obj = O>>(
+        &mut self,
+        buf: &[u8],
+        p: &mut usize,
+        maxelements: i64,
+        b: &mut B,
+    ) -> Result<Option<O>, ReadError> {
+        loop {
+            let kind = match self.pending.take() {
+                Some(k) => k,
+                None => {
+                    let Some(&c) = buf.get(*p) else {
+                        return Ok(None);
+                    };
+                    *p += 1;
+                    Kind::from_byte(c).ok_or(ReadError::TypeByte(c))?
+                }
+            };
+            let at = At {
+                frames: &self.stack,
+            };
+            let obj = match kind {
+                Kind::String | Kind::Verb => {
+                    let Some(cr) = find_crlf(buf, *p) else {
+                        self.pending = Some(kind);
+                        return Ok(None);
+                    };
+                    let n = parse_ll(&buf[*p..cr]).ok_or(ReadError::BadBulkLength)?;
+                    if n < -1 {
+                        return Err(ReadError::BulkLengthRange);
+                    }
+                    let start = cr + 2;
+                    if n == -1 {
+                        *p = start;
+                        b.nil(at, kind)
+                    } else {
+                        // Only 32-bit targets can see a length above SIZE_MAX.
+                        let n = usize::try_from(n).map_err(|_| ReadError::BulkLengthRange)?;
+                        // The length line is read again until payload and CR LF are here.
+                        let end = match start.checked_add(n) {
+                            Some(end) if end < buf.len() - 1 => end,
+                            _ => {
+                                self.pending = Some(kind);
+                                return Ok(None);
+                            }
+                        };
+                        let payload = &buf[start..end];
+                        if kind == Kind::Verb && (n < 4 || payload[3] != b':') {
+                            return Err(ReadError::BadVerbatim);
+                        }
+                        // Like hiredis, the two bytes after the payload are skipped unchecked.
+                        *p = end + 2;
+                        b.string(at, kind, payload)
+                    }
+                }
+                Kind::Array | Kind::Map | Kind::Attr | Kind::Set | Kind::Push => {
+                    if self.stack.len() >= MAX_DEPTH {
+                        return Err(ReadError::MaxDepth);
+                    }
+                    let Some(cr) = find_crlf(buf, *p) else {
+                        self.pending = Some(kind);
+                        return Ok(None);
+                    };
+                    let n = parse_ll(&buf[*p..cr]).ok_or(ReadError::BadMultiBulkLength)?;
+                    *p = cr + 2;
+                    if n < -1 || (maxelements > 0 && n > maxelements) {
+                        return Err(ReadError::MultiBulkRange);
+                    }
+                    if n == -1 {
+                        b.nil(at, kind)
+                    } else {
+                        let mut count =
+                            usize::try_from(n).map_err(|_| ReadError::MultiBulkRange)?;
+                        if matches!(kind, Kind::Map | Kind::Attr) {
+                            if count > usize::MAX / 2 || n > i64::MAX / 2 {
+                                return Err(ReadError::MultiBulkRange);
+                            }
+                            count *= 2;
+                        }
+                        let obj = b.array(at, kind, count).ok_or(ReadError::Oom)?;
+                        if count > 0 {
+                            if self.stack.is_empty() {
+                                self.root = Some(obj);
+                            }
+                            self.stack.push(Frame {
+                                kind,
+                                elements: count,
+                                next: 0,
+                                obj,
+                            });
+                            continue;
+                        }
+                        Some(obj)
+                    }
+                }
+                _ => {
+                    let Some((cr, clean)) = find_line(buf, *p) else {
+                        self.pending = Some(kind);
+                        return Ok(None);
+                    };
+                    let line = &buf[*p..cr];
+                    *p = cr + 2;
+                    line_item(at, kind, line, clean, b)?
+                }
+            };
+            let obj = obj.ok_or(ReadError::Oom)?;
+            // The item is complete: step to the next sibling, closing finished aggregates.
+            loop {
+                let Some(top) = self.stack.last_mut() else {
+                    return Ok(Some(obj));
+                };
+                top.next += 1;
+                if top.next < top.elements {
+                    break;
+                }
+                self.stack.pop();
+                if self.stack.is_empty() {
+                    return Ok(self.root.take());
+                }
+            }
+        }
+    }
+}
+
+/// Validates a single-line item and builds it.
+#[inline(always)]
+fn line_item<B: Builder>(
+    at: At<'_, B::Obj>,
+    kind: Kind,
+    line: &[u8],
+    clean: bool,
+    b: &mut B,
+) -> Result<Option<B::Obj>, ReadError> {
+    Ok(match kind {
+        Kind::Integer => b.integer(at, parse_ll(line).ok_or(ReadError::BadInteger)?),
+        Kind::Double => b.double(at, parse_double(line)?, line),
+        Kind::Nil => {
+            if !line.is_empty() {
+                return Err(ReadError::BadNil);
+            }
+            b.nil(at, Kind::Nil)
+        }
+        Kind::Bool => match line {
+            [b't' | b'T'] => b.boolean(at, true),
+            // hiredis's strchr("tTfF", c) also matches the terminating NUL: "#\0" is false.
+            [b'f' | b'F' | 0] => b.boolean(at, false),
+            _ => return Err(ReadError::BadBool),
+        },
+        Kind::BigNum => {
+            let digits = line.strip_prefix(b"-").unwrap_or(line);
+            if !digits.iter().all(u8::is_ascii_digit) {
+                return Err(ReadError::BadBignum);
+            }
+            b.string(at, kind, line)
+        }
+        // Status and error lines.
+        _ => {
+            if !clean {
+                return Err(ReadError::BadSimpleString);
+            }
+            b.string(at, kind, line)
+        }
+    })
+}
+
+/// The first CR LF at or after `from`: the index of its CR, and whether the bytes before it
+/// are free of CR and LF (which status and error lines require).
+#[inline(always)]
+fn find_line(buf: &[u8], from: usize) -> Option<(usize, bool)> {
+    // A CR at the last byte cannot start a CR LF, so it is excluded from the search.
+    let end = buf.len().checked_sub(1)?;
+    // One pass finds the terminator of a clean line; a stray CR or LF costs a second search.
+    let first = from + find2(b'\r', b'\n', buf.get(from..end)?)?;
+    if buf[first] == b'\r' && buf[first + 1] == b'\n' {
+        return Some((first, true));
+    }
+    let mut i = first + 1;
+    while i < end {
+        let at = i + find1(b'\r', &buf[i..end])?;
+        if buf[at + 1] == b'\n' {
+            return Some((at, false));
+        }
+        i = at + 1;
+    }
+    None
+}
+
+// RESP lines are short, so the per-call cost of `memchr`'s runtime CPU dispatch matters more
+// than vector width: on x86_64 the always-present SSE2 searchers are used directly (inlined).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn find2(a: u8, b: u8, hay: &[u8]) -> Option<usize> {
+    memchr::arch::x86_64::sse2::memchr::Two::new(a, b)
+        .map_or_else(|| memchr::memchr2(a, b, hay), |t| t.find(hay))
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn find1(a: u8, hay: &[u8]) -> Option<usize> {
+    memchr::arch::x86_64::sse2::memchr::One::new(a)
+        .map_or_else(|| memchr::memchr(a, hay), |t| t.find(hay))
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+use memchr::{memchr as find1, memchr2 as find2};
+
+/// Index of the CR of the first CR LF at or after `from`.
+#[inline(always)]
+fn find_crlf(buf: &[u8], from: usize) -> Option<usize> {
+    find_line(buf, from).map(|(cr, _)| cr)
+}
+
+/// hiredis's strict `string2ll`: optional `-`, no leading zeros (but "0"), no "-0", no `+`,
+/// nothing else, within `i64`.
+#[inline]
+pub(crate) fn parse_ll(s: &[u8]) -> Option<i64> {
+    if s == b"0" {
+        return Some(0);
+    }
+    let (neg, digits) = match s.split_first()? {
+        (b'-', rest) => (true, rest),
+        _ => (false, s),
+    };
+    let (&first, rest) = digits.split_first()?;
+    if !(b'1'..=b'9').contains(&first) {
+        return None;
+    }
+    let mut v = u64::from(first - b'0');
+    if rest.len() < 19 {
+        // At most 19 digits: below 10^19, so no u64 overflow is possible.
+        for &c in rest {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            v = v * 10 + u64::from(d);
+        }
+    } else {
+        for &c in rest {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
+        }
+    }
+    if neg {
+        // i64::MIN's magnitude is one above i64::MAX.
+        if v > i64::MAX as u64 + 1 {
+            return None;
+        }
+        Some((v as i64).wrapping_neg())
+    } else {
+        i64::try_from(v).ok()
+    }
+}
+
+/// A RESP3 double: `inf`, `-inf`, `nan`, `-nan` (any case), or a finite decimal number
+/// with an optional exponent, parsed without regard to the C locale.
+pub(crate) fn parse_double(line: &[u8]) -> Result<f64, ReadError> {
+    if line.len() >= MAX_DOUBLE_LINE {
+        return Err(ReadError::DoubleTooLarge);
+    }
+    if line.eq_ignore_ascii_case(b"inf") {
+        return Ok(f64::INFINITY);
+    }
+    if line.eq_ignore_ascii_case(b"-inf") {
+        return Ok(f64::NEG_INFINITY);
+    }
+    if line.eq_ignore_ascii_case(b"nan") || line.eq_ignore_ascii_case(b"-nan") {
+        return Ok(f64::NAN);
+    }
+    // Rust's parser also takes a leading '+' and "inf"/"nan" words, which hiredis refuses;
+    // within this alphabet and without a leading '+' the two grammars agree.
+    let ok_chars = line
+        .iter()
+        .all(|c| matches!(c, b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-'));
+    if !ok_chars || line.first() == Some(&b'+') {
+        return Err(ReadError::BadDouble);
+    }
+    let text = core::str::from_utf8(line).map_err(|_| ReadError::BadDouble)?;
+    let d: f64 = text.parse().map_err(|_| ReadError::BadDouble)?;
+    if !d.is_finite() {
+        return Err(ReadError::BadDouble);
+    }
+    // hiredis refuses a nonzero number that rounds to zero (underflow).
+    if d == 0.0 {
+        let mantissa = line
+            .split(|&c| c == b'e' || c == b'E')
+            .next()
+            .unwrap_or(line);
+        if mantissa.iter().any(|c| (b'1'..=b'9').contains(c)) {
+            return Err(ReadError::BadDouble);
+        }
+    }
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reply tree built by [`Tree`]; `Arr` children are filled in by linking.
+    #[derive(Clone, Debug, PartialEq)]
+    enum V {
+        Str(Kind, Vec<u8>),
+        Int(i64),
+        Dbl(u64, Vec<u8>),
+        Nil(Kind),
+        Bool(bool),
+        Arr(Kind, Vec<Option<usize>>),
+    }
+
+    /// Builds into an arena; objects are arena indexes. Records (depth, idx) of each call.
+    #[derive(Default)]
+    struct Tree {
+        nodes: Vec<V>,
+        calls: Vec<(usize, Option<usize>)>,
+        fail_at: Option<usize>,
+    }
+
+    impl Tree {
+        fn add(&mut self, at: At<'_, usize>, v: V) -> Option<usize> {
+            self.calls.push((at.depth(), at.parent().map(|p| p.1)));
+            if self.fail_at == Some(self.calls.len()) {
+                return None;
+            }
+            self.nodes.push(v);
+            let id = self.nodes.len() - 1;
+            if let Some((parent, idx)) = at.parent() {
+                match &mut self.nodes[parent] {
+                    V::Arr(_, kids) => {
+                        assert!(kids[idx].is_none());
+                        kids[idx] = Some(id);
+                    }
+                    other => panic!("parent is {other:?}"),
+                }
+            }
+            Some(id)
+        }
+
+        /// A readable rendering of node `id`.
+        fn show(&self, id: usize) -> String {
+            match &self.nodes[id] {
+                V::Str(k, s) => format!("{k:?}({})", String::from_utf8_lossy(s)),
+                V::Int(v) => format!("Int({v})"),
+                V::Dbl(bits, t) => {
+                    format!(
+                        "Dbl({},{})",
+                        f64::from_bits(*bits),
+                        String::from_utf8_lossy(t)
+                    )
+                }
+                V::Nil(k) => format!("Nil({k:?})"),
+                V::Bool(v) => format!("Bool({v})"),
+                V::Arr(k, kids) => {
+                    let inner: Vec<String> = kids
+                        .iter()
+                        .map(|c| c.map_or("?".into(), |c| self.show(c)))
+                        .collect();
+                    format!("{k:?}[{}]", inner.join(","))
+                }
+            }
+        }
+    }
+
+    impl Builder for Tree {
+        type Obj = usize;
+        fn string(&mut self, at: At<'_, usize>, kind: Kind, s: &[u8]) -> Option<usize> {
+            self.add(at, V::Str(kind, s.to_vec()))
+        }
+        fn array(&mut self, at: At<'_, usize>, kind: Kind, n: usize) -> Option<usize> {
+            // Hostile counts are fine here: only allocate for small ones.
+            let kids = if n <= 1 << 20 {
+                vec![None; n]
+            } else {
+                Vec::new()
+            };
+            self.add(at, V::Arr(kind, kids))
+        }
+        fn integer(&mut self, at: At<'_, usize>, v: i64) -> Option<usize> {
+            self.add(at, V::Int(v))
+        }
+        fn double(&mut self, at: At<'_, usize>, v: f64, text: &[u8]) -> Option<usize> {
+            self.add(at, V::Dbl(v.to_bits(), text.to_vec()))
+        }
+        fn nil(&mut self, at: At<'_, usize>, kind: Kind) -> Option<usize> {
+            self.add(at, V::Nil(kind))
+        }
+        fn boolean(&mut self, at: At<'_, usize>, v: bool) -> Option<usize> {
+            self.add(at, V::Bool(v))
+        }
+    }
+
+    /// Everything parsed from `input` fed in `chunk`-byte pieces, until an error.
+    fn run_chunks(
+        input: &[u8],
+        chunk: usize,
+        maxelements: i64,
+    ) -> (Vec<String>, Option<ReadError>) {
+        let mut p: Parser<usize> = Parser::default();
+        let mut t = Tree::default();
+        let mut out = Vec::new();
+        let mut buf = Vec::new();
+        let mut pos = 0;
+        for piece in input.chunks(chunk.max(1)) {
+            buf.extend_from_slice(piece);
+            loop {
+                match p.parse(&buf, &mut pos, maxelements, &mut t) {
+                    Ok(Some(id)) => out.push(t.show(id)),
+                    Ok(None) => break,
+                    Err(e) => return (out, Some(e)),
+                }
+            }
+        }
+        (out, None)
+    }
+
+    /// Parses `input` whole and at every chunk size 1..=8; all must agree.
+    fn parse_all(input: &[u8]) -> (Vec<String>, Option<ReadError>) {
+        parse_all_max(input, (1 << 32) - 1)
+    }
+
+    fn parse_all_max(input: &[u8], maxelements: i64) -> (Vec<String>, Option<ReadError>) {
+        let whole = run_chunks(input, input.len(), maxelements);
+        for chunk in 1..=8 {
+            assert_eq!(
+                run_chunks(input, chunk, maxelements),
+                whole,
+                "chunk {chunk}"
+            );
+        }
+        whole
+    }
+
+    fn one(input: &[u8]) -> String {
+        let (out, err) = parse_all(input);
+        assert_eq!(err, None, "{}", String::from_utf8_lossy(input));
+        assert_eq!(out.len(), 1, "{}", String::from_utf8_lossy(input));
+        out[0].clone()
+    }
+
+    fn err(input: &[u8]) -> String {
+        parse_all(input).1.expect("an error").message()
+    }
+
+    #[test]
+    fn scalars() {
+        assert_eq!(one(b"+OK\r\n"), "Status(OK)");
+        assert_eq!(one(b"-ERR x\r\n"), "Error(ERR x)");
+        assert_eq!(one(b"+\r\n"), "Status()");
+        assert_eq!(one(b":-42\r\n"), "Int(-42)");
+        assert_eq!(one(b":0\r\n"), "Int(0)");
+        assert_eq!(one(b"$5\r\nhe\r\no\r\n"), "String(he\r\no)");
+        assert_eq!(one(b"$0\r\n\r\n"), "String()");
+        assert_eq!(one(b"$-1\r\n"), "Nil(String)");
+        assert_eq!(one(b"*-1\r\n"), "Nil(Array)");
+        assert_eq!(one(b"%-1\r\n"), "Nil(Map)");
+        assert_eq!(one(b"_\r\n"), "Nil(Nil)");
+        assert_eq!(one(b"#t\r\n"), "Bool(true)");
+        assert_eq!(one(b"#F\r\n"), "Bool(false)");
+        assert_eq!(one(b",3.25\r\n"), "Dbl(3.25,3.25)");
+        assert_eq!(one(b"=8\r\ntxt:abcd\r\n"), "Verb(txt:abcd)");
+        assert_eq!(
+            one(b"(-1234567890123456789012345678901234567890\r\n"),
+            "BigNum(-1234567890123456789012345678901234567890)"
+        );
+        assert_eq!(one(b"(\r\n"), "BigNum()");
+        // A lone LF is part of a line; only CR LF ends it.
+        assert_eq!(one(b"$3\r\na\nb\r\n"), "String(a\nb)");
+    }
+
+    #[test]
+    fn aggregates() {
+        assert_eq!(one(b"*0\r\n"), "Array[]");
+        assert_eq!(one(b"*2\r\n$1\r\na\r\n:1\r\n"), "Array[String(a),Int(1)]");
+        assert_eq!(one(b"%1\r\n+k\r\n:2\r\n"), "Map[Status(k),Int(2)]");
+        assert_eq!(one(b"~2\r\n#t\r\n_\r\n"), "Set[Bool(true),Nil(Nil)]");
+        assert_eq!(one(b">2\r\n+a\r\n*0\r\n"), "Push[Status(a),Array[]]");
+        assert_eq!(
+            one(b"*3\r\n*2\r\n:1\r\n*1\r\n:2\r\n*-1\r\n,1e3\r\n"),
+            "Array[Array[Int(1),Array[Int(2)]],Nil(Array),Dbl(1000,1e3)]"
+        );
+        // An attribute is a reply of its own; the annotated reply follows.
+        let (out, e) = parse_all(b"|1\r\n+ttl\r\n:3\r\n+v\r\n");
+        assert_eq!(e, None);
+        assert_eq!(out, ["Attr[Status(ttl),Int(3)]", "Status(v)"]);
+    }
+
+    #[test]
+    fn builder_positions() {
+        let mut p: Parser<usize> = Parser::default();
+        let mut t = Tree::default();
+        let mut pos = 0;
+        let input = b"*2\r\n*2\r\n:1\r\n:2\r\n:3\r\n";
+        assert!(p.parse(input, &mut pos, 0, &mut t).unwrap().is_some());
+        assert_eq!(pos, input.len());
+        assert_eq!(
+            t.calls,
+            [
+                (0, None),
+                (1, Some(0)),
+                (2, Some(0)),
+                (2, Some(1)),
+                (1, Some(1))
+            ]
+        );
+    }
+
+    #[test]
+    fn several_replies_and_partial_state() {
+        let (out, e) = parse_all(b"+a\r\n:1\r\n*1\r\n+b\r\n");
+        assert_eq!(e, None);
+        assert_eq!(out, ["Status(a)", "Int(1)", "Array[Status(b)]"]);
+
+        let mut p: Parser<usize> = Parser::default();
+        let mut t = Tree::default();
+        let mut pos = 0;
+        let buf = b"*2\r\n:1\r\n$3\r\nab";
+        assert_eq!(p.parse(buf, &mut pos, 0, &mut t), Ok(None));
+        // The bulk's type byte is consumed; its length line is read again later.
+        assert_eq!(pos, 9);
+        assert_eq!(p.depth(), Some(1));
+        assert_eq!(p.root(), Some(0));
+        assert_eq!(p.reset(), Some(0));
+        assert_eq!(p.depth(), None);
+    }
+
+    #[test]
+    fn type_byte_errors() {
+        assert_eq!(
+            err(b"@foo\r\n"),
+            "Protocol error, got \"@\" as reply type byte"
+        );
+        assert_eq!(
+            err(b"\x01"),
+            "Protocol error, got \"\\x01\" as reply type byte"
+        );
+        assert_eq!(
+            err(b"\xff"),
+            "Protocol error, got \"\\xff\" as reply type byte"
+        );
+        assert_eq!(
+            err(b"\\"),
+            "Protocol error, got \"\\\\\" as reply type byte"
+        );
+        assert_eq!(
+            err(b"\""),
+            "Protocol error, got \"\\\"\" as reply type byte"
+        );
+        assert_eq!(err(b"\n"), "Protocol error, got \"\\n\" as reply type byte");
+        assert_eq!(err(b"\r"), "Protocol error, got \"\\r\" as reply type byte");
+        assert_eq!(err(b"\t"), "Protocol error, got \"\\t\" as reply type byte");
+        assert_eq!(
+            err(b"\x07"),
+            "Protocol error, got \"\\a\" as reply type byte"
+        );
+        assert_eq!(
+            err(b"\x08"),
+            "Protocol error, got \"\\b\" as reply type byte"
+        );
+        assert_eq!(err(b" "), "Protocol error, got \" \" as reply type byte");
+        // Inside an aggregate, after a complete first element.
+        let (out, e) = parse_all(b"*2\r\n:1\r\n!x\r\n");
+        assert!(out.is_empty());
+        assert_eq!(e, Some(ReadError::TypeByte(b'!')));
+    }
+
+    #[test]
+    fn line_errors() {
+        assert_eq!(err(b":1x\r\n"), "Bad integer value");
+        assert_eq!(err(b":\r\n"), "Bad integer value");
+        assert_eq!(err(b":-\r\n"), "Bad integer value");
+        assert_eq!(err(b":-0\r\n"), "Bad integer value");
+        assert_eq!(err(b":01\r\n"), "Bad integer value");
+        assert_eq!(err(b":+1\r\n"), "Bad integer value");
+        assert_eq!(err(b": 1\r\n"), "Bad integer value");
+        assert_eq!(err(b"_x\r\n"), "Bad nil value");
+        assert_eq!(err(b"#x\r\n"), "Bad bool value");
+        assert_eq!(err(b"#tt\r\n"), "Bad bool value");
+        assert_eq!(err(b"#\r\n"), "Bad bool value");
+        assert_eq!(one(b"#\0\r\n"), "Bool(false)");
+        assert_eq!(err(b"(12a\r\n"), "Bad bignum value");
+        assert_eq!(err(b"(1-2\r\n"), "Bad bignum value");
+        assert_eq!(err(b"+a\rb\r\n"), "Bad simple string value");
+        assert_eq!(err(b"-a\nb\r\n"), "Bad simple string value");
+        assert_eq!(err(b"$x\r\n"), "Bad bulk string length");
+        assert_eq!(err(b"$-0\r\n"), "Bad bulk string length");
+        assert_eq!(err(b"$-2\r\n"), "Bulk string length out of range");
+        assert_eq!(
+            err(b"=3\r\ntxt\r\n"),
+            "Verbatim string 4 bytes of content type are missing or incorrectly encoded."
+        );
+        assert_eq!(
+            err(b"=5\r\ntxt;a\r\n"),
+            "Verbatim string 4 bytes of content type are missing or incorrectly encoded."
+        );
+        assert_eq!(err(b"*x\r\n"), "Bad multi-bulk length");
+        assert_eq!(err(b"*-2\r\n"), "Multi-bulk length out of range");
+        assert_eq!(err(b"%-2\r\n"), "Multi-bulk length out of range");
+    }
+
+    #[test]
+    fn integer_bounds() {
+        assert_eq!(one(b":9223372036854775807\r\n"), "Int(9223372036854775807)");
+        assert_eq!(
+            one(b":-9223372036854775808\r\n"),
+            "Int(-9223372036854775808)"
+        );
+        assert_eq!(err(b":9223372036854775808\r\n"), "Bad integer value");
+        assert_eq!(err(b":-9223372036854775809\r\n"), "Bad integer value");
+        assert_eq!(err(b":99999999999999999999999\r\n"), "Bad integer value");
+    }
+
+    #[test]
+    fn hostile_lengths() {
+        // A huge bulk just waits for data; no overflow in the position arithmetic.
+        assert_eq!(parse_all(b"$9223372036854775807\r\nab"), (vec![], None));
+        // Map pair counts above LLONG_MAX/2 are refused before doubling.
+        assert_eq!(
+            parse_all_max(b"%4611686018427387904\r\n", 0).1,
+            Some(ReadError::MultiBulkRange)
+        );
+        assert_eq!(
+            parse_all_max(b"|4611686018427387904\r\n", 0).1,
+            Some(ReadError::MultiBulkRange)
+        );
+        // Just below, the doubled count reaches the builder (which may fail to allocate).
+        let mut p: Parser<usize> = Parser::default();
+        let mut t = Tree::default();
+        let mut pos = 0;
+        let r = p.parse(b"%4611686018427387903\r\n", &mut pos, 0, &mut t);
+        assert_eq!(r, Ok(None));
+        assert_eq!(p.stack[0].elements, 9223372036854775806);
+    }
+
+    #[test]
+    fn maxelements() {
+        let mut big = b"*1024\r\n".to_vec();
+        big.extend(b":1\r\n".repeat(1024));
+        assert_eq!(run_chunks(&big, big.len(), 1024).1, None);
+        assert_eq!(
+            run_chunks(b"*1025\r\n", 7, 1024).1,
+            Some(ReadError::MultiBulkRange)
+        );
+        // The raw pair count is compared, before doubling.
+        assert_eq!(run_chunks(b"%3\r\n", 4, 3).1, None);
+        assert_eq!(
+            run_chunks(b"%4\r\n", 4, 3).1,
+            Some(ReadError::MultiBulkRange)
+        );
+        // <= 0 means unlimited.
+        assert_eq!(run_chunks(b"*4294967296\r\n", 13, 0).1, None);
+        assert_eq!(run_chunks(b"*4294967296\r\n", 13, -1).1, None);
+        assert_eq!(
+            run_chunks(b"*4294967296\r\n", 13, (1 << 32) - 1).1,
+            Some(ReadError::MultiBulkRange)
+        );
+    }
+
+    #[test]
+    fn nesting_limit() {
+        // Rendering a 1024-deep tree recurses; give it room.
+        std::thread::Builder::new()
+            .stack_size(256 << 20)
+            .spawn(nesting_limit_body)
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    fn nesting_limit_body() {
+        let mut ok = b"*1\r\n".repeat(1024);
+        ok.extend(b":7\r\n");
+        let (out, e) = parse_all(&ok);
+        assert_eq!(e, None);
+        assert_eq!(out.len(), 1);
+        assert!(out[0].starts_with("Array[Array["));
+
+        let mut deep = b"*1\r\n".repeat(1024);
+        deep.push(b'*');
+        // Refused as soon as the 1025th aggregate's type byte is seen.
+        assert_eq!(parse_all(&deep).1, Some(ReadError::MaxDepth));
+        assert_eq!(ReadError::MaxDepth.message(), "Max nesting depth exceeded");
+        // A scalar at depth 1024 is fine, and so is any type byte deeper than nothing.
+        let mut deep_scalar = b"*1\r\n".repeat(1024);
+        deep_scalar.extend(b"$1\r\nx\r\n");
+        assert_eq!(parse_all(&deep_scalar).1, None);
+    }
+
+    #[test]
+    fn builder_failure_is_oom() {
+        let mut p: Parser<usize> = Parser::default();
+        let mut t = Tree {
+            fail_at: Some(3),
+            ..Tree::default()
+        };
+        let mut pos = 0;
+        let r = p.parse(b"*3\r\n:1\r\n:2\r\n:3\r\n", &mut pos, 0, &mut t);
+        assert_eq!(r, Err(ReadError::Oom));
+        assert_eq!(ReadError::Oom.message(), "Out of memory");
+        // The partial root is still there for the caller to free.
+        assert_eq!(p.reset(), Some(0));
+    }
+
+    fn dbl(text: &str) -> Result<u64, ReadError> {
+        parse_double(text.as_bytes()).map(f64::to_bits)
+    }
+
+    #[test]
+    fn doubles() {
+        for (t, v) in [
+            ("0", 0.0),
+            ("-0", -0.0),
+            ("1.5", 1.5),
+            ("-2.25", -2.25),
+            ("1e308", 1e308),
+            ("5e-324", 5e-324),
+            ("2.2250738585072014e-308", 2.2250738585072014e-308),
+            ("1.7976931348623157e308", 1.7976931348623157e308),
+            ("3.141592653589793", core::f64::consts::PI),
+            (".5", 0.5),
+            ("5.", 5.0),
+            ("-.5", -0.5),
+            ("1E+2", 100.0),
+            ("1e-2", 0.01),
+            ("0e999", 0.0),
+            ("00012", 12.0),
+        ] {
+            assert_eq!(dbl(t), Ok(f64::to_bits(v)), "{t}");
+        }
+        assert_eq!(parse_double(b"inf"), Ok(f64::INFINITY));
+        assert_eq!(parse_double(b"INF"), Ok(f64::INFINITY));
+        assert_eq!(parse_double(b"-Inf"), Ok(f64::NEG_INFINITY));
+        assert!(parse_double(b"nan").unwrap().is_nan());
+        assert!(parse_double(b"-NaN").unwrap().is_nan());
+        for bad in [
+            "1e400", "-1e400", "+inf", "+1", "1.2.3", "1e", "1e+", "+", ".", "-", "1,5", "abc",
+            "3.14x", "", " 1", "1 ", "infinity", "inf ", "0x10", "1e-400", "2e-324", "--1", "e5",
+        ] {
+            assert_eq!(dbl(bad), Err(ReadError::BadDouble), "{bad:?}");
+        }
+        assert_eq!(parse_double(b"1\x002"), Err(ReadError::BadDouble));
+        let long = format!("1.{}", "0".repeat(323));
+        assert_eq!(parse_double(long.as_bytes()), Ok(1.0));
+        let long = "1".repeat(326);
+        assert_eq!(
+            parse_double(long.as_bytes()),
+            Err(ReadError::DoubleTooLarge)
+        );
+        // Through the parser, the builder gets the original text.
+        assert_eq!(one(b",-0\r\n"), "Dbl(-0,-0)");
+        assert_eq!(err(b",1e400\r\n"), "Bad double value");
+        assert_eq!(err(b",inf\x00\r\n"), "Bad double value");
+    }
+
+    #[test]
+    fn crlf_search() {
+        assert_eq!(find_crlf(b"ab\r\n", 0), Some(2));
+        assert_eq!(find_crlf(b"a\rb\r\n", 0), Some(3));
+        assert_eq!(find_crlf(b"a\r", 0), None);
+        assert_eq!(find_crlf(b"\r", 0), None);
+        assert_eq!(find_crlf(b"", 0), None);
+        assert_eq!(find_crlf(b"\r\n\r\n", 1), Some(2));
+        assert_eq!(find_crlf(b"\r\r\n", 0), Some(1));
+        assert_eq!(find_line(b"ab\r\n", 0), Some((2, true)));
+        assert_eq!(find_line(b"a\nb\r\n", 0), Some((3, false)));
+        assert_eq!(find_line(b"a\rb\r\n", 0), Some((3, false)));
+        assert_eq!(find_line(b"a\nb\r", 0), None);
+        assert_eq!(find_line(b"\n\r\n", 0), Some((1, false)));
+        assert_eq!(find_line(b"x\r\n", 3), None);
+        assert_eq!(find_line(b"x\r\n", 5), None);
+    }
+
+    #[test]
+    fn parse_ll_strict() {
+        assert_eq!(parse_ll(b"0"), Some(0));
+        assert_eq!(parse_ll(b"-1"), Some(-1));
+        assert_eq!(parse_ll(b"10"), Some(10));
+        assert_eq!(parse_ll(b"1234567890123456789"), Some(1234567890123456789));
+        assert_eq!(parse_ll(b"-9999999999999999999"), None);
+        assert_eq!(parse_ll(b"9999999999999999999"), None);
+        for bad in [
+            &b""[..],
+            b"-",
+            b"00",
+            b"-0",
+            b"+1",
+            b"1 ",
+            b"1a",
+            b"1/",
+            b"1:",
+            b"18446744073709551616",
+            b"99999999999999999999999",
+        ] {
+            assert_eq!(parse_ll(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn byte_at_a_time_mixed_stream() {
+        let input: &[u8] = b"*3\r\n$3\r\nfoo\r\n%1\r\n=9\r\nmkd:hello\r\n~1\r\n(12\r\n,-1.5\r\n\
+            >2\r\n+message\r\n#f\r\n|1\r\n+a\r\n_\r\n:5\r\n-ERR no\r\n*2\r\n$-1\r\n*-1\r\n";
+        let (out, e) = parse_all(input);
+        assert_eq!(e, None);
+        assert_eq!(
+            out,
+            [
+                "Array[String(foo),Map[Verb(mkd:hello),Set[BigNum(12)]],Dbl(-1.5,-1.5)]",
+                "Push[Status(message),Bool(false)]",
+                "Attr[Status(a),Nil(Nil)]",
+                "Int(5)",
+                "Error(ERR no)",
+                "Array[Nil(String),Nil(Array)]",
+            ]
+        );
+    }
+}

@@ -100,42 +100,16 @@ enum redisConnectionType {
 
 #define REDIS_OPT_SET_SOCK_CLOEXEC 128
 
+typedef struct redisContextFuncs {
+  void (*close)(struct redisContext*);
+  void (*free_privctx)(void*);
+  void (*async_read)(struct redisAsyncContext*);
+  void (*async_write)(struct redisAsyncContext*);
+  ssize_t (*read)(struct redisContext*, char*, size_t);
+  ssize_t (*write)(struct redisContext*);
+} redisContextFuncs;
+
 typedef int redisFD;
-
-typedef struct redisReply {
-  int type;
-  long long integer;
-  double dval;
-  size_t len;
-  char *str;
-  char vtype[4];
-  size_t elements;
-  struct redisReply **element;
-} redisReply;
-
-typedef struct redisOptionsTcp {
-  const char *source_addr;
-  const char *ip;
-  int port;
-} redisOptionsTcp;
-
-typedef union redisOptionsEndpoint {
-  struct redisOptionsTcp tcp;
-  const char *unix_socket;
-  redisFD fd;
-} redisOptionsEndpoint;
-
-typedef struct redisOptions {
-  int type;
-  int options;
-  const struct timeval *connect_timeout;
-  const struct timeval *command_timeout;
-  union redisOptionsEndpoint endpoint;
-  void *privdata;
-  void (*free_privdata)(void*);
-  redisPushFn * push_cb;
-  redisAsyncPushFn * async_push_cb;
-} redisOptions;
 
 typedef struct redisContextTcp {
   char *host;
@@ -168,16 +142,120 @@ typedef struct redisContext {
   redisPushFn * push_cb;
 } redisContext;
 
-typedef struct redisContextFuncs {
-  void (*close)(struct redisContext*);
-  void (*free_privctx)(void*);
-  void (*async_read)(struct redisAsyncContext*);
-  void (*async_write)(struct redisAsyncContext*);
-  ssize_t (*read)(struct redisContext*, char*, size_t);
-  ssize_t (*write)(struct redisContext*);
-} redisContextFuncs;
+typedef struct redisOptionsTcp {
+  const char *source_addr;
+  const char *ip;
+  int port;
+} redisOptionsTcp;
+
+typedef union redisOptionsEndpoint {
+  struct redisOptionsTcp tcp;
+  const char *unix_socket;
+  redisFD fd;
+} redisOptionsEndpoint;
+
+typedef struct redisOptions {
+  int type;
+  int options;
+  const struct timeval *connect_timeout;
+  const struct timeval *command_timeout;
+  union redisOptionsEndpoint endpoint;
+  void *privdata;
+  void (*free_privdata)(void*);
+  redisPushFn * push_cb;
+  redisAsyncPushFn * async_push_cb;
+} redisOptions;
+
+typedef struct redisReply {
+  int type;
+  long long integer;
+  double dval;
+  size_t len;
+  char *str;
+  char vtype[4];
+  size_t elements;
+  struct redisReply **element;
+} redisReply;
 
 #define REDIS_INVALID_FD -1
+
+#ifdef __cplusplus
+extern "C" {
+#endif // __cplusplus
+
+struct redisContext *redisConnectWithOptions(const struct redisOptions *options);
+
+struct redisContext *redisConnect(const char *ip, int port);
+
+struct redisContext *redisConnectWithTimeout(const char *ip, int port, struct timeval tv);
+
+struct redisContext *redisConnectNonBlock(const char *ip, int port);
+
+struct redisContext *redisConnectBindNonBlock(const char *ip, int port, const char *source_addr);
+
+struct redisContext *redisConnectBindNonBlockWithReuse(const char *ip,
+                                                       int port,
+                                                       const char *source_addr);
+
+struct redisContext *redisConnectUnix(const char *path);
+
+struct redisContext *redisConnectUnixWithTimeout(const char *path, struct timeval tv);
+
+struct redisContext *redisConnectUnixNonBlock(const char *path);
+
+struct redisContext *redisConnectFd(redisFD fd);
+
+int redisReconnect(struct redisContext *c);
+
+redisPushFn * redisSetPushCallback(struct redisContext *c, redisPushFn * fn);
+
+int redisSetTimeout(struct redisContext *c, struct timeval tv);
+
+int redisEnableKeepAlive(struct redisContext *c);
+
+int redisEnableKeepAliveWithInterval(struct redisContext *c, int interval);
+
+int redisSetTcpUserTimeout(struct redisContext *c, unsigned int timeout);
+
+void redisFree(struct redisContext *c);
+
+redisFD redisFreeKeepFd(struct redisContext *c);
+
+int redisBufferRead(struct redisContext *c);
+
+int redisBufferWrite(struct redisContext *c, int *done);
+
+int redisGetReply(struct redisContext *c, void **reply);
+
+int redisGetReplyFromReader(struct redisContext *c, void **reply);
+
+int redisAppendFormattedCommand(struct redisContext *c, const char *cmd, size_t len);
+
+int redisAppendCommandArgv(struct redisContext *c,
+                           int argc,
+                           const char **argv,
+                           const size_t *argvlen);
+
+void *redisCommandArgv(struct redisContext *c, int argc, const char **argv, const size_t *argvlen);
+
+void freeReplyObject(void *reply);
+
+redisReader *redisReaderCreate(void);
+
+long long redisFormatCommandArgv(char **target, int argc, const char **argv, const size_t *argvlen);
+
+long long redisFormatSdsCommandArgv(sds *target,
+                                    int argc,
+                                    const char **argv,
+                                    const size_t *argvlen);
+
+void redisFreeCommand(char *cmd);
+
+void redisFreeSdsCommand(sds cmd);
+
+#ifdef __cplusplus
+}  // extern "C"
+#endif  // __cplusplus
 
 /* Variadic entry points (implemented in src/ffi/variadic.c). */
 #ifdef __cplusplus

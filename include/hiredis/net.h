@@ -5,5 +5,44 @@
 
 #include "hiredis.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif // __cplusplus
+
+void redisNetClose(redisContext *c);
+
+ssize_t redisNetRead(redisContext *c, char *buf, size_t bufcap);
+
+ssize_t redisNetWrite(redisContext *c);
+
+int redisCheckSocketError(redisContext *c);
+
+int redisContextSetTimeout(redisContext *c, struct timeval tv);
+
+int redisContextConnectTcp(redisContext *c,
+                           const char *addr,
+                           int port,
+                           const struct timeval *timeout);
+
+int redisContextConnectBindTcp(redisContext *c,
+                               const char *addr,
+                               int port,
+                               const struct timeval *timeout,
+                               const char *source_addr);
+
+int redisContextConnectUnix(redisContext *c, const char *path, const struct timeval *timeout);
+
+int redisKeepAlive(redisContext *c, int interval);
+
+int redisCheckConnectDone(redisContext *c, int *completed);
+
+int redisSetTcpNoDelay(redisContext *c);
+
+int redisContextSetTcpUserTimeout(redisContext *c, unsigned int timeout);
+
+#ifdef __cplusplus
+}  // extern "C"
+#endif  // __cplusplus
+
 
 #endif /* __NET_H */

@@ -51,7 +51,7 @@
 
 #define REDIS_READER_MAX_BUF (1024 * 16)
 
-#define REDIS_READER_MAX_ARRAY_ELEMENTS ((1 << 32) - 1)
+#define REDIS_READER_MAX_ARRAY_ELEMENTS 4294967295
 
 typedef struct redisReadTask {
   int type;
@@ -87,6 +87,22 @@ typedef struct redisReader {
   struct redisReplyObjectFunctions *fn;
   void *privdata;
 } redisReader;
+
+#ifdef __cplusplus
+extern "C" {
+#endif // __cplusplus
+
+struct redisReader *redisReaderCreateWithFunctions(struct redisReplyObjectFunctions *fn);
+
+void redisReaderFree(struct redisReader *r);
+
+int redisReaderFeed(struct redisReader *r, const char *buf, size_t len);
+
+int redisReaderGetReply(struct redisReader *r, void **reply);
+
+#ifdef __cplusplus
+}  // extern "C"
+#endif  // __cplusplus
 
 /* Accessors that read reader fields directly, as hiredis's macros do. */
 #define redisReaderSetPrivdata(_r, _p) (int)(((redisReader*)(_r))->privdata = (_p))

@@ -162,6 +162,52 @@ int sdsrange(sds s, ssize_t start, ssize_t end);
 
 void sdsclear(sds s);
 
+sds sdsgrowzero(sds s, size_t len);
+
+sds sdscatsds(sds s, sds t);
+
+sds sdscpylen(sds s, const char *t, size_t len);
+
+sds sdscpy(sds s, const char *t);
+
+sds sdstrim(sds s, const char *cset);
+
+void sdsupdatelen(sds s);
+
+int sdscmp(sds s1, sds s2);
+
+sds *sdssplitlen(const char *s, int len, const char *sep, int seplen, int *count);
+
+void sdsfreesplitres(sds *tokens, int count);
+
+void sdstolower(sds s);
+
+void sdstoupper(sds s);
+
+sds sdsfromlonglong(long long value);
+
+sds sdscatrepr(sds s, const char *p, size_t len);
+
+sds *sdssplitargs(const char *line, int *argc);
+
+sds sdsmapchars(sds s, const char *from, const char *to, size_t setlen);
+
+sds sdsjoin(char **argv, int argc, char *sep);
+
+sds sdsjoinsds(sds *argv, int argc, const char *sep, size_t seplen);
+
+sds sdsRemoveFreeSpace(sds s);
+
+size_t sdsAllocSize(sds s);
+
+void *sdsAllocPtr(sds s);
+
+void *sds_malloc(size_t size);
+
+void *sds_realloc(void *ptr, size_t size);
+
+void sds_free(void *ptr);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

@@ -29,3 +29,16 @@ pub(crate) unsafe fn bytes<'a>(p: *const u8, len: usize) -> Option<&'a [u8]> {
         Some(unsafe { core::slice::from_raw_parts(p, len) })
     }
 }
+
+/// A slice of `len` C values at `p`; NULL with length 0 is the empty slice.
+///
+/// # Safety
+/// `p` points at `len` initialised values that outlive 'a, or `len == 0`.
+pub(crate) unsafe fn slice<'a, T>(p: *const T, len: usize) -> &'a [T] {
+    if len == 0 || p.is_null() {
+        &[]
+    } else {
+        // SAFETY: the caller promises `len` readable values at `p`.
+        unsafe { core::slice::from_raw_parts(p, len) }
+    }
+}

@@ -179,22 +179,442 @@ const _: () = {
     assert!(offset_of!(redisContext, push_cb) == 264);
 };
 
-/// Called by `redisvAppendCommand` in `variadic.c`. TODO(sync): implement.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn hirs_append_command(
-    _c: *mut redisContext,
-    _format: *const c_char,
-    _args: *mut crate::ffi::variadic::hirs_args,
-) -> c_int {
-    crate::ffi::read::REDIS_ERR
+// ---------------------------------------------------------------------------------------------
+// The synchronous API. Each export checks its pointers and calls one function of
+// `crate::context` or `crate::net`. Where hiredis would dereference a NULL context these
+// return NULL / REDIS_ERR instead.
+
+use core::ptr;
+
+use crate::context;
+use crate::ffi::read::{REDIS_ERR, REDIS_OK};
+
+/// Options for a TCP endpoint, as hiredis's wrappers build them.
+fn tcp_options(ip: *const c_char, port: c_int, source: *const c_char, options: c_int) -> redisOptions {
+    redisOptions {
+        r#type: REDIS_CONN_TCP,
+        options,
+        connect_timeout: ptr::null(),
+        command_timeout: ptr::null(),
+        endpoint: redisOptionsEndpoint { tcp: redisOptionsTcp { source_addr: source, ip, port } },
+        privdata: ptr::null_mut(),
+        free_privdata: None,
+        push_cb: None,
+        async_push_cb: None,
+    }
 }
 
-/// Called by `redisvCommand` in `variadic.c`. TODO(sync): implement.
+fn unix_options(path: *const c_char, options: c_int) -> redisOptions {
+    let mut o = tcp_options(ptr::null(), 0, ptr::null(), options);
+    o.r#type = REDIS_CONN_UNIX;
+    o.endpoint = redisOptionsEndpoint { unix_socket: path };
+    o
+}
+
+/// `redisConnectWithOptions`: NULL only on allocation failure or an unknown `type`;
+/// connection errors are reported in `err`/`errstr`.
+///
+/// # Safety
+/// `options` is a valid pointer; the strings and timevals it points at are readable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisConnectWithOptions(options: *const redisOptions) -> *mut redisContext {
+    // SAFETY: valid pointer (caller's promise).
+    match unsafe { options.as_ref() } {
+        Some(o) => unsafe { context::connect_with_options(o) },
+        None => ptr::null_mut(),
+    }
+}
+
+/// `redisConnect`: blocking TCP connection.
+///
+/// # Safety
+/// `ip` is a C string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisConnect(ip: *const c_char, port: c_int) -> *mut redisContext {
+    // SAFETY: forwarded promise.
+    unsafe { context::connect_with_options(&tcp_options(ip, port, ptr::null(), 0)) }
+}
+
+/// `redisConnectWithTimeout`: blocking TCP connection with a connect timeout.
+///
+/// # Safety
+/// `ip` is a C string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisConnectWithTimeout(ip: *const c_char, port: c_int, tv: libc::timeval) -> *mut redisContext {
+    let mut o = tcp_options(ip, port, ptr::null(), 0);
+    o.connect_timeout = &tv;
+    // SAFETY: forwarded promise; `tv` outlives the call.
+    unsafe { context::connect_with_options(&o) }
+}
+
+/// `redisConnectNonBlock`.
+///
+/// # Safety
+/// `ip` is a C string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisConnectNonBlock(ip: *const c_char, port: c_int) -> *mut redisContext {
+    // SAFETY: forwarded promise.
+    unsafe { context::connect_with_options(&tcp_options(ip, port, ptr::null(), REDIS_OPT_NONBLOCK)) }
+}
+
+/// `redisConnectBindNonBlock`: non-blocking, bound to `source_addr`.
+///
+/// # Safety
+/// `ip` and `source_addr` are C strings.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisConnectBindNonBlock(
+    ip: *const c_char,
+    port: c_int,
+    source_addr: *const c_char,
+) -> *mut redisContext {
+    // SAFETY: forwarded promise.
+    unsafe { context::connect_with_options(&tcp_options(ip, port, source_addr, REDIS_OPT_NONBLOCK)) }
+}
+
+/// `redisConnectBindNonBlockWithReuse`: as above plus `REDIS_OPT_REUSEADDR`.
+///
+/// # Safety
+/// `ip` and `source_addr` are C strings.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisConnectBindNonBlockWithReuse(
+    ip: *const c_char,
+    port: c_int,
+    source_addr: *const c_char,
+) -> *mut redisContext {
+    let o = tcp_options(ip, port, source_addr, REDIS_OPT_NONBLOCK | REDIS_OPT_REUSEADDR);
+    // SAFETY: forwarded promise.
+    unsafe { context::connect_with_options(&o) }
+}
+
+/// `redisConnectUnix`.
+///
+/// # Safety
+/// `path` is a C string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisConnectUnix(path: *const c_char) -> *mut redisContext {
+    // SAFETY: forwarded promise.
+    unsafe { context::connect_with_options(&unix_options(path, 0)) }
+}
+
+/// `redisConnectUnixWithTimeout`.
+///
+/// # Safety
+/// `path` is a C string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisConnectUnixWithTimeout(path: *const c_char, tv: libc::timeval) -> *mut redisContext {
+    let mut o = unix_options(path, 0);
+    o.connect_timeout = &tv;
+    // SAFETY: forwarded promise; `tv` outlives the call.
+    unsafe { context::connect_with_options(&o) }
+}
+
+/// `redisConnectUnixNonBlock`.
+///
+/// # Safety
+/// `path` is a C string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisConnectUnixNonBlock(path: *const c_char) -> *mut redisContext {
+    // SAFETY: forwarded promise.
+    unsafe { context::connect_with_options(&unix_options(path, REDIS_OPT_NONBLOCK)) }
+}
+
+/// `redisConnectFd`: a blocking context over a descriptor the caller already connected.
+#[unsafe(no_mangle)]
+pub extern "C" fn redisConnectFd(fd: redisFD) -> *mut redisContext {
+    let mut o = tcp_options(ptr::null(), 0, ptr::null(), 0);
+    o.r#type = REDIS_CONN_USERFD;
+    o.endpoint = redisOptionsEndpoint { fd };
+    // SAFETY: no strings or timevals are referenced.
+    unsafe { context::connect_with_options(&o) }
+}
+
+/// `redisReconnect`: closes and reconnects with the stored endpoint; pending I/O is lost.
+///
+/// # Safety
+/// `c` is a valid pointer to a library context.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisReconnect(c: *mut redisContext) -> c_int {
+    if c.is_null() {
+        return REDIS_ERR;
+    }
+    // SAFETY: library context (caller's promise).
+    unsafe { context::reconnect(c) }
+}
+
+/// `redisSetPushCallback`: installs `fn_` (NULL: pushes come in-band); returns the old one.
+///
+/// # Safety
+/// `c` is a valid pointer to a context.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisSetPushCallback(c: *mut redisContext, r#fn: redisPushFnPtr) -> redisPushFnPtr {
+    // SAFETY: valid pointer (caller's promise).
+    match unsafe { c.as_mut() } {
+        Some(c) => core::mem::replace(&mut c.push_cb, r#fn),
+        None => None,
+    }
+}
+
+/// `redisSetTimeout`: the command timeout of a blocking context (REDIS_ERR, no error set,
+/// on a non-blocking one).
+///
+/// # Safety
+/// `c` is a valid pointer to a library context.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisSetTimeout(c: *mut redisContext, tv: libc::timeval) -> c_int {
+    // SAFETY: valid pointer (caller's promise).
+    match unsafe { c.as_mut() } {
+        Some(c) if c.flags & REDIS_BLOCK != 0 => crate::net::set_timeout(c, tv),
+        _ => REDIS_ERR,
+    }
+}
+
+/// `redisEnableKeepAlive`: keepalive with `REDIS_KEEPALIVE_INTERVAL`.
+///
+/// # Safety
+/// `c` is a valid pointer to a context.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisEnableKeepAlive(c: *mut redisContext) -> c_int {
+    // SAFETY: forwarded promise.
+    unsafe { crate::ffi::net::redisKeepAlive(c, REDIS_KEEPALIVE_INTERVAL) }
+}
+
+/// `redisEnableKeepAliveWithInterval`.
+///
+/// # Safety
+/// `c` is a valid pointer to a context.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisEnableKeepAliveWithInterval(c: *mut redisContext, interval: c_int) -> c_int {
+    // SAFETY: forwarded promise.
+    unsafe { crate::ffi::net::redisKeepAlive(c, interval) }
+}
+
+/// `redisSetTcpUserTimeout` (milliseconds); on failure the socket is closed.
+///
+/// # Safety
+/// `c` is a valid pointer to a context.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisSetTcpUserTimeout(c: *mut redisContext, timeout: core::ffi::c_uint) -> c_int {
+    // SAFETY: forwarded promise.
+    unsafe { crate::ffi::net::redisContextSetTcpUserTimeout(c, timeout) }
+}
+
+/// `redisFree`. NULL is a no-op.
+///
+/// # Safety
+/// `c` is NULL or a library context, not used afterwards.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisFree(c: *mut redisContext) {
+    // SAFETY: caller's promise.
+    unsafe { context::free(c) }
+}
+
+/// `redisFreeKeepFd`: frees the context and returns its still-open descriptor
+/// (-1 for NULL, where hiredis would crash).
+///
+/// # Safety
+/// `c` is NULL or a library context, not used afterwards.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisFreeKeepFd(c: *mut redisContext) -> redisFD {
+    if c.is_null() {
+        return REDIS_INVALID_FD;
+    }
+    // SAFETY: caller's promise.
+    unsafe { context::free_keep_fd(c) }
+}
+
+/// `redisBufferRead`: one read from the socket, fed to the reader.
+///
+/// # Safety
+/// `c` is a valid pointer to a library context.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisBufferRead(c: *mut redisContext) -> c_int {
+    if c.is_null() {
+        return REDIS_ERR;
+    }
+    // SAFETY: caller's promise.
+    unsafe { context::buffer_read(c) }
+}
+
+/// `redisBufferWrite`: one write of the output buffer; `*done` = output buffer empty.
+///
+/// # Safety
+/// `c` is a valid pointer to a library context; `done` a valid pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisBufferWrite(c: *mut redisContext, done: *mut c_int) -> c_int {
+    if c.is_null() {
+        return REDIS_ERR;
+    }
+    // SAFETY: caller's promise.
+    unsafe { context::buffer_write(c, done.as_mut()) }
+}
+
+/// `redisGetReply`: the next reply (blocking contexts wait for it); NULL `reply` frees it.
+///
+/// # Safety
+/// `c` is a valid pointer to a library context; `reply` a valid pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisGetReply(c: *mut redisContext, reply: *mut *mut c_void) -> c_int {
+    if c.is_null() {
+        return REDIS_ERR;
+    }
+    // SAFETY: caller's promise.
+    unsafe { context::get_reply(c, reply) }
+}
+
+/// `redisGetReplyFromReader`: one step of the reader, errors copied into the context.
+///
+/// # Safety
+/// `c` is a valid pointer to a library context; `reply` a valid pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisGetReplyFromReader(c: *mut redisContext, reply: *mut *mut c_void) -> c_int {
+    if c.is_null() {
+        return REDIS_ERR;
+    }
+    let mut tmp: *mut c_void = ptr::null_mut();
+    let out = if reply.is_null() { &mut tmp as *mut *mut c_void } else { reply };
+    // SAFETY: caller's promise; `out` is writable.
+    let r = unsafe { context::get_reply_from_reader(c, out) };
+    if reply.is_null() && !tmp.is_null() {
+        // hiredis would write through NULL; we drop the reply instead.
+        // SAFETY: the reply is ours.
+        unsafe { crate::ffi::hiredis::free_reply(tmp) };
+    }
+    r
+}
+
+/// The reader teammate's `freeReplyObject`, by symbol.
+unsafe fn free_reply(r: *mut c_void) {
+    unsafe extern "C" {
+        fn freeReplyObject(reply: *mut c_void);
+    }
+    // SAFETY: `r` is a reply object of the default builders.
+    unsafe { freeReplyObject(r) }
+}
+
+/// `redisAppendFormattedCommand`: appends an already formatted command.
+///
+/// # Safety
+/// `c` is a valid pointer to a library context; `(cmd, len)` a valid buffer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisAppendFormattedCommand(c: *mut redisContext, cmd: *const c_char, len: usize) -> c_int {
+    // SAFETY: caller's promise.
+    unsafe { __redisAppendCommand(c, cmd, len) }
+}
+
+/// `__redisAppendCommand` (exported, declared nowhere): appends raw bytes to `obuf`.
+///
+/// # Safety
+/// `c` is a valid pointer to a library context; `(cmd, len)` a valid buffer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn __redisAppendCommand(c: *mut redisContext, cmd: *const c_char, len: usize) -> c_int {
+    // SAFETY: caller's promise.
+    let Some(bytes) = (unsafe { crate::ffi::boundary::bytes(cmd as *const u8, len) }) else {
+        return REDIS_ERR;
+    };
+    if c.is_null() {
+        return REDIS_ERR;
+    }
+    // SAFETY: caller's promise.
+    unsafe { context::append_command(c, bytes) }
+}
+
+/// `__redisSetError` (exported, declared nowhere; the SSL library uses it). A NULL `str`
+/// takes the text of `errno`.
+///
+/// # Safety
+/// `c` is a valid pointer to a context; `str` a C string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn __redisSetError(c: *mut redisContext, r#type: c_int, str: *const c_char) {
+    if c.is_null() {
+        return;
+    }
+    // SAFETY: caller's promises.
+    unsafe { context::set_error(c, r#type, crate::ffi::boundary::cstr(str)) }
+}
+
+/// `redisAppendCommandArgv`: formats `argv` and appends it.
+///
+/// # Safety
+/// `c` is a valid pointer to a library context; `argv` holds `argc` C strings (or buffers
+/// of `argvlen[i]` bytes when `argvlen` is not NULL).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisAppendCommandArgv(
+    c: *mut redisContext,
+    argc: c_int,
+    argv: *mut *const c_char,
+    argvlen: *const usize,
+) -> c_int {
+    if c.is_null() {
+        return REDIS_ERR;
+    }
+    // SAFETY: caller's promise.
+    unsafe { context::append_argv(c, argc, argv, argvlen) }
+}
+
+/// `redisCommandArgv`: append, then (blocking contexts) wait for the reply.
+///
+/// # Safety
+/// As [`redisAppendCommandArgv`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisCommandArgv(
+    c: *mut redisContext,
+    argc: c_int,
+    argv: *mut *const c_char,
+    argvlen: *const usize,
+) -> *mut c_void {
+    // SAFETY: caller's promise.
+    unsafe {
+        if redisAppendCommandArgv(c, argc, argv, argvlen) != REDIS_OK {
+            return ptr::null_mut();
+        }
+        context::block_for_reply(c)
+    }
+}
+
+/// Called by `redisvAppendCommand` in `variadic.c`: format, then append.
+///
+/// # Safety
+/// `c` is a valid pointer to a library context; `format` a C string whose directives match
+/// the arguments behind `args`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn hirs_append_command(
+    c: *mut redisContext,
+    format: *const c_char,
+    args: *mut crate::ffi::variadic::hirs_args,
+) -> c_int {
+    if c.is_null() {
+        return REDIS_ERR;
+    }
+    // A NULL format would crash hiredis; report it as an invalid format.
+    // SAFETY: the caller promises a C string.
+    let Some(fmt) = (unsafe { crate::ffi::boundary::cstr(format) }) else {
+        // SAFETY: library context (caller's promise).
+        unsafe { context::set_error(c, crate::ffi::read::REDIS_ERR_OTHER, Some(b"Invalid format string")) };
+        return REDIS_ERR;
+    };
+    // SAFETY: `args` wraps the caller's va_list, whose values match `format`.
+    unsafe {
+        let mut va = crate::ffi::variadic::VaArgs::new(args);
+        context::append_format(c, fmt, &mut va)
+    }
+}
+
+/// Called by `redisvCommand` in `variadic.c`: format, append, and (blocking contexts) wait
+/// for the reply.
+///
+/// # Safety
+/// As [`hirs_append_command`].
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn hirs_command(
-    _c: *mut redisContext,
-    _format: *const c_char,
-    _args: *mut crate::ffi::variadic::hirs_args,
+    c: *mut redisContext,
+    format: *const c_char,
+    args: *mut crate::ffi::variadic::hirs_args,
 ) -> *mut c_void {
-    core::ptr::null_mut()
+    // SAFETY: forwarded promises.
+    unsafe {
+        if hirs_append_command(c, format, args) != REDIS_OK {
+            return ptr::null_mut();
+        }
+        context::block_for_reply(c)
+    }
 }

@@ -2,6 +2,12 @@
 
 use core::ffi::{c_char, c_int, c_longlong, c_void};
 use core::mem::{offset_of, size_of};
+use core::ptr;
+
+use crate::alloc;
+use crate::ffi::reply;
+use crate::reader::{At, Builder, Kind, Parser, ReadError};
+use crate::sds;
 
 pub const REDIS_ERR: c_int = -1;
 pub const REDIS_OK: c_int = 0;
@@ -29,10 +35,12 @@ pub const REDIS_REPLY_BIGNUM: c_int = 13;
 pub const REDIS_REPLY_VERB: c_int = 14;
 
 pub const REDIS_READER_MAX_BUF: usize = 1024 * 16;
-pub const REDIS_READER_MAX_ARRAY_ELEMENTS: c_longlong = (1 << 32) - 1;
+// Written out: cbindgen would print `(1 << 32) - 1`, an int overflow in C.
+pub const REDIS_READER_MAX_ARRAY_ELEMENTS: c_longlong = 4294967295;
 
 /// What a reply builder is told about the item it builds.
 #[repr(C)]
+#[derive(Clone, Copy)]
 pub struct redisReadTask {
     pub r#type: c_int,
     pub elements: c_longlong,
@@ -44,15 +52,15 @@ pub struct redisReadTask {
 
 /// Reply builders; each may be NULL (the reader then uses the type number as a stand-in object).
 #[repr(C)]
+#[derive(Clone, Copy)]
 pub struct redisReplyObjectFunctions {
     pub createString:
         Option<unsafe extern "C" fn(*const redisReadTask, *mut c_char, usize) -> *mut c_void>,
     pub createArray: Option<unsafe extern "C" fn(*const redisReadTask, usize) -> *mut c_void>,
     pub createInteger:
         Option<unsafe extern "C" fn(*const redisReadTask, c_longlong) -> *mut c_void>,
-    pub createDouble: Option<
-        unsafe extern "C" fn(*const redisReadTask, f64, *mut c_char, usize) -> *mut c_void,
-    >,
+    pub createDouble:
+        Option<unsafe extern "C" fn(*const redisReadTask, f64, *mut c_char, usize) -> *mut c_void>,
     pub createNil: Option<unsafe extern "C" fn(*const redisReadTask) -> *mut c_void>,
     pub createBool: Option<unsafe extern "C" fn(*const redisReadTask, c_int) -> *mut c_void>,
     pub freeObject: Option<unsafe extern "C" fn(*mut c_void)>,
@@ -93,3 +101,633 @@ const _: () = {
     assert!(offset_of!(redisReader, r#fn) == 200);
     assert!(offset_of!(redisReader, privdata) == 208);
 };
+
+/// Reader state C never sees, boxed behind `redisReader.task` (the 216-byte struct has no
+/// other room; hiredis keeps its own task stack there).
+struct State {
+    parser: Parser<*mut c_void>,
+    mirror: Mirror,
+}
+
+/// The `redisReadTask` chain shown to C builders, rebuilt from the parser's frames.
+///
+/// As in hiredis, a level's `privdata` is `reader->privdata` as it was when that level was
+/// opened (the root: when the reply started); it is kept in the slots and never resynced.
+pub(crate) struct Mirror {
+    tasks: Vec<redisReadTask>,
+    /// `tasks[..synced]` match the parser's open aggregates.
+    synced: usize,
+}
+
+impl Mirror {
+    /// Makes room for a task at `depth` and a child level below it. Growing may move the
+    /// tasks, so afterwards every parent pointer is rewritten.
+    fn reserve(&mut self, depth: usize) {
+        if self.tasks.len() < depth + 2 {
+            self.tasks.resize(depth + 2, BLANK_TASK);
+            self.synced = 0;
+        }
+    }
+
+    /// Notes an aggregate at `depth` that opens a level: hiredis keeps its object in the
+    /// level's task (later siblings still see it there) and starts the child level with no
+    /// object and the current privdata.
+    #[inline]
+    pub(crate) fn opened(&mut self, depth: usize, obj: *mut c_void, privdata: *mut c_void) {
+        self.reserve(depth);
+        self.tasks[depth].obj = obj;
+        self.tasks[depth + 1].obj = ptr::null_mut();
+        self.tasks[depth + 1].privdata = privdata;
+    }
+
+    /// A reply starts: the root task carries the current privdata.
+    fn start_reply(&mut self, privdata: *mut c_void) {
+        self.reserve(0);
+        self.tasks[0].obj = ptr::null_mut();
+        self.tasks[0].privdata = privdata;
+    }
+}
+
+const BLANK_TASK: redisReadTask = redisReadTask {
+    r#type: -1,
+    elements: -1,
+    idx: -1,
+    obj: ptr::null_mut(),
+    parent: ptr::null_mut(),
+    privdata: ptr::null_mut(),
+};
+
+/// The private state of a reader from this library.
+///
+/// # Safety
+/// `r` was made by `redisReaderCreateWithFunctions` and its state is not borrowed elsewhere.
+unsafe fn state<'a>(r: &redisReader) -> Option<&'a mut State> {
+    // SAFETY: `task` holds the `Box<State>` pointer installed at creation.
+    unsafe { (r.task as *mut State).as_mut() }
+}
+
+/// Calls `r->fn->freeObject` on `obj` when there is one, as hiredis does.
+fn free_object(f: *const redisReplyObjectFunctions, obj: *mut c_void) {
+    // SAFETY: `fn` is NULL or a valid table (a documented requirement of the field).
+    if let Some(free) = unsafe { f.as_ref() }.and_then(|t| t.freeObject) {
+        // SAFETY: `obj` came from this table's builders.
+        unsafe { free(obj) }
+    }
+}
+
+/// Puts the reader in its final error state: partial reply freed, buffer released.
+fn set_error(r: &mut redisReader, st: &mut State, kind: c_int, msg: &str) {
+    if let Some(root) = st.parser.reset() {
+        free_object(r.r#fn, root);
+    }
+    r.reply = ptr::null_mut();
+    // SAFETY: `buf` is NULL or the reader's sds.
+    unsafe { sds::free(r.buf) };
+    r.buf = ptr::null_mut();
+    r.pos = 0;
+    r.len = 0;
+    r.ridx = -1;
+    r.err = kind;
+    let n = msg.len().min(r.errstr.len() - 1);
+    for (d, s) in r.errstr.iter_mut().zip(&msg.as_bytes()[..n]) {
+        *d = *s as c_char;
+    }
+    r.errstr[n] = 0;
+}
+
+fn set_oom(r: &mut redisReader, st: &mut State) {
+    set_error(r, st, REDIS_ERR_OOM, "Out of memory");
+}
+
+/// Builds through a C function table; a NULL table or entry yields the type number as a
+/// stand-in object, as in hiredis.
+struct CBuilder<'a> {
+    fns: redisReplyObjectFunctions,
+    m: &'a mut Mirror,
+    /// `reader->privdata` now, for levels opened during this call.
+    privdata: *mut c_void,
+}
+
+fn fake(ty: c_int) -> Option<*mut c_void> {
+    Some(ty as usize as *mut c_void)
+}
+
+fn non_null(p: *mut c_void) -> Option<*mut c_void> {
+    (!p.is_null()).then_some(p)
+}
+
+impl CBuilder<'_> {
+    /// The task for the item at `at`, with its ancestors written out.
+    fn task(&mut self, at: At<'_, *mut c_void>, kind: Kind) -> *mut redisReadTask {
+        let m = &mut *self.m;
+        let d = at.depth();
+        m.reserve(d);
+        let base = m.tasks.as_mut_ptr();
+        let frames = at.frames();
+        let idx_of = |k: usize| {
+            if k == 0 {
+                -1
+            } else {
+                frames[k - 1].next as c_int
+            }
+        };
+        let parent_of = |k: usize| {
+            if k == 0 {
+                ptr::null_mut()
+            } else {
+                base.wrapping_add(k - 1)
+            }
+        };
+        for (k, f) in frames.iter().enumerate().skip(m.synced.min(d)) {
+            // SAFETY: k < d < tasks.len(); `base` is the vector's live buffer.
+            let t = unsafe { &mut *base.add(k) };
+            t.r#type = f.kind as c_int;
+            t.elements = f.elements as c_longlong;
+            t.idx = idx_of(k);
+            t.obj = f.obj;
+            t.parent = parent_of(k);
+        }
+        m.synced = d;
+        // SAFETY: d < tasks.len().
+        let t = unsafe { &mut *base.add(d) };
+        t.r#type = kind as c_int;
+        t.elements = -1;
+        t.idx = idx_of(d);
+        // `obj` is left alone: hiredis reuses a level's task for siblings, so it still holds
+        // the last opened sibling aggregate (cleared when the level was opened).
+        t.parent = parent_of(d);
+        t
+    }
+}
+
+impl Builder for CBuilder<'_> {
+    type Obj = *mut c_void;
+
+    fn string(&mut self, at: At<'_, *mut c_void>, kind: Kind, s: &[u8]) -> Option<*mut c_void> {
+        let t = self.task(at, kind);
+        let Some(f) = self.fns.createString else {
+            return fake(kind as c_int);
+        };
+        // SAFETY: a valid task and `s`, valid for the call (builders must not write to it).
+        non_null(unsafe { f(t, s.as_ptr() as *mut c_char, s.len()) })
+    }
+
+    fn array(&mut self, at: At<'_, *mut c_void>, kind: Kind, n: usize) -> Option<*mut c_void> {
+        let t = self.task(at, kind);
+        let obj = match self.fns.createArray {
+            None => fake(kind as c_int)?,
+            // SAFETY: a valid task.
+            Some(f) => non_null(unsafe { f(t, n) })?,
+        };
+        if n > 0 {
+            // The parser opens this aggregate: its task becomes the next items' parent.
+            // SAFETY: `t` points into the mirror, which nothing else borrows now.
+            unsafe { (*t).elements = n as c_longlong };
+            self.m.opened(at.depth(), obj, self.privdata);
+            self.m.synced = at.depth() + 1;
+        }
+        Some(obj)
+    }
+
+    fn integer(&mut self, at: At<'_, *mut c_void>, v: i64) -> Option<*mut c_void> {
+        let t = self.task(at, Kind::Integer);
+        let Some(f) = self.fns.createInteger else {
+            return fake(REDIS_REPLY_INTEGER);
+        };
+        // SAFETY: a valid task.
+        non_null(unsafe { f(t, v) })
+    }
+
+    fn double(&mut self, at: At<'_, *mut c_void>, v: f64, text: &[u8]) -> Option<*mut c_void> {
+        let t = self.task(at, Kind::Double);
+        let Some(f) = self.fns.createDouble else {
+            return fake(REDIS_REPLY_DOUBLE);
+        };
+        // Builders get a NUL-terminated copy (the parser keeps doubles under 326 bytes).
+        let mut copy = [0u8; 327];
+        let n = text.len().min(326);
+        copy[..n].copy_from_slice(&text[..n]);
+        // SAFETY: a valid task and a terminated temporary valid for the call.
+        non_null(unsafe { f(t, v, copy.as_mut_ptr() as *mut c_char, n) })
+    }
+
+    fn nil(&mut self, at: At<'_, *mut c_void>, kind: Kind) -> Option<*mut c_void> {
+        let t = self.task(at, kind);
+        let Some(f) = self.fns.createNil else {
+            return fake(REDIS_REPLY_NIL);
+        };
+        // SAFETY: a valid task.
+        non_null(unsafe { f(t) })
+    }
+
+    fn boolean(&mut self, at: At<'_, *mut c_void>, v: bool) -> Option<*mut c_void> {
+        let t = self.task(at, Kind::Bool);
+        let Some(f) = self.fns.createBool else {
+            return fake(REDIS_REPLY_BOOL);
+        };
+        // SAFETY: a valid task.
+        non_null(unsafe { f(t, v as c_int) })
+    }
+}
+
+/// A reader that builds objects with `fn` (NULL: type numbers as stand-in objects).
+/// NULL when out of memory.
+///
+/// # Safety
+/// `fn` is NULL or a function table that stays valid while the reader uses it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisReaderCreateWithFunctions(
+    r#fn: *mut redisReplyObjectFunctions,
+) -> *mut redisReader {
+    let r = alloc::calloc_one::<redisReader>();
+    if r.is_null() {
+        return r;
+    }
+    let buf = sds::empty();
+    if buf.is_null() {
+        // SAFETY: `r` is our fresh block.
+        unsafe { alloc::free(r.cast()) };
+        return ptr::null_mut();
+    }
+    let st = Box::new(State {
+        parser: Parser::default(),
+        mirror: Mirror {
+            tasks: Vec::new(),
+            synced: 0,
+        },
+    });
+    // SAFETY: `r` is a fresh zeroed reader owned here.
+    let rr = unsafe { &mut *r };
+    rr.buf = buf;
+    rr.r#fn = r#fn;
+    rr.maxbuf = REDIS_READER_MAX_BUF;
+    rr.maxelements = REDIS_READER_MAX_ARRAY_ELEMENTS;
+    rr.task = Box::into_raw(st) as *mut *mut redisReadTask;
+    rr.ridx = -1;
+    r
+}
+
+/// Frees the reader, the reply in progress (through `fn->freeObject`) and the buffer.
+///
+/// # Safety
+/// `r` is NULL or a library reader, not used afterwards.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisReaderFree(r: *mut redisReader) {
+    // SAFETY: the caller promises a library reader or NULL.
+    let Some(rr) = (unsafe { r.as_mut() }) else {
+        return;
+    };
+    if !rr.task.is_null() {
+        // SAFETY: `task` holds the Box made at creation; it is released exactly once here.
+        let mut st = unsafe { Box::from_raw(rr.task as *mut State) };
+        if let Some(root) = st.parser.reset() {
+            free_object(rr.r#fn, root);
+        }
+    }
+    // SAFETY: `buf` is NULL or the reader's sds; `r` came from the hooks.
+    unsafe {
+        sds::free(rr.buf);
+        alloc::free(r.cast());
+    }
+}
+
+/// Appends `len` bytes at `buf` to the reader's buffer.
+///
+/// # Safety
+/// `r` is a library reader (NULL returns REDIS_ERR where hiredis would crash) and
+/// `(buf, len)` a valid buffer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisReaderFeed(
+    r: *mut redisReader,
+    buf: *const c_char,
+    len: usize,
+) -> c_int {
+    // SAFETY: the caller promises a library reader or NULL.
+    let Some(r) = (unsafe { r.as_mut() }) else {
+        return REDIS_ERR;
+    };
+    // SAFETY: a library reader's state.
+    let Some(st) = (unsafe { state(r) }) else {
+        return REDIS_ERR;
+    };
+    if r.err != 0 {
+        return REDIS_ERR;
+    }
+    if buf.is_null() || len == 0 {
+        return REDIS_OK;
+    }
+    // SAFETY: the caller promises `len` readable bytes at `buf`.
+    let data = unsafe { core::slice::from_raw_parts(buf as *const u8, len) };
+    // SAFETY: outside the error state `buf` is the reader's live sds.
+    unsafe {
+        // A fully consumed buffer with lots of spare room is dropped for a fresh one.
+        if r.len == 0 && r.maxbuf != 0 && sds::avail(r.buf) > r.maxbuf {
+            sds::free(r.buf);
+            r.buf = sds::empty();
+            r.pos = 0;
+            if r.buf.is_null() {
+                set_oom(r, st);
+                return REDIS_ERR;
+            }
+        }
+        let grown = sds::cat_len(r.buf, data);
+        if grown.is_null() {
+            set_oom(r, st);
+            return REDIS_ERR;
+        }
+        r.buf = grown;
+        r.len = sds::len(grown);
+    }
+    REDIS_OK
+}
+
+/// Parses buffered bytes. `*reply` receives a complete reply or NULL (more data needed);
+/// with a NULL `reply` a complete one is freed. REDIS_ERR once the reader is in error.
+///
+/// # Safety
+/// `r` is a library reader (NULL returns REDIS_ERR) and `reply` a valid pointer or NULL.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisReaderGetReply(
+    r: *mut redisReader,
+    reply: *mut *mut c_void,
+) -> c_int {
+    if !reply.is_null() {
+        // SAFETY: the caller promises a writable pointer.
+        unsafe { *reply = ptr::null_mut() };
+    }
+    // SAFETY: the caller promises a library reader or NULL.
+    let Some(r) = (unsafe { r.as_mut() }) else {
+        return REDIS_ERR;
+    };
+    if r.err != 0 || r.buf.is_null() {
+        return REDIS_ERR;
+    }
+    if r.len == 0 {
+        return REDIS_OK;
+    }
+    // SAFETY: a library reader's state.
+    let Some(st) = (unsafe { state(r) }) else {
+        return REDIS_ERR;
+    };
+    // SAFETY: `buf` is the reader's live sds and `len` its length (this file keeps the two
+    // in step; C code that edits these public fields must too, as with hiredis). It is not
+    // resized while `bytes` lives.
+    let bytes = unsafe { core::slice::from_raw_parts(r.buf as *const u8, r.len) };
+    let mut pos = r.pos.min(bytes.len());
+    if r.ridx < 0 {
+        // A new reply starts: its tasks carry the current privdata.
+        st.mirror.start_reply(r.privdata);
+    }
+    let res = if reply::is_default(r.r#fn) {
+        let mut b = reply::DefaultBuilder {
+            mirror: &mut st.mirror,
+            privdata: r.privdata,
+        };
+        st.parser.parse(bytes, &mut pos, r.maxelements, &mut b)
+    } else {
+        // SAFETY: `fn` is NULL or a valid table.
+        let fns = unsafe { r.r#fn.as_ref() }.copied().unwrap_or(NO_FUNCTIONS);
+        // The table may have changed since the last call: rebuild the task chain.
+        st.mirror.synced = 0;
+        let mut b = CBuilder {
+            fns,
+            m: &mut st.mirror,
+            privdata: r.privdata,
+        };
+        st.parser.parse(bytes, &mut pos, r.maxelements, &mut b)
+    };
+    let done = match res {
+        Ok(done) => done,
+        Err(e) => {
+            let kind = if e == ReadError::Oom {
+                REDIS_ERR_OOM
+            } else {
+                REDIS_ERR_PROTOCOL
+            };
+            set_error(r, st, kind, &e.message());
+            return REDIS_ERR;
+        }
+    };
+    r.pos = pos;
+    // Cutting the consumed prefix only once 1 KiB is consumed keeps memmoves rare.
+    if r.pos >= 1024 {
+        // SAFETY: `buf` is the live sds; `bytes` is not used past this point.
+        unsafe {
+            if sds::range(r.buf, r.pos as isize, -1) < 0 {
+                return REDIS_ERR;
+            }
+            r.pos = 0;
+            r.len = sds::len(r.buf);
+        }
+    }
+    // As in hiredis, a reply counts as started (root task set up) from the first call that
+    // had bytes to look at, even if none were consumed.
+    r.ridx = if done.is_some() {
+        -1
+    } else {
+        st.parser.depth().unwrap_or(0) as c_int
+    };
+    r.reply = st.parser.root().unwrap_or(ptr::null_mut());
+    if let Some(obj) = done {
+        if reply.is_null() {
+            free_object(r.r#fn, obj);
+        } else {
+            // SAFETY: checked writable above.
+            unsafe { *reply = obj };
+        }
+    }
+    REDIS_OK
+}
+
+const NO_FUNCTIONS: redisReplyObjectFunctions = redisReplyObjectFunctions {
+    createString: None,
+    createArray: None,
+    createInteger: None,
+    createDouble: None,
+    createNil: None,
+    createBool: None,
+    freeObject: None,
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ffi::hiredis::redisReply;
+    use crate::ffi::reply::{freeReplyObject, redisReaderCreate};
+    use core::cell::RefCell;
+
+    fn feed(r: *mut redisReader, b: &[u8]) -> c_int {
+        // SAFETY: `r` is a live reader and `b` a valid buffer.
+        unsafe { redisReaderFeed(r, b.as_ptr() as *const c_char, b.len()) }
+    }
+
+    fn get(r: *mut redisReader) -> (c_int, *mut c_void) {
+        let mut out = 1 as *mut c_void;
+        // SAFETY: `r` is a live reader; `out` is writable.
+        let rc = unsafe { redisReaderGetReply(r, &mut out) };
+        (rc, out)
+    }
+
+    fn errstr(r: *mut redisReader) -> String {
+        // SAFETY: `errstr` is always NUL-terminated.
+        let s = unsafe { core::ffi::CStr::from_ptr((*r).errstr.as_ptr()) };
+        s.to_string_lossy().into_owned()
+    }
+
+    #[test]
+    fn null_arguments_fail_instead_of_crashing() {
+        let mut out = 1 as *mut c_void;
+        // SAFETY: NULL readers are refused before any access.
+        unsafe {
+            assert_eq!(redisReaderGetReply(ptr::null_mut(), &mut out), REDIS_ERR);
+            assert!(out.is_null());
+            assert_eq!(
+                redisReaderFeed(ptr::null_mut(), c"x".as_ptr(), 1),
+                REDIS_ERR
+            );
+            redisReaderFree(ptr::null_mut());
+        }
+    }
+
+    #[test]
+    fn reply_buffer_and_error_state() {
+        let r = redisReaderCreate();
+        assert!(!r.is_null());
+        assert_eq!(feed(r, b"*2\r\n+a\r\n:7\r\n+b"), REDIS_OK);
+        let (rc, rep) = get(r);
+        assert_eq!(rc, REDIS_OK);
+        // SAFETY: a reply from the default builders; the reader fields are plain data.
+        unsafe {
+            let rep = &*(rep as *const redisReply);
+            assert_eq!((rep.r#type, rep.elements), (REDIS_REPLY_ARRAY, 2));
+            assert_eq!((**rep.element.add(1)).integer, 7);
+            freeReplyObject(rep as *const redisReply as *mut c_void);
+            assert_eq!(((*r).pos, (*r).len, sds::len((*r).buf)), (12, 14, 14));
+        }
+        assert_eq!(get(r), (REDIS_OK, ptr::null_mut()));
+        // SAFETY: plain field reads.
+        unsafe { assert_eq!(((*r).pos, (*r).ridx), (13, 0)) };
+        assert_eq!(feed(r, b"\r\n~1\r\n!"), REDIS_OK);
+        let (_, rep) = get(r);
+        // SAFETY: a reply from the default builders.
+        unsafe { freeReplyObject(rep) };
+        assert_eq!(get(r), (REDIS_ERR, ptr::null_mut()));
+        assert_eq!(errstr(r), "Protocol error, got \"!\" as reply type byte");
+        // SAFETY: plain field reads.
+        unsafe {
+            assert_eq!((*r).err, REDIS_ERR_PROTOCOL);
+            assert!((*r).buf.is_null() && (*r).reply.is_null());
+            assert_eq!(((*r).pos, (*r).len, (*r).ridx), (0, 0, -1));
+        }
+        assert_eq!(feed(r, b"+x\r\n"), REDIS_ERR);
+        assert_eq!(get(r), (REDIS_ERR, ptr::null_mut()));
+        // SAFETY: a live reader.
+        unsafe { redisReaderFree(r) };
+    }
+
+    #[test]
+    fn huge_aggregate_is_oom() {
+        let r = redisReaderCreate();
+        // SAFETY: a live reader.
+        unsafe { (*r).maxelements = 0 };
+        let count = format!("*{}\r\n", usize::MAX / 8 + 3);
+        feed(r, count.as_bytes());
+        assert_eq!(get(r), (REDIS_ERR, ptr::null_mut()));
+        assert_eq!(errstr(r), "Out of memory");
+        // SAFETY: plain field read, then free.
+        unsafe {
+            assert_eq!((*r).err, REDIS_ERR_OOM);
+            redisReaderFree(r);
+        }
+    }
+
+    thread_local! {
+        static SEEN: RefCell<Vec<(c_int, c_int, c_longlong, c_int)>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// Records (type, idx, parent elements or -9, parent type or -9) and returns a fake object.
+    unsafe extern "C" fn rec_array(t: *const redisReadTask, n: usize) -> *mut c_void {
+        // SAFETY: the reader passes a valid task chain.
+        let t = unsafe { &*t };
+        // SAFETY: as above.
+        let p = unsafe { t.parent.as_ref() };
+        SEEN.with(|s| {
+            s.borrow_mut().push((
+                t.r#type,
+                t.idx,
+                p.map_or(-9, |p| p.elements),
+                p.map_or(-9, |p| p.r#type),
+            ))
+        });
+        (100 + n) as *mut c_void
+    }
+
+    unsafe extern "C" fn rec_int(t: *const redisReadTask, v: c_longlong) -> *mut c_void {
+        // SAFETY: the reader passes a valid task chain.
+        let t = unsafe { &*t };
+        // SAFETY: as above.
+        let p = unsafe { &*t.parent };
+        assert_eq!(
+            p.obj as usize, 102,
+            "parent object is what createArray returned"
+        );
+        SEEN.with(|s| {
+            s.borrow_mut()
+                .push((t.r#type, t.idx, p.elements, v as c_int))
+        });
+        200 as *mut c_void
+    }
+
+    #[test]
+    fn c_builders_see_hiredis_tasks() {
+        let mut fns = NO_FUNCTIONS;
+        fns.createArray = Some(rec_array);
+        fns.createInteger = Some(rec_int);
+        // SAFETY: `fns` outlives the reader.
+        let r = unsafe { redisReaderCreateWithFunctions(&mut fns) };
+        for b in b"%1\r\n:5\r\n:6\r\n" {
+            feed(r, &[*b]);
+            let (rc, rep) = get(r);
+            assert_eq!(rc, REDIS_OK);
+            if !rep.is_null() {
+                assert_eq!(rep as usize, 102);
+            }
+        }
+        let seen = SEEN.with(|s| s.borrow().clone());
+        assert_eq!(
+            seen,
+            [
+                (REDIS_REPLY_MAP, -1, -9, -9),
+                (REDIS_REPLY_INTEGER, 0, 2, 5),
+                (REDIS_REPLY_INTEGER, 1, 2, 6)
+            ]
+        );
+        // Unknown entries give the type number as object.
+        feed(r, b"+OK\r\n");
+        assert_eq!(
+            get(r),
+            (REDIS_OK, REDIS_REPLY_STATUS as usize as *mut c_void)
+        );
+        // SAFETY: a live reader.
+        unsafe { redisReaderFree(r) };
+    }
+
+    #[test]
+    fn maxbuf_reclaims_idle_buffer() {
+        let r = redisReaderCreate();
+        let mut big = b"$40000\r\n".to_vec();
+        big.resize(big.len() + 40000, b'x');
+        big.extend_from_slice(b"\r\n");
+        feed(r, &big);
+        let (_, rep) = get(r);
+        // SAFETY: a reply from the default builders; `buf` is the reader's sds.
+        unsafe {
+            freeReplyObject(rep);
+            assert_eq!((*r).len, 0);
+            assert!(sds::avail((*r).buf) > (*r).maxbuf);
+            feed(r, b"+a\r\n");
+            assert!(sds::avail((*r).buf) <= (*r).maxbuf);
+            redisReaderFree(r);
+        }
+    }
+}

@@ -1,2 +1,410 @@
 //! Reply exports of `hiredis.h`: `freeReplyObject`, `redisReaderCreate` and the default
 //! reply builders.
+//!
+//! The default builders exist twice over the same helpers: as the C function table that
+//! `redisReader.fn` points at (callers may call or wrap its entries), and as
+//! [`DefaultBuilder`], which the reader uses directly when `fn` is that untouched table.
+
+use core::ffi::{c_char, c_int, c_longlong, c_void};
+use core::ptr;
+
+use crate::alloc;
+use crate::ffi::boundary;
+use crate::ffi::hiredis::redisReply;
+use crate::ffi::read::{
+    Mirror, REDIS_REPLY_ARRAY, REDIS_REPLY_ATTR, REDIS_REPLY_BIGNUM, REDIS_REPLY_BOOL,
+    REDIS_REPLY_DOUBLE, REDIS_REPLY_ERROR, REDIS_REPLY_INTEGER, REDIS_REPLY_MAP, REDIS_REPLY_NIL,
+    REDIS_REPLY_PUSH, REDIS_REPLY_SET, REDIS_REPLY_STATUS, REDIS_REPLY_STRING, REDIS_REPLY_VERB,
+    redisReadTask, redisReader, redisReaderCreateWithFunctions, redisReplyObjectFunctions,
+};
+use crate::reader::{At, Builder, Kind};
+
+/// hiredis's `defaultFunctions` entries.
+const DEFAULTS: redisReplyObjectFunctions = redisReplyObjectFunctions {
+    createString: Some(create_string_object),
+    createArray: Some(create_array_object),
+    createInteger: Some(create_integer_object),
+    createDouble: Some(create_double_object),
+    createNil: Some(create_nil_object),
+    createBool: Some(create_bool_object),
+    freeObject: Some(freeReplyObject),
+};
+
+/// hiredis's `defaultFunctions`: mutable memory like hiredis's, since callers can reach it
+/// through `reader->fn`.
+static mut DEFAULT_FUNCTIONS: redisReplyObjectFunctions = DEFAULTS;
+
+/// The table `redisReaderCreate` installs.
+pub(crate) fn default_functions() -> *mut redisReplyObjectFunctions {
+    &raw mut DEFAULT_FUNCTIONS
+}
+
+/// The table's entries as addresses (NULL entries as 0).
+fn addresses(t: redisReplyObjectFunctions) -> [usize; 7] {
+    // SAFETY: the struct is seven `Option<fn>`, each pointer-sized with NULL as `None`.
+    unsafe { core::mem::transmute(t) }
+}
+
+/// True when `f` is the default table with its original entries, so the reader may build
+/// `redisReply` objects directly instead of calling through it.
+#[inline]
+pub(crate) fn is_default(f: *const redisReplyObjectFunctions) -> bool {
+    // `f` is then our static; hiredis objects are not shared between threads.
+    if !ptr::eq(f, default_functions()) {
+        return false;
+    }
+    // SAFETY: as above.
+    let (now, orig) = (addresses(unsafe { ptr::read(f) }), addresses(DEFAULTS));
+    // Element-wise, which compiles to seven compares rather than a memcmp call.
+    now.iter().zip(orig.iter()).all(|(a, b)| a == b)
+}
+
+fn is_aggregate(ty: c_int) -> bool {
+    matches!(
+        ty,
+        REDIS_REPLY_ARRAY | REDIS_REPLY_MAP | REDIS_REPLY_ATTR | REDIS_REPLY_SET | REDIS_REPLY_PUSH
+    )
+}
+
+/// A zeroed reply of type `ty`, or NULL.
+#[inline(always)]
+fn new_reply(ty: c_int) -> *mut redisReply {
+    let r = alloc::calloc_one::<redisReply>();
+    if !r.is_null() {
+        // SAFETY: `r` is a fresh, zeroed, exclusively owned reply.
+        unsafe { (*r).r#type = ty };
+    }
+    r
+}
+
+/// A string-like reply: `str`/`len` copy `s`; for VERB, `vtype` gets the first 3 bytes and
+/// `str` what follows the 4-byte `xxx:` prefix.
+#[inline(always)]
+fn string_reply(ty: c_int, s: &[u8]) -> *mut redisReply {
+    let (vtype, body) = if ty == REDIS_REPLY_VERB {
+        // hiredis would underflow here; the reader never passes fewer than 4 bytes.
+        let Some((head, body)) = s.split_first_chunk::<4>() else {
+            return ptr::null_mut();
+        };
+        (Some(head), body)
+    } else {
+        (None, s)
+    };
+    let r = new_reply(ty);
+    if r.is_null() {
+        return r;
+    }
+    let str = alloc::copy_bytes(body);
+    // SAFETY: `r` is a fresh reply owned here.
+    unsafe {
+        if str.is_null() {
+            alloc::free(r.cast());
+            return ptr::null_mut();
+        }
+        (*r).str = str;
+        (*r).len = body.len();
+        if let Some(head) = vtype {
+            for (d, s) in (*r).vtype.iter_mut().zip(&head[..3]) {
+                *d = *s as c_char;
+            }
+        }
+    }
+    r
+}
+
+/// An aggregate with room for `n` children (no vector when `n == 0`). The vector goes through
+/// the overflow-checked calloc, so absurd counts fail cleanly.
+#[inline(always)]
+fn array_reply(ty: c_int, n: usize) -> *mut redisReply {
+    let r = new_reply(ty);
+    if r.is_null() || n == 0 {
+        return r;
+    }
+    let element = alloc::calloc(n, size_of::<*mut redisReply>()) as *mut *mut redisReply;
+    // SAFETY: `r` is a fresh reply owned here.
+    unsafe {
+        if element.is_null() {
+            alloc::free(r.cast());
+            return ptr::null_mut();
+        }
+        (*r).element = element;
+        (*r).elements = n;
+    }
+    r
+}
+
+#[inline(always)]
+fn integer_reply(ty: c_int, v: c_longlong) -> *mut redisReply {
+    let r = new_reply(ty);
+    if !r.is_null() {
+        // SAFETY: fresh reply owned here.
+        unsafe { (*r).integer = v };
+    }
+    r
+}
+
+#[inline(always)]
+fn double_reply(v: f64, text: &[u8]) -> *mut redisReply {
+    let r = string_reply(REDIS_REPLY_DOUBLE, text);
+    if !r.is_null() {
+        // SAFETY: fresh reply owned here.
+        unsafe { (*r).dval = v };
+    }
+    r
+}
+
+/// Stores `r` as child `idx` of `parent` (NULL parent: `r` is a root), as hiredis's default
+/// builders do. Where hiredis would assert (the parent is not an aggregate reply with room
+/// at `idx`), `r` is freed and NULL returned, which the reader reports as out of memory.
+///
+/// # Safety
+/// `parent` is NULL, a small fake object (a type number), or a live reply.
+#[inline(always)]
+unsafe fn link(parent: *mut c_void, idx: usize, r: *mut redisReply) -> *mut c_void {
+    if r.is_null() || parent.is_null() {
+        return r.cast();
+    }
+    let p = parent as *mut redisReply;
+    // SAFETY: the caller promises a live reply unless the pointer is a fake type number.
+    unsafe {
+        if (parent as usize) <= REDIS_REPLY_VERB as usize
+            || !is_aggregate((*p).r#type)
+            || idx >= (*p).elements
+            || (*p).element.is_null()
+        {
+            freeReplyObject(r.cast());
+            return ptr::null_mut();
+        }
+        *(*p).element.add(idx) = r;
+    }
+    r.cast()
+}
+
+/// The parent object and index a task describes.
+///
+/// # Safety
+/// `task.parent` is NULL or a valid task.
+unsafe fn task_parent(task: &redisReadTask) -> (*mut c_void, usize) {
+    // SAFETY: caller's promise.
+    match unsafe { task.parent.as_ref() } {
+        None => (ptr::null_mut(), 0),
+        // A negative index wraps to a huge one, which `link` refuses.
+        Some(p) => (p.obj, task.idx as usize),
+    }
+}
+
+unsafe extern "C" fn create_string_object(
+    task: *const redisReadTask,
+    str: *mut c_char,
+    len: usize,
+) -> *mut c_void {
+    // SAFETY: builders get a valid task and `len` bytes at `str` (reader contract).
+    unsafe {
+        let (Some(task), Some(s)) = (task.as_ref(), boundary::bytes(str as *const u8, len)) else {
+            return ptr::null_mut();
+        };
+        let (parent, idx) = task_parent(task);
+        link(parent, idx, string_reply(task.r#type, s))
+    }
+}
+
+unsafe extern "C" fn create_array_object(task: *const redisReadTask, n: usize) -> *mut c_void {
+    // SAFETY: builders get a valid task.
+    unsafe {
+        let Some(task) = task.as_ref() else {
+            return ptr::null_mut();
+        };
+        let (parent, idx) = task_parent(task);
+        link(parent, idx, array_reply(task.r#type, n))
+    }
+}
+
+unsafe extern "C" fn create_integer_object(
+    task: *const redisReadTask,
+    v: c_longlong,
+) -> *mut c_void {
+    // SAFETY: builders get a valid task.
+    unsafe {
+        let Some(task) = task.as_ref() else {
+            return ptr::null_mut();
+        };
+        let (parent, idx) = task_parent(task);
+        link(parent, idx, integer_reply(REDIS_REPLY_INTEGER, v))
+    }
+}
+
+unsafe extern "C" fn create_double_object(
+    task: *const redisReadTask,
+    v: f64,
+    str: *mut c_char,
+    len: usize,
+) -> *mut c_void {
+    // SAFETY: builders get a valid task and `len` bytes at `str`.
+    unsafe {
+        let (Some(task), Some(s)) = (task.as_ref(), boundary::bytes(str as *const u8, len)) else {
+            return ptr::null_mut();
+        };
+        let (parent, idx) = task_parent(task);
+        link(parent, idx, double_reply(v, s))
+    }
+}
+
+unsafe extern "C" fn create_nil_object(task: *const redisReadTask) -> *mut c_void {
+    // SAFETY: builders get a valid task.
+    unsafe {
+        let Some(task) = task.as_ref() else {
+            return ptr::null_mut();
+        };
+        let (parent, idx) = task_parent(task);
+        link(parent, idx, new_reply(REDIS_REPLY_NIL))
+    }
+}
+
+unsafe extern "C" fn create_bool_object(task: *const redisReadTask, v: c_int) -> *mut c_void {
+    // SAFETY: builders get a valid task.
+    unsafe {
+        let Some(task) = task.as_ref() else {
+            return ptr::null_mut();
+        };
+        let (parent, idx) = task_parent(task);
+        link(
+            parent,
+            idx,
+            integer_reply(REDIS_REPLY_BOOL, (v != 0) as c_longlong),
+        )
+    }
+}
+
+/// The default builders without the C table in between: objects are `redisReply`s, linked
+/// into their parents at creation.
+pub(crate) struct DefaultBuilder<'a> {
+    /// Notified of opened levels, so a switch to a C table mid-reply shows correct tasks.
+    pub(crate) mirror: &'a mut Mirror,
+    pub(crate) privdata: *mut c_void,
+}
+
+impl DefaultBuilder<'_> {
+    #[inline(always)]
+    fn place(at: At<'_, *mut c_void>, r: *mut redisReply) -> Option<*mut c_void> {
+        let (parent, idx) = at.parent().unwrap_or((ptr::null_mut(), 0));
+        // SAFETY: open aggregates hold what a builder returned for them: replies from this
+        // builder, or (if the caller switched tables mid-reply, as hiredis allows) whatever
+        // that table made, which hiredis's default builders would equally treat as a reply.
+        let obj = unsafe { link(parent, idx, r) };
+        (!obj.is_null()).then_some(obj)
+    }
+}
+
+impl Builder for DefaultBuilder<'_> {
+    type Obj = *mut c_void;
+
+    #[inline(always)]
+    fn string(&mut self, at: At<'_, *mut c_void>, kind: Kind, s: &[u8]) -> Option<*mut c_void> {
+        Self::place(at, string_reply(kind as c_int, s))
+    }
+
+    #[inline(always)]
+    fn array(&mut self, at: At<'_, *mut c_void>, kind: Kind, n: usize) -> Option<*mut c_void> {
+        let obj = Self::place(at, array_reply(kind as c_int, n))?;
+        if n > 0 {
+            self.mirror.opened(at.depth(), obj, self.privdata);
+        }
+        Some(obj)
+    }
+
+    #[inline(always)]
+    fn integer(&mut self, at: At<'_, *mut c_void>, v: i64) -> Option<*mut c_void> {
+        Self::place(at, integer_reply(REDIS_REPLY_INTEGER, v))
+    }
+
+    #[inline(always)]
+    fn double(&mut self, at: At<'_, *mut c_void>, v: f64, text: &[u8]) -> Option<*mut c_void> {
+        Self::place(at, double_reply(v, text))
+    }
+
+    #[inline(always)]
+    fn nil(&mut self, at: At<'_, *mut c_void>, _kind: Kind) -> Option<*mut c_void> {
+        Self::place(at, new_reply(REDIS_REPLY_NIL))
+    }
+
+    #[inline(always)]
+    fn boolean(&mut self, at: At<'_, *mut c_void>, v: bool) -> Option<*mut c_void> {
+        Self::place(at, integer_reply(REDIS_REPLY_BOOL, v as c_longlong))
+    }
+}
+
+/// Frees a reply and everything it owns. NULL is a no-op.
+///
+/// # Safety
+/// `reply` is NULL or a reply built by the default builders (a library object).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn freeReplyObject(reply: *mut c_void) {
+    let r = reply as *mut redisReply;
+    if r.is_null() {
+        return;
+    }
+    // SAFETY: the caller promises a live reply tree owned by the caller.
+    unsafe {
+        match (*r).r#type {
+            REDIS_REPLY_ARRAY | REDIS_REPLY_MAP | REDIS_REPLY_ATTR | REDIS_REPLY_SET
+            | REDIS_REPLY_PUSH => {
+                let element = (*r).element;
+                if !element.is_null() {
+                    for j in 0..(*r).elements {
+                        freeReplyObject((*element.add(j)).cast());
+                    }
+                    alloc::free(element.cast());
+                }
+            }
+            REDIS_REPLY_ERROR | REDIS_REPLY_STATUS | REDIS_REPLY_STRING | REDIS_REPLY_DOUBLE
+            | REDIS_REPLY_VERB | REDIS_REPLY_BIGNUM => alloc::free((*r).str.cast()),
+            _ => {}
+        }
+        alloc::free(r.cast());
+    }
+}
+
+/// A reader that builds `redisReply` objects. NULL when out of memory.
+#[unsafe(no_mangle)]
+pub extern "C" fn redisReaderCreate() -> *mut redisReader {
+    // SAFETY: the default table is a valid, static function table.
+    unsafe { redisReaderCreateWithFunctions(default_functions()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_table_is_recognised() {
+        assert!(is_default(default_functions()));
+        assert!(!is_default(ptr::null()));
+    }
+
+    #[test]
+    fn verb_reply_splits_prefix() {
+        let r = string_reply(REDIS_REPLY_VERB, b"txt:hello");
+        assert!(!r.is_null());
+        // SAFETY: `r` is a fresh reply from this module.
+        unsafe {
+            assert_eq!((*r).len, 5);
+            assert_eq!(boundary::cstr((*r).str), Some(&b"hello"[..]));
+            assert_eq!(boundary::cstr((*r).vtype.as_ptr()), Some(&b"txt"[..]));
+            freeReplyObject(r.cast());
+        }
+        assert!(string_reply(REDIS_REPLY_VERB, b"txt").is_null());
+    }
+
+    #[test]
+    fn link_refuses_bad_parents() {
+        let parent = array_reply(REDIS_REPLY_ARRAY, 1);
+        // SAFETY: replies from this module; `link` takes ownership of the child.
+        unsafe {
+            assert!(link(parent.cast(), 1, new_reply(REDIS_REPLY_NIL)).is_null());
+            assert!(link(2 as *mut c_void, 0, new_reply(REDIS_REPLY_NIL)).is_null());
+            let child = link(parent.cast(), 0, new_reply(REDIS_REPLY_NIL));
+            assert_eq!(*(*parent).element, child.cast());
+            freeReplyObject(parent.cast());
+        }
+    }
+}

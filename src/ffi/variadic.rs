@@ -69,7 +69,9 @@ impl VaArgs {
     }
 }
 
-impl crate::format::ArgSource for VaArgs {
+// SAFETY: the pointers are the C caller's arguments, which hiredis's API contract requires
+// to be C strings (`%s`) or buffers of the given size (`%b`), valid during the call.
+unsafe impl crate::format::ArgSource for VaArgs {
     fn ptr(&mut self) -> *const c_void {
         // SAFETY: the union field matches the kind C filled in.
         unsafe { self.next(HIRS_ARG_PTR).ptr }
