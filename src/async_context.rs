@@ -45,13 +45,6 @@ unsafe extern "C" {
     fn redisBufferWrite(c: *mut redisContext, done: *mut c_int) -> c_int;
     fn redisGetReply(c: *mut redisContext, reply: *mut *mut c_void) -> c_int;
     fn __redisSetError(c: *mut redisContext, kind: c_int, s: *const c_char);
-    /// The formatter behind `redisvFormatCommand` (ffi/format.rs); output from the allocator.
-    #[link_name = "hirs_format_command"]
-    pub(crate) fn format_command(
-        target: *mut *mut c_char,
-        format: *const c_char,
-        args: *mut crate::ffi::variadic::hirs_args,
-    ) -> core::ffi::c_longlong;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -299,44 +292,84 @@ pub(crate) fn classify(name: &[u8], has_args: bool) -> CmdKind {
     }
 }
 
-/// The arguments of the first command in a RESP multi-bulk buffer, or `None` when it is not a
-/// well-formed multi-bulk with at least one argument (hiredis asserts there).
-pub(crate) fn parse_multibulk(buf: &[u8]) -> Option<Vec<&[u8]>> {
-    fn number(buf: &[u8], pos: &mut usize, lead: u8) -> Option<usize> {
-        if buf.get(*pos) != Some(&lead) {
-            return None;
-        }
-        let start = *pos + 1;
-        let end = start + memchr::memchr(b'\r', buf.get(start..)?)?;
-        if buf.get(end + 1) != Some(&b'\n') || end == start || end - start > 19 {
-            return None;
-        }
-        let mut n: usize = 0;
-        for &d in &buf[start..end] {
-            if !d.is_ascii_digit() {
-                return None;
-            }
-            n = n.checked_mul(10)?.checked_add(usize::from(d - b'0'))?;
-        }
-        *pos = end + 2;
-        Some(n)
-    }
-    let mut pos = 0;
-    let argc = number(buf, &mut pos, b'*')?;
-    if argc == 0 {
+/// Reads `<lead><digits>\r\n` at `*pos` (digits only: no sign, at most 19).
+fn resp_number(buf: &[u8], pos: &mut usize, lead: u8) -> Option<usize> {
+    if buf.get(*pos) != Some(&lead) {
         return None;
     }
-    let mut args = Vec::with_capacity(argc.min(64));
-    for _ in 0..argc {
-        let len = number(buf, &mut pos, b'$')?;
-        let end = pos.checked_add(len)?;
-        if buf.get(end..end.checked_add(2)?) != Some(b"\r\n") {
+    let start = *pos + 1;
+    let end = start + memchr::memchr(b'\r', buf.get(start..)?)?;
+    if buf.get(end + 1) != Some(&b'\n') || end == start || end - start > 19 {
+        return None;
+    }
+    let mut n: usize = 0;
+    for &d in &buf[start..end] {
+        if !d.is_ascii_digit() {
             return None;
         }
-        args.push(&buf[pos..end]);
-        pos = end + 2;
+        n = n.checked_mul(10)?.checked_add(usize::from(d - b'0'))?;
     }
-    Some(args)
+    *pos = end + 2;
+    Some(n)
+}
+
+/// The first command of a RESP multi-bulk buffer, validated once: at least one argument and
+/// every bulk complete (hiredis asserts on anything else). Walking it allocates nothing.
+#[derive(Clone, Copy)]
+pub(crate) struct Multibulk<'a> {
+    buf: &'a [u8],
+    argc: usize,
+    first: usize,
+}
+
+impl<'a> Multibulk<'a> {
+    pub(crate) fn parse(buf: &'a [u8]) -> Option<Self> {
+        let mut pos = 0;
+        let argc = resp_number(buf, &mut pos, b'*')?;
+        if argc == 0 {
+            return None;
+        }
+        let first = pos;
+        for _ in 0..argc {
+            let len = resp_number(buf, &mut pos, b'$')?;
+            let end = pos.checked_add(len)?;
+            if buf.get(end..end.checked_add(2)?) != Some(b"\r\n") {
+                return None;
+            }
+            pos = end + 2;
+        }
+        Some(Multibulk { buf, argc, first })
+    }
+
+    pub(crate) fn argc(&self) -> usize {
+        self.argc
+    }
+
+    pub(crate) fn args(&self) -> MultibulkArgs<'a> {
+        MultibulkArgs { buf: self.buf, pos: self.first, left: self.argc }
+    }
+}
+
+/// The arguments of a validated [`Multibulk`].
+#[derive(Clone)]
+pub(crate) struct MultibulkArgs<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    left: usize,
+}
+
+impl<'a> Iterator for MultibulkArgs<'a> {
+    type Item = &'a [u8];
+    fn next(&mut self) -> Option<&'a [u8]> {
+        if self.left == 0 {
+            return None;
+        }
+        let len = resp_number(self.buf, &mut self.pos, b'$')?;
+        let arg = self.buf.get(self.pos..self.pos + len)?;
+        self.pos += len + 2;
+        self.left -= 1;
+        Some(arg)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1160,20 +1193,22 @@ pub(crate) enum Refused {
 ///
 /// # Safety
 /// `ac` is live.
-unsafe fn register(
+unsafe fn register<'a>(
     ac: *mut redisAsyncContext,
     cb: ReplyCallback,
-    args: &[&[u8]],
+    argc: usize,
+    mut args: impl Iterator<Item = &'a [u8]>,
 ) -> Result<(), Refused> {
     // SAFETY: `ac` is live; no callback runs in here.
     unsafe {
         let flags = (*ac).c.flags;
         let st = state(ac);
-        if flags & (REDIS_DISCONNECTING | REDIS_FREEING) != 0 || st.tearing_down || args.len() == 0 {
+        if flags & (REDIS_DISCONNECTING | REDIS_FREEING) != 0 || st.tearing_down {
             return Err(Refused::Quiet);
         }
-        let names = (1..args.len()).map(|i| args[i]);
-        match classify(args[0], args.len() > 1) {
+        let Some(name) = args.next() else { return Err(Refused::Quiet) };
+        let names = args;
+        match classify(name, argc > 1) {
             CmdKind::Subscribe(t) => {
                 (*ac).c.flags |= REDIS_SUBSCRIBED;
                 st.table(t).subscribe(names, cb.f, cb.privdata);
@@ -1182,7 +1217,7 @@ unsafe fn register(
                 if flags & REDIS_SUBSCRIBED == 0 {
                     return Err(Refused::Quiet);
                 }
-                let ignored = if args.len() > 1 {
+                let ignored = if argc > 1 {
                     st.table(t).unsubscribe(names)
                 } else {
                     st.table(t).unsubscribe_all()
@@ -1206,25 +1241,33 @@ unsafe fn register(
     }
 }
 
+/// Maps a refusal to REDIS_ERR, setting the OOM error where hiredis does.
+///
+/// # Safety
+/// `ac` is live.
+unsafe fn refused(ac: *mut redisAsyncContext, why: Refused) -> c_int {
+    if let Refused::Oom = why {
+        // SAFETY: `ac` is live.
+        unsafe { set_error(ac, REDIS_ERR_OOM, b"Out of memory\0") };
+    }
+    REDIS_ERR
+}
+
 /// Records the callback, lets `append` put the bytes into `obuf`, arms the write hook.
 ///
 /// # Safety
 /// `ac` is live.
-unsafe fn submit(
+unsafe fn submit<'a>(
     ac: *mut redisAsyncContext,
     cb: ReplyCallback,
-    args: &[&[u8]],
+    argc: usize,
+    args: impl Iterator<Item = &'a [u8]>,
     append: impl FnOnce(sds::Sds) -> sds::Sds,
 ) -> c_int {
     // SAFETY: `ac` is live; `obuf` is its live sds.
     unsafe {
-        match register(ac, cb, args) {
-            Ok(()) => {}
-            Err(Refused::Quiet) => return REDIS_ERR,
-            Err(Refused::Oom) => {
-                set_error(ac, REDIS_ERR_OOM, b"Out of memory\0");
-                return REDIS_ERR;
-            }
+        if let Err(why) = register(ac, cb, argc, args) {
+            return refused(ac, why);
         }
         let grown = append((*ac).c.obuf);
         if grown.is_null() {
@@ -1238,26 +1281,61 @@ unsafe fn submit(
     }
 }
 
-/// `redisAsyncFormattedCommand` (and the tail of the other command functions): `cmd` must be
-/// a well-formed multi-bulk; anything else returns REDIS_ERR (hiredis asserts).
+/// `redisAsyncFormattedCommand`: `cmd` must be a well-formed multi-bulk; anything else
+/// returns REDIS_ERR (hiredis asserts).
 ///
 /// # Safety
-/// `ac` is live.
+/// `ac` is live; `cmd` does not point into its `obuf`.
 pub(crate) unsafe fn formatted_command(
     ac: *mut redisAsyncContext,
     cb: ReplyCallback,
     cmd: &[u8],
 ) -> c_int {
-    let Some(args) = parse_multibulk(cmd) else { return REDIS_ERR };
-    // SAFETY: `ac` is live; `cmd` does not alias `obuf` (it is the caller's buffer).
-    unsafe { submit(ac, cb, &args, |obuf| sds::cat_len(obuf, cmd)) }
+    let Some(mb) = Multibulk::parse(cmd) else { return REDIS_ERR };
+    // SAFETY: `ac` is live; `cmd` is the caller's buffer.
+    unsafe { submit(ac, cb, mb.argc(), mb.args(), |obuf| sds::cat_len(obuf, cmd)) }
+}
+
+/// `redisvAsyncCommand`: formats straight into `obuf`, then classifies the appended bytes;
+/// a refused command is cut off again.
+///
+/// # Safety
+/// `ac` is live; `args` yields what `fmt` asks for, none of it pointing into `obuf`.
+pub(crate) unsafe fn printf_command(
+    ac: *mut redisAsyncContext,
+    cb: ReplyCallback,
+    fmt: &[u8],
+    args: &mut dyn crate::format::ArgSource,
+) -> c_int {
+    // SAFETY: `ac` is live; `obuf` is replaced by the live pointer append returns.
+    unsafe {
+        if (*ac).c.flags & (REDIS_DISCONNECTING | REDIS_FREEING) != 0 || state(ac).tearing_down {
+            return REDIS_ERR;
+        }
+        let start = sds::len((*ac).c.obuf);
+        let (obuf, r) = crate::format::append_command_sds((*ac).c.obuf, fmt, args);
+        (*ac).c.obuf = obuf;
+        // Format errors and OOM return REDIS_ERR without touching `err`, as in hiredis.
+        let Ok(n) = r else { return REDIS_ERR };
+        let cmd = core::slice::from_raw_parts((obuf as *const u8).add(start), n);
+        let verdict = match Multibulk::parse(cmd) {
+            Some(mb) => register(ac, cb, mb.argc(), mb.args()),
+            None => Err(Refused::Quiet),
+        };
+        if let Err(why) = verdict {
+            sds::incr_len(obuf, -(n as isize));
+            return refused(ac, why);
+        }
+        add_write(ac);
+        REDIS_OK
+    }
 }
 
 /// Appends `argv` as a RESP multi-bulk straight into `obuf` (one growth, no temporary).
 ///
 /// # Safety
 /// `obuf` is a live sds.
-unsafe fn append_argv(obuf: sds::Sds, args: &[&[u8]]) -> sds::Sds {
+unsafe fn append_argv<'a>(obuf: sds::Sds, args: impl Iterator<Item = &'a [u8]> + Clone) -> sds::Sds {
     fn digits(mut n: usize) -> usize {
         let mut d = 1;
         while n >= 10 {
@@ -1266,8 +1344,9 @@ unsafe fn append_argv(obuf: sds::Sds, args: &[&[u8]]) -> sds::Sds {
         }
         d
     }
-    let mut total = 1 + digits(args.len()) + 2;
-    for a in args {
+    let argc = args.clone().count();
+    let mut total = 1 + digits(argc) + 2;
+    for a in args.clone() {
         total += 1 + digits(a.len()) + 2 + a.len() + 2;
     }
     // SAFETY: `obuf` is live; after make_room_for it has `total` spare bytes.
@@ -1293,7 +1372,7 @@ unsafe fn append_argv(obuf: sds::Sds, args: &[&[u8]]) -> sds::Sds {
             }
             (num, d)
         };
-        let (b, d) = fmt(args.len());
+        let (b, d) = fmt(argc);
         put(b"*");
         put(&b[..d]);
         put(b"\r\n");
@@ -1314,12 +1393,17 @@ unsafe fn append_argv(obuf: sds::Sds, args: &[&[u8]]) -> sds::Sds {
 ///
 /// # Safety
 /// `ac` is live.
-pub(crate) unsafe fn argv_command(ac: *mut redisAsyncContext, cb: ReplyCallback, argv: &[&[u8]]) -> c_int {
-    if argv.is_empty() {
+pub(crate) unsafe fn argv_command<'a>(
+    ac: *mut redisAsyncContext,
+    cb: ReplyCallback,
+    argv: impl Iterator<Item = &'a [u8]> + Clone,
+) -> c_int {
+    let argc = argv.clone().count();
+    if argc == 0 {
         return REDIS_ERR;
     }
     // SAFETY: `ac` is live; the arguments are the caller's buffers, not `obuf`.
-    unsafe { submit(ac, cb, argv, |obuf| append_argv(obuf, argv)) }
+    unsafe { submit(ac, cb, argc, argv.clone(), |obuf| append_argv(obuf, argv)) }
 }
 
 /// `redisAsyncSetTimeout`.
@@ -1415,15 +1499,17 @@ mod tests {
 
     #[test]
     fn multibulk_parsing() {
-        let a = parse_multibulk(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n").unwrap();
-        assert_eq!(a, vec![&b"GET"[..], b"k"]);
-        assert_eq!(parse_multibulk(b"*1\r\n$0\r\n\r\n").unwrap(), vec![&b""[..]]);
-        assert!(parse_multibulk(b"*0\r\n").is_none());
-        assert!(parse_multibulk(b"PING\r\n").is_none());
-        assert!(parse_multibulk(b"*2\r\n$3\r\nGET\r\n").is_none());
-        assert!(parse_multibulk(b"*1\r\n$5\r\nGET\r\n").is_none());
-        assert!(parse_multibulk(b"*1\r\n$-1\r\n").is_none());
-        assert!(parse_multibulk(b"*1\r\n$99999999999999999999999\r\n").is_none());
+        let all = |b: &'static [u8]| Multibulk::parse(b).map(|m| m.args().collect::<Vec<_>>());
+        let m = Multibulk::parse(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\ntrailing").unwrap();
+        assert_eq!(m.argc(), 2);
+        assert_eq!(m.args().collect::<Vec<_>>(), vec![&b"GET"[..], b"k"]);
+        assert_eq!(all(b"*1\r\n$0\r\n\r\n").unwrap(), vec![&b""[..]]);
+        assert!(Multibulk::parse(b"*0\r\n").is_none());
+        assert!(Multibulk::parse(b"PING\r\n").is_none());
+        assert!(Multibulk::parse(b"*2\r\n$3\r\nGET\r\n").is_none());
+        assert!(Multibulk::parse(b"*1\r\n$5\r\nGET\r\n").is_none());
+        assert!(Multibulk::parse(b"*1\r\n$-1\r\n").is_none());
+        assert!(Multibulk::parse(b"*1\r\n$99999999999999999999999\r\n").is_none());
     }
 
     #[test]
@@ -1468,7 +1554,7 @@ mod tests {
         let args: [&[u8]; 3] = [b"SET", b"key", b"a value longer than ten"];
         // SAFETY: `s` is a live sds owned here.
         unsafe {
-            let s = append_argv(s, &args);
+            let s = append_argv(s, args.iter().copied());
             assert_eq!(sds::as_bytes(s), b"*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$23\r\na value longer than ten\r\n");
             sds::free(s);
         }

@@ -392,22 +392,46 @@ pub unsafe extern "C" fn redisAsyncCommandArgv(
     if ac.is_null() || argc <= 0 || argv.is_null() {
         return REDIS_ERR;
     }
-    let mut args: Vec<&[u8]> = Vec::with_capacity(argc as usize);
-    for i in 0..argc as usize {
-        // SAFETY: caller's promise on `argv`/`argvlen`.
-        let a = unsafe {
-            let p = *argv.add(i);
-            if argvlen.is_null() {
+    let args = RawArgv { argv, argvlen, i: 0, n: argc as usize, _p: core::marker::PhantomData };
+    // hiredis would crash on a NULL argument; refuse the command instead.
+    if args.clone().any(|a| a.is_none()) {
+        return REDIS_ERR;
+    }
+    let args = args.map(|a| a.unwrap_or_default());
+    // SAFETY: `ac` is live.
+    unsafe { engine::argv_command(ac, engine::ReplyCallback::new(r#fn, privdata), args) }
+}
+
+/// The caller's `argv`/`argvlen` as an iterator of byte slices (`None` for a NULL argument).
+#[derive(Clone)]
+struct RawArgv<'a> {
+    argv: *mut *const c_char,
+    argvlen: *const usize,
+    i: usize,
+    n: usize,
+    // Borrowed from the caller for the duration of the call.
+    _p: core::marker::PhantomData<&'a [u8]>,
+}
+
+impl<'a> Iterator for RawArgv<'a> {
+    type Item = Option<&'a [u8]>;
+    fn next(&mut self) -> Option<Option<&'a [u8]>> {
+        if self.i == self.n {
+            return None;
+        }
+        let i = self.i;
+        self.i += 1;
+        // SAFETY: the export's caller promises `n` entries in `argv` (and `argvlen`), each a
+        // valid buffer or C string that outlives the call.
+        Some(unsafe {
+            let p = *self.argv.add(i);
+            if self.argvlen.is_null() {
                 crate::ffi::boundary::cstr(p)
             } else {
-                crate::ffi::boundary::bytes(p as *const u8, *argvlen.add(i))
+                crate::ffi::boundary::bytes(p as *const u8, *self.argvlen.add(i))
             }
-        };
-        let Some(a) = a else { return REDIS_ERR };
-        args.push(a);
+        })
     }
-    // SAFETY: `ac` is live.
-    unsafe { engine::argv_command(ac, engine::ReplyCallback::new(r#fn, privdata), &args) }
 }
 
 /// Queues a pre-formatted RESP command. A malformed one returns REDIS_ERR (hiredis asserts).
@@ -448,17 +472,10 @@ pub unsafe extern "C" fn hirs_async_command(
     if ac.is_null() || format.is_null() {
         return REDIS_ERR;
     }
-    let mut cmd: *mut c_char = core::ptr::null_mut();
-    // SAFETY: caller's promises; `cmd` receives a fresh allocation or stays NULL.
-    let len = unsafe { engine::format_command(&mut cmd, format, args) };
-    if len < 0 || cmd.is_null() {
-        return REDIS_ERR;
-    }
-    // SAFETY: the formatter wrote `len` bytes at `cmd`; we free it once, after use.
-    unsafe {
-        let bytes = core::slice::from_raw_parts(cmd as *const u8, len as usize);
-        let rc = engine::formatted_command(ac, engine::ReplyCallback::new(r#fn, privdata), bytes);
-        crate::alloc::free(cmd as *mut c_void);
-        rc
-    }
+    // SAFETY: the caller promises a C string.
+    let Some(fmt) = (unsafe { crate::ffi::boundary::cstr(format) }) else { return REDIS_ERR };
+    // SAFETY: `args` wraps the caller's va_list, valid for this call.
+    let mut va = unsafe { crate::ffi::variadic::VaArgs::new(args) };
+    // SAFETY: `ac` is live; the format's arguments come from the caller, not from `obuf`.
+    unsafe { engine::printf_command(ac, engine::ReplyCallback::new(r#fn, privdata), fmt, &mut va) }
 }
