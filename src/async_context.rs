@@ -117,6 +117,9 @@ unsafe fn leave_callback(ac: *mut redisAsyncContext, was_in: bool) {
 // ---------------------------------------------------------------------------------------------
 // Callback queue
 
+/// An idle queue keeps at most this many slots.
+const SHRINK_ABOVE: usize = 1 << 14;
+
 /// A FIFO of callback records that keeps a C-visible `redisCallbackList` truthful.
 #[derive(Default)]
 pub(crate) struct CbQueue {
@@ -150,6 +153,10 @@ impl CbQueue {
     /// Removes the oldest record.
     pub(crate) fn pop(&mut self, list: &mut redisCallbackList) -> Option<ReplyCallback> {
         let r = self.ring.pop_front()?;
+        if self.ring.is_empty() && self.ring.capacity() > SHRINK_ABOVE {
+            // Give back what a large pipeline burst took (nothing to relink: it is empty).
+            self.ring.shrink_to(16);
+        }
         self.publish(list);
         Some(ReplyCallback { f: r.r#fn, privdata: r.privdata })
     }
