@@ -378,9 +378,11 @@ int main(void) {
     t_unsub_counting(1);
     t_patterns(0);
     t_patterns(1);
-    t_sharded(0);
-    t_sharded(1);
-    t_free_subscribed();
+    if (!getenv("ASYNC_REFERENCE")) { /* deliberate difference: hiredis misroutes sharded frames */
+        t_sharded(0);
+        t_sharded(1);
+        t_free_subscribed();
+    }
     t_monitor();
     t_push();
     t_noautofreereplies();
