@@ -21,10 +21,10 @@ use crate::ffi::r#async::{
     dict, redisAsyncContext, redisCallback, redisCallbackFnPtr, redisCallbackList,
 };
 use crate::ffi::hiredis::{
-    redisContext, redisOptions, redisReply, REDIS_CONNECTED, REDIS_CONN_TCP, REDIS_CONN_USERFD,
-    REDIS_DISCONNECTING, REDIS_FREEING, REDIS_IN_CALLBACK, REDIS_MONITORING,
-    REDIS_NO_AUTO_FREE, REDIS_NO_AUTO_FREE_REPLIES, REDIS_OPT_NONBLOCK,
-    REDIS_OPT_NO_PUSH_AUTOFREE, REDIS_SUBSCRIBED, REDIS_SUPPORTS_PUSH,
+    REDIS_CONN_TCP, REDIS_CONN_USERFD, REDIS_CONNECTED, REDIS_DISCONNECTING, REDIS_FREEING,
+    REDIS_IN_CALLBACK, REDIS_MONITORING, REDIS_NO_AUTO_FREE, REDIS_NO_AUTO_FREE_REPLIES,
+    REDIS_OPT_NO_PUSH_AUTOFREE, REDIS_OPT_NONBLOCK, REDIS_SUBSCRIBED, REDIS_SUPPORTS_PUSH,
+    redisContext, redisOptions, redisReply,
 };
 use crate::ffi::read::{
     REDIS_ERR, REDIS_ERR_IO, REDIS_ERR_OOM, REDIS_ERR_OTHER, REDIS_ERR_TIMEOUT, REDIS_OK,
@@ -71,7 +71,10 @@ impl ReplyCallback {
 
     /// A copy for re-queuing (MONITOR re-arms the record it just consumed).
     fn rearm(&self) -> Self {
-        ReplyCallback { f: self.f, privdata: self.privdata }
+        ReplyCallback {
+            f: self.f,
+            privdata: self.privdata,
+        }
     }
 
     /// Runs the callback (if it has a function) with IN_CALLBACK set. Returns whether it ran.
@@ -133,9 +136,15 @@ impl CbQueue {
     }
 
     /// Appends a record; `Err` on allocation failure.
-    pub(crate) fn push(&mut self, cb: ReplyCallback, list: &mut redisCallbackList) -> Result<(), ()> {
+    pub(crate) fn push(
+        &mut self,
+        cb: ReplyCallback,
+        list: &mut redisCallbackList,
+    ) -> Result<(), ()> {
         if self.ring.len() == self.ring.capacity() {
-            self.ring.try_reserve(self.ring.len().max(16)).map_err(|_| ())?;
+            self.ring
+                .try_reserve(self.ring.len().max(16))
+                .map_err(|_| ())?;
             self.ring.push_back(Self::record(cb));
             self.relink_all();
         } else {
@@ -158,7 +167,10 @@ impl CbQueue {
             self.ring.shrink_to(16);
         }
         self.publish(list);
-        Some(ReplyCallback { f: r.r#fn, privdata: r.privdata })
+        Some(ReplyCallback {
+            f: r.r#fn,
+            privdata: r.privdata,
+        })
     }
 
     fn record(cb: ReplyCallback) -> redisCallback {
@@ -175,16 +187,25 @@ impl CbQueue {
     fn relink_all(&mut self) {
         let n = self.ring.len();
         for i in 0..n {
-            let next: *mut redisCallback =
-                if i + 1 < n { &mut self.ring[i + 1] } else { ptr::null_mut() };
+            let next: *mut redisCallback = if i + 1 < n {
+                &mut self.ring[i + 1]
+            } else {
+                ptr::null_mut()
+            };
             self.ring[i].next = next;
         }
     }
 
     /// Points the C list's head and tail at the ring's ends (NULL when empty).
     fn publish(&mut self, list: &mut redisCallbackList) {
-        list.head = self.ring.front_mut().map_or(ptr::null_mut(), |r| r as *mut _);
-        list.tail = self.ring.back_mut().map_or(ptr::null_mut(), |r| r as *mut _);
+        list.head = self
+            .ring
+            .front_mut()
+            .map_or(ptr::null_mut(), |r| r as *mut _);
+        list.tail = self
+            .ring
+            .back_mut()
+            .map_or(ptr::null_mut(), |r| r as *mut _);
     }
 }
 
@@ -234,7 +255,12 @@ impl SubTable {
             }
             self.map.insert(
                 name.to_vec(),
-                SubEntry { f, privdata, pending_subs: pending, unsubscribe_sent: false },
+                SubEntry {
+                    f,
+                    privdata,
+                    pending_subs: pending,
+                    unsubscribe_sent: false,
+                },
             );
         }
     }
@@ -353,7 +379,11 @@ impl<'a> Multibulk<'a> {
     }
 
     pub(crate) fn args(&self) -> MultibulkArgs<'a> {
-        MultibulkArgs { buf: self.buf, pos: self.first, left: self.argc }
+        MultibulkArgs {
+            buf: self.buf,
+            pos: self.first,
+            left: self.argc,
+        }
     }
 }
 
@@ -422,7 +452,8 @@ pub(crate) fn is_pubsub_name(name: &[u8]) -> bool {
     if name.len() < 7 {
         return false;
     }
-    let prefix_of = |s: &[u8], lit: &[u8]| s.len() <= lit.len() && lit[..s.len()].eq_ignore_ascii_case(s);
+    let prefix_of =
+        |s: &[u8], lit: &[u8]| s.len() <= lit.len() && lit[..s.len()].eq_ignore_ascii_case(s);
     let p = name[0].eq_ignore_ascii_case(&b'p');
     let s = &name[usize::from(p)..];
     prefix_of(s, b"subscribe")
@@ -450,7 +481,11 @@ impl<'a> ReplyView<'a> {
     }
 
     pub(crate) fn len(self) -> usize {
-        if self.0.element.is_null() { 0 } else { self.0.elements }
+        if self.0.element.is_null() {
+            0
+        } else {
+            self.0.elements
+        }
     }
 
     pub(crate) fn element(self, i: usize) -> Option<ReplyView<'a>> {
@@ -478,7 +513,8 @@ impl<'a> ReplyView<'a> {
 /// Whether a reply is a pub/sub frame given the context's push support (hiredis's
 /// `__redisGetSubscribeCallback` test): a PUSH, or a RESP2 array of 3 or more elements.
 pub(crate) fn is_frame(r: ReplyView<'_>, supports_push: bool) -> bool {
-    r.kind() == REDIS_REPLY_PUSH || (r.kind() == REDIS_REPLY_ARRAY && !supports_push && r.len() >= 3)
+    r.kind() == REDIS_REPLY_PUSH
+        || (r.kind() == REDIS_REPLY_ARRAY && !supports_push && r.len() >= 3)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -538,7 +574,11 @@ unsafe fn initialize(c: *mut redisContext) -> *mut redisAsyncContext {
             return ptr::null_mut();
         }
         let tail = size_of::<redisContext>();
-        ptr::write_bytes((block as *mut u8).add(tail), 0, size_of::<AsyncCtx>() - tail);
+        ptr::write_bytes(
+            (block as *mut u8).add(tail),
+            0,
+            size_of::<AsyncCtx>() - tail,
+        );
         ptr::write(&mut (*block).st, AsyncState::default());
         let ac = block as *mut redisAsyncContext;
         // Async "connected" means "the first I/O event confirmed it".
@@ -618,7 +658,9 @@ unsafe fn set_error(ac: *mut redisAsyncContext, kind: c_int, text: &[u8]) {
 unsafe fn refresh_timer(ac: *mut redisAsyncContext) {
     // SAFETY: `ac` is live; the timeout pointers are NULL or owned by the context.
     unsafe {
-        let Some(sched) = (*ac).ev.scheduleTimer else { return };
+        let Some(sched) = (*ac).ev.scheduleTimer else {
+            return;
+        };
         let tv = if (*ac).c.flags & REDIS_CONNECTED != 0 {
             (*ac).c.command_timeout
         } else {
@@ -892,6 +934,25 @@ unsafe fn handle_connect(ac: *mut redisAsyncContext) -> bool {
 // ---------------------------------------------------------------------------------------------
 // I/O events
 
+/// Runs the connect check while not CONNECTED. True when the context is alive and connected;
+/// false when it is still connecting or was torn down (then it must not be touched).
+///
+/// # Safety
+/// `ac` is live.
+unsafe fn ensure_connected(ac: *mut redisAsyncContext) -> bool {
+    // SAFETY: `ac` is live; after `handle_connect` returns false it may be dead and is not
+    // read again.
+    unsafe {
+        if (*ac).c.flags & REDIS_CONNECTED != 0 {
+            return true;
+        }
+        if !handle_connect(ac) {
+            return false;
+        }
+        (*ac).c.flags & REDIS_CONNECTED != 0
+    }
+}
+
 /// `redisAsyncHandleRead`.
 ///
 /// # Safety
@@ -903,9 +964,7 @@ pub(crate) unsafe fn handle_read(ac: *mut redisAsyncContext) {
         if (*ac).c.flags & REDIS_IN_CALLBACK != 0 {
             return;
         }
-        if (*ac).c.flags & REDIS_CONNECTED == 0
-            && (!handle_connect(ac) || (*ac).c.flags & REDIS_CONNECTED == 0)
-        {
+        if !ensure_connected(ac) {
             return;
         }
         match (*ac).c.funcs.as_ref().and_then(|f| f.async_read) {
@@ -925,9 +984,7 @@ pub(crate) unsafe fn handle_write(ac: *mut redisAsyncContext) {
         if (*ac).c.flags & REDIS_IN_CALLBACK != 0 {
             return;
         }
-        if (*ac).c.flags & REDIS_CONNECTED == 0
-            && (!handle_connect(ac) || (*ac).c.flags & REDIS_CONNECTED == 0)
-        {
+        if !ensure_connected(ac) {
             return;
         }
         match (*ac).c.funcs.as_ref().and_then(|f| f.async_write) {
@@ -1040,7 +1097,10 @@ unsafe fn replies_are_objects(ac: *mut redisAsyncContext) -> bool {
 ///
 /// # Safety
 /// `ac` is live; `r` is the reply being dispatched.
-unsafe fn subscribe_callback(ac: *mut redisAsyncContext, r: ReplyView<'_>) -> Option<ReplyCallback> {
+unsafe fn subscribe_callback(
+    ac: *mut redisAsyncContext,
+    r: ReplyView<'_>,
+) -> Option<ReplyCallback> {
     // SAFETY: `ac` is live; no callback runs in here.
     unsafe {
         let supports_push = (*ac).c.flags & REDIS_SUPPORTS_PUSH != 0;
@@ -1121,7 +1181,10 @@ pub(crate) unsafe fn process_callbacks(ac: *mut redisAsyncContext) {
             if let Some(v) = view {
                 if v.kind() == REDIS_REPLY_PUSH {
                     (*ac).c.flags |= REDIS_SUPPORTS_PUSH;
-                    let pubsub = v.element(0).and_then(|e| e.string()).is_some_and(is_pubsub_name);
+                    let pubsub = v
+                        .element(0)
+                        .and_then(|e| e.string())
+                        .is_some_and(is_pubsub_name);
                     if !pubsub {
                         // Spontaneous push: the push callback may look, never keep or free it.
                         if let Some(f) = (*ac).push_cb {
@@ -1140,7 +1203,8 @@ pub(crate) unsafe fn process_callbacks(ac: *mut redisAsyncContext) {
                     Some(v) if v.kind() == REDIS_REPLY_ERROR => {
                         // A server message such as "max clients reached": fatal.
                         let text = v.0.str;
-                        let msg = crate::ffi::boundary::bytes(text as *const u8, v.0.len).unwrap_or(b"");
+                        let msg =
+                            crate::ffi::boundary::bytes(text as *const u8, v.0.len).unwrap_or(b"");
                         let n = msg.len().min(127);
                         let mut buf = [0u8; 128];
                         buf[..n].copy_from_slice(&msg[..n]);
@@ -1159,7 +1223,10 @@ pub(crate) unsafe fn process_callbacks(ac: *mut redisAsyncContext) {
             };
             let monitoring = (*ac).c.flags & REDIS_MONITORING != 0;
             let requeue = if monitoring {
-                Some(cb.as_ref().map_or(ReplyCallback::new(None, ptr::null_mut()), |c| c.rearm()))
+                Some(
+                    cb.as_ref()
+                        .map_or(ReplyCallback::new(None, ptr::null_mut()), |c| c.rearm()),
+                )
             } else {
                 None
             };
@@ -1213,7 +1280,9 @@ unsafe fn register<'a>(
         if flags & (REDIS_DISCONNECTING | REDIS_FREEING) != 0 || st.tearing_down {
             return Err(Refused::Quiet);
         }
-        let Some(name) = args.next() else { return Err(Refused::Quiet) };
+        let Some(name) = args.next() else {
+            return Err(Refused::Quiet);
+        };
         let names = args;
         match classify(name, argc > 1) {
             CmdKind::Subscribe(t) => {
@@ -1233,7 +1302,9 @@ unsafe fn register<'a>(
             }
             CmdKind::Monitor => {
                 (*ac).c.flags |= REDIS_MONITORING;
-                st.replies.push(cb, &mut (*ac).replies).map_err(|_| Refused::Oom)?;
+                st.replies
+                    .push(cb, &mut (*ac).replies)
+                    .map_err(|_| Refused::Oom)?;
             }
             CmdKind::Regular => {
                 let r = if flags & REDIS_SUBSCRIBED != 0 {
@@ -1298,7 +1369,9 @@ pub(crate) unsafe fn formatted_command(
     cb: ReplyCallback,
     cmd: &[u8],
 ) -> c_int {
-    let Some(mb) = Multibulk::parse(cmd) else { return REDIS_ERR };
+    let Some(mb) = Multibulk::parse(cmd) else {
+        return REDIS_ERR;
+    };
     // SAFETY: `ac` is live; `cmd` is the caller's buffer.
     unsafe { submit(ac, cb, mb.argc(), mb.args(), |obuf| sds::cat_len(obuf, cmd)) }
 }
@@ -1342,7 +1415,10 @@ pub(crate) unsafe fn printf_command(
 ///
 /// # Safety
 /// `obuf` is a live sds.
-unsafe fn append_argv<'a>(obuf: sds::Sds, args: impl Iterator<Item = &'a [u8]> + Clone) -> sds::Sds {
+unsafe fn append_argv<'a>(
+    obuf: sds::Sds,
+    args: impl Iterator<Item = &'a [u8]> + Clone,
+) -> sds::Sds {
     fn digits(mut n: usize) -> usize {
         let mut d = 1;
         while n >= 10 {
@@ -1471,7 +1547,10 @@ mod tests {
     #[test]
     fn queue_is_fifo_and_list_stays_truthful() {
         let mut q = CbQueue::default();
-        let mut l = redisCallbackList { head: ptr::null_mut(), tail: ptr::null_mut() };
+        let mut l = redisCallbackList {
+            head: ptr::null_mut(),
+            tail: ptr::null_mut(),
+        };
         for i in 1..=100 {
             q.push(cb(i), &mut l).unwrap();
         }
@@ -1491,13 +1570,31 @@ mod tests {
 
     #[test]
     fn classify_commands() {
-        assert_eq!(classify(b"SUBSCRIBE", true), CmdKind::Subscribe(Table::Channels));
+        assert_eq!(
+            classify(b"SUBSCRIBE", true),
+            CmdKind::Subscribe(Table::Channels)
+        );
         assert_eq!(classify(b"subscribe", false), CmdKind::Regular);
-        assert_eq!(classify(b"PSubscribe", true), CmdKind::Subscribe(Table::Patterns));
-        assert_eq!(classify(b"ssubscribe", true), CmdKind::Subscribe(Table::Shards));
-        assert_eq!(classify(b"unsubscribe", false), CmdKind::Unsubscribe(Table::Channels));
-        assert_eq!(classify(b"PUNSUBSCRIBE", true), CmdKind::Unsubscribe(Table::Patterns));
-        assert_eq!(classify(b"SUNSUBSCRIBE", false), CmdKind::Unsubscribe(Table::Shards));
+        assert_eq!(
+            classify(b"PSubscribe", true),
+            CmdKind::Subscribe(Table::Patterns)
+        );
+        assert_eq!(
+            classify(b"ssubscribe", true),
+            CmdKind::Subscribe(Table::Shards)
+        );
+        assert_eq!(
+            classify(b"unsubscribe", false),
+            CmdKind::Unsubscribe(Table::Channels)
+        );
+        assert_eq!(
+            classify(b"PUNSUBSCRIBE", true),
+            CmdKind::Unsubscribe(Table::Patterns)
+        );
+        assert_eq!(
+            classify(b"SUNSUBSCRIBE", false),
+            CmdKind::Unsubscribe(Table::Shards)
+        );
         assert_eq!(classify(b"monitor", false), CmdKind::Monitor);
         assert_eq!(classify(b"PING", false), CmdKind::Regular);
         assert_eq!(classify(b"p", false), CmdKind::Regular);
@@ -1521,13 +1618,31 @@ mod tests {
 
     #[test]
     fn frame_names() {
-        assert_eq!(frame_kind(b"message"), (Table::Channels, FrameKind::Message));
-        assert_eq!(frame_kind(b"pmessage"), (Table::Patterns, FrameKind::Message));
-        assert_eq!(frame_kind(b"SUBSCRIBE"), (Table::Channels, FrameKind::Subscribe));
-        assert_eq!(frame_kind(b"punsubscribe"), (Table::Patterns, FrameKind::Unsubscribe));
+        assert_eq!(
+            frame_kind(b"message"),
+            (Table::Channels, FrameKind::Message)
+        );
+        assert_eq!(
+            frame_kind(b"pmessage"),
+            (Table::Patterns, FrameKind::Message)
+        );
+        assert_eq!(
+            frame_kind(b"SUBSCRIBE"),
+            (Table::Channels, FrameKind::Subscribe)
+        );
+        assert_eq!(
+            frame_kind(b"punsubscribe"),
+            (Table::Patterns, FrameKind::Unsubscribe)
+        );
         assert_eq!(frame_kind(b"smessage"), (Table::Shards, FrameKind::Message));
-        assert_eq!(frame_kind(b"ssubscribe"), (Table::Shards, FrameKind::Subscribe));
-        assert_eq!(frame_kind(b"sunsubscribe"), (Table::Shards, FrameKind::Unsubscribe));
+        assert_eq!(
+            frame_kind(b"ssubscribe"),
+            (Table::Shards, FrameKind::Subscribe)
+        );
+        assert_eq!(
+            frame_kind(b"sunsubscribe"),
+            (Table::Shards, FrameKind::Unsubscribe)
+        );
         assert!(is_pubsub_name(b"message"));
         assert!(is_pubsub_name(b"pmessage"));
         assert!(is_pubsub_name(b"subscri"));
@@ -1562,7 +1677,10 @@ mod tests {
         // SAFETY: `s` is a live sds owned here.
         unsafe {
             let s = append_argv(s, args.iter().copied());
-            assert_eq!(sds::as_bytes(s), b"*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$23\r\na value longer than ten\r\n");
+            assert_eq!(
+                sds::as_bytes(s),
+                b"*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$23\r\na value longer than ten\r\n"
+            );
             sds::free(s);
         }
     }
