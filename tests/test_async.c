@@ -448,6 +448,51 @@ static void t_free_disconnect_rules(void) {
     }
 }
 
+static void connect_then_disconnect(const redisAsyncContext *ac, int status) {
+    on_connect(ac, status);
+    redisAsyncDisconnect((redisAsyncContext *)ac);
+}
+static void connect_then_free(redisAsyncContext *ac, int status) {
+    on_connect(ac, status);
+    redisAsyncFree(ac);
+    CHECK(redisAsyncCommand(ac, log_cb, NULL, "PING") == REDIS_ERR, "refused inside onConnect after free");
+}
+
+static void t_connect_callback_requests(void) {
+    redisAsyncContext *ac;
+    SECTION("redisAsyncDisconnect inside onConnect, one command pending");
+    reset();
+    ac = redisAsyncConnect(host, port);
+    tl_attach(ac);
+    redisAsyncSetConnectCallback(ac, connect_then_disconnect);
+    redisAsyncSetDisconnectCallback(ac, on_disconnect);
+    redisAsyncCommand(ac, log_cb, NULL, "PING");
+    run();
+    CHECK(connect_calls == 1 && rl.n == 1 && strcmp(rl.str[0], "PONG") == 0, "pending command still answered");
+    CHECK(disconnect_calls == 1 && disconnect_status == REDIS_OK, "then onDisconnect(OK)");
+
+    SECTION("redisAsyncDisconnect inside onConnect, nothing pending");
+    reset();
+    ac = redisAsyncConnect(host, port);
+    tl_attach(ac);
+    redisAsyncSetConnectCallback(ac, connect_then_disconnect);
+    redisAsyncSetDisconnectCallback(ac, on_disconnect);
+    run();
+    CHECK(connect_calls == 1 && disconnect_calls == 1 && disconnect_status == REDIS_OK, "immediate clean disconnect");
+
+    SECTION("redisAsyncFree inside onConnectNC, one command pending");
+    reset();
+    ac = redisAsyncConnect(host, port);
+    tl_attach(ac);
+    redisAsyncSetConnectCallbackNC(ac, connect_then_free);
+    redisAsyncSetDisconnectCallback(ac, on_disconnect);
+    ac->dataCleanup = data_cleanup;
+    redisAsyncCommand(ac, log_cb, NULL, "PING");
+    run();
+    CHECK(rl.n == 1 && rl.type[0] == -1, "pending command gets NULL");
+    CHECK(disconnect_calls == 1 && disconnect_status == REDIS_OK && data_cleanups == 1, "onDisconnect(OK), dataCleanup");
+}
+
 /* ---- timeouts --------------------------------------------------------------------------- */
 
 static void t_command_timeout(void) {
@@ -712,6 +757,7 @@ int main(void) {
     t_hook_rules();
     t_refusals_leave_obuf();
     t_free_disconnect_rules();
+    t_connect_callback_requests();
     t_command_timeout();
     t_connect_timeout();
     t_fake_server();

@@ -81,7 +81,8 @@ static redisAsyncContext *mk(int resp3) {
     return ac;
 }
 
-static void reset(void) { nev = 0; done = 0; push_calls = 0; }
+static int lrange_ok;
+static void reset(void) { nev = 0; done = 0; push_calls = 0; lrange_ok = 0; }
 
 /* ---- channels ------------------------------------------------------------------------------ */
 
@@ -96,6 +97,14 @@ static void final_cb(redisAsyncContext *ac, void *r, void *priv) {
     redisAsyncDisconnect(ac);
 }
 
+static void lrange_cb(redisAsyncContext *ac, void *r, void *priv) {
+    redisReply *reply = r;
+    (void)ac; (void)priv;
+    if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 &&
+        strcmp(reply->element[2]->str, "c") == 0)
+        lrange_ok++;
+}
+
 static void sub_cb(redisAsyncContext *ac, void *r, void *priv) {
     redisReply *reply = r;
     ev("sub", r);
@@ -104,6 +113,11 @@ static void sub_cb(redisAsyncContext *ac, void *r, void *priv) {
     if (strcasecmp(reply->element[0]->str, "subscribe") == 0) {
         CHECK(reply->element[2]->type == REDIS_REPLY_INTEGER && reply->element[2]->str == NULL,
               "subscribe frame count is an integer");
+        if (ac->c.flags & REDIS_SUPPORTS_PUSH) { /* RESP3: any command works while subscribed */
+            redisAsyncCommand(ac, NULL, NULL, "DEL async:l");
+            redisAsyncCommand(ac, NULL, NULL, "RPUSH async:l a b c");
+            redisAsyncCommand(ac, lrange_cb, NULL, "LRANGE async:l 0 -1");
+        }
         redisAsyncCommand(pub, plain_cb, T("pub"), "PUBLISH mychannel hello");
     } else if (strcasecmp(reply->element[0]->str, "message") == 0) {
         redisAsyncCommand(ac, NULL, NULL, "UNSUBSCRIBE mychannel");
@@ -134,6 +148,7 @@ static void t_channels(int resp3) {
     snprintf(buf, sizeof(buf), "sub:%sunsubscribe:mychannel:0", resp3 ? ">" : "*");
     CHECK(has(buf), "%s", buf);
     if (resp3) CHECK(has("ping:5:PONG"), "PING answered with a status");
+    if (resp3) CHECK(lrange_ok == 1, "a 3-element array reply while subscribed goes to its own callback");
     else CHECK(has("ping:*pong:-:-") || count_prefix("ping:*pong") == 1, "RESP2 PING while subscribed gives an array");
     CHECK(has("after:5:OK"), "command after unsubscribe answered normally");
     CHECK(count_prefix("sub:NULL") == 0, "no NULL for a completed subscription");
