@@ -247,22 +247,33 @@ impl SubTable {
         names: impl Iterator<Item = &'a [u8]>,
         f: redisCallbackFnPtr,
         privdata: *mut c_void,
-    ) {
+    ) -> Result<(), ()> {
         let mut pending = 1;
         for name in names {
-            if let Some(old) = self.map.get(name) {
+            if let Some(old) = self.map.get_mut(name) {
                 pending = old.pending_subs + 1;
-            }
-            self.map.insert(
-                name.to_vec(),
-                SubEntry {
+                *old = SubEntry {
                     f,
                     privdata,
                     pending_subs: pending,
                     unsubscribe_sent: false,
-                },
-            );
+                };
+                continue;
+            }
+            // Allocation failures are reported (hiredis's "Out of memory"), never aborts.
+            let mut key = Vec::new();
+            key.try_reserve_exact(name.len()).map_err(|_| ())?;
+            key.extend_from_slice(name);
+            self.map.try_reserve(1).map_err(|_| ())?;
+            let entry = SubEntry {
+                f,
+                privdata,
+                pending_subs: pending,
+                unsubscribe_sent: false,
+            };
+            self.map.insert(key, entry);
         }
+        Ok(())
     }
 
     /// UNSUBSCRIBE bookkeeping; returns how many replies will have no entry to go to.
@@ -1287,7 +1298,9 @@ unsafe fn register<'a>(
         match classify(name, argc > 1) {
             CmdKind::Subscribe(t) => {
                 (*ac).c.flags |= REDIS_SUBSCRIBED;
-                st.table(t).subscribe(names, cb.f, cb.privdata);
+                st.table(t)
+                    .subscribe(names, cb.f, cb.privdata)
+                    .map_err(|_| Refused::Oom)?;
             }
             CmdKind::Unsubscribe(t) => {
                 if flags & REDIS_SUBSCRIBED == 0 {
@@ -1656,11 +1669,13 @@ mod tests {
     fn subscribe_bookkeeping_matches_hiredis() {
         let mut t = SubTable::default();
         let names: [&[u8]; 2] = [b"a", b"b"];
-        t.subscribe(names.iter().copied(), None, ptr::null_mut());
+        t.subscribe(names.iter().copied(), None, ptr::null_mut())
+            .unwrap();
         assert_eq!(t.map[&b"a"[..]].pending_subs, 1);
         // "a" is known: its count becomes 2, and "c" after it inherits 2.
         let names: [&[u8]; 3] = [b"x", b"a", b"c"];
-        t.subscribe(names.iter().copied(), None, ptr::null_mut());
+        t.subscribe(names.iter().copied(), None, ptr::null_mut())
+            .unwrap();
         assert_eq!(t.map[&b"x"[..]].pending_subs, 1);
         assert_eq!(t.map[&b"a"[..]].pending_subs, 2);
         assert_eq!(t.map[&b"c"[..]].pending_subs, 2);
