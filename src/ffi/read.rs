@@ -573,7 +573,7 @@ mod tests {
     }
 
     fn get(r: *mut redisReader) -> (c_int, *mut c_void) {
-        let mut out = 1 as *mut c_void;
+        let mut out = ptr::dangling_mut::<c_void>();
         // SAFETY: `r` is a live reader; `out` is writable.
         let rc = unsafe { redisReaderGetReply(r, &mut out) };
         (rc, out)
@@ -587,7 +587,7 @@ mod tests {
 
     #[test]
     fn null_arguments_fail_instead_of_crashing() {
-        let mut out = 1 as *mut c_void;
+        let mut out = ptr::dangling_mut::<c_void>();
         // SAFETY: NULL readers are refused before any access.
         unsafe {
             assert_eq!(redisReaderGetReply(ptr::null_mut(), &mut out), REDIS_ERR);
