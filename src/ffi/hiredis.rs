@@ -541,7 +541,7 @@ pub unsafe extern "C" fn __redisSetError(c: *mut redisContext, r#type: c_int, st
 pub unsafe extern "C" fn redisAppendCommandArgv(
     c: *mut redisContext,
     argc: c_int,
-    argv: *const *const c_char,
+    argv: *mut *const c_char,
     argvlen: *const usize,
 ) -> c_int {
     if c.is_null() {
@@ -559,7 +559,7 @@ pub unsafe extern "C" fn redisAppendCommandArgv(
 pub unsafe extern "C" fn redisCommandArgv(
     c: *mut redisContext,
     argc: c_int,
-    argv: *const *const c_char,
+    argv: *mut *const c_char,
     argvlen: *const usize,
 ) -> *mut c_void {
     // SAFETY: caller's promise.
