@@ -36,20 +36,10 @@ use crate::ffi::read::{
 use crate::net;
 use crate::sds;
 
-/// The reader's C-level exports this module builds on, bound by symbol name so this file does
-/// not depend on where in `ffi` they are defined.
+/// The reader's exports this module builds on.
 mod deps {
-    use core::ffi::{c_char, c_int, c_void};
-
-    use crate::ffi::read::redisReader;
-
-    unsafe extern "C" {
-        pub(super) fn redisReaderCreate() -> *mut redisReader;
-        pub(super) fn redisReaderFree(r: *mut redisReader);
-        pub(super) fn redisReaderFeed(r: *mut redisReader, buf: *const c_char, len: usize) -> c_int;
-        pub(super) fn redisReaderGetReply(r: *mut redisReader, reply: *mut *mut c_void) -> c_int;
-        pub(super) fn freeReplyObject(reply: *mut c_void);
-    }
+    pub(super) use crate::ffi::read::{redisReaderFeed, redisReaderFree, redisReaderGetReply};
+    pub(super) use crate::ffi::reply::{freeReplyObject, redisReaderCreate};
 }
 
 /// hiredis's default I/O table (`redisContextDefaultFuncs`).

@@ -477,18 +477,9 @@ pub unsafe extern "C" fn redisGetReplyFromReader(c: *mut redisContext, reply: *m
     if reply.is_null() && !tmp.is_null() {
         // hiredis would write through NULL; we drop the reply instead.
         // SAFETY: the reply is ours.
-        unsafe { crate::ffi::hiredis::free_reply(tmp) };
+        unsafe { crate::ffi::reply::freeReplyObject(tmp) };
     }
     r
-}
-
-/// The reader teammate's `freeReplyObject`, by symbol.
-unsafe fn free_reply(r: *mut c_void) {
-    unsafe extern "C" {
-        fn freeReplyObject(reply: *mut c_void);
-    }
-    // SAFETY: `r` is a reply object of the default builders.
-    unsafe { freeReplyObject(r) }
 }
 
 /// `redisAppendFormattedCommand`: appends an already formatted command.
