@@ -84,7 +84,14 @@ pub(crate) fn init() -> *mut redisContext {
 /// # Safety
 /// `c` is a live context.
 pub(crate) unsafe fn set_error(c: *mut redisContext, kind: c_int, msg: Option<&[u8]>) {
-    // SAFETY: live context, no other borrow is active during this call.
+    // `msg` may point into `c->errstr` itself (C callers pass it back): copy it out first.
+    let mut copy = [0u8; 128];
+    let msg = msg.map(|m| {
+        let n = m.iter().position(|&b| b == 0).unwrap_or(m.len()).min(127);
+        copy[..n].copy_from_slice(&m[..n]);
+        &copy[..n]
+    });
+    // SAFETY: live context; `msg` no longer borrows from it.
     net::set_error(unsafe { &mut *c }, kind, msg);
 }
 
@@ -93,14 +100,12 @@ pub(crate) unsafe fn set_error(c: *mut redisContext, kind: c_int, msg: Option<&[
 /// # Safety
 /// `c` is a live context with a live reader.
 unsafe fn set_error_from_reader(c: *mut redisContext) {
-    // SAFETY: the reader is live; its errstr is a NUL-terminated array in the struct.
+    // SAFETY: the reader is live; its errstr is a NUL-terminated array in the struct, and
+    // set_error copies the text before touching the context.
     unsafe {
         let r: &redisReader = &*(*c).reader;
         let text = core::ffi::CStr::from_ptr(r.errstr.as_ptr()).to_bytes();
-        let kind = r.err;
-        let mut copy = [0u8; 128];
-        copy[..text.len().min(127)].copy_from_slice(&text[..text.len().min(127)]);
-        set_error(c, kind, Some(&copy[..text.len().min(127)]));
+        set_error(c, r.err, Some(text));
     }
 }
 
