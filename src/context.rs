@@ -42,8 +42,9 @@ mod deps {
     pub(super) use crate::ffi::reply::{freeReplyObject, redisReaderCreate};
 }
 
-/// hiredis's default I/O table (`redisContextDefaultFuncs`).
-pub(crate) static DEFAULT_FUNCS: redisContextFuncs = redisContextFuncs {
+/// hiredis's default I/O table (`redisContextDefaultFuncs`). Writable, like hiredis's: the
+/// public `funcs` field is a non-const pointer, so C code may patch the table in place.
+pub(crate) static mut DEFAULT_FUNCS: redisContextFuncs = redisContextFuncs {
     close: Some(crate::ffi::net::redisNetClose),
     free_privctx: None,
     async_read: Some(crate::ffi::r#async::redisAsyncRead),
@@ -67,7 +68,7 @@ pub(crate) fn init() -> *mut redisContext {
     }
     // SAFETY: `c` is a fresh zeroed block of the right size; all-zero is a valid context.
     unsafe {
-        (*c).funcs = &DEFAULT_FUNCS;
+        (*c).funcs = &raw const DEFAULT_FUNCS;
         (*c).obuf = sds::empty();
         (*c).reader = deps::redisReaderCreate();
         (*c).fd = REDIS_INVALID_FD;

@@ -247,6 +247,14 @@ static void test_keep_fd(int unix_sock) {
     CHECK(ping_ok(d), "PING");
     redisFree(d);
     CHECK(fcntl(fd, F_GETFL) == -1 && errno == EBADF, "redisFree closed the inherited fd");
+
+    /* A USERFD context records no endpoint: hiredis reconnects it as TCP to a NULL host,
+     * which getaddrinfo resolves to loopback port 0. */
+    c = connect_to(unix_sock);
+    d = redisConnectFd(redisFreeKeepFd(c));
+    CHECK(redisReconnect(d) == REDIS_ERR && d->err == REDIS_ERR_IO && strcmp(d->errstr, "Connection refused") == 0,
+          "reconnecting an fd context: %d '%s'", d->err, d->errstr);
+    redisFree(d);
 }
 
 static void test_socket_options(void) {

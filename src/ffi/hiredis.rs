@@ -220,6 +220,7 @@ fn unix_options(path: *const c_char, options: c_int) -> redisOptions {
 pub unsafe extern "C" fn redisConnectWithOptions(options: *const redisOptions) -> *mut redisContext {
     // SAFETY: valid pointer (caller's promise).
     match unsafe { options.as_ref() } {
+        // SAFETY: the strings and timevals `o` points at are readable (caller's promise).
         Some(o) => unsafe { context::connect_with_options(o) },
         None => ptr::null_mut(),
     }
