@@ -2,19 +2,29 @@
 #
 #   make            release library + headers
 #   make demo       build, start a throwaway redis-server, run the async example against it
-#   make test       every test (cargo, C against a real redis-server, sanitizers)
-#   make install PREFIX=/usr/local DESTDIR=
+#   make test       every test (cargo, C against a real redis-server, ABI, symbols, install, valgrind)
+#   make install PREFIX=/usr/local DESTDIR=       make uninstall (same PREFIX/DESTDIR)
+#   make fuzz-smoke run each fuzz target for $(FUZZ_SECONDS) s
+#   make clean
 
 CARGO    ?= cargo
 CC       ?= cc
+CXX      ?= c++
 PREFIX   ?= /usr/local
 LIBDIR   ?= $(PREFIX)/lib
 INCDIR   ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+CMAKEDIR ?= $(LIBDIR)/cmake
 
 # hiredis's own version identity (the 1.4.1 tag's files say 1.4.0).
+VERSION  := 1.4.1
 HIREDIS_SONAME := 1.4.0
 LIBNAME  := libhiredis_rs
 SONAME   := $(LIBNAME).so.$(HIREDIS_SONAME)
+# What the Rust standard library inside the static archive needs (rustc --print
+# native-static-libs); glibc >= 2.34 has most of it in libc, older ones do not.
+LIBS_PRIVATE := -lpthread -ldl -lm -lrt -lutil -lgcc_s
+CMAKE_LIBS_PRIVATE := pthread;dl;m;rt;util;gcc_s
 
 BUILD    := $(CURDIR)/build
 STAGE    := $(BUILD)/stage
@@ -25,7 +35,16 @@ HEADERS  := hiredis.h async.h read.h sds.h alloc.h sockcompat.h
 CWARN    := -Wall -Wextra -Werror -Wstrict-prototypes -Wwrite-strings
 STAGE_PC := PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config
 
-.PHONY: all lib headers check-headers stage install uninstall test test-cargo test-c demo clean
+# Wrapper for the second run of the C tests; a definite leak or an invalid access fails it.
+VALGRIND ?= valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+            --show-leak-kinds=definite,indirect -q
+
+FUZZ_SECONDS ?= 20
+# Seconds per fuzz target inside `make test` (0 skips it).
+TEST_FUZZ_SECONDS ?= 10
+
+.PHONY: all lib headers check-headers stage install uninstall test test-cargo test-c test-c-build \
+        test-symbols test-install test-valgrind test-fuzz fuzz-smoke fuzz-build conformance demo clean
 
 all: lib
 
@@ -47,8 +66,16 @@ check-headers:
 stage: lib
 	@$(MAKE) --no-print-directory install PREFIX=$(STAGE) DESTDIR= >/dev/null
 
-install:
-	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)/hiredis/adapters
+# pkg-config paths relative to ${prefix} where possible (pkg-config --define-prefix then works).
+PC_LIBDIR = $(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))
+PC_INCDIR = $(patsubst $(PREFIX)/%,$${prefix}/%,$(INCDIR))
+
+# Relative paths baked into the CMake package files, so the installed tree is relocatable.
+REL_CMAKE = realpath -m --relative-to=$(CMAKEDIR)/$$pkg
+
+install: lib
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(INCDIR)/hiredis/adapters \
+	           $(DESTDIR)$(CMAKEDIR)/hiredis $(DESTDIR)$(CMAKEDIR)/hiredis_rs
 	install -m 755 $(RELEASE)/$(LIBNAME).so $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/$(LIBNAME).so
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libhiredis.so
@@ -59,24 +86,48 @@ install:
 	for h in $(HEADERS); do install -m 644 include/hiredis/$$h $(DESTDIR)$(INCDIR)/hiredis/$$h; done
 	for a in adapters/*.h; do [ -e "$$a" ] && install -m 644 $$a $(DESTDIR)$(INCDIR)/hiredis/adapters/ || true; done
 	for pc in hiredis hiredis_rs; do \
-	  sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCDIR@|$(INCDIR)|g' \
-	      -e 's|@NAME@|'$$pc'|g' hiredis.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/$$pc.pc; \
+	  sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(PC_LIBDIR)|g' -e 's|@INCDIR@|$(PC_INCDIR)|g' \
+	      -e 's|@NAME@|'$$pc'|g' -e 's|@VERSION@|$(VERSION)|g' -e 's|@LIBS_PRIVATE@|$(LIBS_PRIVATE)|g' \
+	      hiredis.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/$$pc.pc; \
+	done
+	for pkg in hiredis hiredis_rs; do \
+	  rel_prefix=$$($(REL_CMAKE) $(PREFIX)); \
+	  rel_lib=$$(realpath -m --relative-to=$(PREFIX) $(LIBDIR)); \
+	  rel_inc=$$(realpath -m --relative-to=$(PREFIX) $(INCDIR)); \
+	  sed -e "s|@NAME@|$$pkg|g" -e "s|@REL_PREFIX@|$$rel_prefix|g" -e "s|@REL_LIBDIR@|$$rel_lib|g" \
+	      -e "s|@REL_INCDIR@|$$rel_inc|g" -e 's|@SONAME_VERSION@|$(HIREDIS_SONAME)|g' \
+	      -e 's|@CMAKE_LIBS_PRIVATE@|$(CMAKE_LIBS_PRIVATE)|g' \
+	      cmake/config.cmake.in > $(DESTDIR)$(CMAKEDIR)/$$pkg/$$pkg-config.cmake; \
+	  sed -e 's|@VERSION@|$(VERSION)|g' cmake/config-version.cmake.in \
+	      > $(DESTDIR)$(CMAKEDIR)/$$pkg/$$pkg-config-version.cmake; \
 	done
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/$(LIBNAME).so $(DESTDIR)$(LIBDIR)/$(LIBNAME).a
 	rm -f $(DESTDIR)$(LIBDIR)/libhiredis.so $(DESTDIR)$(LIBDIR)/libhiredis.so.1 $(DESTDIR)$(LIBDIR)/libhiredis.so.$(HIREDIS_SONAME) $(DESTDIR)$(LIBDIR)/libhiredis.a
-	rm -f $(DESTDIR)$(LIBDIR)/pkgconfig/hiredis.pc $(DESTDIR)$(LIBDIR)/pkgconfig/hiredis_rs.pc
-	rm -rf $(DESTDIR)$(INCDIR)/hiredis
+	rm -f $(DESTDIR)$(PKGCONFIGDIR)/hiredis.pc $(DESTDIR)$(PKGCONFIGDIR)/hiredis_rs.pc
+	rm -rf $(DESTDIR)$(INCDIR)/hiredis $(DESTDIR)$(CMAKEDIR)/hiredis $(DESTDIR)$(CMAKEDIR)/hiredis_rs
+	-rmdir $(DESTDIR)$(CMAKEDIR) $(DESTDIR)$(PKGCONFIGDIR) 2>/dev/null || true
 
-test: check-headers test-cargo test-c
+TEST_STEPS := check-headers test-cargo test-c test-symbols test-install test-valgrind test-fuzz
+
+# Each step in turn, with its duration; stops at the first failing step.
+test:
+	@total=$$(date +%s); for step in $(TEST_STEPS); do \
+	  start=$$(date +%s); \
+	  $(MAKE) --no-print-directory $$step || { echo "make test: $$step FAILED"; exit 1; }; \
+	  echo "make test: $$step passed in $$(( $$(date +%s) - start )) s"; \
+	done; echo "make test: all passed in $$(( $$(date +%s) - total )) s"
 
 test-cargo:
 	$(CARGO) test --lib
 
 # Every tests/test_*.c is a program built as a user would (pkg-config against the staged
-# install), then run by tests/harness.sh against its own redis-server.
+# install), then run by tests/harness.sh against its own redis-server. The ABI prototype test
+# also includes a generated header saying which public functions the headers declare so far.
 C_TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
+# Built without PIE, so hiredisAllocFns is copy-relocated into the program (see test_alloc.c).
+NOPIE_TESTS := test_alloc
 
 # Extra sources/flags for tests that need more than hiredis, picked by name ($$t) inside
 # the loop below: each adapter test links its event library (libev ships no .pc file;
@@ -89,12 +140,51 @@ C_TEST_EXTRA = $$(case $$t in \
   (test_adapter_ae) echo -Itests/ae tests/ae/ae.c;; \
   esac)
 
-test-c: stage
+test-c-build: stage
 	@mkdir -p $(TESTBIN)
+	@tests/check-symbols.sh --declared-header $(STAGE)/include > $(TESTBIN)/abi_declared.h
+	@printf '#include <hiredis/hiredis.h>\n#include <hiredis/async.h>\n#include <hiredis/read.h>\n#include <hiredis/sds.h>\n#include <hiredis/alloc.h>\n#include <hiredis/sockcompat.h>\nint main() { redisReply r = redisReply(); return r.type; }\n' \
+	  | $(CXX) -fsyntax-only -Wall -Wextra -Werror -x c++ - $$($(STAGE_PC) --cflags hiredis) \
+	  || { echo "the installed headers do not compile as C++"; exit 1; }
 	@set -e; for t in $(C_TESTS); do \
-	  $(CC) $(CWARN) -g -o $(TESTBIN)/$$t tests/$$t.c $$($(STAGE_PC) --cflags --libs hiredis) $(C_TEST_EXTRA); \
+	  extra=; case " $(NOPIE_TESTS) " in *" $$t "*) extra=-no-pie;; esac; \
+	  $(CC) $(CWARN) -g $$extra -I$(TESTBIN) -o $(TESTBIN)/$$t tests/$$t.c $$($(STAGE_PC) --cflags --libs hiredis) $(C_TEST_EXTRA); \
 	done
-	LD_LIBRARY_PATH=$(STAGE)/lib tests/harness.sh $(addprefix $(TESTBIN)/,$(C_TESTS))
+	@# Non-PIE: hiredisAllocFns is then copy-relocated into the program (spec §12).
+	@$(CC) $(CWARN) -g -no-pie -fno-pic -o $(TESTBIN)/test_abi_layout_nopie tests/test_abi_layout.c \
+	  $$($(STAGE_PC) --cflags --libs hiredis)
+
+test-c: test-c-build
+	LD_LIBRARY_PATH=$(STAGE)/lib tests/harness.sh $(addprefix $(TESTBIN)/,$(C_TESTS) test_abi_layout_nopie)
+
+# The same programs again under valgrind.
+test-valgrind: test-c-build
+	@command -v valgrind >/dev/null || { echo "valgrind not found (run .ci/run)"; exit 2; }
+	LD_LIBRARY_PATH=$(STAGE)/lib TEST_WRAPPER="$(VALGRIND)" tests/harness.sh $(addprefix $(TESTBIN)/,$(C_TESTS) test_abi_layout_nopie)
+
+# Exported symbols, NEEDED and SONAME of the built library against tests/symbols.txt.
+test-symbols: stage
+	tests/check-symbols.sh $(STAGE)/lib/$(SONAME)
+
+# make install / uninstall into a temp tree; pkg-config, CMake and static builds against it.
+test-install: lib
+	tests/install-test.sh
+
+# Optional: hiredis's own test program (built by you against real hiredis, dynamically linked)
+# run on hiredis-rs; see tests/upstream-conformance.sh. Not part of `make test`.
+conformance: stage
+	tests/upstream-conformance.sh $(HIREDIS_TEST)
+
+# cargo-fuzz targets (stable toolchain, --sanitizer none); see fuzz/README.md.
+fuzz-build: lib
+	$(MAKE) -C fuzz build
+
+fuzz-smoke: fuzz-build
+	$(MAKE) -C fuzz run FUZZ_TIME=$(FUZZ_SECONDS)
+
+test-fuzz:
+	@if [ "$(TEST_FUZZ_SECONDS)" = 0 ]; then echo "test-fuzz: skipped"; \
+	 else $(MAKE) --no-print-directory fuzz-build && $(MAKE) --no-print-directory -C fuzz run FUZZ_TIME=$(TEST_FUZZ_SECONDS); fi
 
 # examples-c/example*.c, built as a user would against the staged install (rpath set so
 # they run from build/examples without LD_LIBRARY_PATH), each with its event library.
@@ -124,3 +214,4 @@ demo: examples
 clean:
 	$(CARGO) clean
 	rm -rf $(BUILD)
+	-$(MAKE) -C fuzz clean

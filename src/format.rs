@@ -1,21 +1,30 @@
 //! Command formatting: printf-like formats and argv vectors to RESP multi-bulk commands.
 //!
-//! # API for the context modules
-//! - [`format_command_into`]`(fmt, args, dest)`: parses `fmt` once, pulling arguments from an
-//!   [`ArgSource`]; then calls `dest(total)` once with the exact byte length of the command and
-//!   writes the command into the first `total` bytes of the slice `dest` returns. Appending
-//!   to an sds (`c->obuf`) without a copy: make room in `dest`, then `sds::incr_len(total)`
-//!   ([`append_command_sds`] does exactly that).
-//! - [`format_command`]`(fmt, args)`: the same into a fresh `hi_malloc` block with a trailing
-//!   NUL (what `redisvFormatCommand` returns).
-//! - [`format_argv_into`]`(args, dest)`, [`format_argv`], [`append_argv_sds`]: the argv forms,
-//!   over any cloneable iterator of byte slices (it is walked twice: lengths, then bytes).
+//! # API for the context modules (sync `redis(v)AppendCommand*`, async `redis(v)AsyncCommand*`)
+//! - [`append_command_sds`]`(obuf, fmt, &mut args)`: formats straight into the spare room of
+//!   an sds such as `c->obuf` (one `sdsMakeRoomFor`, no intermediate buffer) and returns
+//!   `(new_obuf, Result<len, FormatError>)`. Always store the returned sds back (it may have
+//!   moved even on error); on error its content is unchanged. For C callers,
+//!   `args = unsafe { crate::ffi::variadic::VaArgs::new(hirs_args_ptr) }`.
+//! - [`append_argv_sds`]`(obuf, argv_iter)`: the same for an argv; from C pointers build the
+//!   iterator with `crate::ffi::format::c_argv(argc, argv, argvlen)` (`None` for bad
+//!   arguments). Returns `(new_obuf, Option<len>)`, `None` meaning OOM.
+//! - [`format_command`]`(fmt, &mut args) -> Result<HookBuf, FormatError>` and
+//!   [`format_argv`]`(iter) -> Option<HookBuf>`: a fresh NUL-terminated `hi_malloc` block
+//!   (`HookBuf { ptr, len }`, free with `alloc::free`), as `redisvFormatCommand` returns (the
+//!   async layer keeps such a block per queued command).
+//! - [`format_command_into`] / [`format_argv_into`]`(…, dest)`: the general form: `dest(total)`
+//!   is called once with the exact command length and returns where to write it.
 //!
-//! Errors are [`FormatError`]: `Oom` (hiredis's -1) or `Invalid` (-2, "Invalid format string").
+//! Errors are [`FormatError`]: `Oom` (hiredis's -1: set `REDIS_ERR_OOM` "Out of memory") or
+//! `Invalid` (-2: hiredis sets `REDIS_ERR_OTHER` "Invalid format string"); `.code()` gives the
+//! number.
 //!
 //! The format rules are hiredis 1.4.1's (spec §7.1): only spaces in the format split arguments,
 //! `%s`, `%b`, `%%`, and printf directives (flags, width, precision, `hh`/`h`/`l`/`ll`, integer
-//! and double conversions) rendered by the C library's `snprintf`, so locale rules match.
+//! and double conversions) rendered by the C library's `snprintf`, so locale rules match
+//! (bare `%d`/`%i`/`%u` are printed in Rust: no locale affects them).
+//! Where hiredis would crash (NULL `%s`, NULL `%b` with a length), the format is `Invalid`.
 
 use core::ffi::{CStr, c_char, c_int, c_long, c_longlong, c_uint, c_ulonglong, c_void};
 use core::mem::MaybeUninit;
@@ -531,7 +540,9 @@ unsafe fn sds_room<'a>(s: &mut Sds, total: usize) -> Option<&'a mut [MaybeUninit
 /// in content (but may have moved: the returned pointer is always the live one).
 ///
 /// # Safety
-/// `s` is a live sds; the old pointer is dead afterwards, use the returned one.
+/// `s` is a live sds; the old pointer is dead afterwards, use the returned one. No `%s`/`%b`
+/// argument points into `s` (its bytes are read after `s` may have been reallocated).
+#[allow(dead_code)] // for the sync/async contexts (redisAppendCommand*)
 pub(crate) unsafe fn append_command_sds(
     s: Sds,
     fmt: &[u8],
@@ -591,7 +602,8 @@ where
 /// Appends the argv command to the sds `s`, like [`append_command_sds`].
 ///
 /// # Safety
-/// As [`append_command_sds`].
+/// As [`append_command_sds`]: no argument points into `s`.
+#[allow(dead_code)] // for the sync/async contexts (redisAppendCommand*)
 pub(crate) unsafe fn append_argv_sds<'a, I>(s: Sds, args: I) -> (Sds, Option<usize>)
 where
     I: Iterator<Item = &'a [u8]> + Clone,
@@ -844,6 +856,28 @@ pub(crate) mod tests {
             assert_eq!(fmt(f, vec![s("x"), s("y")]), Err(FormatError::Invalid), "format {f:?}");
         }
         assert_eq!(fmt("%s", vec![Arg::Null]), Err(FormatError::Invalid));
+    }
+
+    #[test]
+    fn many_arguments_spill_to_the_heap() {
+        // More arguments and pieces than the inline storage holds.
+        let n = 40;
+        let f = vec!["k%d:%s"; n].join(" ");
+        let mut args = Vec::new();
+        let mut want: Vec<String> = Vec::new();
+        for i in 0..n {
+            args.push(Arg::I(i as c_int));
+            args.push(s(&"v".repeat(i)));
+            want.push(format!("k{i}:{}", "v".repeat(i)));
+        }
+        let got = fmt(&f, args).unwrap();
+        let hb = format_argv(want.iter().map(|w| w.as_bytes())).unwrap();
+        // SAFETY: `hb` holds `len` bytes from the hooks, freed right after.
+        let argv_form = unsafe { core::slice::from_raw_parts(hb.ptr as *const u8, hb.len) }.to_vec();
+        // SAFETY: as above.
+        unsafe { alloc::free(hb.ptr.cast()) };
+        assert_eq!(got, argv_form);
+        assert!(got.starts_with(b"*40\r\n$3\r\nk0:\r\n$4\r\nk1:v\r\n"));
     }
 
     #[test]

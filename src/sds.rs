@@ -343,7 +343,9 @@ pub(crate) unsafe fn incr_len(s: Sds, incr: isize) {
     unsafe {
         let cur = len(s);
         let new = if incr >= 0 {
-            if incr as usize > avail(s) {
+            // Type 5 has no capacity field: hiredis lets it grow while the length fits 5 bits.
+            let room = if flags(s) & TYPE_MASK == TYPE_5 { 31 - cur } else { avail(s) };
+            if incr as usize > room {
                 return;
             }
             cur + incr as usize

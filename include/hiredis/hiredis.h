@@ -233,13 +233,10 @@ int redisAppendFormattedCommand(struct redisContext *c, const char *cmd, size_t 
 
 int redisAppendCommandArgv(struct redisContext *c,
                            int argc,
-                           const char *const *argv,
+                           const char **argv,
                            const size_t *argvlen);
 
-void *redisCommandArgv(struct redisContext *c,
-                       int argc,
-                       const char *const *argv,
-                       const size_t *argvlen);
+void *redisCommandArgv(struct redisContext *c, int argc, const char **argv, const size_t *argvlen);
 
 void freeReplyObject(void *reply);
 

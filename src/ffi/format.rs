@@ -50,12 +50,13 @@ pub unsafe extern "C" fn hirs_format_command(
 }
 
 /// The C argv as byte slices: `lens[j]` bytes of `argv[j]`, or its `strlen` when `lens` is
-/// NULL. `None` when a pointer is missing (where hiredis would crash).
+/// NULL. `None` for a negative `argc` or a missing pointer (where hiredis would crash).
+/// Shared with the context modules (`redisAppendCommandArgv`, `redisAsyncCommandArgv`).
 ///
 /// # Safety
 /// `argv` has `argc` entries, `lens` is NULL or has `argc` entries, and each argument is a
 /// valid buffer (or C string).
-unsafe fn c_argv<'a>(
+pub(crate) unsafe fn c_argv<'a>(
     argc: c_int,
     argv: *const *const c_char,
     lens: *const usize,

@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# `make install` / `make uninstall` as a packager and a user would run them:
+#   1. install with PREFIX=/opt/hiredis-rs DESTDIR=<tmp> and check the file list, the symlinks
+#      and the shared object's SONAME;
+#   2. build small C programs against that tree with pkg-config (both include styles, shared
+#      and static), with CMake find_package(hiredis) / find_package(hiredis_rs), and run them;
+#      the DESTDIR tree is not where the files claim to live, so this also shows the CMake
+#      files are relocatable (pkg-config gets PKG_CONFIG_SYSROOT_DIR, as for a sysroot);
+#   3. uninstall with the same arguments and check nothing is left.
+# Uses only the core functions every build has (allocator, sds); see README for the rest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/hiredis-rs-install.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+prefix=/opt/hiredis-rs
+dest=$tmp/dest
+root=$dest$prefix
+fails=0
+ok()   { echo "ok   $*"; }
+fail() { echo "FAIL $*"; fails=$((fails + 1)); }
+
+make --no-print-directory install PREFIX=$prefix DESTDIR="$dest" > "$tmp/install.log" 2>&1 \
+    || { cat "$tmp/install.log"; echo "FAIL make install"; exit 1; }
+
+# 1. Layout.
+expect_files="lib/libhiredis_rs.so.1.4.0 lib/libhiredis_rs.a
+  include/hiredis/hiredis.h include/hiredis/async.h include/hiredis/read.h include/hiredis/sds.h
+  include/hiredis/alloc.h include/hiredis/sockcompat.h
+  lib/pkgconfig/hiredis.pc lib/pkgconfig/hiredis_rs.pc
+  lib/cmake/hiredis/hiredis-config.cmake lib/cmake/hiredis/hiredis-config-version.cmake
+  lib/cmake/hiredis_rs/hiredis_rs-config.cmake lib/cmake/hiredis_rs/hiredis_rs-config-version.cmake"
+for f in $expect_files; do
+    [ -f "$root/$f" ] && [ ! -L "$root/$f" ] && ok "file $f" || fail "file $f missing"
+done
+for l in libhiredis_rs.so:libhiredis_rs.so.1.4.0 libhiredis.so:libhiredis_rs.so.1.4.0 \
+         libhiredis.so.1:libhiredis_rs.so.1.4.0 libhiredis.so.1.4.0:libhiredis_rs.so.1.4.0 \
+         libhiredis.a:libhiredis_rs.a; do
+    name=${l%%:*} target=${l#*:}
+    [ "$(readlink "$root/lib/$name" || true)" = "$target" ] && ok "symlink $name -> $target" \
+        || fail "symlink lib/$name should point to $target"
+done
+for a in adapters/*.h; do
+    [ -e "$a" ] || continue
+    [ -f "$root/include/hiredis/$a" ] && ok "adapter $a" || fail "adapter $a not installed"
+done
+soname=$(objdump -p "$root/lib/libhiredis_rs.so.1.4.0" | awk '$1 == "SONAME" {print $2}')
+[ "$soname" = libhiredis_rs.so.1.4.0 ] && ok "SONAME $soname" || fail "SONAME is '$soname'"
+
+# 2a. pkg-config, both include styles, shared.
+cat > "$tmp/prog.c" <<'EOF'
+#ifdef FLAT_INCLUDES
+#include <hiredis.h>
+#include <sds.h>
+#else
+#include <hiredis/hiredis.h>
+#include <hiredis/sds.h>
+#endif
+#include <stdio.h>
+#include <string.h>
+
+int main(void) {
+    /* Version macros and constants come through the installed headers... */
+    if (HIREDIS_MAJOR != 1 || HIREDIS_MINOR != 4 || REDIS_OK != 0) return 2;
+    /* ...and calls reach the installed library. */
+    sds s = sdsnew("hiredis");
+    s = sdscat(s, "-rs");
+    int good = s && sdslen(s) == 10 && memcmp(s, "hiredis-rs", 11) == 0;
+    sdsfree(s);
+    void *p = hi_malloc(16);
+    hi_free(p);
+    printf("%s\n", good && p ? "linked ok" : "wrong result");
+    return good && p ? 0 : 1;
+}
+EOF
+export PKG_CONFIG_PATH=$root/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$dest
+cflags=$(pkg-config --cflags hiredis) libs=$(pkg-config --libs hiredis)
+case "$cflags" in *"-I$root/include/hiredis"*"-I$root/include"*"-D_FILE_OFFSET_BITS=64"*) ok "pkg-config --cflags: $cflags";;
+                  *) fail "pkg-config --cflags: $cflags";; esac
+[ "$(pkg-config --modversion hiredis_rs)" = 1.4.1 ] && ok "hiredis_rs.pc version" || fail "hiredis_rs.pc version"
+run() { # name, then the command producing $tmp/$name
+    local name=$1; shift
+    if "$@" > "$tmp/$name.log" 2>&1; then
+        if LD_LIBRARY_PATH=$root/lib "$tmp/$name" > "$tmp/$name.out" 2>&1 && grep -q "linked ok" "$tmp/$name.out"; then
+            ok "$name"
+        else
+            fail "$name: ran but failed"; cat "$tmp/$name.out"
+        fi
+    else
+        fail "$name: build failed"; cat "$tmp/$name.log"
+    fi
+}
+run pc-nested cc -Wall -Werror -o "$tmp/pc-nested" "$tmp/prog.c" $cflags $libs
+run pc-flat cc -Wall -Werror -DFLAT_INCLUDES -o "$tmp/pc-flat" "$tmp/prog.c" $cflags $libs
+# The binary must record the hiredis-rs SONAME, so it finds the library wherever it is installed.
+if objdump -p "$tmp/pc-nested" 2>/dev/null | grep -q 'NEEDED *libhiredis_rs.so.1.4.0'; then ok "NEEDED libhiredis_rs.so.1.4.0"
+else fail "program does not record NEEDED libhiredis_rs.so.1.4.0"; fi
+# Static: the archive plus Libs.private, no shared hiredis-rs needed at run time.
+run pc-static cc -Wall -Werror -o "$tmp/pc-static" "$tmp/prog.c" $cflags \
+    -L"$root/lib" -l:libhiredis_rs.a $(pkg-config --libs-only-l --static hiredis | sed 's/-lhiredis_rs//')
+if objdump -p "$tmp/pc-static" 2>/dev/null | grep -q 'NEEDED *libhiredis'; then fail "static program still needs a shared hiredis"
+else ok "static program has no shared hiredis dependency"; fi
+# Plain -lhiredis (the compat name), as a Makefile written for hiredis would do.
+run plain-lhiredis cc -Wall -Werror -o "$tmp/plain-lhiredis" "$tmp/prog.c" -I"$root/include" -L"$root/lib" -lhiredis
+
+# 2b. CMake find_package, shared and static targets, under both package names.
+if command -v cmake >/dev/null; then
+    for pkg in hiredis hiredis_rs; do
+        src=$tmp/cmake-$pkg; mkdir -p "$src"
+        cp "$tmp/prog.c" "$src/prog.c"
+        cat > "$src/CMakeLists.txt" <<EOF
+cmake_minimum_required(VERSION 3.13)
+project(hirs_consumer C)
+find_package($pkg 1.4 REQUIRED)
+add_executable(prog prog.c)
+target_link_libraries(prog $pkg::$pkg)
+add_executable(prog_flat prog.c)
+target_compile_definitions(prog_flat PRIVATE FLAT_INCLUDES)
+target_link_libraries(prog_flat $pkg::$pkg)
+add_executable(prog_static prog.c)
+target_link_libraries(prog_static $pkg::${pkg}_static)
+EOF
+        if cmake -S "$src" -B "$src/build" -DCMAKE_PREFIX_PATH="$root" > "$src/cmake.log" 2>&1 &&
+           cmake --build "$src/build" >> "$src/cmake.log" 2>&1; then
+            for exe in prog prog_flat prog_static; do
+                if LD_LIBRARY_PATH=$root/lib "$src/build/$exe" | grep -q "linked ok"; then ok "cmake $pkg::$exe"
+                else fail "cmake $pkg::$exe: ran but failed"; fi
+            done
+        else
+            fail "cmake find_package($pkg)"; cat "$src/cmake.log"
+        fi
+    done
+    # A version the package cannot satisfy must be refused.
+    src=$tmp/cmake-badver; mkdir -p "$src"
+    printf 'cmake_minimum_required(VERSION 3.13)\nproject(x C)\nfind_package(hiredis 2.0 REQUIRED)\n' > "$src/CMakeLists.txt"
+    if cmake -S "$src" -B "$src/build" -DCMAKE_PREFIX_PATH="$root" > "$src/cmake.log" 2>&1; then
+        fail "find_package(hiredis 2.0) should fail"
+    else ok "find_package(hiredis 2.0) refused"; fi
+else
+    fail "cmake not installed (run .ci/run)"
+fi
+
+# 3. Uninstall leaves nothing behind (empty parent directories such as lib/ may stay).
+make --no-print-directory uninstall PREFIX=$prefix DESTDIR="$dest" > "$tmp/uninstall.log" 2>&1 || fail "make uninstall"
+left=$(find "$dest" ! -type d)
+[ -z "$left" ] && ok "uninstall removed every file" || fail "uninstall left: $left"
+left=$(find "$dest" -mindepth 1 -type d \( -name hiredis -o -name hiredis_rs -o -name cmake -o -name pkgconfig \))
+[ -z "$left" ] && ok "uninstall removed the package directories" || fail "uninstall left dirs: $left"
+
+echo "install test: $fails failed"
+[ $fails -eq 0 ]
