@@ -144,17 +144,6 @@ C_TEST_EXTRA = $$(case $$t in \
 # Built without PIE, so hiredisAllocFns is copy-relocated into the program (see test_alloc.c).
 NOPIE_TESTS := test_alloc
 
-# Extra sources/flags for tests that need more than hiredis, picked by name ($$t) inside
-# the loop below: each adapter test links its event library (libev ships no .pc file;
-# ae is our own ae-compatible loop in tests/ae).
-C_TEST_EXTRA = $$(case $$t in \
-  (test_adapter_libevent) pkg-config --cflags --libs libevent;; \
-  (test_adapter_libev) echo -lev;; \
-  (test_adapter_libuv) pkg-config --cflags --libs libuv;; \
-  (test_adapter_glib) pkg-config --cflags --libs glib-2.0;; \
-  (test_adapter_ae) echo -Itests/ae tests/ae/ae.c;; \
-  esac)
-
 test-c-build: stage
 	@mkdir -p $(TESTBIN)
 	@tests/check-symbols.sh --declared-header $(STAGE)/include > $(TESTBIN)/abi_declared.h
