@@ -430,29 +430,43 @@ fn find_line(buf: &[u8], from: usize) -> Option<(usize, bool)> {
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn find2(a: u8, b: u8, hay: &[u8]) -> Option<usize> {
-    memchr::arch::x86_64::sse2::memchr::Two::new(a, b)
-        .map_or_else(|| memchr::memchr2(a, b, hay), |t| t.find(hay))
+    match memchr::arch::x86_64::sse2::memchr::Two::new(a, b) {
+        Some(t) => t.find(hay),
+        None => memchr::memchr2(a, b, hay),
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn find1(a: u8, hay: &[u8]) -> Option<usize> {
-    memchr::arch::x86_64::sse2::memchr::One::new(a)
-        .map_or_else(|| memchr::memchr(a, hay), |t| t.find(hay))
+    match memchr::arch::x86_64::sse2::memchr::One::new(a) {
+        Some(t) => t.find(hay),
+        None => memchr::memchr(a, hay),
+    }
 }
 
 #[cfg(not(target_arch = "x86_64"))]
 use memchr::{memchr as find1, memchr2 as find2};
 
-/// Index of the CR of the first CR LF at or after `from`.
+/// Index of the CR of the first CR LF at or after `from` (length and count lines, where
+/// stray CR or LF bytes fail the number parse anyway).
 #[inline(always)]
 fn find_crlf(buf: &[u8], from: usize) -> Option<usize> {
-    find_line(buf, from).map(|(cr, _)| cr)
+    let end = buf.len().checked_sub(1)?;
+    let mut i = from;
+    while i < end {
+        let at = i + find1(b'\r', &buf[i..end])?;
+        if buf[at + 1] == b'\n' {
+            return Some(at);
+        }
+        i = at + 1;
+    }
+    None
 }
 
 /// hiredis's strict `string2ll`: optional `-`, no leading zeros (but "0"), no "-0", no `+`,
 /// nothing else, within `i64`.
-#[inline]
+#[inline(always)]
 pub(crate) fn parse_ll(s: &[u8]) -> Option<i64> {
     if s == b"0" {
         return Some(0);
