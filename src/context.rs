@@ -337,8 +337,10 @@ pub(crate) unsafe fn check_connect_done(c: *mut redisContext, completed: &mut c_
 /// # Safety
 /// `c` is a live context.
 pub(crate) unsafe fn buffer_read(c: *mut redisContext) -> c_int {
-    let mut buf = [0u8; 16 * 1024];
-    // SAFETY: live context; the read hook gets the raw pointer and our buffer.
+    // Not zeroed: the read hook fills the first `n` bytes, and only those are fed.
+    let mut buf = [core::mem::MaybeUninit::<u8>::uninit(); 16 * 1024];
+    // SAFETY: live context; the read hook gets the raw pointer and our buffer; the reader
+    // reads only the `n` bytes the hook reported as written.
     unsafe {
         if (*c).err != 0 {
             return REDIS_ERR;
@@ -350,9 +352,8 @@ pub(crate) unsafe fn buffer_read(c: *mut redisContext) -> c_int {
         if n < 0 {
             return REDIS_ERR;
         }
-        if n > 0
-            && deps::redisReaderFeed((*c).reader, buf.as_ptr() as *const c_char, n as usize)
-                != REDIS_OK
+        let n = (n as usize).min(buf.len());
+        if n > 0 && deps::redisReaderFeed((*c).reader, buf.as_ptr() as *const c_char, n) != REDIS_OK
         {
             set_error_from_reader(c);
             return REDIS_ERR;
