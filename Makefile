@@ -164,6 +164,12 @@ test-c: test-c-build
 # The same programs again under valgrind.
 test-valgrind: test-c-build
 	@command -v valgrind >/dev/null || { echo "valgrind not found (run .ci/run)"; exit 2; }
+	@# First prove the wrapper fails a leaking, out-of-bounds program (tests/selfcheck_leak.c).
+	@$(CC) -g -O0 -o $(TESTBIN)/selfcheck_leak tests/selfcheck_leak.c $$($(STAGE_PC) --cflags --libs hiredis)
+	@LD_LIBRARY_PATH=$(STAGE)/lib $(VALGRIND) $(TESTBIN)/selfcheck_leak > $(TESTBIN)/selfcheck_leak.log 2>&1; rc=$$?; \
+	 if [ $$rc -eq 99 ] && grep -q 'definitely lost' $(TESTBIN)/selfcheck_leak.log && grep -q 'Invalid read' $(TESTBIN)/selfcheck_leak.log; \
+	 then echo "valgrind self-check: a leak and an invalid read fail the run (exit $$rc)"; \
+	 else cat $(TESTBIN)/selfcheck_leak.log; echo "valgrind self-check: the wrapper did not catch a known leak (exit $$rc)"; exit 1; fi
 	LD_LIBRARY_PATH=$(STAGE)/lib TEST_WRAPPER="$(VALGRIND)" tests/harness.sh $(addprefix $(TESTBIN)/,$(C_TESTS) test_abi_layout_nopie)
 
 # Exported symbols, NEEDED and SONAME of the built library against tests/symbols.txt.
