@@ -18,7 +18,7 @@
 //!   [`buffer_read`] (one read fed to the reader), [`buffer_write`] (one write of `obuf`),
 //!   [`get_reply_from_reader`], [`append_command`], [`append_argv`], [`free`].
 
-use core::ffi::{c_char, c_int, c_longlong, c_void};
+use core::ffi::{c_char, c_int, c_void};
 use core::ptr;
 
 use crate::alloc;
@@ -36,30 +36,15 @@ use crate::ffi::read::{
 use crate::net;
 use crate::sds;
 
-/// The teammates' C-level exports this module builds on (reader and formatter), bound by
-/// symbol name so this file does not depend on where in `ffi` they are defined.
+/// The reader's exports this module builds on.
 mod deps {
-    use core::ffi::{c_char, c_int, c_longlong, c_void};
-
-    use crate::ffi::read::redisReader;
-
-    unsafe extern "C" {
-        pub(super) fn redisReaderCreate() -> *mut redisReader;
-        pub(super) fn redisReaderFree(r: *mut redisReader);
-        pub(super) fn redisReaderFeed(r: *mut redisReader, buf: *const c_char, len: usize) -> c_int;
-        pub(super) fn redisReaderGetReply(r: *mut redisReader, reply: *mut *mut c_void) -> c_int;
-        pub(super) fn freeReplyObject(reply: *mut c_void);
-        pub(super) fn redisFormatSdsCommandArgv(
-            target: *mut *mut c_char,
-            argc: c_int,
-            argv: *const *const c_char,
-            argvlen: *const usize,
-        ) -> c_longlong;
-    }
+    pub(super) use crate::ffi::read::{redisReaderFeed, redisReaderFree, redisReaderGetReply};
+    pub(super) use crate::ffi::reply::{freeReplyObject, redisReaderCreate};
 }
 
-/// hiredis's default I/O table (`redisContextDefaultFuncs`).
-pub(crate) static DEFAULT_FUNCS: redisContextFuncs = redisContextFuncs {
+/// hiredis's default I/O table (`redisContextDefaultFuncs`). Writable, like hiredis's: the
+/// public `funcs` field is a non-const pointer, so C code may patch the table in place.
+pub(crate) static mut DEFAULT_FUNCS: redisContextFuncs = redisContextFuncs {
     close: Some(crate::ffi::net::redisNetClose),
     free_privctx: None,
     async_read: Some(crate::ffi::r#async::redisAsyncRead),
@@ -83,7 +68,7 @@ pub(crate) fn init() -> *mut redisContext {
     }
     // SAFETY: `c` is a fresh zeroed block of the right size; all-zero is a valid context.
     unsafe {
-        (*c).funcs = &DEFAULT_FUNCS;
+        (*c).funcs = &raw const DEFAULT_FUNCS;
         (*c).obuf = sds::empty();
         (*c).reader = deps::redisReaderCreate();
         (*c).fd = REDIS_INVALID_FD;
@@ -100,7 +85,14 @@ pub(crate) fn init() -> *mut redisContext {
 /// # Safety
 /// `c` is a live context.
 pub(crate) unsafe fn set_error(c: *mut redisContext, kind: c_int, msg: Option<&[u8]>) {
-    // SAFETY: live context, no other borrow is active during this call.
+    // `msg` may point into `c->errstr` itself (C callers pass it back): copy it out first.
+    let mut copy = [0u8; 128];
+    let msg = msg.map(|m| {
+        let n = m.iter().position(|&b| b == 0).unwrap_or(m.len()).min(127);
+        copy[..n].copy_from_slice(&m[..n]);
+        &copy[..n]
+    });
+    // SAFETY: live context; `msg` no longer borrows from it.
     net::set_error(unsafe { &mut *c }, kind, msg);
 }
 
@@ -109,14 +101,12 @@ pub(crate) unsafe fn set_error(c: *mut redisContext, kind: c_int, msg: Option<&[
 /// # Safety
 /// `c` is a live context with a live reader.
 unsafe fn set_error_from_reader(c: *mut redisContext) {
-    // SAFETY: the reader is live; its errstr is a NUL-terminated array in the struct.
+    // SAFETY: the reader is live; its errstr is a NUL-terminated array in the struct, and
+    // set_error copies the text before touching the context.
     unsafe {
         let r: &redisReader = &*(*c).reader;
         let text = core::ffi::CStr::from_ptr(r.errstr.as_ptr()).to_bytes();
-        let kind = r.err;
-        let mut copy = [0u8; 128];
-        copy[..text.len().min(127)].copy_from_slice(&text[..text.len().min(127)]);
-        set_error(c, kind, Some(&copy[..text.len().min(127)]));
+        set_error(c, r.err, Some(text));
     }
 }
 
@@ -468,25 +458,27 @@ pub(crate) unsafe fn append_command(c: *mut redisContext, cmd: &[u8]) -> c_int {
     REDIS_OK
 }
 
-/// Appends a command already formatted by `redisvFormatCommand` (`len` as it returned:
-/// -1 OOM, -2 bad format), then frees it.
+/// `redisvAppendCommand`: formats straight into `obuf` (format error: OTHER "Invalid format
+/// string"; OOM: OOM "Out of memory"; `obuf` keeps its content either way).
 ///
 /// # Safety
-/// `c` is a live context; `cmd` is the formatter's block (or NULL when `len < 0`).
-pub(crate) unsafe fn append_formatted_result(c: *mut redisContext, cmd: *mut c_char, len: c_longlong) -> c_int {
-    // SAFETY: live context; `cmd` holds `len` bytes from the hooks.
+/// `c` is a live context; `args` matches `fmt` (see [`crate::format::ArgSource`]).
+pub(crate) unsafe fn append_format(c: *mut redisContext, fmt: &[u8], args: &mut dyn crate::format::ArgSource) -> c_int {
+    // SAFETY: live context with a live obuf; the returned sds replaces it in every case.
     unsafe {
-        if len == -2 {
-            set_error(c, REDIS_ERR_OTHER, Some(b"Invalid format string"));
-            return REDIS_ERR;
+        let (s, r) = crate::format::append_command_sds((*c).obuf, fmt, args);
+        (*c).obuf = s;
+        match r {
+            Ok(_) => REDIS_OK,
+            Err(crate::format::FormatError::Invalid) => {
+                set_error(c, REDIS_ERR_OTHER, Some(b"Invalid format string"));
+                REDIS_ERR
+            }
+            Err(crate::format::FormatError::Oom) => {
+                set_error(c, REDIS_ERR_OOM, Some(b"Out of memory"));
+                REDIS_ERR
+            }
         }
-        if len < 0 || cmd.is_null() {
-            set_error(c, REDIS_ERR_OOM, Some(b"Out of memory"));
-            return REDIS_ERR;
-        }
-        let r = append_command(c, core::slice::from_raw_parts(cmd as *const u8, len as usize));
-        alloc::free(cmd as *mut c_void);
-        r
     }
 }
 
@@ -503,7 +495,7 @@ pub(crate) unsafe fn append_argv(
     let mut cmd: *mut c_char = ptr::null_mut();
     // SAFETY: forwarded caller promises; `cmd` is an sds we free.
     unsafe {
-        let len = deps::redisFormatSdsCommandArgv(&mut cmd, argc, argv, argvlen);
+        let len = crate::ffi::format::redisFormatSdsCommandArgv(&mut cmd, argc, argv as *mut *const c_char, argvlen);
         if len < 0 || cmd.is_null() {
             set_error(c, REDIS_ERR_OOM, Some(b"Out of memory"));
             return REDIS_ERR;

@@ -220,6 +220,7 @@ fn unix_options(path: *const c_char, options: c_int) -> redisOptions {
 pub unsafe extern "C" fn redisConnectWithOptions(options: *const redisOptions) -> *mut redisContext {
     // SAFETY: valid pointer (caller's promise).
     match unsafe { options.as_ref() } {
+        // SAFETY: the strings and timevals `o` points at are readable (caller's promise).
         Some(o) => unsafe { context::connect_with_options(o) },
         None => ptr::null_mut(),
     }
@@ -477,18 +478,9 @@ pub unsafe extern "C" fn redisGetReplyFromReader(c: *mut redisContext, reply: *m
     if reply.is_null() && !tmp.is_null() {
         // hiredis would write through NULL; we drop the reply instead.
         // SAFETY: the reply is ours.
-        unsafe { crate::ffi::hiredis::free_reply(tmp) };
+        unsafe { crate::ffi::reply::freeReplyObject(tmp) };
     }
     r
-}
-
-/// The reader teammate's `freeReplyObject`, by symbol.
-unsafe fn free_reply(r: *mut c_void) {
-    unsafe extern "C" {
-        fn freeReplyObject(reply: *mut c_void);
-    }
-    // SAFETY: `r` is a reply object of the default builders.
-    unsafe { freeReplyObject(r) }
 }
 
 /// `redisAppendFormattedCommand`: appends an already formatted command.
@@ -585,11 +577,17 @@ pub unsafe extern "C" fn hirs_append_command(
     if c.is_null() {
         return REDIS_ERR;
     }
-    let mut cmd: *mut c_char = ptr::null_mut();
-    // SAFETY: forwarded promises; the formatter gives us the command block or an error code.
+    // A NULL format would crash hiredis; report it as an invalid format.
+    // SAFETY: the caller promises a C string.
+    let Some(fmt) = (unsafe { crate::ffi::boundary::cstr(format) }) else {
+        // SAFETY: library context (caller's promise).
+        unsafe { context::set_error(c, crate::ffi::read::REDIS_ERR_OTHER, Some(b"Invalid format string")) };
+        return REDIS_ERR;
+    };
+    // SAFETY: `args` wraps the caller's va_list, whose values match `format`.
     unsafe {
-        let len = crate::ffi::format::hirs_format_command(&mut cmd, format, args);
-        context::append_formatted_result(c, cmd, len)
+        let mut va = crate::ffi::variadic::VaArgs::new(args);
+        context::append_format(c, fmt, &mut va)
     }
 }
 
