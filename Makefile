@@ -2,9 +2,12 @@
 #
 #   make            release library + headers
 #   make demo       build, start a throwaway redis-server, run the async example against it
-#   make test       every test (cargo, C against a real redis-server, ABI, symbols, install, valgrind)
+#   make test       every test (cargo, C against a real redis-server, ABI, symbols, install,
+#                   valgrind, short fuzz runs); TEST_FUZZ_SECONDS=0 skips the fuzzing
 #   make install PREFIX=/usr/local DESTDIR=       make uninstall (same PREFIX/DESTDIR)
+#   make headers    regenerate include/hiredis/*.h        make examples   build examples-c/
 #   make fuzz-smoke run each fuzz target for $(FUZZ_SECONDS) s
+#   make conformance HIREDIS_TEST=path   hiredis's own test binary on hiredis-rs (optional)
 #   make clean
 
 CARGO    ?= cargo
