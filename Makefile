@@ -9,6 +9,7 @@
 
 CARGO    ?= cargo
 CC       ?= cc
+CXX      ?= c++
 PREFIX   ?= /usr/local
 LIBDIR   ?= $(PREFIX)/lib
 INCDIR   ?= $(PREFIX)/include
@@ -43,7 +44,7 @@ FUZZ_SECONDS ?= 20
 TEST_FUZZ_SECONDS ?= 10
 
 .PHONY: all lib headers check-headers stage install uninstall test test-cargo test-c test-c-build \
-        test-symbols test-install test-valgrind test-fuzz fuzz-smoke fuzz-build demo clean
+        test-symbols test-install test-valgrind test-fuzz fuzz-smoke fuzz-build conformance demo clean
 
 all: lib
 
@@ -108,8 +109,15 @@ uninstall:
 	rm -rf $(DESTDIR)$(INCDIR)/hiredis $(DESTDIR)$(CMAKEDIR)/hiredis $(DESTDIR)$(CMAKEDIR)/hiredis_rs
 	-rmdir $(DESTDIR)$(CMAKEDIR) $(DESTDIR)$(PKGCONFIGDIR) 2>/dev/null || true
 
-test: check-headers test-cargo test-c test-symbols test-install test-valgrind test-fuzz
-	@echo "make test: all passed"
+TEST_STEPS := check-headers test-cargo test-c test-symbols test-install test-valgrind test-fuzz
+
+# Each step in turn, with its duration; stops at the first failing step.
+test:
+	@total=$$(date +%s); for step in $(TEST_STEPS); do \
+	  start=$$(date +%s); \
+	  $(MAKE) --no-print-directory $$step || { echo "make test: $$step FAILED"; exit 1; }; \
+	  echo "make test: $$step passed in $$(( $$(date +%s) - start )) s"; \
+	done; echo "make test: all passed in $$(( $$(date +%s) - total )) s"
 
 test-cargo:
 	$(CARGO) test --lib
@@ -121,21 +129,38 @@ C_TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 # Built without PIE, so hiredisAllocFns is copy-relocated into the program (see test_alloc.c).
 NOPIE_TESTS := test_alloc
 
+# Extra sources/flags for tests that need more than hiredis, picked by name ($$t) inside
+# the loop below: each adapter test links its event library (libev ships no .pc file;
+# ae is our own ae-compatible loop in tests/ae).
+C_TEST_EXTRA = $$(case $$t in \
+  (test_adapter_libevent) pkg-config --cflags --libs libevent;; \
+  (test_adapter_libev) echo -lev;; \
+  (test_adapter_libuv) pkg-config --cflags --libs libuv;; \
+  (test_adapter_glib) pkg-config --cflags --libs glib-2.0;; \
+  (test_adapter_ae) echo -Itests/ae tests/ae/ae.c;; \
+  esac)
+
 test-c-build: stage
 	@mkdir -p $(TESTBIN)
 	@tests/check-symbols.sh --declared-header $(STAGE)/include > $(TESTBIN)/abi_declared.h
+	@printf '#include <hiredis/hiredis.h>\n#include <hiredis/async.h>\n#include <hiredis/read.h>\n#include <hiredis/sds.h>\n#include <hiredis/alloc.h>\n#include <hiredis/sockcompat.h>\nint main() { redisReply r = redisReply(); return r.type; }\n' \
+	  | $(CXX) -fsyntax-only -Wall -Wextra -Werror -x c++ - $$($(STAGE_PC) --cflags hiredis) \
+	  || { echo "the installed headers do not compile as C++"; exit 1; }
 	@set -e; for t in $(C_TESTS); do \
 	  extra=; case " $(NOPIE_TESTS) " in *" $$t "*) extra=-no-pie;; esac; \
-	  $(CC) $(CWARN) -g $$extra -I$(TESTBIN) -o $(TESTBIN)/$$t tests/$$t.c $$($(STAGE_PC) --cflags --libs hiredis); \
+	  $(CC) $(CWARN) -g $$extra -I$(TESTBIN) -o $(TESTBIN)/$$t tests/$$t.c $$($(STAGE_PC) --cflags --libs hiredis) $(C_TEST_EXTRA); \
 	done
+	@# Non-PIE: hiredisAllocFns is then copy-relocated into the program (spec §12).
+	@$(CC) $(CWARN) -g -no-pie -fno-pic -o $(TESTBIN)/test_abi_layout_nopie tests/test_abi_layout.c \
+	  $$($(STAGE_PC) --cflags --libs hiredis)
 
 test-c: test-c-build
-	LD_LIBRARY_PATH=$(STAGE)/lib tests/harness.sh $(addprefix $(TESTBIN)/,$(C_TESTS))
+	LD_LIBRARY_PATH=$(STAGE)/lib tests/harness.sh $(addprefix $(TESTBIN)/,$(C_TESTS) test_abi_layout_nopie)
 
 # The same programs again under valgrind.
 test-valgrind: test-c-build
 	@command -v valgrind >/dev/null || { echo "valgrind not found (run .ci/run)"; exit 2; }
-	LD_LIBRARY_PATH=$(STAGE)/lib TEST_WRAPPER="$(VALGRIND)" tests/harness.sh $(addprefix $(TESTBIN)/,$(C_TESTS))
+	LD_LIBRARY_PATH=$(STAGE)/lib TEST_WRAPPER="$(VALGRIND)" tests/harness.sh $(addprefix $(TESTBIN)/,$(C_TESTS) test_abi_layout_nopie)
 
 # Exported symbols, NEEDED and SONAME of the built library against tests/symbols.txt.
 test-symbols: stage
@@ -145,19 +170,46 @@ test-symbols: stage
 test-install: lib
 	tests/install-test.sh
 
-# libFuzzer harnesses (C, clang) over the static library; see fuzz/README.md.
+# Optional: hiredis's own test program (built by you against real hiredis, dynamically linked)
+# run on hiredis-rs; see tests/upstream-conformance.sh. Not part of `make test`.
+conformance: stage
+	tests/upstream-conformance.sh $(HIREDIS_TEST)
+
+# cargo-fuzz targets (stable toolchain, --sanitizer none); see fuzz/README.md.
 fuzz-build: lib
 	$(MAKE) -C fuzz build
 
 fuzz-smoke: fuzz-build
-	$(MAKE) -C fuzz run SECONDS=$(FUZZ_SECONDS)
+	$(MAKE) -C fuzz run FUZZ_TIME=$(FUZZ_SECONDS)
 
 test-fuzz:
 	@if [ "$(TEST_FUZZ_SECONDS)" = 0 ]; then echo "test-fuzz: skipped"; \
-	 else $(MAKE) --no-print-directory fuzz-build && $(MAKE) --no-print-directory -C fuzz run SECONDS=$(TEST_FUZZ_SECONDS); fi
+	 else $(MAKE) --no-print-directory fuzz-build && $(MAKE) --no-print-directory -C fuzz run FUZZ_TIME=$(TEST_FUZZ_SECONDS); fi
 
-demo: stage
-	@echo "make demo: the async example arrives with the async API"
+# examples-c/example*.c, built as a user would against the staged install (rpath set so
+# they run from build/examples without LD_LIBRARY_PATH), each with its event library.
+EXAMPLES_OUT := $(BUILD)/examples
+EXAMPLES := $(patsubst examples-c/%.c,%,$(wildcard examples-c/example*.c))
+EXAMPLE_EXTRA = $$(case $$e in \
+  (example-libevent|example-pubsub) pkg-config --cflags --libs libevent;; \
+  (example-libev) echo -lev;; \
+  (example-libuv) pkg-config --cflags --libs libuv;; \
+  (example-glib) pkg-config --cflags --libs glib-2.0;; \
+  (example-ae) echo -Itests/ae tests/ae/ae.c;; \
+  esac)
+
+.PHONY: examples
+examples: stage
+	@mkdir -p $(EXAMPLES_OUT)
+	@set -e; for e in $(EXAMPLES); do \
+	  echo "  CC $(EXAMPLES_OUT)/$$e"; \
+	  $(CC) $(CWARN) -g -o $(EXAMPLES_OUT)/$$e examples-c/$$e.c \
+	    $$($(STAGE_PC) --cflags --libs hiredis) -Wl,-rpath,$(STAGE)/lib $(EXAMPLE_EXTRA); \
+	done
+
+# Starts its own throwaway redis-server and runs the libevent example against it.
+demo: examples
+	@examples-c/demo.sh $(EXAMPLES_OUT)/example-libevent
 
 clean:
 	$(CARGO) clean

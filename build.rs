@@ -112,7 +112,8 @@ const HEADERS: &[Header] = &[
         sys_includes: &[],
         includes: &["hiredis.h"],
         renames: &[],
-        exclude: &[],
+        // Exported like hiredis's async_private.h internals, but not declared in async.h.
+        exclude: &["__redisAsyncDisconnect", "redisProcessCallbacks"],
         types: &["redisCallback", "redisCallbackList", "redisAsyncContext"],
     },
     Header {

@@ -1,1 +1,1476 @@
-//! TODO
+//! The asynchronous engine behind `async.h`.
+//!
+//! An async context is the sync context's heap block grown (with the configured allocator) to
+//! hold [`AsyncCtx`]: the public `redisAsyncContext` at offset 0, then [`AsyncState`], the
+//! private part. The state owns the callback queues (rings of `redisCallback` records, so a
+//! command costs no allocation) and the three subscription tables (channels, patterns and
+//! shard channels). The public `replies`/`sub.replies` head and tail pointers are re-derived
+//! from the rings after every change, so C sees a truthful, walkable list.
+//!
+//! Re-entrancy: user callbacks and event hooks may call back into the library (issue commands,
+//! disconnect, free). So nothing here keeps a Rust reference to the context across a call
+//! into C: every access goes through short-lived borrows taken from the raw pointer, and
+//! fields C may write (`ev.*`, `data`, `onConnect`, flags) are re-read after each call.
+
+use core::ffi::{c_char, c_int, c_void};
+use core::mem::size_of;
+use core::ptr;
+use std::collections::{HashMap, VecDeque};
+
+use crate::ffi::r#async::{
+    dict, redisAsyncContext, redisCallback, redisCallbackFnPtr, redisCallbackList,
+};
+use crate::ffi::hiredis::{
+    redisContext, redisOptions, redisReply, REDIS_CONNECTED, REDIS_CONN_TCP, REDIS_CONN_USERFD,
+    REDIS_DISCONNECTING, REDIS_FREEING, REDIS_IN_CALLBACK, REDIS_MONITORING,
+    REDIS_NO_AUTO_FREE, REDIS_NO_AUTO_FREE_REPLIES, REDIS_OPT_NONBLOCK,
+    REDIS_OPT_NO_PUSH_AUTOFREE, REDIS_SUBSCRIBED, REDIS_SUPPORTS_PUSH,
+};
+use crate::ffi::read::{
+    REDIS_ERR, REDIS_ERR_IO, REDIS_ERR_OOM, REDIS_ERR_OTHER, REDIS_ERR_TIMEOUT, REDIS_OK,
+    REDIS_REPLY_ARRAY, REDIS_REPLY_ERROR, REDIS_REPLY_INTEGER, REDIS_REPLY_PUSH,
+    REDIS_REPLY_STRING,
+};
+use crate::sds;
+
+// The sync context, reader and net layer, called through their C exports (they live in other
+// modules of this crate; the linker resolves them).
+unsafe extern "C" {
+    fn redisConnectWithOptions(options: *const redisOptions) -> *mut redisContext;
+    fn redisFree(c: *mut redisContext);
+    fn redisCheckConnectDone(c: *mut redisContext, completed: *mut c_int) -> c_int;
+    fn redisCheckSocketError(c: *mut redisContext) -> c_int;
+    fn redisSetTcpNoDelay(c: *mut redisContext) -> c_int;
+    fn redisBufferRead(c: *mut redisContext) -> c_int;
+    fn redisBufferWrite(c: *mut redisContext, done: *mut c_int) -> c_int;
+    fn redisGetReply(c: *mut redisContext, reply: *mut *mut c_void) -> c_int;
+    fn __redisSetError(c: *mut redisContext, kind: c_int, s: *const c_char);
+    /// The formatter behind `redisvFormatCommand` (ffi/format.rs); output from the allocator.
+    #[link_name = "hirs_format_command"]
+    pub(crate) fn format_command(
+        target: *mut *mut c_char,
+        format: *const c_char,
+        args: *mut crate::ffi::variadic::hirs_args,
+    ) -> core::ffi::c_longlong;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Callbacks
+
+/// A reply callback ready to run once: the C function and its `privdata`.
+///
+/// C promises that `f`, when set, may be called with the context, a reply (or NULL) and
+/// `privdata`. [`ReplyCallback::invoke`] consumes the value, so each queued record runs at most
+/// once; the queues hand out records only by moving them.
+pub(crate) struct ReplyCallback {
+    f: redisCallbackFnPtr,
+    privdata: *mut c_void,
+}
+
+impl ReplyCallback {
+    pub(crate) fn new(f: redisCallbackFnPtr, privdata: *mut c_void) -> Self {
+        ReplyCallback { f, privdata }
+    }
+
+    fn has_fn(&self) -> bool {
+        self.f.is_some()
+    }
+
+    /// A copy for re-queuing (MONITOR re-arms the record it just consumed).
+    fn rearm(&self) -> Self {
+        ReplyCallback { f: self.f, privdata: self.privdata }
+    }
+
+    /// Runs the callback (if it has a function) with IN_CALLBACK set. Returns whether it ran.
+    ///
+    /// # Safety
+    /// `ac` is a live async context; `reply` is NULL or a reply object the callback may read.
+    unsafe fn invoke(self, ac: *mut redisAsyncContext, reply: *mut c_void) -> bool {
+        let Some(f) = self.f else { return false };
+        // SAFETY: `ac` is live; no Rust reference to it is held across the call.
+        unsafe {
+            let was_in = enter_callback(ac);
+            f(ac, reply, self.privdata);
+            leave_callback(ac, was_in);
+        }
+        true
+    }
+}
+
+/// Sets IN_CALLBACK; returns whether it was already set.
+///
+/// # Safety
+/// `ac` is live.
+unsafe fn enter_callback(ac: *mut redisAsyncContext) -> bool {
+    // SAFETY: `ac` is live; a plain field access.
+    unsafe {
+        let was = (*ac).c.flags & REDIS_IN_CALLBACK != 0;
+        (*ac).c.flags |= REDIS_IN_CALLBACK;
+        was
+    }
+}
+
+/// Clears IN_CALLBACK unless an outer callback is still running.
+///
+/// # Safety
+/// `ac` is live.
+unsafe fn leave_callback(ac: *mut redisAsyncContext, was_in: bool) {
+    if !was_in {
+        // SAFETY: `ac` is live (callbacks cannot free it while IN_CALLBACK is set).
+        unsafe { (*ac).c.flags &= !REDIS_IN_CALLBACK };
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Callback queue
+
+/// A FIFO of callback records that keeps a C-visible `redisCallbackList` truthful.
+#[derive(Default)]
+pub(crate) struct CbQueue {
+    ring: VecDeque<redisCallback>,
+}
+
+impl CbQueue {
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
+        self.ring.is_empty()
+    }
+
+    /// Appends a record; `Err` on allocation failure.
+    pub(crate) fn push(&mut self, cb: ReplyCallback, list: &mut redisCallbackList) -> Result<(), ()> {
+        if self.ring.len() == self.ring.capacity() {
+            self.ring.try_reserve(self.ring.len().max(16)).map_err(|_| ())?;
+            self.ring.push_back(Self::record(cb));
+            self.relink_all();
+        } else {
+            self.ring.push_back(Self::record(cb));
+            let n = self.ring.len();
+            if n >= 2 {
+                let new: *mut redisCallback = &mut self.ring[n - 1];
+                self.ring[n - 2].next = new;
+            }
+        }
+        self.publish(list);
+        Ok(())
+    }
+
+    /// Removes the oldest record.
+    pub(crate) fn pop(&mut self, list: &mut redisCallbackList) -> Option<ReplyCallback> {
+        let r = self.ring.pop_front()?;
+        self.publish(list);
+        Some(ReplyCallback { f: r.r#fn, privdata: r.privdata })
+    }
+
+    fn record(cb: ReplyCallback) -> redisCallback {
+        redisCallback {
+            next: ptr::null_mut(),
+            r#fn: cb.f,
+            pending_subs: 1,
+            unsubscribe_sent: 0,
+            privdata: cb.privdata,
+        }
+    }
+
+    /// After the ring moved its storage every `next` link is stale.
+    fn relink_all(&mut self) {
+        let n = self.ring.len();
+        for i in 0..n {
+            let next: *mut redisCallback =
+                if i + 1 < n { &mut self.ring[i + 1] } else { ptr::null_mut() };
+            self.ring[i].next = next;
+        }
+    }
+
+    /// Points the C list's head and tail at the ring's ends (NULL when empty).
+    fn publish(&mut self, list: &mut redisCallbackList) {
+        list.head = self.ring.front_mut().map_or(ptr::null_mut(), |r| r as *mut _);
+        list.tail = self.ring.back_mut().map_or(ptr::null_mut(), |r| r as *mut _);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Subscription tables
+
+/// A subscription's callback and hiredis's bookkeeping for it.
+struct SubEntry {
+    f: redisCallbackFnPtr,
+    privdata: *mut c_void,
+    /// Subscribe confirmations still expected.
+    pending_subs: c_int,
+    /// An unsubscribe for it was sent.
+    unsubscribe_sent: bool,
+}
+
+/// Which subscription table a command or frame concerns.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Table {
+    Channels,
+    Patterns,
+    Shards,
+}
+
+#[derive(Default)]
+pub(crate) struct SubTable {
+    map: HashMap<Vec<u8>, SubEntry>,
+}
+
+impl SubTable {
+    pub(crate) fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// SUBSCRIBE bookkeeping, hiredis's way: a name seen before bumps its pending count, and the
+    /// bumped count carries over to the names after it in the same command.
+    fn subscribe<'a>(
+        &mut self,
+        names: impl Iterator<Item = &'a [u8]>,
+        f: redisCallbackFnPtr,
+        privdata: *mut c_void,
+    ) {
+        let mut pending = 1;
+        for name in names {
+            if let Some(old) = self.map.get(name) {
+                pending = old.pending_subs + 1;
+            }
+            self.map.insert(
+                name.to_vec(),
+                SubEntry { f, privdata, pending_subs: pending, unsubscribe_sent: false },
+            );
+        }
+    }
+
+    /// UNSUBSCRIBE bookkeeping; returns how many replies will have no entry to go to.
+    fn unsubscribe<'a>(&mut self, names: impl Iterator<Item = &'a [u8]>) -> c_int {
+        let mut ignored = 0;
+        for name in names {
+            match self.map.get_mut(name) {
+                Some(e) if !e.unsubscribe_sent => e.unsubscribe_sent = true,
+                _ => ignored += 1,
+            }
+        }
+        ignored
+    }
+
+    /// UNSUBSCRIBE without arguments: marks every entry; one ignored reply if none was new.
+    fn unsubscribe_all(&mut self) -> c_int {
+        let mut none = true;
+        for e in self.map.values_mut() {
+            if !e.unsubscribe_sent {
+                e.unsubscribe_sent = true;
+                none = false;
+            }
+        }
+        c_int::from(none)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Command classification
+
+/// What a command does to the callback bookkeeping.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum CmdKind {
+    Subscribe(Table),
+    Unsubscribe(Table),
+    Monitor,
+    Regular,
+}
+
+/// Classifies by name (case-insensitive) as hiredis does: a leading `p` selects the pattern
+/// variant; SUBSCRIBE needs at least one argument. Sharded variants get their own table.
+pub(crate) fn classify(name: &[u8], has_args: bool) -> CmdKind {
+    if name.eq_ignore_ascii_case(b"ssubscribe") && has_args {
+        return CmdKind::Subscribe(Table::Shards);
+    }
+    if name.eq_ignore_ascii_case(b"sunsubscribe") {
+        return CmdKind::Unsubscribe(Table::Shards);
+    }
+    let p = name.first().is_some_and(|b| b.eq_ignore_ascii_case(&b'p'));
+    let table = if p { Table::Patterns } else { Table::Channels };
+    let rest = &name[usize::from(p)..];
+    if rest.eq_ignore_ascii_case(b"subscribe") && has_args {
+        CmdKind::Subscribe(table)
+    } else if rest.eq_ignore_ascii_case(b"unsubscribe") {
+        CmdKind::Unsubscribe(table)
+    } else if rest.eq_ignore_ascii_case(b"monitor") {
+        CmdKind::Monitor
+    } else {
+        CmdKind::Regular
+    }
+}
+
+/// The arguments of the first command in a RESP multi-bulk buffer, or `None` when it is not a
+/// well-formed multi-bulk with at least one argument (hiredis asserts there).
+pub(crate) fn parse_multibulk(buf: &[u8]) -> Option<Vec<&[u8]>> {
+    fn number(buf: &[u8], pos: &mut usize, lead: u8) -> Option<usize> {
+        if buf.get(*pos) != Some(&lead) {
+            return None;
+        }
+        let start = *pos + 1;
+        let end = start + memchr::memchr(b'\r', buf.get(start..)?)?;
+        if buf.get(end + 1) != Some(&b'\n') || end == start || end - start > 19 {
+            return None;
+        }
+        let mut n: usize = 0;
+        for &d in &buf[start..end] {
+            if !d.is_ascii_digit() {
+                return None;
+            }
+            n = n.checked_mul(10)?.checked_add(usize::from(d - b'0'))?;
+        }
+        *pos = end + 2;
+        Some(n)
+    }
+    let mut pos = 0;
+    let argc = number(buf, &mut pos, b'*')?;
+    if argc == 0 {
+        return None;
+    }
+    let mut args = Vec::with_capacity(argc.min(64));
+    for _ in 0..argc {
+        let len = number(buf, &mut pos, b'$')?;
+        let end = pos.checked_add(len)?;
+        if buf.get(end..end.checked_add(2)?) != Some(b"\r\n") {
+            return None;
+        }
+        args.push(&buf[pos..end]);
+        pos = end + 2;
+    }
+    Some(args)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reply classification (pub/sub frames)
+
+/// What a pub/sub frame does.
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub(crate) enum FrameKind {
+    Subscribe,
+    Unsubscribe,
+    Message,
+}
+
+/// The table and kind a frame's type name selects (element 0). Anything that is not a
+/// (un)subscribe confirmation is message-like, as in hiredis.
+pub(crate) fn frame_kind(name: &[u8]) -> (Table, FrameKind) {
+    if name.eq_ignore_ascii_case(b"ssubscribe") {
+        return (Table::Shards, FrameKind::Subscribe);
+    }
+    if name.eq_ignore_ascii_case(b"sunsubscribe") {
+        return (Table::Shards, FrameKind::Unsubscribe);
+    }
+    if name.eq_ignore_ascii_case(b"smessage") {
+        return (Table::Shards, FrameKind::Message);
+    }
+    let p = name.first().is_some_and(|b| b.eq_ignore_ascii_case(&b'p'));
+    let table = if p { Table::Patterns } else { Table::Channels };
+    let rest = &name[usize::from(p)..];
+    let kind = if rest.eq_ignore_ascii_case(b"subscribe") {
+        FrameKind::Subscribe
+    } else if rest.eq_ignore_ascii_case(b"unsubscribe") {
+        FrameKind::Unsubscribe
+    } else {
+        FrameKind::Message
+    };
+    (table, kind)
+}
+
+/// hiredis's test for a pub/sub-shaped push: element 0 is at least 7 bytes and, after an
+/// optional `p`, a case-insensitive prefix of `subscribe`, `message` or `unsubscribe`. The
+/// sharded names count too (so they are not "spontaneous").
+pub(crate) fn is_pubsub_name(name: &[u8]) -> bool {
+    if name.len() < 7 {
+        return false;
+    }
+    let prefix_of = |s: &[u8], lit: &[u8]| s.len() <= lit.len() && lit[..s.len()].eq_ignore_ascii_case(s);
+    let p = name[0].eq_ignore_ascii_case(&b'p');
+    let s = &name[usize::from(p)..];
+    prefix_of(s, b"subscribe")
+        || prefix_of(s, b"message")
+        || prefix_of(s, b"unsubscribe")
+        || name.eq_ignore_ascii_case(b"ssubscribe")
+        || name.eq_ignore_ascii_case(b"sunsubscribe")
+        || name.eq_ignore_ascii_case(b"smessage")
+}
+
+/// A read-only view of a reply tree built by the default reply functions.
+#[derive(Clone, Copy)]
+pub(crate) struct ReplyView<'a>(&'a redisReply);
+
+impl<'a> ReplyView<'a> {
+    /// # Safety
+    /// `r` is a reply tree made by the default reply functions, alive for `'a`.
+    pub(crate) unsafe fn new(r: *const redisReply) -> Option<Self> {
+        // SAFETY: caller's promise.
+        unsafe { r.as_ref() }.map(ReplyView)
+    }
+
+    pub(crate) fn kind(self) -> c_int {
+        self.0.r#type
+    }
+
+    pub(crate) fn len(self) -> usize {
+        if self.0.element.is_null() { 0 } else { self.0.elements }
+    }
+
+    pub(crate) fn element(self, i: usize) -> Option<ReplyView<'a>> {
+        if i >= self.len() {
+            return None;
+        }
+        // SAFETY: `element` holds `elements` valid pointers (reply tree invariant).
+        unsafe { ReplyView::new(*self.0.element.add(i)) }
+    }
+
+    /// The bytes of a STRING element.
+    pub(crate) fn string(self) -> Option<&'a [u8]> {
+        if self.0.r#type != REDIS_REPLY_STRING {
+            return None;
+        }
+        // SAFETY: `str`/`len` describe the reply's string (reply invariant).
+        unsafe { crate::ffi::boundary::bytes(self.0.str as *const u8, self.0.len) }
+    }
+
+    pub(crate) fn integer(self) -> Option<i64> {
+        (self.0.r#type == REDIS_REPLY_INTEGER).then_some(self.0.integer)
+    }
+}
+
+/// Whether a reply is a pub/sub frame given the context's push support (hiredis's
+/// `__redisGetSubscribeCallback` test): a PUSH, or a RESP2 array of 3 or more elements.
+pub(crate) fn is_frame(r: ReplyView<'_>, supports_push: bool) -> bool {
+    r.kind() == REDIS_REPLY_PUSH || (r.kind() == REDIS_REPLY_ARRAY && !supports_push && r.len() >= 3)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The context block
+
+/// Private state behind the public struct.
+#[derive(Default)]
+pub(crate) struct AsyncState {
+    replies: CbQueue,
+    sub_replies: CbQueue,
+    channels: SubTable,
+    patterns: SubTable,
+    shards: SubTable,
+    /// The free sequence is running: refuse commands, ignore nested frees.
+    tearing_down: bool,
+    /// Made over a caller-supplied descriptor (hiredis leaves `connection_type` at TCP then).
+    user_fd: bool,
+}
+
+impl AsyncState {
+    fn table(&mut self, t: Table) -> &mut SubTable {
+        match t {
+            Table::Channels => &mut self.channels,
+            Table::Patterns => &mut self.patterns,
+            Table::Shards => &mut self.shards,
+        }
+    }
+}
+
+/// The whole heap block: public struct first (offset 0), private state after it.
+#[repr(C)]
+pub(crate) struct AsyncCtx {
+    ac: redisAsyncContext,
+    st: AsyncState,
+}
+
+/// The private state of a context made by [`connect`].
+///
+/// # Safety
+/// `ac` is a live context from this module; the returned borrow must end before any call
+/// into C.
+unsafe fn state<'a>(ac: *mut redisAsyncContext) -> &'a mut AsyncState {
+    // SAFETY: every async context is the first field of an `AsyncCtx` block (made in
+    // `initialize`), so the cast recovers the block.
+    unsafe { &mut (*(ac as *mut AsyncCtx)).st }
+}
+
+/// Grows a fresh sync context into an async one. NULL on OOM (then `c` is untouched).
+///
+/// # Safety
+/// `c` is a live context from `redisConnectWithOptions`.
+unsafe fn initialize(c: *mut redisContext) -> *mut redisAsyncContext {
+    // SAFETY: `c` came from the configured allocator; realloc keeps its prefix.
+    unsafe {
+        let block = crate::alloc::realloc(c as *mut c_void, size_of::<AsyncCtx>()) as *mut AsyncCtx;
+        if block.is_null() {
+            return ptr::null_mut();
+        }
+        let tail = size_of::<redisContext>();
+        ptr::write_bytes((block as *mut u8).add(tail), 0, size_of::<AsyncCtx>() - tail);
+        ptr::write(&mut (*block).st, AsyncState::default());
+        let ac = block as *mut redisAsyncContext;
+        // Async "connected" means "the first I/O event confirmed it".
+        (*ac).c.flags &= !REDIS_CONNECTED;
+        (*ac).errstr = (*ac).c.errstr.as_mut_ptr();
+        (*ac).sub.channels = &mut (*block).st.channels as *mut SubTable as *mut dict;
+        (*ac).sub.patterns = &mut (*block).st.patterns as *mut SubTable as *mut dict;
+        ac
+    }
+}
+
+/// `redisAsyncConnectWithOptions`.
+///
+/// # Safety
+/// `options` is a valid `redisOptions` whose strings are C strings.
+pub(crate) unsafe fn connect(options: &redisOptions) -> *mut redisAsyncContext {
+    let mut my = *options;
+    my.push_cb = None;
+    my.options |= REDIS_OPT_NO_PUSH_AUTOFREE | REDIS_OPT_NONBLOCK;
+    // SAFETY: `my` is a valid options struct; the results are checked before use.
+    unsafe {
+        let c = redisConnectWithOptions(&my);
+        if c.is_null() {
+            return ptr::null_mut();
+        }
+        let ac = initialize(c);
+        if ac.is_null() {
+            redisFree(c);
+            return ptr::null_mut();
+        }
+        (*ac).push_cb = my.async_push_cb;
+        state(ac).user_fd = my.r#type == REDIS_CONN_USERFD;
+        if state(ac).user_fd && (*ac).c.fd >= 0 {
+            // A caller's descriptor is already connected; the loop needs it non-blocking.
+            let fl = libc::fcntl((*ac).c.fd, libc::F_GETFL);
+            if fl >= 0 {
+                libc::fcntl((*ac).c.fd, libc::F_SETFL, fl | libc::O_NONBLOCK);
+            }
+        }
+        copy_error(ac);
+        ac
+    }
+}
+
+/// Mirrors the sync error into `ac->err` (`errstr` always points at `c.errstr`).
+///
+/// # Safety
+/// `ac` is live.
+unsafe fn copy_error(ac: *mut redisAsyncContext) {
+    // SAFETY: plain field accesses on a live context.
+    unsafe {
+        (*ac).err = (*ac).c.err;
+        (*ac).errstr = (*ac).c.errstr.as_mut_ptr();
+    }
+}
+
+/// Sets an error with a fixed text and mirrors it.
+///
+/// # Safety
+/// `ac` is live; `text` is NUL-terminated.
+unsafe fn set_error(ac: *mut redisAsyncContext, kind: c_int, text: &[u8]) {
+    debug_assert!(text.ends_with(b"\0"));
+    // SAFETY: `ac` is live; `text` is NUL-terminated.
+    unsafe {
+        __redisSetError(&mut (*ac).c, kind, text.as_ptr() as *const c_char);
+        copy_error(ac);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Event hooks
+
+/// Re-arms the timer before every add: command timeout once connected, else connect timeout.
+///
+/// # Safety
+/// `ac` is live.
+unsafe fn refresh_timer(ac: *mut redisAsyncContext) {
+    // SAFETY: `ac` is live; the timeout pointers are NULL or owned by the context.
+    unsafe {
+        let Some(sched) = (*ac).ev.scheduleTimer else { return };
+        let tv = if (*ac).c.flags & REDIS_CONNECTED != 0 {
+            (*ac).c.command_timeout
+        } else {
+            (*ac).c.connect_timeout
+        };
+        if let Some(tv) = tv.as_ref() {
+            if tv.tv_sec != 0 || tv.tv_usec != 0 {
+                sched((*ac).ev.data, *tv);
+            }
+        }
+    }
+}
+
+/// # Safety
+/// `ac` is live.
+unsafe fn add_read(ac: *mut redisAsyncContext) {
+    // SAFETY: `ac` is live; hooks get the adapter's own data pointer.
+    unsafe {
+        refresh_timer(ac);
+        if let Some(h) = (*ac).ev.addRead {
+            h((*ac).ev.data);
+        }
+    }
+}
+
+/// # Safety
+/// `ac` is live.
+unsafe fn add_write(ac: *mut redisAsyncContext) {
+    // SAFETY: as in `add_read`.
+    unsafe {
+        refresh_timer(ac);
+        if let Some(h) = (*ac).ev.addWrite {
+            h((*ac).ev.data);
+        }
+    }
+}
+
+/// # Safety
+/// `ac` is live.
+unsafe fn del_write(ac: *mut redisAsyncContext) {
+    // SAFETY: as in `add_read`.
+    unsafe {
+        if let Some(h) = (*ac).ev.delWrite {
+            h((*ac).ev.data);
+        }
+    }
+}
+
+/// Calls `cleanup` at most once: the hook is cleared before it runs.
+///
+/// # Safety
+/// `ac` is live.
+unsafe fn cleanup(ac: *mut redisAsyncContext) {
+    // SAFETY: as in `add_read`.
+    unsafe {
+        if let Some(h) = (*ac).ev.cleanup.take() {
+            h((*ac).ev.data);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connect, disconnect and free
+
+/// Runs onConnect or onConnectNC (whichever is set) with `status`.
+///
+/// # Safety
+/// `ac` is live.
+unsafe fn run_connect_cb(ac: *mut redisAsyncContext, status: c_int) {
+    // SAFETY: `ac` is live; the hooks are read from the struct right before the call.
+    unsafe {
+        let (plain, nc) = ((*ac).onConnect, (*ac).onConnectNC);
+        if plain.is_none() && nc.is_none() {
+            return;
+        }
+        let was_in = enter_callback(ac);
+        if let Some(f) = plain {
+            f(ac, status);
+        } else if let Some(f) = nc {
+            f(ac, status);
+        }
+        leave_callback(ac, was_in);
+    }
+}
+
+/// # Safety
+/// `ac` is live.
+unsafe fn run_disconnect_cb(ac: *mut redisAsyncContext, status: c_int) {
+    // SAFETY: as in `run_connect_cb`.
+    unsafe {
+        if let Some(f) = (*ac).onDisconnect {
+            let was_in = enter_callback(ac);
+            f(ac, status);
+            leave_callback(ac, was_in);
+        }
+    }
+}
+
+/// Takes the oldest regular callback, keeping the C list truthful.
+///
+/// # Safety
+/// `ac` is live.
+unsafe fn pop_reply_cb(ac: *mut redisAsyncContext) -> Option<ReplyCallback> {
+    // SAFETY: the state and the public list are disjoint parts of the live block.
+    unsafe { state(ac).replies.pop(&mut (*ac).replies) }
+}
+
+/// # Safety
+/// `ac` is live.
+unsafe fn pop_sub_reply_cb(ac: *mut redisAsyncContext) -> Option<ReplyCallback> {
+    // SAFETY: as in `pop_reply_cb`.
+    unsafe { state(ac).sub_replies.pop(&mut (*ac).sub.replies) }
+}
+
+/// The free sequence: every pending callback once with NULL, the cleanup hook, onDisconnect,
+/// dataCleanup, then the memory.
+///
+/// # Safety
+/// `ac` is live; it is dead when this returns (unless a free was already running).
+pub(crate) unsafe fn free_now(ac: *mut redisAsyncContext) {
+    // SAFETY: `ac` is live throughout: nested free requests are no-ops while tearing down.
+    unsafe {
+        if state(ac).tearing_down {
+            return;
+        }
+        state(ac).tearing_down = true;
+        while let Some(cb) = pop_reply_cb(ac) {
+            cb.invoke(ac, ptr::null_mut());
+        }
+        while let Some(cb) = pop_sub_reply_cb(ac) {
+            cb.invoke(ac, ptr::null_mut());
+        }
+        for t in [Table::Channels, Table::Patterns, Table::Shards] {
+            let taken = core::mem::take(&mut state(ac).table(t).map);
+            for (_, e) in taken {
+                ReplyCallback::new(e.f, e.privdata).invoke(ac, ptr::null_mut());
+            }
+        }
+        cleanup(ac);
+        let flags = (*ac).c.flags;
+        if flags & REDIS_CONNECTED != 0 {
+            let ok = (*ac).err == 0 || flags & REDIS_FREEING != 0;
+            run_disconnect_cb(ac, if ok { REDIS_OK } else { REDIS_ERR });
+        }
+        if let Some(f) = (*ac).dataCleanup {
+            f((*ac).data);
+        }
+        let block = ac as *mut AsyncCtx;
+        ptr::drop_in_place(&mut (*block).st);
+        // The maps are gone: don't leave C pointing at them while redisFree runs.
+        (*ac).sub.channels = ptr::null_mut();
+        (*ac).sub.patterns = ptr::null_mut();
+        redisFree(&mut (*ac).c);
+    }
+}
+
+/// `__redisAsyncDisconnect`: a clean disconnect when `err` is 0, else an error disconnect.
+///
+/// # Safety
+/// `ac` is live; it may be dead when this returns.
+pub(crate) unsafe fn disconnect_now(ac: *mut redisAsyncContext) {
+    // SAFETY: `ac` is live until `free_now`.
+    unsafe {
+        copy_error(ac);
+        if (*ac).err != 0 {
+            // Pending callbacks must not be able to issue new commands.
+            (*ac).c.flags |= REDIS_DISCONNECTING;
+        }
+        // (hiredis asserts the queue is empty on a clean disconnect; here the free
+        // sequence simply hands any leftover callback NULL.)
+        cleanup(ac);
+        let flags = (*ac).c.flags;
+        // A free requested from inside onConnect(REDIS_ERR) is honoured even with NOAUTOFREE.
+        if flags & REDIS_NO_AUTO_FREE == 0 || flags & REDIS_FREEING != 0 {
+            free_now(ac);
+        }
+    }
+}
+
+/// `redisAsyncDisconnect`.
+///
+/// # Safety
+/// `ac` is live.
+pub(crate) unsafe fn disconnect(ac: *mut redisAsyncContext) {
+    // SAFETY: `ac` is live.
+    unsafe {
+        (*ac).c.flags |= REDIS_DISCONNECTING;
+        (*ac).c.flags &= !REDIS_NO_AUTO_FREE;
+        if (*ac).c.flags & REDIS_IN_CALLBACK == 0 && (*ac).replies.head.is_null() {
+            disconnect_now(ac);
+        }
+    }
+}
+
+/// `redisAsyncFree`.
+///
+/// # Safety
+/// `ac` is live.
+pub(crate) unsafe fn free(ac: *mut redisAsyncContext) {
+    // SAFETY: `ac` is live.
+    unsafe {
+        (*ac).c.flags |= REDIS_FREEING;
+        if (*ac).c.flags & REDIS_IN_CALLBACK == 0 {
+            free_now(ac);
+        }
+    }
+}
+
+/// Connect failure: onConnect(REDIS_ERR), then an error disconnect.
+///
+/// # Safety
+/// `ac` is live; it may be dead when this returns.
+unsafe fn connect_failed(ac: *mut redisAsyncContext) {
+    // SAFETY: `ac` is live until `disconnect_now`.
+    unsafe {
+        if (*ac).c.err == 0 {
+            // Never tear down as "clean" after a failure: take errno's text.
+            __redisSetError(&mut (*ac).c, REDIS_ERR_IO, ptr::null());
+            if (*ac).c.err == 0 {
+                set_error(ac, REDIS_ERR_IO, b"Connection failed\0");
+            }
+        }
+        copy_error(ac);
+        run_connect_cb(ac, REDIS_ERR);
+        disconnect_now(ac);
+    }
+}
+
+/// The connect check at the start of each I/O event while not CONNECTED. Returns true when
+/// the caller may go on with its I/O (the context is then alive; check CONNECTED).
+///
+/// # Safety
+/// `ac` is live; when this returns false it may be dead.
+unsafe fn handle_connect(ac: *mut redisAsyncContext) -> bool {
+    // SAFETY: `ac` is live until a teardown, after which we return false at once.
+    unsafe {
+        let c: *mut redisContext = &mut (*ac).c;
+        // Deliberate difference: a caller-supplied descriptor is connected already.
+        if !state(ac).user_fd {
+            let mut completed: c_int = 0;
+            if redisCheckConnectDone(c, &mut completed) == REDIS_ERR {
+                if redisCheckSocketError(c) == REDIS_ERR {
+                    copy_error(ac);
+                }
+                connect_failed(ac);
+                return false;
+            }
+            if completed == 0 {
+                return true;
+            }
+            if (*c).connection_type == REDIS_CONN_TCP && redisSetTcpNoDelay(c) == REDIS_ERR {
+                connect_failed(ac);
+                return false;
+            }
+        }
+        (*c).flags |= REDIS_CONNECTED;
+        run_connect_cb(ac, REDIS_OK);
+        let flags = (*ac).c.flags;
+        if flags & REDIS_DISCONNECTING != 0 {
+            disconnect(ac);
+            return false;
+        }
+        if flags & REDIS_FREEING != 0 {
+            free(ac);
+            return false;
+        }
+        true
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// I/O events
+
+/// `redisAsyncHandleRead`.
+///
+/// # Safety
+/// `ac` is live.
+pub(crate) unsafe fn handle_read(ac: *mut redisAsyncContext) {
+    // SAFETY: `ac` is live; after a teardown we return without touching it.
+    unsafe {
+        // hiredis asserts here; re-entry from a callback is ignored instead.
+        if (*ac).c.flags & REDIS_IN_CALLBACK != 0 {
+            return;
+        }
+        if (*ac).c.flags & REDIS_CONNECTED == 0
+            && (!handle_connect(ac) || (*ac).c.flags & REDIS_CONNECTED == 0)
+        {
+            return;
+        }
+        match (*ac).c.funcs.as_ref().and_then(|f| f.async_read) {
+            Some(f) => f(ac),
+            None => async_read(ac),
+        }
+    }
+}
+
+/// `redisAsyncHandleWrite`.
+///
+/// # Safety
+/// `ac` is live.
+pub(crate) unsafe fn handle_write(ac: *mut redisAsyncContext) {
+    // SAFETY: as in `handle_read`.
+    unsafe {
+        if (*ac).c.flags & REDIS_IN_CALLBACK != 0 {
+            return;
+        }
+        if (*ac).c.flags & REDIS_CONNECTED == 0
+            && (!handle_connect(ac) || (*ac).c.flags & REDIS_CONNECTED == 0)
+        {
+            return;
+        }
+        match (*ac).c.funcs.as_ref().and_then(|f| f.async_write) {
+            Some(f) => f(ac),
+            None => async_write(ac),
+        }
+    }
+}
+
+/// `redisAsyncRead`: one socket read, then reply dispatch.
+///
+/// # Safety
+/// `ac` is live.
+pub(crate) unsafe fn async_read(ac: *mut redisAsyncContext) {
+    // SAFETY: `ac` is live.
+    unsafe {
+        if redisBufferRead(&mut (*ac).c) == REDIS_ERR {
+            disconnect_now(ac);
+        } else {
+            add_read(ac);
+            process_callbacks(ac);
+        }
+    }
+}
+
+/// `redisAsyncWrite`: one write of everything buffered.
+///
+/// # Safety
+/// `ac` is live.
+pub(crate) unsafe fn async_write(ac: *mut redisAsyncContext) {
+    // SAFETY: `ac` is live.
+    unsafe {
+        let mut done: c_int = 0;
+        if redisBufferWrite(&mut (*ac).c, &mut done) == REDIS_ERR {
+            disconnect_now(ac);
+        } else {
+            if done == 0 {
+                add_write(ac);
+            } else {
+                del_write(ac);
+            }
+            add_read(ac);
+        }
+    }
+}
+
+/// `redisAsyncHandleTimeout`.
+///
+/// # Safety
+/// `ac` is live.
+pub(crate) unsafe fn handle_timeout(ac: *mut redisAsyncContext) {
+    // SAFETY: `ac` is live until `disconnect_now`.
+    unsafe {
+        if (*ac).c.flags & REDIS_IN_CALLBACK != 0 {
+            return;
+        }
+        if (*ac).c.flags & REDIS_CONNECTED != 0 {
+            if (*ac).replies.head.is_null() && (*ac).sub.replies.head.is_null() {
+                return; // idle
+            }
+            match (*ac).c.command_timeout.as_ref() {
+                Some(tv) if tv.tv_sec != 0 || tv.tv_usec != 0 => {}
+                _ => return, // a late connect timer
+            }
+        }
+        if (*ac).c.err == 0 {
+            set_error(ac, REDIS_ERR_TIMEOUT, b"Timeout\0");
+        }
+        if (*ac).c.flags & REDIS_CONNECTED == 0 {
+            run_connect_cb(ac, REDIS_ERR);
+        }
+        while let Some(cb) = pop_reply_cb(ac) {
+            cb.invoke(ac, ptr::null_mut());
+        }
+        disconnect_now(ac);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reply dispatch
+
+/// Frees a reply with the reader's own destructor (the reader's `fn` may be replaced by C).
+///
+/// # Safety
+/// `ac` is live; `reply` came from its reader and is not used afterwards.
+unsafe fn free_reply(ac: *mut redisAsyncContext, reply: *mut c_void) {
+    // SAFETY: the reader and its function table are live parts of the context.
+    unsafe {
+        let r = (*ac).c.reader;
+        if let Some(fns) = r.as_ref().and_then(|r| r.r#fn.as_ref()) {
+            if let Some(f) = fns.freeObject {
+                f(reply);
+            }
+        }
+    }
+}
+
+/// Whether replies are real `redisReply` trees we may inspect (a NULL reader `fn` makes the
+/// reader hand out placeholder values instead).
+///
+/// # Safety
+/// `ac` is live.
+unsafe fn replies_are_objects(ac: *mut redisAsyncContext) -> bool {
+    // SAFETY: as in `free_reply`.
+    unsafe { (*ac).c.reader.as_ref().is_some_and(|r| !r.r#fn.is_null()) }
+}
+
+/// Finds the callback for a reply in subscribed mode (hiredis's routing, plus the shard
+/// table, without its asserts).
+///
+/// # Safety
+/// `ac` is live; `r` is the reply being dispatched.
+unsafe fn subscribe_callback(ac: *mut redisAsyncContext, r: ReplyView<'_>) -> Option<ReplyCallback> {
+    // SAFETY: `ac` is live; no callback runs in here.
+    unsafe {
+        let supports_push = (*ac).c.flags & REDIS_SUPPORTS_PUSH != 0;
+        if !is_frame(r, supports_push) {
+            return pop_sub_reply_cb(ac);
+        }
+        // Frames whose type is not a string are freed and ignored (hiredis asserts).
+        let name = r.element(0)?.string()?;
+        let (table, kind) = frame_kind(name);
+        let st = state(ac);
+        let key = r.element(1).and_then(|e| e.string());
+        let found = key.and_then(|k| st.table(table).map.get_mut(k));
+        let mut cb = None;
+        let mut delete = false;
+        match found {
+            Some(e) => {
+                cb = Some(ReplyCallback::new(e.f, e.privdata));
+                match kind {
+                    FrameKind::Subscribe => e.pending_subs -= 1,
+                    FrameKind::Unsubscribe => delete = e.pending_subs == 0,
+                    FrameKind::Message => {}
+                }
+            }
+            None if kind == FrameKind::Unsubscribe => (*ac).sub.pending_unsubs -= 1,
+            None => {}
+        }
+        if delete {
+            if let Some(k) = key {
+                st.table(table).map.remove(k);
+            }
+        }
+        if kind == FrameKind::Unsubscribe
+            && r.element(2).and_then(|e| e.integer()) == Some(0)
+            && st.channels.len() == 0
+            && st.patterns.len() == 0
+            && st.shards.len() == 0
+            && (*ac).sub.pending_unsubs == 0
+        {
+            (*ac).c.flags &= !REDIS_SUBSCRIBED;
+            // Regular commands queued while subscribed go back to the main queue, in order.
+            while let Some(moved) = st.sub_replies.pop(&mut (*ac).sub.replies) {
+                // On OOM the record is dropped; it can no longer be run (never twice).
+                let _ = st.replies.push(moved, &mut (*ac).replies);
+            }
+        }
+        cb
+    }
+}
+
+/// `redisProcessCallbacks`: dispatches every complete reply in the reader.
+///
+/// # Safety
+/// `ac` is live; it may be dead when this returns.
+pub(crate) unsafe fn process_callbacks(ac: *mut redisAsyncContext) {
+    // SAFETY: `ac` is live; every path that frees it returns immediately.
+    unsafe {
+        loop {
+            let mut reply: *mut c_void = ptr::null_mut();
+            if redisGetReply(&mut (*ac).c, &mut reply) != REDIS_OK {
+                disconnect_now(ac);
+                return;
+            }
+            if reply.is_null() {
+                let flags = (*ac).c.flags;
+                if flags & REDIS_DISCONNECTING != 0
+                    && sds::len((*ac).c.obuf) == 0
+                    && (*ac).replies.head.is_null()
+                {
+                    disconnect_now(ac);
+                }
+                return;
+            }
+            let view = if replies_are_objects(ac) {
+                ReplyView::new(reply as *const redisReply)
+            } else {
+                None
+            };
+            if let Some(v) = view {
+                if v.kind() == REDIS_REPLY_PUSH {
+                    (*ac).c.flags |= REDIS_SUPPORTS_PUSH;
+                    let pubsub = v.element(0).and_then(|e| e.string()).is_some_and(is_pubsub_name);
+                    if !pubsub {
+                        // Spontaneous push: the push callback may look, never keep or free it.
+                        if let Some(f) = (*ac).push_cb {
+                            let was_in = enter_callback(ac);
+                            f(ac, reply);
+                            leave_callback(ac, was_in);
+                        }
+                        free_reply(ac, reply);
+                        continue;
+                    }
+                }
+            }
+            let cb = match pop_reply_cb(ac) {
+                Some(cb) => Some(cb),
+                None => match view {
+                    Some(v) if v.kind() == REDIS_REPLY_ERROR => {
+                        // A server message such as "max clients reached": fatal.
+                        let text = v.0.str;
+                        let msg = crate::ffi::boundary::bytes(text as *const u8, v.0.len).unwrap_or(b"");
+                        let n = msg.len().min(127);
+                        let mut buf = [0u8; 128];
+                        buf[..n].copy_from_slice(&msg[..n]);
+                        // Stop at an embedded NUL, as snprintf("%s") would.
+                        let end = buf.iter().position(|&b| b == 0).unwrap_or(n);
+                        buf[end] = 0;
+                        free_reply(ac, reply);
+                        set_error(ac, REDIS_ERR_OTHER, &buf[..=end]);
+                        disconnect_now(ac);
+                        return;
+                    }
+                    Some(v) if (*ac).c.flags & REDIS_SUBSCRIBED != 0 => subscribe_callback(ac, v),
+                    // Not subscribed and nothing pending: hiredis asserts; free and ignore.
+                    _ => None,
+                },
+            };
+            let monitoring = (*ac).c.flags & REDIS_MONITORING != 0;
+            let requeue = if monitoring {
+                Some(cb.as_ref().map_or(ReplyCallback::new(None, ptr::null_mut()), |c| c.rearm()))
+            } else {
+                None
+            };
+            match cb {
+                Some(cb) if cb.has_fn() => {
+                    cb.invoke(ac, reply);
+                    if (*ac).c.flags & REDIS_NO_AUTO_FREE_REPLIES == 0 {
+                        free_reply(ac, reply);
+                    }
+                    if (*ac).c.flags & REDIS_FREEING != 0 {
+                        free_now(ac);
+                        return;
+                    }
+                }
+                _ => free_reply(ac, reply),
+            }
+            if let Some(rq) = requeue {
+                if (*ac).c.flags & REDIS_MONITORING != 0 {
+                    let _ = state(ac).replies.push(rq, &mut (*ac).replies);
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Submitting commands
+
+/// Why a command was refused.
+pub(crate) enum Refused {
+    /// DISCONNECTING/FREEING, or an unsubscribe while not subscribed: nothing changes.
+    Quiet,
+    /// The callback queue could not grow: `err` is set.
+    Oom,
+}
+
+/// Steps 1-3 of hiredis's `__redisAsyncCommand`: refuse or record the callback.
+///
+/// # Safety
+/// `ac` is live.
+unsafe fn register(
+    ac: *mut redisAsyncContext,
+    cb: ReplyCallback,
+    args: &[&[u8]],
+) -> Result<(), Refused> {
+    // SAFETY: `ac` is live; no callback runs in here.
+    unsafe {
+        let flags = (*ac).c.flags;
+        let st = state(ac);
+        if flags & (REDIS_DISCONNECTING | REDIS_FREEING) != 0 || st.tearing_down || args.len() == 0 {
+            return Err(Refused::Quiet);
+        }
+        let names = (1..args.len()).map(|i| args[i]);
+        match classify(args[0], args.len() > 1) {
+            CmdKind::Subscribe(t) => {
+                (*ac).c.flags |= REDIS_SUBSCRIBED;
+                st.table(t).subscribe(names, cb.f, cb.privdata);
+            }
+            CmdKind::Unsubscribe(t) => {
+                if flags & REDIS_SUBSCRIBED == 0 {
+                    return Err(Refused::Quiet);
+                }
+                let ignored = if args.len() > 1 {
+                    st.table(t).unsubscribe(names)
+                } else {
+                    st.table(t).unsubscribe_all()
+                };
+                (*ac).sub.pending_unsubs += ignored;
+            }
+            CmdKind::Monitor => {
+                (*ac).c.flags |= REDIS_MONITORING;
+                st.replies.push(cb, &mut (*ac).replies).map_err(|_| Refused::Oom)?;
+            }
+            CmdKind::Regular => {
+                let r = if flags & REDIS_SUBSCRIBED != 0 {
+                    st.sub_replies.push(cb, &mut (*ac).sub.replies)
+                } else {
+                    st.replies.push(cb, &mut (*ac).replies)
+                };
+                r.map_err(|_| Refused::Oom)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Records the callback, lets `append` put the bytes into `obuf`, arms the write hook.
+///
+/// # Safety
+/// `ac` is live.
+unsafe fn submit(
+    ac: *mut redisAsyncContext,
+    cb: ReplyCallback,
+    args: &[&[u8]],
+    append: impl FnOnce(sds::Sds) -> sds::Sds,
+) -> c_int {
+    // SAFETY: `ac` is live; `obuf` is its live sds.
+    unsafe {
+        match register(ac, cb, args) {
+            Ok(()) => {}
+            Err(Refused::Quiet) => return REDIS_ERR,
+            Err(Refused::Oom) => {
+                set_error(ac, REDIS_ERR_OOM, b"Out of memory\0");
+                return REDIS_ERR;
+            }
+        }
+        let grown = append((*ac).c.obuf);
+        if grown.is_null() {
+            // Like hiredis (which ignores this failure): the callback stays queued.
+            set_error(ac, REDIS_ERR_OOM, b"Out of memory\0");
+        } else {
+            (*ac).c.obuf = grown;
+        }
+        add_write(ac);
+        REDIS_OK
+    }
+}
+
+/// `redisAsyncFormattedCommand` (and the tail of the other command functions): `cmd` must be
+/// a well-formed multi-bulk; anything else returns REDIS_ERR (hiredis asserts).
+///
+/// # Safety
+/// `ac` is live.
+pub(crate) unsafe fn formatted_command(
+    ac: *mut redisAsyncContext,
+    cb: ReplyCallback,
+    cmd: &[u8],
+) -> c_int {
+    let Some(args) = parse_multibulk(cmd) else { return REDIS_ERR };
+    // SAFETY: `ac` is live; `cmd` does not alias `obuf` (it is the caller's buffer).
+    unsafe { submit(ac, cb, &args, |obuf| sds::cat_len(obuf, cmd)) }
+}
+
+/// Appends `argv` as a RESP multi-bulk straight into `obuf` (one growth, no temporary).
+///
+/// # Safety
+/// `obuf` is a live sds.
+unsafe fn append_argv(obuf: sds::Sds, args: &[&[u8]]) -> sds::Sds {
+    fn digits(mut n: usize) -> usize {
+        let mut d = 1;
+        while n >= 10 {
+            n /= 10;
+            d += 1;
+        }
+        d
+    }
+    let mut total = 1 + digits(args.len()) + 2;
+    for a in args {
+        total += 1 + digits(a.len()) + 2 + a.len() + 2;
+    }
+    // SAFETY: `obuf` is live; after make_room_for it has `total` spare bytes.
+    unsafe {
+        let s = sds::make_room_for(obuf, total);
+        if s.is_null() {
+            return s;
+        }
+        let start = sds::len(s);
+        let out = core::slice::from_raw_parts_mut((s as *mut u8).add(start), total);
+        let mut w = 0;
+        let mut put = |bytes: &[u8]| {
+            out[w..w + bytes.len()].copy_from_slice(bytes);
+            w += bytes.len();
+        };
+        let mut num = [0u8; 20];
+        let mut fmt = |n: usize| -> ([u8; 20], usize) {
+            let d = digits(n);
+            let mut v = n;
+            for i in (0..d).rev() {
+                num[i] = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+            (num, d)
+        };
+        let (b, d) = fmt(args.len());
+        put(b"*");
+        put(&b[..d]);
+        put(b"\r\n");
+        for a in args {
+            let (b, d) = fmt(a.len());
+            put(b"$");
+            put(&b[..d]);
+            put(b"\r\n");
+            put(a);
+            put(b"\r\n");
+        }
+        sds::incr_len(s, total as isize);
+        s
+    }
+}
+
+/// `redisAsyncCommandArgv`.
+///
+/// # Safety
+/// `ac` is live.
+pub(crate) unsafe fn argv_command(ac: *mut redisAsyncContext, cb: ReplyCallback, argv: &[&[u8]]) -> c_int {
+    if argv.is_empty() {
+        return REDIS_ERR;
+    }
+    // SAFETY: `ac` is live; the arguments are the caller's buffers, not `obuf`.
+    unsafe { submit(ac, cb, argv, |obuf| append_argv(obuf, argv)) }
+}
+
+/// `redisAsyncSetTimeout`.
+///
+/// # Safety
+/// `ac` is live.
+pub(crate) unsafe fn set_timeout(ac: *mut redisAsyncContext, tv: libc::timeval) -> c_int {
+    // SAFETY: `ac` is live; `command_timeout` is NULL or a block from the allocator.
+    unsafe {
+        if (*ac).c.command_timeout.is_null() {
+            let p = crate::alloc::calloc_one::<libc::timeval>();
+            if p.is_null() {
+                set_error(ac, REDIS_ERR_OOM, b"Out of memory\0");
+                return REDIS_ERR;
+            }
+            (*ac).c.command_timeout = p;
+        }
+        *(*ac).c.command_timeout = tv;
+        REDIS_OK
+    }
+}
+
+/// Arms the write hook after a connect callback was installed.
+///
+/// # Safety
+/// `ac` is live.
+pub(crate) unsafe fn arm_connect_check(ac: *mut redisAsyncContext) {
+    // SAFETY: `ac` is live.
+    unsafe { add_write(ac) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    unsafe extern "C" fn nop(_: *mut redisAsyncContext, _: *mut c_void, _: *mut c_void) {}
+
+    fn cb(tag: usize) -> ReplyCallback {
+        ReplyCallback::new(Some(nop), tag as *mut c_void)
+    }
+
+    fn walk(list: &redisCallbackList) -> Vec<usize> {
+        let mut out = vec![];
+        let mut p = list.head;
+        while !p.is_null() {
+            // SAFETY: the list points into the live queue.
+            unsafe {
+                out.push((*p).privdata as usize);
+                if (*p).next.is_null() {
+                    assert_eq!(p, list.tail);
+                }
+                p = (*p).next;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn queue_is_fifo_and_list_stays_truthful() {
+        let mut q = CbQueue::default();
+        let mut l = redisCallbackList { head: ptr::null_mut(), tail: ptr::null_mut() };
+        for i in 1..=100 {
+            q.push(cb(i), &mut l).unwrap();
+        }
+        assert_eq!(walk(&l), (1..=100).collect::<Vec<_>>());
+        for i in 1..=50 {
+            assert_eq!(q.pop(&mut l).unwrap().privdata as usize, i);
+        }
+        // Wrap around the ring, then force growth while wrapped.
+        for i in 101..=300 {
+            q.push(cb(i), &mut l).unwrap();
+        }
+        assert_eq!(walk(&l), (51..=300).collect::<Vec<_>>());
+        while q.pop(&mut l).is_some() {}
+        assert!(l.head.is_null() && l.tail.is_null());
+        assert!(q.is_empty());
+    }
+
+    #[test]
+    fn classify_commands() {
+        assert_eq!(classify(b"SUBSCRIBE", true), CmdKind::Subscribe(Table::Channels));
+        assert_eq!(classify(b"subscribe", false), CmdKind::Regular);
+        assert_eq!(classify(b"PSubscribe", true), CmdKind::Subscribe(Table::Patterns));
+        assert_eq!(classify(b"ssubscribe", true), CmdKind::Subscribe(Table::Shards));
+        assert_eq!(classify(b"unsubscribe", false), CmdKind::Unsubscribe(Table::Channels));
+        assert_eq!(classify(b"PUNSUBSCRIBE", true), CmdKind::Unsubscribe(Table::Patterns));
+        assert_eq!(classify(b"SUNSUBSCRIBE", false), CmdKind::Unsubscribe(Table::Shards));
+        assert_eq!(classify(b"monitor", false), CmdKind::Monitor);
+        assert_eq!(classify(b"PING", false), CmdKind::Regular);
+        assert_eq!(classify(b"p", false), CmdKind::Regular);
+        assert_eq!(classify(b"", false), CmdKind::Regular);
+    }
+
+    #[test]
+    fn multibulk_parsing() {
+        let a = parse_multibulk(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n").unwrap();
+        assert_eq!(a, vec![&b"GET"[..], b"k"]);
+        assert_eq!(parse_multibulk(b"*1\r\n$0\r\n\r\n").unwrap(), vec![&b""[..]]);
+        assert!(parse_multibulk(b"*0\r\n").is_none());
+        assert!(parse_multibulk(b"PING\r\n").is_none());
+        assert!(parse_multibulk(b"*2\r\n$3\r\nGET\r\n").is_none());
+        assert!(parse_multibulk(b"*1\r\n$5\r\nGET\r\n").is_none());
+        assert!(parse_multibulk(b"*1\r\n$-1\r\n").is_none());
+        assert!(parse_multibulk(b"*1\r\n$99999999999999999999999\r\n").is_none());
+    }
+
+    #[test]
+    fn frame_names() {
+        assert_eq!(frame_kind(b"message"), (Table::Channels, FrameKind::Message));
+        assert_eq!(frame_kind(b"pmessage"), (Table::Patterns, FrameKind::Message));
+        assert_eq!(frame_kind(b"SUBSCRIBE"), (Table::Channels, FrameKind::Subscribe));
+        assert_eq!(frame_kind(b"punsubscribe"), (Table::Patterns, FrameKind::Unsubscribe));
+        assert_eq!(frame_kind(b"smessage"), (Table::Shards, FrameKind::Message));
+        assert_eq!(frame_kind(b"ssubscribe"), (Table::Shards, FrameKind::Subscribe));
+        assert_eq!(frame_kind(b"sunsubscribe"), (Table::Shards, FrameKind::Unsubscribe));
+        assert!(is_pubsub_name(b"message"));
+        assert!(is_pubsub_name(b"pmessage"));
+        assert!(is_pubsub_name(b"subscri"));
+        assert!(is_pubsub_name(b"smessage"));
+        assert!(!is_pubsub_name(b"invalidate"));
+        assert!(!is_pubsub_name(b"messag"));
+        assert!(!is_pubsub_name(b"messages"));
+    }
+
+    #[test]
+    fn subscribe_bookkeeping_matches_hiredis() {
+        let mut t = SubTable::default();
+        let names: [&[u8]; 2] = [b"a", b"b"];
+        t.subscribe(names.iter().copied(), None, ptr::null_mut());
+        assert_eq!(t.map[&b"a"[..]].pending_subs, 1);
+        // "a" is known: its count becomes 2, and "c" after it inherits 2.
+        let names: [&[u8]; 3] = [b"x", b"a", b"c"];
+        t.subscribe(names.iter().copied(), None, ptr::null_mut());
+        assert_eq!(t.map[&b"x"[..]].pending_subs, 1);
+        assert_eq!(t.map[&b"a"[..]].pending_subs, 2);
+        assert_eq!(t.map[&b"c"[..]].pending_subs, 2);
+        let names: [&[u8]; 4] = [b"a", b"a", b"zz", b"b"];
+        assert_eq!(t.unsubscribe(names.iter().copied()), 2);
+        assert_eq!(t.unsubscribe_all(), 0);
+        assert_eq!(t.unsubscribe_all(), 1);
+    }
+
+    #[test]
+    fn argv_encoding() {
+        let s = sds::empty();
+        let args: [&[u8]; 3] = [b"SET", b"key", b"a value longer than ten"];
+        // SAFETY: `s` is a live sds owned here.
+        unsafe {
+            let s = append_argv(s, &args);
+            assert_eq!(sds::as_bytes(s), b"*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$23\r\na value longer than ten\r\n");
+            sds::free(s);
+        }
+    }
+}

@@ -18,7 +18,7 @@
 //!   [`buffer_read`] (one read fed to the reader), [`buffer_write`] (one write of `obuf`),
 //!   [`get_reply_from_reader`], [`append_command`], [`append_argv`], [`free`].
 
-use core::ffi::{c_char, c_int, c_longlong, c_void};
+use core::ffi::{c_char, c_int, c_void};
 use core::ptr;
 
 use crate::alloc;
@@ -36,10 +36,10 @@ use crate::ffi::read::{
 use crate::net;
 use crate::sds;
 
-/// The teammates' C-level exports this module builds on (reader and formatter), bound by
-/// symbol name so this file does not depend on where in `ffi` they are defined.
+/// The reader's C-level exports this module builds on, bound by symbol name so this file does
+/// not depend on where in `ffi` they are defined.
 mod deps {
-    use core::ffi::{c_char, c_int, c_longlong, c_void};
+    use core::ffi::{c_char, c_int, c_void};
 
     use crate::ffi::read::redisReader;
 
@@ -49,12 +49,6 @@ mod deps {
         pub(super) fn redisReaderFeed(r: *mut redisReader, buf: *const c_char, len: usize) -> c_int;
         pub(super) fn redisReaderGetReply(r: *mut redisReader, reply: *mut *mut c_void) -> c_int;
         pub(super) fn freeReplyObject(reply: *mut c_void);
-        pub(super) fn redisFormatSdsCommandArgv(
-            target: *mut *mut c_char,
-            argc: c_int,
-            argv: *const *const c_char,
-            argvlen: *const usize,
-        ) -> c_longlong;
     }
 }
 
@@ -468,25 +462,27 @@ pub(crate) unsafe fn append_command(c: *mut redisContext, cmd: &[u8]) -> c_int {
     REDIS_OK
 }
 
-/// Appends a command already formatted by `redisvFormatCommand` (`len` as it returned:
-/// -1 OOM, -2 bad format), then frees it.
+/// `redisvAppendCommand`: formats straight into `obuf` (format error: OTHER "Invalid format
+/// string"; OOM: OOM "Out of memory"; `obuf` keeps its content either way).
 ///
 /// # Safety
-/// `c` is a live context; `cmd` is the formatter's block (or NULL when `len < 0`).
-pub(crate) unsafe fn append_formatted_result(c: *mut redisContext, cmd: *mut c_char, len: c_longlong) -> c_int {
-    // SAFETY: live context; `cmd` holds `len` bytes from the hooks.
+/// `c` is a live context; `args` matches `fmt` (see [`crate::format::ArgSource`]).
+pub(crate) unsafe fn append_format(c: *mut redisContext, fmt: &[u8], args: &mut dyn crate::format::ArgSource) -> c_int {
+    // SAFETY: live context with a live obuf; the returned sds replaces it in every case.
     unsafe {
-        if len == -2 {
-            set_error(c, REDIS_ERR_OTHER, Some(b"Invalid format string"));
-            return REDIS_ERR;
+        let (s, r) = crate::format::append_command_sds((*c).obuf, fmt, args);
+        (*c).obuf = s;
+        match r {
+            Ok(_) => REDIS_OK,
+            Err(crate::format::FormatError::Invalid) => {
+                set_error(c, REDIS_ERR_OTHER, Some(b"Invalid format string"));
+                REDIS_ERR
+            }
+            Err(crate::format::FormatError::Oom) => {
+                set_error(c, REDIS_ERR_OOM, Some(b"Out of memory"));
+                REDIS_ERR
+            }
         }
-        if len < 0 || cmd.is_null() {
-            set_error(c, REDIS_ERR_OOM, Some(b"Out of memory"));
-            return REDIS_ERR;
-        }
-        let r = append_command(c, core::slice::from_raw_parts(cmd as *const u8, len as usize));
-        alloc::free(cmd as *mut c_void);
-        r
     }
 }
 
@@ -503,7 +499,7 @@ pub(crate) unsafe fn append_argv(
     let mut cmd: *mut c_char = ptr::null_mut();
     // SAFETY: forwarded caller promises; `cmd` is an sds we free.
     unsafe {
-        let len = deps::redisFormatSdsCommandArgv(&mut cmd, argc, argv, argvlen);
+        let len = crate::ffi::format::redisFormatSdsCommandArgv(&mut cmd, argc, argv as *mut *const c_char, argvlen);
         if len < 0 || cmd.is_null() {
             set_error(c, REDIS_ERR_OOM, Some(b"Out of memory"));
             return REDIS_ERR;

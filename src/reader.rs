@@ -7,8 +7,6 @@
 //!
 //! Safe Rust only: the C function table and the `redisReply` fast path live in `ffi`.
 
-use memchr::{memchr, memchr2};
-
 /// hiredis 1.4.1 refuses an aggregate nested at this depth (0-based) or deeper.
 pub(crate) const MAX_DEPTH: usize = 1024;
 
@@ -191,7 +189,11 @@ pub(crate) struct Parser<O> {
 
 impl<O: Copy> Default for Parser<O> {
     fn default() -> Self {
-        Parser { stack: Vec::new(), pending: None, root: None }
+        Parser {
+            stack: Vec::new(),
+            pending: None,
+            root: None,
+        }
     }
 }
 
@@ -247,12 +249,16 @@ impl<O: Copy> Parser<O> {
             let kind = match self.pending.take() {
                 Some(k) => k,
                 None => {
-                    let Some(&c) = buf.get(*p) else { return Ok(None) };
+                    let Some(&c) = buf.get(*p) else {
+                        return Ok(None);
+                    };
                     *p += 1;
                     Kind::from_byte(c).ok_or(ReadError::TypeByte(c))?
                 }
             };
-            let at = At { frames: &self.stack };
+            let at = At {
+                frames: &self.stack,
+            };
             let obj = match kind {
                 Kind::String | Kind::Verb => {
                     let Some(cr) = find_crlf(buf, *p) else {
@@ -316,20 +322,25 @@ impl<O: Copy> Parser<O> {
                             if self.stack.is_empty() {
                                 self.root = Some(obj);
                             }
-                            self.stack.push(Frame { kind, elements: count, next: 0, obj });
+                            self.stack.push(Frame {
+                                kind,
+                                elements: count,
+                                next: 0,
+                                obj,
+                            });
                             continue;
                         }
                         Some(obj)
                     }
                 }
                 _ => {
-                    let Some(cr) = find_crlf(buf, *p) else {
+                    let Some((cr, clean)) = find_line(buf, *p) else {
                         self.pending = Some(kind);
                         return Ok(None);
                     };
                     let line = &buf[*p..cr];
                     *p = cr + 2;
-                    line_item(at, kind, line, b)?
+                    line_item(at, kind, line, clean, b)?
                 }
             };
             let obj = obj.ok_or(ReadError::Oom)?;
@@ -357,6 +368,7 @@ fn line_item<B: Builder>(
     at: At<'_, B::Obj>,
     kind: Kind,
     line: &[u8],
+    clean: bool,
     b: &mut B,
 ) -> Result<Option<B::Obj>, ReadError> {
     Ok(match kind {
@@ -370,7 +382,8 @@ fn line_item<B: Builder>(
         }
         Kind::Bool => match line {
             [b't' | b'T'] => b.boolean(at, true),
-            [b'f' | b'F'] => b.boolean(at, false),
+            // hiredis's strchr("tTfF", c) also matches the terminating NUL: "#\0" is false.
+            [b'f' | b'F' | 0] => b.boolean(at, false),
             _ => return Err(ReadError::BadBool),
         },
         Kind::BigNum => {
@@ -382,7 +395,7 @@ fn line_item<B: Builder>(
         }
         // Status and error lines.
         _ => {
-            if memchr2(b'\r', b'\n', line).is_some() {
+            if !clean {
                 return Err(ReadError::BadSimpleString);
             }
             b.string(at, kind, line)
@@ -390,20 +403,51 @@ fn line_item<B: Builder>(
     })
 }
 
-/// Index of the CR of the first CR LF at or after `from`.
-#[inline]
-fn find_crlf(buf: &[u8], from: usize) -> Option<usize> {
+/// The first CR LF at or after `from`: the index of its CR, and whether the bytes before it
+/// are free of CR and LF (which status and error lines require).
+#[inline(always)]
+fn find_line(buf: &[u8], from: usize) -> Option<(usize, bool)> {
     // A CR at the last byte cannot start a CR LF, so it is excluded from the search.
     let end = buf.len().checked_sub(1)?;
-    let mut i = from;
+    // One pass finds the terminator of a clean line; a stray CR or LF costs a second search.
+    let first = from + find2(b'\r', b'\n', buf.get(from..end)?)?;
+    if buf[first] == b'\r' && buf[first + 1] == b'\n' {
+        return Some((first, true));
+    }
+    let mut i = first + 1;
     while i < end {
-        let at = i + memchr(b'\r', &buf[i..end])?;
+        let at = i + find1(b'\r', &buf[i..end])?;
         if buf[at + 1] == b'\n' {
-            return Some(at);
+            return Some((at, false));
         }
         i = at + 1;
     }
     None
+}
+
+// RESP lines are short, so the per-call cost of `memchr`'s runtime CPU dispatch matters more
+// than vector width: on x86_64 the always-present SSE2 searchers are used directly (inlined).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn find2(a: u8, b: u8, hay: &[u8]) -> Option<usize> {
+    memchr::arch::x86_64::sse2::memchr::Two::new(a, b)
+        .map_or_else(|| memchr::memchr2(a, b, hay), |t| t.find(hay))
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn find1(a: u8, hay: &[u8]) -> Option<usize> {
+    memchr::arch::x86_64::sse2::memchr::One::new(a)
+        .map_or_else(|| memchr::memchr(a, hay), |t| t.find(hay))
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+use memchr::{memchr as find1, memchr2 as find2};
+
+/// Index of the CR of the first CR LF at or after `from`.
+#[inline(always)]
+fn find_crlf(buf: &[u8], from: usize) -> Option<usize> {
+    find_line(buf, from).map(|(cr, _)| cr)
 }
 
 /// hiredis's strict `string2ll`: optional `-`, no leading zeros (but "0"), no "-0", no `+`,
@@ -422,11 +466,22 @@ pub(crate) fn parse_ll(s: &[u8]) -> Option<i64> {
         return None;
     }
     let mut v = u64::from(first - b'0');
-    for &c in rest {
-        if !c.is_ascii_digit() {
-            return None;
+    if rest.len() < 19 {
+        // At most 19 digits: below 10^19, so no u64 overflow is possible.
+        for &c in rest {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            v = v * 10 + u64::from(d);
         }
-        v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
+    } else {
+        for &c in rest {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
+        }
     }
     if neg {
         // i64::MIN's magnitude is one above i64::MAX.
@@ -456,7 +511,9 @@ pub(crate) fn parse_double(line: &[u8]) -> Result<f64, ReadError> {
     }
     // Rust's parser also takes a leading '+' and "inf"/"nan" words, which hiredis refuses;
     // within this alphabet and without a leading '+' the two grammars agree.
-    let ok_chars = line.iter().all(|c| matches!(c, b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-'));
+    let ok_chars = line
+        .iter()
+        .all(|c| matches!(c, b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-'));
     if !ok_chars || line.first() == Some(&b'+') {
         return Err(ReadError::BadDouble);
     }
@@ -467,7 +524,10 @@ pub(crate) fn parse_double(line: &[u8]) -> Result<f64, ReadError> {
     }
     // hiredis refuses a nonzero number that rounds to zero (underflow).
     if d == 0.0 {
-        let mantissa = line.split(|&c| c == b'e' || c == b'E').next().unwrap_or(line);
+        let mantissa = line
+            .split(|&c| c == b'e' || c == b'E')
+            .next()
+            .unwrap_or(line);
         if mantissa.iter().any(|c| (b'1'..=b'9').contains(c)) {
             return Err(ReadError::BadDouble);
         }
@@ -524,13 +584,19 @@ mod tests {
                 V::Str(k, s) => format!("{k:?}({})", String::from_utf8_lossy(s)),
                 V::Int(v) => format!("Int({v})"),
                 V::Dbl(bits, t) => {
-                    format!("Dbl({},{})", f64::from_bits(*bits), String::from_utf8_lossy(t))
+                    format!(
+                        "Dbl({},{})",
+                        f64::from_bits(*bits),
+                        String::from_utf8_lossy(t)
+                    )
                 }
                 V::Nil(k) => format!("Nil({k:?})"),
                 V::Bool(v) => format!("Bool({v})"),
                 V::Arr(k, kids) => {
-                    let inner: Vec<String> =
-                        kids.iter().map(|c| c.map_or("?".into(), |c| self.show(c))).collect();
+                    let inner: Vec<String> = kids
+                        .iter()
+                        .map(|c| c.map_or("?".into(), |c| self.show(c)))
+                        .collect();
                     format!("{k:?}[{}]", inner.join(","))
                 }
             }
@@ -544,7 +610,11 @@ mod tests {
         }
         fn array(&mut self, at: At<'_, usize>, kind: Kind, n: usize) -> Option<usize> {
             // Hostile counts are fine here: only allocate for small ones.
-            let kids = if n <= 1 << 20 { vec![None; n] } else { Vec::new() };
+            let kids = if n <= 1 << 20 {
+                vec![None; n]
+            } else {
+                Vec::new()
+            };
             self.add(at, V::Arr(kind, kids))
         }
         fn integer(&mut self, at: At<'_, usize>, v: i64) -> Option<usize> {
@@ -562,7 +632,11 @@ mod tests {
     }
 
     /// Everything parsed from `input` fed in `chunk`-byte pieces, until an error.
-    fn run_chunks(input: &[u8], chunk: usize, maxelements: i64) -> (Vec<String>, Option<ReadError>) {
+    fn run_chunks(
+        input: &[u8],
+        chunk: usize,
+        maxelements: i64,
+    ) -> (Vec<String>, Option<ReadError>) {
         let mut p: Parser<usize> = Parser::default();
         let mut t = Tree::default();
         let mut out = Vec::new();
@@ -589,7 +663,11 @@ mod tests {
     fn parse_all_max(input: &[u8], maxelements: i64) -> (Vec<String>, Option<ReadError>) {
         let whole = run_chunks(input, input.len(), maxelements);
         for chunk in 1..=8 {
-            assert_eq!(run_chunks(input, chunk, maxelements), whole, "chunk {chunk}");
+            assert_eq!(
+                run_chunks(input, chunk, maxelements),
+                whole,
+                "chunk {chunk}"
+            );
         }
         whole
     }
@@ -622,8 +700,10 @@ mod tests {
         assert_eq!(one(b"#F\r\n"), "Bool(false)");
         assert_eq!(one(b",3.25\r\n"), "Dbl(3.25,3.25)");
         assert_eq!(one(b"=8\r\ntxt:abcd\r\n"), "Verb(txt:abcd)");
-        assert_eq!(one(b"(-1234567890123456789012345678901234567890\r\n"),
-            "BigNum(-1234567890123456789012345678901234567890)");
+        assert_eq!(
+            one(b"(-1234567890123456789012345678901234567890\r\n"),
+            "BigNum(-1234567890123456789012345678901234567890)"
+        );
         assert_eq!(one(b"(\r\n"), "BigNum()");
         // A lone LF is part of a line; only CR LF ends it.
         assert_eq!(one(b"$3\r\na\nb\r\n"), "String(a\nb)");
@@ -654,7 +734,16 @@ mod tests {
         let input = b"*2\r\n*2\r\n:1\r\n:2\r\n:3\r\n";
         assert!(p.parse(input, &mut pos, 0, &mut t).unwrap().is_some());
         assert_eq!(pos, input.len());
-        assert_eq!(t.calls, [(0, None), (1, Some(0)), (2, Some(0)), (2, Some(1)), (1, Some(1))]);
+        assert_eq!(
+            t.calls,
+            [
+                (0, None),
+                (1, Some(0)),
+                (2, Some(0)),
+                (2, Some(1)),
+                (1, Some(1))
+            ]
+        );
     }
 
     #[test]
@@ -678,16 +767,37 @@ mod tests {
 
     #[test]
     fn type_byte_errors() {
-        assert_eq!(err(b"@foo\r\n"), "Protocol error, got \"@\" as reply type byte");
-        assert_eq!(err(b"\x01"), "Protocol error, got \"\\x01\" as reply type byte");
-        assert_eq!(err(b"\xff"), "Protocol error, got \"\\xff\" as reply type byte");
-        assert_eq!(err(b"\\"), "Protocol error, got \"\\\\\" as reply type byte");
-        assert_eq!(err(b"\""), "Protocol error, got \"\\\"\" as reply type byte");
+        assert_eq!(
+            err(b"@foo\r\n"),
+            "Protocol error, got \"@\" as reply type byte"
+        );
+        assert_eq!(
+            err(b"\x01"),
+            "Protocol error, got \"\\x01\" as reply type byte"
+        );
+        assert_eq!(
+            err(b"\xff"),
+            "Protocol error, got \"\\xff\" as reply type byte"
+        );
+        assert_eq!(
+            err(b"\\"),
+            "Protocol error, got \"\\\\\" as reply type byte"
+        );
+        assert_eq!(
+            err(b"\""),
+            "Protocol error, got \"\\\"\" as reply type byte"
+        );
         assert_eq!(err(b"\n"), "Protocol error, got \"\\n\" as reply type byte");
         assert_eq!(err(b"\r"), "Protocol error, got \"\\r\" as reply type byte");
         assert_eq!(err(b"\t"), "Protocol error, got \"\\t\" as reply type byte");
-        assert_eq!(err(b"\x07"), "Protocol error, got \"\\a\" as reply type byte");
-        assert_eq!(err(b"\x08"), "Protocol error, got \"\\b\" as reply type byte");
+        assert_eq!(
+            err(b"\x07"),
+            "Protocol error, got \"\\a\" as reply type byte"
+        );
+        assert_eq!(
+            err(b"\x08"),
+            "Protocol error, got \"\\b\" as reply type byte"
+        );
         assert_eq!(err(b" "), "Protocol error, got \" \" as reply type byte");
         // Inside an aggregate, after a complete first element.
         let (out, e) = parse_all(b"*2\r\n:1\r\n!x\r\n");
@@ -708,6 +818,7 @@ mod tests {
         assert_eq!(err(b"#x\r\n"), "Bad bool value");
         assert_eq!(err(b"#tt\r\n"), "Bad bool value");
         assert_eq!(err(b"#\r\n"), "Bad bool value");
+        assert_eq!(one(b"#\0\r\n"), "Bool(false)");
         assert_eq!(err(b"(12a\r\n"), "Bad bignum value");
         assert_eq!(err(b"(1-2\r\n"), "Bad bignum value");
         assert_eq!(err(b"+a\rb\r\n"), "Bad simple string value");
@@ -731,7 +842,10 @@ mod tests {
     #[test]
     fn integer_bounds() {
         assert_eq!(one(b":9223372036854775807\r\n"), "Int(9223372036854775807)");
-        assert_eq!(one(b":-9223372036854775808\r\n"), "Int(-9223372036854775808)");
+        assert_eq!(
+            one(b":-9223372036854775808\r\n"),
+            "Int(-9223372036854775808)"
+        );
         assert_eq!(err(b":9223372036854775808\r\n"), "Bad integer value");
         assert_eq!(err(b":-9223372036854775809\r\n"), "Bad integer value");
         assert_eq!(err(b":99999999999999999999999\r\n"), "Bad integer value");
@@ -764,14 +878,23 @@ mod tests {
         let mut big = b"*1024\r\n".to_vec();
         big.extend(b":1\r\n".repeat(1024));
         assert_eq!(run_chunks(&big, big.len(), 1024).1, None);
-        assert_eq!(run_chunks(b"*1025\r\n", 7, 1024).1, Some(ReadError::MultiBulkRange));
+        assert_eq!(
+            run_chunks(b"*1025\r\n", 7, 1024).1,
+            Some(ReadError::MultiBulkRange)
+        );
         // The raw pair count is compared, before doubling.
         assert_eq!(run_chunks(b"%3\r\n", 4, 3).1, None);
-        assert_eq!(run_chunks(b"%4\r\n", 4, 3).1, Some(ReadError::MultiBulkRange));
+        assert_eq!(
+            run_chunks(b"%4\r\n", 4, 3).1,
+            Some(ReadError::MultiBulkRange)
+        );
         // <= 0 means unlimited.
         assert_eq!(run_chunks(b"*4294967296\r\n", 13, 0).1, None);
         assert_eq!(run_chunks(b"*4294967296\r\n", 13, -1).1, None);
-        assert_eq!(run_chunks(b"*4294967296\r\n", 13, (1 << 32) - 1).1, Some(ReadError::MultiBulkRange));
+        assert_eq!(
+            run_chunks(b"*4294967296\r\n", 13, (1 << 32) - 1).1,
+            Some(ReadError::MultiBulkRange)
+        );
     }
 
     #[test]
@@ -807,7 +930,10 @@ mod tests {
     #[test]
     fn builder_failure_is_oom() {
         let mut p: Parser<usize> = Parser::default();
-        let mut t = Tree { fail_at: Some(3), ..Tree::default() };
+        let mut t = Tree {
+            fail_at: Some(3),
+            ..Tree::default()
+        };
         let mut pos = 0;
         let r = p.parse(b"*3\r\n:1\r\n:2\r\n:3\r\n", &mut pos, 0, &mut t);
         assert_eq!(r, Err(ReadError::Oom));
@@ -857,7 +983,10 @@ mod tests {
         let long = format!("1.{}", "0".repeat(323));
         assert_eq!(parse_double(long.as_bytes()), Ok(1.0));
         let long = "1".repeat(326);
-        assert_eq!(parse_double(long.as_bytes()), Err(ReadError::DoubleTooLarge));
+        assert_eq!(
+            parse_double(long.as_bytes()),
+            Err(ReadError::DoubleTooLarge)
+        );
         // Through the parser, the builder gets the original text.
         assert_eq!(one(b",-0\r\n"), "Dbl(-0,-0)");
         assert_eq!(err(b",1e400\r\n"), "Bad double value");
@@ -873,6 +1002,13 @@ mod tests {
         assert_eq!(find_crlf(b"", 0), None);
         assert_eq!(find_crlf(b"\r\n\r\n", 1), Some(2));
         assert_eq!(find_crlf(b"\r\r\n", 0), Some(1));
+        assert_eq!(find_line(b"ab\r\n", 0), Some((2, true)));
+        assert_eq!(find_line(b"a\nb\r\n", 0), Some((3, false)));
+        assert_eq!(find_line(b"a\rb\r\n", 0), Some((3, false)));
+        assert_eq!(find_line(b"a\nb\r", 0), None);
+        assert_eq!(find_line(b"\n\r\n", 0), Some((1, false)));
+        assert_eq!(find_line(b"x\r\n", 3), None);
+        assert_eq!(find_line(b"x\r\n", 5), None);
     }
 
     #[test]
@@ -880,7 +1016,22 @@ mod tests {
         assert_eq!(parse_ll(b"0"), Some(0));
         assert_eq!(parse_ll(b"-1"), Some(-1));
         assert_eq!(parse_ll(b"10"), Some(10));
-        for bad in [&b""[..], b"-", b"00", b"-0", b"+1", b"1 ", b"1a", b"18446744073709551616"] {
+        assert_eq!(parse_ll(b"1234567890123456789"), Some(1234567890123456789));
+        assert_eq!(parse_ll(b"-9999999999999999999"), None);
+        assert_eq!(parse_ll(b"9999999999999999999"), None);
+        for bad in [
+            &b""[..],
+            b"-",
+            b"00",
+            b"-0",
+            b"+1",
+            b"1 ",
+            b"1a",
+            b"1/",
+            b"1:",
+            b"18446744073709551616",
+            b"99999999999999999999999",
+        ] {
             assert_eq!(parse_ll(bad), None, "{bad:?}");
         }
     }

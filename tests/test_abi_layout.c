@@ -368,6 +368,27 @@ int main(void) {
         hi_free(p);
         /* The overflow guard of hi_calloc (CVE-2021-32765) is inline code too. */
         CHECK(hi_calloc(SIZE_MAX / 2, 4) == NULL, "hi_calloc refuses an overflowing request");
+
+        /* Both directions through the one global, which matters when the program is not PIE
+         * and the table is copy-relocated into it (the Makefile also builds this file -no-pie):
+         * the library's writes must reach the program's inline code... */
+        hiredisAllocFuncs mine = hiredisAllocFns;
+        mine.mallocFn = counting_malloc;
+        hiredisAllocFuncs prev = hiredisSetAllocators(&mine);
+        allocs_seen = 0;
+        p = hi_malloc(8);
+        CHECK(allocs_seen == 1, "hiredisSetAllocators is seen by inline hi_malloc (%d)", allocs_seen);
+        hi_free(p);
+        hiredisResetAllocators();
+        CHECK(hiredisAllocFns.mallocFn == prev.mallocFn, "hiredisResetAllocators restores the default");
+        /* ...and the program's writes must reach the library. */
+        allocs_seen = 0;
+        hiredisAllocFns.mallocFn = counting_malloc;
+        sds s = sdsnew("through the program's table");
+        hiredisAllocFns.mallocFn = saved;
+        CHECK(s != NULL && allocs_seen >= 1, "the library allocates through a table the program wrote (%d)",
+              allocs_seen);
+        sdsfree(s);
     }
 
     printf("sizeof: redisReply %zu, redisReader %zu, redisContext %zu, redisAsyncContext %zu, redisOptions %zu\n",

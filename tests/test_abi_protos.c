@@ -341,6 +341,21 @@ static void check_prototypes(void) {
 #endif
 }
 
+/* The static inline helpers users' code compiles in (always present, not gated). */
+static void check_inline_prototypes(void) {
+    PROTO(sdslen, size_t (*)(const sds));
+    PROTO(sdsavail, size_t (*)(const sds));
+    PROTO(sdssetlen, void (*)(sds, size_t));
+    PROTO(sdsinclen, void (*)(sds, size_t));
+    PROTO(sdsalloc, size_t (*)(const sds));
+    PROTO(sdssetalloc, void (*)(sds, size_t));
+    PROTO(hi_malloc, void *(*)(size_t));
+    PROTO(hi_calloc, void *(*)(size_t, size_t));
+    PROTO(hi_realloc, void *(*)(void *, size_t));
+    PROTO(hi_strdup, char *(*)(const char *));
+    PROTO(hi_free, void (*)(void *));
+}
+
 /* ---- hiredis usage patterns, compiled against our headers -------------------------------- */
 
 static int push_calls, cb_calls, connect_calls;
@@ -447,6 +462,10 @@ int main(void) {
            checked, HIRS_PUBLIC_COUNT, HIRS_PUBLIC_COUNT - checked);
     CHECK(checked == HIRS_DECLARED_COUNT, "every declared function was checked (%d vs %d)", checked,
           HIRS_DECLARED_COUNT);
+    SECTION("inline helper prototypes");
+    checked = 0;
+    check_inline_prototypes();
+    CHECK(checked == 11, "inline helpers checked: %d", checked);
     SECTION("typedef and macro usage");
     check_typedef_usage();
 #if HAVE(redisReaderCreate) && HAVE(redisReaderFeed) && HAVE(redisReaderGetReply) && HAVE(redisReaderFree)

@@ -66,9 +66,54 @@ typedef struct redisAsyncContext {
 extern "C" {
 #endif // __cplusplus
 
+struct redisAsyncContext *redisAsyncConnectWithOptions(const redisOptions *options);
+
+struct redisAsyncContext *redisAsyncConnect(const char *ip, int port);
+
+struct redisAsyncContext *redisAsyncConnectBind(const char *ip, int port, const char *source_addr);
+
+struct redisAsyncContext *redisAsyncConnectBindWithReuse(const char *ip,
+                                                         int port,
+                                                         const char *source_addr);
+
+struct redisAsyncContext *redisAsyncConnectUnix(const char *path);
+
+int redisAsyncSetConnectCallback(struct redisAsyncContext *ac, redisConnectCallback * fn);
+
+int redisAsyncSetConnectCallbackNC(struct redisAsyncContext *ac, redisConnectCallbackNC * fn);
+
+int redisAsyncSetDisconnectCallback(struct redisAsyncContext *ac, redisDisconnectCallback * fn);
+
+redisAsyncPushFn * redisAsyncSetPushCallback(struct redisAsyncContext *ac, redisAsyncPushFn * fn);
+
+int redisAsyncSetTimeout(struct redisAsyncContext *ac, struct timeval tv);
+
+void redisAsyncDisconnect(struct redisAsyncContext *ac);
+
+void redisAsyncFree(struct redisAsyncContext *ac);
+
+void redisAsyncHandleRead(struct redisAsyncContext *ac);
+
+void redisAsyncHandleWrite(struct redisAsyncContext *ac);
+
+void redisAsyncHandleTimeout(struct redisAsyncContext *ac);
+
 void redisAsyncRead(struct redisAsyncContext *ac);
 
 void redisAsyncWrite(struct redisAsyncContext *ac);
+
+int redisAsyncCommandArgv(struct redisAsyncContext *ac,
+                          redisCallbackFn * fn,
+                          void *privdata,
+                          int argc,
+                          const char **argv,
+                          const size_t *argvlen);
+
+int redisAsyncFormattedCommand(struct redisAsyncContext *ac,
+                               redisCallbackFn * fn,
+                               void *privdata,
+                               const char *cmd,
+                               size_t len);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -100,34 +100,365 @@ const _: () = {
     assert!(offset_of!(redisAsyncContext, push_cb) == 456);
 };
 
-/// Called by `redisvAsyncCommand` in `variadic.c`. TODO(async): implement.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn hirs_async_command(
-    _ac: *mut redisAsyncContext,
-    _fn: redisCallbackFnPtr,
-    _privdata: *mut c_void,
-    _format: *const c_char,
-    _args: *mut crate::ffi::variadic::hirs_args,
-) -> c_int {
-    crate::ffi::read::REDIS_ERR
+// ---------------------------------------------------------------------------------------------
+// Exports. Each checks its pointers, converts, and calls one function of `async_context`.
+// Where hiredis would dereference NULL, these return the failure value instead.
+
+use crate::async_context as engine;
+use crate::ffi::hiredis::{redisOptions, redisOptionsEndpoint, redisOptionsTcp, REDIS_CONN_UNIX, REDIS_OPT_REUSEADDR};
+use crate::ffi::read::{REDIS_ERR, REDIS_OK};
+
+fn tcp_options(ip: *const c_char, port: c_int, source_addr: *const c_char, extra: c_int) -> redisOptions {
+    redisOptions {
+        r#type: crate::ffi::hiredis::REDIS_CONN_TCP,
+        options: extra,
+        connect_timeout: core::ptr::null(),
+        command_timeout: core::ptr::null(),
+        endpoint: redisOptionsEndpoint { tcp: redisOptionsTcp { source_addr, ip, port } },
+        privdata: core::ptr::null_mut(),
+        free_privdata: None,
+        push_cb: None,
+        async_push_cb: None,
+    }
 }
 
-// TEMPORARY(sync): stand-ins so the default I/O table links before the async branch lands.
-// The async teammate's real `redisAsyncRead`/`redisAsyncWrite` replace these two functions.
-/// `redisAsyncRead` (temporary stub, does nothing).
+/// Connects with `options`; the returned context is released with `redisAsyncFree`.
 ///
 /// # Safety
-/// `ac` is a valid pointer to an async context.
+/// `options` is a valid pointer to options whose strings are C strings.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisAsyncConnectWithOptions(options: *const redisOptions) -> *mut redisAsyncContext {
+    // SAFETY: caller's promise; NULL options return NULL (hiredis would crash).
+    match unsafe { options.as_ref() } {
+        Some(o) => unsafe { engine::connect(o) },
+        None => core::ptr::null_mut(),
+    }
+}
+
+/// # Safety
+/// `ip` is a C string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisAsyncConnect(ip: *const c_char, port: c_int) -> *mut redisAsyncContext {
+    let o = tcp_options(ip, port, core::ptr::null(), 0);
+    // SAFETY: `o` is valid; the strings are the caller's.
+    unsafe { engine::connect(&o) }
+}
+
+/// # Safety
+/// `ip` and `source_addr` are C strings.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisAsyncConnectBind(
+    ip: *const c_char,
+    port: c_int,
+    source_addr: *const c_char,
+) -> *mut redisAsyncContext {
+    let o = tcp_options(ip, port, source_addr, 0);
+    // SAFETY: as in `redisAsyncConnect`.
+    unsafe { engine::connect(&o) }
+}
+
+/// # Safety
+/// `ip` and `source_addr` are C strings.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisAsyncConnectBindWithReuse(
+    ip: *const c_char,
+    port: c_int,
+    source_addr: *const c_char,
+) -> *mut redisAsyncContext {
+    let o = tcp_options(ip, port, source_addr, REDIS_OPT_REUSEADDR);
+    // SAFETY: as in `redisAsyncConnect`.
+    unsafe { engine::connect(&o) }
+}
+
+/// # Safety
+/// `path` is a C string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisAsyncConnectUnix(path: *const c_char) -> *mut redisAsyncContext {
+    let mut o = tcp_options(core::ptr::null(), 0, core::ptr::null(), 0);
+    o.r#type = REDIS_CONN_UNIX;
+    o.endpoint = redisOptionsEndpoint { unix_socket: path };
+    // SAFETY: as in `redisAsyncConnect`.
+    unsafe { engine::connect(&o) }
+}
+
+/// # Safety
+/// `ac` is a library object (or NULL, which fails).
+unsafe fn set_connect_cb(
+    ac: *mut redisAsyncContext,
+    plain: redisConnectCallbackPtr,
+    nc: redisConnectCallbackNCPtr,
+) -> c_int {
+    // SAFETY: caller's promise.
+    let Some(a) = (unsafe { ac.as_mut() }) else { return REDIS_ERR };
+    if a.onConnect.is_some() || a.onConnectNC.is_some() {
+        return REDIS_ERR;
+    }
+    if plain.is_some() {
+        a.onConnect = plain;
+    } else if nc.is_some() {
+        a.onConnectNC = nc;
+    }
+    // SAFETY: `ac` is live; the reference above is not used past this point.
+    unsafe { engine::arm_connect_check(ac) };
+    REDIS_OK
+}
+
+/// # Safety
+/// `ac` is a library object.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisAsyncSetConnectCallback(ac: *mut redisAsyncContext, r#fn: redisConnectCallbackPtr) -> c_int {
+    // SAFETY: caller's promise.
+    unsafe { set_connect_cb(ac, r#fn, None) }
+}
+
+/// # Safety
+/// `ac` is a library object.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisAsyncSetConnectCallbackNC(
+    ac: *mut redisAsyncContext,
+    r#fn: redisConnectCallbackNCPtr,
+) -> c_int {
+    // SAFETY: caller's promise.
+    unsafe { set_connect_cb(ac, None, r#fn) }
+}
+
+/// # Safety
+/// `ac` is a library object.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisAsyncSetDisconnectCallback(
+    ac: *mut redisAsyncContext,
+    r#fn: redisDisconnectCallbackPtr,
+) -> c_int {
+    // SAFETY: caller's promise.
+    let Some(a) = (unsafe { ac.as_mut() }) else { return REDIS_ERR };
+    if a.onDisconnect.is_some() {
+        return REDIS_ERR;
+    }
+    a.onDisconnect = r#fn;
+    REDIS_OK
+}
+
+/// Stores the push callback and returns the previous one.
+///
+/// # Safety
+/// `ac` is a library object.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisAsyncSetPushCallback(
+    ac: *mut redisAsyncContext,
+    r#fn: redisAsyncPushFnPtr,
+) -> redisAsyncPushFnPtr {
+    // SAFETY: caller's promise.
+    let Some(a) = (unsafe { ac.as_mut() }) else { return None };
+    core::mem::replace(&mut a.push_cb, r#fn)
+}
+
+/// # Safety
+/// `ac` is a library object.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisAsyncSetTimeout(ac: *mut redisAsyncContext, tv: libc::timeval) -> c_int {
+    if ac.is_null() {
+        return REDIS_ERR;
+    }
+    // SAFETY: caller's promise.
+    unsafe { engine::set_timeout(ac, tv) }
+}
+
+/// Clean disconnect once pending replies are in (immediately when none are).
+///
+/// # Safety
+/// `ac` is a library object.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisAsyncDisconnect(ac: *mut redisAsyncContext) {
+    if !ac.is_null() {
+        // SAFETY: caller's promise.
+        unsafe { engine::disconnect(ac) }
+    }
+}
+
+/// Frees the context (deferred when called from a callback). NULL is a no-op.
+///
+/// # Safety
+/// `ac` is a library object.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisAsyncFree(ac: *mut redisAsyncContext) {
+    if !ac.is_null() {
+        // SAFETY: caller's promise.
+        unsafe { engine::free(ac) }
+    }
+}
+
+/// hiredis internal (`async_private.h`), exported: disconnect now.
+///
+/// # Safety
+/// `ac` is a library object.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn __redisAsyncDisconnect(ac: *mut redisAsyncContext) {
+    if !ac.is_null() {
+        // SAFETY: caller's promise.
+        unsafe { engine::disconnect_now(ac) }
+    }
+}
+
+/// hiredis internal (`async_private.h`), exported: dispatch buffered replies.
+///
+/// # Safety
+/// `ac` is a library object, not inside one of its callbacks.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisProcessCallbacks(ac: *mut redisAsyncContext) {
+    // SAFETY: caller's promise; re-entry from a callback is ignored.
+    unsafe {
+        if let Some(a) = ac.as_ref() {
+            if a.c.flags & crate::ffi::hiredis::REDIS_IN_CALLBACK == 0 {
+                engine::process_callbacks(ac)
+            }
+        }
+    }
+}
+
+/// Socket readable.
+///
+/// # Safety
+/// `ac` is a library object.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisAsyncHandleRead(ac: *mut redisAsyncContext) {
+    if !ac.is_null() {
+        // SAFETY: caller's promise.
+        unsafe { engine::handle_read(ac) }
+    }
+}
+
+/// Socket writable.
+///
+/// # Safety
+/// `ac` is a library object.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisAsyncHandleWrite(ac: *mut redisAsyncContext) {
+    if !ac.is_null() {
+        // SAFETY: caller's promise.
+        unsafe { engine::handle_write(ac) }
+    }
+}
+
+/// Timer expired.
+///
+/// # Safety
+/// `ac` is a library object.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisAsyncHandleTimeout(ac: *mut redisAsyncContext) {
+    if !ac.is_null() {
+        // SAFETY: caller's promise.
+        unsafe { engine::handle_timeout(ac) }
+    }
+}
+
+/// The default `funcs->async_read`.
+///
+/// # Safety
+/// `ac` is a library object.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn redisAsyncRead(ac: *mut redisAsyncContext) {
-    let _ = ac;
+    if !ac.is_null() {
+        // SAFETY: caller's promise.
+        unsafe { engine::async_read(ac) }
+    }
 }
 
-/// `redisAsyncWrite` (temporary stub, does nothing).
+/// The default `funcs->async_write`.
 ///
 /// # Safety
-/// `ac` is a valid pointer to an async context.
+/// `ac` is a library object.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn redisAsyncWrite(ac: *mut redisAsyncContext) {
-    let _ = ac;
+    if !ac.is_null() {
+        // SAFETY: caller's promise.
+        unsafe { engine::async_write(ac) }
+    }
+}
+
+/// Queues a command given as an argument vector (`argvlen` NULL means C strings).
+///
+/// # Safety
+/// `ac` is a library object; `argv` holds `argc` pointers, each a valid buffer of
+/// `argvlen[i]` bytes (or a C string when `argvlen` is NULL).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisAsyncCommandArgv(
+    ac: *mut redisAsyncContext,
+    r#fn: redisCallbackFnPtr,
+    privdata: *mut c_void,
+    argc: c_int,
+    argv: *mut *const c_char,
+    argvlen: *const usize,
+) -> c_int {
+    if ac.is_null() || argc <= 0 || argv.is_null() {
+        return REDIS_ERR;
+    }
+    let mut args: Vec<&[u8]> = Vec::with_capacity(argc as usize);
+    for i in 0..argc as usize {
+        // SAFETY: caller's promise on `argv`/`argvlen`.
+        let a = unsafe {
+            let p = *argv.add(i);
+            if argvlen.is_null() {
+                crate::ffi::boundary::cstr(p)
+            } else {
+                crate::ffi::boundary::bytes(p as *const u8, *argvlen.add(i))
+            }
+        };
+        let Some(a) = a else { return REDIS_ERR };
+        args.push(a);
+    }
+    // SAFETY: `ac` is live.
+    unsafe { engine::argv_command(ac, engine::ReplyCallback::new(r#fn, privdata), &args) }
+}
+
+/// Queues a pre-formatted RESP command. A malformed one returns REDIS_ERR (hiredis asserts).
+///
+/// # Safety
+/// `ac` is a library object; `(cmd, len)` is a valid buffer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisAsyncFormattedCommand(
+    ac: *mut redisAsyncContext,
+    r#fn: redisCallbackFnPtr,
+    privdata: *mut c_void,
+    cmd: *const c_char,
+    len: usize,
+) -> c_int {
+    // SAFETY: caller's promise.
+    let Some(bytes) = (unsafe { crate::ffi::boundary::bytes(cmd as *const u8, len) }) else {
+        return REDIS_ERR;
+    };
+    if ac.is_null() {
+        return REDIS_ERR;
+    }
+    // SAFETY: `ac` is live.
+    unsafe { engine::formatted_command(ac, engine::ReplyCallback::new(r#fn, privdata), bytes) }
+}
+
+/// Called by `redisvAsyncCommand` in `variadic.c`.
+///
+/// # Safety
+/// `ac` is a library object; `format` a C string; `args` the live argument list for it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn hirs_async_command(
+    ac: *mut redisAsyncContext,
+    r#fn: redisCallbackFnPtr,
+    privdata: *mut c_void,
+    format: *const c_char,
+    args: *mut crate::ffi::variadic::hirs_args,
+) -> c_int {
+    if ac.is_null() || format.is_null() {
+        return REDIS_ERR;
+    }
+    let mut cmd: *mut c_char = core::ptr::null_mut();
+    // SAFETY: caller's promises; `cmd` receives a fresh allocation or stays NULL.
+    let len = unsafe { engine::format_command(&mut cmd, format, args) };
+    if len < 0 || cmd.is_null() {
+        return REDIS_ERR;
+    }
+    // SAFETY: the formatter wrote `len` bytes at `cmd`; we free it once, after use.
+    unsafe {
+        let bytes = core::slice::from_raw_parts(cmd as *const u8, len as usize);
+        let rc = engine::formatted_command(ac, engine::ReplyCallback::new(r#fn, privdata), bytes);
+        crate::alloc::free(cmd as *mut c_void);
+        rc
+    }
 }

@@ -585,11 +585,17 @@ pub unsafe extern "C" fn hirs_append_command(
     if c.is_null() {
         return REDIS_ERR;
     }
-    let mut cmd: *mut c_char = ptr::null_mut();
-    // SAFETY: forwarded promises; the formatter gives us the command block or an error code.
+    // A NULL format would crash hiredis; report it as an invalid format.
+    // SAFETY: the caller promises a C string.
+    let Some(fmt) = (unsafe { crate::ffi::boundary::cstr(format) }) else {
+        // SAFETY: library context (caller's promise).
+        unsafe { context::set_error(c, crate::ffi::read::REDIS_ERR_OTHER, Some(b"Invalid format string")) };
+        return REDIS_ERR;
+    };
+    // SAFETY: `args` wraps the caller's va_list, whose values match `format`.
     unsafe {
-        let len = crate::ffi::format::hirs_format_command(&mut cmd, format, args);
-        context::append_formatted_result(c, cmd, len)
+        let mut va = crate::ffi::variadic::VaArgs::new(args);
+        context::append_format(c, fmt, &mut va)
     }
 }
 

@@ -59,9 +59,8 @@ pub struct redisReplyObjectFunctions {
     pub createArray: Option<unsafe extern "C" fn(*const redisReadTask, usize) -> *mut c_void>,
     pub createInteger:
         Option<unsafe extern "C" fn(*const redisReadTask, c_longlong) -> *mut c_void>,
-    pub createDouble: Option<
-        unsafe extern "C" fn(*const redisReadTask, f64, *mut c_char, usize) -> *mut c_void,
-    >,
+    pub createDouble:
+        Option<unsafe extern "C" fn(*const redisReadTask, f64, *mut c_char, usize) -> *mut c_void>,
     pub createNil: Option<unsafe extern "C" fn(*const redisReadTask) -> *mut c_void>,
     pub createBool: Option<unsafe extern "C" fn(*const redisReadTask, c_int) -> *mut c_void>,
     pub freeObject: Option<unsafe extern "C" fn(*mut c_void)>,
@@ -111,12 +110,42 @@ struct State {
 }
 
 /// The `redisReadTask` chain shown to C builders, rebuilt from the parser's frames.
-struct Mirror {
+///
+/// As in hiredis, a level's `privdata` is `reader->privdata` as it was when that level was
+/// opened (the root: when the reply started); it is kept in the slots and never resynced.
+pub(crate) struct Mirror {
     tasks: Vec<redisReadTask>,
     /// `tasks[..synced]` match the parser's open aggregates.
     synced: usize,
-    /// `reader->privdata` when the reply in progress started.
-    privdata: *mut c_void,
+}
+
+impl Mirror {
+    /// Makes room for a task at `depth` and a child level below it. Growing may move the
+    /// tasks, so afterwards every parent pointer is rewritten.
+    fn reserve(&mut self, depth: usize) {
+        if self.tasks.len() < depth + 2 {
+            self.tasks.resize(depth + 2, BLANK_TASK);
+            self.synced = 0;
+        }
+    }
+
+    /// Notes an aggregate at `depth` that opens a level: hiredis keeps its object in the
+    /// level's task (later siblings still see it there) and starts the child level with no
+    /// object and the current privdata.
+    #[inline]
+    pub(crate) fn opened(&mut self, depth: usize, obj: *mut c_void, privdata: *mut c_void) {
+        self.reserve(depth);
+        self.tasks[depth].obj = obj;
+        self.tasks[depth + 1].obj = ptr::null_mut();
+        self.tasks[depth + 1].privdata = privdata;
+    }
+
+    /// A reply starts: the root task carries the current privdata.
+    fn start_reply(&mut self, privdata: *mut c_void) {
+        self.reserve(0);
+        self.tasks[0].obj = ptr::null_mut();
+        self.tasks[0].privdata = privdata;
+    }
 }
 
 const BLANK_TASK: redisReadTask = redisReadTask {
@@ -175,6 +204,8 @@ fn set_oom(r: &mut redisReader, st: &mut State) {
 struct CBuilder<'a> {
     fns: redisReplyObjectFunctions,
     m: &'a mut Mirror,
+    /// `reader->privdata` now, for levels opened during this call.
+    privdata: *mut c_void,
 }
 
 fn fake(ty: c_int) -> Option<*mut c_void> {
@@ -190,26 +221,31 @@ impl CBuilder<'_> {
     fn task(&mut self, at: At<'_, *mut c_void>, kind: Kind) -> *mut redisReadTask {
         let m = &mut *self.m;
         let d = at.depth();
-        if m.tasks.len() <= d {
-            // Growing may move the tasks, so every parent pointer is rewritten.
-            m.tasks.resize(d + 1, BLANK_TASK);
-            m.synced = 0;
-        }
+        m.reserve(d);
         let base = m.tasks.as_mut_ptr();
         let frames = at.frames();
-        let idx_of = |k: usize| if k == 0 { -1 } else { frames[k - 1].next as c_int };
-        let parent_of = |k: usize| if k == 0 { ptr::null_mut() } else { base.wrapping_add(k - 1) };
+        let idx_of = |k: usize| {
+            if k == 0 {
+                -1
+            } else {
+                frames[k - 1].next as c_int
+            }
+        };
+        let parent_of = |k: usize| {
+            if k == 0 {
+                ptr::null_mut()
+            } else {
+                base.wrapping_add(k - 1)
+            }
+        };
         for (k, f) in frames.iter().enumerate().skip(m.synced.min(d)) {
-            let t = redisReadTask {
-                r#type: f.kind as c_int,
-                elements: f.elements as c_longlong,
-                idx: idx_of(k),
-                obj: f.obj,
-                parent: parent_of(k),
-                privdata: m.privdata,
-            };
             // SAFETY: k < d < tasks.len(); `base` is the vector's live buffer.
-            unsafe { base.add(k).write(t) };
+            let t = unsafe { &mut *base.add(k) };
+            t.r#type = f.kind as c_int;
+            t.elements = f.elements as c_longlong;
+            t.idx = idx_of(k);
+            t.obj = f.obj;
+            t.parent = parent_of(k);
         }
         m.synced = d;
         // SAFETY: d < tasks.len().
@@ -217,12 +253,9 @@ impl CBuilder<'_> {
         t.r#type = kind as c_int;
         t.elements = -1;
         t.idx = idx_of(d);
-        // hiredis reuses a level's task for siblings: `obj` is cleared only for a first child.
-        if t.idx <= 0 {
-            t.obj = ptr::null_mut();
-        }
+        // `obj` is left alone: hiredis reuses a level's task for siblings, so it still holds
+        // the last opened sibling aggregate (cleared when the level was opened).
         t.parent = parent_of(d);
-        t.privdata = m.privdata;
         t
     }
 }
@@ -232,7 +265,9 @@ impl Builder for CBuilder<'_> {
 
     fn string(&mut self, at: At<'_, *mut c_void>, kind: Kind, s: &[u8]) -> Option<*mut c_void> {
         let t = self.task(at, kind);
-        let Some(f) = self.fns.createString else { return fake(kind as c_int) };
+        let Some(f) = self.fns.createString else {
+            return fake(kind as c_int);
+        };
         // SAFETY: a valid task and `s`, valid for the call (builders must not write to it).
         non_null(unsafe { f(t, s.as_ptr() as *mut c_char, s.len()) })
     }
@@ -247,10 +282,8 @@ impl Builder for CBuilder<'_> {
         if n > 0 {
             // The parser opens this aggregate: its task becomes the next items' parent.
             // SAFETY: `t` points into the mirror, which nothing else borrows now.
-            unsafe {
-                (*t).obj = obj;
-                (*t).elements = n as c_longlong;
-            }
+            unsafe { (*t).elements = n as c_longlong };
+            self.m.opened(at.depth(), obj, self.privdata);
             self.m.synced = at.depth() + 1;
         }
         Some(obj)
@@ -258,14 +291,18 @@ impl Builder for CBuilder<'_> {
 
     fn integer(&mut self, at: At<'_, *mut c_void>, v: i64) -> Option<*mut c_void> {
         let t = self.task(at, Kind::Integer);
-        let Some(f) = self.fns.createInteger else { return fake(REDIS_REPLY_INTEGER) };
+        let Some(f) = self.fns.createInteger else {
+            return fake(REDIS_REPLY_INTEGER);
+        };
         // SAFETY: a valid task.
         non_null(unsafe { f(t, v) })
     }
 
     fn double(&mut self, at: At<'_, *mut c_void>, v: f64, text: &[u8]) -> Option<*mut c_void> {
         let t = self.task(at, Kind::Double);
-        let Some(f) = self.fns.createDouble else { return fake(REDIS_REPLY_DOUBLE) };
+        let Some(f) = self.fns.createDouble else {
+            return fake(REDIS_REPLY_DOUBLE);
+        };
         // Builders get a NUL-terminated copy (the parser keeps doubles under 326 bytes).
         let mut copy = [0u8; 327];
         let n = text.len().min(326);
@@ -276,14 +313,18 @@ impl Builder for CBuilder<'_> {
 
     fn nil(&mut self, at: At<'_, *mut c_void>, kind: Kind) -> Option<*mut c_void> {
         let t = self.task(at, kind);
-        let Some(f) = self.fns.createNil else { return fake(REDIS_REPLY_NIL) };
+        let Some(f) = self.fns.createNil else {
+            return fake(REDIS_REPLY_NIL);
+        };
         // SAFETY: a valid task.
         non_null(unsafe { f(t) })
     }
 
     fn boolean(&mut self, at: At<'_, *mut c_void>, v: bool) -> Option<*mut c_void> {
         let t = self.task(at, Kind::Bool);
-        let Some(f) = self.fns.createBool else { return fake(REDIS_REPLY_BOOL) };
+        let Some(f) = self.fns.createBool else {
+            return fake(REDIS_REPLY_BOOL);
+        };
         // SAFETY: a valid task.
         non_null(unsafe { f(t, v as c_int) })
     }
@@ -310,7 +351,10 @@ pub unsafe extern "C" fn redisReaderCreateWithFunctions(
     }
     let st = Box::new(State {
         parser: Parser::default(),
-        mirror: Mirror { tasks: Vec::new(), synced: 0, privdata: ptr::null_mut() },
+        mirror: Mirror {
+            tasks: Vec::new(),
+            synced: 0,
+        },
     });
     // SAFETY: `r` is a fresh zeroed reader owned here.
     let rr = unsafe { &mut *r };
@@ -330,7 +374,9 @@ pub unsafe extern "C" fn redisReaderCreateWithFunctions(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn redisReaderFree(r: *mut redisReader) {
     // SAFETY: the caller promises a library reader or NULL.
-    let Some(rr) = (unsafe { r.as_mut() }) else { return };
+    let Some(rr) = (unsafe { r.as_mut() }) else {
+        return;
+    };
     if !rr.task.is_null() {
         // SAFETY: `task` holds the Box made at creation; it is released exactly once here.
         let mut st = unsafe { Box::from_raw(rr.task as *mut State) };
@@ -351,11 +397,19 @@ pub unsafe extern "C" fn redisReaderFree(r: *mut redisReader) {
 /// `r` is a library reader (NULL returns REDIS_ERR where hiredis would crash) and
 /// `(buf, len)` a valid buffer.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn redisReaderFeed(r: *mut redisReader, buf: *const c_char, len: usize) -> c_int {
+pub unsafe extern "C" fn redisReaderFeed(
+    r: *mut redisReader,
+    buf: *const c_char,
+    len: usize,
+) -> c_int {
     // SAFETY: the caller promises a library reader or NULL.
-    let Some(r) = (unsafe { r.as_mut() }) else { return REDIS_ERR };
+    let Some(r) = (unsafe { r.as_mut() }) else {
+        return REDIS_ERR;
+    };
     // SAFETY: a library reader's state.
-    let Some(st) = (unsafe { state(r) }) else { return REDIS_ERR };
+    let Some(st) = (unsafe { state(r) }) else {
+        return REDIS_ERR;
+    };
     if r.err != 0 {
         return REDIS_ERR;
     }
@@ -393,13 +447,18 @@ pub unsafe extern "C" fn redisReaderFeed(r: *mut redisReader, buf: *const c_char
 /// # Safety
 /// `r` is a library reader (NULL returns REDIS_ERR) and `reply` a valid pointer or NULL.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn redisReaderGetReply(r: *mut redisReader, reply: *mut *mut c_void) -> c_int {
+pub unsafe extern "C" fn redisReaderGetReply(
+    r: *mut redisReader,
+    reply: *mut *mut c_void,
+) -> c_int {
     if !reply.is_null() {
         // SAFETY: the caller promises a writable pointer.
         unsafe { *reply = ptr::null_mut() };
     }
     // SAFETY: the caller promises a library reader or NULL.
-    let Some(r) = (unsafe { r.as_mut() }) else { return REDIS_ERR };
+    let Some(r) = (unsafe { r.as_mut() }) else {
+        return REDIS_ERR;
+    };
     if r.err != 0 || r.buf.is_null() {
         return REDIS_ERR;
     }
@@ -407,30 +466,44 @@ pub unsafe extern "C" fn redisReaderGetReply(r: *mut redisReader, reply: *mut *m
         return REDIS_OK;
     }
     // SAFETY: a library reader's state.
-    let Some(st) = (unsafe { state(r) }) else { return REDIS_ERR };
-    // SAFETY: `buf` is the reader's live sds; it is not resized while `bytes` lives.
-    let bytes = unsafe {
-        let n = sds::len(r.buf).min(r.len);
-        core::slice::from_raw_parts(r.buf as *const u8, n)
+    let Some(st) = (unsafe { state(r) }) else {
+        return REDIS_ERR;
     };
+    // SAFETY: `buf` is the reader's live sds and `len` its length (this file keeps the two
+    // in step; C code that edits these public fields must too, as with hiredis). It is not
+    // resized while `bytes` lives.
+    let bytes = unsafe { core::slice::from_raw_parts(r.buf as *const u8, r.len) };
     let mut pos = r.pos.min(bytes.len());
-    if st.parser.depth().is_none() {
-        st.mirror.privdata = r.privdata;
+    if r.ridx < 0 {
+        // A new reply starts: its tasks carry the current privdata.
+        st.mirror.start_reply(r.privdata);
     }
     let res = if reply::is_default(r.r#fn) {
-        st.parser.parse(bytes, &mut pos, r.maxelements, &mut reply::DefaultBuilder)
+        let mut b = reply::DefaultBuilder {
+            mirror: &mut st.mirror,
+            privdata: r.privdata,
+        };
+        st.parser.parse(bytes, &mut pos, r.maxelements, &mut b)
     } else {
         // SAFETY: `fn` is NULL or a valid table.
         let fns = unsafe { r.r#fn.as_ref() }.copied().unwrap_or(NO_FUNCTIONS);
         // The table may have changed since the last call: rebuild the task chain.
         st.mirror.synced = 0;
-        let mut b = CBuilder { fns, m: &mut st.mirror };
+        let mut b = CBuilder {
+            fns,
+            m: &mut st.mirror,
+            privdata: r.privdata,
+        };
         st.parser.parse(bytes, &mut pos, r.maxelements, &mut b)
     };
     let done = match res {
         Ok(done) => done,
         Err(e) => {
-            let kind = if e == ReadError::Oom { REDIS_ERR_OOM } else { REDIS_ERR_PROTOCOL };
+            let kind = if e == ReadError::Oom {
+                REDIS_ERR_OOM
+            } else {
+                REDIS_ERR_PROTOCOL
+            };
             set_error(r, st, kind, &e.message());
             return REDIS_ERR;
         }
@@ -447,7 +520,13 @@ pub unsafe extern "C" fn redisReaderGetReply(r: *mut redisReader, reply: *mut *m
             r.len = sds::len(r.buf);
         }
     }
-    r.ridx = st.parser.depth().map_or(-1, |d| d as c_int);
+    // As in hiredis, a reply counts as started (root task set up) from the first call that
+    // had bytes to look at, even if none were consumed.
+    r.ridx = if done.is_some() {
+        -1
+    } else {
+        st.parser.depth().unwrap_or(0) as c_int
+    };
     r.reply = st.parser.root().unwrap_or(ptr::null_mut());
     if let Some(obj) = done {
         if reply.is_null() {
@@ -469,3 +548,186 @@ const NO_FUNCTIONS: redisReplyObjectFunctions = redisReplyObjectFunctions {
     createBool: None,
     freeObject: None,
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ffi::hiredis::redisReply;
+    use crate::ffi::reply::{freeReplyObject, redisReaderCreate};
+    use core::cell::RefCell;
+
+    fn feed(r: *mut redisReader, b: &[u8]) -> c_int {
+        // SAFETY: `r` is a live reader and `b` a valid buffer.
+        unsafe { redisReaderFeed(r, b.as_ptr() as *const c_char, b.len()) }
+    }
+
+    fn get(r: *mut redisReader) -> (c_int, *mut c_void) {
+        let mut out = 1 as *mut c_void;
+        // SAFETY: `r` is a live reader; `out` is writable.
+        let rc = unsafe { redisReaderGetReply(r, &mut out) };
+        (rc, out)
+    }
+
+    fn errstr(r: *mut redisReader) -> String {
+        // SAFETY: `errstr` is always NUL-terminated.
+        let s = unsafe { core::ffi::CStr::from_ptr((*r).errstr.as_ptr()) };
+        s.to_string_lossy().into_owned()
+    }
+
+    #[test]
+    fn null_arguments_fail_instead_of_crashing() {
+        let mut out = 1 as *mut c_void;
+        // SAFETY: NULL readers are refused before any access.
+        unsafe {
+            assert_eq!(redisReaderGetReply(ptr::null_mut(), &mut out), REDIS_ERR);
+            assert!(out.is_null());
+            assert_eq!(
+                redisReaderFeed(ptr::null_mut(), c"x".as_ptr(), 1),
+                REDIS_ERR
+            );
+            redisReaderFree(ptr::null_mut());
+        }
+    }
+
+    #[test]
+    fn reply_buffer_and_error_state() {
+        let r = redisReaderCreate();
+        assert!(!r.is_null());
+        assert_eq!(feed(r, b"*2\r\n+a\r\n:7\r\n+b"), REDIS_OK);
+        let (rc, rep) = get(r);
+        assert_eq!(rc, REDIS_OK);
+        // SAFETY: a reply from the default builders; the reader fields are plain data.
+        unsafe {
+            let rep = &*(rep as *const redisReply);
+            assert_eq!((rep.r#type, rep.elements), (REDIS_REPLY_ARRAY, 2));
+            assert_eq!((**rep.element.add(1)).integer, 7);
+            freeReplyObject(rep as *const redisReply as *mut c_void);
+            assert_eq!(((*r).pos, (*r).len, sds::len((*r).buf)), (12, 14, 14));
+        }
+        assert_eq!(get(r), (REDIS_OK, ptr::null_mut()));
+        // SAFETY: plain field reads.
+        unsafe { assert_eq!(((*r).pos, (*r).ridx), (13, 0)) };
+        assert_eq!(feed(r, b"\r\n~1\r\n!"), REDIS_OK);
+        let (_, rep) = get(r);
+        // SAFETY: a reply from the default builders.
+        unsafe { freeReplyObject(rep) };
+        assert_eq!(get(r), (REDIS_ERR, ptr::null_mut()));
+        assert_eq!(errstr(r), "Protocol error, got \"!\" as reply type byte");
+        // SAFETY: plain field reads.
+        unsafe {
+            assert_eq!((*r).err, REDIS_ERR_PROTOCOL);
+            assert!((*r).buf.is_null() && (*r).reply.is_null());
+            assert_eq!(((*r).pos, (*r).len, (*r).ridx), (0, 0, -1));
+        }
+        assert_eq!(feed(r, b"+x\r\n"), REDIS_ERR);
+        assert_eq!(get(r), (REDIS_ERR, ptr::null_mut()));
+        // SAFETY: a live reader.
+        unsafe { redisReaderFree(r) };
+    }
+
+    #[test]
+    fn huge_aggregate_is_oom() {
+        let r = redisReaderCreate();
+        // SAFETY: a live reader.
+        unsafe { (*r).maxelements = 0 };
+        let count = format!("*{}\r\n", usize::MAX / 8 + 3);
+        feed(r, count.as_bytes());
+        assert_eq!(get(r), (REDIS_ERR, ptr::null_mut()));
+        assert_eq!(errstr(r), "Out of memory");
+        // SAFETY: plain field read, then free.
+        unsafe {
+            assert_eq!((*r).err, REDIS_ERR_OOM);
+            redisReaderFree(r);
+        }
+    }
+
+    thread_local! {
+        static SEEN: RefCell<Vec<(c_int, c_int, c_longlong, c_int)>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// Records (type, idx, parent elements or -9, parent type or -9) and returns a fake object.
+    unsafe extern "C" fn rec_array(t: *const redisReadTask, n: usize) -> *mut c_void {
+        // SAFETY: the reader passes a valid task chain.
+        let t = unsafe { &*t };
+        // SAFETY: as above.
+        let p = unsafe { t.parent.as_ref() };
+        SEEN.with(|s| {
+            s.borrow_mut().push((
+                t.r#type,
+                t.idx,
+                p.map_or(-9, |p| p.elements),
+                p.map_or(-9, |p| p.r#type),
+            ))
+        });
+        (100 + n) as *mut c_void
+    }
+
+    unsafe extern "C" fn rec_int(t: *const redisReadTask, v: c_longlong) -> *mut c_void {
+        // SAFETY: the reader passes a valid task chain.
+        let t = unsafe { &*t };
+        // SAFETY: as above.
+        let p = unsafe { &*t.parent };
+        assert_eq!(
+            p.obj as usize, 102,
+            "parent object is what createArray returned"
+        );
+        SEEN.with(|s| {
+            s.borrow_mut()
+                .push((t.r#type, t.idx, p.elements, v as c_int))
+        });
+        200 as *mut c_void
+    }
+
+    #[test]
+    fn c_builders_see_hiredis_tasks() {
+        let mut fns = NO_FUNCTIONS;
+        fns.createArray = Some(rec_array);
+        fns.createInteger = Some(rec_int);
+        // SAFETY: `fns` outlives the reader.
+        let r = unsafe { redisReaderCreateWithFunctions(&mut fns) };
+        for b in b"%1\r\n:5\r\n:6\r\n" {
+            feed(r, &[*b]);
+            let (rc, rep) = get(r);
+            assert_eq!(rc, REDIS_OK);
+            if !rep.is_null() {
+                assert_eq!(rep as usize, 102);
+            }
+        }
+        let seen = SEEN.with(|s| s.borrow().clone());
+        assert_eq!(
+            seen,
+            [
+                (REDIS_REPLY_MAP, -1, -9, -9),
+                (REDIS_REPLY_INTEGER, 0, 2, 5),
+                (REDIS_REPLY_INTEGER, 1, 2, 6)
+            ]
+        );
+        // Unknown entries give the type number as object.
+        feed(r, b"+OK\r\n");
+        assert_eq!(
+            get(r),
+            (REDIS_OK, REDIS_REPLY_STATUS as usize as *mut c_void)
+        );
+        // SAFETY: a live reader.
+        unsafe { redisReaderFree(r) };
+    }
+
+    #[test]
+    fn maxbuf_reclaims_idle_buffer() {
+        let r = redisReaderCreate();
+        let mut big = b"$40000\r\n".to_vec();
+        big.resize(big.len() + 40000, b'x');
+        big.extend_from_slice(b"\r\n");
+        feed(r, &big);
+        let (_, rep) = get(r);
+        // SAFETY: a reply from the default builders; `buf` is the reader's sds.
+        unsafe {
+            freeReplyObject(rep);
+            assert_eq!((*r).len, 0);
+            assert!(sds::avail((*r).buf) > (*r).maxbuf);
+            feed(r, b"+a\r\n");
+            assert!(sds::avail((*r).buf) <= (*r).maxbuf);
+            redisReaderFree(r);
+        }
+    }
+}

@@ -12,7 +12,7 @@ use crate::alloc;
 use crate::ffi::boundary;
 use crate::ffi::hiredis::redisReply;
 use crate::ffi::read::{
-    REDIS_REPLY_ARRAY, REDIS_REPLY_ATTR, REDIS_REPLY_BIGNUM, REDIS_REPLY_BOOL,
+    Mirror, REDIS_REPLY_ARRAY, REDIS_REPLY_ATTR, REDIS_REPLY_BIGNUM, REDIS_REPLY_BOOL,
     REDIS_REPLY_DOUBLE, REDIS_REPLY_ERROR, REDIS_REPLY_INTEGER, REDIS_REPLY_MAP, REDIS_REPLY_NIL,
     REDIS_REPLY_PUSH, REDIS_REPLY_SET, REDIS_REPLY_STATUS, REDIS_REPLY_STRING, REDIS_REPLY_VERB,
     redisReadTask, redisReader, redisReaderCreateWithFunctions, redisReplyObjectFunctions,
@@ -49,8 +49,14 @@ fn addresses(t: redisReplyObjectFunctions) -> [usize; 7] {
 /// `redisReply` objects directly instead of calling through it.
 #[inline]
 pub(crate) fn is_default(f: *const redisReplyObjectFunctions) -> bool {
-    // SAFETY: `f` is our static; hiredis objects are not shared between threads.
-    ptr::eq(f, default_functions()) && addresses(unsafe { ptr::read(f) }) == addresses(DEFAULTS)
+    // `f` is then our static; hiredis objects are not shared between threads.
+    if !ptr::eq(f, default_functions()) {
+        return false;
+    }
+    // SAFETY: as above.
+    let (now, orig) = (addresses(unsafe { ptr::read(f) }), addresses(DEFAULTS));
+    // Element-wise, which compiles to seven compares rather than a memcmp call.
+    now.iter().zip(orig.iter()).all(|(a, b)| a == b)
 }
 
 fn is_aggregate(ty: c_int) -> bool {
@@ -61,6 +67,7 @@ fn is_aggregate(ty: c_int) -> bool {
 }
 
 /// A zeroed reply of type `ty`, or NULL.
+#[inline(always)]
 fn new_reply(ty: c_int) -> *mut redisReply {
     let r = alloc::calloc_one::<redisReply>();
     if !r.is_null() {
@@ -72,10 +79,13 @@ fn new_reply(ty: c_int) -> *mut redisReply {
 
 /// A string-like reply: `str`/`len` copy `s`; for VERB, `vtype` gets the first 3 bytes and
 /// `str` what follows the 4-byte `xxx:` prefix.
+#[inline(always)]
 fn string_reply(ty: c_int, s: &[u8]) -> *mut redisReply {
     let (vtype, body) = if ty == REDIS_REPLY_VERB {
         // hiredis would underflow here; the reader never passes fewer than 4 bytes.
-        let Some((head, body)) = s.split_first_chunk::<4>() else { return ptr::null_mut() };
+        let Some((head, body)) = s.split_first_chunk::<4>() else {
+            return ptr::null_mut();
+        };
         (Some(head), body)
     } else {
         (None, s)
@@ -94,8 +104,8 @@ fn string_reply(ty: c_int, s: &[u8]) -> *mut redisReply {
         (*r).str = str;
         (*r).len = body.len();
         if let Some(head) = vtype {
-            for i in 0..3 {
-                (*r).vtype[i] = head[i] as c_char;
+            for (d, s) in (*r).vtype.iter_mut().zip(&head[..3]) {
+                *d = *s as c_char;
             }
         }
     }
@@ -104,6 +114,7 @@ fn string_reply(ty: c_int, s: &[u8]) -> *mut redisReply {
 
 /// An aggregate with room for `n` children (no vector when `n == 0`). The vector goes through
 /// the overflow-checked calloc, so absurd counts fail cleanly.
+#[inline(always)]
 fn array_reply(ty: c_int, n: usize) -> *mut redisReply {
     let r = new_reply(ty);
     if r.is_null() || n == 0 {
@@ -122,6 +133,7 @@ fn array_reply(ty: c_int, n: usize) -> *mut redisReply {
     r
 }
 
+#[inline(always)]
 fn integer_reply(ty: c_int, v: c_longlong) -> *mut redisReply {
     let r = new_reply(ty);
     if !r.is_null() {
@@ -131,6 +143,7 @@ fn integer_reply(ty: c_int, v: c_longlong) -> *mut redisReply {
     r
 }
 
+#[inline(always)]
 fn double_reply(v: f64, text: &[u8]) -> *mut redisReply {
     let r = string_reply(REDIS_REPLY_DOUBLE, text);
     if !r.is_null() {
@@ -146,6 +159,7 @@ fn double_reply(v: f64, text: &[u8]) -> *mut redisReply {
 ///
 /// # Safety
 /// `parent` is NULL, a small fake object (a type number), or a live reply.
+#[inline(always)]
 unsafe fn link(parent: *mut c_void, idx: usize, r: *mut redisReply) -> *mut c_void {
     if r.is_null() || parent.is_null() {
         return r.cast();
@@ -197,7 +211,9 @@ unsafe extern "C" fn create_string_object(
 unsafe extern "C" fn create_array_object(task: *const redisReadTask, n: usize) -> *mut c_void {
     // SAFETY: builders get a valid task.
     unsafe {
-        let Some(task) = task.as_ref() else { return ptr::null_mut() };
+        let Some(task) = task.as_ref() else {
+            return ptr::null_mut();
+        };
         let (parent, idx) = task_parent(task);
         link(parent, idx, array_reply(task.r#type, n))
     }
@@ -209,7 +225,9 @@ unsafe extern "C" fn create_integer_object(
 ) -> *mut c_void {
     // SAFETY: builders get a valid task.
     unsafe {
-        let Some(task) = task.as_ref() else { return ptr::null_mut() };
+        let Some(task) = task.as_ref() else {
+            return ptr::null_mut();
+        };
         let (parent, idx) = task_parent(task);
         link(parent, idx, integer_reply(REDIS_REPLY_INTEGER, v))
     }
@@ -234,7 +252,9 @@ unsafe extern "C" fn create_double_object(
 unsafe extern "C" fn create_nil_object(task: *const redisReadTask) -> *mut c_void {
     // SAFETY: builders get a valid task.
     unsafe {
-        let Some(task) = task.as_ref() else { return ptr::null_mut() };
+        let Some(task) = task.as_ref() else {
+            return ptr::null_mut();
+        };
         let (parent, idx) = task_parent(task);
         link(parent, idx, new_reply(REDIS_REPLY_NIL))
     }
@@ -243,17 +263,27 @@ unsafe extern "C" fn create_nil_object(task: *const redisReadTask) -> *mut c_voi
 unsafe extern "C" fn create_bool_object(task: *const redisReadTask, v: c_int) -> *mut c_void {
     // SAFETY: builders get a valid task.
     unsafe {
-        let Some(task) = task.as_ref() else { return ptr::null_mut() };
+        let Some(task) = task.as_ref() else {
+            return ptr::null_mut();
+        };
         let (parent, idx) = task_parent(task);
-        link(parent, idx, integer_reply(REDIS_REPLY_BOOL, (v != 0) as c_longlong))
+        link(
+            parent,
+            idx,
+            integer_reply(REDIS_REPLY_BOOL, (v != 0) as c_longlong),
+        )
     }
 }
 
 /// The default builders without the C table in between: objects are `redisReply`s, linked
 /// into their parents at creation.
-pub(crate) struct DefaultBuilder;
+pub(crate) struct DefaultBuilder<'a> {
+    /// Notified of opened levels, so a switch to a C table mid-reply shows correct tasks.
+    pub(crate) mirror: &'a mut Mirror,
+    pub(crate) privdata: *mut c_void,
+}
 
-impl DefaultBuilder {
+impl DefaultBuilder<'_> {
     #[inline(always)]
     fn place(at: At<'_, *mut c_void>, r: *mut redisReply) -> Option<*mut c_void> {
         let (parent, idx) = at.parent().unwrap_or((ptr::null_mut(), 0));
@@ -265,7 +295,7 @@ impl DefaultBuilder {
     }
 }
 
-impl Builder for DefaultBuilder {
+impl Builder for DefaultBuilder<'_> {
     type Obj = *mut c_void;
 
     #[inline(always)]
@@ -275,7 +305,11 @@ impl Builder for DefaultBuilder {
 
     #[inline(always)]
     fn array(&mut self, at: At<'_, *mut c_void>, kind: Kind, n: usize) -> Option<*mut c_void> {
-        Self::place(at, array_reply(kind as c_int, n))
+        let obj = Self::place(at, array_reply(kind as c_int, n))?;
+        if n > 0 {
+            self.mirror.opened(at.depth(), obj, self.privdata);
+        }
+        Some(obj)
     }
 
     #[inline(always)]
