@@ -150,12 +150,13 @@ def run_prog(path, args, env, timeout):
 CG_DESC = "desc: Trigger: Client Request: "
 
 
-def run_callgrind(path, outdir, tag):
+def run_callgrind(path, outdir, tag, annotate_dir=None):
     """Runs a program under callgrind; returns {key: instructions per op} from its dumps."""
     d = os.path.join(outdir, "callgrind", tag)
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
-    r = subprocess.run(["valgrind", "--tool=callgrind", "-q", f"--callgrind-out-file={d}/cg.out.%p", path],
+    r = subprocess.run(["valgrind", "--tool=callgrind", "-q", "--compress-strings=no",
+                        f"--callgrind-out-file={d}/cg.out.%p", path],
                        text=True, capture_output=True)
     if r.returncode != 0:
         log(f"bench: callgrind {tag} failed: {r.stderr.strip()[-600:]}")
@@ -174,6 +175,21 @@ def run_callgrind(path, outdir, tag):
         if desc and total is not None and "|" in desc:
             cname, ops = desc.rsplit("|", 1)
             out[f"{prog} {cname} {metric}"] = total / int(ops)
+            if annotate_dir:
+                # Where the instructions of this case go, inclusive per function.
+                os.makedirs(annotate_dir, exist_ok=True)
+                # Self cost, then inclusive. (In a dump taken after CALLGRIND_ZERO_STATS the
+                # frames that were on the stack show the whole total as self cost: ignore
+                # the main/start-up lines at the top of the self view.)
+                views = []
+                for incl in ("no", "yes"):
+                    a = subprocess.run(["callgrind_annotate", f"--inclusive={incl}", "--threshold=100",
+                                        "--auto=no", os.path.join(d, name)], text=True, capture_output=True)
+                    views.append(f"## inclusive={incl}\n" + "\n".join(a.stdout.splitlines()[:70]))
+                fname = f"{prog}-{cname}.txt".replace("/", "_").replace("%", "")
+                with open(os.path.join(annotate_dir, fname), "w") as f:
+                    f.write(f"# {cname}: {ops} operations; divide by it for per-operation counts\n")
+                    f.write("\n\n".join(views) + "\n")
     return out
 
 
@@ -244,11 +260,13 @@ def svg_chart(results, path):
                 label = ("hiredis-rs" if v == "ours" else "hiredis (system)") + \
                         (", 1 connection" if conns == "c1" else ", 10 connections")
                 series.append((label, colors[v], dash, pts))
-    W, H, L, R, T, B = 640, 400, 80, 200, 40, 50
+    W, H, L, R, T, B = 720, 400, 80, 240, 40, 50
     ymax = max([p[1] for s in series for p in s[3]] + [1])
-    # A round upper bound for the axis.
+    # A round step (1, 2 or 5 times a power of ten) giving at most 6 grid lines.
     mag = 10 ** (len(str(int(ymax))) - 1)
-    ytop = ((int(ymax) // mag) + 1) * mag
+    step = next(m * mag / 10 for m in (1, 2, 5, 10, 20, 50) if ymax / (m * mag / 10) <= 6)
+    nticks = int(ymax // step) + 1
+    ytop = nticks * step
 
     def px(i):
         return L + i * (W - L - R) / (len(xs) - 1)
@@ -259,10 +277,11 @@ def svg_chart(results, path):
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">',
            f'<rect width="{W}" height="{H}" fill="white"/>',
            f'<text x="{W / 2 - R / 2}" y="20" text-anchor="middle" font-size="14">async SET throughput (libevent), median of runs</text>']
-    for k in range(6):
-        y = ytop * k / 5
+    for k in range(nticks + 1):
+        y = step * k
         out.append(f'<line x1="{L}" y1="{py(y):.1f}" x2="{W - R}" y2="{py(y):.1f}" stroke="#ddd"/>')
-        out.append(f'<text x="{L - 6}" y="{py(y) + 4:.1f}" text-anchor="end">{y / 1e6:.2g}M</text>')
+        lab = "0" if y == 0 else (f"{y / 1e6:g}M" if y >= 1e6 else f"{y / 1e3:g}k")
+        out.append(f'<text x="{L - 6}" y="{py(y) + 4:.1f}" text-anchor="end">{lab}</text>')
     for i, (_, lab) in enumerate(xs):
         out.append(f'<text x="{px(i):.1f}" y="{H - B + 18}" text-anchor="middle">{lab}</text>')
     out.append(f'<text x="{(L + W - R) / 2}" y="{H - 12}" text-anchor="middle">commands in flight per connection</text>')
@@ -284,6 +303,11 @@ def svg_chart(results, path):
 
 
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "chart":
+        # bench.py chart results.json out.svg: redraw the chart from a saved run.
+        with open(sys.argv[2]) as f:
+            svg_chart(json.load(f)["results"], sys.argv[3])
+        return
     ap = argparse.ArgumentParser()
     ap.add_argument("mode", choices=["time", "instr"])
     ap.add_argument("--runs", type=int, default=None)
@@ -322,7 +346,8 @@ def main():
                     if not path:
                         continue
                     if args.mode == "instr":
-                        add(v, run_callgrind(path, args.out, f"{p}-{v}-{run}"))
+                        ann = os.path.join(args.out, "annotate") if v == "ours" and run == 0 else None
+                        add(v, run_callgrind(path, args.out, f"{p}-{v}-{run}", ann))
                         continue
                     env = server.env() if server else dict(os.environ)
                     add(v, run_prog(path, [], env, args.timeout))

@@ -37,9 +37,12 @@ static inline void bl_result(const char *prog, const char *cname, const char *me
     fflush(stdout);
 }
 
-/* Non-zero when running under valgrind: loops then use fixed, small iteration counts. */
+/* Non-zero when running under valgrind: loops then use fixed, small iteration counts.
+ * BENCH_NO_MARKERS=1 keeps the timed loops (for a whole-program profile). */
 static inline int bl_instr_mode(void) {
 #ifdef BL_HAVE_CALLGRIND
+    const char *no = getenv("BENCH_NO_MARKERS");
+    if (no && *no == '1') return 0;
     return RUNNING_ON_VALGRIND ? 1 : 0;
 #else
     return 0;
