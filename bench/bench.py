@@ -302,7 +302,67 @@ def svg_chart(results, path):
         f.write("\n".join(out) + "\n")
 
 
+# The headline rows (README "Performance"): (label, key in results.json or results-instr.json).
+SUMMARY = [
+    ("reader: status reply, instructions", "reader status/16k instr_per_reply"),
+    ("reader: integer reply, instructions", "reader integer/16k instr_per_reply"),
+    ("reader: 10 B bulk, instructions", "reader bulk10/16k instr_per_reply"),
+    ("reader: array of 100 bulks, instructions", "reader array100/16k instr_per_reply"),
+    ("reader: RESP3 map of 16 pairs, instructions", "reader map16/16k instr_per_reply"),
+    ("reader: status reply, ns", "reader status/16k ns_per_reply"),
+    ("reader: 1 KiB bulk, ns", "reader bulk1k/16k ns_per_reply"),
+    ("reader: 100 KiB bulk, ns", "reader bulk100k/16k ns_per_reply"),
+    ("reader: array of 100 bulks, ns", "reader array100/16k ns_per_reply"),
+    ("reader: array of 100 bulks in 128 B chunks, ns", "reader array100/128 ns_per_reply"),
+    ("format \"SET %s %b\", instructions", "format SET_%s_%b instr_per_call"),
+    ("format \"INCRBY counter %d\", instructions", "format INCRBY_%d instr_per_call"),
+    ("format argv (SET k v), instructions", "format argv_SET instr_per_call"),
+    ("format \"SET %s %b\", ns", "format SET_%s_%b ns_per_call"),
+    ("format argv (SET k v), ns", "format argv_SET ns_per_call"),
+    ("sync SET round trip, commands/s", "sync set/roundtrip cmds_per_s"),
+    ("sync SET pipeline of 1000, CPU ns/command", "sync set/pipe1000 cpu_ns_per_cmd"),
+    ("async SET, 1 in flight, CPU ns/command", "async set/if1/c1 cpu_ns_per_cmd"),
+    ("async SET, 16 in flight, CPU ns/command", "async set/if16/c1 cpu_ns_per_cmd"),
+    ("async SET, 1000 in flight, CPU ns/command", "async set/if1000/c1 cpu_ns_per_cmd"),
+    ("async SET, 1000 in flight, commands/s", "async set/if1000/c1 cmds_per_s"),
+    ("async GET, 1000 in flight, CPU ns/command", "async get/if1000/c1 cpu_ns_per_cmd"),
+    ("async INCR, 1000 in flight, CPU ns/command", "async incr/if1000/c1 cpu_ns_per_cmd"),
+    ("async LRANGE 0 99, 1000 in flight, CPU ns/command", "async lrange/if1000/c1 cpu_ns_per_cmd"),
+    ("async SET, 10 connections x 1000 in flight, CPU ns/command", "async set/if1000/c10 cpu_ns_per_cmd"),
+    ("async SET, all queued up front, CPU ns/command", "async set/ifall/c1 cpu_ns_per_cmd"),
+    ("async: memory per queued SET (1M queued), bytes", "async mem queued_bytes_per_cmd"),
+    ("async: peak RSS with 1M SETs queued, MB", "async mem peak_rss_MB"),
+]
+
+
+def summary(paths):
+    merged = {"ours": {}, "theirs": {}}
+    runs = []
+    for p in paths:
+        with open(p) as f:
+            d = json.load(f)
+        runs.append(f"{d['mode']}: {d['runs']} run(s)")
+        for v in merged:
+            merged[v].update(d["results"][v])
+    lines = ["| measurement | hiredis-rs | hiredis (system) | ours/hiredis | target |", "|---|---:|---:|---:|---|"]
+    for label, key in SUMMARY:
+        o = merged["ours"].get(key)
+        t = merged["theirs"].get(key)
+        o = statistics.median(o) if o else None
+        t = statistics.median(t) if t else None
+        ratio = o / t if o is not None and t else None
+        tgt = target_for(key)
+        note = "" if tgt is None else f"<= {tgt}x" + ("" if ratio is None else (": met" if ratio <= tgt else ": **missed**"))
+        lines.append(f"| {label} | {fmt(o)} | {fmt(t)} | {'n/a' if ratio is None else f'{ratio:.2f}'} | {note} |")
+    print("Medians (" + "; ".join(runs) + ")\n")
+    print("\n".join(lines))
+
+
 def main():
+    if len(sys.argv) >= 3 and sys.argv[1] == "summary":
+        # bench.py summary results.json [results-instr.json]: the README headline table.
+        summary(sys.argv[2:])
+        return
     if len(sys.argv) == 4 and sys.argv[1] == "chart":
         # bench.py chart results.json out.svg: redraw the chart from a saved run.
         with open(sys.argv[2]) as f:
