@@ -130,9 +130,12 @@ const HEADERS: &[Header] = &[
 ];
 
 fn fragment(dir: &Path, file: String) -> Option<String> {
+    // Cargo treats a missing rerun-if-changed path as always stale (a rebuild on every build),
+    // so absent fragments are covered by the directory watch in main() instead.
     let path = dir.join(file);
+    let text = fs::read_to_string(&path).ok()?;
     println!("cargo:rerun-if-changed={}", path.display());
-    fs::read_to_string(path).ok()
+    Some(text)
 }
 
 fn generate(h: &Header, frags: &Path, out: &Path) {
@@ -178,6 +181,7 @@ fn main() {
     let inc = out_dir.join("include").join("hiredis");
     fs::create_dir_all(&inc).unwrap();
     let frags = Path::new("src/ffi/headers");
+    println!("cargo:rerun-if-changed=src/ffi/headers");
     for h in HEADERS {
         generate(h, frags, &inc);
     }

@@ -90,11 +90,14 @@ static void redisLibevDelWrite(void *privdata) {
 
 /* The library re-arms on every add hook, so the repeat value restarts the countdown:
  * the timer measures time without progress. Stale firings are harmless (the library
- * ignores a timeout while idle). */
+ * ignores a timeout while idle). libev counts from its cached loop time, which is stale
+ * when a command is issued outside the loop (after other work): refresh it first, or
+ * the timeout fires early. */
 static void redisLibevScheduleTimer(void *privdata, struct timeval tv) {
     redisLibevEvents *e = (redisLibevEvents *)privdata;
     REDIS_LIBEV_LOOP(e);
     e->timer.repeat = (ev_tstamp)tv.tv_sec + (ev_tstamp)tv.tv_usec / 1e6;
+    ev_now_update(EV_A);
     ev_timer_again(EV_A_ &e->timer);
 }
 

@@ -74,7 +74,10 @@ static void redisLibuvScheduleTimer(void *privdata, struct timeval tv) {
     redisLibuvEvents *p = (redisLibuvEvents *)privdata;
     uint64_t ms = (uint64_t)tv.tv_sec * 1000 + ((uint64_t)tv.tv_usec + 999) / 1000;
 
-    /* Starting an active timer restarts it from now. */
+    /* Starting an active timer restarts it. libuv counts from its cached loop time, which
+     * is stale when a command is issued outside the loop: refresh it, or the timeout
+     * fires early. */
+    uv_update_time(p->timer.loop);
     uv_timer_start(&p->timer, redisLibuvTimeout, ms ? ms : 1, 0);
 }
 

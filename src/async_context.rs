@@ -21,10 +21,10 @@ use crate::ffi::r#async::{
     dict, redisAsyncContext, redisCallback, redisCallbackFnPtr, redisCallbackList,
 };
 use crate::ffi::hiredis::{
-    redisContext, redisOptions, redisReply, REDIS_CONNECTED, REDIS_CONN_TCP, REDIS_CONN_USERFD,
-    REDIS_DISCONNECTING, REDIS_FREEING, REDIS_IN_CALLBACK, REDIS_MONITORING,
-    REDIS_NO_AUTO_FREE, REDIS_NO_AUTO_FREE_REPLIES, REDIS_OPT_NONBLOCK,
-    REDIS_OPT_NO_PUSH_AUTOFREE, REDIS_SUBSCRIBED, REDIS_SUPPORTS_PUSH,
+    REDIS_CONN_TCP, REDIS_CONN_USERFD, REDIS_CONNECTED, REDIS_DISCONNECTING, REDIS_FREEING,
+    REDIS_IN_CALLBACK, REDIS_MONITORING, REDIS_NO_AUTO_FREE, REDIS_NO_AUTO_FREE_REPLIES,
+    REDIS_OPT_NO_PUSH_AUTOFREE, REDIS_OPT_NONBLOCK, REDIS_SUBSCRIBED, REDIS_SUPPORTS_PUSH,
+    redisContext, redisOptions, redisReply,
 };
 use crate::ffi::read::{
     REDIS_ERR, REDIS_ERR_IO, REDIS_ERR_OOM, REDIS_ERR_OTHER, REDIS_ERR_TIMEOUT, REDIS_OK,
@@ -45,13 +45,6 @@ unsafe extern "C" {
     fn redisBufferWrite(c: *mut redisContext, done: *mut c_int) -> c_int;
     fn redisGetReply(c: *mut redisContext, reply: *mut *mut c_void) -> c_int;
     fn __redisSetError(c: *mut redisContext, kind: c_int, s: *const c_char);
-    /// The formatter behind `redisvFormatCommand` (ffi/format.rs); output from the allocator.
-    #[link_name = "hirs_format_command"]
-    pub(crate) fn format_command(
-        target: *mut *mut c_char,
-        format: *const c_char,
-        args: *mut crate::ffi::variadic::hirs_args,
-    ) -> core::ffi::c_longlong;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -78,7 +71,10 @@ impl ReplyCallback {
 
     /// A copy for re-queuing (MONITOR re-arms the record it just consumed).
     fn rearm(&self) -> Self {
-        ReplyCallback { f: self.f, privdata: self.privdata }
+        ReplyCallback {
+            f: self.f,
+            privdata: self.privdata,
+        }
     }
 
     /// Runs the callback (if it has a function) with IN_CALLBACK set. Returns whether it ran.
@@ -124,6 +120,9 @@ unsafe fn leave_callback(ac: *mut redisAsyncContext, was_in: bool) {
 // ---------------------------------------------------------------------------------------------
 // Callback queue
 
+/// An idle queue keeps at most this many slots.
+const SHRINK_ABOVE: usize = 1 << 14;
+
 /// A FIFO of callback records that keeps a C-visible `redisCallbackList` truthful.
 #[derive(Default)]
 pub(crate) struct CbQueue {
@@ -137,9 +136,15 @@ impl CbQueue {
     }
 
     /// Appends a record; `Err` on allocation failure.
-    pub(crate) fn push(&mut self, cb: ReplyCallback, list: &mut redisCallbackList) -> Result<(), ()> {
+    pub(crate) fn push(
+        &mut self,
+        cb: ReplyCallback,
+        list: &mut redisCallbackList,
+    ) -> Result<(), ()> {
         if self.ring.len() == self.ring.capacity() {
-            self.ring.try_reserve(self.ring.len().max(16)).map_err(|_| ())?;
+            self.ring
+                .try_reserve(self.ring.len().max(16))
+                .map_err(|_| ())?;
             self.ring.push_back(Self::record(cb));
             self.relink_all();
         } else {
@@ -157,8 +162,15 @@ impl CbQueue {
     /// Removes the oldest record.
     pub(crate) fn pop(&mut self, list: &mut redisCallbackList) -> Option<ReplyCallback> {
         let r = self.ring.pop_front()?;
+        if self.ring.is_empty() && self.ring.capacity() > SHRINK_ABOVE {
+            // Give back what a large pipeline burst took (nothing to relink: it is empty).
+            self.ring.shrink_to(16);
+        }
         self.publish(list);
-        Some(ReplyCallback { f: r.r#fn, privdata: r.privdata })
+        Some(ReplyCallback {
+            f: r.r#fn,
+            privdata: r.privdata,
+        })
     }
 
     fn record(cb: ReplyCallback) -> redisCallback {
@@ -175,16 +187,25 @@ impl CbQueue {
     fn relink_all(&mut self) {
         let n = self.ring.len();
         for i in 0..n {
-            let next: *mut redisCallback =
-                if i + 1 < n { &mut self.ring[i + 1] } else { ptr::null_mut() };
+            let next: *mut redisCallback = if i + 1 < n {
+                &mut self.ring[i + 1]
+            } else {
+                ptr::null_mut()
+            };
             self.ring[i].next = next;
         }
     }
 
     /// Points the C list's head and tail at the ring's ends (NULL when empty).
     fn publish(&mut self, list: &mut redisCallbackList) {
-        list.head = self.ring.front_mut().map_or(ptr::null_mut(), |r| r as *mut _);
-        list.tail = self.ring.back_mut().map_or(ptr::null_mut(), |r| r as *mut _);
+        list.head = self
+            .ring
+            .front_mut()
+            .map_or(ptr::null_mut(), |r| r as *mut _);
+        list.tail = self
+            .ring
+            .back_mut()
+            .map_or(ptr::null_mut(), |r| r as *mut _);
     }
 }
 
@@ -234,7 +255,12 @@ impl SubTable {
             }
             self.map.insert(
                 name.to_vec(),
-                SubEntry { f, privdata, pending_subs: pending, unsubscribe_sent: false },
+                SubEntry {
+                    f,
+                    privdata,
+                    pending_subs: pending,
+                    unsubscribe_sent: false,
+                },
             );
         }
     }
@@ -299,44 +325,88 @@ pub(crate) fn classify(name: &[u8], has_args: bool) -> CmdKind {
     }
 }
 
-/// The arguments of the first command in a RESP multi-bulk buffer, or `None` when it is not a
-/// well-formed multi-bulk with at least one argument (hiredis asserts there).
-pub(crate) fn parse_multibulk(buf: &[u8]) -> Option<Vec<&[u8]>> {
-    fn number(buf: &[u8], pos: &mut usize, lead: u8) -> Option<usize> {
-        if buf.get(*pos) != Some(&lead) {
-            return None;
-        }
-        let start = *pos + 1;
-        let end = start + memchr::memchr(b'\r', buf.get(start..)?)?;
-        if buf.get(end + 1) != Some(&b'\n') || end == start || end - start > 19 {
-            return None;
-        }
-        let mut n: usize = 0;
-        for &d in &buf[start..end] {
-            if !d.is_ascii_digit() {
-                return None;
-            }
-            n = n.checked_mul(10)?.checked_add(usize::from(d - b'0'))?;
-        }
-        *pos = end + 2;
-        Some(n)
-    }
-    let mut pos = 0;
-    let argc = number(buf, &mut pos, b'*')?;
-    if argc == 0 {
+/// Reads `<lead><digits>\r\n` at `*pos` (digits only: no sign, at most 19).
+fn resp_number(buf: &[u8], pos: &mut usize, lead: u8) -> Option<usize> {
+    if buf.get(*pos) != Some(&lead) {
         return None;
     }
-    let mut args = Vec::with_capacity(argc.min(64));
-    for _ in 0..argc {
-        let len = number(buf, &mut pos, b'$')?;
-        let end = pos.checked_add(len)?;
-        if buf.get(end..end.checked_add(2)?) != Some(b"\r\n") {
+    let start = *pos + 1;
+    let end = start + memchr::memchr(b'\r', buf.get(start..)?)?;
+    if buf.get(end + 1) != Some(&b'\n') || end == start || end - start > 19 {
+        return None;
+    }
+    let mut n: usize = 0;
+    for &d in &buf[start..end] {
+        if !d.is_ascii_digit() {
             return None;
         }
-        args.push(&buf[pos..end]);
-        pos = end + 2;
+        n = n.checked_mul(10)?.checked_add(usize::from(d - b'0'))?;
     }
-    Some(args)
+    *pos = end + 2;
+    Some(n)
+}
+
+/// The first command of a RESP multi-bulk buffer, validated once: at least one argument and
+/// every bulk complete (hiredis asserts on anything else). Walking it allocates nothing.
+#[derive(Clone, Copy)]
+pub(crate) struct Multibulk<'a> {
+    buf: &'a [u8],
+    argc: usize,
+    first: usize,
+}
+
+impl<'a> Multibulk<'a> {
+    pub(crate) fn parse(buf: &'a [u8]) -> Option<Self> {
+        let mut pos = 0;
+        let argc = resp_number(buf, &mut pos, b'*')?;
+        if argc == 0 {
+            return None;
+        }
+        let first = pos;
+        for _ in 0..argc {
+            let len = resp_number(buf, &mut pos, b'$')?;
+            let end = pos.checked_add(len)?;
+            if buf.get(end..end.checked_add(2)?) != Some(b"\r\n") {
+                return None;
+            }
+            pos = end + 2;
+        }
+        Some(Multibulk { buf, argc, first })
+    }
+
+    pub(crate) fn argc(&self) -> usize {
+        self.argc
+    }
+
+    pub(crate) fn args(&self) -> MultibulkArgs<'a> {
+        MultibulkArgs {
+            buf: self.buf,
+            pos: self.first,
+            left: self.argc,
+        }
+    }
+}
+
+/// The arguments of a validated [`Multibulk`].
+#[derive(Clone)]
+pub(crate) struct MultibulkArgs<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    left: usize,
+}
+
+impl<'a> Iterator for MultibulkArgs<'a> {
+    type Item = &'a [u8];
+    fn next(&mut self) -> Option<&'a [u8]> {
+        if self.left == 0 {
+            return None;
+        }
+        let len = resp_number(self.buf, &mut self.pos, b'$')?;
+        let arg = self.buf.get(self.pos..self.pos + len)?;
+        self.pos += len + 2;
+        self.left -= 1;
+        Some(arg)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -382,7 +452,8 @@ pub(crate) fn is_pubsub_name(name: &[u8]) -> bool {
     if name.len() < 7 {
         return false;
     }
-    let prefix_of = |s: &[u8], lit: &[u8]| s.len() <= lit.len() && lit[..s.len()].eq_ignore_ascii_case(s);
+    let prefix_of =
+        |s: &[u8], lit: &[u8]| s.len() <= lit.len() && lit[..s.len()].eq_ignore_ascii_case(s);
     let p = name[0].eq_ignore_ascii_case(&b'p');
     let s = &name[usize::from(p)..];
     prefix_of(s, b"subscribe")
@@ -410,7 +481,11 @@ impl<'a> ReplyView<'a> {
     }
 
     pub(crate) fn len(self) -> usize {
-        if self.0.element.is_null() { 0 } else { self.0.elements }
+        if self.0.element.is_null() {
+            0
+        } else {
+            self.0.elements
+        }
     }
 
     pub(crate) fn element(self, i: usize) -> Option<ReplyView<'a>> {
@@ -438,7 +513,8 @@ impl<'a> ReplyView<'a> {
 /// Whether a reply is a pub/sub frame given the context's push support (hiredis's
 /// `__redisGetSubscribeCallback` test): a PUSH, or a RESP2 array of 3 or more elements.
 pub(crate) fn is_frame(r: ReplyView<'_>, supports_push: bool) -> bool {
-    r.kind() == REDIS_REPLY_PUSH || (r.kind() == REDIS_REPLY_ARRAY && !supports_push && r.len() >= 3)
+    r.kind() == REDIS_REPLY_PUSH
+        || (r.kind() == REDIS_REPLY_ARRAY && !supports_push && r.len() >= 3)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -498,7 +574,11 @@ unsafe fn initialize(c: *mut redisContext) -> *mut redisAsyncContext {
             return ptr::null_mut();
         }
         let tail = size_of::<redisContext>();
-        ptr::write_bytes((block as *mut u8).add(tail), 0, size_of::<AsyncCtx>() - tail);
+        ptr::write_bytes(
+            (block as *mut u8).add(tail),
+            0,
+            size_of::<AsyncCtx>() - tail,
+        );
         ptr::write(&mut (*block).st, AsyncState::default());
         let ac = block as *mut redisAsyncContext;
         // Async "connected" means "the first I/O event confirmed it".
@@ -578,7 +658,9 @@ unsafe fn set_error(ac: *mut redisAsyncContext, kind: c_int, text: &[u8]) {
 unsafe fn refresh_timer(ac: *mut redisAsyncContext) {
     // SAFETY: `ac` is live; the timeout pointers are NULL or owned by the context.
     unsafe {
-        let Some(sched) = (*ac).ev.scheduleTimer else { return };
+        let Some(sched) = (*ac).ev.scheduleTimer else {
+            return;
+        };
         let tv = if (*ac).c.flags & REDIS_CONNECTED != 0 {
             (*ac).c.command_timeout
         } else {
@@ -852,6 +934,25 @@ unsafe fn handle_connect(ac: *mut redisAsyncContext) -> bool {
 // ---------------------------------------------------------------------------------------------
 // I/O events
 
+/// Runs the connect check while not CONNECTED. True when the context is alive and connected;
+/// false when it is still connecting or was torn down (then it must not be touched).
+///
+/// # Safety
+/// `ac` is live.
+unsafe fn ensure_connected(ac: *mut redisAsyncContext) -> bool {
+    // SAFETY: `ac` is live; after `handle_connect` returns false it may be dead and is not
+    // read again.
+    unsafe {
+        if (*ac).c.flags & REDIS_CONNECTED != 0 {
+            return true;
+        }
+        if !handle_connect(ac) {
+            return false;
+        }
+        (*ac).c.flags & REDIS_CONNECTED != 0
+    }
+}
+
 /// `redisAsyncHandleRead`.
 ///
 /// # Safety
@@ -863,9 +964,7 @@ pub(crate) unsafe fn handle_read(ac: *mut redisAsyncContext) {
         if (*ac).c.flags & REDIS_IN_CALLBACK != 0 {
             return;
         }
-        if (*ac).c.flags & REDIS_CONNECTED == 0
-            && (!handle_connect(ac) || (*ac).c.flags & REDIS_CONNECTED == 0)
-        {
+        if !ensure_connected(ac) {
             return;
         }
         match (*ac).c.funcs.as_ref().and_then(|f| f.async_read) {
@@ -885,9 +984,7 @@ pub(crate) unsafe fn handle_write(ac: *mut redisAsyncContext) {
         if (*ac).c.flags & REDIS_IN_CALLBACK != 0 {
             return;
         }
-        if (*ac).c.flags & REDIS_CONNECTED == 0
-            && (!handle_connect(ac) || (*ac).c.flags & REDIS_CONNECTED == 0)
-        {
+        if !ensure_connected(ac) {
             return;
         }
         match (*ac).c.funcs.as_ref().and_then(|f| f.async_write) {
@@ -1000,7 +1097,10 @@ unsafe fn replies_are_objects(ac: *mut redisAsyncContext) -> bool {
 ///
 /// # Safety
 /// `ac` is live; `r` is the reply being dispatched.
-unsafe fn subscribe_callback(ac: *mut redisAsyncContext, r: ReplyView<'_>) -> Option<ReplyCallback> {
+unsafe fn subscribe_callback(
+    ac: *mut redisAsyncContext,
+    r: ReplyView<'_>,
+) -> Option<ReplyCallback> {
     // SAFETY: `ac` is live; no callback runs in here.
     unsafe {
         let supports_push = (*ac).c.flags & REDIS_SUPPORTS_PUSH != 0;
@@ -1081,7 +1181,10 @@ pub(crate) unsafe fn process_callbacks(ac: *mut redisAsyncContext) {
             if let Some(v) = view {
                 if v.kind() == REDIS_REPLY_PUSH {
                     (*ac).c.flags |= REDIS_SUPPORTS_PUSH;
-                    let pubsub = v.element(0).and_then(|e| e.string()).is_some_and(is_pubsub_name);
+                    let pubsub = v
+                        .element(0)
+                        .and_then(|e| e.string())
+                        .is_some_and(is_pubsub_name);
                     if !pubsub {
                         // Spontaneous push: the push callback may look, never keep or free it.
                         if let Some(f) = (*ac).push_cb {
@@ -1100,7 +1203,8 @@ pub(crate) unsafe fn process_callbacks(ac: *mut redisAsyncContext) {
                     Some(v) if v.kind() == REDIS_REPLY_ERROR => {
                         // A server message such as "max clients reached": fatal.
                         let text = v.0.str;
-                        let msg = crate::ffi::boundary::bytes(text as *const u8, v.0.len).unwrap_or(b"");
+                        let msg =
+                            crate::ffi::boundary::bytes(text as *const u8, v.0.len).unwrap_or(b"");
                         let n = msg.len().min(127);
                         let mut buf = [0u8; 128];
                         buf[..n].copy_from_slice(&msg[..n]);
@@ -1119,7 +1223,10 @@ pub(crate) unsafe fn process_callbacks(ac: *mut redisAsyncContext) {
             };
             let monitoring = (*ac).c.flags & REDIS_MONITORING != 0;
             let requeue = if monitoring {
-                Some(cb.as_ref().map_or(ReplyCallback::new(None, ptr::null_mut()), |c| c.rearm()))
+                Some(
+                    cb.as_ref()
+                        .map_or(ReplyCallback::new(None, ptr::null_mut()), |c| c.rearm()),
+                )
             } else {
                 None
             };
@@ -1160,20 +1267,24 @@ pub(crate) enum Refused {
 ///
 /// # Safety
 /// `ac` is live.
-unsafe fn register(
+unsafe fn register<'a>(
     ac: *mut redisAsyncContext,
     cb: ReplyCallback,
-    args: &[&[u8]],
+    argc: usize,
+    mut args: impl Iterator<Item = &'a [u8]>,
 ) -> Result<(), Refused> {
     // SAFETY: `ac` is live; no callback runs in here.
     unsafe {
         let flags = (*ac).c.flags;
         let st = state(ac);
-        if flags & (REDIS_DISCONNECTING | REDIS_FREEING) != 0 || st.tearing_down || args.len() == 0 {
+        if flags & (REDIS_DISCONNECTING | REDIS_FREEING) != 0 || st.tearing_down {
             return Err(Refused::Quiet);
         }
-        let names = (1..args.len()).map(|i| args[i]);
-        match classify(args[0], args.len() > 1) {
+        let Some(name) = args.next() else {
+            return Err(Refused::Quiet);
+        };
+        let names = args;
+        match classify(name, argc > 1) {
             CmdKind::Subscribe(t) => {
                 (*ac).c.flags |= REDIS_SUBSCRIBED;
                 st.table(t).subscribe(names, cb.f, cb.privdata);
@@ -1182,7 +1293,7 @@ unsafe fn register(
                 if flags & REDIS_SUBSCRIBED == 0 {
                     return Err(Refused::Quiet);
                 }
-                let ignored = if args.len() > 1 {
+                let ignored = if argc > 1 {
                     st.table(t).unsubscribe(names)
                 } else {
                     st.table(t).unsubscribe_all()
@@ -1191,7 +1302,9 @@ unsafe fn register(
             }
             CmdKind::Monitor => {
                 (*ac).c.flags |= REDIS_MONITORING;
-                st.replies.push(cb, &mut (*ac).replies).map_err(|_| Refused::Oom)?;
+                st.replies
+                    .push(cb, &mut (*ac).replies)
+                    .map_err(|_| Refused::Oom)?;
             }
             CmdKind::Regular => {
                 let r = if flags & REDIS_SUBSCRIBED != 0 {
@@ -1206,25 +1319,33 @@ unsafe fn register(
     }
 }
 
+/// Maps a refusal to REDIS_ERR, setting the OOM error where hiredis does.
+///
+/// # Safety
+/// `ac` is live.
+unsafe fn refused(ac: *mut redisAsyncContext, why: Refused) -> c_int {
+    if let Refused::Oom = why {
+        // SAFETY: `ac` is live.
+        unsafe { set_error(ac, REDIS_ERR_OOM, b"Out of memory\0") };
+    }
+    REDIS_ERR
+}
+
 /// Records the callback, lets `append` put the bytes into `obuf`, arms the write hook.
 ///
 /// # Safety
 /// `ac` is live.
-unsafe fn submit(
+unsafe fn submit<'a>(
     ac: *mut redisAsyncContext,
     cb: ReplyCallback,
-    args: &[&[u8]],
+    argc: usize,
+    args: impl Iterator<Item = &'a [u8]>,
     append: impl FnOnce(sds::Sds) -> sds::Sds,
 ) -> c_int {
     // SAFETY: `ac` is live; `obuf` is its live sds.
     unsafe {
-        match register(ac, cb, args) {
-            Ok(()) => {}
-            Err(Refused::Quiet) => return REDIS_ERR,
-            Err(Refused::Oom) => {
-                set_error(ac, REDIS_ERR_OOM, b"Out of memory\0");
-                return REDIS_ERR;
-            }
+        if let Err(why) = register(ac, cb, argc, args) {
+            return refused(ac, why);
         }
         let grown = append((*ac).c.obuf);
         if grown.is_null() {
@@ -1238,26 +1359,66 @@ unsafe fn submit(
     }
 }
 
-/// `redisAsyncFormattedCommand` (and the tail of the other command functions): `cmd` must be
-/// a well-formed multi-bulk; anything else returns REDIS_ERR (hiredis asserts).
+/// `redisAsyncFormattedCommand`: `cmd` must be a well-formed multi-bulk; anything else
+/// returns REDIS_ERR (hiredis asserts).
 ///
 /// # Safety
-/// `ac` is live.
+/// `ac` is live; `cmd` does not point into its `obuf`.
 pub(crate) unsafe fn formatted_command(
     ac: *mut redisAsyncContext,
     cb: ReplyCallback,
     cmd: &[u8],
 ) -> c_int {
-    let Some(args) = parse_multibulk(cmd) else { return REDIS_ERR };
-    // SAFETY: `ac` is live; `cmd` does not alias `obuf` (it is the caller's buffer).
-    unsafe { submit(ac, cb, &args, |obuf| sds::cat_len(obuf, cmd)) }
+    let Some(mb) = Multibulk::parse(cmd) else {
+        return REDIS_ERR;
+    };
+    // SAFETY: `ac` is live; `cmd` is the caller's buffer.
+    unsafe { submit(ac, cb, mb.argc(), mb.args(), |obuf| sds::cat_len(obuf, cmd)) }
+}
+
+/// `redisvAsyncCommand`: formats straight into `obuf`, then classifies the appended bytes;
+/// a refused command is cut off again.
+///
+/// # Safety
+/// `ac` is live; `args` yields what `fmt` asks for, none of it pointing into `obuf`.
+pub(crate) unsafe fn printf_command(
+    ac: *mut redisAsyncContext,
+    cb: ReplyCallback,
+    fmt: &[u8],
+    args: &mut dyn crate::format::ArgSource,
+) -> c_int {
+    // SAFETY: `ac` is live; `obuf` is replaced by the live pointer append returns.
+    unsafe {
+        if (*ac).c.flags & (REDIS_DISCONNECTING | REDIS_FREEING) != 0 || state(ac).tearing_down {
+            return REDIS_ERR;
+        }
+        let start = sds::len((*ac).c.obuf);
+        let (obuf, r) = crate::format::append_command_sds((*ac).c.obuf, fmt, args);
+        (*ac).c.obuf = obuf;
+        // Format errors and OOM return REDIS_ERR without touching `err`, as in hiredis.
+        let Ok(n) = r else { return REDIS_ERR };
+        let cmd = core::slice::from_raw_parts((obuf as *const u8).add(start), n);
+        let verdict = match Multibulk::parse(cmd) {
+            Some(mb) => register(ac, cb, mb.argc(), mb.args()),
+            None => Err(Refused::Quiet),
+        };
+        if let Err(why) = verdict {
+            sds::incr_len(obuf, -(n as isize));
+            return refused(ac, why);
+        }
+        add_write(ac);
+        REDIS_OK
+    }
 }
 
 /// Appends `argv` as a RESP multi-bulk straight into `obuf` (one growth, no temporary).
 ///
 /// # Safety
 /// `obuf` is a live sds.
-unsafe fn append_argv(obuf: sds::Sds, args: &[&[u8]]) -> sds::Sds {
+unsafe fn append_argv<'a>(
+    obuf: sds::Sds,
+    args: impl Iterator<Item = &'a [u8]> + Clone,
+) -> sds::Sds {
     fn digits(mut n: usize) -> usize {
         let mut d = 1;
         while n >= 10 {
@@ -1266,8 +1427,9 @@ unsafe fn append_argv(obuf: sds::Sds, args: &[&[u8]]) -> sds::Sds {
         }
         d
     }
-    let mut total = 1 + digits(args.len()) + 2;
-    for a in args {
+    let argc = args.clone().count();
+    let mut total = 1 + digits(argc) + 2;
+    for a in args.clone() {
         total += 1 + digits(a.len()) + 2 + a.len() + 2;
     }
     // SAFETY: `obuf` is live; after make_room_for it has `total` spare bytes.
@@ -1293,7 +1455,7 @@ unsafe fn append_argv(obuf: sds::Sds, args: &[&[u8]]) -> sds::Sds {
             }
             (num, d)
         };
-        let (b, d) = fmt(args.len());
+        let (b, d) = fmt(argc);
         put(b"*");
         put(&b[..d]);
         put(b"\r\n");
@@ -1314,12 +1476,17 @@ unsafe fn append_argv(obuf: sds::Sds, args: &[&[u8]]) -> sds::Sds {
 ///
 /// # Safety
 /// `ac` is live.
-pub(crate) unsafe fn argv_command(ac: *mut redisAsyncContext, cb: ReplyCallback, argv: &[&[u8]]) -> c_int {
-    if argv.is_empty() {
+pub(crate) unsafe fn argv_command<'a>(
+    ac: *mut redisAsyncContext,
+    cb: ReplyCallback,
+    argv: impl Iterator<Item = &'a [u8]> + Clone,
+) -> c_int {
+    let argc = argv.clone().count();
+    if argc == 0 {
         return REDIS_ERR;
     }
     // SAFETY: `ac` is live; the arguments are the caller's buffers, not `obuf`.
-    unsafe { submit(ac, cb, argv, |obuf| append_argv(obuf, argv)) }
+    unsafe { submit(ac, cb, argc, argv.clone(), |obuf| append_argv(obuf, argv)) }
 }
 
 /// `redisAsyncSetTimeout`.
@@ -1380,7 +1547,10 @@ mod tests {
     #[test]
     fn queue_is_fifo_and_list_stays_truthful() {
         let mut q = CbQueue::default();
-        let mut l = redisCallbackList { head: ptr::null_mut(), tail: ptr::null_mut() };
+        let mut l = redisCallbackList {
+            head: ptr::null_mut(),
+            tail: ptr::null_mut(),
+        };
         for i in 1..=100 {
             q.push(cb(i), &mut l).unwrap();
         }
@@ -1400,13 +1570,31 @@ mod tests {
 
     #[test]
     fn classify_commands() {
-        assert_eq!(classify(b"SUBSCRIBE", true), CmdKind::Subscribe(Table::Channels));
+        assert_eq!(
+            classify(b"SUBSCRIBE", true),
+            CmdKind::Subscribe(Table::Channels)
+        );
         assert_eq!(classify(b"subscribe", false), CmdKind::Regular);
-        assert_eq!(classify(b"PSubscribe", true), CmdKind::Subscribe(Table::Patterns));
-        assert_eq!(classify(b"ssubscribe", true), CmdKind::Subscribe(Table::Shards));
-        assert_eq!(classify(b"unsubscribe", false), CmdKind::Unsubscribe(Table::Channels));
-        assert_eq!(classify(b"PUNSUBSCRIBE", true), CmdKind::Unsubscribe(Table::Patterns));
-        assert_eq!(classify(b"SUNSUBSCRIBE", false), CmdKind::Unsubscribe(Table::Shards));
+        assert_eq!(
+            classify(b"PSubscribe", true),
+            CmdKind::Subscribe(Table::Patterns)
+        );
+        assert_eq!(
+            classify(b"ssubscribe", true),
+            CmdKind::Subscribe(Table::Shards)
+        );
+        assert_eq!(
+            classify(b"unsubscribe", false),
+            CmdKind::Unsubscribe(Table::Channels)
+        );
+        assert_eq!(
+            classify(b"PUNSUBSCRIBE", true),
+            CmdKind::Unsubscribe(Table::Patterns)
+        );
+        assert_eq!(
+            classify(b"SUNSUBSCRIBE", false),
+            CmdKind::Unsubscribe(Table::Shards)
+        );
         assert_eq!(classify(b"monitor", false), CmdKind::Monitor);
         assert_eq!(classify(b"PING", false), CmdKind::Regular);
         assert_eq!(classify(b"p", false), CmdKind::Regular);
@@ -1415,26 +1603,46 @@ mod tests {
 
     #[test]
     fn multibulk_parsing() {
-        let a = parse_multibulk(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n").unwrap();
-        assert_eq!(a, vec![&b"GET"[..], b"k"]);
-        assert_eq!(parse_multibulk(b"*1\r\n$0\r\n\r\n").unwrap(), vec![&b""[..]]);
-        assert!(parse_multibulk(b"*0\r\n").is_none());
-        assert!(parse_multibulk(b"PING\r\n").is_none());
-        assert!(parse_multibulk(b"*2\r\n$3\r\nGET\r\n").is_none());
-        assert!(parse_multibulk(b"*1\r\n$5\r\nGET\r\n").is_none());
-        assert!(parse_multibulk(b"*1\r\n$-1\r\n").is_none());
-        assert!(parse_multibulk(b"*1\r\n$99999999999999999999999\r\n").is_none());
+        let all = |b: &'static [u8]| Multibulk::parse(b).map(|m| m.args().collect::<Vec<_>>());
+        let m = Multibulk::parse(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\ntrailing").unwrap();
+        assert_eq!(m.argc(), 2);
+        assert_eq!(m.args().collect::<Vec<_>>(), vec![&b"GET"[..], b"k"]);
+        assert_eq!(all(b"*1\r\n$0\r\n\r\n").unwrap(), vec![&b""[..]]);
+        assert!(Multibulk::parse(b"*0\r\n").is_none());
+        assert!(Multibulk::parse(b"PING\r\n").is_none());
+        assert!(Multibulk::parse(b"*2\r\n$3\r\nGET\r\n").is_none());
+        assert!(Multibulk::parse(b"*1\r\n$5\r\nGET\r\n").is_none());
+        assert!(Multibulk::parse(b"*1\r\n$-1\r\n").is_none());
+        assert!(Multibulk::parse(b"*1\r\n$99999999999999999999999\r\n").is_none());
     }
 
     #[test]
     fn frame_names() {
-        assert_eq!(frame_kind(b"message"), (Table::Channels, FrameKind::Message));
-        assert_eq!(frame_kind(b"pmessage"), (Table::Patterns, FrameKind::Message));
-        assert_eq!(frame_kind(b"SUBSCRIBE"), (Table::Channels, FrameKind::Subscribe));
-        assert_eq!(frame_kind(b"punsubscribe"), (Table::Patterns, FrameKind::Unsubscribe));
+        assert_eq!(
+            frame_kind(b"message"),
+            (Table::Channels, FrameKind::Message)
+        );
+        assert_eq!(
+            frame_kind(b"pmessage"),
+            (Table::Patterns, FrameKind::Message)
+        );
+        assert_eq!(
+            frame_kind(b"SUBSCRIBE"),
+            (Table::Channels, FrameKind::Subscribe)
+        );
+        assert_eq!(
+            frame_kind(b"punsubscribe"),
+            (Table::Patterns, FrameKind::Unsubscribe)
+        );
         assert_eq!(frame_kind(b"smessage"), (Table::Shards, FrameKind::Message));
-        assert_eq!(frame_kind(b"ssubscribe"), (Table::Shards, FrameKind::Subscribe));
-        assert_eq!(frame_kind(b"sunsubscribe"), (Table::Shards, FrameKind::Unsubscribe));
+        assert_eq!(
+            frame_kind(b"ssubscribe"),
+            (Table::Shards, FrameKind::Subscribe)
+        );
+        assert_eq!(
+            frame_kind(b"sunsubscribe"),
+            (Table::Shards, FrameKind::Unsubscribe)
+        );
         assert!(is_pubsub_name(b"message"));
         assert!(is_pubsub_name(b"pmessage"));
         assert!(is_pubsub_name(b"subscri"));
@@ -1468,8 +1676,11 @@ mod tests {
         let args: [&[u8]; 3] = [b"SET", b"key", b"a value longer than ten"];
         // SAFETY: `s` is a live sds owned here.
         unsafe {
-            let s = append_argv(s, &args);
-            assert_eq!(sds::as_bytes(s), b"*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$23\r\na value longer than ten\r\n");
+            let s = append_argv(s, args.iter().copied());
+            assert_eq!(
+                sds::as_bytes(s),
+                b"*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$23\r\na value longer than ten\r\n"
+            );
             sds::free(s);
         }
     }

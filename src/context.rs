@@ -36,24 +36,15 @@ use crate::ffi::read::{
 use crate::net;
 use crate::sds;
 
-/// The reader's C-level exports this module builds on, bound by symbol name so this file does
-/// not depend on where in `ffi` they are defined.
+/// The reader's exports this module builds on.
 mod deps {
-    use core::ffi::{c_char, c_int, c_void};
-
-    use crate::ffi::read::redisReader;
-
-    unsafe extern "C" {
-        pub(super) fn redisReaderCreate() -> *mut redisReader;
-        pub(super) fn redisReaderFree(r: *mut redisReader);
-        pub(super) fn redisReaderFeed(r: *mut redisReader, buf: *const c_char, len: usize) -> c_int;
-        pub(super) fn redisReaderGetReply(r: *mut redisReader, reply: *mut *mut c_void) -> c_int;
-        pub(super) fn freeReplyObject(reply: *mut c_void);
-    }
+    pub(super) use crate::ffi::read::{redisReaderFeed, redisReaderFree, redisReaderGetReply};
+    pub(super) use crate::ffi::reply::{freeReplyObject, redisReaderCreate};
 }
 
-/// hiredis's default I/O table (`redisContextDefaultFuncs`).
-pub(crate) static DEFAULT_FUNCS: redisContextFuncs = redisContextFuncs {
+/// hiredis's default I/O table (`redisContextDefaultFuncs`). Writable, like hiredis's: the
+/// public `funcs` field is a non-const pointer, so C code may patch the table in place.
+pub(crate) static mut DEFAULT_FUNCS: redisContextFuncs = redisContextFuncs {
     close: Some(crate::ffi::net::redisNetClose),
     free_privctx: None,
     async_read: Some(crate::ffi::r#async::redisAsyncRead),
@@ -77,7 +68,7 @@ pub(crate) fn init() -> *mut redisContext {
     }
     // SAFETY: `c` is a fresh zeroed block of the right size; all-zero is a valid context.
     unsafe {
-        (*c).funcs = &DEFAULT_FUNCS;
+        (*c).funcs = &raw const DEFAULT_FUNCS;
         (*c).obuf = sds::empty();
         (*c).reader = deps::redisReaderCreate();
         (*c).fd = REDIS_INVALID_FD;
@@ -94,7 +85,14 @@ pub(crate) fn init() -> *mut redisContext {
 /// # Safety
 /// `c` is a live context.
 pub(crate) unsafe fn set_error(c: *mut redisContext, kind: c_int, msg: Option<&[u8]>) {
-    // SAFETY: live context, no other borrow is active during this call.
+    // `msg` may point into `c->errstr` itself (C callers pass it back): copy it out first.
+    let mut copy = [0u8; 128];
+    let msg = msg.map(|m| {
+        let n = m.iter().position(|&b| b == 0).unwrap_or(m.len()).min(127);
+        copy[..n].copy_from_slice(&m[..n]);
+        &copy[..n]
+    });
+    // SAFETY: live context; `msg` no longer borrows from it.
     net::set_error(unsafe { &mut *c }, kind, msg);
 }
 
@@ -103,14 +101,12 @@ pub(crate) unsafe fn set_error(c: *mut redisContext, kind: c_int, msg: Option<&[
 /// # Safety
 /// `c` is a live context with a live reader.
 unsafe fn set_error_from_reader(c: *mut redisContext) {
-    // SAFETY: the reader is live; its errstr is a NUL-terminated array in the struct.
+    // SAFETY: the reader is live; its errstr is a NUL-terminated array in the struct, and
+    // set_error copies the text before touching the context.
     unsafe {
         let r: &redisReader = &*(*c).reader;
         let text = core::ffi::CStr::from_ptr(r.errstr.as_ptr()).to_bytes();
-        let kind = r.err;
-        let mut copy = [0u8; 128];
-        copy[..text.len().min(127)].copy_from_slice(&text[..text.len().min(127)]);
-        set_error(c, kind, Some(&copy[..text.len().min(127)]));
+        set_error(c, r.err, Some(text));
     }
 }
 

@@ -549,14 +549,19 @@ pub(crate) unsafe fn connect_tcp(
     c.tcp.port = port;
 
     if addr.is_null() {
-        // hiredis would crash in strdup(NULL); report it as an unresolvable name.
-        set_error(c, REDIS_ERR_OTHER, Some(gai_text(libc::EAI_NONAME)));
-        return REDIS_ERR;
-    }
-    // SAFETY: `tcp.host` is NULL or ours; `addr` is a C string.
-    if unsafe { store_string(&mut c.tcp.host, addr) }.is_err() {
-        oom(c);
-        return REDIS_ERR;
+        // hiredis keeps a NULL host (it only copies when the pointer differs from the stored
+        // one) and hands it to getaddrinfo, which then means loopback; a reconnect of a
+        // `redisConnectFd` context takes this path. (Replacing a stored host by NULL would
+        // crash hiredis in strdup; here it is the same as NULL from the start.)
+        // SAFETY: the field is NULL or ours.
+        unsafe { alloc::free(c.tcp.host as *mut c_void) };
+        c.tcp.host = ptr::null_mut();
+    } else {
+        // SAFETY: `tcp.host` is NULL or ours; `addr` is a C string.
+        if unsafe { store_string(&mut c.tcp.host, addr) }.is_err() {
+            oom(c);
+            return REDIS_ERR;
+        }
     }
     if !timeout.is_null() {
         // SAFETY: `timeout` is readable (caller's promise).

@@ -430,29 +430,43 @@ fn find_line(buf: &[u8], from: usize) -> Option<(usize, bool)> {
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn find2(a: u8, b: u8, hay: &[u8]) -> Option<usize> {
-    memchr::arch::x86_64::sse2::memchr::Two::new(a, b)
-        .map_or_else(|| memchr::memchr2(a, b, hay), |t| t.find(hay))
+    match memchr::arch::x86_64::sse2::memchr::Two::new(a, b) {
+        Some(t) => t.find(hay),
+        None => memchr::memchr2(a, b, hay),
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn find1(a: u8, hay: &[u8]) -> Option<usize> {
-    memchr::arch::x86_64::sse2::memchr::One::new(a)
-        .map_or_else(|| memchr::memchr(a, hay), |t| t.find(hay))
+    match memchr::arch::x86_64::sse2::memchr::One::new(a) {
+        Some(t) => t.find(hay),
+        None => memchr::memchr(a, hay),
+    }
 }
 
 #[cfg(not(target_arch = "x86_64"))]
 use memchr::{memchr as find1, memchr2 as find2};
 
-/// Index of the CR of the first CR LF at or after `from`.
+/// Index of the CR of the first CR LF at or after `from` (length and count lines, where
+/// stray CR or LF bytes fail the number parse anyway).
 #[inline(always)]
 fn find_crlf(buf: &[u8], from: usize) -> Option<usize> {
-    find_line(buf, from).map(|(cr, _)| cr)
+    let end = buf.len().checked_sub(1)?;
+    let mut i = from;
+    while i < end {
+        let at = i + find1(b'\r', &buf[i..end])?;
+        if buf[at + 1] == b'\n' {
+            return Some(at);
+        }
+        i = at + 1;
+    }
+    None
 }
 
 /// hiredis's strict `string2ll`: optional `-`, no leading zeros (but "0"), no "-0", no `+`,
 /// nothing else, within `i64`.
-#[inline]
+#[inline(always)]
 pub(crate) fn parse_ll(s: &[u8]) -> Option<i64> {
     if s == b"0" {
         return Some(0);
@@ -500,6 +514,9 @@ pub(crate) fn parse_double(line: &[u8]) -> Result<f64, ReadError> {
     if line.len() >= MAX_DOUBLE_LINE {
         return Err(ReadError::DoubleTooLarge);
     }
+    if let Some(d) = short_decimal(line) {
+        return Ok(d);
+    }
     if line.eq_ignore_ascii_case(b"inf") {
         return Ok(f64::INFINITY);
     }
@@ -533,6 +550,47 @@ pub(crate) fn parse_double(line: &[u8]) -> Result<f64, ReadError> {
         }
     }
     Ok(d)
+}
+
+/// Powers of ten that are exact in an `f64`.
+const POW10: [f64; 19] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18,
+];
+
+/// The common short form `-?digits[.digits]` without an exponent, when its digits fit in 53
+/// bits: then `m / 10^k` is one correctly rounded division of exact operands (Clinger's fast
+/// path), so the result is bit-identical to a full parse. `None` sends the text to the full
+/// parser (which also rejects what is malformed).
+#[inline]
+fn short_decimal(line: &[u8]) -> Option<f64> {
+    let (neg, body) = match line.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, line),
+    };
+    if body.len() > 19 {
+        return None;
+    }
+    let mut m: u64 = 0;
+    let mut digits = 0;
+    let mut dot = None;
+    for (i, &c) in body.iter().enumerate() {
+        match c {
+            // At most 19 digits: no u64 overflow.
+            b'0'..=b'9' => {
+                m = m * 10 + u64::from(c - b'0');
+                digits += 1;
+            }
+            b'.' if dot.is_none() => dot = Some(i),
+            _ => return None,
+        }
+    }
+    if digits == 0 || m > 1 << 53 {
+        return None;
+    }
+    let scale = dot.map_or(0, |i| body.len() - i - 1);
+    let v = m as f64 / POW10[scale];
+    Some(if neg { -v } else { v })
 }
 
 #[cfg(test)]
@@ -968,6 +1026,28 @@ mod tests {
         ] {
             assert_eq!(dbl(t), Ok(f64::to_bits(v)), "{t}");
         }
+        // The short path agrees with the full parser bit for bit.
+        for t in [
+            "0.1",
+            "0.3",
+            "123.456",
+            "-0.0",
+            "9007199254740993",
+            "9007199254740992.5",
+            "0.000001",
+            "1234567890.12345678",
+            "5.",
+            ".5",
+            "0.1923",
+            "3.14159265358979",
+        ] {
+            let full: f64 = t.parse().unwrap();
+            assert_eq!(dbl(t), Ok(full.to_bits()), "{t}");
+        }
+        assert_eq!(short_decimal(b"."), None);
+        assert_eq!(short_decimal(b"-"), None);
+        assert_eq!(short_decimal(b"1.2.3"), None);
+        assert_eq!(short_decimal(b"1e5"), None);
         assert_eq!(parse_double(b"inf"), Ok(f64::INFINITY));
         assert_eq!(parse_double(b"INF"), Ok(f64::INFINITY));
         assert_eq!(parse_double(b"-Inf"), Ok(f64::NEG_INFINITY));

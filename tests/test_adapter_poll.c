@@ -11,7 +11,7 @@ static int adapter_attach(redisAsyncContext *ac) {
     int rc = redisPollAttach(ac);
     if (rc == REDIS_OK)
         current = ac;
-    return tl_done();
+    return rc;
 }
 static void adapter_step(void) { redisPollTick(current, 1.0); }
 /* The tick frees its state itself; nothing is registered anywhere else. */

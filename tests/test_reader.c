@@ -313,6 +313,8 @@ static void test_nesting_and_limits(void) {
     r = redisReaderCreate();
     CHECK(r->maxelements == 4294967295LL && r->maxbuf == 16 * 1024, "defaults %lld %zu",
           r->maxelements, r->maxbuf);
+    CHECK(REDIS_READER_MAX_ARRAY_ELEMENTS == r->maxelements && REDIS_READER_MAX_BUF == r->maxbuf,
+          "header macros match the defaults");
     r->maxelements = 1024;
     redisReaderFeed(r, "*1024\r\n", 7);
     CHECK(redisReaderGetReply(r, &reply) == REDIS_OK && reply == NULL, "1024 allowed");
@@ -671,7 +673,7 @@ static void test_builder_contract(void) {
     int pd = 7;
     defaults = r->fn;
     r->fn = &counting;
-    r->privdata = &pd;
+    r->privdata = &pd; /* redisReaderSetPrivdata casts a pointer to int: -Werror refuses it */
     reset_counts();
     const char *in = "*3\r\n%1\r\n+k\r\n$-1\r\n*-1\r\n,2.5\r\n";
     redisReaderFeed(r, in, strlen(in));

@@ -137,6 +137,11 @@ static void test_tcp_blocking(void) {
           c->connect_timeout->tv_sec == 1 && c->connect_timeout->tv_usec == 500000, "connect timeout copy");
     CHECK(ping_ok(c), "PING via localhost");
     redisFree(c);
+
+    c = redisConnect(NULL, port); /* hiredis hands the NULL host to getaddrinfo: loopback */
+    CHECK(c && c->err == 0 && c->tcp.host == NULL, "NULL host means loopback: '%s'", c->errstr);
+    CHECK(ping_ok(c), "PING via a NULL host");
+    redisFree(c);
     redisFree(NULL); /* #72 */
 }
 

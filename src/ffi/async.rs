@@ -105,16 +105,29 @@ const _: () = {
 // Where hiredis would dereference NULL, these return the failure value instead.
 
 use crate::async_context as engine;
-use crate::ffi::hiredis::{redisOptions, redisOptionsEndpoint, redisOptionsTcp, REDIS_CONN_UNIX, REDIS_OPT_REUSEADDR};
+use crate::ffi::hiredis::{
+    REDIS_CONN_UNIX, REDIS_OPT_REUSEADDR, redisOptions, redisOptionsEndpoint, redisOptionsTcp,
+};
 use crate::ffi::read::{REDIS_ERR, REDIS_OK};
 
-fn tcp_options(ip: *const c_char, port: c_int, source_addr: *const c_char, extra: c_int) -> redisOptions {
+fn tcp_options(
+    ip: *const c_char,
+    port: c_int,
+    source_addr: *const c_char,
+    extra: c_int,
+) -> redisOptions {
     redisOptions {
         r#type: crate::ffi::hiredis::REDIS_CONN_TCP,
         options: extra,
         connect_timeout: core::ptr::null(),
         command_timeout: core::ptr::null(),
-        endpoint: redisOptionsEndpoint { tcp: redisOptionsTcp { source_addr, ip, port } },
+        endpoint: redisOptionsEndpoint {
+            tcp: redisOptionsTcp {
+                source_addr,
+                ip,
+                port,
+            },
+        },
         privdata: core::ptr::null_mut(),
         free_privdata: None,
         push_cb: None,
@@ -127,18 +140,24 @@ fn tcp_options(ip: *const c_char, port: c_int, source_addr: *const c_char, extra
 /// # Safety
 /// `options` is a valid pointer to options whose strings are C strings.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn redisAsyncConnectWithOptions(options: *const redisOptions) -> *mut redisAsyncContext {
+pub unsafe extern "C" fn redisAsyncConnectWithOptions(
+    options: *const redisOptions,
+) -> *mut redisAsyncContext {
     // SAFETY: caller's promise; NULL options return NULL (hiredis would crash).
-    match unsafe { options.as_ref() } {
-        Some(o) => unsafe { engine::connect(o) },
-        None => core::ptr::null_mut(),
-    }
+    let Some(o) = (unsafe { options.as_ref() }) else {
+        return core::ptr::null_mut();
+    };
+    // SAFETY: `o` is a valid options struct whose strings are C strings.
+    unsafe { engine::connect(o) }
 }
 
 /// # Safety
 /// `ip` is a C string.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn redisAsyncConnect(ip: *const c_char, port: c_int) -> *mut redisAsyncContext {
+pub unsafe extern "C" fn redisAsyncConnect(
+    ip: *const c_char,
+    port: c_int,
+) -> *mut redisAsyncContext {
     let o = tcp_options(ip, port, core::ptr::null(), 0);
     // SAFETY: `o` is valid; the strings are the caller's.
     unsafe { engine::connect(&o) }
@@ -189,7 +208,9 @@ unsafe fn set_connect_cb(
     nc: redisConnectCallbackNCPtr,
 ) -> c_int {
     // SAFETY: caller's promise.
-    let Some(a) = (unsafe { ac.as_mut() }) else { return REDIS_ERR };
+    let Some(a) = (unsafe { ac.as_mut() }) else {
+        return REDIS_ERR;
+    };
     if a.onConnect.is_some() || a.onConnectNC.is_some() {
         return REDIS_ERR;
     }
@@ -206,7 +227,10 @@ unsafe fn set_connect_cb(
 /// # Safety
 /// `ac` is a library object.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn redisAsyncSetConnectCallback(ac: *mut redisAsyncContext, r#fn: redisConnectCallbackPtr) -> c_int {
+pub unsafe extern "C" fn redisAsyncSetConnectCallback(
+    ac: *mut redisAsyncContext,
+    r#fn: redisConnectCallbackPtr,
+) -> c_int {
     // SAFETY: caller's promise.
     unsafe { set_connect_cb(ac, r#fn, None) }
 }
@@ -230,7 +254,9 @@ pub unsafe extern "C" fn redisAsyncSetDisconnectCallback(
     r#fn: redisDisconnectCallbackPtr,
 ) -> c_int {
     // SAFETY: caller's promise.
-    let Some(a) = (unsafe { ac.as_mut() }) else { return REDIS_ERR };
+    let Some(a) = (unsafe { ac.as_mut() }) else {
+        return REDIS_ERR;
+    };
     if a.onDisconnect.is_some() {
         return REDIS_ERR;
     }
@@ -248,14 +274,17 @@ pub unsafe extern "C" fn redisAsyncSetPushCallback(
     r#fn: redisAsyncPushFnPtr,
 ) -> redisAsyncPushFnPtr {
     // SAFETY: caller's promise.
-    let Some(a) = (unsafe { ac.as_mut() }) else { return None };
+    let a = unsafe { ac.as_mut() }?;
     core::mem::replace(&mut a.push_cb, r#fn)
 }
 
 /// # Safety
 /// `ac` is a library object.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn redisAsyncSetTimeout(ac: *mut redisAsyncContext, tv: libc::timeval) -> c_int {
+pub unsafe extern "C" fn redisAsyncSetTimeout(
+    ac: *mut redisAsyncContext,
+    tv: libc::timeval,
+) -> c_int {
     if ac.is_null() {
         return REDIS_ERR;
     }
@@ -392,22 +421,52 @@ pub unsafe extern "C" fn redisAsyncCommandArgv(
     if ac.is_null() || argc <= 0 || argv.is_null() {
         return REDIS_ERR;
     }
-    let mut args: Vec<&[u8]> = Vec::with_capacity(argc as usize);
-    for i in 0..argc as usize {
-        // SAFETY: caller's promise on `argv`/`argvlen`.
-        let a = unsafe {
-            let p = *argv.add(i);
-            if argvlen.is_null() {
+    let args = RawArgv {
+        argv,
+        argvlen,
+        i: 0,
+        n: argc as usize,
+        _p: core::marker::PhantomData,
+    };
+    // hiredis would crash on a NULL argument; refuse the command instead.
+    if args.clone().any(|a| a.is_none()) {
+        return REDIS_ERR;
+    }
+    let args = args.map(|a| a.unwrap_or_default());
+    // SAFETY: `ac` is live.
+    unsafe { engine::argv_command(ac, engine::ReplyCallback::new(r#fn, privdata), args) }
+}
+
+/// The caller's `argv`/`argvlen` as an iterator of byte slices (`None` for a NULL argument).
+#[derive(Clone)]
+struct RawArgv<'a> {
+    argv: *mut *const c_char,
+    argvlen: *const usize,
+    i: usize,
+    n: usize,
+    // Borrowed from the caller for the duration of the call.
+    _p: core::marker::PhantomData<&'a [u8]>,
+}
+
+impl<'a> Iterator for RawArgv<'a> {
+    type Item = Option<&'a [u8]>;
+    fn next(&mut self) -> Option<Option<&'a [u8]>> {
+        if self.i == self.n {
+            return None;
+        }
+        let i = self.i;
+        self.i += 1;
+        // SAFETY: the export's caller promises `n` entries in `argv` (and `argvlen`), each a
+        // valid buffer or C string that outlives the call.
+        Some(unsafe {
+            let p = *self.argv.add(i);
+            if self.argvlen.is_null() {
                 crate::ffi::boundary::cstr(p)
             } else {
-                crate::ffi::boundary::bytes(p as *const u8, *argvlen.add(i))
+                crate::ffi::boundary::bytes(p as *const u8, *self.argvlen.add(i))
             }
-        };
-        let Some(a) = a else { return REDIS_ERR };
-        args.push(a);
+        })
     }
-    // SAFETY: `ac` is live.
-    unsafe { engine::argv_command(ac, engine::ReplyCallback::new(r#fn, privdata), &args) }
 }
 
 /// Queues a pre-formatted RESP command. A malformed one returns REDIS_ERR (hiredis asserts).
@@ -448,17 +507,12 @@ pub unsafe extern "C" fn hirs_async_command(
     if ac.is_null() || format.is_null() {
         return REDIS_ERR;
     }
-    let mut cmd: *mut c_char = core::ptr::null_mut();
-    // SAFETY: caller's promises; `cmd` receives a fresh allocation or stays NULL.
-    let len = unsafe { engine::format_command(&mut cmd, format, args) };
-    if len < 0 || cmd.is_null() {
+    // SAFETY: the caller promises a C string.
+    let Some(fmt) = (unsafe { crate::ffi::boundary::cstr(format) }) else {
         return REDIS_ERR;
-    }
-    // SAFETY: the formatter wrote `len` bytes at `cmd`; we free it once, after use.
-    unsafe {
-        let bytes = core::slice::from_raw_parts(cmd as *const u8, len as usize);
-        let rc = engine::formatted_command(ac, engine::ReplyCallback::new(r#fn, privdata), bytes);
-        crate::alloc::free(cmd as *mut c_void);
-        rc
-    }
+    };
+    // SAFETY: `args` wraps the caller's va_list, valid for this call.
+    let mut va = unsafe { crate::ffi::variadic::VaArgs::new(args) };
+    // SAFETY: `ac` is live; the format's arguments come from the caller, not from `obuf`.
+    unsafe { engine::printf_command(ac, engine::ReplyCallback::new(r#fn, privdata), fmt, &mut va) }
 }

@@ -220,6 +220,7 @@ fn unix_options(path: *const c_char, options: c_int) -> redisOptions {
 pub unsafe extern "C" fn redisConnectWithOptions(options: *const redisOptions) -> *mut redisContext {
     // SAFETY: valid pointer (caller's promise).
     match unsafe { options.as_ref() } {
+        // SAFETY: the strings and timevals `o` points at are readable (caller's promise).
         Some(o) => unsafe { context::connect_with_options(o) },
         None => ptr::null_mut(),
     }
@@ -477,18 +478,9 @@ pub unsafe extern "C" fn redisGetReplyFromReader(c: *mut redisContext, reply: *m
     if reply.is_null() && !tmp.is_null() {
         // hiredis would write through NULL; we drop the reply instead.
         // SAFETY: the reply is ours.
-        unsafe { crate::ffi::hiredis::free_reply(tmp) };
+        unsafe { crate::ffi::reply::freeReplyObject(tmp) };
     }
     r
-}
-
-/// The reader teammate's `freeReplyObject`, by symbol.
-unsafe fn free_reply(r: *mut c_void) {
-    unsafe extern "C" {
-        fn freeReplyObject(reply: *mut c_void);
-    }
-    // SAFETY: `r` is a reply object of the default builders.
-    unsafe { freeReplyObject(r) }
 }
 
 /// `redisAppendFormattedCommand`: appends an already formatted command.

@@ -109,6 +109,7 @@ pub unsafe extern "C" fn redisContextConnectBindTcp(
 ) -> c_int {
     // SAFETY: valid pointer and strings (caller's promise).
     match unsafe { c.as_mut() } {
+        // SAFETY: strings and timeout as the caller promised.
         Some(c) => unsafe { net::connect_tcp(c, addr, port, timeout, source_addr) },
         None => REDIS_ERR,
     }
@@ -126,6 +127,7 @@ pub unsafe extern "C" fn redisContextConnectUnix(
 ) -> c_int {
     // SAFETY: valid pointer and string (caller's promise).
     match unsafe { c.as_mut() } {
+        // SAFETY: string and timeout as the caller promised.
         Some(c) => unsafe { net::connect_unix(c, path, timeout) },
         None => REDIS_ERR,
     }
@@ -196,6 +198,7 @@ pub unsafe extern "C" fn redisContextUpdateConnectTimeout(
 ) -> c_int {
     // SAFETY: valid pointers (caller's promise).
     match unsafe { c.as_mut() } {
+        // SAFETY: `timeout` is readable (caller's promise, checked non-NULL).
         Some(c) if !timeout.is_null() => unsafe { net::update_connect_timeout(c, timeout) },
         _ => REDIS_ERR,
     }
@@ -212,6 +215,7 @@ pub unsafe extern "C" fn redisContextUpdateCommandTimeout(
 ) -> c_int {
     // SAFETY: valid pointers (caller's promise).
     match unsafe { c.as_mut() } {
+        // SAFETY: `timeout` is readable (caller's promise, checked non-NULL).
         Some(c) if !timeout.is_null() => unsafe { net::update_command_timeout(c, timeout) },
         _ => REDIS_ERR,
     }

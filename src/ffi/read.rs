@@ -166,8 +166,9 @@ unsafe fn state<'a>(r: &redisReader) -> Option<&'a mut State> {
     unsafe { (r.task as *mut State).as_mut() }
 }
 
-/// Calls `r->fn->freeObject` on `obj` when there is one, as hiredis does.
-fn free_object(f: *const redisReplyObjectFunctions, obj: *mut c_void) {
+/// Calls `fn->freeObject` on `obj` when the table and the entry exist, as hiredis does
+/// (the sync and async layers free replies this way: `free_object(reader.fn, reply)`).
+pub(crate) fn free_object(f: *const redisReplyObjectFunctions, obj: *mut c_void) {
     // SAFETY: `fn` is NULL or a valid table (a documented requirement of the field).
     if let Some(free) = unsafe { f.as_ref() }.and_then(|t| t.freeObject) {
         // SAFETY: `obj` came from this table's builders.
@@ -208,15 +209,19 @@ struct CBuilder<'a> {
     privdata: *mut c_void,
 }
 
-fn fake(ty: c_int) -> Option<*mut c_void> {
-    Some(ty as usize as *mut c_void)
-}
-
 fn non_null(p: *mut c_void) -> Option<*mut c_void> {
     (!p.is_null()).then_some(p)
 }
 
 impl CBuilder<'_> {
+    /// No builder for this item: hiredis uses the type number as the object. No task is
+    /// written, so the slot at this depth no longer matches the parser.
+    #[inline]
+    fn stand_in(&mut self, at: At<'_, *mut c_void>, ty: c_int) -> Option<*mut c_void> {
+        self.m.synced = self.m.synced.min(at.depth());
+        Some(ty as usize as *mut c_void)
+    }
+
     /// The task for the item at `at`, with its ancestors written out.
     fn task(&mut self, at: At<'_, *mut c_void>, kind: Kind) -> *mut redisReadTask {
         let m = &mut *self.m;
@@ -264,45 +269,51 @@ impl Builder for CBuilder<'_> {
     type Obj = *mut c_void;
 
     fn string(&mut self, at: At<'_, *mut c_void>, kind: Kind, s: &[u8]) -> Option<*mut c_void> {
-        let t = self.task(at, kind);
         let Some(f) = self.fns.createString else {
-            return fake(kind as c_int);
+            return self.stand_in(at, kind as c_int);
         };
+        let t = self.task(at, kind);
         // SAFETY: a valid task and `s`, valid for the call (builders must not write to it).
         non_null(unsafe { f(t, s.as_ptr() as *mut c_char, s.len()) })
     }
 
     fn array(&mut self, at: At<'_, *mut c_void>, kind: Kind, n: usize) -> Option<*mut c_void> {
-        let t = self.task(at, kind);
+        let d = at.depth();
         let obj = match self.fns.createArray {
-            None => fake(kind as c_int)?,
-            // SAFETY: a valid task.
-            Some(f) => non_null(unsafe { f(t, n) })?,
+            None => self.stand_in(at, kind as c_int)?,
+            Some(f) => {
+                let t = self.task(at, kind);
+                // SAFETY: a valid task.
+                let obj = non_null(unsafe { f(t, n) })?;
+                if n > 0 {
+                    // This aggregate's task becomes the parent of the next items.
+                    // SAFETY: `t` points into the mirror, which nothing else borrows now.
+                    unsafe { (*t).elements = n as c_longlong };
+                    self.m.synced = d + 1;
+                }
+                obj
+            }
         };
         if n > 0 {
-            // The parser opens this aggregate: its task becomes the next items' parent.
-            // SAFETY: `t` points into the mirror, which nothing else borrows now.
-            unsafe { (*t).elements = n as c_longlong };
-            self.m.opened(at.depth(), obj, self.privdata);
-            self.m.synced = at.depth() + 1;
+            self.m.opened(d, obj, self.privdata);
         }
         Some(obj)
     }
 
     fn integer(&mut self, at: At<'_, *mut c_void>, v: i64) -> Option<*mut c_void> {
-        let t = self.task(at, Kind::Integer);
         let Some(f) = self.fns.createInteger else {
-            return fake(REDIS_REPLY_INTEGER);
+            return self.stand_in(at, REDIS_REPLY_INTEGER);
         };
+        let t = self.task(at, Kind::Integer);
         // SAFETY: a valid task.
         non_null(unsafe { f(t, v) })
     }
 
     fn double(&mut self, at: At<'_, *mut c_void>, v: f64, text: &[u8]) -> Option<*mut c_void> {
-        let t = self.task(at, Kind::Double);
         let Some(f) = self.fns.createDouble else {
-            return fake(REDIS_REPLY_DOUBLE);
+            return self.stand_in(at, REDIS_REPLY_DOUBLE);
         };
+        let t = self.task(at, Kind::Double);
         // Builders get a NUL-terminated copy (the parser keeps doubles under 326 bytes).
         let mut copy = [0u8; 327];
         let n = text.len().min(326);
@@ -312,19 +323,19 @@ impl Builder for CBuilder<'_> {
     }
 
     fn nil(&mut self, at: At<'_, *mut c_void>, kind: Kind) -> Option<*mut c_void> {
-        let t = self.task(at, kind);
         let Some(f) = self.fns.createNil else {
-            return fake(REDIS_REPLY_NIL);
+            return self.stand_in(at, REDIS_REPLY_NIL);
         };
+        let t = self.task(at, kind);
         // SAFETY: a valid task.
         non_null(unsafe { f(t) })
     }
 
     fn boolean(&mut self, at: At<'_, *mut c_void>, v: bool) -> Option<*mut c_void> {
-        let t = self.task(at, Kind::Bool);
         let Some(f) = self.fns.createBool else {
-            return fake(REDIS_REPLY_BOOL);
+            return self.stand_in(at, REDIS_REPLY_BOOL);
         };
+        let t = self.task(at, Kind::Bool);
         // SAFETY: a valid task.
         non_null(unsafe { f(t, v as c_int) })
     }
@@ -562,7 +573,7 @@ mod tests {
     }
 
     fn get(r: *mut redisReader) -> (c_int, *mut c_void) {
-        let mut out = 1 as *mut c_void;
+        let mut out = ptr::dangling_mut::<c_void>();
         // SAFETY: `r` is a live reader; `out` is writable.
         let rc = unsafe { redisReaderGetReply(r, &mut out) };
         (rc, out)
@@ -576,7 +587,7 @@ mod tests {
 
     #[test]
     fn null_arguments_fail_instead_of_crashing() {
-        let mut out = 1 as *mut c_void;
+        let mut out = ptr::dangling_mut::<c_void>();
         // SAFETY: NULL readers are refused before any access.
         unsafe {
             assert_eq!(redisReaderGetReply(ptr::null_mut(), &mut out), REDIS_ERR);
