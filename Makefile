@@ -229,3 +229,17 @@ clean:
 	$(CARGO) clean
 	rm -rf $(BUILD)
 	-$(MAKE) -C fuzz clean
+
+# Benchmarks (bench/README.md): hiredis-rs against the system hiredis, each C program in
+# bench/ built against both. `bench` times reader, formatter, sync and async (own
+# redis-server, libraries alternated run by run, medians); `bench-instr` counts reader and
+# formatter instructions under callgrind. Results, table and chart land in build/bench.
+BENCH_RUNS ?= 5
+BENCH_ARGS ?=
+.PHONY: bench bench-instr
+bench: stage
+	python3 bench/bench.py time --runs $(BENCH_RUNS) --stage $(STAGE) --out $(BUILD)/bench $(BENCH_ARGS)
+
+bench-instr: stage
+	@command -v valgrind >/dev/null || { echo "valgrind not found"; exit 2; }
+	python3 bench/bench.py instr --stage $(STAGE) --out $(BUILD)/bench $(BENCH_ARGS)
