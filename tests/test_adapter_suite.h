@@ -53,8 +53,11 @@ typedef struct suiteState {
     long replies, bad, nulls;
     int after_disconnect_rc;
     long replies_at_disconnect; /* callbacks that had run when onDisconnect was called */
+    int action;               /* SUITE_* request made from inside onConnect / onDisconnect */
     double started;
 } suiteState;
+
+enum { SUITE_FREE_IN_CONNECT = 1, SUITE_DISCONNECT_IN_CONNECT, SUITE_FREE_IN_DISCONNECT };
 
 /* ---- the contexts that are still alive -------------------------------------------------- */
 
@@ -112,6 +115,10 @@ static void suite_on_connect(const redisAsyncContext *ac, int status) {
     st->connect_calls++;
     st->connect_status = status;
     suite_note_err(st, ac);
+    if (st->action == SUITE_FREE_IN_CONNECT)
+        redisAsyncFree((redisAsyncContext *)ac); /* deferred until onConnect returns */
+    else if (st->action == SUITE_DISCONNECT_IN_CONNECT)
+        redisAsyncDisconnect((redisAsyncContext *)ac);
 }
 
 static void suite_on_disconnect(const redisAsyncContext *ac, int status) {
@@ -120,6 +127,8 @@ static void suite_on_disconnect(const redisAsyncContext *ac, int status) {
     st->disconnect_status = status;
     st->replies_at_disconnect = st->replies;
     suite_note_err(st, ac);
+    if (st->action == SUITE_FREE_IN_DISCONNECT)
+        redisAsyncFree((redisAsyncContext *)ac); /* already being freed: must do nothing */
 }
 
 static void suite_on_gone(void *data) {
@@ -616,6 +625,47 @@ static void suite_client_kill(void) {
     printf("   the victim saw: %s\n", st.errstr);
 }
 
+/* ---- requests from inside onConnect / onDisconnect ---- */
+
+static void suite_connect_requests(void) {
+    suiteState st;
+    redisAsyncContext *ac;
+
+    SECTION("redisAsyncFree inside onConnect, 100 commands queued");
+    if ((ac = suite_connect(&st, 1, 0)) == NULL)
+        return;
+    st.action = SUITE_FREE_IN_CONNECT;
+    for (long i = 0; i < SUITE_QUEUED; i++)
+        redisAsyncCommand(ac, suite_pending_cb, (void *)(intptr_t)i, "PING");
+    suite_run(&st);
+    CHECK(st.connect_calls == 1 && st.connect_status == REDIS_OK, "onConnect(OK) once");
+    CHECK(st.replies == SUITE_QUEUED && st.nulls == SUITE_QUEUED && st.bad == 0,
+          "every queued callback once with NULL, in order (%ld, %ld NULL, %ld bad)", st.replies, st.nulls, st.bad);
+    CHECK(st.after_disconnect_rc == SUITE_QUEUED, "commands from the NULL callbacks refused");
+    CHECK(st.disconnect_calls == 1 && st.disconnect_status == REDIS_OK && st.replies_at_disconnect == SUITE_QUEUED,
+          "then onDisconnect(OK) (%d calls, status %d)", st.disconnect_calls, st.disconnect_status);
+
+    SECTION("redisAsyncDisconnect inside onConnect, 100 commands queued: all still answered");
+    if ((ac = suite_connect(&st, 0, 0)) == NULL)
+        return;
+    st.action = SUITE_DISCONNECT_IN_CONNECT;
+    for (long i = 0; i <= SUITE_QUEUED; i++)
+        redisAsyncCommand(ac, suite_disconnect_cb, (void *)(intptr_t)i, "PING");
+    suite_run(&st);
+    CHECK(st.replies == SUITE_QUEUED + 1 && st.bad == 0, "every PING answered in order (%ld, %ld bad)", st.replies, st.bad);
+    CHECK(st.disconnect_calls == 1 && st.disconnect_status == REDIS_OK, "then onDisconnect(OK)");
+
+    SECTION("redisAsyncFree inside onDisconnect (server closed) does nothing more");
+    if ((ac = suite_connect(&st, 1, 0)) == NULL)
+        return;
+    st.action = SUITE_FREE_IN_DISCONNECT;
+    redisAsyncCommand(ac, suite_quit_cb, (void *)(intptr_t)0, "QUIT");
+    redisAsyncCommand(ac, suite_quit_cb, (void *)(intptr_t)1, "PING");
+    suite_run(&st);
+    CHECK(st.replies == 2 && st.bad == 0 && st.nulls == 1, "QUIT OK, PING NULL");
+    CHECK(st.disconnect_calls == 1 && st.disconnect_status == REDIS_ERR, "onDisconnect(ERR) once");
+}
+
 /* ---- pub/sub: channel, pattern and sharded, a publisher on a second connection ---- */
 
 /* String tags as privdata. */
@@ -1087,6 +1137,7 @@ static void run_adapter_suite(void) {
     suite_disconnect_inside();
     suite_free_inside();
     suite_server_close();
+    suite_connect_requests();
     suite_refused();
     suite_connect_timeout();
     suite_timeout();
