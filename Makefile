@@ -5,6 +5,7 @@
 #   make test       every test (cargo, C against a real redis-server, ABI, symbols, install, valgrind)
 #   make install PREFIX=/usr/local DESTDIR=       make uninstall (same PREFIX/DESTDIR)
 #   make fuzz-smoke run each fuzz target for $(FUZZ_SECONDS) s
+#   make bench      timings against the system hiredis (own redis-server, ~5 min); make bench-instr
 #   make clean
 
 CARGO    ?= cargo

@@ -388,6 +388,7 @@ def main():
     bins = build(args, args.out, progs)
     results = {"ours": {}, "theirs": {}}
     started = time.time()
+    load0 = os.getloadavg()[0]
 
     def add(v, res):
         for k, val in res.items():
@@ -418,8 +419,11 @@ def main():
             server.stop()
 
     text, rows = table(results, runs)
-    hdr = (f"{args.mode}: medians of {runs} run(s) per library, alternating; ours = {args.stage}, "
-           f"hiredis = system library in {args.system_libdir}; {time.time() - started:.0f}s")
+    load1 = os.getloadavg()[0]
+    hdr = (f"{args.mode}: medians of {runs} run(s) per library, alternating; ours = "
+           f"{os.path.relpath(args.stage, TOP)}, hiredis = the library in {args.system_libdir}; "
+           f"{time.time() - started:.0f}s on {os.cpu_count()} CPUs, load average {load0:.1f} at start, "
+           f"{load1:.1f} at end")
     print(hdr)
     print(text)
     name = "results" if args.mode == "time" else "results-instr"
