@@ -394,6 +394,11 @@ def main():
         for k, val in res.items():
             results[v].setdefault(k, []).append(val)
 
+    # SIGTERM/SIGHUP unwind like Ctrl-C, so the finally below stops our redis-server.
+    def _stop(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGHUP, _stop)
     server = None
     try:
         if args.mode == "time" and any(p in ("sync", "async") for p in progs):
