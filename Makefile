@@ -2,9 +2,12 @@
 #
 #   make            release library + headers
 #   make demo       build, start a throwaway redis-server, run the async example against it
-#   make test       every test (cargo, C against a real redis-server, ABI, symbols, install, valgrind)
+#   make test       every test (cargo, C against a real redis-server, ABI, symbols, install,
+#                   valgrind, short fuzz runs); TEST_FUZZ_SECONDS=0 skips the fuzzing
 #   make install PREFIX=/usr/local DESTDIR=       make uninstall (same PREFIX/DESTDIR)
+#   make headers    regenerate include/hiredis/*.h        make examples   build examples-c/
 #   make fuzz-smoke run each fuzz target for $(FUZZ_SECONDS) s
+#   make conformance HIREDIS_TEST=path   hiredis's own test binary on hiredis-rs (optional)
 #   make bench      timings against the system hiredis (own redis-server, ~5 min); make bench-instr
 #   make clean
 
@@ -166,6 +169,12 @@ test-c: test-c-build
 # it runs in full in the plain pass).
 test-valgrind: test-c-build
 	@command -v valgrind >/dev/null || { echo "valgrind not found (run .ci/run)"; exit 2; }
+	@# First prove the wrapper fails a leaking, out-of-bounds program (tests/selfcheck_leak.c).
+	@$(CC) -g -O0 -o $(TESTBIN)/selfcheck_leak tests/selfcheck_leak.c $$($(STAGE_PC) --cflags --libs hiredis)
+	@LD_LIBRARY_PATH=$(STAGE)/lib $(VALGRIND) $(TESTBIN)/selfcheck_leak > $(TESTBIN)/selfcheck_leak.log 2>&1; rc=$$?; \
+	 if [ $$rc -eq 99 ] && grep -q 'definitely lost' $(TESTBIN)/selfcheck_leak.log && grep -q 'Invalid read' $(TESTBIN)/selfcheck_leak.log; \
+	 then echo "valgrind self-check: a leak and an invalid read fail the run (exit $$rc)"; \
+	 else cat $(TESTBIN)/selfcheck_leak.log; echo "valgrind self-check: the wrapper did not catch a known leak (exit $$rc)"; exit 1; fi
 	LD_LIBRARY_PATH=$(STAGE)/lib ASYNC_PIPELINE_N=100000 TEST_WRAPPER="$(VALGRIND)" tests/harness.sh $(addprefix $(TESTBIN)/,$(C_TESTS) test_abi_layout_nopie)
 
 # Exported symbols, NEEDED and SONAME of the built library against tests/symbols.txt.
