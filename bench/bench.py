@@ -402,6 +402,8 @@ def main():
     server = None
     try:
         if args.mode == "time" and any(p in ("sync", "async") for p in progs):
+            if not shutil.which("redis-server"):
+                sys.exit("bench: redis-server not found (apt-get install redis-server), or use --progs reader,format")
             server = RedisServer()
         for run in range(runs):
             order = ("ours", "theirs") if run % 2 == 0 else ("theirs", "ours")
