@@ -48,7 +48,7 @@ FUZZ_SECONDS ?= 20
 TEST_FUZZ_SECONDS ?= 10
 
 .PHONY: all lib headers check-headers stage install uninstall test test-cargo test-c test-c-build \
-        test-symbols test-install test-valgrind test-fuzz fuzz-smoke fuzz-build conformance examples demo clean
+        test-symbols test-install test-valgrind test-fuzz fuzz-smoke fuzz-build conformance examples demo deps clean
 
 all: lib
 
@@ -121,7 +121,12 @@ uninstall:
 TEST_STEPS := check-headers test-cargo test-c test-symbols test-install test-valgrind test-fuzz
 
 # Each step in turn, with its duration; stops at the first failing step.
-test:
+# Installs missing system packages (and cargo-fuzz for test) on a fresh machine.
+deps:
+	@tests/deps.sh $(DEPS_FLAGS)
+
+test: DEPS_FLAGS = --fuzz
+test: deps
 	@total=$$(date +%s); for step in $(TEST_STEPS); do \
 	  start=$$(date +%s); \
 	  $(MAKE) --no-print-directory $$step || { echo "make test: $$step FAILED"; exit 1; }; \
@@ -223,7 +228,7 @@ examples: stage
 	done
 
 # Starts its own throwaway redis-server and runs the libevent example against it.
-demo: examples
+demo: deps examples
 	@examples-c/demo.sh $(EXAMPLES_OUT)/example-libevent
 
 clean:
@@ -238,7 +243,7 @@ clean:
 BENCH_RUNS ?= 5
 BENCH_ARGS ?=
 .PHONY: bench bench-instr
-bench: stage
+bench: deps stage
 	python3 bench/bench.py time --runs $(BENCH_RUNS) --stage $(STAGE) --out $(BUILD)/bench $(BENCH_ARGS)
 
 bench-instr: stage

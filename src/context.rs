@@ -28,9 +28,10 @@
 //!     &mut dyn ArgSource)` [redisvAppendCommand], [`append_argv`]`(c, argc, argv, lens)`
 //!     [redisAppendCommandArgv];
 //!   - [`reconnect`]`(c)` [redisReconnect], [`free`]`(c)` [redisFree], [`free_keep_fd`]`(c)`.
-//!   The socket-level pieces (`close`, `read`, `write`, `check_socket_error`,
-//!   `set_tcp_no_delay`, `keep_alive`, `set_timeout`, ...) are in [`crate::net`] on
-//!   `&mut redisContext`.
+//!
+//! The socket-level pieces (`close`, `read`, `write`, `check_socket_error`,
+//! `set_tcp_no_delay`, `keep_alive`, `set_timeout`, ...) are in [`crate::net`] on
+//! `&mut redisContext`.
 
 use core::ffi::{c_char, c_int, c_void};
 use core::ptr;
