@@ -238,8 +238,9 @@ clean:
 
 # Benchmarks (bench/README.md): hiredis-rs against the system hiredis, each C program in
 # bench/ built against both. `bench` times reader, formatter, sync and async (own
-# redis-server, libraries alternated run by run, medians); `bench-instr` counts reader and
-# formatter instructions under callgrind. Results, table and chart land in build/bench.
+# redis-server, libraries alternated run by run, medians); `bench-instr` counts reader,
+# formatter and async client instructions under callgrind. Results, table and chart land in
+# build/bench.
 BENCH_RUNS ?= 5
 BENCH_ARGS ?=
 .PHONY: bench bench-instr
