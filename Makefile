@@ -48,7 +48,7 @@ FUZZ_SECONDS ?= 20
 TEST_FUZZ_SECONDS ?= 10
 
 .PHONY: all lib headers check-headers stage install uninstall test test-cargo test-c test-c-build \
-        test-symbols test-install test-valgrind test-fuzz fuzz-smoke fuzz-build conformance examples demo deps clean
+        test-examples test-symbols test-install test-valgrind test-fuzz fuzz-smoke fuzz-build conformance examples demo deps clean
 
 all: lib
 
@@ -118,7 +118,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(INCDIR)/hiredis $(DESTDIR)$(CMAKEDIR)/hiredis $(DESTDIR)$(CMAKEDIR)/hiredis_rs
 	-rmdir $(DESTDIR)$(CMAKEDIR) $(DESTDIR)$(PKGCONFIGDIR) 2>/dev/null || true
 
-TEST_STEPS := check-headers test-cargo test-c test-symbols test-install test-valgrind test-fuzz
+TEST_STEPS := check-headers test-cargo test-c test-examples test-symbols test-install test-valgrind test-fuzz
 
 # Each step in turn, with its duration; stops at the first failing step.
 # Installs missing system packages (and cargo-fuzz for test) on a fresh machine.
@@ -226,6 +226,11 @@ examples: stage
 	  $(CC) $(CWARN) -g -o $(EXAMPLES_OUT)/$$e examples-c/$$e.c \
 	    $$($(STAGE_PC) --cflags --libs hiredis) -Wl,-rpath,$(STAGE)/lib $(EXAMPLE_EXTRA); \
 	done
+
+# Every example against a harness-started redis-server, over TCP and the unix socket, each
+# checked for its exit status and a line of its output (tests/run-examples.sh).
+test-examples: examples
+	LD_LIBRARY_PATH=$(STAGE)/lib EXAMPLES_DIR=$(EXAMPLES_OUT) tests/harness.sh tests/run-examples.sh
 
 # Starts its own throwaway redis-server and runs the libevent example against it.
 demo: deps examples
