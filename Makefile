@@ -194,7 +194,13 @@ test-valgrind: test-c-build
 # with --tls-port), then again under valgrind with the million-command pipeline cut to
 # 20,000; and the TLS library's exports, SONAME and NEEDED.
 TLS_TESTS := $(patsubst tests/tls/%.c,%,$(wildcard tests/tls/test_*.c))
-TLS_TEST_EXTRA = -lssl -lcrypto $$(case $$t in (*async*) pkg-config --cflags --libs libevent;; esac)
+TLS_TEST_EXTRA = -lssl -lcrypto $$(case $$t in \
+  (test_tls_async_libevent) pkg-config --cflags --libs libevent;; \
+  (test_tls_async_libev) echo -lev;; \
+  (test_tls_async_libuv) pkg-config --cflags --libs libuv;; \
+  (test_tls_async_glib) pkg-config --cflags --libs glib-2.0;; \
+  (test_tls_async_ae) echo -Itests/ae tests/ae/ae.c;; \
+  esac)
 
 .PHONY: test-tls test-tls-build
 test-tls-build: stage

@@ -9,11 +9,11 @@
 #include <string.h>
 #include "testlib.h"
 
-static const char *host(void) { return tl_env("REDIS_HOST", "127.0.0.1"); }
-static int env_port(const char *name) { return atoi(tl_env(name, "0")); }
+static inline const char *host(void) { return tl_env("REDIS_HOST", "127.0.0.1"); }
+static inline int env_port(const char *name) { return atoi(tl_env(name, "0")); }
 
 /* A context with the test CA, optional client pair, verify mode and SNI name. */
-static redisSSLContext *make_ctx(const char *ca, const char *cert, const char *key, int mode,
+static inline redisSSLContext *make_ctx(const char *ca, const char *cert, const char *key, int mode,
                                  redisSSLContextError *err) {
     redisSSLOptions o;
     memset(&o, 0, sizeof o);
@@ -26,7 +26,7 @@ static redisSSLContext *make_ctx(const char *ca, const char *cert, const char *k
 }
 
 /* Blocking TLS connection to `port`; NULL (with the reason printed) on failure. */
-static redisContext *tls_connect(int port, redisSSLContext *ssl) {
+static inline redisContext *tls_connect(int port, redisSSLContext *ssl) {
     redisContext *c = redisConnect(host(), port);
     if (c == NULL || c->err) {
         printf("connect: %s\n", c ? c->errstr : "NULL");
@@ -41,7 +41,7 @@ static redisContext *tls_connect(int port, redisSSLContext *ssl) {
     return c;
 }
 
-static int is_status(redisReply *r, const char *s) {
+static inline int is_status(redisReply *r, const char *s) {
     return r && r->type == REDIS_REPLY_STATUS && strcmp(r->str, s) == 0;
 }
 
