@@ -8,6 +8,7 @@
 #   make headers    regenerate include/hiredis/*.h        make examples   build examples-c/
 #   make fuzz-smoke run each fuzz target for $(FUZZ_SECONDS) s
 #   make conformance HIREDIS_TEST=path   hiredis's own test binary on hiredis-rs (optional)
+#   make bench      timings against the system hiredis (own redis-server, ~5 min); make bench-instr
 #   make clean
 
 CARGO    ?= cargo
@@ -34,6 +35,10 @@ STAGE    := $(BUILD)/stage
 RELEASE  := $(CURDIR)/target/release
 TESTBIN  := $(BUILD)/tests
 HEADERS  := hiredis.h async.h read.h sds.h alloc.h sockcompat.h
+# The TLS library (ssl/, hiredis's libhiredis_ssl): same version and soname token.
+SSL_LIBNAME := libhiredis_rs_ssl
+SSL_SONAME  := $(SSL_LIBNAME).so.$(HIREDIS_SONAME)
+SSL_HEADERS := hiredis_ssl.h
 
 CWARN    := -Wall -Wextra -Werror -Wstrict-prototypes -Wwrite-strings
 STAGE_PC := PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config
@@ -57,16 +62,17 @@ all: lib
 GEN_HEADERS := $(BUILD)/gen-headers
 
 lib:
-	HIREDIS_RS_HEADERS_OUT=$(GEN_HEADERS) $(CARGO) build --release
+	HIREDIS_RS_HEADERS_OUT=$(GEN_HEADERS) $(CARGO) build --release -p hiredis_rs -p hiredis_rs_ssl
 
 # Regenerate the committed headers from the Rust source.
 headers: lib
-	cp $(addprefix $(GEN_HEADERS)/,$(HEADERS) net.h) include/hiredis/
+	cp $(addprefix $(GEN_HEADERS)/,$(HEADERS) net.h $(SSL_HEADERS)) include/hiredis/
 
 check-headers: lib
 	@# build.rs writes the headers only when it runs; make it run if they went missing.
-	@[ -e $(GEN_HEADERS)/hiredis.h ] || { touch build.rs; HIREDIS_RS_HEADERS_OUT=$(GEN_HEADERS) $(CARGO) build --release; }
-	@for h in $(HEADERS) net.h; do \
+	@[ -e $(GEN_HEADERS)/hiredis.h ] || { touch build.rs; HIREDIS_RS_HEADERS_OUT=$(GEN_HEADERS) $(CARGO) build --release -p hiredis_rs -p hiredis_rs_ssl; }
+	@[ -e $(GEN_HEADERS)/hiredis_ssl.h ] || { touch ssl/build.rs; HIREDIS_RS_HEADERS_OUT=$(GEN_HEADERS) $(CARGO) build --release -p hiredis_rs -p hiredis_rs_ssl; }
+	@for h in $(HEADERS) net.h $(SSL_HEADERS); do \
 	  diff -u include/hiredis/$$h $(GEN_HEADERS)/$$h || { echo "headers drifted from the Rust source: run make headers"; exit 1; }; \
 	done
 
@@ -92,6 +98,19 @@ install: lib
 	install -m 644 $(RELEASE)/$(LIBNAME).a $(DESTDIR)$(LIBDIR)/$(LIBNAME).a
 	ln -sf $(LIBNAME).a $(DESTDIR)$(LIBDIR)/libhiredis.a
 	for h in $(HEADERS); do install -m 644 include/hiredis/$$h $(DESTDIR)$(INCDIR)/hiredis/$$h; done
+	@# The TLS library under its own name and hiredis's (libhiredis_ssl.so.1.4.0 is its SONAME there).
+	install -m 755 $(RELEASE)/$(SSL_LIBNAME).so $(DESTDIR)$(LIBDIR)/$(SSL_SONAME)
+	ln -sf $(SSL_SONAME) $(DESTDIR)$(LIBDIR)/$(SSL_LIBNAME).so
+	ln -sf $(SSL_SONAME) $(DESTDIR)$(LIBDIR)/libhiredis_ssl.so
+	ln -sf $(SSL_SONAME) $(DESTDIR)$(LIBDIR)/libhiredis_ssl.so.$(HIREDIS_SONAME)
+	install -m 644 $(RELEASE)/$(SSL_LIBNAME).a $(DESTDIR)$(LIBDIR)/$(SSL_LIBNAME).a
+	ln -sf $(SSL_LIBNAME).a $(DESTDIR)$(LIBDIR)/libhiredis_ssl.a
+	install -m 644 include/hiredis/hiredis_ssl.h $(DESTDIR)$(INCDIR)/hiredis/hiredis_ssl.h
+	for pc in hiredis_ssl:hiredis hiredis_rs_ssl:hiredis_rs; do \
+	  sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(PC_LIBDIR)|g' -e 's|@INCDIR@|$(PC_INCDIR)|g' \
+	      -e 's|@NAME@|'$${pc%%:*}'|g' -e 's|@REQUIRES@|'$${pc##*:}'|g' -e 's|@VERSION@|$(VERSION)|g' \
+	      hiredis_ssl.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/$${pc%%:*}.pc; \
+	done
 	for a in adapters/*.h; do [ -e "$$a" ] && install -m 644 $$a $(DESTDIR)$(INCDIR)/hiredis/adapters/ || true; done
 	for pc in hiredis hiredis_rs; do \
 	  sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(PC_LIBDIR)|g' -e 's|@INCDIR@|$(PC_INCDIR)|g' \
@@ -114,10 +133,13 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/$(LIBNAME).so $(DESTDIR)$(LIBDIR)/$(LIBNAME).a
 	rm -f $(DESTDIR)$(LIBDIR)/libhiredis.so $(DESTDIR)$(LIBDIR)/libhiredis.so.1 $(DESTDIR)$(LIBDIR)/libhiredis.so.$(HIREDIS_SONAME) $(DESTDIR)$(LIBDIR)/libhiredis.a
 	rm -f $(DESTDIR)$(PKGCONFIGDIR)/hiredis.pc $(DESTDIR)$(PKGCONFIGDIR)/hiredis_rs.pc
+	rm -f $(DESTDIR)$(LIBDIR)/$(SSL_SONAME) $(DESTDIR)$(LIBDIR)/$(SSL_LIBNAME).so $(DESTDIR)$(LIBDIR)/$(SSL_LIBNAME).a
+	rm -f $(DESTDIR)$(LIBDIR)/libhiredis_ssl.so $(DESTDIR)$(LIBDIR)/libhiredis_ssl.so.$(HIREDIS_SONAME) $(DESTDIR)$(LIBDIR)/libhiredis_ssl.a
+	rm -f $(DESTDIR)$(PKGCONFIGDIR)/hiredis_ssl.pc $(DESTDIR)$(PKGCONFIGDIR)/hiredis_rs_ssl.pc
 	rm -rf $(DESTDIR)$(INCDIR)/hiredis $(DESTDIR)$(CMAKEDIR)/hiredis $(DESTDIR)$(CMAKEDIR)/hiredis_rs
 	-rmdir $(DESTDIR)$(CMAKEDIR) $(DESTDIR)$(PKGCONFIGDIR) 2>/dev/null || true
 
-TEST_STEPS := check-headers test-cargo test-c test-examples test-symbols test-install test-valgrind test-fuzz
+TEST_STEPS := check-headers test-cargo test-c test-examples test-tls test-symbols test-install test-valgrind test-fuzz
 
 # Each step in turn, with its duration; stops at the first failing step.
 # Installs missing system packages (and cargo-fuzz for test) on a fresh machine.
@@ -134,6 +156,7 @@ test: deps
 
 test-cargo:
 	$(CARGO) test --lib
+	$(CARGO) test --lib -p hiredis_rs_ssl
 
 # Every tests/test_*.c is a program built as a user would (pkg-config against the staged
 # install), then run by tests/harness.sh against its own redis-server. The ABI prototype test
@@ -180,6 +203,34 @@ test-valgrind: test-c-build
 	 then echo "valgrind self-check: a leak and an invalid read fail the run (exit $$rc)"; \
 	 else cat $(TESTBIN)/selfcheck_leak.log; echo "valgrind self-check: the wrapper did not catch a known leak (exit $$rc)"; exit 1; fi
 	LD_LIBRARY_PATH=$(STAGE)/lib ASYNC_PIPELINE_N=100000 TEST_WRAPPER="$(VALGRIND)" tests/harness.sh $(addprefix $(TESTBIN)/,$(C_TESTS) test_abi_layout_nopie)
+
+# TLS (ssl/): tests/tls/test_*.c built against `pkg-config hiredis_ssl` (the async ones with
+# libevent too), run by tests/tls/harness.sh (throwaway CA and certificates, redis-servers
+# with --tls-port), then again under valgrind with the million-command pipeline cut to
+# 20,000; and the TLS library's exports, SONAME and NEEDED.
+TLS_TESTS := $(patsubst tests/tls/%.c,%,$(wildcard tests/tls/test_*.c))
+TLS_TEST_EXTRA = -lssl -lcrypto $$(case $$t in \
+  (test_tls_async_libevent) pkg-config --cflags --libs libevent;; \
+  (test_tls_async_libev) echo -lev;; \
+  (test_tls_async_libuv) pkg-config --cflags --libs libuv;; \
+  (test_tls_async_glib) pkg-config --cflags --libs glib-2.0;; \
+  (test_tls_async_ae) echo -Itests/ae tests/ae/ae.c;; \
+  esac)
+
+.PHONY: test-tls test-tls-build
+test-tls-build: stage
+	@mkdir -p $(TESTBIN)/tls
+	@set -e; for t in $(TLS_TESTS); do \
+	  $(CC) $(CWARN) -g -I tests -o $(TESTBIN)/tls/$$t tests/tls/$$t.c \
+	    $$($(STAGE_PC) --cflags --libs hiredis_ssl) $(TLS_TEST_EXTRA); \
+	done
+
+test-tls: test-tls-build
+	tests/tls/check-ssl-symbols.sh $(STAGE)/lib/$(SSL_SONAME)
+	LD_LIBRARY_PATH=$(STAGE)/lib tests/tls/harness.sh $(addprefix $(TESTBIN)/tls/,$(TLS_TESTS))
+	@command -v valgrind >/dev/null || { echo "valgrind not found (run .ci/run)"; exit 2; }
+	LD_LIBRARY_PATH=$(STAGE)/lib TLS_PIPELINE_N=20000 TEST_WRAPPER="$(VALGRIND)" \
+	  tests/tls/harness.sh $(addprefix $(TESTBIN)/tls/,$(TLS_TESTS))
 
 # Exported symbols, NEEDED and SONAME of the built library against tests/symbols.txt.
 test-symbols: stage
@@ -242,8 +293,9 @@ clean:
 
 # Benchmarks (bench/README.md): hiredis-rs against the system hiredis, each C program in
 # bench/ built against both. `bench` times reader, formatter, sync and async (own
-# redis-server, libraries alternated run by run, medians); `bench-instr` counts reader and
-# formatter instructions under callgrind. Results, table and chart land in build/bench.
+# redis-server, libraries alternated run by run, medians); `bench-instr` counts reader,
+# formatter and async client instructions under callgrind. Results, table and chart land in
+# build/bench.
 BENCH_RUNS ?= 5
 BENCH_ARGS ?=
 .PHONY: bench bench-instr

@@ -3,7 +3,7 @@
 ("theirs", e.g. Debian's libhiredis-dev), one C source per benchmark built twice.
 
     bench.py time   [--runs N]   reader/format/sync/async timings, medians of N runs each
-    bench.py instr  [--runs N]   reader/format instruction counts under callgrind
+    bench.py instr  [--runs N]   reader/format (and async) instruction counts under callgrind
 
 `time` starts its own redis-server (free 127.0.0.1 port, temp dir, stopped by pid) and
 alternates the two libraries run by run. It prints one table (medians, ours/theirs) and
@@ -32,6 +32,7 @@ PROGS = ["reader", "format", "sync", "async"]
 TARGETS = [
     (r"^async .* cpu_ns_per_cmd$", 0.5),
     (r"^async mem queued_bytes_per_cmd$", 1.0),
+    (r"^async .* instr_per_cmd$", 0.5),
     (r"^reader (status|integer|bulk10|array100|map16)/.* instr_per_reply$", 0.5),
     (r"^format SET_%s_%b instr_per_call$", 0.25),
     (r"^format argv_SET instr_per_call$", 0.5),
@@ -193,6 +194,40 @@ def run_callgrind(path, outdir, tag, annotate_dir=None):
     return out
 
 
+# Async phases counted under callgrind: (phase without total, smaller total, larger total).
+ASYNC_INSTR = [("set:1:1", 1000, 2000), ("set:1000:1", 50000, 100000),
+               ("get:1000:1", 50000, 100000), ("lrange:1000:1", 5000, 10000)]
+
+
+def async_callgrind(path, outdir, env):
+    """Client instructions per async command: each phase runs twice under callgrind with
+    two totals; the difference over the extra commands cancels start-up and connection."""
+    d = os.path.join(outdir, "callgrind", "async-" + os.path.basename(path))
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    out = {}
+    for phase, n1, n2 in ASYNC_INSTR:
+        totals = []
+        for n in (n1, n2):
+            f = os.path.join(d, f"{phase.replace(':', '_')}_{n}.out")
+            r = subprocess.run(["valgrind", "--tool=callgrind", "-q", f"--callgrind-out-file={f}",
+                                path, f"{phase}:{n}"], env=env, text=True, capture_output=True)
+            total = None
+            if r.returncode == 0 and os.path.exists(f):
+                with open(f) as fh:
+                    for line in fh:
+                        if line.startswith("summary:") or line.startswith("totals:"):
+                            total = int(line.split()[1])
+                            break
+            if total is None:
+                log(f"bench: callgrind async {phase}:{n} failed: {r.stderr.strip()[-400:]}")
+            totals.append(total)
+        if None not in totals:
+            mix, inflight, conns = phase.split(":")
+            out[f"async {mix}/if{inflight}/c{conns} instr_per_cmd"] = (totals[1] - totals[0]) / (n2 - n1)
+    return out
+
+
 def fmt(v):
     if v is None:
         return "n/a"
@@ -330,6 +365,10 @@ SUMMARY = [
     ("async LRANGE 0 99, 1000 in flight, CPU ns/command", "async lrange/if1000/c1 cpu_ns_per_cmd"),
     ("async SET, 10 connections x 1000 in flight, CPU ns/command", "async set/if1000/c10 cpu_ns_per_cmd"),
     ("async SET, all queued up front, CPU ns/command", "async set/ifall/c1 cpu_ns_per_cmd"),
+    ("async SET, 1 in flight, client instructions/command", "async set/if1/c1 instr_per_cmd"),
+    ("async SET, 1000 in flight, client instructions/command", "async set/if1000/c1 instr_per_cmd"),
+    ("async GET, 1000 in flight, client instructions/command", "async get/if1000/c1 instr_per_cmd"),
+    ("async LRANGE 0 99, 1000 in flight, client instructions/command", "async lrange/if1000/c1 instr_per_cmd"),
     ("async: memory per queued SET (1M queued), bytes", "async mem queued_bytes_per_cmd"),
     ("async: peak RSS with 1M SETs queued, MB", "async mem peak_rss_MB"),
 ]
@@ -383,19 +422,32 @@ def main():
     runs = args.runs or (5 if args.mode == "time" else 1)
     progs = [p for p in args.progs.split(",") if p]
     if args.mode == "instr":
-        progs = [p for p in progs if p in ("reader", "format")]
+        # Reader and formatter; async too (client instructions per command, ~40 s) when a
+        # redis-server is at hand.
+        progs = [p for p in progs if p in ("reader", "format", "async")]
+        if "async" in progs and not shutil.which("redis-server"):
+            log("bench: no redis-server, async instruction counts skipped")
+            progs.remove("async")
     os.makedirs(args.out, exist_ok=True)
     bins = build(args, args.out, progs)
     results = {"ours": {}, "theirs": {}}
     started = time.time()
+    load0 = os.getloadavg()[0]
 
     def add(v, res):
         for k, val in res.items():
             results[v].setdefault(k, []).append(val)
 
+    # SIGTERM/SIGHUP unwind like Ctrl-C, so the finally below stops our redis-server.
+    def _stop(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGHUP, _stop)
     server = None
     try:
-        if args.mode == "time" and any(p in ("sync", "async") for p in progs):
+        if any(p in ("sync", "async") for p in progs):
+            if not shutil.which("redis-server"):
+                sys.exit("bench: redis-server not found (apt-get install redis-server), or use --progs reader,format")
             server = RedisServer()
         for run in range(runs):
             order = ("ours", "theirs") if run % 2 == 0 else ("theirs", "ours")
@@ -404,6 +456,9 @@ def main():
                 for p in progs:
                     path = bins[v].get(p)
                     if not path:
+                        continue
+                    if args.mode == "instr" and p == "async":
+                        add(v, async_callgrind(path, args.out, server.env()))
                         continue
                     if args.mode == "instr":
                         ann = os.path.join(args.out, "annotate") if v == "ours" and run == 0 else None
@@ -418,8 +473,11 @@ def main():
             server.stop()
 
     text, rows = table(results, runs)
-    hdr = (f"{args.mode}: medians of {runs} run(s) per library, alternating; ours = {args.stage}, "
-           f"hiredis = system library in {args.system_libdir}; {time.time() - started:.0f}s")
+    load1 = os.getloadavg()[0]
+    hdr = (f"{args.mode}: medians of {runs} run(s) per library, alternating; ours = "
+           f"{os.path.relpath(args.stage, TOP)}, hiredis = the library in {args.system_libdir}; "
+           f"{time.time() - started:.0f}s on {os.cpu_count()} CPUs, load average {load0:.1f} at start, "
+           f"{load1:.1f} at end")
     print(hdr)
     print(text)
     name = "results" if args.mode == "time" else "results-instr"

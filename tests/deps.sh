@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs what `make test` and `make demo` need and a fresh Debian/Ubuntu machine lacks:
-# redis-server, the event libraries of the adapters, valgrind, cmake, pkg-config, Debian's
+# redis-server, the event libraries of the adapters, valgrind, cmake, pkg-config, OpenSSL, Debian's
 # hiredis (for the side-by-side benchmarks) and cargo-fuzz. Quiet when nothing is missing.
 # Set HIREDIS_RS_NO_DEPS=1 to skip (e.g. on a machine you manage yourself).
 set -euo pipefail
 [ "${HIREDIS_RS_NO_DEPS:-0}" = 1 ] && exit 0
 
 need=()
-for pkg in redis-server redis-tools pkg-config libevent-dev libev-dev libuv1-dev libglib2.0-dev \
+for pkg in redis-server redis-tools pkg-config libevent-dev libev-dev libuv1-dev libglib2.0-dev libssl-dev openssl \
            valgrind libhiredis-dev cmake g++ python3 binutils make; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done

@@ -1,0 +1,368 @@
+//! TLS on a `redisContext`: the handshake that installs `redisContextSSLFuncs`, and the
+//! read/write/async hooks in it (spec §5.9). The core does the rest (buffers, reader,
+//! callbacks) and reaches TLS only through `c->funcs`.
+
+use std::ffi::{CStr, CString, c_char, c_int, c_long, c_void};
+use std::ptr;
+
+use openssl_sys as sys;
+
+use crate::core::{
+    self, REDIS_BLOCK, REDIS_CONNECTED, REDIS_ERR, REDIS_ERR_EOF, REDIS_ERR_IO, REDIS_ERR_OOM,
+    REDIS_ERR_OTHER, REDIS_OK, redisAsyncContext, redisContext, redisContextFuncs,
+};
+
+unsafe extern "C" {
+    // In libssl, but not bound by openssl-sys.
+    fn SSL_set_fd(ssl: *mut sys::SSL, fd: c_int) -> c_int;
+    fn SSL_set0_wbio(ssl: *mut sys::SSL, wbio: *mut sys::BIO);
+}
+
+/// The per-connection state kept in `c->privctx` (hiredis's `redisSSL`).
+#[repr(C)]
+pub(crate) struct SslConn {
+    ssl: *mut sys::SSL,
+    /// Length of a write that must be retried with the same arguments (0: none).
+    last_len: usize,
+    /// TLS needs to read before the pending write can progress.
+    want_read: c_int,
+    /// A write is waiting for the next readable event.
+    pending_write: c_int,
+}
+
+/// The table installed on TLS contexts. A plain writable C object, as in hiredis.
+#[unsafe(no_mangle)]
+#[allow(unreachable_pub)] // exported to C by name
+pub static mut redisContextSSLFuncs: redisContextFuncs = redisContextFuncs {
+    close: Some(ssl_close),
+    free_privctx: Some(ssl_free),
+    async_read: Some(ssl_async_read),
+    async_write: Some(ssl_async_write),
+    read: Some(ssl_read),
+    write: Some(ssl_write),
+};
+
+fn errno() -> c_int {
+    // SAFETY: glibc's thread-local errno.
+    unsafe { *libc::__errno_location() }
+}
+
+fn strerror(e: c_int) -> String {
+    let mut buf = [0 as c_char; 128];
+    // SAFETY: the XSI strerror_r writes a NUL-terminated text into our buffer.
+    unsafe {
+        if libc::strerror_r(e, buf.as_mut_ptr(), buf.len()) != 0 {
+            return format!("Unknown error {e}");
+        }
+        CStr::from_ptr(buf.as_ptr()).to_string_lossy().into_owned()
+    }
+}
+
+/// `__redisSetError` with a Rust text (NULL when `msg` is None: the core uses strerror(errno)).
+///
+/// # Safety
+/// `c` is a live context.
+unsafe fn set_error(c: *mut redisContext, kind: c_int, msg: Option<&str>) {
+    let owned = msg.map(|m| CString::new(m.replace('\0', " ")).unwrap_or_default());
+    // SAFETY: live context; the text is NUL-terminated and outlives the call.
+    unsafe { core::__redisSetError(c, kind, owned.as_ref().map_or(ptr::null(), |s| s.as_ptr())) }
+}
+
+/// The OpenSSL reason text for the newest queued error, "(null)" when the queue is empty
+/// (what hiredis 1.4.1 prints through `%s`).
+fn last_reason() -> String {
+    // SAFETY: both calls only read OpenSSL's thread-local error queue and static strings.
+    unsafe {
+        let r = sys::ERR_reason_error_string(sys::ERR_peek_last_error());
+        if r.is_null() { "(null)".to_owned() } else { CStr::from_ptr(r).to_string_lossy().into_owned() }
+    }
+}
+
+/// hiredis's `redisSSLConnect`: attaches `ssl` to `c->fd` and starts the handshake. On
+/// success (or an unfinished handshake on a non-blocking context) `c` owns `ssl`; on failure
+/// the caller still does.
+///
+/// # Safety
+/// `c` is a live context, `ssl` a live OpenSSL object.
+pub(crate) unsafe fn connect(c: *mut redisContext, ssl: *mut sys::SSL) -> c_int {
+    // SAFETY: caller's promise; every pointer below is live for the duration of the call.
+    unsafe {
+        if !(*c).privctx.is_null() {
+            set_error(c, REDIS_ERR_OTHER, Some("redisContext was already associated"));
+            return REDIS_ERR;
+        }
+        let conn = core::calloc(size_of::<SslConn>()) as *mut SslConn;
+        if conn.is_null() {
+            set_error(c, REDIS_ERR_OOM, Some("Out of memory"));
+            return REDIS_ERR;
+        }
+        conn.write(SslConn { ssl, last_len: 0, want_read: 0, pending_write: 0 });
+        sys::SSL_ctrl(ssl, sys::SSL_CTRL_MODE, sys::SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER as c_long, ptr::null_mut());
+        SSL_set_fd(ssl, (*c).fd);
+        sys::SSL_set_connect_state(ssl);
+        sys::ERR_clear_error();
+        let rv = sys::SSL_connect(ssl);
+        let pending = || {
+            let e = sys::SSL_get_error(ssl, rv);
+            (*c).flags & REDIS_BLOCK == 0 && (e == sys::SSL_ERROR_WANT_READ || e == sys::SSL_ERROR_WANT_WRITE)
+        };
+        if rv == 1 || pending() {
+            (*c).funcs = &raw const redisContextSSLFuncs;
+            (*c).privctx = conn as *mut c_void;
+            return REDIS_OK;
+        }
+        let e = sys::SSL_get_error(ssl, rv);
+        let os = errno();
+        if (*c).err == 0 {
+            let why = if e == sys::SSL_ERROR_SYSCALL { strerror(os) } else { last_reason() };
+            set_error(c, REDIS_ERR_IO, Some(&format!("SSL_connect failed: {why}")));
+        }
+        core::free(conn as *mut c_void);
+        REDIS_ERR
+    }
+}
+
+/// Records what a non-blocking operation waits for; false for a real error.
+fn note_want(conn: &mut SslConn, e: c_int) -> bool {
+    match e {
+        sys::SSL_ERROR_WANT_READ => conn.want_read = 1,
+        sys::SSL_ERROR_WANT_WRITE => conn.pending_write = 1,
+        _ => return false,
+    }
+    true
+}
+
+/// `free_privctx`: releases the OpenSSL object and our state.
+unsafe extern "C" fn ssl_free(privctx: *mut c_void) {
+    let conn = privctx as *mut SslConn;
+    if conn.is_null() {
+        return;
+    }
+    // SAFETY: privctx is the SslConn installed by `connect`, owned by the context.
+    unsafe {
+        if !(*conn).ssl.is_null() {
+            sys::SSL_free((*conn).ssl);
+        }
+    }
+    core::free(conn as *mut c_void);
+}
+
+/// `close`: sends a TLS close_notify when the connection is healthy, then closes the socket
+/// as the core does. The alert goes out through a memory BIO and one non-blocking,
+/// SIGPIPE-free send, so closing never blocks or raises a signal on a dead peer.
+unsafe extern "C" fn ssl_close(c: *mut redisContext) {
+    // SAFETY: the core calls this with a live context; privctx is ours when set.
+    unsafe {
+        let conn = (*c).privctx as *mut SslConn;
+        if !conn.is_null() && (*c).err == 0 && (*c).fd >= 0 && (*c).flags & REDIS_CONNECTED != 0 {
+            send_close_notify((*conn).ssl, (*c).fd);
+        }
+        core::redisNetClose(c);
+    }
+}
+
+/// # Safety
+/// `ssl` is live and attached to `fd`.
+unsafe fn send_close_notify(ssl: *mut sys::SSL, fd: c_int) {
+    // SAFETY: OpenSSL calls on a live object; the memory BIO is handed to `ssl`, which frees it.
+    unsafe {
+        if sys::SSL_is_init_finished(ssl) != 1 {
+            return;
+        }
+        let mem = sys::BIO_new(sys::BIO_s_mem());
+        if mem.is_null() {
+            return;
+        }
+        SSL_set0_wbio(ssl, mem);
+        sys::ERR_clear_error();
+        sys::SSL_shutdown(ssl);
+        sys::ERR_clear_error();
+        let mut data: *mut c_char = ptr::null_mut();
+        let n = sys::BIO_ctrl(mem, sys::BIO_CTRL_INFO, 0, &mut data as *mut *mut c_char as *mut c_void);
+        if n > 0 && !data.is_null() {
+            libc::send(fd, data as *const c_void, n as usize, libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT);
+        }
+    }
+}
+
+/// The context's TLS state. hiredis dereferences it blindly; a context whose TLS state was
+/// dropped (by `redisReconnect`) and not initiated again gets an error instead of a crash.
+///
+/// # Safety
+/// `c` is a live context.
+unsafe fn live_conn<'a>(c: *mut redisContext) -> Option<&'a mut SslConn> {
+    // SAFETY: privctx is NULL or the SslConn installed by `connect`.
+    unsafe {
+        let conn = (*c).privctx as *mut SslConn;
+        if conn.is_null() || (*conn).ssl.is_null() {
+            set_error(c, REDIS_ERR_OTHER, Some("SSL is not initiated on this context"));
+            return None;
+        }
+        Some(&mut *conn)
+    }
+}
+
+/// `read`: one `SSL_read` (which may also drive a handshake or write TLS records).
+unsafe extern "C" fn ssl_read(c: *mut redisContext, buf: *mut c_char, cap: usize) -> libc::ssize_t {
+    // SAFETY: live context with our privctx; `buf` holds `cap` bytes.
+    unsafe {
+        let Some(conn) = live_conn(c) else { return -1 };
+        let cap = cap.min(c_int::MAX as usize) as c_int;
+        sys::ERR_clear_error();
+        let n = sys::SSL_read(conn.ssl, buf as *mut c_void, cap);
+        if n > 0 {
+            return n as libc::ssize_t;
+        }
+        if n == 0 {
+            set_error(c, REDIS_ERR_EOF, Some("Server closed the connection"));
+            return -1;
+        }
+        let e = sys::SSL_get_error(conn.ssl, n);
+        if (*c).flags & REDIS_BLOCK != 0 {
+            // A blocking socket only stops early on a signal or a timeout (SO_RCVTIMEO).
+            match errno() {
+                libc::EINTR => return 0,
+                libc::EAGAIN => set_error(c, REDIS_ERR_IO, Some("Resource temporarily unavailable")),
+                _ => set_error(c, REDIS_ERR_IO, None),
+            }
+            return -1;
+        }
+        if note_want(conn, e) {
+            return 0;
+        }
+        set_error(c, REDIS_ERR_IO, None);
+        -1
+    }
+}
+
+/// `write`: one `SSL_write` of `obuf`, repeated with the same length after a WANT.
+unsafe extern "C" fn ssl_write(c: *mut redisContext) -> libc::ssize_t {
+    // SAFETY: live context with our privctx; obuf is a live sds.
+    unsafe {
+        let Some(conn) = live_conn(c) else { return -1 };
+        let len = if conn.last_len != 0 { conn.last_len } else { core::sdslen((*c).obuf) };
+        // SSL_write takes an int; a larger buffer goes out over several calls.
+        let len = len.min(c_int::MAX as usize);
+        sys::ERR_clear_error();
+        let rv = sys::SSL_write(conn.ssl, (*c).obuf as *const c_void, len as c_int);
+        if rv > 0 {
+            conn.last_len = 0;
+        } else if rv < 0 {
+            conn.last_len = len;
+            let e = sys::SSL_get_error(conn.ssl, rv);
+            if (*c).flags & REDIS_BLOCK == 0 && note_want(conn, e) {
+                return 0;
+            }
+            set_error(c, REDIS_ERR_IO, None);
+            return -1;
+        }
+        rv as libc::ssize_t
+    }
+}
+
+/// Arms the adapter's timer like the core does before re-adding interest.
+///
+/// # Safety
+/// `ac` is live.
+unsafe fn refresh_timer(ac: *mut redisAsyncContext) {
+    // SAFETY: live context; the timeouts are NULL or owned by it.
+    unsafe {
+        let Some(sched) = (*ac).ev.scheduleTimer else { return };
+        let tv = if (*ac).c.flags & REDIS_CONNECTED != 0 { (*ac).c.command_timeout } else { (*ac).c.connect_timeout };
+        if let Some(tv) = tv.as_ref() {
+            if tv.tv_sec != 0 || tv.tv_usec != 0 {
+                sched((*ac).ev.data, *tv);
+            }
+        }
+    }
+}
+
+/// # Safety
+/// `ac` is live.
+unsafe fn add_read(ac: *mut redisAsyncContext) {
+    // SAFETY: live context; hooks get the adapter's data.
+    unsafe {
+        refresh_timer(ac);
+        if let Some(h) = (*ac).ev.addRead {
+            h((*ac).ev.data);
+        }
+    }
+}
+
+/// # Safety
+/// `ac` is live.
+unsafe fn add_write(ac: *mut redisAsyncContext) {
+    // SAFETY: as in `add_read`.
+    unsafe {
+        refresh_timer(ac);
+        if let Some(h) = (*ac).ev.addWrite {
+            h((*ac).ev.data);
+        }
+    }
+}
+
+/// # Safety
+/// `ac` is live.
+unsafe fn del_write(ac: *mut redisAsyncContext) {
+    // SAFETY: as in `add_read`.
+    unsafe {
+        if let Some(h) = (*ac).ev.delWrite {
+            h((*ac).ev.data);
+        }
+    }
+}
+
+/// `async_read`: replays a write that waited for readability, then reads and dispatches.
+unsafe extern "C" fn ssl_async_read(ac: *mut redisAsyncContext) {
+    // SAFETY: the core calls this with a live TLS async context; after a disconnect we
+    // return without touching it.
+    unsafe {
+        let c = &raw mut (*ac).c;
+        let conn = (*c).privctx as *mut SslConn;
+        (*conn).want_read = 0;
+        if (*conn).pending_write != 0 {
+            (*conn).pending_write = 0;
+            let mut done: c_int = 0;
+            if core::redisBufferWrite(c, &mut done) == REDIS_ERR {
+                core::__redisAsyncDisconnect(ac);
+                return;
+            }
+            if done == 0 {
+                add_write(ac);
+            }
+        }
+        if core::redisBufferRead(c) == REDIS_ERR {
+            core::__redisAsyncDisconnect(ac);
+        } else {
+            add_read(ac);
+            core::redisProcessCallbacks(ac);
+        }
+    }
+}
+
+/// `async_write`: writes what it can; a write that needs a read first waits for the next
+/// readable event instead of spinning on writability.
+unsafe extern "C" fn ssl_async_write(ac: *mut redisAsyncContext) {
+    // SAFETY: as in `ssl_async_read`.
+    unsafe {
+        let c = &raw mut (*ac).c;
+        let conn = (*c).privctx as *mut SslConn;
+        (*conn).pending_write = 0;
+        let mut done: c_int = 0;
+        if core::redisBufferWrite(c, &mut done) == REDIS_ERR {
+            core::__redisAsyncDisconnect(ac);
+            return;
+        }
+        if done == 0 {
+            if (*conn).want_read != 0 {
+                (*conn).pending_write = 1;
+                del_write(ac);
+            } else {
+                add_write(ac);
+            }
+        } else {
+            del_write(ac);
+        }
+        add_read(ac);
+    }
+}

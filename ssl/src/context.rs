@@ -1,0 +1,126 @@
+//! `redisSSLContext`: an OpenSSL client `SSL_CTX` configured from `redisSSLOptions`, plus
+//! the SNI name given to every connection made from it (spec §5.9).
+
+use std::ffi::{CStr, CString};
+
+use openssl::ssl::{SslContext, SslContextBuilder, SslMethod, SslVersion};
+use openssl_sys as sys;
+
+/// Why a context could not be made; the discriminants are `redisSSLContextError`'s values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CtxError {
+    CreateFailed = 1,
+    CertKeyRequired = 2,
+    CaCertLoadFailed = 3,
+    ClientCertLoadFailed = 4,
+    ClientDefaultCertFailed = 5,
+    PrivateKeyLoadFailed = 6,
+}
+
+/// The settings of `redisSSLOptions`, as borrowed C strings.
+#[derive(Default)]
+pub(crate) struct Settings<'a> {
+    pub cacert: Option<&'a CStr>,
+    pub capath: Option<&'a CStr>,
+    pub cert: Option<&'a CStr>,
+    pub key: Option<&'a CStr>,
+    pub server_name: Option<&'a CStr>,
+    pub verify_mode: i32,
+}
+
+/// The object behind the opaque `redisSSLContext *`.
+pub(crate) struct TlsContext {
+    pub ctx: SslContext,
+    pub server_name: Option<CString>,
+}
+
+/// 1 when an OpenSSL call succeeded (they return 1 on success, 0 or less on failure).
+fn ok(rv: std::ffi::c_int) -> bool {
+    rv == 1
+}
+
+impl TlsContext {
+    /// Builds the context, checking in hiredis's order so the same error is reported first.
+    pub(crate) fn new(s: &Settings<'_>) -> Result<TlsContext, CtxError> {
+        let mut b = SslContextBuilder::new(SslMethod::tls_client()).map_err(|_| CtxError::CreateFailed)?;
+        // hiredis ignores the result of these two as well.
+        let _ = b.set_min_proto_version(Some(SslVersion::TLS1_2));
+        // SAFETY: a live SSL_CTX; any int is accepted as a mode (unknown bits are OpenSSL's
+        // business, as in hiredis), no callback.
+        unsafe { sys::SSL_CTX_set_verify(b.as_ptr(), s.verify_mode, None) };
+
+        if s.cert.is_some() != s.key.is_some() {
+            return Err(CtxError::CertKeyRequired);
+        }
+        let cstr = |p: Option<&CStr>| p.map_or(std::ptr::null(), |p| p.as_ptr());
+        if s.cacert.is_some() || s.capath.is_some() {
+            // SAFETY: a live SSL_CTX and NULL or NUL-terminated paths.
+            if !ok(unsafe { sys::SSL_CTX_load_verify_locations(b.as_ptr(), cstr(s.cacert), cstr(s.capath)) }) {
+                return Err(CtxError::CaCertLoadFailed);
+            }
+        } else {
+            load_default_paths(&mut b)?;
+        }
+        if let (Some(cert), Some(key)) = (s.cert, s.key) {
+            // SAFETY: a live SSL_CTX and NUL-terminated paths.
+            if !ok(unsafe { sys::SSL_CTX_use_certificate_chain_file(b.as_ptr(), cert.as_ptr()) }) {
+                return Err(CtxError::ClientCertLoadFailed);
+            }
+            // SAFETY: as above.
+            if !ok(unsafe { sys::SSL_CTX_use_PrivateKey_file(b.as_ptr(), key.as_ptr(), sys::SSL_FILETYPE_PEM) }) {
+                return Err(CtxError::PrivateKeyLoadFailed);
+            }
+        }
+        Ok(TlsContext { ctx: b.build(), server_name: s.server_name.map(CStr::to_owned) })
+    }
+}
+
+fn load_default_paths(b: &mut SslContextBuilder) -> Result<(), CtxError> {
+    b.set_default_verify_paths().map_err(|_| CtxError::ClientDefaultCertFailed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use foreign_types::ForeignType;
+
+    #[test]
+    fn cert_without_key_is_rejected() {
+        let s = Settings { cert: Some(c"/nonexistent.crt"), ..Default::default() };
+        assert_eq!(TlsContext::new(&s).err(), Some(CtxError::CertKeyRequired));
+        let s = Settings { key: Some(c"/nonexistent.key"), ..Default::default() };
+        assert_eq!(TlsContext::new(&s).err(), Some(CtxError::CertKeyRequired));
+    }
+
+    #[test]
+    fn missing_ca_file_fails_to_load() {
+        let s = Settings { cacert: Some(c"/nonexistent/ca.crt"), ..Default::default() };
+        assert_eq!(TlsContext::new(&s).err(), Some(CtxError::CaCertLoadFailed));
+    }
+
+    #[test]
+    fn ca_checked_before_client_cert() {
+        let s = Settings {
+            cacert: Some(c"/nonexistent/ca.crt"),
+            cert: Some(c"/nonexistent.crt"),
+            key: Some(c"/nonexistent.key"),
+            ..Default::default()
+        };
+        assert_eq!(TlsContext::new(&s).err(), Some(CtxError::CaCertLoadFailed));
+    }
+
+    #[test]
+    fn missing_client_cert_fails_after_default_paths() {
+        let s = Settings { cert: Some(c"/nonexistent.crt"), key: Some(c"/nonexistent.key"), ..Default::default() };
+        assert_eq!(TlsContext::new(&s).err(), Some(CtxError::ClientCertLoadFailed));
+    }
+
+    #[test]
+    fn defaults_and_sni_name() {
+        let s = Settings { server_name: Some(c"redis.example"), verify_mode: 1, ..Default::default() };
+        let ctx = TlsContext::new(&s).expect("default context");
+        assert_eq!(ctx.server_name.as_deref(), Some(c"redis.example"));
+        // SAFETY: a live SSL_CTX.
+        assert_eq!(unsafe { sys::SSL_CTX_get_verify_mode(ctx.ctx.as_ptr()) }, 1);
+    }
+}
