@@ -15,6 +15,7 @@
 #include <hiredis/adapters/libevent.h>
 
 static int status = 1;
+static char get_label[] = "GET example:tls:async";
 
 static void on_connect(const redisAsyncContext *ac, int st) {
     if (st != REDIS_OK) fprintf(stderr, "connect: %s\n", ac->errstr);
@@ -70,7 +71,7 @@ int main(int argc, char **argv) {
     redisAsyncSetConnectCallback(ac, on_connect);
     redisAsyncSetDisconnectCallback(ac, on_disconnect);
     redisAsyncCommand(ac, NULL, NULL, "SET example:tls:async %s", value);
-    redisAsyncCommand(ac, on_get, "GET example:tls:async", "GET example:tls:async");
+    redisAsyncCommand(ac, on_get, get_label, "GET example:tls:async");
     event_base_dispatch(base);
 
     event_base_free(base);
