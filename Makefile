@@ -2,9 +2,13 @@
 #
 #   make            release library + headers
 #   make demo       build, start a throwaway redis-server, run the async example against it
-#   make test       every test (cargo, C against a real redis-server, ABI, symbols, install, valgrind)
+#   make test       every test (cargo, C against a real redis-server, ABI, symbols, install,
+#                   valgrind, short fuzz runs); TEST_FUZZ_SECONDS=0 skips the fuzzing
 #   make install PREFIX=/usr/local DESTDIR=       make uninstall (same PREFIX/DESTDIR)
+#   make headers    regenerate include/hiredis/*.h        make examples   build examples-c/
 #   make fuzz-smoke run each fuzz target for $(FUZZ_SECONDS) s
+#   make conformance HIREDIS_TEST=path   hiredis's own test binary on hiredis-rs (optional)
+#   make bench      timings against the system hiredis (own redis-server, ~5 min); make bench-instr
 #   make clean
 
 CARGO    ?= cargo
@@ -48,7 +52,7 @@ FUZZ_SECONDS ?= 20
 TEST_FUZZ_SECONDS ?= 10
 
 .PHONY: all lib headers check-headers stage install uninstall test test-cargo test-c test-c-build \
-        test-symbols test-install test-valgrind test-fuzz fuzz-smoke fuzz-build conformance examples demo clean
+        test-examples test-symbols test-install test-valgrind test-fuzz fuzz-smoke fuzz-build conformance examples demo deps clean
 
 all: lib
 
@@ -135,10 +139,15 @@ uninstall:
 	rm -rf $(DESTDIR)$(INCDIR)/hiredis $(DESTDIR)$(CMAKEDIR)/hiredis $(DESTDIR)$(CMAKEDIR)/hiredis_rs
 	-rmdir $(DESTDIR)$(CMAKEDIR) $(DESTDIR)$(PKGCONFIGDIR) 2>/dev/null || true
 
-TEST_STEPS := check-headers test-cargo test-c test-tls test-symbols test-install test-valgrind test-fuzz
+TEST_STEPS := check-headers test-cargo test-c test-examples test-tls test-symbols test-install test-valgrind test-fuzz
 
 # Each step in turn, with its duration; stops at the first failing step.
-test:
+# Installs missing system packages (and cargo-fuzz for test) on a fresh machine.
+deps:
+	@tests/deps.sh $(DEPS_FLAGS)
+
+test: DEPS_FLAGS = --fuzz
+test: deps
 	@total=$$(date +%s); for step in $(TEST_STEPS); do \
 	  start=$$(date +%s); \
 	  $(MAKE) --no-print-directory $$step || { echo "make test: $$step FAILED"; exit 1; }; \
@@ -187,6 +196,12 @@ test-c: test-c-build
 # it runs in full in the plain pass).
 test-valgrind: test-c-build
 	@command -v valgrind >/dev/null || { echo "valgrind not found (run .ci/run)"; exit 2; }
+	@# First prove the wrapper fails a leaking, out-of-bounds program (tests/selfcheck_leak.c).
+	@$(CC) -g -O0 -o $(TESTBIN)/selfcheck_leak tests/selfcheck_leak.c $$($(STAGE_PC) --cflags --libs hiredis)
+	@LD_LIBRARY_PATH=$(STAGE)/lib $(VALGRIND) $(TESTBIN)/selfcheck_leak > $(TESTBIN)/selfcheck_leak.log 2>&1; rc=$$?; \
+	 if [ $$rc -eq 99 ] && grep -q 'definitely lost' $(TESTBIN)/selfcheck_leak.log && grep -q 'Invalid read' $(TESTBIN)/selfcheck_leak.log; \
+	 then echo "valgrind self-check: a leak and an invalid read fail the run (exit $$rc)"; \
+	 else cat $(TESTBIN)/selfcheck_leak.log; echo "valgrind self-check: the wrapper did not catch a known leak (exit $$rc)"; exit 1; fi
 	LD_LIBRARY_PATH=$(STAGE)/lib ASYNC_PIPELINE_N=100000 TEST_WRAPPER="$(VALGRIND)" tests/harness.sh $(addprefix $(TESTBIN)/,$(C_TESTS) test_abi_layout_nopie)
 
 # TLS (ssl/): tests/tls/test_*.c built against `pkg-config hiredis_ssl` (the async ones with
@@ -269,11 +284,31 @@ examples: stage
 	    $$($(STAGE_PC) --cflags --libs hiredis) -Wl,-rpath,$(STAGE)/lib $(EXAMPLE_EXTRA); \
 	done
 
+# Every example against a harness-started redis-server, over TCP and the unix socket, each
+# checked for its exit status and a line of its output (tests/run-examples.sh).
+test-examples: examples
+	LD_LIBRARY_PATH=$(STAGE)/lib EXAMPLES_DIR=$(EXAMPLES_OUT) tests/harness.sh tests/run-examples.sh
+
 # Starts its own throwaway redis-server and runs the libevent example against it.
-demo: examples
+demo: deps examples
 	@examples-c/demo.sh $(EXAMPLES_OUT)/example-libevent
 
 clean:
 	$(CARGO) clean
 	rm -rf $(BUILD)
 	-$(MAKE) -C fuzz clean
+
+# Benchmarks (bench/README.md): hiredis-rs against the system hiredis, each C program in
+# bench/ built against both. `bench` times reader, formatter, sync and async (own
+# redis-server, libraries alternated run by run, medians); `bench-instr` counts reader,
+# formatter and async client instructions under callgrind. Results, table and chart land in
+# build/bench.
+BENCH_RUNS ?= 5
+BENCH_ARGS ?=
+.PHONY: bench bench-instr
+bench: deps stage
+	python3 bench/bench.py time --runs $(BENCH_RUNS) --stage $(STAGE) --out $(BUILD)/bench $(BENCH_ARGS)
+
+bench-instr: stage
+	@command -v valgrind >/dev/null || { echo "valgrind not found"; exit 2; }
+	python3 bench/bench.py instr --stage $(STAGE) --out $(BUILD)/bench $(BENCH_ARGS)

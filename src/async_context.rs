@@ -247,22 +247,33 @@ impl SubTable {
         names: impl Iterator<Item = &'a [u8]>,
         f: redisCallbackFnPtr,
         privdata: *mut c_void,
-    ) {
+    ) -> Result<(), ()> {
         let mut pending = 1;
         for name in names {
-            if let Some(old) = self.map.get(name) {
+            if let Some(old) = self.map.get_mut(name) {
                 pending = old.pending_subs + 1;
-            }
-            self.map.insert(
-                name.to_vec(),
-                SubEntry {
+                *old = SubEntry {
                     f,
                     privdata,
                     pending_subs: pending,
                     unsubscribe_sent: false,
-                },
-            );
+                };
+                continue;
+            }
+            // Allocation failures are reported (hiredis's "Out of memory"), never aborts.
+            let mut key = Vec::new();
+            key.try_reserve_exact(name.len()).map_err(|_| ())?;
+            key.extend_from_slice(name);
+            self.map.try_reserve(1).map_err(|_| ())?;
+            let entry = SubEntry {
+                f,
+                privdata,
+                pending_subs: pending,
+                unsubscribe_sent: false,
+            };
+            self.map.insert(key, entry);
         }
+        Ok(())
     }
 
     /// UNSUBSCRIBE bookkeeping; returns how many replies will have no entry to go to.
@@ -1287,7 +1298,9 @@ unsafe fn register<'a>(
         match classify(name, argc > 1) {
             CmdKind::Subscribe(t) => {
                 (*ac).c.flags |= REDIS_SUBSCRIBED;
-                st.table(t).subscribe(names, cb.f, cb.privdata);
+                st.table(t)
+                    .subscribe(names, cb.f, cb.privdata)
+                    .map_err(|_| Refused::Oom)?;
             }
             CmdKind::Unsubscribe(t) => {
                 if flags & REDIS_SUBSCRIBED == 0 {
@@ -1656,11 +1669,13 @@ mod tests {
     fn subscribe_bookkeeping_matches_hiredis() {
         let mut t = SubTable::default();
         let names: [&[u8]; 2] = [b"a", b"b"];
-        t.subscribe(names.iter().copied(), None, ptr::null_mut());
+        t.subscribe(names.iter().copied(), None, ptr::null_mut())
+            .unwrap();
         assert_eq!(t.map[&b"a"[..]].pending_subs, 1);
         // "a" is known: its count becomes 2, and "c" after it inherits 2.
         let names: [&[u8]; 3] = [b"x", b"a", b"c"];
-        t.subscribe(names.iter().copied(), None, ptr::null_mut());
+        t.subscribe(names.iter().copied(), None, ptr::null_mut())
+            .unwrap();
         assert_eq!(t.map[&b"x"[..]].pending_subs, 1);
         assert_eq!(t.map[&b"a"[..]].pending_subs, 2);
         assert_eq!(t.map[&b"c"[..]].pending_subs, 2);
@@ -1682,6 +1697,220 @@ mod tests {
                 b"*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$23\r\na value longer than ten\r\n"
             );
             sds::free(s);
+        }
+    }
+
+    // ---- routing decisions on a context built in Rust (no socket, no hooks) ----
+
+    fn fake_ctx() -> Box<AsyncCtx> {
+        let mut b = Box::<AsyncCtx>::new_zeroed();
+        // SAFETY: an all-zero `redisAsyncContext` is valid (NULL pointers, `None` callbacks);
+        // the state is written before `assume_init`.
+        unsafe {
+            ptr::write(&mut (*b.as_mut_ptr()).st, AsyncState::default());
+            b.assume_init()
+        }
+    }
+
+    /// Reply trees for the tests (leaked: test-only).
+    fn reply(kind: c_int) -> *mut redisReply {
+        // SAFETY: an all-zero redisReply is a valid value.
+        let r = Box::into_raw(Box::new(unsafe { core::mem::zeroed::<redisReply>() }));
+        // SAFETY: `r` is fresh and owned here.
+        unsafe { (*r).r#type = kind };
+        r
+    }
+
+    fn st(text: &str) -> *mut redisReply {
+        let r = reply(REDIS_REPLY_STRING);
+        let bytes: &'static mut [u8] =
+            Box::leak(format!("{text}\0").into_bytes().into_boxed_slice());
+        // SAFETY: `r` is a fresh reply owned here.
+        unsafe {
+            (*r).str = bytes.as_mut_ptr() as *mut c_char;
+            (*r).len = text.len();
+        }
+        r
+    }
+    fn int(n: i64) -> *mut redisReply {
+        let r = reply(REDIS_REPLY_INTEGER);
+        // SAFETY: as above.
+        unsafe { (*r).integer = n };
+        r
+    }
+    fn agg(kind: c_int, elems: Vec<*mut redisReply>) -> *mut redisReply {
+        let r = reply(kind);
+        let n = elems.len();
+        let arr: &'static mut [*mut redisReply] = Box::leak(elems.into_boxed_slice());
+        // SAFETY: as above; `arr` outlives the test.
+        unsafe {
+            (*r).elements = n;
+            (*r).element = if n == 0 {
+                ptr::null_mut()
+            } else {
+                arr.as_mut_ptr()
+            };
+        }
+        r
+    }
+    fn view(r: *mut redisReply) -> ReplyView<'static> {
+        // SAFETY: test trees are leaked, so 'static.
+        unsafe { ReplyView::new(r) }.unwrap()
+    }
+
+    fn tag(cb: Option<ReplyCallback>) -> Option<usize> {
+        cb.map(|c| c.privdata as usize)
+    }
+
+    /// Registers a pre-formatted command as the command functions do.
+    fn reg(ac: *mut redisAsyncContext, privdata: usize, args: &[&str]) -> Result<(), ()> {
+        let mut cmd = format!("*{}\r\n", args.len());
+        for a in args {
+            cmd += &format!("${}\r\n{a}\r\n", a.len());
+        }
+        let mb = Multibulk::parse(cmd.as_bytes()).unwrap();
+        // SAFETY: `ac` is a live fake context.
+        unsafe { register(ac, cb(privdata), mb.argc(), mb.args()) }.map_err(|_| ())
+    }
+
+    #[test]
+    fn resp2_channel_lifecycle() {
+        let mut b = fake_ctx();
+        let ac = &mut b.ac as *mut redisAsyncContext;
+        reg(ac, 7, &["SUBSCRIBE", "a"]).unwrap();
+        reg(ac, 8, &["PING"]).unwrap();
+        // SAFETY: `ac` is live for the whole test; no callback runs.
+        unsafe {
+            assert!((*ac).c.flags & REDIS_SUBSCRIBED != 0);
+            assert!((*ac).replies.head.is_null(), "SUBSCRIBE is not queued");
+            assert!(
+                !(*ac).sub.replies.head.is_null(),
+                "PING waits on sub.replies"
+            );
+            let f = agg(REDIS_REPLY_ARRAY, vec![st("subscribe"), st("a"), int(1)]);
+            assert_eq!(tag(subscribe_callback(ac, view(f))), Some(7));
+            assert_eq!(b.st.channels.map[&b"a"[..]].pending_subs, 0);
+            let m = agg(REDIS_REPLY_ARRAY, vec![st("message"), st("a"), st("hi")]);
+            assert_eq!(tag(subscribe_callback(ac, view(m))), Some(7));
+            // RESP2 PING while subscribed: a 2-element array is not a frame.
+            let pong = agg(REDIS_REPLY_ARRAY, vec![st("pong"), st("")]);
+            assert_eq!(tag(subscribe_callback(ac, view(pong))), Some(8));
+            reg(ac, 9, &["GET", "k"]).unwrap();
+            let u = agg(REDIS_REPLY_ARRAY, vec![st("unsubscribe"), st("a"), int(0)]);
+            assert_eq!(tag(subscribe_callback(ac, view(u))), Some(7));
+            assert_eq!(b.st.channels.len(), 0);
+            assert!((*ac).c.flags & REDIS_SUBSCRIBED == 0);
+            // GET moved from sub.replies to replies.
+            assert!((*ac).sub.replies.head.is_null());
+            assert_eq!((*(*ac).replies.head).privdata as usize, 9);
+        }
+    }
+
+    #[test]
+    fn unsubscribe_counting_and_refusal() {
+        let mut b = fake_ctx();
+        let ac = &mut b.ac as *mut redisAsyncContext;
+        assert!(
+            reg(ac, 1, &["UNSUBSCRIBE"]).is_err(),
+            "refused when not subscribed"
+        );
+        reg(ac, 1, &["SUBSCRIBE", "A", "B"]).unwrap();
+        reg(ac, 0, &["UNSUBSCRIBE", "B", "X", "A", "A", "Z"]).unwrap();
+        reg(ac, 0, &["PUNSUBSCRIBE"]).unwrap();
+        // SAFETY: as above.
+        unsafe {
+            assert_eq!((*ac).sub.pending_unsubs, 4);
+            for ch in ["A", "B"] {
+                let f = agg(REDIS_REPLY_ARRAY, vec![st("subscribe"), st(ch), int(1)]);
+                assert_eq!(tag(subscribe_callback(ac, view(f))), Some(1));
+            }
+            // (channel, count in the frame, who gets it)
+            let frames = [
+                ("B", 1, Some(1)),
+                ("X", 1, None),
+                ("A", 0, Some(1)),
+                ("A", 0, None),
+                ("Z", 0, None),
+            ];
+            for (ch, count, want) in frames {
+                let f = agg(
+                    REDIS_REPLY_ARRAY,
+                    vec![st("unsubscribe"), st(ch), int(count)],
+                );
+                assert_eq!(tag(subscribe_callback(ac, view(f))), want, "{ch}");
+                assert!(
+                    (*ac).c.flags & REDIS_SUBSCRIBED != 0,
+                    "still waiting for ignored replies"
+                );
+            }
+            let nil = reply(crate::ffi::read::REDIS_REPLY_NIL);
+            let f = agg(REDIS_REPLY_ARRAY, vec![st("punsubscribe"), nil, int(0)]);
+            assert_eq!(tag(subscribe_callback(ac, view(f))), None);
+            assert_eq!((*ac).sub.pending_unsubs, 0);
+            assert!((*ac).c.flags & REDIS_SUBSCRIBED == 0);
+        }
+    }
+
+    #[test]
+    fn malformed_frames_are_ignored_safely() {
+        let mut b = fake_ctx();
+        let ac = &mut b.ac as *mut redisAsyncContext;
+        reg(ac, 3, &["SUBSCRIBE", "ch"]).unwrap();
+        // SAFETY: as above.
+        unsafe {
+            (*ac).c.flags |= REDIS_SUPPORTS_PUSH;
+            let cases = [
+                (agg(REDIS_REPLY_PUSH, vec![]), None),
+                (agg(REDIS_REPLY_PUSH, vec![int(1)]), None),
+                (agg(REDIS_REPLY_PUSH, vec![st("message")]), None),
+                (agg(REDIS_REPLY_PUSH, vec![st("message"), int(5)]), None),
+                (
+                    agg(
+                        REDIS_REPLY_PUSH,
+                        vec![st("subscribe"), st("unknown"), int(1)],
+                    ),
+                    None,
+                ),
+                // a short unsubscribe for a known channel still reaches its callback
+                (
+                    agg(REDIS_REPLY_PUSH, vec![st("unsubscribe"), st("ch")]),
+                    Some(3),
+                ),
+            ];
+            for (f, want) in cases {
+                assert_eq!(tag(subscribe_callback(ac, view(f))), want);
+            }
+            // No count in the frame: SUBSCRIBED stays (nothing assumed).
+            assert!((*ac).c.flags & REDIS_SUBSCRIBED != 0);
+            let m = agg(REDIS_REPLY_PUSH, vec![st("message"), st("ch"), st("x")]);
+            assert_eq!(tag(subscribe_callback(ac, view(m))), Some(3));
+            // With push support a 3-element array is a regular reply.
+            let arr = agg(REDIS_REPLY_ARRAY, vec![st("message"), st("ch"), st("x")]);
+            assert!(!is_frame(view(arr), true));
+        }
+    }
+
+    #[test]
+    fn sharded_frames_use_their_own_table() {
+        let mut b = fake_ctx();
+        let ac = &mut b.ac as *mut redisAsyncContext;
+        reg(ac, 5, &["SSUBSCRIBE", "s1"]).unwrap();
+        reg(ac, 6, &["SUBSCRIBE", "s1"]).unwrap();
+        // SAFETY: as above.
+        unsafe {
+            assert_eq!(b.st.shards.len(), 1);
+            let sm = agg(REDIS_REPLY_PUSH, vec![st("smessage"), st("s1"), st("x")]);
+            assert_eq!(tag(subscribe_callback(ac, view(sm))), Some(5));
+            let m = agg(REDIS_REPLY_PUSH, vec![st("message"), st("s1"), st("x")]);
+            assert_eq!(tag(subscribe_callback(ac, view(m))), Some(6));
+            reg(ac, 0, &["SUNSUBSCRIBE"]).unwrap();
+            let f = agg(REDIS_REPLY_PUSH, vec![st("ssubscribe"), st("s1"), int(1)]);
+            assert_eq!(tag(subscribe_callback(ac, view(f))), Some(5));
+            let f = agg(REDIS_REPLY_PUSH, vec![st("sunsubscribe"), st("s1"), int(0)]);
+            assert_eq!(tag(subscribe_callback(ac, view(f))), Some(5));
+            assert_eq!(b.st.shards.len(), 0);
+            // The plain channel is still there: still subscribed.
+            assert!((*ac).c.flags & REDIS_SUBSCRIBED != 0);
         }
     }
 }

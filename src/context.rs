@@ -13,10 +13,25 @@
 //! * All I/O goes through `c->funcs` (`read`, `write`, `close`, `free_privctx`), so an SSL
 //!   layer that swaps the table keeps working.
 //! * Helpers for the async layer, all taking a raw `*mut redisContext` because user callbacks
-//!   may touch the context in between: [`connect_with_options`] (create + connect; pass
-//!   `REDIS_OPT_NONBLOCK` for a non-blocking connect), [`set_error`], [`check_connect_done`],
-//!   [`buffer_read`] (one read fed to the reader), [`buffer_write`] (one write of `obuf`),
-//!   [`get_reply_from_reader`], [`append_command`], [`append_argv`], [`free`].
+//!   may touch the context in between (each mirrors the C export named in brackets, which
+//!   may be called instead):
+//!   - [`connect_with_options`]`(&redisOptions) -> *mut redisContext` [redisConnectWithOptions]:
+//!     create + connect; with `REDIS_OPT_NONBLOCK` the connect is left in progress;
+//!   - [`init`]`() -> *mut redisContext`: a bare unconnected context;
+//!   - [`set_error`]`(c, kind, Option<&[u8]>)` [__redisSetError]: `None` takes errno's text;
+//!   - [`check_connect_done`]`(c, &mut completed) -> c_int` [redisCheckConnectDone];
+//!   - [`buffer_read`]`(c)` [redisBufferRead]: one `funcs->read`, fed to the reader;
+//!   - [`buffer_write`]`(c, Option<&mut c_int>)` [redisBufferWrite]: one `funcs->write`;
+//!   - [`get_reply_from_reader`]`(c, *mut *mut c_void)` [redisGetReplyFromReader];
+//!   - [`get_reply`]`(c, *mut *mut c_void)` [redisGetReply]: buffered only when non-blocking;
+//!   - [`append_command`]`(c, &[u8])` [__redisAppendCommand], [`append_format`]`(c, fmt,
+//!     &mut dyn ArgSource)` [redisvAppendCommand], [`append_argv`]`(c, argc, argv, lens)`
+//!     [redisAppendCommandArgv];
+//!   - [`reconnect`]`(c)` [redisReconnect], [`free`]`(c)` [redisFree], [`free_keep_fd`]`(c)`.
+//!
+//! The socket-level pieces (`close`, `read`, `write`, `check_socket_error`,
+//! `set_tcp_no_delay`, `keep_alive`, `set_timeout`, ...) are in [`crate::net`] on
+//! `&mut redisContext`.
 
 use core::ffi::{c_char, c_int, c_void};
 use core::ptr;
@@ -27,8 +42,7 @@ use crate::ffi::hiredis::{
     REDIS_INVALID_FD, REDIS_NO_AUTO_FREE, REDIS_NO_AUTO_FREE_REPLIES, REDIS_OPT_NO_PUSH_AUTOFREE,
     REDIS_OPT_NOAUTOFREE, REDIS_OPT_NOAUTOFREEREPLIES, REDIS_OPT_NONBLOCK, REDIS_OPT_PREFER_IPV4,
     REDIS_OPT_PREFER_IPV6, REDIS_OPT_REUSEADDR, REDIS_OPT_SET_SOCK_CLOEXEC, REDIS_PREFER_IPV4,
-    REDIS_PREFER_IPV6, REDIS_REUSEADDR, redisContext, redisContextFuncs, redisOptions,
-    redisReply,
+    REDIS_PREFER_IPV6, REDIS_REUSEADDR, redisContext, redisContextFuncs, redisOptions, redisReply,
 };
 use crate::ffi::read::{
     REDIS_ERR, REDIS_ERR_OOM, REDIS_ERR_OTHER, REDIS_OK, REDIS_REPLY_PUSH, redisReader,
@@ -149,7 +163,8 @@ pub(crate) unsafe fn connect_with_options(o: &redisOptions) -> *mut redisContext
 
     // SAFETY: the timevals are readable (caller's promise).
     let copied = unsafe {
-        (o.connect_timeout.is_null() || net::update_connect_timeout(cx, o.connect_timeout) == REDIS_OK)
+        (o.connect_timeout.is_null()
+            || net::update_connect_timeout(cx, o.connect_timeout) == REDIS_OK)
             && (o.command_timeout.is_null()
                 || net::update_command_timeout(cx, o.command_timeout) == REDIS_OK)
     };
@@ -181,7 +196,11 @@ pub(crate) unsafe fn connect_with_options(o: &redisOptions) -> *mut redisContext
             return ptr::null_mut();
         }
     }
-    if cx.err == 0 && cx.fd != REDIS_INVALID_FD && !o.command_timeout.is_null() && cx.flags & REDIS_BLOCK != 0 {
+    if cx.err == 0
+        && cx.fd != REDIS_INVALID_FD
+        && !o.command_timeout.is_null()
+        && cx.flags & REDIS_BLOCK != 0
+    {
         // SAFETY: readable (caller's promise).
         net::set_timeout(cx, unsafe { *o.command_timeout });
     }
@@ -274,7 +293,12 @@ pub(crate) unsafe fn reconnect(c: *mut redisContext) -> c_int {
         }
         let ret = match cx.connection_type {
             REDIS_CONN_TCP => {
-                let (h, p, t, s) = (cx.tcp.host, cx.tcp.port, cx.connect_timeout, cx.tcp.source_addr);
+                let (h, p, t, s) = (
+                    cx.tcp.host,
+                    cx.tcp.port,
+                    cx.connect_timeout,
+                    cx.tcp.source_addr,
+                );
                 net::connect_tcp(cx, h, p, t, s)
             }
             REDIS_CONN_UNIX => {
@@ -282,11 +306,16 @@ pub(crate) unsafe fn reconnect(c: *mut redisContext) -> c_int {
                 net::connect_unix(cx, p, t)
             }
             _ => {
-                net::set_error(cx, REDIS_ERR_OTHER, Some(b"Not enough information to reconnect"));
+                net::set_error(
+                    cx,
+                    REDIS_ERR_OTHER,
+                    Some(b"Not enough information to reconnect"),
+                );
                 REDIS_ERR
             }
         };
-        if !cx.command_timeout.is_null() && cx.flags & REDIS_BLOCK != 0 && cx.fd != REDIS_INVALID_FD {
+        if !cx.command_timeout.is_null() && cx.flags & REDIS_BLOCK != 0 && cx.fd != REDIS_INVALID_FD
+        {
             let tv = *cx.command_timeout;
             net::set_timeout(cx, tv);
         }
@@ -309,8 +338,10 @@ pub(crate) unsafe fn check_connect_done(c: *mut redisContext, completed: &mut c_
 /// # Safety
 /// `c` is a live context.
 pub(crate) unsafe fn buffer_read(c: *mut redisContext) -> c_int {
-    let mut buf = [0u8; 16 * 1024];
-    // SAFETY: live context; the read hook gets the raw pointer and our buffer.
+    // Not zeroed: the read hook fills the first `n` bytes, and only those are fed.
+    let mut buf = [core::mem::MaybeUninit::<u8>::uninit(); 16 * 1024];
+    // SAFETY: live context; the read hook gets the raw pointer and our buffer; the reader
+    // reads only the `n` bytes the hook reported as written.
     unsafe {
         if (*c).err != 0 {
             return REDIS_ERR;
@@ -322,7 +353,9 @@ pub(crate) unsafe fn buffer_read(c: *mut redisContext) -> c_int {
         if n < 0 {
             return REDIS_ERR;
         }
-        if n > 0 && deps::redisReaderFeed((*c).reader, buf.as_ptr() as *const c_char, n as usize) != REDIS_OK {
+        let n = (n as usize).min(buf.len());
+        if n > 0 && deps::redisReaderFeed((*c).reader, buf.as_ptr() as *const c_char, n) != REDIS_OK
+        {
             set_error_from_reader(c);
             return REDIS_ERR;
         }
@@ -398,7 +431,9 @@ unsafe fn next_in_band(c: *mut redisContext, reply: *mut *mut c_void) -> c_int {
                 return REDIS_ERR;
             }
             let r = *reply;
-            let Some(cb) = (*c).push_cb else { return REDIS_OK };
+            let Some(cb) = (*c).push_cb else {
+                return REDIS_OK;
+            };
             if r.is_null() || (*(r as *const redisReply)).r#type != REDIS_REPLY_PUSH {
                 return REDIS_OK;
             }
@@ -463,7 +498,11 @@ pub(crate) unsafe fn append_command(c: *mut redisContext, cmd: &[u8]) -> c_int {
 ///
 /// # Safety
 /// `c` is a live context; `args` matches `fmt` (see [`crate::format::ArgSource`]).
-pub(crate) unsafe fn append_format(c: *mut redisContext, fmt: &[u8], args: &mut dyn crate::format::ArgSource) -> c_int {
+pub(crate) unsafe fn append_format(
+    c: *mut redisContext,
+    fmt: &[u8],
+    args: &mut dyn crate::format::ArgSource,
+) -> c_int {
     // SAFETY: live context with a live obuf; the returned sds replaces it in every case.
     unsafe {
         let (s, r) = crate::format::append_command_sds((*c).obuf, fmt, args);
@@ -495,12 +534,20 @@ pub(crate) unsafe fn append_argv(
     let mut cmd: *mut c_char = ptr::null_mut();
     // SAFETY: forwarded caller promises; `cmd` is an sds we free.
     unsafe {
-        let len = crate::ffi::format::redisFormatSdsCommandArgv(&mut cmd, argc, argv as *mut *const c_char, argvlen);
+        let len = crate::ffi::format::redisFormatSdsCommandArgv(
+            &mut cmd,
+            argc,
+            argv as *mut *const c_char,
+            argvlen,
+        );
         if len < 0 || cmd.is_null() {
             set_error(c, REDIS_ERR_OOM, Some(b"Out of memory"));
             return REDIS_ERR;
         }
-        let r = append_command(c, core::slice::from_raw_parts(cmd as *const u8, len as usize));
+        let r = append_command(
+            c,
+            core::slice::from_raw_parts(cmd as *const u8, len as usize),
+        );
         sds::free(cmd);
         r
     }

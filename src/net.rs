@@ -48,7 +48,10 @@ struct ErrBuf {
 
 impl ErrBuf {
     fn new() -> Self {
-        ErrBuf { buf: [0; ERRSTR_CAP], len: 0 }
+        ErrBuf {
+            buf: [0; ERRSTR_CAP],
+            len: 0,
+        }
     }
 
     /// Appends what fits, always keeping room for the NUL.
@@ -206,7 +209,11 @@ fn set_blocking(c: &mut redisContext, blocking: bool) -> c_int {
         close(c);
         return REDIS_ERR;
     }
-    let flags = if blocking { flags & !libc::O_NONBLOCK } else { flags | libc::O_NONBLOCK };
+    let flags = if blocking {
+        flags & !libc::O_NONBLOCK
+    } else {
+        flags | libc::O_NONBLOCK
+    };
     // SAFETY: as above.
     if unsafe { libc::fcntl(c.fd, libc::F_SETFL, flags) } == -1 {
         set_error_errno(c, REDIS_ERR_IO, Some("fcntl(F_SETFL)"), errno());
@@ -225,7 +232,11 @@ pub(crate) fn keep_alive(c: &mut redisContext, interval: c_int) -> c_int {
     let opts = [
         (libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1),
         (libc::IPPROTO_TCP, libc::TCP_KEEPIDLE, interval),
-        (libc::IPPROTO_TCP, libc::TCP_KEEPINTVL, (interval / 3).max(1)),
+        (
+            libc::IPPROTO_TCP,
+            libc::TCP_KEEPINTVL,
+            (interval / 3).max(1),
+        ),
         (libc::IPPROTO_TCP, libc::TCP_KEEPCNT, 3),
     ];
     for (level, name, val) in opts {
@@ -260,7 +271,12 @@ pub(crate) fn set_tcp_user_timeout(c: &mut redisContext, ms: u32) -> c_int {
         )
     };
     if res == -1 {
-        set_error_errno(c, REDIS_ERR_IO, Some("setsockopt(TCP_USER_TIMEOUT)"), errno());
+        set_error_errno(
+            c,
+            REDIS_ERR_IO,
+            Some("setsockopt(TCP_USER_TIMEOUT)"),
+            errno(),
+        );
         close(c);
         return REDIS_ERR;
     }
@@ -292,7 +308,10 @@ unsafe fn update_timeout(slot: &mut *mut libc::timeval, tv: *const libc::timeval
 ///
 /// # Safety
 /// `tv` points at a readable timeval.
-pub(crate) unsafe fn update_connect_timeout(c: &mut redisContext, tv: *const libc::timeval) -> c_int {
+pub(crate) unsafe fn update_connect_timeout(
+    c: &mut redisContext,
+    tv: *const libc::timeval,
+) -> c_int {
     // SAFETY: `connect_timeout` is NULL or ours; `tv` is the caller's promise.
     unsafe { update_timeout(&mut c.connect_timeout, tv) }
 }
@@ -301,7 +320,10 @@ pub(crate) unsafe fn update_connect_timeout(c: &mut redisContext, tv: *const lib
 ///
 /// # Safety
 /// `tv` points at a readable timeval.
-pub(crate) unsafe fn update_command_timeout(c: &mut redisContext, tv: *const libc::timeval) -> c_int {
+pub(crate) unsafe fn update_command_timeout(
+    c: &mut redisContext,
+    tv: *const libc::timeval,
+) -> c_int {
     // SAFETY: as above.
     unsafe { update_timeout(&mut c.command_timeout, tv) }
 }
@@ -320,7 +342,10 @@ pub(crate) fn set_timeout(c: &mut redisContext, tv: libc::timeval) -> c_int {
         oom(c);
         return REDIS_ERR;
     }
-    for (name, what) in [(libc::SO_RCVTIMEO, "setsockopt(SO_RCVTIMEO)"), (libc::SO_SNDTIMEO, "setsockopt(SO_SNDTIMEO)")] {
+    for (name, what) in [
+        (libc::SO_RCVTIMEO, "setsockopt(SO_RCVTIMEO)"),
+        (libc::SO_SNDTIMEO, "setsockopt(SO_SNDTIMEO)"),
+    ] {
         // SAFETY: `tv` is a live timeval of the size passed.
         let r = unsafe {
             libc::setsockopt(
@@ -353,8 +378,15 @@ fn timeout_msec(c: &mut redisContext) -> Result<c_long, ()> {
         return Err(());
     }
     // Negative fields are not rejected by hiredis either; the clamp below catches overflow.
-    let msec = tv.tv_sec.wrapping_mul(1000).wrapping_add((tv.tv_usec + 999) / 1000);
-    Ok(if msec < 0 || msec > c_int::MAX as c_long { c_int::MAX as c_long } else { msec })
+    let msec = tv
+        .tv_sec
+        .wrapping_mul(1000)
+        .wrapping_add((tv.tv_usec + 999) / 1000);
+    Ok(if msec < 0 || msec > c_int::MAX as c_long {
+        c_int::MAX as c_long
+    } else {
+        msec
+    })
 }
 
 fn now_ms() -> c_long {
@@ -454,8 +486,16 @@ fn wait_ready(c: &mut redisContext, msec: c_long, connect_errno: c_int) -> c_int
     }
     let end = if msec >= 0 { now_ms() + msec } else { 0 };
     loop {
-        let wait = if msec >= 0 { (end - now_ms()).max(0) as c_int } else { -1 };
-        let mut pfd = libc::pollfd { fd: c.fd, events: libc::POLLOUT, revents: 0 };
+        let wait = if msec >= 0 {
+            (end - now_ms()).max(0) as c_int
+        } else {
+            -1
+        };
+        let mut pfd = libc::pollfd {
+            fd: c.fd,
+            events: libc::POLLOUT,
+            revents: 0,
+        };
         // SAFETY: one valid pollfd.
         let res = unsafe { libc::poll(&mut pfd, 1, wait) };
         if res > 0 {
@@ -488,7 +528,11 @@ fn wait_ready(c: &mut redisContext, msec: c_long, connect_errno: c_int) -> c_int
 struct AddrList(*mut libc::addrinfo);
 
 impl AddrList {
-    fn resolve(host: *const c_char, service: *const c_char, hints: &libc::addrinfo) -> Result<Self, c_int> {
+    fn resolve(
+        host: *const c_char,
+        service: *const c_char,
+        hints: &libc::addrinfo,
+    ) -> Result<Self, c_int> {
         let mut res: *mut libc::addrinfo = ptr::null_mut();
         // SAFETY: host/service are C strings or NULL; `res` is an out-parameter.
         let rv = unsafe { libc::getaddrinfo(host, service, hints, &mut res) };
@@ -596,7 +640,10 @@ pub(crate) unsafe fn connect_tcp(
     // SAFETY: addrinfo is plain data; all-zero is the documented "no hints" value.
     let mut hints: libc::addrinfo = unsafe { zeroed() };
     hints.ai_socktype = libc::SOCK_STREAM;
-    hints.ai_family = match (c.flags & REDIS_PREFER_IPV4 != 0, c.flags & REDIS_PREFER_IPV6 != 0) {
+    hints.ai_family = match (
+        c.flags & REDIS_PREFER_IPV4 != 0,
+        c.flags & REDIS_PREFER_IPV6 != 0,
+    ) {
         (true, true) => libc::AF_UNSPEC,
         (false, true) => libc::AF_INET6,
         _ => libc::AF_INET,
@@ -605,7 +652,11 @@ pub(crate) unsafe fn connect_tcp(
     let svc = service.as_ptr() as *const c_char;
     let mut list = AddrList::resolve(host, svc, &hints);
     if list.is_err() && hints.ai_family != libc::AF_UNSPEC {
-        hints.ai_family = if hints.ai_family == libc::AF_INET { libc::AF_INET6 } else { libc::AF_INET };
+        hints.ai_family = if hints.ai_family == libc::AF_INET {
+            libc::AF_INET6
+        } else {
+            libc::AF_INET
+        };
         list = AddrList::resolve(host, svc, &hints);
     }
     let list = match list {
@@ -644,7 +695,11 @@ pub(crate) unsafe fn connect_tcp(
                     oom(c);
                     return REDIS_ERR;
                 }
-                ptr::copy_nonoverlapping(p.ai_addr as *const u8, c.saddr as *mut u8, p.ai_addrlen as usize);
+                ptr::copy_nonoverlapping(
+                    p.ai_addr as *const u8,
+                    c.saddr as *mut u8,
+                    p.ai_addrlen as usize,
+                );
             }
             c.addrlen = p.ai_addrlen as usize;
 
@@ -713,7 +768,11 @@ fn bind_source(c: &mut redisContext, s: c_int, hints: &libc::addrinfo, reuseaddr
 ///
 /// # Safety
 /// `path` is a C string (or NULL); `timeout` is NULL or readable.
-pub(crate) unsafe fn connect_unix(c: &mut redisContext, path: *const c_char, timeout: *const libc::timeval) -> c_int {
+pub(crate) unsafe fn connect_unix(
+    c: &mut redisContext,
+    path: *const c_char,
+    timeout: *const libc::timeval,
+) -> c_int {
     let blocking = c.flags & REDIS_BLOCK != 0;
     let mut ty = libc::SOCK_STREAM;
     if c.flags & HIRS_SOCK_CLOEXEC != 0 {
@@ -774,7 +833,14 @@ pub(crate) unsafe fn connect_unix(c: &mut redisContext, path: *const c_char, tim
     }
     let sa_ptr = sa as *const libc::sockaddr_un as *const libc::sockaddr;
     // SAFETY: a complete sockaddr_un.
-    if unsafe { libc::connect(c.fd, sa_ptr, size_of::<libc::sockaddr_un>() as libc::socklen_t) } == -1 {
+    if unsafe {
+        libc::connect(
+            c.fd,
+            sa_ptr,
+            size_of::<libc::sockaddr_un>() as libc::socklen_t,
+        )
+    } == -1
+    {
         let e = errno();
         if (e == libc::EAGAIN || e == libc::EINPROGRESS) && !blocking {
             // In progress; the caller completes it.
@@ -820,14 +886,20 @@ mod tests {
     #[test]
     fn invalid_timeouts_are_rejected() {
         let mut c = blank();
-        let tv = libc::timeval { tv_sec: 0, tv_usec: 10_000_001 };
+        let tv = libc::timeval {
+            tv_sec: 0,
+            tv_usec: 10_000_001,
+        };
         // SAFETY: `tv` is a local timeval.
         assert_eq!(unsafe { update_connect_timeout(&mut c, &tv) }, REDIS_OK);
         assert!(timeout_msec(&mut c).is_err());
         assert_eq!(c.err, REDIS_ERR_IO);
         clear_connect_timeout(&mut c);
         assert_eq!(timeout_msec(&mut c), Ok(-1));
-        let tv = libc::timeval { tv_sec: 1, tv_usec: 1 };
+        let tv = libc::timeval {
+            tv_sec: 1,
+            tv_usec: 1,
+        };
         // SAFETY: as above.
         unsafe { update_connect_timeout(&mut c, &tv) };
         assert_eq!(timeout_msec(&mut c), Ok(1001));

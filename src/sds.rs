@@ -69,6 +69,7 @@ unsafe fn flags(s: Sds) -> u8 {
 /// # Safety
 /// `s` is a live sds whose header has that field.
 unsafe fn read_field(s: Sds, back: usize, width: usize) -> usize {
+    // SAFETY: the field lies `back` bytes before `s`, inside the header (caller's promise).
     let p = unsafe { (s as *const u8).sub(back) };
     // SAFETY: the header field lies within the sds block (promised by the caller).
     unsafe {
@@ -84,6 +85,7 @@ unsafe fn read_field(s: Sds, back: usize, width: usize) -> usize {
 /// # Safety
 /// As [`read_field`]; the value fits the field (callers pick the type by size).
 unsafe fn write_field(s: Sds, back: usize, width: usize, v: usize) {
+    // SAFETY: as in `read_field`.
     let p = unsafe { (s as *mut u8).sub(back) };
     // SAFETY: as in `read_field`.
     unsafe {

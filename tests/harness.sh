@@ -10,6 +10,13 @@ set -u
 
 command -v redis-server >/dev/null || { echo "harness: redis-server not found (run .ci/run or apt-get install redis-server)"; exit 2; }
 
+# Thousand-connection tests need more than the usual 1024 descriptors, and a program under
+# valgrind cannot raise its own limit: raise the soft limit here (to 4096, or the hard limit).
+soft=$(ulimit -Sn) hard=$(ulimit -Hn)
+if [ "$soft" != unlimited ] && [ "$soft" -lt 4096 ]; then
+    if [ "$hard" = unlimited ] || [ "$hard" -ge 4096 ]; then ulimit -Sn 4096; else ulimit -Sn "$hard"; fi
+fi
+
 top=$(mktemp -d "${TMPDIR:-/tmp}/hiredis-rs-test.XXXXXX")
 pids=()
 cleanup() {

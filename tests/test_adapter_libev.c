@@ -8,6 +8,7 @@ static struct ev_loop *loop;
 
 static int adapter_attach(redisAsyncContext *ac) { return redisLibevAttach(loop, ac); }
 static void adapter_step(void) { ev_run(loop, EVRUN_ONCE); }
+static void adapter_step_nowait(void) { ev_run(loop, EVRUN_NOWAIT); }
 /* ev_run returns false when no watcher is active anymore. */
 static int adapter_quiet(void) { return !ev_run(loop, EVRUN_NOWAIT); }
 

@@ -8,6 +8,7 @@ static struct event_base *base;
 
 static int adapter_attach(redisAsyncContext *ac) { return redisLibeventAttach(ac, base); }
 static void adapter_step(void) { event_base_loop(base, EVLOOP_ONCE); }
+static void adapter_step_nowait(void) { event_base_loop(base, EVLOOP_NONBLOCK); }
 /* event_base_loop returns 1 when no event is pending or active. */
 static int adapter_quiet(void) { return event_base_loop(base, EVLOOP_NONBLOCK) == 1; }
 

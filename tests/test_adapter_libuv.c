@@ -8,6 +8,7 @@ static uv_loop_t loop;
 
 static int adapter_attach(redisAsyncContext *ac) { return redisLibuvAttach(ac, &loop); }
 static void adapter_step(void) { uv_run(&loop, UV_RUN_ONCE); }
+static void adapter_step_nowait(void) { uv_run(&loop, UV_RUN_NOWAIT); }
 /* The adapter's handles close asynchronously: one more turn runs their close callbacks
  * (which free the state); after that nothing may keep the loop alive. */
 static int adapter_quiet(void) {

@@ -57,6 +57,36 @@ static void t_many(void) {
     CHECK(disconnected_ok == NCONN && disconnected_bad == 0, "every clean disconnect (%d)", disconnected_ok);
 }
 
+/* ---- commands issued from inside callbacks ------------------------------------------------ */
+
+#define NCHAIN 20000
+static long chain_seen, chain_bad;
+static void chain_cb(redisAsyncContext *ac, void *r, void *priv) {
+    redisReply *reply = r;
+    long i = (long)(intptr_t)priv;
+    if (reply == NULL || reply->type != REDIS_REPLY_INTEGER || reply->integer != i + 1) chain_bad++;
+    chain_seen++;
+    if (i + 1 < NCHAIN) {
+        /* alternate the printf and argv forms; each is queued while dispatch is running */
+        if (i % 2 == 0) redisAsyncCommand(ac, chain_cb, (void *)(intptr_t)(i + 1), "INCR async:chain");
+        else redisAsyncCommandArgv(ac, chain_cb, (void *)(intptr_t)(i + 1), 2,
+                                   (const char *[]){"INCR", "async:chain"}, NULL);
+    } else {
+        redisAsyncDisconnect(ac);
+    }
+}
+
+static void t_chain(void) {
+    redisAsyncContext *ac;
+    SECTION("20,000 commands, each issued from the previous one's callback");
+    ac = redisAsyncConnect(host, port);
+    tl_attach(ac);
+    redisAsyncCommand(ac, NULL, NULL, "DEL async:chain");
+    redisAsyncCommand(ac, chain_cb, (void *)0, "INCR async:chain");
+    CHECK(tl_run(NULL, 60.0), "loop drained");
+    CHECK(chain_seen == NCHAIN && chain_bad == 0, "all in order (%ld seen, %ld bad)", chain_seen, chain_bad);
+}
+
 /* ---- killed server -------------------------------------------------------------------------- */
 
 #define NPEND 10000
@@ -118,6 +148,7 @@ int main(void) {
     host = tl_env("REDIS_HOST", "127.0.0.1");
     port = atoi(tl_env("REDIS_PORT", "6379"));
     t_many();
+    t_chain();
     t_killed();
     return tl_done();
 }

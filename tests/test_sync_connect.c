@@ -20,10 +20,23 @@
 
 #include "testlib.h"
 
-/* net.h is not installed (as in hiredis); these are its exported functions we exercise. */
+/* net.h is not installed (as in hiredis); these are its exported functions we exercise,
+ * plus the two timeout helpers hiredis exports without declaring them anywhere. */
 void redisNetClose(redisContext *c);
+ssize_t redisNetRead(redisContext *c, char *buf, size_t bufcap);
+ssize_t redisNetWrite(redisContext *c);
 int redisCheckSocketError(redisContext *c);
+int redisContextSetTimeout(redisContext *c, const struct timeval tv);
+int redisContextConnectTcp(redisContext *c, const char *addr, int port, const struct timeval *timeout);
+int redisContextConnectBindTcp(redisContext *c, const char *addr, int port, const struct timeval *timeout,
+                               const char *source_addr);
+int redisContextConnectUnix(redisContext *c, const char *path, const struct timeval *timeout);
+int redisKeepAlive(redisContext *c, int interval);
 int redisCheckConnectDone(redisContext *c, int *completed);
+int redisSetTcpNoDelay(redisContext *c);
+int redisContextSetTcpUserTimeout(redisContext *c, unsigned int timeout);
+int redisContextUpdateConnectTimeout(redisContext *c, const struct timeval *timeout);
+int redisContextUpdateCommandTimeout(redisContext *c, const struct timeval *timeout);
 
 static const char *host;
 static int port;
@@ -495,6 +508,64 @@ static void test_options(void) {
     CHECK(redisConnectWithOptions(&o) == NULL, "unknown connection type gives NULL");
 }
 
+static void test_net_functions(void) {
+    redisContext *c = redisConnectNonBlock(host, port);
+    struct timeval tv = { 3, 0 }, *kept;
+    char buf[64];
+    ssize_t n;
+    int done = 0;
+    SECTION("net.h functions called directly");
+    CHECK(c && c->err == 0 && wait_connected(c) == REDIS_OK, "non-blocking context");
+    CHECK(!nodelay(c->fd) && redisSetTcpNoDelay(c) == REDIS_OK && nodelay(c->fd), "redisSetTcpNoDelay");
+    redisAppendFormattedCommand(c, "*1\r\n$4\r\nPING\r\n", 14);
+    n = redisNetWrite(c);
+    CHECK(n == 14, "redisNetWrite sent %zd", n);
+    sdsclear(c->obuf);
+    {
+        struct pollfd pfd = { c->fd, POLLIN, 0 };
+        poll(&pfd, 1, 2000);
+    }
+    n = redisNetRead(c, buf, sizeof buf);
+    CHECK(n == 7 && memcmp(buf, "+PONG\r\n", 7) == 0, "redisNetRead got %zd", n);
+    n = redisNetRead(c, buf, sizeof buf);
+    CHECK(n == 0 && c->err == 0, "nothing more: 0 on a non-blocking socket (EAGAIN)");
+    CHECK(redisKeepAlive(c, 10) == REDIS_OK && redisContextSetTcpUserTimeout(c, 500) == REDIS_OK, "keepalive, user timeout");
+
+    CHECK(redisContextUpdateCommandTimeout(c, &tv) == REDIS_OK && c->command_timeout && c->command_timeout != &tv &&
+          c->command_timeout->tv_sec == 3, "redisContextUpdateCommandTimeout copies");
+    kept = c->command_timeout;
+    tv.tv_sec = 4;
+    CHECK(redisContextUpdateCommandTimeout(c, &tv) == REDIS_OK && c->command_timeout == kept && kept->tv_sec == 4,
+          "and reuses its copy");
+    CHECK(redisContextUpdateCommandTimeout(c, kept) == REDIS_OK && kept->tv_sec == 4, "its own copy is a no-op");
+    CHECK(redisContextUpdateConnectTimeout(c, &tv) == REDIS_OK && c->connect_timeout && c->connect_timeout->tv_sec == 4,
+          "redisContextUpdateConnectTimeout");
+    CHECK(redisContextSetTimeout(c, tv) == REDIS_OK, "redisContextSetTimeout (any context)");
+    {
+        struct timeval got = {0};
+        socklen_t l = sizeof got;
+        getsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &got, &l);
+        CHECK(got.tv_sec == 4, "SO_SNDTIMEO %ld", (long)got.tv_sec);
+    }
+
+    redisNetClose(c);
+    CHECK(c->fd == -1, "redisNetClose");
+    redisNetClose(c); /* twice is fine */
+    c->flags |= REDIS_BLOCK;
+    CHECK(redisContextConnectUnix(c, sock_path, NULL) == REDIS_OK && c->connection_type == REDIS_CONN_UNIX &&
+          c->connect_timeout == NULL && !nonblocking(c->fd), "redisContextConnectUnix (clears the connect timeout)");
+    CHECK(ping_ok(c), "PING over the new unix socket");
+    redisNetClose(c);
+    CHECK(redisContextConnectBindTcp(c, host, port, &tv, "127.0.0.1") == REDIS_OK && c->connection_type == REDIS_CONN_TCP &&
+          c->tcp.source_addr && strcmp(c->tcp.source_addr, "127.0.0.1") == 0 && c->connect_timeout->tv_sec == 4,
+          "redisContextConnectBindTcp: '%s'", c->errstr);
+    CHECK(ping_ok(c), "PING over the bound TCP socket");
+    redisNetClose(c);
+    CHECK(redisContextConnectTcp(c, host, port, NULL) == REDIS_OK && c->tcp.source_addr == NULL, "redisContextConnectTcp");
+    CHECK(redisBufferWrite(c, &done) == REDIS_OK && done && ping_ok(c), "PING");
+    redisFree(c);
+}
+
 int main(void) {
     host = tl_env("REDIS_HOST", "127.0.0.1");
     port = atoi(tl_env("REDIS_PORT", "6379"));
@@ -509,5 +580,6 @@ int main(void) {
     test_unix();
     test_connect_timeout();
     test_options();
+    test_net_functions();
     return tl_done();
 }

@@ -190,13 +190,24 @@ use crate::context;
 use crate::ffi::read::{REDIS_ERR, REDIS_OK};
 
 /// Options for a TCP endpoint, as hiredis's wrappers build them.
-fn tcp_options(ip: *const c_char, port: c_int, source: *const c_char, options: c_int) -> redisOptions {
+fn tcp_options(
+    ip: *const c_char,
+    port: c_int,
+    source: *const c_char,
+    options: c_int,
+) -> redisOptions {
     redisOptions {
         r#type: REDIS_CONN_TCP,
         options,
         connect_timeout: ptr::null(),
         command_timeout: ptr::null(),
-        endpoint: redisOptionsEndpoint { tcp: redisOptionsTcp { source_addr: source, ip, port } },
+        endpoint: redisOptionsEndpoint {
+            tcp: redisOptionsTcp {
+                source_addr: source,
+                ip,
+                port,
+            },
+        },
         privdata: ptr::null_mut(),
         free_privdata: None,
         push_cb: None,
@@ -217,7 +228,9 @@ fn unix_options(path: *const c_char, options: c_int) -> redisOptions {
 /// # Safety
 /// `options` is a valid pointer; the strings and timevals it points at are readable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn redisConnectWithOptions(options: *const redisOptions) -> *mut redisContext {
+pub unsafe extern "C" fn redisConnectWithOptions(
+    options: *const redisOptions,
+) -> *mut redisContext {
     // SAFETY: valid pointer (caller's promise).
     match unsafe { options.as_ref() } {
         // SAFETY: the strings and timevals `o` points at are readable (caller's promise).
@@ -241,7 +254,11 @@ pub unsafe extern "C" fn redisConnect(ip: *const c_char, port: c_int) -> *mut re
 /// # Safety
 /// `ip` is a C string.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn redisConnectWithTimeout(ip: *const c_char, port: c_int, tv: libc::timeval) -> *mut redisContext {
+pub unsafe extern "C" fn redisConnectWithTimeout(
+    ip: *const c_char,
+    port: c_int,
+    tv: libc::timeval,
+) -> *mut redisContext {
     let mut o = tcp_options(ip, port, ptr::null(), 0);
     o.connect_timeout = &tv;
     // SAFETY: forwarded promise; `tv` outlives the call.
@@ -255,7 +272,9 @@ pub unsafe extern "C" fn redisConnectWithTimeout(ip: *const c_char, port: c_int,
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn redisConnectNonBlock(ip: *const c_char, port: c_int) -> *mut redisContext {
     // SAFETY: forwarded promise.
-    unsafe { context::connect_with_options(&tcp_options(ip, port, ptr::null(), REDIS_OPT_NONBLOCK)) }
+    unsafe {
+        context::connect_with_options(&tcp_options(ip, port, ptr::null(), REDIS_OPT_NONBLOCK))
+    }
 }
 
 /// `redisConnectBindNonBlock`: non-blocking, bound to `source_addr`.
@@ -269,7 +288,9 @@ pub unsafe extern "C" fn redisConnectBindNonBlock(
     source_addr: *const c_char,
 ) -> *mut redisContext {
     // SAFETY: forwarded promise.
-    unsafe { context::connect_with_options(&tcp_options(ip, port, source_addr, REDIS_OPT_NONBLOCK)) }
+    unsafe {
+        context::connect_with_options(&tcp_options(ip, port, source_addr, REDIS_OPT_NONBLOCK))
+    }
 }
 
 /// `redisConnectBindNonBlockWithReuse`: as above plus `REDIS_OPT_REUSEADDR`.
@@ -282,7 +303,12 @@ pub unsafe extern "C" fn redisConnectBindNonBlockWithReuse(
     port: c_int,
     source_addr: *const c_char,
 ) -> *mut redisContext {
-    let o = tcp_options(ip, port, source_addr, REDIS_OPT_NONBLOCK | REDIS_OPT_REUSEADDR);
+    let o = tcp_options(
+        ip,
+        port,
+        source_addr,
+        REDIS_OPT_NONBLOCK | REDIS_OPT_REUSEADDR,
+    );
     // SAFETY: forwarded promise.
     unsafe { context::connect_with_options(&o) }
 }
@@ -302,7 +328,10 @@ pub unsafe extern "C" fn redisConnectUnix(path: *const c_char) -> *mut redisCont
 /// # Safety
 /// `path` is a C string.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn redisConnectUnixWithTimeout(path: *const c_char, tv: libc::timeval) -> *mut redisContext {
+pub unsafe extern "C" fn redisConnectUnixWithTimeout(
+    path: *const c_char,
+    tv: libc::timeval,
+) -> *mut redisContext {
     let mut o = unix_options(path, 0);
     o.connect_timeout = &tv;
     // SAFETY: forwarded promise; `tv` outlives the call.
@@ -347,7 +376,10 @@ pub unsafe extern "C" fn redisReconnect(c: *mut redisContext) -> c_int {
 /// # Safety
 /// `c` is a valid pointer to a context.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn redisSetPushCallback(c: *mut redisContext, r#fn: redisPushFnPtr) -> redisPushFnPtr {
+pub unsafe extern "C" fn redisSetPushCallback(
+    c: *mut redisContext,
+    r#fn: redisPushFnPtr,
+) -> redisPushFnPtr {
     // SAFETY: valid pointer (caller's promise).
     match unsafe { c.as_mut() } {
         Some(c) => core::mem::replace(&mut c.push_cb, r#fn),
@@ -384,7 +416,10 @@ pub unsafe extern "C" fn redisEnableKeepAlive(c: *mut redisContext) -> c_int {
 /// # Safety
 /// `c` is a valid pointer to a context.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn redisEnableKeepAliveWithInterval(c: *mut redisContext, interval: c_int) -> c_int {
+pub unsafe extern "C" fn redisEnableKeepAliveWithInterval(
+    c: *mut redisContext,
+    interval: c_int,
+) -> c_int {
     // SAFETY: forwarded promise.
     unsafe { crate::ffi::net::redisKeepAlive(c, interval) }
 }
@@ -394,7 +429,10 @@ pub unsafe extern "C" fn redisEnableKeepAliveWithInterval(c: *mut redisContext, 
 /// # Safety
 /// `c` is a valid pointer to a context.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn redisSetTcpUserTimeout(c: *mut redisContext, timeout: core::ffi::c_uint) -> c_int {
+pub unsafe extern "C" fn redisSetTcpUserTimeout(
+    c: *mut redisContext,
+    timeout: core::ffi::c_uint,
+) -> c_int {
     // SAFETY: forwarded promise.
     unsafe { crate::ffi::net::redisContextSetTcpUserTimeout(c, timeout) }
 }
@@ -467,12 +505,19 @@ pub unsafe extern "C" fn redisGetReply(c: *mut redisContext, reply: *mut *mut c_
 /// # Safety
 /// `c` is a valid pointer to a library context; `reply` a valid pointer.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn redisGetReplyFromReader(c: *mut redisContext, reply: *mut *mut c_void) -> c_int {
+pub unsafe extern "C" fn redisGetReplyFromReader(
+    c: *mut redisContext,
+    reply: *mut *mut c_void,
+) -> c_int {
     if c.is_null() {
         return REDIS_ERR;
     }
     let mut tmp: *mut c_void = ptr::null_mut();
-    let out = if reply.is_null() { &mut tmp as *mut *mut c_void } else { reply };
+    let out = if reply.is_null() {
+        &mut tmp as *mut *mut c_void
+    } else {
+        reply
+    };
     // SAFETY: caller's promise; `out` is writable.
     let r = unsafe { context::get_reply_from_reader(c, out) };
     if reply.is_null() && !tmp.is_null() {
@@ -488,7 +533,11 @@ pub unsafe extern "C" fn redisGetReplyFromReader(c: *mut redisContext, reply: *m
 /// # Safety
 /// `c` is a valid pointer to a library context; `(cmd, len)` a valid buffer.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn redisAppendFormattedCommand(c: *mut redisContext, cmd: *const c_char, len: usize) -> c_int {
+pub unsafe extern "C" fn redisAppendFormattedCommand(
+    c: *mut redisContext,
+    cmd: *const c_char,
+    len: usize,
+) -> c_int {
     // SAFETY: caller's promise.
     unsafe { __redisAppendCommand(c, cmd, len) }
 }
@@ -498,7 +547,11 @@ pub unsafe extern "C" fn redisAppendFormattedCommand(c: *mut redisContext, cmd: 
 /// # Safety
 /// `c` is a valid pointer to a library context; `(cmd, len)` a valid buffer.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn __redisAppendCommand(c: *mut redisContext, cmd: *const c_char, len: usize) -> c_int {
+pub unsafe extern "C" fn __redisAppendCommand(
+    c: *mut redisContext,
+    cmd: *const c_char,
+    len: usize,
+) -> c_int {
     // SAFETY: caller's promise.
     let Some(bytes) = (unsafe { crate::ffi::boundary::bytes(cmd as *const u8, len) }) else {
         return REDIS_ERR;
@@ -581,7 +634,13 @@ pub unsafe extern "C" fn hirs_append_command(
     // SAFETY: the caller promises a C string.
     let Some(fmt) = (unsafe { crate::ffi::boundary::cstr(format) }) else {
         // SAFETY: library context (caller's promise).
-        unsafe { context::set_error(c, crate::ffi::read::REDIS_ERR_OTHER, Some(b"Invalid format string")) };
+        unsafe {
+            context::set_error(
+                c,
+                crate::ffi::read::REDIS_ERR_OTHER,
+                Some(b"Invalid format string"),
+            )
+        };
         return REDIS_ERR;
     };
     // SAFETY: `args` wraps the caller's va_list, whose values match `format`.

@@ -26,9 +26,15 @@ pub unsafe extern "C" fn redisNetClose(c: *mut redisContext) {
 /// # Safety
 /// `c` is a library context; `(buf, bufcap)` is a writable buffer.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn redisNetRead(c: *mut redisContext, buf: *mut c_char, bufcap: usize) -> libc::ssize_t {
+pub unsafe extern "C" fn redisNetRead(
+    c: *mut redisContext,
+    buf: *mut c_char,
+    bufcap: usize,
+) -> libc::ssize_t {
     // SAFETY: valid pointer (caller's promise).
-    let Some(c) = (unsafe { c.as_mut() }) else { return -1 };
+    let Some(c) = (unsafe { c.as_mut() }) else {
+        return -1;
+    };
     if buf.is_null() && bufcap != 0 {
         return -1;
     }
@@ -152,7 +158,10 @@ pub unsafe extern "C" fn redisKeepAlive(c: *mut redisContext, interval: c_int) -
 /// # Safety
 /// `c` is a valid pointer to a context; `completed` a valid pointer.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn redisCheckConnectDone(c: *mut redisContext, completed: *mut c_int) -> c_int {
+pub unsafe extern "C" fn redisCheckConnectDone(
+    c: *mut redisContext,
+    completed: *mut c_int,
+) -> c_int {
     // SAFETY: valid pointers (caller's promise).
     match unsafe { (c.as_mut(), completed.as_mut()) } {
         (Some(c), Some(done)) => net::check_connect_done(c, done),
@@ -178,7 +187,10 @@ pub unsafe extern "C" fn redisSetTcpNoDelay(c: *mut redisContext) -> c_int {
 /// # Safety
 /// `c` is a valid pointer to a context.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn redisContextSetTcpUserTimeout(c: *mut redisContext, timeout: c_uint) -> c_int {
+pub unsafe extern "C" fn redisContextSetTcpUserTimeout(
+    c: *mut redisContext,
+    timeout: c_uint,
+) -> c_int {
     // SAFETY: valid pointer (caller's promise).
     match unsafe { c.as_mut() } {
         Some(c) => net::set_tcp_user_timeout(c, timeout),

@@ -63,10 +63,6 @@ impl VaArgs {
         unsafe { hirs_args_next(self.0, kind, &mut out) };
         out
     }
-
-    pub(crate) fn raw(&self) -> *mut hirs_args {
-        self.0
-    }
 }
 
 // SAFETY: the pointers are the C caller's arguments, which hiredis's API contract requires

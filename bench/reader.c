@@ -1,0 +1,149 @@
+/* Reader benchmark: redisReaderFeed + redisReaderGetReply + freeReplyObject over a stream
+ * of identical replies, fed in fixed-size chunks. Reports ns per reply and MB/s of input
+ * (and, under callgrind, instructions per reply). Public API only. */
+#include <hiredis/hiredis.h>
+
+#include "benchlib.h"
+
+typedef struct {
+    char *p;
+    size_t len, cap;
+} buf;
+
+static void put(buf *b, const char *s, size_t n) {
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 4096;
+        while (cap < b->len + n) cap *= 2;
+        b->p = realloc(b->p, cap);
+        if (!b->p) { fprintf(stderr, "out of memory\n"); exit(1); }
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+}
+
+static void puts_(buf *b, const char *s) { put(b, s, strlen(s)); }
+
+static void put_bulk(buf *b, size_t n) {
+    char hdr[32];
+    snprintf(hdr, sizeof hdr, "$%zu\r\n", n);
+    puts_(b, hdr);
+    for (size_t i = 0; i < n; i++) put(b, "abcdefghijklmnopqrstuvwxyz" + (i % 26), 1);
+    puts_(b, "\r\n");
+}
+
+/* One reply of each kind. */
+static void one_status(buf *b) { puts_(b, "+OK\r\n"); }
+static void one_integer(buf *b) { puts_(b, ":1234567\r\n"); }
+static void one_bulk10(buf *b) { put_bulk(b, 10); }
+static void one_bulk1k(buf *b) { put_bulk(b, 1024); }
+static void one_bulk100k(buf *b) { put_bulk(b, 100 * 1024); }
+static void one_array100(buf *b) {
+    puts_(b, "*100\r\n");
+    for (int i = 0; i < 100; i++) put_bulk(b, 10);
+}
+#ifdef REDIS_REPLY_MAP
+static void one_map16(buf *b) {
+    puts_(b, "%16\r\n");
+    for (int i = 0; i < 16; i++) {
+        char k[32];
+        snprintf(k, sizeof k, "$7\r\nfield%02d\r\n:%d\r\n", i, 1000 + i);
+        puts_(b, k);
+    }
+}
+#endif
+
+typedef struct {
+    const char *name;
+    void (*one)(buf *);
+    int type;
+    size_t elements;
+} rcase;
+
+static const rcase cases[] = {
+    {"status", one_status, REDIS_REPLY_STATUS, 0},
+    {"integer", one_integer, REDIS_REPLY_INTEGER, 0},
+    {"bulk10", one_bulk10, REDIS_REPLY_STRING, 0},
+    {"bulk1k", one_bulk1k, REDIS_REPLY_STRING, 0},
+    {"bulk100k", one_bulk100k, REDIS_REPLY_STRING, 0},
+    {"array100", one_array100, REDIS_REPLY_ARRAY, 100},
+#ifdef REDIS_REPLY_MAP
+    {"map16", one_map16, REDIS_REPLY_MAP, 32},
+#endif
+};
+
+/* Feeds the whole stream once; returns the number of replies read, or -1 on error. */
+static long pass(redisReader *r, const buf *s, size_t chunk, const rcase *c, int check) {
+    long n = 0;
+    for (size_t off = 0; off < s->len; off += chunk) {
+        size_t len = s->len - off < chunk ? s->len - off : chunk;
+        if (redisReaderFeed(r, s->p + off, len) != REDIS_OK) return -1;
+        for (;;) {
+            void *reply = NULL;
+            if (redisReaderGetReply(r, &reply) != REDIS_OK) return -1;
+            if (reply == NULL) break;
+            if (check) {
+                redisReply *rr = reply;
+                if (rr->type != c->type || rr->elements != c->elements) {
+                    fprintf(stderr, "%s: unexpected reply type %d elements %zu\n", c->name, rr->type,
+                            rr->elements);
+                    return -1;
+                }
+            }
+            freeReplyObject(reply);
+            n++;
+        }
+    }
+    return n;
+}
+
+int main(int argc, char **argv) {
+    const char *only = argc > 1 ? argv[1] : NULL;
+    int instr = bl_instr_mode();
+    double target = bl_target_seconds();
+    const size_t chunks[] = {16384, 128};
+
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        const rcase *c = &cases[ci];
+        buf one = {0}, s = {0};
+        c->one(&one);
+        /* About 256 KiB of input (at least 4 replies), so chunk boundaries fall everywhere. */
+        size_t copies = (256 * 1024) / one.len;
+        if (copies < 4) copies = 4;
+        if (instr && copies > 2000) copies = 2000;
+        for (size_t i = 0; i < copies; i++) put(&s, one.p, one.len);
+
+        for (size_t k = 0; k < sizeof chunks / sizeof chunks[0]; k++) {
+            char cname[64];
+            snprintf(cname, sizeof cname, "%s/%s", c->name, chunks[k] == 16384 ? "16k" : "128");
+            if (only && !strstr(cname, only)) continue;
+            redisReader *r = redisReaderCreate();
+            if (!r) return 1;
+            /* Warm-up pass (also checks every reply). */
+            long got = pass(r, &s, chunks[k], c, 1);
+            if (got != (long)copies) {
+                fprintf(stderr, "%s: read %ld replies, expected %zu\n", cname, got, copies);
+                return 1;
+            }
+            if (instr) {
+                bl_instr_start();
+                long n = pass(r, &s, chunks[k], c, 0);
+                bl_instr_stop(cname, n);
+            } else {
+                double t0 = bl_now();
+                long passes = 0, n = 0;
+                do {
+                    n += pass(r, &s, chunks[k], c, 0);
+                    passes++;
+                } while (bl_now() - t0 < target);
+                double dt = bl_now() - t0;
+                bl_result("reader", cname, "ns_per_reply", dt * 1e9 / (double)n);
+                bl_result("reader", cname, "MB_per_s", (double)s.len * (double)passes / dt / 1e6);
+            }
+            redisReaderFree(r);
+        }
+        free(one.p);
+        free(s.p);
+    }
+    return 0;
+}

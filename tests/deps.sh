@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what `make test` and `make demo` need and a fresh Debian/Ubuntu machine lacks:
+# redis-server, the event libraries of the adapters, valgrind, cmake, pkg-config, OpenSSL, Debian's
+# hiredis (for the side-by-side benchmarks) and cargo-fuzz. Quiet when nothing is missing.
+# Set HIREDIS_RS_NO_DEPS=1 to skip (e.g. on a machine you manage yourself).
+set -euo pipefail
+[ "${HIREDIS_RS_NO_DEPS:-0}" = 1 ] && exit 0
+
+need=()
+for pkg in redis-server redis-tools pkg-config libevent-dev libev-dev libuv1-dev libglib2.0-dev libssl-dev openssl \
+           valgrind libhiredis-dev cmake g++ python3 binutils make; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+    if ! command -v apt-get >/dev/null; then
+        echo "deps: please install: ${need[*]}"; exit 2
+    fi
+    sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+    echo "deps: installing ${need[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -qq
+    $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+command -v cargo >/dev/null || { echo "deps: cargo not found; install Rust (https://rustup.rs)"; exit 2; }
+# Fuzzing runs on stable with --sanitizer none; cargo-fuzz only drives the build.
+if [ "${1:-}" = --fuzz ] && ! cargo fuzz --version >/dev/null 2>&1; then
+    echo "deps: installing cargo-fuzz"
+    cargo install cargo-fuzz --locked -q
+fi
