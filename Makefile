@@ -224,10 +224,15 @@ test-tls-build: stage
 	  $(CC) $(CWARN) -g -I tests -o $(TESTBIN)/tls/$$t tests/tls/$$t.c \
 	    $$($(STAGE_PC) --cflags --libs hiredis_ssl) $(TLS_TEST_EXTRA); \
 	done
+	@# The examples, built exactly as the README tells users to.
+	@$(CC) $(CWARN) -g -o $(TESTBIN)/tls/example-ssl examples-c/example-ssl.c $$($(STAGE_PC) --cflags --libs hiredis_ssl)
+	@$(CC) $(CWARN) -g -o $(TESTBIN)/tls/example-libevent-ssl examples-c/example-libevent-ssl.c \
+	  $$($(STAGE_PC) --cflags --libs hiredis_ssl libevent)
 
 test-tls: test-tls-build
 	tests/tls/check-ssl-symbols.sh $(STAGE)/lib/$(SSL_SONAME)
-	LD_LIBRARY_PATH=$(STAGE)/lib tests/tls/harness.sh $(addprefix $(TESTBIN)/tls/,$(TLS_TESTS))
+	LD_LIBRARY_PATH=$(STAGE)/lib TLS_EXAMPLES=$(TESTBIN)/tls tests/tls/harness.sh $(addprefix $(TESTBIN)/tls/,$(TLS_TESTS)) \
+	  tests/tls/run-examples.sh
 	@command -v valgrind >/dev/null || { echo "valgrind not found (run .ci/run)"; exit 2; }
 	LD_LIBRARY_PATH=$(STAGE)/lib TLS_PIPELINE_N=20000 TEST_WRAPPER="$(VALGRIND)" \
 	  tests/tls/harness.sh $(addprefix $(TESTBIN)/tls/,$(TLS_TESTS))
@@ -262,6 +267,8 @@ EXAMPLES_OUT := $(BUILD)/examples
 EXAMPLES := $(patsubst examples-c/%.c,%,$(wildcard examples-c/example*.c))
 EXAMPLE_EXTRA = $$(case $$e in \
   (example-libevent|example-pubsub) pkg-config --cflags --libs libevent;; \
+  (example-ssl) $(STAGE_PC) --libs hiredis_ssl;; \
+  (example-libevent-ssl) $(STAGE_PC) --libs hiredis_ssl; pkg-config --cflags --libs libevent;; \
   (example-libev) echo -lev;; \
   (example-libuv) pkg-config --cflags --libs libuv;; \
   (example-glib) pkg-config --cflags --libs glib-2.0;; \

@@ -7,11 +7,16 @@
 use std::path::PathBuf;
 use std::{env, fs};
 
+#[allow(clippy::field_reassign_with_default)] // the config has too many fields for a literal
 fn main() {
     let out_dir = PathBuf::from(env::var("OUT_DIR").unwrap());
     let inc = out_dir.join("include").join("hiredis");
     fs::create_dir_all(&inc).unwrap();
-    for f in ["src/ffi.rs", "headers/hiredis_ssl.pre.h", "headers/hiredis_ssl.post.h"] {
+    for f in [
+        "src/ffi.rs",
+        "headers/hiredis_ssl.pre.h",
+        "headers/hiredis_ssl.post.h",
+    ] {
         println!("cargo:rerun-if-changed={f}");
     }
     let pre = fs::read_to_string("headers/hiredis_ssl.pre.h").unwrap();
@@ -33,12 +38,21 @@ fn main() {
     cfg.after_includes = Some(pre);
     cfg.trailer = Some(format!("{post}\n#endif /* __HIREDIS_SSL_H */"));
     cfg.function.sort_by = Some(cbindgen::SortKey::None);
-    cfg.export.rename = [("redisSSLContextErrorValue", "redisSSLContextError"), ("ssl_st", "struct ssl_st")]
+    cfg.export.rename = [
+        ("redisSSLContextErrorValue", "redisSSLContextError"),
+        ("ssl_st", "struct ssl_st"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    cfg.export.exclude = ["redisSSLContextErrorValue", "ssl_st", "redisContext"]
         .iter()
-        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .map(|s| s.to_string())
         .collect();
-    cfg.export.exclude = ["redisSSLContextErrorValue", "ssl_st", "redisContext"].iter().map(|s| s.to_string()).collect();
-    cfg.export.include = ["redisSSLContextError", "redisSSLOptions"].iter().map(|s| s.to_string()).collect();
+    cfg.export.include = ["redisSSLContextError", "redisSSLOptions"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     cbindgen::Builder::new()
         .with_config(cfg)
         .with_src("src/ffi.rs")
@@ -49,7 +63,11 @@ fn main() {
     println!("cargo:rerun-if-env-changed=HIREDIS_RS_HEADERS_OUT");
     if let Ok(dest) = env::var("HIREDIS_RS_HEADERS_OUT") {
         fs::create_dir_all(&dest).unwrap();
-        fs::copy(inc.join("hiredis_ssl.h"), PathBuf::from(dest).join("hiredis_ssl.h")).unwrap();
+        fs::copy(
+            inc.join("hiredis_ssl.h"),
+            PathBuf::from(dest).join("hiredis_ssl.h"),
+        )
+        .unwrap();
     }
 
     // Like hiredis's libhiredis_ssl, the cdylib leaves the core's symbols undefined (they come

@@ -140,6 +140,45 @@ else
     fail "cmake not installed (run .ci/run)"
 fi
 
+# 2c. The TLS library: files, compat names, hiredis_ssl.pc (Requires: hiredis) and a program
+# against hiredis_ssl.h built with pkg-config (shared) and from the two archives (static).
+for f in lib/libhiredis_rs_ssl.so.1.4.0 lib/libhiredis_rs_ssl.a include/hiredis/hiredis_ssl.h \
+         lib/pkgconfig/hiredis_ssl.pc lib/pkgconfig/hiredis_rs_ssl.pc; do
+    [ -f "$root/$f" ] && [ ! -L "$root/$f" ] && ok "file $f" || fail "file $f missing"
+done
+for l in libhiredis_rs_ssl.so:libhiredis_rs_ssl.so.1.4.0 libhiredis_ssl.so:libhiredis_rs_ssl.so.1.4.0 \
+         libhiredis_ssl.so.1.4.0:libhiredis_rs_ssl.so.1.4.0 libhiredis_ssl.a:libhiredis_rs_ssl.a; do
+    name=${l%%:*} target=${l#*:}
+    [ "$(readlink "$root/lib/$name" || true)" = "$target" ] && ok "symlink $name -> $target" \
+        || fail "symlink lib/$name should point to $target"
+done
+grep -qx 'Requires: hiredis' "$root/lib/pkgconfig/hiredis_ssl.pc" && grep -qx 'Libs.private: -lssl -lcrypto' \
+    "$root/lib/pkgconfig/hiredis_ssl.pc" && ok "hiredis_ssl.pc Requires/Libs.private" || fail "hiredis_ssl.pc fields"
+cat > "$tmp/sslprog.c" <<'EOF'
+#include <hiredis/hiredis.h>
+#include <hiredis/hiredis_ssl.h>
+#include <stdio.h>
+#include <string.h>
+
+int main(void) {
+    redisSSLContextError e = REDIS_SSL_CTX_NONE;
+    redisSSLContext *s = redisCreateSSLContext(NULL, NULL, "cert-without-key", NULL, NULL, &e);
+    int good = s == NULL && e == REDIS_SSL_CTX_CERT_KEY_REQUIRED &&
+               strcmp(redisSSLContextGetError(e), "Client cert and key must both be specified or skipped") == 0;
+    s = redisCreateSSLContext(NULL, NULL, NULL, NULL, "localhost", NULL);
+    good = good && s != NULL && redisInitOpenSSL() == REDIS_OK;
+    redisFreeSSLContext(s);
+    printf("%s\n", good ? "linked ok" : "wrong result");
+    return good ? 0 : 1;
+}
+EOF
+run ssl-pc cc -Wall -Werror -o "$tmp/ssl-pc" "$tmp/sslprog.c" $(pkg-config --cflags --libs hiredis_ssl)
+run ssl-static cc -Wall -Werror -o "$tmp/ssl-static" "$tmp/sslprog.c" $(pkg-config --cflags hiredis_ssl) \
+    -L"$root/lib" -l:libhiredis_rs_ssl.a -l:libhiredis_rs.a \
+    $(pkg-config --libs-only-l --static hiredis_ssl | sed 's/-lhiredis_rs_ssl//; s/-lhiredis_rs//')
+if objdump -p "$tmp/ssl-static" 2>/dev/null | grep -q 'NEEDED *libhiredis'; then fail "static TLS program needs a shared hiredis"
+else ok "static TLS program has no shared hiredis dependency"; fi
+
 # 3. Uninstall leaves nothing behind (empty parent directories such as lib/ may stay).
 make --no-print-directory uninstall PREFIX=$prefix DESTDIR="$dest" > "$tmp/uninstall.log" 2>&1 || fail "make uninstall"
 left=$(find "$dest" ! -type d)

@@ -74,7 +74,11 @@ fn last_reason() -> String {
     // SAFETY: both calls only read OpenSSL's thread-local error queue and static strings.
     unsafe {
         let r = sys::ERR_reason_error_string(sys::ERR_peek_last_error());
-        if r.is_null() { "(null)".to_owned() } else { CStr::from_ptr(r).to_string_lossy().into_owned() }
+        if r.is_null() {
+            "(null)".to_owned()
+        } else {
+            CStr::from_ptr(r).to_string_lossy().into_owned()
+        }
     }
 }
 
@@ -88,7 +92,11 @@ pub(crate) unsafe fn connect(c: *mut redisContext, ssl: *mut sys::SSL) -> c_int 
     // SAFETY: caller's promise; every pointer below is live for the duration of the call.
     unsafe {
         if !(*c).privctx.is_null() {
-            set_error(c, REDIS_ERR_OTHER, Some("redisContext was already associated"));
+            set_error(
+                c,
+                REDIS_ERR_OTHER,
+                Some("redisContext was already associated"),
+            );
             return REDIS_ERR;
         }
         let conn = core::calloc(size_of::<SslConn>()) as *mut SslConn;
@@ -96,15 +104,26 @@ pub(crate) unsafe fn connect(c: *mut redisContext, ssl: *mut sys::SSL) -> c_int 
             set_error(c, REDIS_ERR_OOM, Some("Out of memory"));
             return REDIS_ERR;
         }
-        conn.write(SslConn { ssl, last_len: 0, want_read: 0, pending_write: 0 });
-        sys::SSL_ctrl(ssl, sys::SSL_CTRL_MODE, sys::SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER as c_long, ptr::null_mut());
+        conn.write(SslConn {
+            ssl,
+            last_len: 0,
+            want_read: 0,
+            pending_write: 0,
+        });
+        sys::SSL_ctrl(
+            ssl,
+            sys::SSL_CTRL_MODE,
+            sys::SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER as c_long,
+            ptr::null_mut(),
+        );
         SSL_set_fd(ssl, (*c).fd);
         sys::SSL_set_connect_state(ssl);
         sys::ERR_clear_error();
         let rv = sys::SSL_connect(ssl);
         let pending = || {
             let e = sys::SSL_get_error(ssl, rv);
-            (*c).flags & REDIS_BLOCK == 0 && (e == sys::SSL_ERROR_WANT_READ || e == sys::SSL_ERROR_WANT_WRITE)
+            (*c).flags & REDIS_BLOCK == 0
+                && (e == sys::SSL_ERROR_WANT_READ || e == sys::SSL_ERROR_WANT_WRITE)
         };
         if rv == 1 || pending() {
             (*c).funcs = &raw const redisContextSSLFuncs;
@@ -114,7 +133,11 @@ pub(crate) unsafe fn connect(c: *mut redisContext, ssl: *mut sys::SSL) -> c_int 
         let e = sys::SSL_get_error(ssl, rv);
         let os = errno();
         if (*c).err == 0 {
-            let why = if e == sys::SSL_ERROR_SYSCALL { strerror(os) } else { last_reason() };
+            let why = if e == sys::SSL_ERROR_SYSCALL {
+                strerror(os)
+            } else {
+                last_reason()
+            };
             set_error(c, REDIS_ERR_IO, Some(&format!("SSL_connect failed: {why}")));
         }
         core::free(conn as *mut c_void);
@@ -178,9 +201,19 @@ unsafe fn send_close_notify(ssl: *mut sys::SSL, fd: c_int) {
         sys::SSL_shutdown(ssl);
         sys::ERR_clear_error();
         let mut data: *mut c_char = ptr::null_mut();
-        let n = sys::BIO_ctrl(mem, sys::BIO_CTRL_INFO, 0, &mut data as *mut *mut c_char as *mut c_void);
+        let n = sys::BIO_ctrl(
+            mem,
+            sys::BIO_CTRL_INFO,
+            0,
+            &mut data as *mut *mut c_char as *mut c_void,
+        );
         if n > 0 && !data.is_null() {
-            libc::send(fd, data as *const c_void, n as usize, libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT);
+            libc::send(
+                fd,
+                data as *const c_void,
+                n as usize,
+                libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
+            );
         }
     }
 }
@@ -195,7 +228,11 @@ unsafe fn live_conn<'a>(c: *mut redisContext) -> Option<&'a mut SslConn> {
     unsafe {
         let conn = (*c).privctx as *mut SslConn;
         if conn.is_null() || (*conn).ssl.is_null() {
-            set_error(c, REDIS_ERR_OTHER, Some("SSL is not initiated on this context"));
+            set_error(
+                c,
+                REDIS_ERR_OTHER,
+                Some("SSL is not initiated on this context"),
+            );
             return None;
         }
         Some(&mut *conn)
@@ -222,7 +259,9 @@ unsafe extern "C" fn ssl_read(c: *mut redisContext, buf: *mut c_char, cap: usize
             // A blocking socket only stops early on a signal or a timeout (SO_RCVTIMEO).
             match errno() {
                 libc::EINTR => return 0,
-                libc::EAGAIN => set_error(c, REDIS_ERR_IO, Some("Resource temporarily unavailable")),
+                libc::EAGAIN => {
+                    set_error(c, REDIS_ERR_IO, Some("Resource temporarily unavailable"))
+                }
                 _ => set_error(c, REDIS_ERR_IO, None),
             }
             return -1;
@@ -240,7 +279,11 @@ unsafe extern "C" fn ssl_write(c: *mut redisContext) -> libc::ssize_t {
     // SAFETY: live context with our privctx; obuf is a live sds.
     unsafe {
         let Some(conn) = live_conn(c) else { return -1 };
-        let len = if conn.last_len != 0 { conn.last_len } else { core::sdslen((*c).obuf) };
+        let len = if conn.last_len != 0 {
+            conn.last_len
+        } else {
+            core::sdslen((*c).obuf)
+        };
         // SSL_write takes an int; a larger buffer goes out over several calls.
         let len = len.min(c_int::MAX as usize);
         sys::ERR_clear_error();
@@ -267,8 +310,14 @@ unsafe extern "C" fn ssl_write(c: *mut redisContext) -> libc::ssize_t {
 unsafe fn refresh_timer(ac: *mut redisAsyncContext) {
     // SAFETY: live context; the timeouts are NULL or owned by it.
     unsafe {
-        let Some(sched) = (*ac).ev.scheduleTimer else { return };
-        let tv = if (*ac).c.flags & REDIS_CONNECTED != 0 { (*ac).c.command_timeout } else { (*ac).c.connect_timeout };
+        let Some(sched) = (*ac).ev.scheduleTimer else {
+            return;
+        };
+        let tv = if (*ac).c.flags & REDIS_CONNECTED != 0 {
+            (*ac).c.command_timeout
+        } else {
+            (*ac).c.connect_timeout
+        };
         if let Some(tv) = tv.as_ref() {
             if tv.tv_sec != 0 || tv.tv_usec != 0 {
                 sched((*ac).ev.data, *tv);
@@ -364,5 +413,202 @@ unsafe extern "C" fn ssl_async_write(ac: *mut redisAsyncContext) {
             del_write(ac);
         }
         add_read(ac);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The hooks against an in-process TLS server over a non-blocking socket pair: a handshake
+    //! that takes several rounds, WANT_* bookkeeping, writes retried with the same length, and
+    //! a read that has to write (a TLS 1.3 KeyUpdate answered while the socket is full).
+    use super::*;
+    use crate::context::{Settings, TlsContext};
+    use foreign_types::{ForeignType, ForeignTypeRef};
+    use openssl::asn1::Asn1Time;
+    use openssl::hash::MessageDigest;
+    use openssl::pkey::PKey;
+    use openssl::ssl::{HandshakeError, Ssl, SslContextBuilder, SslMethod, SslStream};
+    use openssl::x509::{X509Builder, X509NameBuilder};
+    use std::io::{Read, Write};
+    use std::os::unix::io::AsRawFd;
+    use std::os::unix::net::UnixStream;
+
+    unsafe extern "C" {
+        fn SSL_key_update(s: *mut sys::SSL, updatetype: c_int) -> c_int;
+    }
+
+    fn server_ssl() -> Ssl {
+        let key = PKey::generate_ed25519().unwrap();
+        let mut name = X509NameBuilder::new().unwrap();
+        name.append_entry_by_text("CN", "localhost").unwrap();
+        let name = name.build();
+        let mut b = X509Builder::new().unwrap();
+        b.set_version(2).unwrap();
+        b.set_subject_name(&name).unwrap();
+        b.set_issuer_name(&name).unwrap();
+        b.set_pubkey(&key).unwrap();
+        b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
+            .unwrap();
+        b.set_not_after(&Asn1Time::days_from_now(1).unwrap())
+            .unwrap();
+        b.sign(&key, MessageDigest::null()).unwrap();
+        let mut ctx = SslContextBuilder::new(SslMethod::tls_server()).unwrap();
+        ctx.set_certificate(&b.build()).unwrap();
+        ctx.set_private_key(&key).unwrap();
+        Ssl::new(&ctx.build()).unwrap()
+    }
+
+    /// An sds string (64-bit header) holding `data`, kept alive by the returned Vec.
+    fn fake_sds(data: &[u8]) -> (Vec<u8>, *mut c_char) {
+        let mut v = Vec::with_capacity(17 + data.len() + 1);
+        v.extend_from_slice(&(data.len() as u64).to_ne_bytes());
+        v.extend_from_slice(&(data.len() as u64).to_ne_bytes());
+        v.push(4);
+        v.extend_from_slice(data);
+        v.push(0);
+        // SAFETY: the header is 17 bytes, inside the allocation.
+        let p = unsafe { v.as_mut_ptr().add(17) } as *mut c_char;
+        (v, p)
+    }
+
+    fn conn(c: &redisContext) -> &SslConn {
+        // SAFETY: privctx is the SslConn installed by `connect`.
+        unsafe { &*(c.privctx as *const SslConn) }
+    }
+
+    #[test]
+    fn nonblocking_handshake_want_flags_and_write_retries() {
+        let (cs, ss) = UnixStream::pair().unwrap();
+        cs.set_nonblocking(true).unwrap();
+        ss.set_nonblocking(true).unwrap();
+        let client_ctx = TlsContext::new(&Settings::default()).unwrap();
+        // SAFETY: all-zero is a valid redisContext (NULL pointers, no callbacks); flags 0 is a
+        // non-blocking context.
+        let mut c: redisContext = unsafe { std::mem::zeroed() };
+        c.fd = cs.as_raw_fd();
+        // SAFETY: a live SSL_CTX; `connect` takes the new SSL.
+        let ssl = unsafe { sys::SSL_new(client_ctx.ctx.as_ptr()) };
+        // SAFETY: live context and SSL.
+        let rc = unsafe { connect(&mut c, ssl) };
+        assert_eq!(rc, REDIS_OK, "unfinished handshake is OK when non-blocking");
+        assert!(!c.privctx.is_null());
+        assert!(std::ptr::eq(c.funcs, &raw const redisContextSSLFuncs));
+
+        // Alternate: server flight, client read (which finishes the client side), until done.
+        let mut buf = [0 as c_char; 512];
+        let mut rounds = 0;
+        let mut hs = server_ssl().accept(ss);
+        let mut server: SslStream<UnixStream> = loop {
+            match hs {
+                Ok(s) => break s,
+                Err(HandshakeError::WouldBlock(mid)) => {
+                    // SAFETY: live TLS context and buffer.
+                    assert_eq!(unsafe { ssl_read(&mut c, buf.as_mut_ptr(), buf.len()) }, 0);
+                    assert_eq!(
+                        conn(&c).want_read,
+                        1,
+                        "a read that needs more input says so"
+                    );
+                    rounds += 1;
+                    hs = mid.handshake();
+                }
+                Err(e) => panic!("server handshake: {e}"),
+            }
+        };
+        assert!(rounds >= 1);
+        server.write_all(b"+PONG\r\n").unwrap();
+        // SAFETY: as above.
+        let n = unsafe { ssl_read(&mut c, buf.as_mut_ptr(), buf.len()) };
+        assert_eq!(n, 7);
+        // SAFETY: `n` bytes were written to buf.
+        let got = unsafe { std::slice::from_raw_parts(buf.as_ptr() as *const u8, 7) };
+        assert_eq!(got, b"+PONG\r\n");
+
+        // Fill the socket: the server does not read, so a write ends in WANT_WRITE.
+        let data: Vec<u8> = (0..4 * 1024 * 1024u32).map(|i| (i * 31) as u8).collect();
+        let (mut backing, obuf) = fake_sds(&data);
+        c.obuf = obuf;
+        // SAFETY: live context with a live sds obuf.
+        let first = unsafe { ssl_write(&mut c) };
+        assert_eq!(first, 0, "blocked write returns 0");
+        assert_eq!(conn(&c).pending_write, 1);
+        assert_eq!(
+            conn(&c).last_len,
+            data.len(),
+            "the retry must repeat the same length"
+        );
+
+        // The server asks for a key update and sends data; the client's read must answer the
+        // update while its socket is still full.
+        // SAFETY: a live server SSL.
+        assert_eq!(unsafe { SSL_key_update(server.ssl().as_ptr(), 1) }, 1);
+        server.write_all(b"+X\r\n").unwrap();
+        // The async hooks clear these before each attempt; so do we.
+        // SAFETY: privctx is our SslConn.
+        unsafe {
+            (*(c.privctx as *mut SslConn)).want_read = 0;
+            (*(c.privctx as *mut SslConn)).pending_write = 0;
+        }
+        // SAFETY: as above.
+        let n = unsafe { ssl_read(&mut c, buf.as_mut_ptr(), buf.len()) };
+        // OpenSSL 3.0 defers the answering KeyUpdate to the next write and returns the data;
+        // a library that answers at once reports WANT_WRITE, which must read as "try later".
+        assert!(
+            n == 4 || (n == 0 && conn(&c).pending_write + conn(&c).want_read == 1),
+            "read: {n}"
+        );
+        assert_eq!(c.err, 0);
+
+        // Drain on the server while the client retries; every byte arrives once, in order.
+        let mut got = Vec::new();
+        let mut written = 0usize;
+        let mut tmp = vec![0u8; 64 * 1024];
+        let mut extra = Vec::new();
+        for _ in 0..100_000 {
+            if written < data.len() {
+                // SAFETY: live context; the obuf stays put (the core would keep it too).
+                let w = unsafe { ssl_write(&mut c) };
+                assert!(w >= 0, "write failed");
+                if w > 0 {
+                    written += w as usize;
+                    assert_eq!(
+                        written,
+                        data.len(),
+                        "without partial writes one success sends it all"
+                    );
+                    assert_eq!(conn(&c).last_len, 0);
+                }
+            }
+            match server.read(&mut tmp) {
+                Ok(k) => got.extend_from_slice(&tmp[..k]),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => panic!("server read: {e}"),
+            }
+            if n == 0 && extra.is_empty() {
+                // SAFETY: as above.
+                let r = unsafe { ssl_read(&mut c, buf.as_mut_ptr(), buf.len()) };
+                if r > 0 {
+                    // SAFETY: `r` bytes were written to buf.
+                    extra.extend_from_slice(unsafe {
+                        std::slice::from_raw_parts(buf.as_ptr() as *const u8, r as usize)
+                    });
+                }
+            }
+            if got.len() == data.len() {
+                break;
+            }
+        }
+        assert_eq!(got.len(), data.len());
+        assert!(got == data);
+        if n == 0 {
+            assert_eq!(
+                extra, b"+X\r\n",
+                "the data behind the key update arrives after the retry"
+            );
+        }
+        c.obuf = std::ptr::null_mut();
+        backing.clear();
+        // SAFETY: our privctx; the core would do this in redisFree.
+        unsafe { ssl_free(c.privctx) };
     }
 }

@@ -42,7 +42,8 @@ fn ok(rv: std::ffi::c_int) -> bool {
 impl TlsContext {
     /// Builds the context, checking in hiredis's order so the same error is reported first.
     pub(crate) fn new(s: &Settings<'_>) -> Result<TlsContext, CtxError> {
-        let mut b = SslContextBuilder::new(SslMethod::tls_client()).map_err(|_| CtxError::CreateFailed)?;
+        let mut b =
+            SslContextBuilder::new(SslMethod::tls_client()).map_err(|_| CtxError::CreateFailed)?;
         // hiredis ignores the result of these two as well.
         let _ = b.set_min_proto_version(Some(SslVersion::TLS1_2));
         // SAFETY: a live SSL_CTX; any int is accepted as a mode (unknown bits are OpenSSL's
@@ -55,7 +56,9 @@ impl TlsContext {
         let cstr = |p: Option<&CStr>| p.map_or(std::ptr::null(), |p| p.as_ptr());
         if s.cacert.is_some() || s.capath.is_some() {
             // SAFETY: a live SSL_CTX and NULL or NUL-terminated paths.
-            if !ok(unsafe { sys::SSL_CTX_load_verify_locations(b.as_ptr(), cstr(s.cacert), cstr(s.capath)) }) {
+            if !ok(unsafe {
+                sys::SSL_CTX_load_verify_locations(b.as_ptr(), cstr(s.cacert), cstr(s.capath))
+            }) {
                 return Err(CtxError::CaCertLoadFailed);
             }
         } else {
@@ -67,16 +70,22 @@ impl TlsContext {
                 return Err(CtxError::ClientCertLoadFailed);
             }
             // SAFETY: as above.
-            if !ok(unsafe { sys::SSL_CTX_use_PrivateKey_file(b.as_ptr(), key.as_ptr(), sys::SSL_FILETYPE_PEM) }) {
+            if !ok(unsafe {
+                sys::SSL_CTX_use_PrivateKey_file(b.as_ptr(), key.as_ptr(), sys::SSL_FILETYPE_PEM)
+            }) {
                 return Err(CtxError::PrivateKeyLoadFailed);
             }
         }
-        Ok(TlsContext { ctx: b.build(), server_name: s.server_name.map(CStr::to_owned) })
+        Ok(TlsContext {
+            ctx: b.build(),
+            server_name: s.server_name.map(CStr::to_owned),
+        })
     }
 }
 
 fn load_default_paths(b: &mut SslContextBuilder) -> Result<(), CtxError> {
-    b.set_default_verify_paths().map_err(|_| CtxError::ClientDefaultCertFailed)
+    b.set_default_verify_paths()
+        .map_err(|_| CtxError::ClientDefaultCertFailed)
 }
 
 #[cfg(test)]
@@ -86,15 +95,24 @@ mod tests {
 
     #[test]
     fn cert_without_key_is_rejected() {
-        let s = Settings { cert: Some(c"/nonexistent.crt"), ..Default::default() };
+        let s = Settings {
+            cert: Some(c"/nonexistent.crt"),
+            ..Default::default()
+        };
         assert_eq!(TlsContext::new(&s).err(), Some(CtxError::CertKeyRequired));
-        let s = Settings { key: Some(c"/nonexistent.key"), ..Default::default() };
+        let s = Settings {
+            key: Some(c"/nonexistent.key"),
+            ..Default::default()
+        };
         assert_eq!(TlsContext::new(&s).err(), Some(CtxError::CertKeyRequired));
     }
 
     #[test]
     fn missing_ca_file_fails_to_load() {
-        let s = Settings { cacert: Some(c"/nonexistent/ca.crt"), ..Default::default() };
+        let s = Settings {
+            cacert: Some(c"/nonexistent/ca.crt"),
+            ..Default::default()
+        };
         assert_eq!(TlsContext::new(&s).err(), Some(CtxError::CaCertLoadFailed));
     }
 
@@ -111,13 +129,24 @@ mod tests {
 
     #[test]
     fn missing_client_cert_fails_after_default_paths() {
-        let s = Settings { cert: Some(c"/nonexistent.crt"), key: Some(c"/nonexistent.key"), ..Default::default() };
-        assert_eq!(TlsContext::new(&s).err(), Some(CtxError::ClientCertLoadFailed));
+        let s = Settings {
+            cert: Some(c"/nonexistent.crt"),
+            key: Some(c"/nonexistent.key"),
+            ..Default::default()
+        };
+        assert_eq!(
+            TlsContext::new(&s).err(),
+            Some(CtxError::ClientCertLoadFailed)
+        );
     }
 
     #[test]
     fn defaults_and_sni_name() {
-        let s = Settings { server_name: Some(c"redis.example"), verify_mode: 1, ..Default::default() };
+        let s = Settings {
+            server_name: Some(c"redis.example"),
+            verify_mode: 1,
+            ..Default::default()
+        };
         let ctx = TlsContext::new(&s).expect("default context");
         assert_eq!(ctx.server_name.as_deref(), Some(c"redis.example"));
         // SAFETY: a live SSL_CTX.

@@ -28,7 +28,8 @@ pub(crate) struct redisContextFuncs {
     pub(crate) free_privctx: Option<unsafe extern "C" fn(*mut c_void)>,
     pub(crate) async_read: Option<unsafe extern "C" fn(*mut redisAsyncContext)>,
     pub(crate) async_write: Option<unsafe extern "C" fn(*mut redisAsyncContext)>,
-    pub(crate) read: Option<unsafe extern "C" fn(*mut redisContext, *mut c_char, usize) -> libc::ssize_t>,
+    pub(crate) read:
+        Option<unsafe extern "C" fn(*mut redisContext, *mut c_char, usize) -> libc::ssize_t>,
     pub(crate) write: Option<unsafe extern "C" fn(*mut redisContext) -> libc::ssize_t>,
 }
 
@@ -112,7 +113,7 @@ pub(crate) fn calloc(size: usize) -> *mut c_void {
     // SAFETY: the table is a process-wide global of C function pointers that the core
     // initialises to libc's; reading it is what hiredis's inline `hi_calloc` does.
     unsafe {
-        match (*(&raw const hiredisAllocFns)).callocFn {
+        match hiredisAllocFns.callocFn {
             Some(f) => f(1, size),
             None => std::ptr::null_mut(),
         }
@@ -123,7 +124,7 @@ pub(crate) fn calloc(size: usize) -> *mut c_void {
 pub(crate) fn free(p: *mut c_void) {
     // SAFETY: as in `calloc`; `p` came from the same table (or is NULL, which free accepts).
     unsafe {
-        if let Some(f) = (*(&raw const hiredisAllocFns)).freeFn {
+        if let Some(f) = hiredisAllocFns.freeFn {
             f(p);
         }
     }

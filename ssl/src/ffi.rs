@@ -123,7 +123,14 @@ pub unsafe extern "C" fn redisCreateSSLContextWithOptions(
     // hiredis dereferences NULL options; treat them as "no options given" instead.
     // SAFETY: caller's promise on `options` and its strings.
     let o = unsafe { options.as_ref() };
-    let s = |p: *const c_char| if p.is_null() { None } else { Some(unsafe { CStr::from_ptr(p) }) };
+    let s = |p: *const c_char| {
+        if p.is_null() {
+            None
+        } else {
+            // SAFETY: each string is NULL or NUL-terminated (caller's promise).
+            Some(unsafe { CStr::from_ptr(p) })
+        }
+    };
     let settings = match o {
         Some(o) => Settings {
             cacert: s(o.cacert_filename),
@@ -176,7 +183,10 @@ pub unsafe extern "C" fn redisFreeSSLContext(ctx: *mut redisSSLContext) {
 /// `c` is NULL or a live context; `ctx` is NULL or a live SSL context.
 #[unsafe(no_mangle)]
 #[allow(private_interfaces)] // redisContext is the core's type, mirrored in `core`
-pub unsafe extern "C" fn redisInitiateSSLWithContext(c: *mut redisContext, ctx: *mut redisSSLContext) -> c_int {
+pub unsafe extern "C" fn redisInitiateSSLWithContext(
+    c: *mut redisContext,
+    ctx: *mut redisSSLContext,
+) -> c_int {
     if c.is_null() || ctx.is_null() {
         return REDIS_ERR;
     }
@@ -188,12 +198,20 @@ pub unsafe extern "C" fn redisInitiateSSLWithContext(c: *mut redisContext, ctx: 
         let ctx = &(*ctx).0;
         let ssl = sys::SSL_new(ctx.ctx.as_ptr());
         if ssl.is_null() {
-            core::__redisSetError(c, REDIS_ERR_OTHER, c"Couldn't create new SSL instance".as_ptr());
+            core::__redisSetError(
+                c,
+                REDIS_ERR_OTHER,
+                c"Couldn't create new SSL instance".as_ptr(),
+            );
             return REDIS_ERR;
         }
         if let Some(name) = &ctx.server_name {
             if sys::SSL_set_tlsext_host_name(ssl, name.as_ptr() as *mut c_char) != 1 {
-                core::__redisSetError(c, REDIS_ERR_OTHER, c"Failed to set server_name/SNI".as_ptr());
+                core::__redisSetError(
+                    c,
+                    REDIS_ERR_OTHER,
+                    c"Failed to set server_name/SNI".as_ptr(),
+                );
                 sys::SSL_free(ssl);
                 return REDIS_ERR;
             }
@@ -228,7 +246,9 @@ mod tests {
 
     fn text(e: c_int) -> &'static str {
         // SAFETY: the function returns static NUL-terminated strings.
-        unsafe { CStr::from_ptr(redisSSLContextGetError(e)) }.to_str().unwrap()
+        unsafe { CStr::from_ptr(redisSSLContextGetError(e)) }
+            .to_str()
+            .unwrap()
     }
 
     #[test]
@@ -237,19 +257,40 @@ mod tests {
         assert_eq!(text(3), "Failed to load CA Certificate or CA Path");
         assert_eq!(text(5), "Unknown error code");
         assert_eq!(text(-7), "Unknown error code");
-        assert_eq!(text(8), "Failed to add CA certificates obtained from system to the SSL context");
+        assert_eq!(
+            text(8),
+            "Failed to add CA certificates obtained from system to the SSL context"
+        );
     }
 
     #[test]
     fn create_reports_error_and_leaves_it_on_success() {
         let mut e: c_int = 42;
         // SAFETY: valid strings and out pointer.
-        let ctx = unsafe { redisCreateSSLContext(ptr::null(), ptr::null(), c"x".as_ptr(), ptr::null(), ptr::null(), &mut e) };
+        let ctx = unsafe {
+            redisCreateSSLContext(
+                ptr::null(),
+                ptr::null(),
+                c"x".as_ptr(),
+                ptr::null(),
+                ptr::null(),
+                &mut e,
+            )
+        };
         assert!(ctx.is_null());
         assert_eq!(e, 2);
         e = 42;
         // SAFETY: as above.
-        let ctx = unsafe { redisCreateSSLContext(ptr::null(), ptr::null(), ptr::null(), ptr::null(), c"h".as_ptr(), &mut e) };
+        let ctx = unsafe {
+            redisCreateSSLContext(
+                ptr::null(),
+                ptr::null(),
+                ptr::null(),
+                ptr::null(),
+                c"h".as_ptr(),
+                &mut e,
+            )
+        };
         assert!(!ctx.is_null());
         assert_eq!(e, 42);
         // SAFETY: a live context from above.
@@ -260,8 +301,14 @@ mod tests {
     fn null_arguments_fail_quietly() {
         // SAFETY: NULL is handled.
         unsafe {
-            assert_eq!(redisInitiateSSLWithContext(ptr::null_mut(), ptr::null_mut()), REDIS_ERR);
-            assert_eq!(redisInitiateSSL(ptr::null_mut(), ptr::null_mut()), REDIS_ERR);
+            assert_eq!(
+                redisInitiateSSLWithContext(ptr::null_mut(), ptr::null_mut()),
+                REDIS_ERR
+            );
+            assert_eq!(
+                redisInitiateSSL(ptr::null_mut(), ptr::null_mut()),
+                REDIS_ERR
+            );
             redisFreeSSLContext(ptr::null_mut());
         }
     }
