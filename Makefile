@@ -171,6 +171,8 @@ C_TEST_EXTRA = $$(case $$t in \
   (test_adapter_libuv) pkg-config --cflags --libs libuv;; \
   (test_adapter_glib) pkg-config --cflags --libs glib-2.0;; \
   (test_adapter_ae) echo -Itests/ae tests/ae/ae.c;; \
+  (test_adapter_libsdevent) pkg-config --cflags --libs libsystemd;; \
+  (test_adapter_ivykis) pkg-config --cflags --libs ivykis;; \
   esac)
 # Built without PIE, so hiredisAllocFns is copy-relocated into the program (see test_alloc.c).
 NOPIE_TESTS := test_alloc
@@ -273,6 +275,8 @@ EXAMPLE_EXTRA = $$(case $$e in \
   (example-libuv) pkg-config --cflags --libs libuv;; \
   (example-glib) pkg-config --cflags --libs glib-2.0;; \
   (example-ae) echo -Itests/ae tests/ae/ae.c;; \
+  (example-libsdevent) pkg-config --cflags --libs libsystemd;; \
+  (example-ivykis) pkg-config --cflags --libs ivykis;; \
   esac)
 
 .PHONY: examples

@@ -18,8 +18,10 @@ expect() {
     example)          echo 'pipeline reply 3: 50';;
     example-ae)       echo 'GET example:ae -> hello from ae';;
     example-glib)     echo 'GET example:glib -> hello from glib';;
+    example-ivykis)   echo 'GET example:ivykis -> hello from ivykis';;
     example-libev)    echo 'GET example:libev -> hello from libev';;
     example-libevent) echo 'INCR example:counter -> (integer) 42';;
+    example-libsdevent) echo 'GET example:sdevent -> hello from sd-event';;
     example-libuv)    echo 'DEBUG SLEEP 1.5 failed: Timeout';;
     example-poll)     echo 'GET example:poll -> hello from the poll adapter';;
     example-pubsub)   echo '3 of 3 messages received';;

@@ -1,0 +1,63 @@
+/* For adapter tests whose loop cannot list what it watches: asks the kernel instead.
+ * fdwatch_init() remembers the epoll instances the process has; fdwatch_watched(fd) says
+ * whether one of them still watches fd (from /proc/self/fdinfo). Called right after an
+ * adapter's cleanup, before the library closes the socket, it catches a registration the
+ * adapter left behind (the kernel would drop it silently at close). */
+#ifndef HIREDIS_RS_TEST_ADAPTER_FDWATCH_H
+#define HIREDIS_RS_TEST_ADAPTER_FDWATCH_H
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define FDWATCH_MAX 8
+static int fdwatch_epolls[FDWATCH_MAX];
+static int fdwatch_n;
+
+/* Returns how many epoll instances were found. */
+static int fdwatch_init(void) {
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *de;
+    char path[64], target[64];
+
+    fdwatch_n = 0;
+    if (d == NULL)
+        return 0;
+    while ((de = readdir(d)) != NULL && fdwatch_n < FDWATCH_MAX) {
+        ssize_t n;
+        if (de->d_name[0] < '0' || de->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", atoi(de->d_name));
+        n = readlink(path, target, sizeof(target) - 1);
+        if (n <= 0)
+            continue;
+        target[n] = '\0';
+        if (strcmp(target, "anon_inode:[eventpoll]") == 0)
+            fdwatch_epolls[fdwatch_n++] = atoi(de->d_name);
+    }
+    closedir(d);
+    return fdwatch_n;
+}
+
+static int fdwatch_watched(int fd) {
+    char path[64], line[256];
+    for (int i = 0; i < fdwatch_n; i++) {
+        FILE *f;
+        snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fdwatch_epolls[i]);
+        if ((f = fopen(path, "r")) == NULL)
+            continue;
+        while (fgets(line, sizeof(line), f) != NULL) {
+            int tfd;
+            if (sscanf(line, "tfd: %d", &tfd) == 1 && tfd == fd) {
+                fclose(f);
+                return 1;
+            }
+        }
+        fclose(f);
+    }
+    return 0;
+}
+
+#endif
