@@ -177,6 +177,11 @@ C_TEST_EXTRA = $$(case $$t in \
 # Built without PIE, so hiredisAllocFns is copy-relocated into the program (see test_alloc.c).
 NOPIE_TESTS := test_alloc
 
+# C++ tests (tests/test_*.cpp: the Qt adapter's), built with moc run on the installed
+# adapters/qt.h as a Qt user of hiredis does.
+CXX_TESTS := $(patsubst tests/%.cpp,%,$(wildcard tests/test_*.cpp))
+MOC := $(shell pkg-config --variable=host_bins Qt5Core 2>/dev/null)/moc
+
 test-c-build: stage
 	@mkdir -p $(TESTBIN)
 	@tests/check-symbols.sh --declared-header $(STAGE)/include > $(TESTBIN)/abi_declared.h
@@ -187,12 +192,17 @@ test-c-build: stage
 	  extra=; case " $(NOPIE_TESTS) " in *" $$t "*) extra=-no-pie;; esac; \
 	  $(CC) $(CWARN) -g $$extra -I$(TESTBIN) -o $(TESTBIN)/$$t tests/$$t.c $$($(STAGE_PC) --cflags --libs hiredis) $(C_TEST_EXTRA); \
 	done
+	@set -e; for t in $(CXX_TESTS); do \
+	  $(MOC) $(STAGE)/include/hiredis/adapters/qt.h -o $(TESTBIN)/moc_qt.cpp; \
+	  $(CXX) -Wall -Wextra -Werror -Wno-missing-field-initializers -g -fPIC -o $(TESTBIN)/$$t tests/$$t.cpp \
+	    $(TESTBIN)/moc_qt.cpp $$($(STAGE_PC) --cflags --libs hiredis) $$(pkg-config --cflags --libs Qt5Core); \
+	done
 	@# Non-PIE: hiredisAllocFns is then copy-relocated into the program (spec §12).
 	@$(CC) $(CWARN) -g -no-pie -fno-pic -o $(TESTBIN)/test_abi_layout_nopie tests/test_abi_layout.c \
 	  $$($(STAGE_PC) --cflags --libs hiredis)
 
 test-c: test-c-build
-	LD_LIBRARY_PATH=$(STAGE)/lib tests/harness.sh $(addprefix $(TESTBIN)/,$(C_TESTS) test_abi_layout_nopie)
+	LD_LIBRARY_PATH=$(STAGE)/lib tests/harness.sh $(addprefix $(TESTBIN)/,$(C_TESTS) $(CXX_TESTS) test_abi_layout_nopie)
 
 # The same programs again under valgrind (the million-command pipeline shrinks to 100,000:
 # it runs in full in the plain pass).
@@ -204,7 +214,7 @@ test-valgrind: test-c-build
 	 if [ $$rc -eq 99 ] && grep -q 'definitely lost' $(TESTBIN)/selfcheck_leak.log && grep -q 'Invalid read' $(TESTBIN)/selfcheck_leak.log; \
 	 then echo "valgrind self-check: a leak and an invalid read fail the run (exit $$rc)"; \
 	 else cat $(TESTBIN)/selfcheck_leak.log; echo "valgrind self-check: the wrapper did not catch a known leak (exit $$rc)"; exit 1; fi
-	LD_LIBRARY_PATH=$(STAGE)/lib ASYNC_PIPELINE_N=100000 TEST_WRAPPER="$(VALGRIND)" tests/harness.sh $(addprefix $(TESTBIN)/,$(C_TESTS) test_abi_layout_nopie)
+	LD_LIBRARY_PATH=$(STAGE)/lib ASYNC_PIPELINE_N=100000 TEST_WRAPPER="$(VALGRIND)" tests/harness.sh $(addprefix $(TESTBIN)/,$(C_TESTS) $(CXX_TESTS) test_abi_layout_nopie)
 
 # TLS (ssl/): tests/tls/test_*.c built against `pkg-config hiredis_ssl` (the async ones with
 # libevent too), run by tests/tls/harness.sh (throwaway CA and certificates, redis-servers
@@ -267,6 +277,7 @@ test-fuzz:
 # they run from build/examples without LD_LIBRARY_PATH), each with its event library.
 EXAMPLES_OUT := $(BUILD)/examples
 EXAMPLES := $(patsubst examples-c/%.c,%,$(wildcard examples-c/example*.c))
+CXX_EXAMPLES := $(patsubst examples-c/%.cpp,%,$(wildcard examples-c/example*.cpp))
 EXAMPLE_EXTRA = $$(case $$e in \
   (example-libevent|example-pubsub) pkg-config --cflags --libs libevent;; \
   (example-ssl) $(STAGE_PC) --libs hiredis_ssl;; \
@@ -286,6 +297,14 @@ examples: stage
 	  echo "  CC $(EXAMPLES_OUT)/$$e"; \
 	  $(CC) $(CWARN) -g -o $(EXAMPLES_OUT)/$$e examples-c/$$e.c \
 	    $$($(STAGE_PC) --cflags --libs hiredis) -Wl,-rpath,$(STAGE)/lib $(EXAMPLE_EXTRA); \
+	done
+	@# C++ (Qt) examples: moc on the installed adapters/qt.h, compiled alongside.
+	@mkdir -p $(BUILD)/moc
+	@set -e; for e in $(CXX_EXAMPLES); do \
+	  echo "  CXX $(EXAMPLES_OUT)/$$e"; \
+	  $(MOC) $(STAGE)/include/hiredis/adapters/qt.h -o $(BUILD)/moc/moc_qt.cpp; \
+	  $(CXX) -Wall -Wextra -Werror -g -fPIC -o $(EXAMPLES_OUT)/$$e examples-c/$$e.cpp $(BUILD)/moc/moc_qt.cpp \
+	    $$($(STAGE_PC) --cflags --libs hiredis) -Wl,-rpath,$(STAGE)/lib $$(pkg-config --cflags --libs Qt5Core); \
 	done
 
 # Every example against a harness-started redis-server, over TCP and the unix socket, each

@@ -25,6 +25,7 @@ expect() {
     example-libuv)    echo 'DEBUG SLEEP 1.5 failed: Timeout';;
     example-poll)     echo 'GET example:poll -> hello from the poll adapter';;
     example-pubsub)   echo '3 of 3 messages received';;
+    example-qt)       echo 'GET example:qt -> hello from qt';;
     example-push)     echo 'invalidations: 5 of 5';;
     *)                echo '';;
     esac
