@@ -227,6 +227,8 @@ TLS_TEST_EXTRA = -lssl -lcrypto $$(case $$t in \
   (test_tls_async_libuv) pkg-config --cflags --libs libuv;; \
   (test_tls_async_glib) pkg-config --cflags --libs glib-2.0;; \
   (test_tls_async_ae) echo -Itests/ae tests/ae/ae.c;; \
+  (test_tls_async_libsdevent) pkg-config --cflags --libs libsystemd;; \
+  (test_tls_async_ivykis) pkg-config --cflags --libs ivykis;; \
   esac)
 
 .PHONY: test-tls test-tls-build

@@ -17,7 +17,7 @@ static int fdwatch_epolls[FDWATCH_MAX];
 static int fdwatch_n;
 
 /* Returns how many epoll instances were found. */
-static int fdwatch_init(void) {
+static inline int fdwatch_init(void) {
     DIR *d = opendir("/proc/self/fd");
     struct dirent *de;
     char path[64], target[64];
@@ -41,7 +41,7 @@ static int fdwatch_init(void) {
     return fdwatch_n;
 }
 
-static int fdwatch_watched(int fd) {
+static inline int fdwatch_watched(int fd) {
     char path[64], line[256];
     for (int i = 0; i < fdwatch_n; i++) {
         FILE *f;
