@@ -1,0 +1,218 @@
+//! The callback ring and its C-visible `redisCallbackList`.
+
+use super::*;
+
+// ---------------------------------------------------------------------------------------------
+// Callbacks
+
+/// A reply callback ready to run once: the C function and its `privdata`.
+///
+/// C promises that `f`, when set, may be called with the context, a reply (or NULL) and
+/// `privdata`. [`ReplyCallback::invoke`] consumes the value, so each queued record runs at most
+/// once; the queues hand out records only by moving them.
+pub(crate) struct ReplyCallback {
+    pub(super) f: redisCallbackFnPtr,
+    pub(super) privdata: *mut c_void,
+}
+
+impl ReplyCallback {
+    pub(crate) fn new(f: redisCallbackFnPtr, privdata: *mut c_void) -> Self {
+        ReplyCallback { f, privdata }
+    }
+
+    pub(super) fn has_fn(&self) -> bool {
+        self.f.is_some()
+    }
+
+    /// A copy for re-queuing (MONITOR re-arms the record it just consumed).
+    pub(super) fn rearm(&self) -> Self {
+        ReplyCallback {
+            f: self.f,
+            privdata: self.privdata,
+        }
+    }
+
+    /// Runs the callback (if it has a function) with IN_CALLBACK set. Returns whether it ran.
+    ///
+    /// # Safety
+    /// `ac` is a live async context; `reply` is NULL or a reply object the callback may read.
+    pub(super) unsafe fn invoke(self, ac: *mut redisAsyncContext, reply: *mut c_void) -> bool {
+        let Some(f) = self.f else { return false };
+        // SAFETY: `ac` is live; no Rust reference to it is held across the call.
+        unsafe {
+            let was_in = enter_callback(ac);
+            f(ac, reply, self.privdata);
+            leave_callback(ac, was_in);
+        }
+        true
+    }
+}
+
+/// Sets IN_CALLBACK; returns whether it was already set.
+///
+/// # Safety
+/// `ac` is live.
+pub(super) unsafe fn enter_callback(ac: *mut redisAsyncContext) -> bool {
+    // SAFETY: `ac` is live; a plain field access.
+    unsafe {
+        let was = (*ac).c.flags & REDIS_IN_CALLBACK != 0;
+        (*ac).c.flags |= REDIS_IN_CALLBACK;
+        was
+    }
+}
+
+/// Clears IN_CALLBACK unless an outer callback is still running.
+///
+/// # Safety
+/// `ac` is live.
+pub(super) unsafe fn leave_callback(ac: *mut redisAsyncContext, was_in: bool) {
+    if !was_in {
+        // SAFETY: `ac` is live (callbacks cannot free it while IN_CALLBACK is set).
+        unsafe { (*ac).c.flags &= !REDIS_IN_CALLBACK };
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Callback queue
+
+/// An idle queue keeps at most this many slots.
+pub(crate) const SHRINK_ABOVE: usize = 1 << 14;
+
+/// A FIFO of callback records that keeps a C-visible `redisCallbackList` truthful.
+#[derive(Default)]
+pub(crate) struct CbQueue {
+    pub(super) ring: VecDeque<redisCallback>,
+}
+
+impl CbQueue {
+    #[cfg(test)]
+    pub(super) fn is_empty(&self) -> bool {
+        self.ring.is_empty()
+    }
+
+    /// Appends a record; `Err` on allocation failure.
+    pub(crate) fn push(
+        &mut self,
+        cb: ReplyCallback,
+        list: &mut redisCallbackList,
+    ) -> Result<(), ()> {
+        if self.ring.len() == self.ring.capacity() {
+            self.ring
+                .try_reserve(self.ring.len().max(16))
+                .map_err(|_| ())?;
+            self.ring.push_back(Self::record(cb));
+            self.relink_all();
+        } else {
+            self.ring.push_back(Self::record(cb));
+            let n = self.ring.len();
+            if n >= 2 {
+                let new: *mut redisCallback = &mut self.ring[n - 1];
+                self.ring[n - 2].next = new;
+            }
+        }
+        self.publish(list);
+        Ok(())
+    }
+
+    /// Removes the oldest record.
+    pub(crate) fn pop(&mut self, list: &mut redisCallbackList) -> Option<ReplyCallback> {
+        let r = self.ring.pop_front()?;
+        if self.ring.is_empty() && self.ring.capacity() > SHRINK_ABOVE {
+            // Give back what a large pipeline burst took (nothing to relink: it is empty).
+            self.ring.shrink_to(16);
+        }
+        self.publish(list);
+        Some(ReplyCallback {
+            f: r.r#fn,
+            privdata: r.privdata,
+        })
+    }
+
+    pub(super) fn record(cb: ReplyCallback) -> redisCallback {
+        redisCallback {
+            next: ptr::null_mut(),
+            r#fn: cb.f,
+            pending_subs: 1,
+            unsubscribe_sent: 0,
+            privdata: cb.privdata,
+        }
+    }
+
+    /// After the ring moved its storage every `next` link is stale.
+    pub(super) fn relink_all(&mut self) {
+        let n = self.ring.len();
+        for i in 0..n {
+            let next: *mut redisCallback = if i + 1 < n {
+                &mut self.ring[i + 1]
+            } else {
+                ptr::null_mut()
+            };
+            self.ring[i].next = next;
+        }
+    }
+
+    /// Points the C list's head and tail at the ring's ends (NULL when empty).
+    pub(super) fn publish(&mut self, list: &mut redisCallbackList) {
+        list.head = self
+            .ring
+            .front_mut()
+            .map_or(ptr::null_mut(), |r| r as *mut _);
+        list.tail = self
+            .ring
+            .back_mut()
+            .map_or(ptr::null_mut(), |r| r as *mut _);
+    }
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    unsafe extern "C" fn nop(_: *mut redisAsyncContext, _: *mut c_void, _: *mut c_void) {}
+
+    fn cb(tag: usize) -> ReplyCallback {
+        ReplyCallback::new(Some(nop), tag as *mut c_void)
+    }
+
+    fn walk(list: &redisCallbackList) -> Vec<usize> {
+        let mut out = vec![];
+        let mut p = list.head;
+        while !p.is_null() {
+            // SAFETY: the list points into the live queue.
+            unsafe {
+                out.push((*p).privdata as usize);
+                if (*p).next.is_null() {
+                    assert_eq!(p, list.tail);
+                }
+                p = (*p).next;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn queue_is_fifo_and_list_stays_truthful() {
+        let mut q = CbQueue::default();
+        let mut l = redisCallbackList {
+            head: ptr::null_mut(),
+            tail: ptr::null_mut(),
+        };
+        for i in 1..=100 {
+            q.push(cb(i), &mut l).unwrap();
+        }
+        assert_eq!(walk(&l), (1..=100).collect::<Vec<_>>());
+        for i in 1..=50 {
+            assert_eq!(q.pop(&mut l).unwrap().privdata as usize, i);
+        }
+        // Wrap around the ring, then force growth while wrapped.
+        for i in 101..=300 {
+            q.push(cb(i), &mut l).unwrap();
+        }
+        assert_eq!(walk(&l), (51..=300).collect::<Vec<_>>());
+        while q.pop(&mut l).is_some() {}
+        assert!(l.head.is_null() && l.tail.is_null());
+        assert!(q.is_empty());
+    }
+
+}
