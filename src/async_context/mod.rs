@@ -1060,29 +1060,8 @@ pub(crate) unsafe fn arm_connect_check(ac: *mut redisAsyncContext) {
 
 #[cfg(test)]
 mod tests {
+    use super::queue::tests::cb;
     use super::*;
-
-    unsafe extern "C" fn nop(_: *mut redisAsyncContext, _: *mut c_void, _: *mut c_void) {}
-
-    fn cb(tag: usize) -> ReplyCallback {
-        ReplyCallback::new(Some(nop), tag as *mut c_void)
-    }
-
-    fn walk(list: &redisCallbackList) -> Vec<usize> {
-        let mut out = vec![];
-        let mut p = list.head;
-        while !p.is_null() {
-            // SAFETY: the list points into the live queue.
-            unsafe {
-                out.push((*p).privdata as usize);
-                if (*p).next.is_null() {
-                    assert_eq!(p, list.tail);
-                }
-                p = (*p).next;
-            }
-        }
-        out
-    }
 
     #[test]
     fn argv_encoding() {

@@ -166,12 +166,12 @@ impl CbQueue {
 
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    unsafe extern "C" fn nop(_: *mut redisAsyncContext, _: *mut c_void, _: *mut c_void) {}
+    pub(crate) unsafe extern "C" fn nop(_: *mut redisAsyncContext, _: *mut c_void, _: *mut c_void) {}
 
-    fn cb(tag: usize) -> ReplyCallback {
+    pub(crate) fn cb(tag: usize) -> ReplyCallback {
         ReplyCallback::new(Some(nop), tag as *mut c_void)
     }
 
