@@ -364,6 +364,25 @@ pub(crate) fn set_timeout(c: &mut redisContext, tv: libc::timeval) -> c_int {
     REDIS_OK
 }
 
+/// Stores (or clears, for NULL) the connect timeout and converts it to milliseconds, as both
+/// the TCP and the unix connect do first. `Err` means the error is set (OOM or invalid timeout).
+///
+/// # Safety
+/// `timeout` is NULL or readable.
+unsafe fn store_connect_timeout(
+    c: &mut redisContext,
+    timeout: *const libc::timeval,
+) -> Result<c_long, ()> {
+    if timeout.is_null() {
+        clear_connect_timeout(c);
+    // SAFETY: forwarded promise.
+    } else if unsafe { update_connect_timeout(c, timeout) } != REDIS_OK {
+        oom(c);
+        return Err(());
+    }
+    timeout_msec(c)
+}
+
 /// The stored connect timeout in milliseconds: -1 for none, clamped to `INT_MAX`.
 /// An out-of-range value sets IO "Invalid timeout specified".
 fn timeout_msec(c: &mut redisContext) -> Result<c_long, ()> {
@@ -607,16 +626,8 @@ pub(crate) unsafe fn connect_tcp(
             return REDIS_ERR;
         }
     }
-    if !timeout.is_null() {
-        // SAFETY: `timeout` is readable (caller's promise).
-        if unsafe { update_connect_timeout(c, timeout) } != REDIS_OK {
-            oom(c);
-            return REDIS_ERR;
-        }
-    } else {
-        clear_connect_timeout(c);
-    }
-    let Ok(msec) = timeout_msec(c) else {
+    // SAFETY: `timeout` is NULL or readable (caller's promise).
+    let Ok(msec) = (unsafe { store_connect_timeout(c, timeout) }) else {
         return REDIS_ERR;
     };
     if source_addr.is_null() {
@@ -799,16 +810,8 @@ pub(crate) unsafe fn connect_unix(
         oom(c);
         return REDIS_ERR;
     }
-    if !timeout.is_null() {
-        // SAFETY: readable (caller's promise).
-        if unsafe { update_connect_timeout(c, timeout) } != REDIS_OK {
-            oom(c);
-            return REDIS_ERR;
-        }
-    } else {
-        clear_connect_timeout(c);
-    }
-    let Ok(msec) = timeout_msec(c) else {
+    // SAFETY: `timeout` is NULL or readable (caller's promise).
+    let Ok(msec) = (unsafe { store_connect_timeout(c, timeout) }) else {
         return REDIS_ERR;
     };
 
