@@ -214,7 +214,8 @@ test-valgrind: test-c-build
 	 if [ $$rc -eq 99 ] && grep -q 'definitely lost' $(TESTBIN)/selfcheck_leak.log && grep -q 'Invalid read' $(TESTBIN)/selfcheck_leak.log; \
 	 then echo "valgrind self-check: a leak and an invalid read fail the run (exit $$rc)"; \
 	 else cat $(TESTBIN)/selfcheck_leak.log; echo "valgrind self-check: the wrapper did not catch a known leak (exit $$rc)"; exit 1; fi
-	LD_LIBRARY_PATH=$(STAGE)/lib ASYNC_PIPELINE_N=100000 TEST_WRAPPER="$(VALGRIND)" tests/harness.sh $(addprefix $(TESTBIN)/,$(C_TESTS) $(CXX_TESTS) test_abi_layout_nopie)
+	@# The reply cache is off under memcheck by default; forced on, its blocks are checked too.
+	LD_LIBRARY_PATH=$(STAGE)/lib HIREDIS_RS_REPLY_CACHE=1 ASYNC_PIPELINE_N=100000 TEST_WRAPPER="$(VALGRIND)" tests/harness.sh $(addprefix $(TESTBIN)/,$(C_TESTS) $(CXX_TESTS) test_abi_layout_nopie)
 
 # TLS (ssl/): tests/tls/test_*.c built against `pkg-config hiredis_ssl` (the async ones with
 # libevent too), run by tests/tls/harness.sh (throwaway CA and certificates, redis-servers

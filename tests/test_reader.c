@@ -450,12 +450,15 @@ static void test_buffering(void) {
     CHECK(redisReaderGetReply(r, &reply) == REDIS_OK && reply == NULL, "second incomplete");
     CHECK(r->pos == 5, "type byte consumed: pos %zu", r->pos);
     redisReaderFeed(r, "\r\n", 2);
+    CHECK(r->pos == 0 && r->len == 3 && !memcmp(r->buf, "2\r\n", 3), "feed cut the consumed prefix (type byte already read): pos %zu len %zu",
+          r->pos, r->len);
     CHECK(redisReaderGetReply(r, (void **)&rep) == REDIS_OK && rep && rep->integer == 2, "second");
     freeReplyObject(rep);
-    CHECK(r->pos == 8 && r->len == 8, "pos %zu len %zu", r->pos, r->len);
+    CHECK(r->pos == 0 && r->len == 0 && sdslen(r->buf) == 0 && r->buf[0] == '\0', "all consumed: pos %zu len %zu",
+          r->pos, r->len);
     redisReaderFree(r);
 
-    SECTION("consumed prefix cut once 1024 bytes are consumed");
+    SECTION("a partly consumed buffer is cut by the next feed, which moves only the unparsed tail");
     r = redisReaderCreate();
     char big[2000];
     memset(big, 'a', sizeof(big));
@@ -467,6 +470,8 @@ static void test_buffering(void) {
     freeReplyObject(rep);
     CHECK(r->pos == 1009 && r->len == 1017, "not yet cut: pos %zu len %zu", r->pos, r->len);
     redisReaderFeed(r, big + 100, 20);
+    CHECK(r->pos == 0 && r->len == 28 && !memcmp(r->buf, "+partial", 8), "cut on feed: pos %zu len %zu", r->pos,
+          r->len);
     redisReaderFeed(r, "\r\n", 2);
     CHECK(redisReaderGetReply(r, (void **)&rep) == REDIS_OK && rep && rep->type == REDIS_REPLY_STATUS &&
           rep->len == 27, "status");
@@ -801,7 +806,9 @@ static void test_alloc_failure(void) {
     redisReaderFeed(r, "*2\r\n:1\r\n", 8);
     CHECK(redisReaderGetReply(r, NULL) == REDIS_OK, "partial");
     hiredisSetAllocators(&ha);
-    int rc = redisReaderFeed(r, "$100000\r\n", 9);
+    static char more[4096]; /* beyond the buffer's spare room, so the feed must allocate */
+    memcpy(more, "$100000\r\n", 9);
+    int rc = redisReaderFeed(r, more, sizeof(more));
     hiredisResetAllocators();
     CHECK(rc == REDIS_ERR && r->err == REDIS_ERR_OOM && !strcmp(r->errstr, "Out of memory") && r->buf == NULL,
           "rc %d err %d", rc, r->err);

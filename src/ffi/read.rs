@@ -431,6 +431,16 @@ pub unsafe extern "C" fn redisReaderFeed(
     let data = unsafe { core::slice::from_raw_parts(buf as *const u8, len) };
     // SAFETY: outside the error state `buf` is the reader's live sds.
     unsafe {
+        // Consumed bytes are cut here, once per feed, rather than after replies: only the
+        // unparsed tail (at most a partial reply) moves.
+        if r.pos > 0 {
+            if sds::range(r.buf, r.pos as isize, -1) < 0 {
+                set_oom(r, st);
+                return REDIS_ERR;
+            }
+            r.pos = 0;
+            r.len = sds::len(r.buf);
+        }
         // A fully consumed buffer with lots of spare room is dropped for a fresh one.
         if r.len == 0 && r.maxbuf != 0 && sds::avail(r.buf) > r.maxbuf {
             sds::free(r.buf);
@@ -493,6 +503,7 @@ pub unsafe extern "C" fn redisReaderGetReply(
         let mut b = reply::DefaultBuilder {
             mirror: &mut st.mirror,
             privdata: r.privdata,
+            blocks: None,
         };
         st.parser.parse(bytes, &mut pos, r.maxelements, &mut b)
     } else {
@@ -519,17 +530,15 @@ pub unsafe extern "C" fn redisReaderGetReply(
             return REDIS_ERR;
         }
     };
-    r.pos = pos;
-    // Cutting the consumed prefix only once 1 KiB is consumed keeps memmoves rare.
-    if r.pos >= 1024 {
+    if pos == bytes.len() {
+        // All consumed: emptying the buffer moves nothing. A partly consumed buffer is cut
+        // by the next feed (hiredis cuts here every 1 KiB, moving the whole tail each time).
         // SAFETY: `buf` is the live sds; `bytes` is not used past this point.
-        unsafe {
-            if sds::range(r.buf, r.pos as isize, -1) < 0 {
-                return REDIS_ERR;
-            }
-            r.pos = 0;
-            r.len = sds::len(r.buf);
-        }
+        unsafe { sds::clear(r.buf) };
+        r.pos = 0;
+        r.len = 0;
+    } else {
+        r.pos = pos;
     }
     // As in hiredis, a reply counts as started (root task set up) from the first call that
     // had bytes to look at, even if none were consumed.

@@ -9,6 +9,7 @@ use core::ffi::{c_char, c_int, c_longlong, c_void};
 use core::ptr;
 
 use crate::alloc;
+use crate::alloc::cache::{self, Blocks};
 use crate::ffi::boundary;
 use crate::ffi::hiredis::redisReply;
 use crate::ffi::read::{
@@ -59,6 +60,7 @@ pub(crate) fn is_default(f: *const redisReplyObjectFunctions) -> bool {
     now.iter().zip(orig.iter()).all(|(a, b)| a == b)
 }
 
+#[inline(always)]
 fn is_aggregate(ty: c_int) -> bool {
     matches!(
         ty,
@@ -66,12 +68,51 @@ fn is_aggregate(ty: c_int) -> bool {
     )
 }
 
+/// Memory for one `redisReply` (uninitialised), from the thread's cache when there is one.
+#[inline(always)]
+fn reply_block(c: Option<&Blocks>) -> *mut redisReply {
+    match c.and_then(Blocks::take_reply) {
+        Some(p) => p as *mut redisReply,
+        None => alloc::malloc(size_of::<redisReply>()) as *mut redisReply,
+    }
+}
+
+/// A NUL-terminated copy of `s` for a reply's `str`, from the thread's cache when it fits.
+#[inline(always)]
+fn reply_string(c: Option<&Blocks>, s: &[u8]) -> *mut c_char {
+    let Some(p) = c.and_then(|c| c.take_string(s.len())) else {
+        return alloc::copy_bytes(s);
+    };
+    let p = p as *mut u8;
+    // SAFETY: a cached string block holds more than `s.len()` bytes and is owned here.
+    unsafe {
+        ptr::copy_nonoverlapping(s.as_ptr(), p, s.len());
+        *p.add(s.len()) = 0;
+    }
+    p as *mut c_char
+}
+
+/// Gives a reply's blocks back: to the thread's cache, or to the hooks.
+///
+/// # Safety
+/// `p` is NULL or a live block from the hooks that is not used afterwards.
+#[inline(always)]
+unsafe fn drop_reply_block(c: Option<&Blocks>, p: *mut redisReply) {
+    // SAFETY: caller's promise; with a cache the hooks are libc's, so `p` is a malloc block.
+    unsafe {
+        match c {
+            Some(c) if !p.is_null() => c.give_reply(p.cast()),
+            _ => alloc::free(p.cast()),
+        }
+    }
+}
+
 /// A reply with every field given, or NULL. Built in `malloc` memory and written whole:
 /// glibc's `calloc` skips its thread cache, so a zeroing calloc costs about 100 instructions
 /// more per reply than malloc plus these stores.
 #[inline(always)]
-fn alloc_reply(fields: redisReply) -> *mut redisReply {
-    let r = alloc::malloc(size_of::<redisReply>()) as *mut redisReply;
+fn alloc_reply(c: Option<&Blocks>, fields: redisReply) -> *mut redisReply {
+    let r = reply_block(c);
     if !r.is_null() {
         // SAFETY: `r` is fresh memory of the reply's size from the hooks (malloc alignment
         // suits the struct), exclusively owned here.
@@ -97,14 +138,14 @@ fn reply_fields(ty: c_int) -> redisReply {
 
 /// A zeroed reply of type `ty`, or NULL.
 #[inline(always)]
-fn new_reply(ty: c_int) -> *mut redisReply {
-    alloc_reply(reply_fields(ty))
+fn new_reply(c: Option<&Blocks>, ty: c_int) -> *mut redisReply {
+    alloc_reply(c, reply_fields(ty))
 }
 
 /// A string-like reply: `str`/`len` copy `s`; for VERB, `vtype` gets the first 3 bytes and
 /// `str` what follows the 4-byte `xxx:` prefix.
 #[inline(always)]
-fn string_reply(ty: c_int, s: &[u8]) -> *mut redisReply {
+fn string_reply(c: Option<&Blocks>, ty: c_int, s: &[u8]) -> *mut redisReply {
     let (vtype, body) = if ty == REDIS_REPLY_VERB {
         // hiredis would underflow here; the reader never passes fewer than 4 bytes.
         let Some((head, body)) = s.split_first_chunk::<4>() else {
@@ -116,14 +157,14 @@ fn string_reply(ty: c_int, s: &[u8]) -> *mut redisReply {
     };
     // The reply is allocated before its string, as in hiredis (allocator hooks that fail
     // the n-th call see the same sequence).
-    let r = alloc::malloc(size_of::<redisReply>()) as *mut redisReply;
+    let r = reply_block(c);
     if r.is_null() {
         return r;
     }
-    let str = alloc::copy_bytes(body);
+    let str = reply_string(c, body);
     if str.is_null() {
-        // SAFETY: `r` came from the hooks just above and was never handed out.
-        unsafe { alloc::free(r.cast()) };
+        // SAFETY: `r` came from `reply_block` just above and was never handed out.
+        unsafe { drop_reply_block(c, r) };
         return ptr::null_mut();
     }
     let mut f = reply_fields(ty);
@@ -142,8 +183,8 @@ fn string_reply(ty: c_int, s: &[u8]) -> *mut redisReply {
 /// An aggregate with room for `n` children (no vector when `n == 0`). The vector goes through
 /// the overflow-checked calloc, so absurd counts fail cleanly.
 #[inline(always)]
-fn array_reply(ty: c_int, n: usize) -> *mut redisReply {
-    let r = new_reply(ty);
+fn array_reply(c: Option<&Blocks>, ty: c_int, n: usize) -> *mut redisReply {
+    let r = new_reply(c, ty);
     if r.is_null() || n == 0 {
         return r;
     }
@@ -151,7 +192,7 @@ fn array_reply(ty: c_int, n: usize) -> *mut redisReply {
     // SAFETY: `r` is a fresh reply owned here.
     unsafe {
         if element.is_null() {
-            alloc::free(r.cast());
+            drop_reply_block(c, r);
             return ptr::null_mut();
         }
         (*r).element = element;
@@ -161,15 +202,15 @@ fn array_reply(ty: c_int, n: usize) -> *mut redisReply {
 }
 
 #[inline(always)]
-fn integer_reply(ty: c_int, v: c_longlong) -> *mut redisReply {
+fn integer_reply(c: Option<&Blocks>, ty: c_int, v: c_longlong) -> *mut redisReply {
     let mut f = reply_fields(ty);
     f.integer = v;
-    alloc_reply(f)
+    alloc_reply(c, f)
 }
 
 #[inline(always)]
-fn double_reply(v: f64, text: &[u8]) -> *mut redisReply {
-    let r = string_reply(REDIS_REPLY_DOUBLE, text);
+fn double_reply(c: Option<&Blocks>, v: f64, text: &[u8]) -> *mut redisReply {
+    let r = string_reply(c, REDIS_REPLY_DOUBLE, text);
     if !r.is_null() {
         // SAFETY: fresh reply owned here.
         unsafe { (*r).dval = v };
@@ -228,7 +269,7 @@ unsafe extern "C" fn create_string_object(
             return ptr::null_mut();
         };
         let (parent, idx) = task_parent(task);
-        link(parent, idx, string_reply(task.r#type, s))
+        link(parent, idx, string_reply(None, task.r#type, s))
     }
 }
 
@@ -239,7 +280,7 @@ unsafe extern "C" fn create_array_object(task: *const redisReadTask, n: usize) -
             return ptr::null_mut();
         };
         let (parent, idx) = task_parent(task);
-        link(parent, idx, array_reply(task.r#type, n))
+        link(parent, idx, array_reply(None, task.r#type, n))
     }
 }
 
@@ -253,7 +294,7 @@ unsafe extern "C" fn create_integer_object(
             return ptr::null_mut();
         };
         let (parent, idx) = task_parent(task);
-        link(parent, idx, integer_reply(REDIS_REPLY_INTEGER, v))
+        link(parent, idx, integer_reply(None, REDIS_REPLY_INTEGER, v))
     }
 }
 
@@ -269,7 +310,7 @@ unsafe extern "C" fn create_double_object(
             return ptr::null_mut();
         };
         let (parent, idx) = task_parent(task);
-        link(parent, idx, double_reply(v, s))
+        link(parent, idx, double_reply(None, v, s))
     }
 }
 
@@ -280,7 +321,7 @@ unsafe extern "C" fn create_nil_object(task: *const redisReadTask) -> *mut c_voi
             return ptr::null_mut();
         };
         let (parent, idx) = task_parent(task);
-        link(parent, idx, new_reply(REDIS_REPLY_NIL))
+        link(parent, idx, new_reply(None, REDIS_REPLY_NIL))
     }
 }
 
@@ -294,7 +335,7 @@ unsafe extern "C" fn create_bool_object(task: *const redisReadTask, v: c_int) ->
         link(
             parent,
             idx,
-            integer_reply(REDIS_REPLY_BOOL, (v != 0) as c_longlong),
+            integer_reply(None, REDIS_REPLY_BOOL, (v != 0) as c_longlong),
         )
     }
 }
@@ -305,9 +346,17 @@ pub(crate) struct DefaultBuilder<'a> {
     /// Notified of opened levels, so a switch to a C table mid-reply shows correct tasks.
     pub(crate) mirror: &'a mut Mirror,
     pub(crate) privdata: *mut c_void,
+    /// The thread's block cache once looked up (on the first object: a call that only
+    /// finds a partial reply needs none).
+    pub(crate) blocks: Option<Option<&'static Blocks>>,
 }
 
 impl DefaultBuilder<'_> {
+    #[inline(always)]
+    fn blocks(&mut self) -> Option<&'static Blocks> {
+        *self.blocks.get_or_insert_with(cache::local)
+    }
+
     #[inline(always)]
     fn place(at: At<'_, *mut c_void>, r: *mut redisReply) -> Option<*mut c_void> {
         let (parent, idx) = at.parent().unwrap_or((ptr::null_mut(), 0));
@@ -324,12 +373,12 @@ impl Builder for DefaultBuilder<'_> {
 
     #[inline(always)]
     fn string(&mut self, at: At<'_, *mut c_void>, kind: Kind, s: &[u8]) -> Option<*mut c_void> {
-        Self::place(at, string_reply(kind as c_int, s))
+        Self::place(at, string_reply(self.blocks(), kind as c_int, s))
     }
 
     #[inline(always)]
     fn array(&mut self, at: At<'_, *mut c_void>, kind: Kind, n: usize) -> Option<*mut c_void> {
-        let obj = Self::place(at, array_reply(kind as c_int, n))?;
+        let obj = Self::place(at, array_reply(self.blocks(), kind as c_int, n))?;
         if n > 0 {
             self.mirror.opened(at.depth(), obj, self.privdata);
         }
@@ -338,22 +387,22 @@ impl Builder for DefaultBuilder<'_> {
 
     #[inline(always)]
     fn integer(&mut self, at: At<'_, *mut c_void>, v: i64) -> Option<*mut c_void> {
-        Self::place(at, integer_reply(REDIS_REPLY_INTEGER, v))
+        Self::place(at, integer_reply(self.blocks(), REDIS_REPLY_INTEGER, v))
     }
 
     #[inline(always)]
     fn double(&mut self, at: At<'_, *mut c_void>, v: f64, text: &[u8]) -> Option<*mut c_void> {
-        Self::place(at, double_reply(v, text))
+        Self::place(at, double_reply(self.blocks(), v, text))
     }
 
     #[inline(always)]
     fn nil(&mut self, at: At<'_, *mut c_void>, _kind: Kind) -> Option<*mut c_void> {
-        Self::place(at, new_reply(REDIS_REPLY_NIL))
+        Self::place(at, new_reply(self.blocks(), REDIS_REPLY_NIL))
     }
 
     #[inline(always)]
     fn boolean(&mut self, at: At<'_, *mut c_void>, v: bool) -> Option<*mut c_void> {
-        Self::place(at, integer_reply(REDIS_REPLY_BOOL, v as c_longlong))
+        Self::place(at, integer_reply(self.blocks(), REDIS_REPLY_BOOL, v as c_longlong))
     }
 }
 
@@ -363,28 +412,65 @@ impl Builder for DefaultBuilder<'_> {
 /// `reply` is NULL or a reply built by the default builders (a library object).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn freeReplyObject(reply: *mut c_void) {
-    let r = reply as *mut redisReply;
-    if r.is_null() {
+    if reply.is_null() {
         return;
     }
     // SAFETY: the caller promises a live reply tree owned by the caller.
+    unsafe { free_tree(cache::local(), reply as *mut redisReply) }
+}
+
+/// # Safety
+/// `r` is NULL or a live reply tree from the hooks, owned by the caller.
+unsafe fn free_tree(c: Option<&Blocks>, r: *mut redisReply) {
+    if r.is_null() {
+        return;
+    }
+    // SAFETY: caller's promise.
     unsafe {
-        match (*r).r#type {
-            REDIS_REPLY_ARRAY | REDIS_REPLY_MAP | REDIS_REPLY_ATTR | REDIS_REPLY_SET
-            | REDIS_REPLY_PUSH => {
-                let element = (*r).element;
-                if !element.is_null() {
-                    for j in 0..(*r).elements {
-                        freeReplyObject((*element.add(j)).cast());
+        if is_aggregate((*r).r#type) {
+            let element = (*r).element;
+            if !element.is_null() {
+                for j in 0..(*r).elements {
+                    let child = *element.add(j);
+                    // Scalar children, the common case, are freed without a recursive call.
+                    if !child.is_null() && !is_aggregate((*child).r#type) {
+                        free_scalar(c, child);
+                    } else {
+                        free_tree(c, child);
                     }
-                    alloc::free(element.cast());
                 }
+                alloc::free(element.cast());
             }
-            REDIS_REPLY_ERROR | REDIS_REPLY_STATUS | REDIS_REPLY_STRING | REDIS_REPLY_DOUBLE
-            | REDIS_REPLY_VERB | REDIS_REPLY_BIGNUM => alloc::free((*r).str.cast()),
-            _ => {}
+            drop_reply_block(c, r);
+        } else {
+            free_scalar(c, r);
         }
-        alloc::free(r.cast());
+    }
+}
+
+/// Frees a non-aggregate reply and its string.
+///
+/// # Safety
+/// `r` is a live non-aggregate reply from the hooks, owned by the caller.
+#[inline(always)]
+unsafe fn free_scalar(c: Option<&Blocks>, r: *mut redisReply) {
+    // SAFETY: caller's promise.
+    unsafe {
+        if matches!(
+            (*r).r#type,
+            REDIS_REPLY_ERROR
+                | REDIS_REPLY_STATUS
+                | REDIS_REPLY_STRING
+                | REDIS_REPLY_DOUBLE
+                | REDIS_REPLY_VERB
+                | REDIS_REPLY_BIGNUM
+        ) {
+            match c {
+                Some(c) => c.give_string((*r).str.cast(), (*r).len),
+                None => alloc::free((*r).str.cast()),
+            }
+        }
+        drop_reply_block(c, r);
     }
 }
 
@@ -407,7 +493,7 @@ mod tests {
 
     #[test]
     fn verb_reply_splits_prefix() {
-        let r = string_reply(REDIS_REPLY_VERB, b"txt:hello");
+        let r = string_reply(None, REDIS_REPLY_VERB, b"txt:hello");
         assert!(!r.is_null());
         // SAFETY: `r` is a fresh reply from this module.
         unsafe {
@@ -416,17 +502,17 @@ mod tests {
             assert_eq!(boundary::cstr((*r).vtype.as_ptr()), Some(&b"txt"[..]));
             freeReplyObject(r.cast());
         }
-        assert!(string_reply(REDIS_REPLY_VERB, b"txt").is_null());
+        assert!(string_reply(None, REDIS_REPLY_VERB, b"txt").is_null());
     }
 
     #[test]
     fn link_refuses_bad_parents() {
-        let parent = array_reply(REDIS_REPLY_ARRAY, 1);
+        let parent = array_reply(None, REDIS_REPLY_ARRAY, 1);
         // SAFETY: replies from this module; `link` takes ownership of the child.
         unsafe {
-            assert!(link(parent.cast(), 1, new_reply(REDIS_REPLY_NIL)).is_null());
-            assert!(link(2 as *mut c_void, 0, new_reply(REDIS_REPLY_NIL)).is_null());
-            let child = link(parent.cast(), 0, new_reply(REDIS_REPLY_NIL));
+            assert!(link(parent.cast(), 1, new_reply(None, REDIS_REPLY_NIL)).is_null());
+            assert!(link(2 as *mut c_void, 0, new_reply(None, REDIS_REPLY_NIL)).is_null());
+            let child = link(parent.cast(), 0, new_reply(None, REDIS_REPLY_NIL));
             assert_eq!(*(*parent).element, child.cast());
             freeReplyObject(parent.cast());
         }

@@ -9,6 +9,8 @@ use core::ptr;
 
 use crate::ffi::alloc::{hiredisAllocFns, hiredisAllocFuncs};
 
+pub(crate) mod cache;
+
 /// A copy of the current allocator table.
 pub(crate) fn table() -> hiredisAllocFuncs {
     // SAFETY: the table is plain data; hiredis documents that it is not changed concurrently
