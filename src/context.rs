@@ -363,6 +363,10 @@ pub(crate) unsafe fn buffer_read(c: *mut redisContext) -> c_int {
     REDIS_OK
 }
 
+/// The largest output buffer kept (emptied) once everything in it was written; larger ones
+/// are released, as the reader does with `maxbuf`.
+const OBUF_KEEP: usize = 16 * 1024;
+
 /// `redisBufferWrite`: one `funcs->write` of `obuf`, dropping what was sent. `*done` (when
 /// given) tells whether `obuf` is now empty.
 ///
@@ -384,7 +388,11 @@ pub(crate) unsafe fn buffer_write(c: *mut redisContext, done: Option<&mut c_int>
             }
             let n = n as usize;
             if n > 0 {
-                if n >= sds::len((*c).obuf) {
+                if n >= sds::len((*c).obuf) && sds::alloc((*c).obuf) <= OBUF_KEEP {
+                    // All sent: a small buffer is kept for the next commands (hiredis swaps
+                    // in a new empty sds, which the next command has to grow again).
+                    sds::clear((*c).obuf);
+                } else if n >= sds::len((*c).obuf) {
                     sds::free((*c).obuf);
                     (*c).obuf = sds::empty();
                     if (*c).obuf.is_null() {
