@@ -410,7 +410,17 @@ fn find_line(buf: &[u8], from: usize) -> Option<(usize, bool)> {
     // A CR at the last byte cannot start a CR LF, so it is excluded from the search.
     let end = buf.len().checked_sub(1)?;
     // One pass finds the terminator of a clean line; a stray CR or LF costs a second search.
-    let first = from + find2(b'\r', b'\n', buf.get(from..end)?)?;
+    // Most lines are short: the first 8 bytes are looked at as one word before memchr.
+    let marks = word_at(buf, from).map_or(0, |w| bytes_equal(w, b'\r') | bytes_equal(w, b'\n'));
+    let first = if marks != 0 {
+        from + first_marked(marks)
+    } else {
+        from + find2(b'\r', b'\n', buf.get(from..end)?)?
+    };
+    if first >= end {
+        // Only the last byte is a CR or LF: no CR LF yet.
+        return None;
+    }
     if buf[first] == b'\r' && buf[first + 1] == b'\n' {
         return Some((first, true));
     }
@@ -448,11 +458,44 @@ fn find1(a: u8, hay: &[u8]) -> Option<usize> {
 #[cfg(not(target_arch = "x86_64"))]
 use memchr::{memchr as find1, memchr2 as find2};
 
+/// The 8 bytes at `buf[at..]` as a little-endian word, if there are 8.
+#[inline(always)]
+fn word_at(buf: &[u8], at: usize) -> Option<u64> {
+    let bytes: [u8; 8] = buf.get(at..at.checked_add(8)?)?.try_into().ok()?;
+    Some(u64::from_le_bytes(bytes))
+}
+
+/// The high bit of each byte of `w` that may equal `b`. The lowest marked byte is exact (the
+/// borrow that can mark a byte spuriously only runs upwards from a real match).
+#[inline(always)]
+fn bytes_equal(w: u64, b: u8) -> u64 {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let x = w ^ (LOW * u64::from(b));
+    x.wrapping_sub(LOW) & !x & HIGH
+}
+
+/// Index of the lowest marked byte of a non-zero mark word.
+#[inline(always)]
+fn first_marked(marks: u64) -> usize {
+    (marks.trailing_zeros() / 8) as usize
+}
+
 /// Index of the CR of the first CR LF at or after `from` (length and count lines, where
 /// stray CR or LF bytes fail the number parse anyway).
 #[inline(always)]
 fn find_crlf(buf: &[u8], from: usize) -> Option<usize> {
     let end = buf.len().checked_sub(1)?;
+    // Length lines are short: the first 8 bytes are looked at as one word before memchr.
+    if let Some(w) = word_at(buf, from) {
+        let cr = bytes_equal(w, b'\r');
+        if cr != 0 {
+            let at = from + first_marked(cr);
+            if buf.get(at + 1) == Some(&b'\n') {
+                return Some(at);
+            }
+        }
+    }
     let mut i = from;
     while i < end {
         let at = i + find1(b'\r', &buf[i..end])?;
@@ -1089,6 +1132,50 @@ mod tests {
         assert_eq!(find_line(b"\n\r\n", 0), Some((1, false)));
         assert_eq!(find_line(b"x\r\n", 3), None);
         assert_eq!(find_line(b"x\r\n", 5), None);
+    }
+
+    #[test]
+    fn word_marks_are_exact_at_the_lowest_byte() {
+        // 0x0c above a CR is where the borrow can mark a byte that is no CR.
+        let w = u64::from_le_bytes(*b"a\r\x0c\r\x0cxyz");
+        assert_eq!(first_marked(bytes_equal(w, b'\r')), 1);
+        assert_eq!(bytes_equal(u64::from_le_bytes(*b"abcdefgh"), b'\r'), 0);
+        let w = u64::from_le_bytes(*b"\x0e\x0c\x0c\x0c\x0c\x0c\x0c\r");
+        assert_eq!(first_marked(bytes_equal(w, b'\r')), 7);
+    }
+
+    /// Every placement of CR, LF and look-alike bytes in short buffers, against a plain scan.
+    #[test]
+    fn line_search_matches_a_plain_scan() {
+        fn crlf_ref(buf: &[u8], from: usize) -> Option<usize> {
+            (from..buf.len().saturating_sub(1)).find(|&i| buf[i] == b'\r' && buf[i + 1] == b'\n')
+        }
+        fn line_ref(buf: &[u8], from: usize) -> Option<(usize, bool)> {
+            let at = crlf_ref(buf, from)?;
+            Some((at, !buf[from..at].iter().any(|&c| c == b'\r' || c == b'\n')))
+        }
+        let alphabet = [b'a', b'\r', b'\n', 0x0c, 0x0e, 0x0b];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..200_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = (seed % 20) as usize;
+            let buf: Vec<u8> = (0..len)
+                .map(|i| alphabet[((seed >> (i % 16 * 4)) % alphabet.len() as u64) as usize])
+                .collect();
+            let from = ((seed >> 40) % 4) as usize;
+            assert_eq!(
+                find_crlf(&buf, from),
+                crlf_ref(&buf, from),
+                "crlf {buf:?} from {from}"
+            );
+            assert_eq!(
+                find_line(&buf, from),
+                line_ref(&buf, from),
+                "line {buf:?} from {from}"
+            );
+        }
     }
 
     #[test]
