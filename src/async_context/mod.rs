@@ -48,10 +48,12 @@ unsafe extern "C" {
 }
 
 mod command;
+mod hooks;
 mod pubsub;
 mod queue;
 
 pub(crate) use command::*;
+use hooks::{add_read, add_write, del_write};
 pub(crate) use pubsub::*;
 pub(crate) use queue::*;
 
@@ -188,64 +190,6 @@ unsafe fn set_error(ac: *mut redisAsyncContext, kind: c_int, text: &[u8]) {
 
 // ---------------------------------------------------------------------------------------------
 // Event hooks
-
-/// Re-arms the timer before every add: command timeout once connected, else connect timeout.
-///
-/// # Safety
-/// `ac` is live.
-unsafe fn refresh_timer(ac: *mut redisAsyncContext) {
-    // SAFETY: `ac` is live; the timeout pointers are NULL or owned by the context.
-    unsafe {
-        let Some(sched) = (*ac).ev.scheduleTimer else {
-            return;
-        };
-        let tv = if (*ac).c.flags & REDIS_CONNECTED != 0 {
-            (*ac).c.command_timeout
-        } else {
-            (*ac).c.connect_timeout
-        };
-        if let Some(tv) = tv.as_ref() {
-            if tv.tv_sec != 0 || tv.tv_usec != 0 {
-                sched((*ac).ev.data, *tv);
-            }
-        }
-    }
-}
-
-/// # Safety
-/// `ac` is live.
-unsafe fn add_read(ac: *mut redisAsyncContext) {
-    // SAFETY: `ac` is live; hooks get the adapter's own data pointer.
-    unsafe {
-        refresh_timer(ac);
-        if let Some(h) = (*ac).ev.addRead {
-            h((*ac).ev.data);
-        }
-    }
-}
-
-/// # Safety
-/// `ac` is live.
-unsafe fn add_write(ac: *mut redisAsyncContext) {
-    // SAFETY: as in `add_read`.
-    unsafe {
-        refresh_timer(ac);
-        if let Some(h) = (*ac).ev.addWrite {
-            h((*ac).ev.data);
-        }
-    }
-}
-
-/// # Safety
-/// `ac` is live.
-unsafe fn del_write(ac: *mut redisAsyncContext) {
-    // SAFETY: as in `add_read`.
-    unsafe {
-        if let Some(h) = (*ac).ev.delWrite {
-            h((*ac).ev.data);
-        }
-    }
-}
 
 /// Calls `cleanup` at most once: the hook is cleared before it runs.
 ///

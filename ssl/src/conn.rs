@@ -12,6 +12,11 @@ use crate::core::{
     REDIS_ERR_OTHER, REDIS_OK, redisAsyncContext, redisContext, redisContextFuncs,
 };
 
+// The core's event-hook helpers, compiled here against this crate's mirror of the structs.
+#[path = "../../src/async_context/hooks.rs"]
+mod hooks;
+use hooks::{add_read, add_write, del_write};
+
 unsafe extern "C" {
     // In libssl, but not bound by openssl-sys.
     fn SSL_set_fd(ssl: *mut sys::SSL, fd: c_int) -> c_int;
@@ -300,64 +305,6 @@ unsafe extern "C" fn ssl_write(c: *mut redisContext) -> libc::ssize_t {
             return -1;
         }
         rv as libc::ssize_t
-    }
-}
-
-/// Arms the adapter's timer like the core does before re-adding interest.
-///
-/// # Safety
-/// `ac` is live.
-unsafe fn refresh_timer(ac: *mut redisAsyncContext) {
-    // SAFETY: live context; the timeouts are NULL or owned by it.
-    unsafe {
-        let Some(sched) = (*ac).ev.scheduleTimer else {
-            return;
-        };
-        let tv = if (*ac).c.flags & REDIS_CONNECTED != 0 {
-            (*ac).c.command_timeout
-        } else {
-            (*ac).c.connect_timeout
-        };
-        if let Some(tv) = tv.as_ref() {
-            if tv.tv_sec != 0 || tv.tv_usec != 0 {
-                sched((*ac).ev.data, *tv);
-            }
-        }
-    }
-}
-
-/// # Safety
-/// `ac` is live.
-unsafe fn add_read(ac: *mut redisAsyncContext) {
-    // SAFETY: live context; hooks get the adapter's data.
-    unsafe {
-        refresh_timer(ac);
-        if let Some(h) = (*ac).ev.addRead {
-            h((*ac).ev.data);
-        }
-    }
-}
-
-/// # Safety
-/// `ac` is live.
-unsafe fn add_write(ac: *mut redisAsyncContext) {
-    // SAFETY: as in `add_read`.
-    unsafe {
-        refresh_timer(ac);
-        if let Some(h) = (*ac).ev.addWrite {
-            h((*ac).ev.data);
-        }
-    }
-}
-
-/// # Safety
-/// `ac` is live.
-unsafe fn del_write(ac: *mut redisAsyncContext) {
-    // SAFETY: as in `add_read`.
-    unsafe {
-        if let Some(h) = (*ac).ev.delWrite {
-            h((*ac).ev.data);
-        }
     }
 }
 
