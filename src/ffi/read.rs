@@ -4,9 +4,9 @@ use core::ffi::{c_char, c_int, c_longlong, c_void};
 use core::mem::{offset_of, size_of};
 use core::ptr;
 
-use crate::alloc;
+use crate::alloc::{self, cache};
 use crate::ffi::reply;
-use crate::reader::{At, Builder, Kind, Parser, ReadError};
+use crate::reader::{self, At, Builder, Kind, Parser, ReadError};
 use crate::sds;
 
 pub const REDIS_ERR: c_int = -1;
@@ -495,6 +495,11 @@ pub unsafe extern "C" fn redisReaderGetReply(
     // resized while `bytes` lives.
     let bytes = unsafe { core::slice::from_raw_parts(r.buf as *const u8, r.len) };
     let mut pos = r.pos.min(bytes.len());
+    if st.parser.idle() {
+        if let Some(done) = scalar_fast_path(r, bytes, pos, reply) {
+            return done;
+        }
+    }
     if r.ridx < 0 {
         // A new reply starts: its tasks carry the current privdata.
         st.mirror.start_reply(r.privdata);
@@ -555,6 +560,56 @@ pub unsafe extern "C" fn redisReaderGetReply(
             // SAFETY: checked writable above.
             unsafe { *reply = obj };
         }
+    }
+    REDIS_OK
+}
+
+/// The common case between replies: one whole status, error, integer or bulk reply at `pos`,
+/// built with the default builders. `None` leaves everything untouched for the parser (other
+/// shapes, incomplete input, a custom table, or a failed allocation, which the parser then
+/// meets and reports). Kept out of line so the parser's loop in the caller stays as it was.
+#[inline(never)]
+fn scalar_fast_path(
+    r: &mut redisReader,
+    bytes: &[u8],
+    pos: usize,
+    reply: *mut *mut c_void,
+) -> Option<c_int> {
+    if !reply::is_default(r.r#fn) {
+        return None;
+    }
+    let (item, next) = reader::scalar_at(bytes, pos)?;
+    let obj = reply::scalar_reply(cache::local(), item);
+    if obj.is_null() {
+        return None;
+    }
+    Some(finish_scalar(r, next, obj.cast(), reply))
+}
+
+/// Hands out a reply from the fast path (or frees it when `reply` is NULL) and moves the
+/// reader past it, leaving the fields as the parser's path would.
+#[inline(always)]
+fn finish_scalar(
+    r: &mut redisReader,
+    next: usize,
+    obj: *mut c_void,
+    reply: *mut *mut c_void,
+) -> c_int {
+    if next == r.len {
+        // SAFETY: `buf` is the reader's live sds; nothing borrows it any more.
+        unsafe { sds::clear(r.buf) };
+        r.pos = 0;
+        r.len = 0;
+    } else {
+        r.pos = next;
+    }
+    r.ridx = -1;
+    r.reply = ptr::null_mut();
+    if reply.is_null() {
+        free_object(r.r#fn, obj);
+    } else {
+        // SAFETY: the caller's pointer, checked writable on entry.
+        unsafe { *reply = obj };
     }
     REDIS_OK
 }

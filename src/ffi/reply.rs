@@ -18,7 +18,7 @@ use crate::ffi::read::{
     REDIS_REPLY_PUSH, REDIS_REPLY_SET, REDIS_REPLY_STATUS, REDIS_REPLY_STRING, REDIS_REPLY_VERB,
     redisReadTask, redisReader, redisReaderCreateWithFunctions, redisReplyObjectFunctions,
 };
-use crate::reader::{At, Builder, Kind};
+use crate::reader::{At, Builder, Kind, Scalar};
 
 /// hiredis's `defaultFunctions` entries.
 const DEFAULTS: redisReplyObjectFunctions = redisReplyObjectFunctions {
@@ -83,13 +83,39 @@ fn reply_string(c: Option<&Blocks>, s: &[u8]) -> *mut c_char {
     let Some(p) = c.and_then(|c| c.take_string(s.len())) else {
         return alloc::copy_bytes(s);
     };
-    let p = p as *mut u8;
-    // SAFETY: a cached string block holds more than `s.len()` bytes and is owned here.
-    unsafe {
-        ptr::copy_nonoverlapping(s.as_ptr(), p, s.len());
-        *p.add(s.len()) = 0;
-    }
+    // SAFETY: a cached string block holds `cache::SMALL` bytes, more than `s.len()`, and is
+    // owned here.
+    unsafe { copy_small(p as *mut u8, s) };
     p as *mut c_char
+}
+
+/// Copies `s` and a NUL into `p` with a few fixed-size moves instead of a `memcpy` call (which
+/// costs more than the copy for strings this short): two overlapping 8- or 4-byte moves, or
+/// three single bytes, cover every length below [`cache::SMALL`].
+///
+/// # Safety
+/// `p` is writable for [`cache::SMALL`] bytes, does not overlap `s`, and `s.len() < SMALL`.
+#[inline(always)]
+unsafe fn copy_small(p: *mut u8, s: &[u8]) {
+    let (n, src) = (s.len(), s.as_ptr());
+    // SAFETY: every move stays within `s` and within the first `n + 1 <= SMALL` bytes of `p`.
+    unsafe {
+        if n >= 8 {
+            ptr::copy_nonoverlapping(src, p, 8);
+            if n > 16 {
+                ptr::copy_nonoverlapping(src.add(8), p.add(8), 8);
+            }
+            ptr::copy_nonoverlapping(src.add(n - 8), p.add(n - 8), 8);
+        } else if n >= 4 {
+            ptr::copy_nonoverlapping(src, p, 4);
+            ptr::copy_nonoverlapping(src.add(n - 4), p.add(n - 4), 4);
+        } else if n > 0 {
+            *p = s[0];
+            *p.add(n / 2) = s[n / 2];
+            *p.add(n - 1) = s[n - 1];
+        }
+        *p.add(n) = 0;
+    }
 }
 
 /// Gives a reply's blocks back: to the thread's cache, or to the hooks.
@@ -178,6 +204,17 @@ fn string_reply(c: Option<&Blocks>, ty: c_int, s: &[u8]) -> *mut redisReply {
     // SAFETY: `r` is fresh memory of the reply's size from the hooks, owned here.
     unsafe { ptr::write(r, f) };
     r
+}
+
+/// The reply for a top-level scalar the reader recognised on its fast path.
+#[inline(always)]
+pub(crate) fn scalar_reply(c: Option<&Blocks>, item: Scalar<'_>) -> *mut redisReply {
+    match item {
+        Scalar::Status(s) => string_reply(c, REDIS_REPLY_STATUS, s),
+        Scalar::Error(s) => string_reply(c, REDIS_REPLY_ERROR, s),
+        Scalar::Bulk(s) => string_reply(c, REDIS_REPLY_STRING, s),
+        Scalar::Integer(v) => integer_reply(c, REDIS_REPLY_INTEGER, v),
+    }
 }
 
 /// An aggregate with room for `n` children (no vector when `n == 0`). The vector goes through
@@ -402,7 +439,10 @@ impl Builder for DefaultBuilder<'_> {
 
     #[inline(always)]
     fn boolean(&mut self, at: At<'_, *mut c_void>, v: bool) -> Option<*mut c_void> {
-        Self::place(at, integer_reply(self.blocks(), REDIS_REPLY_BOOL, v as c_longlong))
+        Self::place(
+            at,
+            integer_reply(self.blocks(), REDIS_REPLY_BOOL, v as c_longlong),
+        )
     }
 }
 
@@ -415,8 +455,16 @@ pub unsafe extern "C" fn freeReplyObject(reply: *mut c_void) {
     if reply.is_null() {
         return;
     }
+    let r = reply as *mut redisReply;
+    let c = cache::local();
     // SAFETY: the caller promises a live reply tree owned by the caller.
-    unsafe { free_tree(cache::local(), reply as *mut redisReply) }
+    unsafe {
+        if is_aggregate((*r).r#type) {
+            free_tree(c, r);
+        } else {
+            free_scalar(c, r);
+        }
+    }
 }
 
 /// # Safety
@@ -484,6 +532,22 @@ pub extern "C" fn redisReaderCreate() -> *mut redisReader {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn small_copies_of_every_length() {
+        let src: Vec<u8> = (1..=40).collect();
+        for n in 0..cache::SMALL {
+            let mut dst = [0xffu8; cache::SMALL];
+            // SAFETY: `dst` has SMALL bytes and `n < SMALL`.
+            unsafe { copy_small(dst.as_mut_ptr(), &src[..n]) };
+            assert_eq!(&dst[..n], &src[..n], "length {n}");
+            assert_eq!(dst[n], 0, "NUL after {n}");
+            assert!(
+                dst[n + 1..].iter().all(|&b| b == 0xff),
+                "nothing written past {n}"
+            );
+        }
+    }
 
     #[test]
     fn default_table_is_recognised() {
