@@ -8,8 +8,9 @@
 //!
 //! The cache is used only while `hiredisAllocFns` holds the libc functions (custom allocator
 //! hooks see every allocation and free, as in hiredis), and it is off under AddressSanitizer
-//! and valgrind's memcheck, whose use-after-free reports it would hide. `HIREDIS_RS_REPLY_CACHE=0` turns
-//! it off, `=1` on even there. Blocks left at thread exit go back to `free`.
+//! and valgrind's memcheck, whose use-after-free reports it would hide.
+//! `HIREDIS_RS_REPLY_CACHE=0` turns it off, `=1` on even there. Blocks left at thread exit go
+//! back to `free`.
 
 use core::cell::Cell;
 use core::ffi::c_void;
@@ -25,8 +26,9 @@ pub(crate) const CAP: usize = 256;
 /// served from the cache. glibc's smallest chunk holds 24 bytes.
 pub(crate) const SMALL: usize = 24;
 
-/// The largest usable size of a string block worth keeping (a shrunk `len` must not make a
-/// big block look small).
+/// The largest usable size of a string block worth keeping when blocks are measured (a
+/// shrunk `len` must not make a big block look small; with glibc, where they are not, such a
+/// block may be kept, and at most [`CAP`] are).
 const SMALL_MAX_USABLE: usize = 64;
 
 /// A LIFO of free blocks.
