@@ -170,6 +170,8 @@ static void test_big_value(void) {
     CHECK(is_status(r, "ok"), "SET 100 MB: %s", r ? r->str : c->errstr);
     freeReplyObject(r);
     CHECK(sdslen(c->obuf) == 0, "obuf drained");
+    CHECK(sdsalloc(c->obuf) <= 16 * 1024, "a 100 MB output buffer is released once sent: %zu bytes kept",
+          sdsalloc(c->obuf));
     r = redisCommand(c, "GET big");
     CHECK(r && r->type == REDIS_REPLY_STRING && r->len == n && memcmp(r->str, v, n) == 0 && r->str[n] == '\0',
           "GET 100 MB back intact");
@@ -407,6 +409,9 @@ static void test_buffer_functions(void) {
     done = 0;
     while (!done) CHECK(redisBufferWrite(c, &done) == REDIS_OK, "write");
     CHECK(sdslen(c->obuf) == 0, "obuf empty after the write");
+    /* hiredis-rs keeps a small emptied buffer for the next commands (hiredis makes a new one);
+     * either way it is empty, NUL-terminated and usable. */
+    CHECK(c->obuf[0] == '\0' && sdsalloc(c->obuf) <= 16 * 1024, "small obuf: %zu bytes", sdsalloc(c->obuf));
     while (reply == NULL && rounds++ < 100) {
         CHECK(redisBufferRead(c) == REDIS_OK, "read");
         CHECK(redisGetReplyFromReader(c, &reply) == REDIS_OK, "reader step");
