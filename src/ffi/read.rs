@@ -495,7 +495,8 @@ pub unsafe extern "C" fn redisReaderGetReply(
     // resized while `bytes` lives.
     let bytes = unsafe { core::slice::from_raw_parts(r.buf as *const u8, r.len) };
     let mut pos = r.pos.min(bytes.len());
-    if st.parser.idle() {
+    let default_fns = reply::is_default(r.r#fn);
+    if default_fns && st.parser.idle() {
         if let Some(done) = scalar_fast_path(r, bytes, pos, reply) {
             return done;
         }
@@ -504,7 +505,7 @@ pub unsafe extern "C" fn redisReaderGetReply(
         // A new reply starts: its tasks carry the current privdata.
         st.mirror.start_reply(r.privdata);
     }
-    let res = if reply::is_default(r.r#fn) {
+    let res = if default_fns {
         let mut b = reply::DefaultBuilder {
             mirror: &mut st.mirror,
             privdata: r.privdata,
@@ -535,16 +536,7 @@ pub unsafe extern "C" fn redisReaderGetReply(
             return REDIS_ERR;
         }
     };
-    if pos == bytes.len() {
-        // All consumed: emptying the buffer moves nothing. A partly consumed buffer is cut
-        // by the next feed (hiredis cuts here every 1 KiB, moving the whole tail each time).
-        // SAFETY: `buf` is the live sds; `bytes` is not used past this point.
-        unsafe { sds::clear(r.buf) };
-        r.pos = 0;
-        r.len = 0;
-    } else {
-        r.pos = pos;
-    }
+    advance(r, pos);
     // As in hiredis, a reply counts as started (root task set up) from the first call that
     // had bytes to look at, even if none were consumed.
     r.ridx = if done.is_some() {
@@ -554,20 +546,15 @@ pub unsafe extern "C" fn redisReaderGetReply(
     };
     r.reply = st.parser.root().unwrap_or(ptr::null_mut());
     if let Some(obj) = done {
-        if reply.is_null() {
-            free_object(r.r#fn, obj);
-        } else {
-            // SAFETY: checked writable above.
-            unsafe { *reply = obj };
-        }
+        hand_out(r, obj, reply);
     }
     REDIS_OK
 }
 
-/// The common case between replies: one whole status, error, integer or bulk reply at `pos`,
-/// built with the default builders. `None` leaves everything untouched for the parser (other
-/// shapes, incomplete input, a custom table, or a failed allocation, which the parser then
-/// meets and reports). Kept out of line so the parser's loop in the caller stays as it was.
+/// The common case between replies, for the default builders: one whole status, error,
+/// integer or bulk reply at `pos`. `None` leaves everything untouched for the parser (other
+/// shapes, incomplete input, or a failed allocation, which the parser then meets and
+/// reports). Kept out of line so the parser's loop in the caller stays as it was.
 #[inline(never)]
 fn scalar_fast_path(
     r: &mut redisReader,
@@ -575,43 +562,42 @@ fn scalar_fast_path(
     pos: usize,
     reply: *mut *mut c_void,
 ) -> Option<c_int> {
-    if !reply::is_default(r.r#fn) {
-        return None;
-    }
     let (item, next) = reader::scalar_at(bytes, pos)?;
     let obj = reply::scalar_reply(cache::local(), item);
     if obj.is_null() {
         return None;
     }
-    Some(finish_scalar(r, next, obj.cast(), reply))
+    advance(r, next);
+    r.ridx = -1;
+    r.reply = ptr::null_mut();
+    hand_out(r, obj.cast(), reply);
+    Some(REDIS_OK)
 }
 
-/// Hands out a reply from the fast path (or frees it when `reply` is NULL) and moves the
-/// reader past it, leaving the fields as the parser's path would.
+/// Moves the reader to `pos`. A fully consumed buffer is emptied, which moves nothing; a
+/// partly consumed one is cut by the next feed (hiredis cuts after a reply once 1 KiB is
+/// consumed, moving the whole unread rest each time).
 #[inline(always)]
-fn finish_scalar(
-    r: &mut redisReader,
-    next: usize,
-    obj: *mut c_void,
-    reply: *mut *mut c_void,
-) -> c_int {
-    if next == r.len {
-        // SAFETY: `buf` is the reader's live sds; nothing borrows it any more.
+fn advance(r: &mut redisReader, pos: usize) {
+    if pos == r.len {
+        // SAFETY: `buf` is the reader's live sds; no slice of it is used past this point.
         unsafe { sds::clear(r.buf) };
         r.pos = 0;
         r.len = 0;
     } else {
-        r.pos = next;
+        r.pos = pos;
     }
-    r.ridx = -1;
-    r.reply = ptr::null_mut();
+}
+
+/// Gives a complete reply to the caller, or frees it when the caller passed no pointer.
+#[inline(always)]
+fn hand_out(r: &redisReader, obj: *mut c_void, reply: *mut *mut c_void) {
     if reply.is_null() {
         free_object(r.r#fn, obj);
     } else {
-        // SAFETY: the caller's pointer, checked writable on entry.
+        // SAFETY: the caller's pointer, checked writable on entry to redisReaderGetReply.
         unsafe { *reply = obj };
     }
-    REDIS_OK
 }
 
 const NO_FUNCTIONS: redisReplyObjectFunctions = redisReplyObjectFunctions {
