@@ -19,7 +19,6 @@
 //!     create + connect; with `REDIS_OPT_NONBLOCK` the connect is left in progress;
 //!   - [`init`]`() -> *mut redisContext`: a bare unconnected context;
 //!   - [`set_error`]`(c, kind, Option<&[u8]>)` [__redisSetError]: `None` takes errno's text;
-//!   - [`check_connect_done`]`(c, &mut completed) -> c_int` [redisCheckConnectDone];
 //!   - [`buffer_read`]`(c)` [redisBufferRead]: one `funcs->read`, fed to the reader;
 //!   - [`buffer_write`]`(c, Option<&mut c_int>)` [redisBufferWrite]: one `funcs->write`;
 //!   - [`get_reply_from_reader`]`(c, *mut *mut c_void)` [redisGetReplyFromReader];
@@ -44,9 +43,7 @@ use crate::ffi::hiredis::{
     REDIS_OPT_PREFER_IPV6, REDIS_OPT_REUSEADDR, REDIS_OPT_SET_SOCK_CLOEXEC, REDIS_PREFER_IPV4,
     REDIS_PREFER_IPV6, REDIS_REUSEADDR, redisContext, redisContextFuncs, redisOptions, redisReply,
 };
-use crate::ffi::read::{
-    REDIS_ERR, REDIS_ERR_OOM, REDIS_ERR_OTHER, REDIS_OK, REDIS_REPLY_PUSH, redisReader,
-};
+use crate::ffi::read::{REDIS_ERR, REDIS_ERR_OTHER, REDIS_OK, REDIS_REPLY_PUSH, redisReader};
 use crate::net;
 use crate::sds;
 
@@ -218,13 +215,7 @@ pub(crate) unsafe fn free(c: *mut redisContext) {
     }
     // SAFETY: live context; each hook gets the raw pointer and no Rust borrow is held across it.
     unsafe {
-        if let Some(close) = (*c).funcs.as_ref().and_then(|f| f.close) {
-            close(c);
-        }
-        sds::free((*c).obuf);
-        if !(*c).reader.is_null() {
-            deps::redisReaderFree((*c).reader);
-        }
+        close_io(c);
         for p in [
             (*c).tcp.host as *mut c_void,
             (*c).tcp.source_addr as *mut c_void,
@@ -244,6 +235,24 @@ pub(crate) unsafe fn free(c: *mut redisContext) {
         // Poison, like hiredis, so use-after-free fails loudly.
         ptr::write_bytes(c as *mut u8, 0xff, core::mem::size_of::<redisContext>());
         alloc::free(c as *mut c_void);
+    }
+}
+
+/// Closes the connection through `funcs->close` and frees the output buffer and the reader
+/// (the pointers are left dangling: the caller frees the context or replaces them).
+///
+/// # Safety
+/// `c` is a live context.
+unsafe fn close_io(c: *mut redisContext) {
+    // SAFETY: live context; the hook gets the raw pointer with no borrow held.
+    unsafe {
+        if let Some(close) = (*c).funcs.as_ref().and_then(|f| f.close) {
+            close(c);
+        }
+        sds::free((*c).obuf);
+        if !(*c).reader.is_null() {
+            deps::redisReaderFree((*c).reader);
+        }
     }
 }
 
@@ -277,13 +286,7 @@ pub(crate) unsafe fn reconnect(c: *mut redisContext) -> c_int {
                 (*c).privctx = ptr::null_mut();
             }
         }
-        if let Some(close) = (*c).funcs.as_ref().and_then(|f| f.close) {
-            close(c);
-        }
-        sds::free((*c).obuf);
-        if !(*c).reader.is_null() {
-            deps::redisReaderFree((*c).reader);
-        }
+        close_io(c);
         (*c).obuf = sds::empty();
         (*c).reader = deps::redisReaderCreate();
         let cx = &mut *c;
@@ -321,16 +324,6 @@ pub(crate) unsafe fn reconnect(c: *mut redisContext) -> c_int {
         }
         ret
     }
-}
-
-/// `redisCheckConnectDone` on a raw context.
-///
-/// # Safety
-/// `c` is a live context.
-#[allow(dead_code)] // for the async layer
-pub(crate) unsafe fn check_connect_done(c: *mut redisContext, completed: &mut c_int) -> c_int {
-    // SAFETY: live context, no callback inside.
-    net::check_connect_done(unsafe { &mut *c }, completed)
 }
 
 /// `redisBufferRead`: one `funcs->read` into a 16 KiB buffer, fed to the reader.
@@ -493,7 +486,7 @@ pub(crate) unsafe fn append_command(c: *mut redisContext, cmd: &[u8]) -> c_int {
     unsafe {
         let nb = sds::cat_len((*c).obuf, cmd);
         if nb.is_null() {
-            set_error(c, REDIS_ERR_OOM, Some(b"Out of memory"));
+            net::oom(&mut *c);
             return REDIS_ERR;
         }
         (*c).obuf = nb;
@@ -522,7 +515,7 @@ pub(crate) unsafe fn append_format(
                 REDIS_ERR
             }
             Err(crate::format::FormatError::Oom) => {
-                set_error(c, REDIS_ERR_OOM, Some(b"Out of memory"));
+                net::oom(&mut *c);
                 REDIS_ERR
             }
         }
@@ -549,7 +542,7 @@ pub(crate) unsafe fn append_argv(
             argvlen,
         );
         if len < 0 || cmd.is_null() {
-            set_error(c, REDIS_ERR_OOM, Some(b"Out of memory"));
+            net::oom(&mut *c);
             return REDIS_ERR;
         }
         let r = append_command(

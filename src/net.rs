@@ -108,18 +108,12 @@ pub(crate) fn set_error_errno(c: &mut redisContext, kind: c_int, prefix: Option<
     set_error(c, kind, Some(b.as_bytes()));
 }
 
-/// Sets `err` to `kind` with "`prefix``text`", e.g. "Can't bind socket: " + strerror.
+/// Sets `err` to `kind` with "`prefix``text`", e.g. "Can't get addr: " + gai_strerror.
 fn set_error_concat(c: &mut redisContext, kind: c_int, prefix: &str, text: &[u8]) {
     let mut b = ErrBuf::new();
     b.push(prefix.as_bytes());
     b.push(text);
     set_error(c, kind, Some(b.as_bytes()));
-}
-
-fn strerror_bytes(e: c_int) -> ErrBuf {
-    let mut b = ErrBuf::new();
-    b.push_strerror(e);
-    b
 }
 
 fn gai_text(rv: c_int) -> &'static [u8] {
@@ -185,6 +179,23 @@ pub(crate) fn write(c: &mut redisContext) -> isize {
         return -1;
     }
     n
+}
+
+/// The socket's pending error (`getsockopt(SO_ERROR)`), or `None` when that call fails.
+fn so_error(fd: c_int) -> Option<c_int> {
+    let mut err: c_int = 0;
+    let mut len = size_of::<c_int>() as libc::socklen_t;
+    // SAFETY: out-parameters of the right size.
+    let r = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_ERROR,
+            &mut err as *mut c_int as *mut c_void,
+            &mut len,
+        )
+    };
+    (r == 0).then_some(err)
 }
 
 fn setsockopt_int(fd: c_int, level: c_int, name: c_int, val: c_int) -> c_int {
@@ -260,16 +271,8 @@ pub(crate) fn set_tcp_no_delay(c: &mut redisContext) -> c_int {
 
 /// `redisContextSetTcpUserTimeout`; on failure the socket is closed (as in hiredis).
 pub(crate) fn set_tcp_user_timeout(c: &mut redisContext, ms: u32) -> c_int {
-    // SAFETY: `ms` is a live unsigned int of the size passed.
-    let res = unsafe {
-        libc::setsockopt(
-            c.fd,
-            libc::IPPROTO_TCP,
-            libc::TCP_USER_TIMEOUT,
-            &ms as *const u32 as *const c_void,
-            size_of::<u32>() as libc::socklen_t,
-        )
-    };
+    // The option is an unsigned int; the same 4 bytes go through as an int.
+    let res = setsockopt_int(c.fd, libc::IPPROTO_TCP, libc::TCP_USER_TIMEOUT, ms as c_int);
     if res == -1 {
         set_error_errno(
             c,
@@ -430,25 +433,13 @@ pub(crate) fn check_connect_done(c: &mut redisContext, completed: &mut c_int) ->
     }
     let mut error = errno();
     if error == libc::EINPROGRESS {
-        let mut so_error: c_int = 0;
-        let mut len = size_of::<c_int>() as libc::socklen_t;
-        // SAFETY: out-parameters of the right size.
-        let fail = unsafe {
-            libc::getsockopt(
-                c.fd,
-                libc::SOL_SOCKET,
-                libc::SO_ERROR,
-                &mut so_error as *mut c_int as *mut c_void,
-                &mut len,
-            )
-        };
-        if fail == 0 {
-            if so_error == 0 {
+        if let Some(pending) = so_error(c.fd) {
+            if pending == 0 {
                 *completed = 1;
                 return REDIS_OK;
             }
-            set_errno(so_error);
-            error = so_error;
+            set_errno(pending);
+            error = pending;
         }
     }
     match error {
@@ -468,22 +459,10 @@ pub(crate) fn check_connect_done(c: &mut redisContext, completed: &mut c_int) ->
 /// as an IO error.
 pub(crate) fn check_socket_error(c: &mut redisContext) -> c_int {
     let saved = errno();
-    let mut err: c_int = 0;
-    let mut len = size_of::<c_int>() as libc::socklen_t;
-    // SAFETY: out-parameters of the right size.
-    let r = unsafe {
-        libc::getsockopt(
-            c.fd,
-            libc::SOL_SOCKET,
-            libc::SO_ERROR,
-            &mut err as *mut c_int as *mut c_void,
-            &mut len,
-        )
-    };
-    if r == -1 {
+    let Some(mut err) = so_error(c.fd) else {
         set_error_errno(c, REDIS_ERR_IO, Some("getsockopt(SO_ERROR)"), errno());
         return REDIS_ERR;
-    }
+    };
     if err == 0 {
         err = saved;
     }
@@ -578,21 +557,25 @@ impl Drop for AddrList {
     }
 }
 
-/// Replaces the heap C string in `*slot` with a copy of `s` unless it already is `s`.
-/// Err on OOM (or, where hiredis would crash on `strdup(NULL)`, on NULL).
+/// Replaces the heap C string in `*slot` with a copy of `s` (NULL: no string) unless it
+/// already is `s`. Err on OOM.
 ///
 /// # Safety
-/// `*slot` is NULL or a string from the hooks; `s` is a C string.
+/// `*slot` is NULL or a string from the hooks; `s` is a C string or NULL.
 unsafe fn store_string(slot: &mut *mut c_char, s: *const c_char) -> Result<(), ()> {
     if ptr::eq(*slot, s) {
-        return if s.is_null() { Err(()) } else { Ok(()) };
+        return Ok(());
     }
-    // SAFETY: `*slot` is ours; `s` is the caller's C string.
+    // SAFETY: `*slot` is ours; `s` is the caller's C string (`strdup` of NULL is NULL).
     unsafe {
         alloc::free(*slot as *mut c_void);
         *slot = alloc::strdup(s);
     }
-    if slot.is_null() { Err(()) } else { Ok(()) }
+    if slot.is_null() && !s.is_null() {
+        Err(())
+    } else {
+        Ok(())
+    }
 }
 
 /// `redisContextConnectBindTcp` (and, with no source address, `redisContextConnectTcp`).
@@ -611,42 +594,30 @@ pub(crate) unsafe fn connect_tcp(
     c.connection_type = REDIS_CONN_TCP;
     c.tcp.port = port;
 
-    if addr.is_null() {
-        // hiredis keeps a NULL host (it only copies when the pointer differs from the stored
-        // one) and hands it to getaddrinfo, which then means loopback; a reconnect of a
-        // `redisConnectFd` context takes this path. (Replacing a stored host by NULL would
-        // crash hiredis in strdup; here it is the same as NULL from the start.)
-        // SAFETY: the field is NULL or ours.
-        unsafe { alloc::free(c.tcp.host as *mut c_void) };
-        c.tcp.host = ptr::null_mut();
-    } else {
-        // SAFETY: `tcp.host` is NULL or ours; `addr` is a C string.
-        if unsafe { store_string(&mut c.tcp.host, addr) }.is_err() {
-            oom(c);
-            return REDIS_ERR;
-        }
+    // hiredis keeps a NULL host (it only copies when the pointer differs from the stored one)
+    // and hands it to getaddrinfo, which then means loopback; a reconnect of a
+    // `redisConnectFd` context takes this path. (Replacing a stored host by NULL would crash
+    // hiredis in strdup; here it is the same as NULL from the start.)
+    // SAFETY: `tcp.host` is NULL or ours; `addr` is a C string or NULL.
+    if unsafe { store_string(&mut c.tcp.host, addr) }.is_err() {
+        oom(c);
+        return REDIS_ERR;
     }
     // SAFETY: `timeout` is NULL or readable (caller's promise).
     let Ok(msec) = (unsafe { store_connect_timeout(c, timeout) }) else {
         return REDIS_ERR;
     };
-    if source_addr.is_null() {
-        // SAFETY: the field is NULL or ours.
-        unsafe { alloc::free(c.tcp.source_addr as *mut c_void) };
-        c.tcp.source_addr = ptr::null_mut();
-    } else {
-        // SAFETY: as for the host.
-        if unsafe { store_string(&mut c.tcp.source_addr, source_addr) }.is_err() {
-            oom(c);
-            return REDIS_ERR;
-        }
+    // SAFETY: as for the host.
+    if unsafe { store_string(&mut c.tcp.source_addr, source_addr) }.is_err() {
+        oom(c);
+        return REDIS_ERR;
     }
 
     // hiredis prints the port with snprintf into 6 bytes: at most 5 characters survive.
+    let mut digits = [0u8; sds::LLSTR_SIZE];
+    let n = sds::ll2str(&mut digits, i64::from(port)).min(5);
     let mut service = [0u8; 6];
-    let text = port.to_string();
-    let n = text.len().min(5);
-    service[..n].copy_from_slice(&text.as_bytes()[..n]);
+    service[..n].copy_from_slice(&digits[..n]);
 
     // SAFETY: addrinfo is plain data; all-zero is the documented "no hints" value.
     let mut hints: libc::addrinfo = unsafe { zeroed() };
@@ -746,8 +717,7 @@ pub(crate) unsafe fn connect_tcp(
             return REDIS_OK;
         }
     }
-    let e = strerror_bytes(errno());
-    set_error_concat(c, REDIS_ERR_OTHER, "Can't create socket: ", e.as_bytes());
+    set_error_errno(c, REDIS_ERR_OTHER, Some("Can't create socket"), errno());
     REDIS_ERR
 }
 
@@ -770,8 +740,7 @@ fn bind_source(c: &mut redisContext, s: c_int, hints: &libc::addrinfo, reuseaddr
             return REDIS_OK;
         }
     }
-    let e = strerror_bytes(errno());
-    set_error_concat(c, REDIS_ERR_OTHER, "Can't bind socket: ", e.as_bytes());
+    set_error_errno(c, REDIS_ERR_OTHER, Some("Can't bind socket"), errno());
     REDIS_ERR
 }
 
