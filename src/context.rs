@@ -522,35 +522,31 @@ pub(crate) unsafe fn append_format(
     }
 }
 
-/// `redisAppendCommandArgv`: formats with the sds argv formatter and appends.
+/// `redisAppendCommandArgv`: formats the arguments straight into `obuf` (bad arguments or a
+/// failed growth: OOM "Out of memory", `obuf` unchanged).
 ///
 /// # Safety
-/// `c` is a live context; `argv`/`argvlen` as `redisFormatSdsCommandArgv` requires.
+/// `c` is a live context; `argv`/`argvlen` as `redisFormatSdsCommandArgv` requires, and no
+/// argument points into `obuf`.
 pub(crate) unsafe fn append_argv(
     c: *mut redisContext,
     argc: c_int,
     argv: *const *const c_char,
     argvlen: *const usize,
 ) -> c_int {
-    let mut cmd: *mut c_char = ptr::null_mut();
-    // SAFETY: forwarded caller promises; `cmd` is an sds we free.
+    // SAFETY: forwarded caller promises; `obuf` is the context's live sds.
     unsafe {
-        let len = crate::ffi::format::redisFormatSdsCommandArgv(
-            &mut cmd,
-            argc,
-            argv as *mut *const c_char,
-            argvlen,
-        );
-        if len < 0 || cmd.is_null() {
+        let Some(args) = crate::ffi::format::c_argv(argc, argv, argvlen) else {
+            net::oom(&mut *c);
+            return REDIS_ERR;
+        };
+        let (s, r) = crate::format::append_argv_sds((*c).obuf, args);
+        (*c).obuf = s;
+        if r.is_none() {
             net::oom(&mut *c);
             return REDIS_ERR;
         }
-        let r = append_command(
-            c,
-            core::slice::from_raw_parts(cmd as *const u8, len as usize),
-        );
-        sds::free(cmd);
-        r
+        REDIS_OK
     }
 }
 

@@ -603,7 +603,6 @@ where
 ///
 /// # Safety
 /// As [`append_command_sds`]: no argument points into `s`.
-#[allow(dead_code)] // for the sync/async contexts (redisAppendCommand*)
 pub(crate) unsafe fn append_argv_sds<'a, I>(s: Sds, args: I) -> (Sds, Option<usize>)
 where
     I: Iterator<Item = &'a [u8]> + Clone,

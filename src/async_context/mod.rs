@@ -192,6 +192,15 @@ unsafe fn set_error(ac: *mut redisAsyncContext, kind: c_int, text: &[u8]) {
     }
 }
 
+/// Sets OOM "Out of memory" and mirrors it.
+///
+/// # Safety
+/// `ac` is live.
+unsafe fn oom(ac: *mut redisAsyncContext) {
+    // SAFETY: `ac` is live.
+    unsafe { set_error(ac, REDIS_ERR_OOM, b"Out of memory\0") }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Event hooks
 
@@ -365,9 +374,6 @@ unsafe fn connect_failed(ac: *mut redisAsyncContext) {
         if (*ac).c.err == 0 {
             // Never tear down as "clean" after a failure: take errno's text.
             __redisSetError(&mut (*ac).c, REDIS_ERR_IO, ptr::null());
-            if (*ac).c.err == 0 {
-                set_error(ac, REDIS_ERR_IO, b"Connection failed\0");
-            }
         }
         copy_error(ac);
         run_connect_cb(ac, REDIS_ERR);
@@ -388,9 +394,8 @@ unsafe fn handle_connect(ac: *mut redisAsyncContext) -> bool {
         if !state(ac).user_fd {
             let mut completed: c_int = 0;
             if redisCheckConnectDone(c, &mut completed) == REDIS_ERR {
-                if redisCheckSocketError(c) == REDIS_ERR {
-                    copy_error(ac);
-                }
+                // Sets the context's error (mirrored by connect_failed) from SO_ERROR/errno.
+                redisCheckSocketError(c);
                 connect_failed(ac);
                 return false;
             }
@@ -556,15 +561,10 @@ pub(crate) unsafe fn handle_timeout(ac: *mut redisAsyncContext) {
 pub(crate) unsafe fn set_timeout(ac: *mut redisAsyncContext, tv: libc::timeval) -> c_int {
     // SAFETY: `ac` is live; `command_timeout` is NULL or a block from the allocator.
     unsafe {
-        if (*ac).c.command_timeout.is_null() {
-            let p = crate::alloc::calloc_one::<libc::timeval>();
-            if p.is_null() {
-                set_error(ac, REDIS_ERR_OOM, b"Out of memory\0");
-                return REDIS_ERR;
-            }
-            (*ac).c.command_timeout = p;
+        if crate::net::update_command_timeout(&mut (*ac).c, &tv) != REDIS_OK {
+            oom(ac);
+            return REDIS_ERR;
         }
-        *(*ac).c.command_timeout = tv;
         REDIS_OK
     }
 }
@@ -589,7 +589,7 @@ mod tests {
         let args: [&[u8]; 3] = [b"SET", b"key", b"a value longer than ten"];
         // SAFETY: `s` is a live sds owned here.
         unsafe {
-            let s = append_argv(s, args.iter().copied());
+            let s = crate::format::append_argv_sds(s, args.iter().copied()).0;
             assert_eq!(
                 sds::as_bytes(s),
                 b"*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$23\r\na value longer than ten\r\n"

@@ -76,7 +76,7 @@ pub(super) unsafe fn register<'a>(
 pub(super) unsafe fn refused(ac: *mut redisAsyncContext, why: Refused) -> c_int {
     if let Refused::Oom = why {
         // SAFETY: `ac` is live.
-        unsafe { set_error(ac, REDIS_ERR_OOM, b"Out of memory\0") };
+        unsafe { oom(ac) };
     }
     REDIS_ERR
 }
@@ -100,7 +100,7 @@ pub(super) unsafe fn submit<'a>(
         let grown = append((*ac).c.obuf);
         if grown.is_null() {
             // Like hiredis (which ignores this failure): the callback stays queued.
-            set_error(ac, REDIS_ERR_OOM, b"Out of memory\0");
+            oom(ac);
         } else {
             (*ac).c.obuf = grown;
         }
@@ -161,67 +161,6 @@ pub(crate) unsafe fn printf_command(
     }
 }
 
-/// Appends `argv` as a RESP multi-bulk straight into `obuf` (one growth, no temporary).
-///
-/// # Safety
-/// `obuf` is a live sds.
-pub(super) unsafe fn append_argv<'a>(
-    obuf: sds::Sds,
-    args: impl Iterator<Item = &'a [u8]> + Clone,
-) -> sds::Sds {
-    fn digits(mut n: usize) -> usize {
-        let mut d = 1;
-        while n >= 10 {
-            n /= 10;
-            d += 1;
-        }
-        d
-    }
-    let argc = args.clone().count();
-    let mut total = 1 + digits(argc) + 2;
-    for a in args.clone() {
-        total += 1 + digits(a.len()) + 2 + a.len() + 2;
-    }
-    // SAFETY: `obuf` is live; after make_room_for it has `total` spare bytes.
-    unsafe {
-        let s = sds::make_room_for(obuf, total);
-        if s.is_null() {
-            return s;
-        }
-        let start = sds::len(s);
-        let out = core::slice::from_raw_parts_mut((s as *mut u8).add(start), total);
-        let mut w = 0;
-        let mut put = |bytes: &[u8]| {
-            out[w..w + bytes.len()].copy_from_slice(bytes);
-            w += bytes.len();
-        };
-        let mut num = [0u8; 20];
-        let mut fmt = |n: usize| -> ([u8; 20], usize) {
-            let d = digits(n);
-            let mut v = n;
-            for i in (0..d).rev() {
-                num[i] = b'0' + (v % 10) as u8;
-                v /= 10;
-            }
-            (num, d)
-        };
-        let (b, d) = fmt(argc);
-        put(b"*");
-        put(&b[..d]);
-        put(b"\r\n");
-        for a in args {
-            let (b, d) = fmt(a.len());
-            put(b"$");
-            put(&b[..d]);
-            put(b"\r\n");
-            put(a);
-            put(b"\r\n");
-        }
-        sds::incr_len(s, total as isize);
-        s
-    }
-}
-
 /// `redisAsyncCommandArgv`.
 ///
 /// # Safety
@@ -229,12 +168,24 @@ pub(super) unsafe fn append_argv<'a>(
 pub(crate) unsafe fn argv_command<'a>(
     ac: *mut redisAsyncContext,
     cb: ReplyCallback,
+    argc: usize,
     argv: impl Iterator<Item = &'a [u8]> + Clone,
 ) -> c_int {
-    let argc = argv.clone().count();
     if argc == 0 {
         return REDIS_ERR;
     }
-    // SAFETY: `ac` is live; the arguments are the caller's buffers, not `obuf`.
-    unsafe { submit(ac, cb, argc, argv.clone(), |obuf| append_argv(obuf, argv)) }
+    // SAFETY: `ac` is live; the arguments are the caller's buffers, not `obuf`. The command
+    // is written straight into `obuf` (one growth, no temporary); on failure it is unchanged.
+    unsafe {
+        submit(
+            ac,
+            cb,
+            argc,
+            argv.clone(),
+            |obuf| match crate::format::append_argv_sds(obuf, argv) {
+                (grown, Some(_)) => grown,
+                (_, None) => ptr::null_mut(),
+            },
+        )
+    }
 }

@@ -105,35 +105,8 @@ const _: () = {
 // Where hiredis would dereference NULL, these return the failure value instead.
 
 use crate::async_context as engine;
-use crate::ffi::hiredis::{
-    REDIS_CONN_UNIX, REDIS_OPT_REUSEADDR, redisOptions, redisOptionsEndpoint, redisOptionsTcp,
-};
+use crate::ffi::hiredis::{REDIS_OPT_REUSEADDR, redisOptions, tcp_options, unix_options};
 use crate::ffi::read::{REDIS_ERR, REDIS_OK};
-
-fn tcp_options(
-    ip: *const c_char,
-    port: c_int,
-    source_addr: *const c_char,
-    extra: c_int,
-) -> redisOptions {
-    redisOptions {
-        r#type: crate::ffi::hiredis::REDIS_CONN_TCP,
-        options: extra,
-        connect_timeout: core::ptr::null(),
-        command_timeout: core::ptr::null(),
-        endpoint: redisOptionsEndpoint {
-            tcp: redisOptionsTcp {
-                source_addr,
-                ip,
-                port,
-            },
-        },
-        privdata: core::ptr::null_mut(),
-        free_privdata: None,
-        push_cb: None,
-        async_push_cb: None,
-    }
-}
 
 /// Connects with `options`; the returned context is released with `redisAsyncFree`.
 ///
@@ -193,9 +166,7 @@ pub unsafe extern "C" fn redisAsyncConnectBindWithReuse(
 /// `path` is a C string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn redisAsyncConnectUnix(path: *const c_char) -> *mut redisAsyncContext {
-    let mut o = tcp_options(core::ptr::null(), 0, core::ptr::null(), 0);
-    o.r#type = REDIS_CONN_UNIX;
-    o.endpoint = redisOptionsEndpoint { unix_socket: path };
+    let o = unix_options(path, 0);
     // SAFETY: as in `redisAsyncConnect`.
     unsafe { engine::connect(&o) }
 }
@@ -418,54 +389,24 @@ pub unsafe extern "C" fn redisAsyncCommandArgv(
     argv: *mut *const c_char,
     argvlen: *const usize,
 ) -> c_int {
-    if ac.is_null() || argc <= 0 || argv.is_null() {
+    if ac.is_null() || argc <= 0 {
         return REDIS_ERR;
     }
-    let args = RawArgv {
-        argv,
-        argvlen,
-        i: 0,
-        n: argc as usize,
-        _p: core::marker::PhantomData,
-    };
     // hiredis would crash on a NULL argument; refuse the command instead.
-    if args.clone().any(|a| a.is_none()) {
+    // SAFETY: the caller promises `argc` entries in `argv` (and `argvlen`), each a valid
+    // buffer or C string that outlives the call.
+    let Some(args) = (unsafe { crate::ffi::format::c_argv(argc, argv.cast_const(), argvlen) })
+    else {
         return REDIS_ERR;
-    }
-    let args = args.map(|a| a.unwrap_or_default());
+    };
     // SAFETY: `ac` is live.
-    unsafe { engine::argv_command(ac, engine::ReplyCallback::new(r#fn, privdata), args) }
-}
-
-/// The caller's `argv`/`argvlen` as an iterator of byte slices (`None` for a NULL argument).
-#[derive(Clone)]
-struct RawArgv<'a> {
-    argv: *mut *const c_char,
-    argvlen: *const usize,
-    i: usize,
-    n: usize,
-    // Borrowed from the caller for the duration of the call.
-    _p: core::marker::PhantomData<&'a [u8]>,
-}
-
-impl<'a> Iterator for RawArgv<'a> {
-    type Item = Option<&'a [u8]>;
-    fn next(&mut self) -> Option<Option<&'a [u8]>> {
-        if self.i == self.n {
-            return None;
-        }
-        let i = self.i;
-        self.i += 1;
-        // SAFETY: the export's caller promises `n` entries in `argv` (and `argvlen`), each a
-        // valid buffer or C string that outlives the call.
-        Some(unsafe {
-            let p = *self.argv.add(i);
-            if self.argvlen.is_null() {
-                crate::ffi::boundary::cstr(p)
-            } else {
-                crate::ffi::boundary::bytes(p as *const u8, *self.argvlen.add(i))
-            }
-        })
+    unsafe {
+        engine::argv_command(
+            ac,
+            engine::ReplyCallback::new(r#fn, privdata),
+            argc as usize,
+            args,
+        )
     }
 }
 

@@ -3,7 +3,6 @@
 //! `hirs_format_command` here.
 
 use core::ffi::{c_char, c_int, c_longlong};
-use core::ptr;
 
 
 use crate::ffi::boundary;
@@ -135,25 +134,20 @@ pub unsafe extern "C" fn redisFormatSdsCommandArgv(
     let Some(args) = (unsafe { c_argv(argc, argv.cast_const(), argvlen) }) else {
         return -1;
     };
-    // One allocation with hiredis's capacity (sdsempty + sdsMakeRoomFor(total)).
-    let mut s: sds = ptr::null_mut();
-    let r = format::format_argv_into(args, |total| {
-        s = core_sds::empty_with_room(total);
-        // SAFETY: a non-NULL `s` has at least `total` spare bytes after its (empty) content.
-        (!s.is_null()).then(|| unsafe { core::slice::from_raw_parts_mut(s.cast(), total) })
-    });
-    match r {
-        Some(n) => {
-            // SAFETY: `n` bytes were written into the room of `s`; `target` is valid for
-            // writes (checked non-NULL above).
-            unsafe {
-                core_sds::incr_len(s, n as isize);
-                *target = s;
-            }
+    // hiredis's capacity: sdsempty() grown by sdsMakeRoomFor(total).
+    let s = core_sds::empty();
+    if s.is_null() {
+        return -1;
+    }
+    // SAFETY: `s` is a live sds of ours; the arguments are the caller's buffers.
+    match unsafe { format::append_argv_sds(s, args) } {
+        (s, Some(n)) => {
+            // SAFETY: `target` is valid for writes (checked non-NULL above).
+            unsafe { *target = s };
             n as c_longlong
         }
-        None => {
-            // SAFETY: `s` is NULL or ours and not handed out.
+        (s, None) => {
+            // SAFETY: `s` is ours and not handed out.
             unsafe { core_sds::free(s) };
             -1
         }
@@ -183,6 +177,7 @@ pub unsafe extern "C" fn redisFreeSdsCommand(cmd: sds) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use core::ptr;
 
 
     fn cs(b: &'static [u8]) -> *const c_char {

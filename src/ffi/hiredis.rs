@@ -190,7 +190,8 @@ use crate::context;
 use crate::ffi::read::{REDIS_ERR, REDIS_OK};
 
 /// Options for a TCP endpoint, as hiredis's wrappers build them.
-fn tcp_options(
+/// The options of the `redisConnect*`/`redisAsyncConnect*` shorthands for TCP.
+pub(crate) fn tcp_options(
     ip: *const c_char,
     port: c_int,
     source: *const c_char,
@@ -215,7 +216,8 @@ fn tcp_options(
     }
 }
 
-fn unix_options(path: *const c_char, options: c_int) -> redisOptions {
+/// The options of the unix-socket shorthands.
+pub(crate) fn unix_options(path: *const c_char, options: c_int) -> redisOptions {
     let mut o = tcp_options(ptr::null(), 0, ptr::null(), options);
     o.r#type = REDIS_CONN_UNIX;
     o.endpoint = redisOptionsEndpoint { unix_socket: path };

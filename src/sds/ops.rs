@@ -17,37 +17,6 @@ use crate::format::ArgSource;
 /// Buffer size `sdsll2str`/`sdsull2str` need (20 digits, sign or NUL).
 pub(crate) const LLSTR_SIZE: usize = 21;
 
-/// `sdsMakeRoomFor(sdsempty(), add)` in one allocation: an empty sds with the capacity
-/// (and header type) hiredis's growth rule gives for `add` bytes.
-pub(crate) fn empty_with_room(add: usize) -> Sds {
-    if add == 0 {
-        return empty();
-    }
-    let want = if add < super::SDS_MAX_PREALLOC {
-        add.saturating_mul(2)
-    } else {
-        add.saturating_add(super::SDS_MAX_PREALLOC)
-    };
-    let ty = req_type(want).max(super::TYPE_8);
-    let hdr = hdr_size(ty);
-    let Some(total) = hdr.checked_add(want).and_then(|t| t.checked_add(1)) else {
-        return ptr::null_mut();
-    };
-    let block = hooks::malloc(total) as *mut u8;
-    if block.is_null() {
-        return ptr::null_mut();
-    }
-    // SAFETY: `block` has room for the header, `want` bytes and the NUL.
-    unsafe {
-        let s = block.add(hdr);
-        *s.sub(1) = ty;
-        *s = 0;
-        set_len(s as Sds, 0);
-        set_alloc(s as Sds, want);
-        s as Sds
-    }
-}
-
 /// `sdsgrowzero`: extends `s` to `n` bytes with zeros (no-op when already that long).
 ///
 /// # Safety
@@ -559,22 +528,6 @@ mod tests {
     fn bytes_of(s: Sds) -> Vec<u8> {
         // SAFETY: test sds are live.
         unsafe { as_bytes(s) }.to_vec()
-    }
-
-    #[test]
-    fn empty_with_room_matches_make_room_for() {
-        for add in [0, 1, 15, 16, 127, 128, 40000, 2 << 20] {
-            let a = empty_with_room(add);
-            // SAFETY: fresh sds, freed below.
-            unsafe {
-                let b = make_room_for(empty(), add);
-                assert_eq!(flags(a), flags(b), "{add}");
-                assert_eq!((len(a), alloc(a)), (len(b), alloc(b)), "{add}");
-                assert_eq!(*a, 0);
-                free(a);
-                free(b);
-            }
-        }
     }
 
     #[test]
