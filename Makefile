@@ -52,7 +52,7 @@ FUZZ_SECONDS ?= 20
 TEST_FUZZ_SECONDS ?= 10
 
 .PHONY: all lib headers check-headers stage install uninstall test test-cargo test-c test-c-build \
-        test-examples test-symbols test-install test-valgrind test-fuzz fuzz-smoke fuzz-build conformance examples demo deps clean
+        test-examples test-symbols test-install test-valgrind test-valgrind-run test-fuzz fuzz-smoke fuzz-build conformance examples demo deps clean
 
 all: lib
 
@@ -139,7 +139,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(INCDIR)/hiredis $(DESTDIR)$(CMAKEDIR)/hiredis $(DESTDIR)$(CMAKEDIR)/hiredis_rs
 	-rmdir $(DESTDIR)$(CMAKEDIR) $(DESTDIR)$(PKGCONFIGDIR) 2>/dev/null || true
 
-TEST_STEPS := check-headers test-cargo test-c test-examples test-tls test-symbols test-install test-valgrind test-fuzz
+TEST_STEPS := check-headers test-cargo test-c test-examples test-tls test-symbols test-install test-valgrind-run test-fuzz
 
 # Each step in turn, with its duration; stops at the first failing step.
 # Installs missing system packages (and cargo-fuzz for test) on a fresh machine.
@@ -207,6 +207,11 @@ test-c: test-c-build
 # The same programs again under valgrind (the million-command pipeline shrinks to 100,000:
 # it runs in full in the plain pass).
 test-valgrind: test-c-build
+	@$(MAKE) --no-print-directory test-valgrind-run
+
+# The valgrind pass over the programs test-c-build made (make test runs it right after test-c,
+# so it does not build them a second time).
+test-valgrind-run:
 	@command -v valgrind >/dev/null || { echo "valgrind not found (run .ci/run)"; exit 2; }
 	@# First prove the wrapper fails a leaking, out-of-bounds program (tests/selfcheck_leak.c).
 	@$(CC) -g -O0 -o $(TESTBIN)/selfcheck_leak tests/selfcheck_leak.c $$($(STAGE_PC) --cflags --libs hiredis)

@@ -151,6 +151,19 @@ def run_prog(path, args, env, timeout):
 CG_DESC = "desc: Trigger: Client Request: "
 
 
+def callgrind_dump(path):
+    """(description, total instructions) of one callgrind dump: its `summary:` line, or the
+    `totals:` line when there is none."""
+    desc = total = None
+    with open(path) as f:
+        for line in f:
+            if line.startswith(CG_DESC):
+                desc = line[len(CG_DESC):].strip()
+            elif line.startswith("summary:") or (total is None and line.startswith("totals:")):
+                total = int(line.split()[1])
+    return desc, total
+
+
 def run_callgrind(path, outdir, tag, annotate_dir=None):
     """Runs a program under callgrind; returns {key: instructions per op} from its dumps."""
     d = os.path.join(outdir, "callgrind", tag)
@@ -166,13 +179,7 @@ def run_callgrind(path, outdir, tag, annotate_dir=None):
     out = {}
     # Dumps in the order the program made them (cg.out.<pid>.<n>), so rows follow its cases.
     for name in sorted(os.listdir(d), key=lambda n: int(n.rsplit(".", 1)[1]) if n.count(".") > 2 else 0):
-        desc = total = None
-        with open(os.path.join(d, name)) as f:
-            for line in f:
-                if line.startswith(CG_DESC):
-                    desc = line[len(CG_DESC):].strip()
-                elif line.startswith("summary:") or (total is None and line.startswith("totals:")):
-                    total = int(line.split()[1])
+        desc, total = callgrind_dump(os.path.join(d, name))
         if desc and total is not None and "|" in desc:
             cname, ops = desc.rsplit("|", 1)
             out[f"{prog} {cname} {metric}"] = total / int(ops)
@@ -212,13 +219,7 @@ def async_callgrind(path, outdir, env):
             f = os.path.join(d, f"{phase.replace(':', '_')}_{n}.out")
             r = subprocess.run(["valgrind", "--tool=callgrind", "-q", f"--callgrind-out-file={f}",
                                 path, f"{phase}:{n}"], env=env, text=True, capture_output=True)
-            total = None
-            if r.returncode == 0 and os.path.exists(f):
-                with open(f) as fh:
-                    for line in fh:
-                        if line.startswith("summary:") or line.startswith("totals:"):
-                            total = int(line.split()[1])
-                            break
+            total = callgrind_dump(f)[1] if r.returncode == 0 and os.path.exists(f) else None
             if total is None:
                 log(f"bench: callgrind async {phase}:{n} failed: {r.stderr.strip()[-400:]}")
             totals.append(total)
@@ -245,7 +246,7 @@ def target_for(key):
     return None
 
 
-def table(results, runs_done):
+def table(results):
     keys = []
     for v in ("ours", "theirs"):
         for k in results[v]:
@@ -268,15 +269,14 @@ def table(results, runs_done):
             note = f"<= {tgt}x: " + ("met" if ratio <= tgt else "MISSED")
         elif tgt is not None:
             note = f"<= {tgt}x"
-        rows.append((prog, case, metric, med["ours"], med["theirs"], ratio, note,
-                     len(results["ours"].get(k, [])), len(results["theirs"].get(k, []))))
+        rows.append((prog, case, metric, med["ours"], med["theirs"], ratio, note))
     lines = ["| bench | case | metric | ours (median) | hiredis (median) | ours/hiredis | target |",
              "|---|---|---|---:|---:|---:|---|"]
-    for prog, case, metric, o, t, ratio, note, no, nt in rows:
+    for prog, case, metric, o, t, ratio, note in rows:
         arrow = " (higher is better)" if metric in HIGHER_IS_BETTER else ""
         lines.append(f"| {prog} | {case} | {metric}{arrow} | {fmt(o)} | {fmt(t)} | "
                      f"{'n/a' if ratio is None else f'{ratio:.2f}'} | {note} |")
-    return "\n".join(lines), rows
+    return "\n".join(lines)
 
 
 def svg_chart(results, path):
@@ -472,7 +472,7 @@ def main():
         if server:
             server.stop()
 
-    text, rows = table(results, runs)
+    text = table(results)
     load1 = os.getloadavg()[0]
     hdr = (f"{args.mode}: medians of {runs} run(s) per library, alternating; ours = "
            f"{os.path.relpath(args.stage, TOP)}, hiredis = the library in {args.system_libdir}; "
