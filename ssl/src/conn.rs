@@ -125,17 +125,15 @@ pub(crate) unsafe fn connect(c: *mut redisContext, ssl: *mut sys::SSL) -> c_int 
         sys::SSL_set_connect_state(ssl);
         sys::ERR_clear_error();
         let rv = sys::SSL_connect(ssl);
-        let pending = || {
-            let e = sys::SSL_get_error(ssl, rv);
-            (*c).flags & REDIS_BLOCK == 0
-                && (e == sys::SSL_ERROR_WANT_READ || e == sys::SSL_ERROR_WANT_WRITE)
-        };
-        if rv == 1 || pending() {
+        // SSL_ERROR_NONE for a finished handshake; only reads the error queue.
+        let e = sys::SSL_get_error(ssl, rv);
+        let pending = (*c).flags & REDIS_BLOCK == 0
+            && (e == sys::SSL_ERROR_WANT_READ || e == sys::SSL_ERROR_WANT_WRITE);
+        if rv == 1 || pending {
             (*c).funcs = &raw const redisContextSSLFuncs;
             (*c).privctx = conn as *mut c_void;
             return REDIS_OK;
         }
-        let e = sys::SSL_get_error(ssl, rv);
         let os = errno();
         if (*c).err == 0 {
             let why = if e == sys::SSL_ERROR_SYSCALL {
