@@ -344,9 +344,9 @@ impl<O: Copy> Parser<O> {
                         self.pending = Some(kind);
                         return Ok(None);
                     };
-                    let line = &buf[*p..cr];
+                    let start = *p;
                     *p = cr + 2;
-                    line_item(at, kind, line, clean, b)?
+                    line_item(at, kind, buf, start..cr, clean, b)?
                 }
             };
             let obj = obj.ok_or(ReadError::Oom)?;
@@ -402,7 +402,7 @@ pub(crate) fn scalar_at(buf: &[u8], pos: usize) -> Option<(Scalar<'_>, usize)> {
             let (cr, clean) = find_line(buf, p)?;
             let line = &buf[p..cr];
             let item = match c {
-                b':' => Scalar::Integer(parse_ll(line)?),
+                b':' => Scalar::Integer(parse_ll_at(buf, p, cr)?),
                 _ if !clean => return None,
                 b'+' => Scalar::Status(line),
                 _ => Scalar::Error(line),
@@ -413,17 +413,23 @@ pub(crate) fn scalar_at(buf: &[u8], pos: usize) -> Option<(Scalar<'_>, usize)> {
     }
 }
 
-/// Validates a single-line item and builds it.
+/// Validates the single-line item `buf[line]` and builds it.
 #[inline(always)]
 fn line_item<B: Builder>(
     at: At<'_, B::Obj>,
     kind: Kind,
-    line: &[u8],
+    buf: &[u8],
+    line: core::ops::Range<usize>,
     clean: bool,
     b: &mut B,
 ) -> Result<Option<B::Obj>, ReadError> {
+    let (start, end) = (line.start, line.end);
+    let line = &buf[line];
     Ok(match kind {
-        Kind::Integer => b.integer(at, parse_ll(line).ok_or(ReadError::BadInteger)?),
+        Kind::Integer => b.integer(
+            at,
+            parse_ll_at(buf, start, end).ok_or(ReadError::BadInteger)?,
+        ),
         Kind::Double => b.double(at, parse_double(line)?, line),
         Kind::Nil => {
             if !line.is_empty() {
@@ -556,6 +562,54 @@ fn find_crlf(buf: &[u8], from: usize) -> Option<usize> {
         i = at + 1;
     }
     None
+}
+
+/// [`parse_ll`] of `buf[start..end]`. A number of up to 8 bytes is read as one word when
+/// 8 bytes from `start` are in `buf` (a line is followed by its CR LF, so they usually are).
+#[inline(always)]
+pub(crate) fn parse_ll_at(buf: &[u8], start: usize, end: usize) -> Option<i64> {
+    let n = end.checked_sub(start)?;
+    if n <= 8 {
+        if let Some(w) = word_at(buf, start) {
+            return parse_short(w, n);
+        }
+    }
+    parse_ll(buf.get(start..end)?)
+}
+
+/// [`parse_ll`] of the first `n` (at most 8) bytes of the little-endian word `w`, without a
+/// loop: the digits are checked and combined a word at a time.
+#[inline(always)]
+fn parse_short(w: u64, n: usize) -> Option<i64> {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    let neg = w as u8 == b'-';
+    let (w, n) = if neg { (w >> 8, n - 1) } else { (w, n) };
+    if n == 0 || n > 8 {
+        return None;
+    }
+    // The digits move to the top bytes; the bytes below them read as leading zeros.
+    let shift = (8 * (8 - n)) as u32;
+    let d = w << shift;
+    let keep = u64::MAX << shift;
+    // Each kept byte is 0x30..=0x39: its high nibble is 3, and still 3 after adding 6.
+    let nib = (LOW * 0xf0) & keep;
+    let want = (LOW * 0x30) & keep;
+    if d & nib != want || d.wrapping_add(LOW * 6) & nib != want {
+        return None;
+    }
+    // No leading zero, and no "-0".
+    if w as u8 == b'0' && (n > 1 || neg) {
+        return None;
+    }
+    // Eight digits, most significant in the lowest byte: pairs, then fours, then all.
+    let v = d & (LOW * 0x0f);
+    let v = v.wrapping_mul(10).wrapping_add(v >> 8);
+    let v = ((v & 0x0000_00ff_0000_00ff)
+        .wrapping_mul(100 + (1_000_000 << 32))
+        .wrapping_add(((v >> 16) & 0x0000_00ff_0000_00ff).wrapping_mul(1 + (10_000 << 32))))
+        >> 32;
+    let v = v as i64;
+    Some(if neg { -v } else { v })
 }
 
 /// hiredis's strict `string2ll`: optional `-`, no leading zeros (but "0"), no "-0", no `+`,
@@ -1320,6 +1374,65 @@ mod tests {
             b"99999999999999999999999",
         ] {
             assert_eq!(parse_ll(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn word_number_parse_agrees_with_plain() {
+        // Every string of up to 4 bytes over digits and the bytes around them, then random
+        // ones up to 10 bytes, each followed by CR LF and padding so words can be loaded.
+        let alphabet = b"0123456789-/:+ \r\xff";
+        let mut check = |s: &[u8]| {
+            let mut buf = s.to_vec();
+            buf.extend_from_slice(b"\r\n\0\0\0\0\0\0\0\0");
+            assert_eq!(parse_ll_at(&buf, 0, s.len()), parse_ll(s), "{s:?}");
+            // Without room for a word the plain parse is used.
+            assert_eq!(parse_ll_at(s, 0, s.len()), parse_ll(s), "{s:?}");
+        };
+        let mut s = Vec::new();
+        for len in 0..=4u32 {
+            for mut k in 0..alphabet.len().pow(len) {
+                s.clear();
+                for _ in 0..len {
+                    s.push(alphabet[k % alphabet.len()]);
+                    k /= alphabet.len();
+                }
+                check(&s);
+            }
+        }
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..200_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = 1 + (seed % 10) as usize;
+            s.clear();
+            for i in 0..len {
+                let r = (seed >> (i * 6)) as usize;
+                // Mostly digits, so that many strings are numbers.
+                s.push(if r % 8 == 0 {
+                    alphabet[r / 8 % alphabet.len()]
+                } else {
+                    b'0' + (r / 8 % 10) as u8
+                });
+            }
+            if seed >> 62 == 0 {
+                s[0] = b'-';
+            }
+            check(&s);
+        }
+        for v in [
+            0i64,
+            1,
+            -1,
+            9,
+            10,
+            99_999_999,
+            -99_999_999,
+            12_345_678,
+            -1_234_567,
+        ] {
+            check(v.to_string().as_bytes());
         }
     }
 
