@@ -10,7 +10,7 @@
 //! hooks see every allocation and free, as in hiredis), and it is off under AddressSanitizer
 //! and valgrind's memcheck, whose use-after-free reports it would hide.
 //! `HIREDIS_RS_REPLY_CACHE=0` turns it off, `=1` on even there. Blocks left at thread exit go
-//! back to `free`.
+//! back to `free`. Each thread's cache is a heap block found through one thread-local word.
 
 use core::cell::Cell;
 use core::ffi::c_void;
@@ -73,57 +73,43 @@ impl Stack {
 }
 
 /// One thread's cached blocks: `redisReply`-sized ones and small string ones.
-///
-/// It has no destructor of its own, so reaching it costs no liveness check; [`Drain`]
-/// empties it at thread exit, registered when the first block is kept.
 pub(crate) struct Blocks {
     replies: Stack,
     strings: Stack,
-    state: Cell<u8>,
+    /// Freed strings need no measuring (the allocator's smallest block is big enough).
+    floor: bool,
 }
 
-/// [`Blocks::state`]: no block kept yet / [`Drain`] registered / the thread is exiting.
-const FRESH: u8 = 0;
-const LIVE: u8 = 1;
-const DEAD: u8 = 2;
-
-/// Frees this thread's cached blocks when the thread exits.
+/// Frees this thread's cached blocks when the thread exits. Registered (through Rust's
+/// thread-local destructors, which keep this library loaded until they have run) when the
+/// thread's cache is made.
 struct Drain;
 
 impl Drop for Drain {
     fn drop(&mut self) {
-        // `BLOCKS` has no destructor, so it is still reachable here.
-        let _ = BLOCKS.try_with(|b| {
-            b.state.set(DEAD);
-            b.replies.drain();
-            b.strings.drain();
-        });
+        let p = slot::get();
+        slot::set(UNUSED);
+        if !p.is_null() && p != UNUSED {
+            // SAFETY: a live slot holds the Box made by `set_up`, released only here.
+            drop(unsafe { Box::from_raw(p) });
+        }
+    }
+}
+
+impl Drop for Blocks {
+    fn drop(&mut self) {
+        self.replies.drain();
+        self.strings.drain();
     }
 }
 
 impl Blocks {
-    const fn new() -> Blocks {
+    const fn new(floor: bool) -> Blocks {
         Blocks {
             replies: Stack::new(),
             strings: Stack::new(),
-            state: Cell::new(FRESH),
+            floor,
         }
-    }
-
-    /// True when kept blocks will be freed at thread exit.
-    #[inline(always)]
-    fn keeping(&self) -> bool {
-        self.state.get() == LIVE || self.register()
-    }
-
-    #[cold]
-    fn register(&self) -> bool {
-        if self.state.get() == FRESH && DRAIN.try_with(|_| ()).is_ok() {
-            self.state.set(LIVE);
-            return true;
-        }
-        self.state.set(DEAD);
-        false
     }
 
     /// A block for a `redisReply`, if one is cached.
@@ -149,7 +135,7 @@ impl Blocks {
     /// by the caller and not used afterwards.
     #[inline(always)]
     pub(crate) unsafe fn give_reply(&self, p: *mut c_void) {
-        if !(self.keeping() && self.replies.push(p)) {
+        if !self.replies.push(p) {
             // SAFETY: caller's promise.
             unsafe { libc::free(p) }
         }
@@ -165,9 +151,8 @@ impl Blocks {
         if p.is_null() {
             return;
         }
-        let floor = MODE.load(Ordering::Relaxed) == ON_SMALL_FLOOR;
         // SAFETY: `p` is a live malloc block.
-        if unsafe { small_block(p, len, floor) } && self.keeping() && self.strings.push(p) {
+        if unsafe { small_block(p, len, self.floor) } && self.strings.push(p) {
             return;
         }
         // SAFETY: caller's promise.
@@ -199,9 +184,11 @@ unsafe fn usable_size(p: *mut c_void) -> usize {
 }
 
 thread_local! {
-    static BLOCKS: Blocks = const { Blocks::new() };
     static DRAIN: Drain = const { Drain };
 }
+
+/// The thread's slot value when it has no cache: it is off, or the thread is exiting.
+const UNUSED: *mut Blocks = 1 as *mut Blocks;
 
 const UNDECIDED: u8 = 0;
 const OFF: u8 = 1;
@@ -293,14 +280,100 @@ fn libc_hooks() -> bool {
 /// turned off).
 #[inline(always)]
 pub(crate) fn local() -> Option<&'static Blocks> {
-    if !(libc_hooks() && allowed()) {
+    if !libc_hooks() {
         return None;
     }
-    let b = BLOCKS.with(|b| b as *const Blocks);
-    // SAFETY: `BLOCKS` is const-initialised and has no destructor, so its storage lives until
-    // the thread ends, and the reference cannot outlive it elsewhere: `Blocks` is not `Sync`,
-    // so it never reaches another thread.
-    Some(unsafe { &*b })
+    let p = slot::get();
+    if p.is_null() {
+        return set_up();
+    }
+    // SAFETY: a slot other than NULL and UNUSED holds this thread's live `Blocks`, freed only
+    // by `Drain` at thread exit, after which the slot is UNUSED. `Blocks` is not `Sync`, so
+    // the reference never reaches another thread.
+    (p != UNUSED).then(|| unsafe { &*p })
+}
+
+/// Makes the thread's cache on first use, if the cache is allowed and blocks can be freed at
+/// thread exit.
+#[cold]
+fn set_up() -> Option<&'static Blocks> {
+    if !allowed() || DRAIN.try_with(|_| ()).is_err() {
+        slot::set(UNUSED);
+        return None;
+    }
+    let floor = MODE.load(Ordering::Relaxed) == ON_SMALL_FLOOR;
+    let p = Box::into_raw(Box::new(Blocks::new(floor)));
+    slot::set(p);
+    // SAFETY: just made; owned by the slot until `Drain` frees it at thread exit.
+    Some(unsafe { &*p })
+}
+
+/// The thread's pointer to its [`Blocks`]: NULL before first use, then the cache or
+/// [`UNUSED`]. Read on every reply and every free, so on x86-64 Linux it is a static TLS
+/// word reached in two instructions (the initial-exec model, which Rust's `thread_local!`
+/// does not offer in a shared library: there every access is a `__tls_get_addr` call).
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+mod slot {
+    use super::Blocks;
+
+    core::arch::global_asm!(
+        ".pushsection .tbss.hiredis_rs_cache_slot,\"awT\",@nobits",
+        ".p2align 3",
+        ".globl hiredis_rs_cache_slot",
+        ".hidden hiredis_rs_cache_slot",
+        ".type hiredis_rs_cache_slot,@object",
+        ".size hiredis_rs_cache_slot,8",
+        "hiredis_rs_cache_slot:",
+        ".zero 8",
+        ".popsection",
+    );
+
+    /// The slot's address in this thread.
+    #[inline(always)]
+    fn addr() -> *mut *mut Blocks {
+        let p: *mut *mut Blocks;
+        // SAFETY: reads the thread pointer and the slot's offset from it (set by the dynamic
+        // linker); touches no other memory.
+        unsafe {
+            core::arch::asm!(
+                "mov {p}, qword ptr fs:[0]",
+                "add {p}, qword ptr [rip + hiredis_rs_cache_slot@GOTTPOFF]",
+                p = out(reg) p,
+                options(pure, readonly, nostack),
+            )
+        };
+        p
+    }
+
+    #[inline(always)]
+    pub(super) fn get() -> *mut Blocks {
+        // SAFETY: the slot is this thread's own aligned word, zero-initialised.
+        unsafe { *addr() }
+    }
+
+    pub(super) fn set(p: *mut Blocks) {
+        // SAFETY: as in `get`.
+        unsafe { *addr() = p }
+    }
+}
+
+#[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
+mod slot {
+    use super::Blocks;
+    use core::cell::Cell;
+
+    thread_local! {
+        static SLOT: Cell<*mut Blocks> = const { Cell::new(core::ptr::null_mut()) };
+    }
+
+    #[inline(always)]
+    pub(super) fn get() -> *mut Blocks {
+        SLOT.with(Cell::get)
+    }
+
+    pub(super) fn set(p: *mut Blocks) {
+        SLOT.with(|s| s.set(p))
+    }
 }
 
 #[cfg(test)]
@@ -353,7 +426,7 @@ mod tests {
 
     #[test]
     fn kept_blocks_come_back() {
-        let b = Blocks::new();
+        let b = Blocks::new(false);
         // SAFETY: blocks from libc malloc, handed to the cache and taken back.
         unsafe {
             let p = libc::malloc(64);
