@@ -486,6 +486,48 @@ pub unsafe extern "C" fn redisReaderGetReply(
     if r.len == 0 {
         return REDIS_OK;
     }
+    if scalar_fast_path(r, reply) {
+        return REDIS_OK;
+    }
+    parse(r, reply)
+}
+
+/// The common case between replies, for the default builders: one whole status, error,
+/// integer or bulk reply at `pos`, built and handed out (true). False leaves everything
+/// untouched for the parser (other shapes, a reply in progress, incomplete input, or a
+/// failed allocation, which the parser then meets and reports).
+#[inline(always)]
+fn scalar_fast_path(r: &mut redisReader, reply: *mut *mut c_void) -> bool {
+    // SAFETY: a library reader's state.
+    let Some(st) = (unsafe { state(r) }) else {
+        return false;
+    };
+    if !st.parser.idle() {
+        return false;
+    }
+    // SAFETY: as in `parse`.
+    let bytes = unsafe { core::slice::from_raw_parts(r.buf as *const u8, r.len) };
+    let Some((item, next)) = reader::scalar_at(bytes, r.pos) else {
+        return false;
+    };
+    if !reply::builds_default(r.r#fn, &item) {
+        return false;
+    }
+    let obj = reply::scalar_reply(cache::local(), item);
+    if obj.is_null() {
+        return false;
+    }
+    advance(r, next);
+    r.ridx = -1;
+    r.reply = ptr::null_mut();
+    hand_out(r, obj.cast(), reply);
+    true
+}
+
+/// [`redisReaderGetReply`] through the parser. Out of line: the fast path's caller stays
+/// small.
+#[inline(never)]
+fn parse(r: &mut redisReader, reply: *mut *mut c_void) -> c_int {
     // SAFETY: a library reader's state.
     let Some(st) = (unsafe { state(r) }) else {
         return REDIS_ERR;
@@ -495,21 +537,15 @@ pub unsafe extern "C" fn redisReaderGetReply(
     // resized while `bytes` lives.
     let bytes = unsafe { core::slice::from_raw_parts(r.buf as *const u8, r.len) };
     let mut pos = r.pos.min(bytes.len());
-    let default_fns = reply::is_default(r.r#fn);
-    if default_fns && st.parser.idle() {
-        if let Some(done) = scalar_fast_path(r, bytes, pos, reply) {
-            return done;
-        }
-    }
     if r.ridx < 0 {
         // A new reply starts: its tasks carry the current privdata.
         st.mirror.start_reply(r.privdata);
     }
-    let res = if default_fns {
+    let res = if reply::is_default(r.r#fn) {
         let mut b = reply::DefaultBuilder {
             mirror: &mut st.mirror,
             privdata: r.privdata,
-            blocks: None,
+            blocks: cache::local(),
         };
         st.parser.parse(bytes, &mut pos, r.maxelements, &mut b)
     } else {
@@ -549,29 +585,6 @@ pub unsafe extern "C" fn redisReaderGetReply(
         hand_out(r, obj, reply);
     }
     REDIS_OK
-}
-
-/// The common case between replies, for the default builders: one whole status, error,
-/// integer or bulk reply at `pos`. `None` leaves everything untouched for the parser (other
-/// shapes, incomplete input, or a failed allocation, which the parser then meets and
-/// reports). Kept out of line so the parser's loop in the caller stays as it was.
-#[inline(never)]
-fn scalar_fast_path(
-    r: &mut redisReader,
-    bytes: &[u8],
-    pos: usize,
-    reply: *mut *mut c_void,
-) -> Option<c_int> {
-    let (item, next) = reader::scalar_at(bytes, pos)?;
-    let obj = reply::scalar_reply(cache::local(), item);
-    if obj.is_null() {
-        return None;
-    }
-    advance(r, next);
-    r.ridx = -1;
-    r.reply = ptr::null_mut();
-    hand_out(r, obj.cast(), reply);
-    Some(REDIS_OK)
 }
 
 /// Moves the reader to `pos`. A fully consumed buffer is emptied, which moves nothing; a

@@ -60,6 +60,23 @@ pub(crate) fn is_default(f: *const redisReplyObjectFunctions) -> bool {
     now.iter().zip(orig.iter()).all(|(a, b)| a == b)
 }
 
+/// True when `f` is the default table and its entry for `item` is the original one, so
+/// [`scalar_reply`] builds what calling through the table would.
+#[inline(always)]
+pub(crate) fn builds_default(f: *const redisReplyObjectFunctions, item: &Scalar<'_>) -> bool {
+    if !ptr::eq(f, default_functions()) {
+        return false;
+    }
+    // SAFETY: `f` is then our static; hiredis objects are not shared between threads.
+    let t = unsafe { &*f };
+    match item {
+        Scalar::Integer(_) => {
+            t.createInteger.map(|e| e as usize) == DEFAULTS.createInteger.map(|e| e as usize)
+        }
+        _ => t.createString.map(|e| e as usize) == DEFAULTS.createString.map(|e| e as usize),
+    }
+}
+
 #[inline(always)]
 fn is_aggregate(ty: c_int) -> bool {
     matches!(
@@ -383,17 +400,11 @@ pub(crate) struct DefaultBuilder<'a> {
     /// Notified of opened levels, so a switch to a C table mid-reply shows correct tasks.
     pub(crate) mirror: &'a mut Mirror,
     pub(crate) privdata: *mut c_void,
-    /// The thread's block cache once looked up (on the first object: a call that only
-    /// finds a partial reply needs none).
-    pub(crate) blocks: Option<Option<&'static Blocks>>,
+    /// The thread's block cache, if it may be used.
+    pub(crate) blocks: Option<&'static Blocks>,
 }
 
 impl DefaultBuilder<'_> {
-    #[inline(always)]
-    fn blocks(&mut self) -> Option<&'static Blocks> {
-        *self.blocks.get_or_insert_with(cache::local)
-    }
-
     #[inline(always)]
     fn place(at: At<'_, *mut c_void>, r: *mut redisReply) -> Option<*mut c_void> {
         let (parent, idx) = at.parent().unwrap_or((ptr::null_mut(), 0));
@@ -410,12 +421,12 @@ impl Builder for DefaultBuilder<'_> {
 
     #[inline(always)]
     fn string(&mut self, at: At<'_, *mut c_void>, kind: Kind, s: &[u8]) -> Option<*mut c_void> {
-        Self::place(at, string_reply(self.blocks(), kind as c_int, s))
+        Self::place(at, string_reply(self.blocks, kind as c_int, s))
     }
 
     #[inline(always)]
     fn array(&mut self, at: At<'_, *mut c_void>, kind: Kind, n: usize) -> Option<*mut c_void> {
-        let obj = Self::place(at, array_reply(self.blocks(), kind as c_int, n))?;
+        let obj = Self::place(at, array_reply(self.blocks, kind as c_int, n))?;
         if n > 0 {
             self.mirror.opened(at.depth(), obj, self.privdata);
         }
@@ -424,24 +435,24 @@ impl Builder for DefaultBuilder<'_> {
 
     #[inline(always)]
     fn integer(&mut self, at: At<'_, *mut c_void>, v: i64) -> Option<*mut c_void> {
-        Self::place(at, integer_reply(self.blocks(), REDIS_REPLY_INTEGER, v))
+        Self::place(at, integer_reply(self.blocks, REDIS_REPLY_INTEGER, v))
     }
 
     #[inline(always)]
     fn double(&mut self, at: At<'_, *mut c_void>, v: f64, text: &[u8]) -> Option<*mut c_void> {
-        Self::place(at, double_reply(self.blocks(), v, text))
+        Self::place(at, double_reply(self.blocks, v, text))
     }
 
     #[inline(always)]
     fn nil(&mut self, at: At<'_, *mut c_void>, _kind: Kind) -> Option<*mut c_void> {
-        Self::place(at, new_reply(self.blocks(), REDIS_REPLY_NIL))
+        Self::place(at, new_reply(self.blocks, REDIS_REPLY_NIL))
     }
 
     #[inline(always)]
     fn boolean(&mut self, at: At<'_, *mut c_void>, v: bool) -> Option<*mut c_void> {
         Self::place(
             at,
-            integer_reply(self.blocks(), REDIS_REPLY_BOOL, v as c_longlong),
+            integer_reply(self.blocks, REDIS_REPLY_BOOL, v as c_longlong),
         )
     }
 }
