@@ -207,10 +207,31 @@ impl<O: Copy> Parser<O> {
         }
     }
 
-    /// True between replies (no item or aggregate in progress).
+    /// Where a reply stands for the scalar fast path: between replies, waiting for the data
+    /// of a top-level item whose type byte was read (of any type: [`scalar_data`] takes only
+    /// the four scalar ones), or inside an aggregate.
     #[inline(always)]
-    pub(crate) fn idle(&self) -> bool {
-        self.stack.is_empty() && self.pending.is_none()
+    pub(crate) fn top_level(&self) -> TopLevel {
+        if !self.stack.is_empty() {
+            return TopLevel::Busy;
+        }
+        match self.pending {
+            None => TopLevel::Idle,
+            Some(k) => TopLevel::Waiting(k),
+        }
+    }
+
+    /// Notes what [`Parser::parse`] would on meeting the start of a top-level scalar that is
+    /// not complete: its type byte is read (the caller moves past it) and its data awaited.
+    #[inline(always)]
+    pub(crate) fn wait_for(&mut self, kind: Kind) {
+        self.pending = Some(kind);
+    }
+
+    /// Back between replies after the awaited top-level scalar was built elsewhere.
+    #[inline(always)]
+    pub(crate) fn done_waiting(&mut self) {
+        self.pending = None;
     }
 
     /// The partially built root aggregate, if any.
@@ -368,49 +389,96 @@ impl<O: Copy> Parser<O> {
     }
 }
 
-/// A complete, valid top-level scalar: what [`scalar_at`] recognises.
+/// A complete, valid top-level scalar: what [`scalar_at`] recognises. A plain record rather
+/// than an enum, so that building it takes one test (integer or string) instead of a dispatch.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) enum Scalar<'a> {
-    Status(&'a [u8]),
-    Error(&'a [u8]),
-    Integer(i64),
-    /// A bulk string of length >= 0.
-    Bulk(&'a [u8]),
+pub(crate) struct Scalar<'a> {
+    /// Status, Error, Integer or String (a bulk string of length >= 0).
+    pub(crate) kind: Kind,
+    /// The text of a status, error or bulk string.
+    pub(crate) text: &'a [u8],
+    /// The value of an integer.
+    pub(crate) int: i64,
+}
+
+impl<'a> Scalar<'a> {
+    #[inline(always)]
+    fn text(kind: Kind, text: &'a [u8]) -> Scalar<'a> {
+        Scalar { kind, text, int: 0 }
+    }
+}
+
+/// See [`Parser::top_level`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum TopLevel {
+    Idle,
+    Waiting(Kind),
+    Busy,
+}
+
+/// What [`scalar_at`] finds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Found<'a> {
+    /// A whole item, and the position after it.
+    Whole(Scalar<'a>, usize),
+    /// The start of a status, error, integer or bulk string whose line or payload has not
+    /// all arrived: the parser, given these bytes, would read the type byte and wait.
+    Partial(Kind),
 }
 
 /// The common reply shapes (status, error, integer, bulk string), when one starts at
-/// `buf[pos]` and is complete and valid, with the position after it. Anything else (other
-/// types, incomplete or malformed input) gives `None`, and the caller runs the [`Parser`],
-/// which handles it; for what this accepts, the parser would build the same item and stop
-/// at the same position (the `scalar_path_agrees_with_parser` test checks this).
+/// `buf[pos]`, whole and valid or not yet complete. Anything else (other types, malformed
+/// input) gives `None`, and the caller runs the [`Parser`], which handles it; for a whole
+/// item, the parser would build the same and stop at the same position (the
+/// `scalar_path_agrees_with_parser` test checks this and what `Partial` promises).
 #[inline(always)]
-pub(crate) fn scalar_at(buf: &[u8], pos: usize) -> Option<(Scalar<'_>, usize)> {
-    let p = pos.checked_add(1)?;
+pub(crate) fn scalar_at(buf: &[u8], pos: usize) -> Option<Found<'_>> {
+    let p = pos + 1;
+    // A call per kind, so that each is compiled for its own kind.
     match *buf.get(pos)? {
-        b'$' => {
-            let cr = find_crlf(buf, p)?;
-            let n = usize::try_from(parse_ll(&buf[p..cr])?).ok()?;
-            let start = cr + 2;
-            let end = start.checked_add(n)?;
-            // The payload and the two bytes after it (skipped unchecked, as by the parser).
-            if end >= buf.len() - 1 {
-                return None;
-            }
-            Some((Scalar::Bulk(&buf[start..end]), end + 2))
-        }
-        c @ (b'+' | b'-' | b':') => {
-            let (cr, clean) = find_line(buf, p)?;
-            let line = &buf[p..cr];
-            let item = match c {
-                b':' => Scalar::Integer(parse_ll_at(buf, p, cr)?),
-                _ if !clean => return None,
-                b'+' => Scalar::Status(line),
-                _ => Scalar::Error(line),
-            };
-            Some((item, cr + 2))
-        }
+        b'$' => scalar_data(Kind::String, buf, p),
+        b'+' => scalar_data(Kind::Status, buf, p),
+        b'-' => scalar_data(Kind::Error, buf, p),
+        b':' => scalar_data(Kind::Integer, buf, p),
         _ => None,
     }
+}
+
+/// [`scalar_at`] after the type byte: the data of a `kind` item (one of the four) at
+/// `buf[p]`. Also what a parser waiting for such a top-level item would read.
+#[inline(always)]
+pub(crate) fn scalar_data(kind: Kind, buf: &[u8], p: usize) -> Option<Found<'_>> {
+    if kind == Kind::String {
+        let Some(cr) = find_crlf(buf, p) else {
+            return Some(Found::Partial(kind));
+        };
+        let n = usize::try_from(parse_ll(&buf[p..cr])?).ok()?;
+        let start = cr + 2;
+        let end = start.checked_add(n)?;
+        // The payload and the two bytes after it (skipped unchecked, as by the parser).
+        if end >= buf.len() - 1 {
+            return Some(Found::Partial(kind));
+        }
+        return Some(Found::Whole(Scalar::text(kind, &buf[start..end]), end + 2));
+    }
+    if !matches!(kind, Kind::Status | Kind::Error | Kind::Integer) {
+        return None;
+    }
+    let Some((cr, clean)) = find_line(buf, p) else {
+        return Some(Found::Partial(kind));
+    };
+    let line = &buf[p..cr];
+    let item = match kind {
+        Kind::Integer => Scalar {
+            kind,
+            text: &[],
+            int: parse_ll_at(buf, p, cr)?,
+        },
+        _ if !clean => return None,
+        Kind::Status | Kind::Error => Scalar::text(kind, line),
+        _ => return None,
+    };
+    Some(Found::Whole(item, cr + 2))
 }
 
 /// Validates the single-line item `buf[line]` and builds it.
@@ -1242,7 +1310,58 @@ mod tests {
     /// Random streams of scalars, valid and broken: wherever the fast path accepts an item,
     /// the parser reads the same item and ends at the same position.
     #[test]
+    fn only_top_level_scalars_are_waited_for() {
+        for (input, want) in [
+            (&b"+O"[..], TopLevel::Waiting(Kind::Status)),
+            (b"$3\r\nab", TopLevel::Waiting(Kind::String)),
+            (b":1", TopLevel::Waiting(Kind::Integer)),
+            (b">2\r", TopLevel::Waiting(Kind::Push)),
+            (b"*1\r\n+a", TopLevel::Busy),
+            (b",1.", TopLevel::Waiting(Kind::Double)),
+            (b"_", TopLevel::Waiting(Kind::Nil)),
+            (b"+OK\r\n", TopLevel::Idle),
+        ] {
+            let mut parser = Parser::default();
+            let (mut tree, mut pos) = (Tree::default(), 0);
+            let _ = parser.parse(input, &mut pos, 0, &mut tree);
+            assert_eq!(
+                parser.top_level(),
+                want,
+                "{:?}",
+                String::from_utf8_lossy(input)
+            );
+        }
+        // The data of other kinds is never taken for a scalar's.
+        for kind in [
+            Kind::Push,
+            Kind::Array,
+            Kind::Map,
+            Kind::Set,
+            Kind::Attr,
+            Kind::Double,
+            Kind::Nil,
+            Kind::Bool,
+            Kind::BigNum,
+            Kind::Verb,
+        ] {
+            for data in [&b"2\r\n"[..], b"\r\n", b"3\r\ntxt:\r\n", b"2"] {
+                assert_eq!(scalar_data(kind, data, 0), None, "{kind:?}");
+            }
+        }
+    }
+
+    #[test]
     fn scalar_path_agrees_with_parser() {
+        fn show(item: Scalar<'_>) -> String {
+            let text = String::from_utf8_lossy(item.text);
+            match item.kind {
+                Kind::Status => format!("Status({text})"),
+                Kind::Error => format!("Error({text})"),
+                Kind::Integer => format!("Int({})", item.int),
+                Kind::String => format!("String({text})"),
+                k => panic!("not a fast-path kind: {k:?}"),
+            }
+        }
         let pieces: [&[u8]; 22] = [
             b"+OK\r\n",
             b"-ERR x\r\n",
@@ -1269,6 +1388,7 @@ mod tests {
         ];
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
         let mut seen = [0usize; 4];
+        let mut partial = 0;
         for _ in 0..20_000 {
             let mut input = Vec::new();
             for _ in 0..4 {
@@ -1279,32 +1399,54 @@ mod tests {
             }
             let cut = (seed >> 32) as usize % (input.len() + 1);
             let buf = &input[..cut];
-            let Some((item, next)) = scalar_at(buf, 0) else {
-                continue;
-            };
             let mut parser = Parser::default();
             let mut tree = Tree::default();
             let mut pos = 0;
-            let got = parser.parse(buf, &mut pos, 0, &mut tree);
-            seen[match item {
-                Scalar::Status(_) => 0,
-                Scalar::Error(_) => 1,
-                Scalar::Integer(_) => 2,
-                Scalar::Bulk(_) => 3,
-            }] += 1;
-            let want = match item {
-                Scalar::Status(s) => format!("Status({})", String::from_utf8_lossy(s)),
-                Scalar::Error(s) => format!("Error({})", String::from_utf8_lossy(s)),
-                Scalar::Integer(v) => format!("Int({v})"),
-                Scalar::Bulk(s) => format!("String({})", String::from_utf8_lossy(s)),
+            let (item, next) = match scalar_at(buf, 0) {
+                None => continue,
+                Some(Found::Whole(item, next)) => (item, next),
+                Some(Found::Partial(kind)) => {
+                    let got = parser.parse(buf, &mut pos, 0, &mut tree);
+                    assert_eq!(got, Ok(None), "{:?}", String::from_utf8_lossy(buf));
+                    // The parser read the type byte and waits for this kind...
+                    assert_eq!((pos, parser.top_level()), (1, TopLevel::Waiting(kind)));
+                    // ...and with the rest of the input it builds what the data at 1 gives.
+                    let resumed = parser.parse(&input, &mut pos, 0, &mut tree);
+                    match scalar_data(kind, &input, 1) {
+                        Some(Found::Whole(item, next)) => {
+                            let id = resumed.expect("accepted").expect("complete");
+                            assert_eq!(tree.show(id), show(item));
+                            assert_eq!(pos, next);
+                        }
+                        Some(Found::Partial(k)) => {
+                            assert_eq!((k, resumed), (kind, Ok(None)));
+                            assert_eq!(pos, 1);
+                        }
+                        None => {}
+                    }
+                    partial += 1;
+                    continue;
+                }
             };
+            let got = parser.parse(buf, &mut pos, 0, &mut tree);
+            seen[match item.kind {
+                Kind::Status => 0,
+                Kind::Error => 1,
+                Kind::Integer => 2,
+                _ => 3,
+            }] += 1;
             let id = got.expect("the parser accepts it too").expect("complete");
-            assert_eq!(tree.show(id), want, "{:?}", String::from_utf8_lossy(buf));
+            assert_eq!(
+                tree.show(id),
+                show(item),
+                "{:?}",
+                String::from_utf8_lossy(buf)
+            );
             assert_eq!(pos, next, "{:?}", String::from_utf8_lossy(buf));
         }
         assert!(
-            seen.iter().all(|&n| n > 100),
-            "each shape taken often: {seen:?}"
+            seen.iter().all(|&n| n > 100) && partial > 100,
+            "each shape taken often: {seen:?}, partial {partial}"
         );
     }
 

@@ -335,6 +335,41 @@ pub(crate) unsafe fn cat_len(s: Sds, t: &[u8]) -> Sds {
     }
 }
 
+/// `sdsrange(s, from, -1)` then `sdscatlen(s, t)`: drops the first `from` bytes (all if
+/// `from` is past the end) and appends `t`. When the result fits the capacity the kept
+/// tail moves once and nothing is allocated. NULL on OOM (then `s` is still valid, with the
+/// first `from` bytes dropped).
+///
+/// # Safety
+/// As [`cat_len`].
+pub(crate) unsafe fn shift_cat(s: Sds, from: usize, t: &[u8]) -> Sds {
+    // SAFETY: `keep + t.len()` bytes and the NUL fit the capacity on the direct path; the
+    // other path is the two documented calls.
+    unsafe {
+        let n = len(s);
+        let keep = n - from.min(n);
+        let cap = if flags(s) & TYPE_MASK == TYPE_5 {
+            0
+        } else {
+            alloc(s)
+        };
+        if keep.checked_add(t.len()).is_some_and(|m| m <= cap) {
+            let p = s as *mut u8;
+            if keep != n {
+                ptr::copy(p.add(n - keep), p, keep);
+            }
+            ptr::copy(t.as_ptr(), p.add(keep), t.len());
+            set_len(s, keep + t.len());
+            *p.add(keep + t.len()) = 0;
+            return s;
+        }
+        if keep != n {
+            range(s, (n - keep) as isize, -1);
+        }
+        cat_len(s, t)
+    }
+}
+
 /// `sdsIncrLen`: moves the end by `incr` (after writing into spare room, or to drop a tail).
 /// Out-of-range moves, where hiredis asserts, are ignored.
 ///
@@ -414,6 +449,33 @@ pub(crate) unsafe fn clear(s: Sds) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shift_cat_is_range_then_cat() {
+        let text: Vec<u8> = (0..300u32).map(|i| b'a' + (i % 26) as u8).collect();
+        // Short and long contents (type 5 and wider headers), spare room or none, every cut.
+        for (n, room) in [(0, 0), (3, 0), (10, 40), (31, 0), (40, 100), (200, 10)] {
+            for from in [0, 1, n / 2, n, n + 5] {
+                for add in [0, 1, 7, 64, 250] {
+                    // SAFETY: live sds strings made and freed here.
+                    unsafe {
+                        let make = || {
+                            let s = new_len(&text[..n]);
+                            make_room_for(s, room)
+                        };
+                        let (a, b) = (make(), make());
+                        let a = shift_cat(a, from, &text[..add]);
+                        assert_eq!(range(b, from as isize, -1), 0);
+                        let b = cat_len(b, &text[..add]);
+                        assert_eq!(as_bytes(a), as_bytes(b), "n {n} room {room} from {from} add {add}");
+                        assert_eq!(*(a as *const u8).add(len(a)), 0);
+                        free(a);
+                        free(b);
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn header_types_follow_size() {

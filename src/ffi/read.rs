@@ -6,7 +6,7 @@ use core::ptr;
 
 use crate::alloc::{self, cache};
 use crate::ffi::reply;
-use crate::reader::{self, At, Builder, Kind, Parser, ReadError};
+use crate::reader::{self, At, Builder, Found, Kind, Parser, ReadError, Scalar, TopLevel};
 use crate::sds;
 
 pub const REDIS_ERR: c_int = -1;
@@ -431,32 +431,26 @@ pub unsafe extern "C" fn redisReaderFeed(
     let data = unsafe { core::slice::from_raw_parts(buf as *const u8, len) };
     // SAFETY: outside the error state `buf` is the reader's live sds.
     unsafe {
-        // Consumed bytes are cut here, once per feed, rather than after replies: only the
-        // unparsed tail (at most a partial reply) moves.
-        if r.pos > 0 {
-            if sds::range(r.buf, r.pos as isize, -1) < 0 {
-                set_oom(r, st);
-                return REDIS_ERR;
-            }
-            r.pos = 0;
-            r.len = sds::len(r.buf);
-        }
         // A fully consumed buffer with lots of spare room is dropped for a fresh one.
-        if r.len == 0 && r.maxbuf != 0 && sds::avail(r.buf) > r.maxbuf {
+        if r.pos >= r.len && r.maxbuf != 0 && sds::alloc(r.buf) > r.maxbuf {
             sds::free(r.buf);
             r.buf = sds::empty();
             r.pos = 0;
+            r.len = 0;
             if r.buf.is_null() {
                 set_oom(r, st);
                 return REDIS_ERR;
             }
         }
-        let grown = sds::cat_len(r.buf, data);
+        // Consumed bytes are cut here, once per feed, rather than after replies: only the
+        // unparsed tail (at most a partial reply) moves, in the same pass as the append.
+        let grown = sds::shift_cat(r.buf, r.pos, data);
         if grown.is_null() {
             set_oom(r, st);
             return REDIS_ERR;
         }
         r.buf = grown;
+        r.pos = 0;
         r.len = sds::len(grown);
     }
     REDIS_OK
@@ -493,30 +487,83 @@ pub unsafe extern "C" fn redisReaderGetReply(
 }
 
 /// The common case between replies, for the default builders: one whole status, error,
-/// integer or bulk reply at `pos`, built and handed out (true). False leaves everything
-/// untouched for the parser (other shapes, a reply in progress, incomplete input, or a
-/// failed allocation, which the parser then meets and reports).
+/// integer or bulk reply at `pos`, built and handed out, or the start of one, noted as the
+/// parser would (true). False leaves everything untouched for the parser (other shapes,
+/// aggregates in progress, or a failed allocation, which the parser then meets and reports).
 #[inline(always)]
 fn scalar_fast_path(r: &mut redisReader, reply: *mut *mut c_void) -> bool {
     // SAFETY: a library reader's state.
     let Some(st) = (unsafe { state(r) }) else {
         return false;
     };
-    if !st.parser.idle() {
-        return false;
-    }
     // SAFETY: as in `parse`.
     let bytes = unsafe { core::slice::from_raw_parts(r.buf as *const u8, r.len) };
-    let Some((item, next)) = reader::scalar_at(bytes, r.pos) else {
+    match st.parser.top_level() {
+        TopLevel::Idle => {}
+        TopLevel::Waiting(kind) => return resume_scalar(r, kind, reply),
+        TopLevel::Busy => return false,
+    }
+    match reader::scalar_at(bytes, r.pos) {
+        Some(Found::Whole(item, next)) => hand_out_scalar(r, st, item, next, reply),
+        Some(Found::Partial(kind)) => {
+            start_waiting(r, kind);
+            true
+        }
+        None => false,
+    }
+}
+
+/// The parser's step for the start of a top-level scalar that is not whole yet (no object
+/// is made until it is, so this holds for any builders): the type byte read, the reply
+/// started.
+#[inline(never)]
+fn start_waiting(r: &mut redisReader, kind: Kind) {
+    // SAFETY: a library reader's state.
+    let Some(st) = (unsafe { state(r) }) else {
+        return;
+    };
+    st.parser.wait_for(kind);
+    st.mirror.start_reply(r.privdata);
+    r.ridx = 0;
+    advance(r, r.pos + 1);
+}
+
+/// The fast path for a top-level scalar whose type byte an earlier call read: once its
+/// data is all here, it is built as [`scalar_fast_path`] builds whole ones; until then
+/// nothing changes, as with the parser.
+#[inline(never)]
+fn resume_scalar(r: &mut redisReader, kind: Kind, reply: *mut *mut c_void) -> bool {
+    // SAFETY: a library reader's state.
+    let Some(st) = (unsafe { state(r) }) else {
         return false;
     };
-    if !reply::builds_default(r.r#fn, &item) {
+    // SAFETY: as in `parse`.
+    let bytes = unsafe { core::slice::from_raw_parts(r.buf as *const u8, r.len) };
+    match reader::scalar_data(kind, bytes, r.pos) {
+        Some(Found::Whole(item, next)) => hand_out_scalar(r, st, item, next, reply),
+        Some(Found::Partial(_)) => true,
+        None => false,
+    }
+}
+
+/// Builds a whole top-level scalar ending at `next` with the default builders and hands it
+/// out; false (nothing changed) when the builders are not the defaults or memory ran out.
+#[inline(always)]
+fn hand_out_scalar(
+    r: &mut redisReader,
+    st: &mut State,
+    item: Scalar<'_>,
+    next: usize,
+    reply: *mut *mut c_void,
+) -> bool {
+    if !reply::builds_default(r.r#fn, item.kind == Kind::Integer) {
         return false;
     }
     let obj = reply::scalar_reply(cache::local(), item);
     if obj.is_null() {
         return false;
     }
+    st.parser.done_waiting();
     advance(r, next);
     r.ridx = -1;
     r.reply = ptr::null_mut();

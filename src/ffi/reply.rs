@@ -60,20 +60,19 @@ pub(crate) fn is_default(f: *const redisReplyObjectFunctions) -> bool {
     now.iter().zip(orig.iter()).all(|(a, b)| a == b)
 }
 
-/// True when `f` is the default table and its entry for `item` is the original one, so
-/// [`scalar_reply`] builds what calling through the table would.
+/// True when `f` is the default table and its entry for an integer (`integer`) or a string
+/// is the original one, so [`scalar_reply`] builds what calling through the table would.
 #[inline(always)]
-pub(crate) fn builds_default(f: *const redisReplyObjectFunctions, item: &Scalar<'_>) -> bool {
+pub(crate) fn builds_default(f: *const redisReplyObjectFunctions, integer: bool) -> bool {
     if !ptr::eq(f, default_functions()) {
         return false;
     }
     // SAFETY: `f` is then our static; hiredis objects are not shared between threads.
     let t = unsafe { &*f };
-    match item {
-        Scalar::Integer(_) => {
-            t.createInteger.map(|e| e as usize) == DEFAULTS.createInteger.map(|e| e as usize)
-        }
-        _ => t.createString.map(|e| e as usize) == DEFAULTS.createString.map(|e| e as usize),
+    if integer {
+        t.createInteger.map(|e| e as usize) == DEFAULTS.createInteger.map(|e| e as usize)
+    } else {
+        t.createString.map(|e| e as usize) == DEFAULTS.createString.map(|e| e as usize)
     }
 }
 
@@ -226,11 +225,11 @@ fn string_reply(c: Option<&Blocks>, ty: c_int, s: &[u8]) -> *mut redisReply {
 /// The reply for a top-level scalar the reader recognised on its fast path.
 #[inline(always)]
 pub(crate) fn scalar_reply(c: Option<&Blocks>, item: Scalar<'_>) -> *mut redisReply {
-    match item {
-        Scalar::Status(s) => string_reply(c, REDIS_REPLY_STATUS, s),
-        Scalar::Error(s) => string_reply(c, REDIS_REPLY_ERROR, s),
-        Scalar::Bulk(s) => string_reply(c, REDIS_REPLY_STRING, s),
-        Scalar::Integer(v) => integer_reply(c, REDIS_REPLY_INTEGER, v),
+    if item.kind == Kind::Integer {
+        integer_reply(c, REDIS_REPLY_INTEGER, item.int)
+    } else {
+        // Kind numbers are hiredis's reply types.
+        string_reply(c, item.kind as c_int, item.text)
     }
 }
 
