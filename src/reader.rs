@@ -292,7 +292,7 @@ impl<O: Copy> Parser<O> {
                         self.pending = Some(kind);
                         return Ok(None);
                     };
-                    let n = parse_ll(&buf[*p..cr]).ok_or(ReadError::BadBulkLength)?;
+                    let n = parse_count(&buf[*p..cr]).ok_or(ReadError::BadBulkLength)?;
                     if n < -1 {
                         return Err(ReadError::BulkLengthRange);
                     }
@@ -328,7 +328,7 @@ impl<O: Copy> Parser<O> {
                         self.pending = Some(kind);
                         return Ok(None);
                     };
-                    let n = parse_ll(&buf[*p..cr]).ok_or(ReadError::BadMultiBulkLength)?;
+                    let n = parse_count(&buf[*p..cr]).ok_or(ReadError::BadMultiBulkLength)?;
                     *p = cr + 2;
                     if n < -1 || (maxelements > 0 && n > maxelements) {
                         return Err(ReadError::MultiBulkRange);
@@ -452,7 +452,7 @@ pub(crate) fn scalar_data(kind: Kind, buf: &[u8], p: usize) -> Option<Found<'_>>
         let Some(cr) = find_crlf(buf, p) else {
             return Some(Found::Partial(kind));
         };
-        let n = usize::try_from(parse_ll(&buf[p..cr])?).ok()?;
+        let n = usize::try_from(parse_len(&buf[p..cr])?).ok()?;
         let start = cr + 2;
         let end = start.checked_add(n)?;
         // The payload and the two bytes after it (skipped unchecked, as by the parser).
@@ -678,6 +678,40 @@ fn parse_short(w: u64, n: usize) -> Option<i64> {
         >> 32;
     let v = v as i64;
     Some(if neg { -v } else { v })
+}
+
+/// [`parse_ll`] of a length or count line: mostly short and never negative but for -1, so
+/// the digits are read without sign handling.
+#[inline(always)]
+pub(crate) fn parse_count(s: &[u8]) -> Option<i64> {
+    if s.first() == Some(&b'-') {
+        return parse_ll(s);
+    }
+    // At most i64::MAX (parse_len's values fit).
+    parse_len(s).map(|v| v as i64)
+}
+
+/// [`parse_ll`] for a number without a sign: `None` for anything else, negative numbers
+/// included.
+#[inline(always)]
+pub(crate) fn parse_len(s: &[u8]) -> Option<u64> {
+    let (&first, rest) = s.split_first()?;
+    let mut v = u64::from(first.wrapping_sub(b'0'));
+    if v > 9 || (v == 0 && !rest.is_empty()) {
+        return None;
+    }
+    if rest.len() >= 18 {
+        // Up to 18 digits stay below 10^18 < i64::MAX; longer ones take the careful path.
+        return parse_ll(s).map(|v| v as u64);
+    }
+    for &c in rest {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v = v * 10 + u64::from(d);
+    }
+    Some(v)
 }
 
 /// hiredis's strict `string2ll`: optional `-`, no leading zeros (but "0"), no "-0", no `+`,
@@ -1516,6 +1550,43 @@ mod tests {
             b"99999999999999999999999",
         ] {
             assert_eq!(parse_ll(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn count_parse_agrees_with_plain() {
+        let alphabet = b"0123456789-+ \r";
+        let mut s = Vec::new();
+        let mut check = |s: &[u8]| {
+            assert_eq!(parse_count(s), parse_ll(s), "{s:?}");
+            let unsigned = parse_ll(s).and_then(|v| u64::try_from(v).ok());
+            assert_eq!(parse_len(s), unsigned, "{s:?}");
+        };
+        for len in 0..=4u32 {
+            for mut k in 0..alphabet.len().pow(len) {
+                s.clear();
+                for _ in 0..len {
+                    s.push(alphabet[k % alphabet.len()]);
+                    k /= alphabet.len();
+                }
+                check(&s);
+            }
+        }
+        for v in [
+            i64::MAX,
+            i64::MIN,
+            -1,
+            999_999_999_999_999_999,
+            1_000_000_000_000_000_000,
+        ] {
+            check(v.to_string().as_bytes());
+        }
+        for t in [
+            "9223372036854775808",
+            "18446744073709551616",
+            "99999999999999999999",
+        ] {
+            check(t.as_bytes());
         }
     }
 

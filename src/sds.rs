@@ -346,20 +346,21 @@ pub(crate) unsafe fn shift_cat(s: Sds, from: usize, t: &[u8]) -> Sds {
     // SAFETY: `keep + t.len()` bytes and the NUL fit the capacity on the direct path; the
     // other path is the two documented calls.
     unsafe {
-        let n = len(s);
-        let keep = n - from.min(n);
-        let cap = if flags(s) & TYPE_MASK == TYPE_5 {
-            0
-        } else {
-            alloc(s)
+        // The header is decoded once (this runs on every reader feed).
+        let ty = flags(s) & TYPE_MASK;
+        let (w, hdr) = (field_width(ty), hdr_size(ty));
+        let (n, cap) = match w {
+            0 => (len(s), 0),
+            w => (read_field(s, hdr, w), read_field(s, hdr - w, w)),
         };
+        let keep = n - from.min(n);
         if keep.checked_add(t.len()).is_some_and(|m| m <= cap) {
             let p = s as *mut u8;
             if keep != n {
                 ptr::copy(p.add(n - keep), p, keep);
             }
             ptr::copy(t.as_ptr(), p.add(keep), t.len());
-            set_len(s, keep + t.len());
+            write_field(s, hdr, w, keep + t.len());
             *p.add(keep + t.len()) = 0;
             return s;
         }
