@@ -28,11 +28,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
 PROGS = ["reader", "format", "sync", "async"]
 
-# Where a ratio ours/theirs has a stated goal (lower is better for all of them).
+# Where a ratio ours/theirs has a stated goal (lower is better for all of them): the goals of
+# the performance issue. Async client CPU is judged with 1000 commands in flight (SET, GET,
+# INCR); with 1 or 16 in flight both libraries spend it in the same system calls and the
+# event library, so those rows are reported without a goal.
 TARGETS = [
-    (r"^async .* cpu_ns_per_cmd$", 0.5),
+    (r"^async (set|get|incr)/if1000/c\d+ (cpu_ns|instr)_per_cmd$", 0.5),
     (r"^async mem queued_bytes_per_cmd$", 1.0),
-    (r"^async .* instr_per_cmd$", 0.5),
     (r"^reader (status|integer|bulk10|array100|map16)/.* instr_per_reply$", 0.5),
     (r"^format SET_%s_%b instr_per_call$", 0.25),
     (r"^format argv_SET instr_per_call$", 0.5),
@@ -344,6 +346,10 @@ SUMMARY = [
     ("reader: 10 B bulk, instructions", "reader bulk10/16k instr_per_reply"),
     ("reader: array of 100 bulks, instructions", "reader array100/16k instr_per_reply"),
     ("reader: RESP3 map of 16 pairs, instructions", "reader map16/16k instr_per_reply"),
+    ("reader: status reply in 128 B chunks, instructions", "reader status/128 instr_per_reply"),
+    ("reader: integer reply in 128 B chunks, instructions", "reader integer/128 instr_per_reply"),
+    ("reader: 10 B bulk in 128 B chunks, instructions", "reader bulk10/128 instr_per_reply"),
+    ("reader: array of 100 bulks in 128 B chunks, instructions", "reader array100/128 instr_per_reply"),
     ("reader: status reply, ns", "reader status/16k ns_per_reply"),
     ("reader: 1 KiB bulk, ns", "reader bulk1k/16k ns_per_reply"),
     ("reader: 100 KiB bulk, ns", "reader bulk100k/16k ns_per_reply"),
