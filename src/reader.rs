@@ -1553,25 +1553,30 @@ mod tests {
         }
     }
 
-    #[test]
-    fn count_parse_agrees_with_plain() {
-        let alphabet = b"0123456789-+ \r";
+    /// Calls `f` with every string of up to `max_len` bytes from `alphabet`.
+    fn every_string(alphabet: &[u8], max_len: u32, f: &mut impl FnMut(&[u8])) {
         let mut s = Vec::new();
-        let mut check = |s: &[u8]| {
-            assert_eq!(parse_count(s), parse_ll(s), "{s:?}");
-            let unsigned = parse_ll(s).and_then(|v| u64::try_from(v).ok());
-            assert_eq!(parse_len(s), unsigned, "{s:?}");
-        };
-        for len in 0..=4u32 {
+        for len in 0..=max_len {
             for mut k in 0..alphabet.len().pow(len) {
                 s.clear();
                 for _ in 0..len {
                     s.push(alphabet[k % alphabet.len()]);
                     k /= alphabet.len();
                 }
-                check(&s);
+                f(&s);
             }
         }
+    }
+
+    #[test]
+    fn count_parse_agrees_with_plain() {
+        let alphabet = b"0123456789-+ \r";
+        let mut check = |s: &[u8]| {
+            assert_eq!(parse_count(s), parse_ll(s), "{s:?}");
+            let unsigned = parse_ll(s).and_then(|v| u64::try_from(v).ok());
+            assert_eq!(parse_len(s), unsigned, "{s:?}");
+        };
+        every_string(alphabet, 4, &mut check);
         for v in [
             i64::MAX,
             i64::MIN,
@@ -1603,16 +1608,7 @@ mod tests {
             assert_eq!(parse_ll_at(s, 0, s.len()), parse_ll(s), "{s:?}");
         };
         let mut s = Vec::new();
-        for len in 0..=4u32 {
-            for mut k in 0..alphabet.len().pow(len) {
-                s.clear();
-                for _ in 0..len {
-                    s.push(alphabet[k % alphabet.len()]);
-                    k /= alphabet.len();
-                }
-                check(&s);
-            }
-        }
+        every_string(alphabet, 4, &mut check);
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         for _ in 0..200_000 {
             seed ^= seed << 13;
