@@ -433,7 +433,8 @@ pub(crate) enum Found<'a> {
 /// `scalar_path_agrees_with_parser` test checks this and what `Partial` promises).
 #[inline(always)]
 pub(crate) fn scalar_at(buf: &[u8], pos: usize) -> Option<Found<'_>> {
-    let p = pos + 1;
+    // (Wrapping: with `pos` at the very end the `get` below fails anyway.)
+    let p = pos.wrapping_add(1);
     // A call per kind, so that each is compiled for its own kind.
     match *buf.get(pos)? {
         b'$' => scalar_data(Kind::String, buf, p),

@@ -158,10 +158,43 @@ static void test_threads(void) {
     freeReplyObject(s);
 }
 
+/* A thread whose first replies are made in a pthread key destructor, after the thread's
+ * other thread-local destructors ran: its cache must still be freed (valgrind checks). */
+static pthread_key_t late_key;
+static int late_replies;
+
+static void late_destructor(void *arg) {
+    (void)arg;
+    for (int k = 0; k < 20; k++) {
+        redisReply *x = one("*2\r\n+a\r\n$3\r\nbcd\r\n");
+        late_replies += x && x->elements == 2 && !strcmp(x->element[1]->str, "bcd");
+        freeReplyObject(x);
+    }
+}
+
+static void *late_thread(void *arg) {
+    (void)arg;
+    pthread_setspecific(late_key, &late_key);
+    return NULL;
+}
+
+static void test_replies_while_a_thread_exits(void) {
+    SECTION("a thread's first replies made while it exits");
+    pthread_key_create(&late_key, late_destructor);
+    for (int i = 0; i < 3; i++) {
+        pthread_t t;
+        pthread_create(&t, NULL, late_thread, NULL);
+        pthread_join(t, NULL);
+    }
+    CHECK(late_replies == 60, "%d of 60 replies made in key destructors", late_replies);
+    pthread_key_delete(late_key);
+}
+
 int main(void) {
     test_reuse_shows_no_old_contents();
     test_c_code_owns_strings();
     test_custom_hooks_see_everything();
     test_threads();
+    test_replies_while_a_thread_exits();
     return tl_done();
 }

@@ -9,8 +9,9 @@
 //! The cache is used only while `hiredisAllocFns` holds the libc functions (custom allocator
 //! hooks see every allocation and free, as in hiredis), and it is off under AddressSanitizer
 //! and valgrind's memcheck, whose use-after-free reports it would hide.
-//! `HIREDIS_RS_REPLY_CACHE=0` turns it off, `=1` on even there. Blocks left at thread exit go
-//! back to `free`. Each thread's cache is a heap block found through one thread-local word.
+//! `HIREDIS_RS_REPLY_CACHE=0` turns it off, `=1` on even there. Blocks left when a thread
+//! exits (or calls `exit`) go back to `free`. Each thread's cache is a heap block found
+//! through one thread-local word.
 
 use core::cell::Cell;
 use core::ffi::c_void;
@@ -80,18 +81,61 @@ pub(crate) struct Blocks {
     floor: bool,
 }
 
-/// Frees this thread's cached blocks when the thread exits. Registered (through Rust's
-/// thread-local destructors, which keep this library loaded until they have run) when the
-/// thread's cache is made.
-struct Drain;
+/// Frees the thread's cache (once: the slot is left UNUSED, so later frees on this thread go
+/// to `free`). Run at thread exit by the key's destructor.
+fn release() {
+    let p = slot::get();
+    slot::set(UNUSED);
+    if !p.is_null() && p != UNUSED {
+        // SAFETY: a live slot holds the Box made by `set_up`, released only here.
+        drop(unsafe { Box::from_raw(p) });
+    }
+}
 
-impl Drop for Drain {
-    fn drop(&mut self) {
-        let p = slot::get();
-        slot::set(UNUSED);
-        if !p.is_null() && p != UNUSED {
-            // SAFETY: a live slot holds the Box made by `set_up`, released only here.
-            drop(unsafe { Box::from_raw(p) });
+/// The pthread key whose destructor frees a thread's cache when the thread exits. A key
+/// rather than a Rust thread-local destructor: glibc runs key destructors after all
+/// thread-local ones (replies freed by those are still cached, then freed), and it also runs
+/// the destructors of keys set during that phase (a thread whose first reply is made in
+/// another key's destructor), where a thread-local destructor registered then never runs.
+/// `None` if no key could be made: then there is no cache.
+static KEY: std::sync::OnceLock<Option<libc::pthread_key_t>> = std::sync::OnceLock::new();
+
+fn make_key() -> Option<libc::pthread_key_t> {
+    let mut k = 0;
+    // SAFETY: `k` is written by pthread_key_create; the destructor only calls `release`.
+    if unsafe { libc::pthread_key_create(&mut k, Some(key_destructor)) } != 0 {
+        return None;
+    }
+    keep_loaded();
+    // SAFETY: registers a plain function of this (never unloaded) object.
+    unsafe { libc::atexit(release_at_exit) };
+    Some(k)
+}
+
+unsafe extern "C" fn key_destructor(_blocks: *mut c_void) {
+    release();
+}
+
+/// `exit` runs no key destructors: the cache of the thread that calls it is freed here.
+extern "C" fn release_at_exit() {
+    release();
+}
+
+/// Marks the object holding this code (the library, or whatever it was linked into) as never
+/// to be unloaded: threads that hold a cache call `key_destructor` when they exit, even after
+/// a `dlclose`.
+fn keep_loaded() {
+    // SAFETY: dladdr fills `info` for an address in a loaded object; dlopen with
+    // RTLD_NOLOAD only takes another reference to that already loaded object.
+    unsafe {
+        let mut info: libc::Dl_info = core::mem::zeroed();
+        if libc::dladdr(key_destructor as *const c_void, &mut info) != 0
+            && !info.dli_fname.is_null()
+        {
+            libc::dlopen(
+                info.dli_fname,
+                libc::RTLD_NOW | libc::RTLD_NOLOAD | libc::RTLD_NODELETE,
+            );
         }
     }
 }
@@ -181,10 +225,6 @@ unsafe extern "C" {
 unsafe fn usable_size(p: *mut c_void) -> usize {
     // SAFETY: caller's promise; glibc, musl and the malloc replacements all provide it.
     unsafe { malloc_usable_size(p) }
-}
-
-thread_local! {
-    static DRAIN: Drain = const { Drain };
 }
 
 /// The thread's slot value when it has no cache: it is off, or the thread is exiting.
@@ -288,7 +328,7 @@ pub(crate) fn local() -> Option<&'static Blocks> {
         return set_up();
     }
     // SAFETY: a slot other than NULL and UNUSED holds this thread's live `Blocks`, freed only
-    // by `Drain` at thread exit, after which the slot is UNUSED. `Blocks` is not `Sync`, so
+    // by `release` at thread exit, after which the slot is UNUSED. `Blocks` is not `Sync`, so
     // the reference never reaches another thread.
     (p != UNUSED).then(|| unsafe { &*p })
 }
@@ -297,22 +337,29 @@ pub(crate) fn local() -> Option<&'static Blocks> {
 /// thread exit.
 #[cold]
 fn set_up() -> Option<&'static Blocks> {
-    if !allowed() || DRAIN.try_with(|_| ()).is_err() {
-        slot::set(UNUSED);
-        return None;
-    }
+    slot::set(UNUSED);
+    let key = match allowed() {
+        true => (*KEY.get_or_init(make_key))?,
+        false => return None,
+    };
     let floor = MODE.load(Ordering::Relaxed) == ON_SMALL_FLOOR;
     let p = Box::into_raw(Box::new(Blocks::new(floor)));
+    // SAFETY: a key of ours; a non-NULL value makes glibc call `key_destructor` at exit.
+    if unsafe { libc::pthread_setspecific(key, p as *const c_void) } != 0 {
+        // SAFETY: just made and not shared.
+        drop(unsafe { Box::from_raw(p) });
+        return None;
+    }
     slot::set(p);
-    // SAFETY: just made; owned by the slot until `Drain` frees it at thread exit.
+    // SAFETY: just made; owned by the slot until `release` frees it at thread exit.
     Some(unsafe { &*p })
 }
 
 /// The thread's pointer to its [`Blocks`]: NULL before first use, then the cache or
-/// [`UNUSED`]. Read on every reply and every free, so on x86-64 Linux it is a static TLS
+/// [`UNUSED`]. Read on every reply and every free, so on x86-64 glibc it is a static TLS
 /// word reached in two instructions (the initial-exec model, which Rust's `thread_local!`
 /// does not offer in a shared library: there every access is a `__tls_get_addr` call).
-#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+#[cfg(all(target_arch = "x86_64", target_os = "linux", target_env = "gnu"))]
 mod slot {
     use super::Blocks;
 
@@ -357,7 +404,8 @@ mod slot {
     }
 }
 
-#[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
+// musl refuses to dlopen a library with initial-exec TLS.
+#[cfg(not(all(target_arch = "x86_64", target_os = "linux", target_env = "gnu")))]
 mod slot {
     use super::Blocks;
     use core::cell::Cell;

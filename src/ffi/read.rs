@@ -537,6 +537,10 @@ fn resume_scalar(r: &mut redisReader, kind: Kind, reply: *mut *mut c_void) -> bo
     let Some(st) = (unsafe { state(r) }) else {
         return false;
     };
+    if r.pos > r.len {
+        // C code moved `pos`: the parser's clamping applies.
+        return false;
+    }
     // SAFETY: as in `parse`.
     let bytes = unsafe { core::slice::from_raw_parts(r.buf as *const u8, r.len) };
     match reader::scalar_data(kind, bytes, r.pos) {
