@@ -42,6 +42,7 @@ static redisReply *parse(const char *buf, size_t len, int *rc, char *err, size_t
 }
 
 #define PARSE(lit, rcp) parse(lit, sizeof(lit) - 1, rcp, NULL, 0)
+#define FEED(r, lit) redisReaderFeed(r, lit, sizeof(lit) - 1)
 
 /* The error text a fresh reader reports for `buf` (empty when there is no error). */
 static const char *error_for(const char *buf, size_t len) {
@@ -747,6 +748,58 @@ static void test_builder_contract(void) {
     CHECK(freed == 2, "reader free released the partial reply");
 }
 
+/* A top-level scalar cut off at the end of a read: the reader stands as hiredis's would (type
+ * byte consumed, reply started with the privdata of that moment), and the table in force when
+ * the rest arrives builds the item, whichever way the table was switched in between. */
+static void test_table_switch_mid_scalar(void) {
+    SECTION("a table switched while a top-level scalar is cut off");
+    redisReader *r = redisReaderCreate();
+    defaults = r->fn;
+    int pd = 9;
+    reset_counts();
+    FEED(r, "+hel");
+    void *out = (void *)1;
+    CHECK(redisReaderGetReply(r, &out) == REDIS_OK && out == NULL, "partial status");
+    CHECK(r->pos == 1 && r->len == 4 && r->ridx == 0 && r->reply == NULL, "type byte read, reply started: pos %zu ridx %d",
+          r->pos, r->ridx);
+    r->fn = &counting;
+    r->privdata = &pd;
+    FEED(r, "lo\r\n");
+    redisReply *rep = NULL;
+    CHECK(redisReaderGetReply(r, (void **)&rep) == REDIS_OK && rep && rep->type == REDIS_REPLY_STATUS &&
+              !strcmp(rep->str, "hello"), "finished by the new table");
+    CHECK(nseen == 1 && seen[0].type == REDIS_REPLY_STATUS && seen[0].idx == -1 && !seen[0].has_parent &&
+              seen[0].privdata == NULL, "one root task, with the privdata of the reply's start (%d calls)", nseen);
+    CHECK(r->ridx == -1 && r->pos == r->len, "between replies again");
+    freeReplyObject(rep);
+
+    /* Back to the defaults while an integer and then a bulk string are cut off. */
+    FEED(r, ":12");
+    CHECK(redisReaderGetReply(r, &out) == REDIS_OK && out == NULL && r->ridx == 0 && r->pos >= 1 &&
+              r->buf[r->pos - 1] == ':', "partial integer, type byte read");
+    r->fn = defaults;
+    FEED(r, "3\r\n$5\r\nab");
+    CHECK(redisReaderGetReply(r, (void **)&rep) == REDIS_OK && rep && rep->type == REDIS_REPLY_INTEGER &&
+              rep->integer == 123 && nseen == 1, "integer finished by the defaults");
+    freeReplyObject(rep);
+    CHECK(redisReaderGetReply(r, &out) == REDIS_OK && out == NULL && r->ridx == 0, "partial bulk");
+    r->fn = &counting;
+    FEED(r, "cde\r\n");
+    CHECK(redisReaderGetReply(r, (void **)&rep) == REDIS_OK && rep && rep->len == 5 && !strcmp(rep->str, "abcde") &&
+              nseen == 2 && seen[1].type == REDIS_REPLY_STRING, "bulk finished by the counting table");
+    freeReplyObject(rep);
+
+    /* A cut-off aggregate header is left to the parser, not taken for a scalar. */
+    r->fn = defaults;
+    FEED(r, ">2\r");
+    CHECK(redisReaderGetReply(r, &out) == REDIS_OK && out == NULL, "partial push header");
+    FEED(r, "\n+a\r\n:1\r\n");
+    CHECK(redisReaderGetReply(r, (void **)&rep) == REDIS_OK && rep && rep->type == REDIS_REPLY_PUSH &&
+              rep->elements == 2, "push whole");
+    freeReplyObject(rep);
+    redisReaderFree(r);
+}
+
 static void test_splits(void) {
     SECTION("every split size gives the same replies");
     static const char stream[] =
@@ -832,6 +885,7 @@ int main(void) {
     test_buffering();
     test_resp3();
     test_builder_contract();
+    test_table_switch_mid_scalar();
     test_splits();
     test_alloc_failure();
     freeReplyObject(NULL); /* #73 */

@@ -537,8 +537,9 @@ fn resume_scalar(r: &mut redisReader, kind: Kind, reply: *mut *mut c_void) -> bo
     let Some(st) = (unsafe { state(r) }) else {
         return false;
     };
-    if r.pos > r.len {
-        // C code moved `pos`: the parser's clamping applies.
+    if r.pos >= r.len {
+        // Only if C code moved `pos` (a consumed buffer is emptied): the parser's clamping
+        // and emptying apply.
         return false;
     }
     // SAFETY: as in `parse`.
