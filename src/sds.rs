@@ -354,7 +354,8 @@ pub(crate) unsafe fn shift_cat(s: Sds, from: usize, t: &[u8]) -> Sds {
             w => (read_field(s, hdr, w), read_field(s, hdr - w, w)),
         };
         let keep = n - from.min(n);
-        if keep.checked_add(t.len()).is_some_and(|m| m <= cap) {
+        // (A type-5 header, `w == 0`, records no capacity: such strings take the other path.)
+        if w != 0 && keep.checked_add(t.len()).is_some_and(|m| m <= cap) {
             let p = s as *mut u8;
             if keep != n {
                 ptr::copy(p.add(n - keep), p, keep);
