@@ -292,7 +292,7 @@ impl<O: Copy> Parser<O> {
                         self.pending = Some(kind);
                         return Ok(None);
                     };
-                    let n = parse_count(&buf[*p..cr]).ok_or(ReadError::BadBulkLength)?;
+                    let n = parse_ll(&buf[*p..cr]).ok_or(ReadError::BadBulkLength)?;
                     if n < -1 {
                         return Err(ReadError::BulkLengthRange);
                     }
@@ -328,7 +328,7 @@ impl<O: Copy> Parser<O> {
                         self.pending = Some(kind);
                         return Ok(None);
                     };
-                    let n = parse_count(&buf[*p..cr]).ok_or(ReadError::BadMultiBulkLength)?;
+                    let n = parse_ll(&buf[*p..cr]).ok_or(ReadError::BadMultiBulkLength)?;
                     *p = cr + 2;
                     if n < -1 || (maxelements > 0 && n > maxelements) {
                         return Err(ReadError::MultiBulkRange);
@@ -653,7 +653,8 @@ fn parse_short(w: u64, n: usize) -> Option<i64> {
     const LOW: u64 = 0x0101_0101_0101_0101;
     let neg = w as u8 == b'-';
     let (w, n) = if neg { (w >> 8, n - 1) } else { (w, n) };
-    if n == 0 || n > 8 {
+    debug_assert!(n <= 8);
+    if n == 0 {
         return None;
     }
     // The digits move to the top bytes; the bytes below them read as leading zeros.
@@ -681,56 +682,39 @@ fn parse_short(w: u64, n: usize) -> Option<i64> {
     Some(if neg { -v } else { v })
 }
 
-/// [`parse_ll`] of a length or count line: mostly short and never negative but for -1, so
-/// the digits are read without sign handling.
+/// hiredis's strict `string2ll`: optional `-`, no leading zeros (but "0"), no "-0", no `+`,
+/// nothing else, within `i64`. Lengths and counts, never negative but for -1, test the sign
+/// once and go straight to the digits.
 #[inline(always)]
-pub(crate) fn parse_count(s: &[u8]) -> Option<i64> {
-    if s.first() == Some(&b'-') {
-        return parse_ll(s);
+pub(crate) fn parse_ll(s: &[u8]) -> Option<i64> {
+    match s.split_first()? {
+        (b'-', digits) => {
+            let v = parse_digits(digits)?;
+            // No "-0"; i64::MIN's magnitude is one above i64::MAX.
+            if v == 0 || v > i64::MAX as u64 + 1 {
+                return None;
+            }
+            Some((v as i64).wrapping_neg())
+        }
+        _ => parse_len(s).map(|v| v as i64),
     }
-    // At most i64::MAX (parse_len's values fit).
-    parse_len(s).map(|v| v as i64)
 }
 
 /// [`parse_ll`] for a number without a sign: `None` for anything else, negative numbers
 /// included.
 #[inline(always)]
 pub(crate) fn parse_len(s: &[u8]) -> Option<u64> {
+    parse_digits(s).filter(|&v| v <= i64::MAX as u64)
+}
+
+/// Digits only, no leading zero (but "0"), within `u64`.
+#[inline(always)]
+fn parse_digits(s: &[u8]) -> Option<u64> {
     let (&first, rest) = s.split_first()?;
     let mut v = u64::from(first.wrapping_sub(b'0'));
     if v > 9 || (v == 0 && !rest.is_empty()) {
         return None;
     }
-    if rest.len() >= 18 {
-        // Up to 18 digits stay below 10^18 < i64::MAX; longer ones take the careful path.
-        return parse_ll(s).map(|v| v as u64);
-    }
-    for &c in rest {
-        let d = c.wrapping_sub(b'0');
-        if d > 9 {
-            return None;
-        }
-        v = v * 10 + u64::from(d);
-    }
-    Some(v)
-}
-
-/// hiredis's strict `string2ll`: optional `-`, no leading zeros (but "0"), no "-0", no `+`,
-/// nothing else, within `i64`.
-#[inline(always)]
-pub(crate) fn parse_ll(s: &[u8]) -> Option<i64> {
-    if s == b"0" {
-        return Some(0);
-    }
-    let (neg, digits) = match s.split_first()? {
-        (b'-', rest) => (true, rest),
-        _ => (false, s),
-    };
-    let (&first, rest) = digits.split_first()?;
-    if !(b'1'..=b'9').contains(&first) {
-        return None;
-    }
-    let mut v = u64::from(first - b'0');
     if rest.len() < 19 {
         // At most 19 digits: below 10^19, so no u64 overflow is possible.
         for &c in rest {
@@ -748,15 +732,7 @@ pub(crate) fn parse_ll(s: &[u8]) -> Option<i64> {
             v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
         }
     }
-    if neg {
-        // i64::MIN's magnitude is one above i64::MAX.
-        if v > i64::MAX as u64 + 1 {
-            return None;
-        }
-        Some((v as i64).wrapping_neg())
-    } else {
-        i64::try_from(v).ok()
-    }
+    Some(v)
 }
 
 /// A RESP3 double: `inf`, `-inf`, `nan`, `-nan` (any case), or a finite decimal number
@@ -1570,10 +1546,20 @@ mod tests {
     }
 
     #[test]
-    fn count_parse_agrees_with_plain() {
+    fn number_parse_agrees_with_reference() {
+        // string2ll's rules over Rust's own parser.
+        fn reference(s: &[u8]) -> Option<i64> {
+            let t = std::str::from_utf8(s).ok()?;
+            let digits = t.strip_prefix('-').unwrap_or(t);
+            let strict = !digits.is_empty()
+                && digits.bytes().all(|c| c.is_ascii_digit())
+                && !(digits.len() > 1 && digits.starts_with('0'))
+                && t != "-0";
+            if strict { t.parse().ok() } else { None }
+        }
         let alphabet = b"0123456789-+ \r";
         let mut check = |s: &[u8]| {
-            assert_eq!(parse_count(s), parse_ll(s), "{s:?}");
+            assert_eq!(parse_ll(s), reference(s), "{s:?}");
             let unsigned = parse_ll(s).and_then(|v| u64::try_from(v).ok());
             assert_eq!(parse_len(s), unsigned, "{s:?}");
         };

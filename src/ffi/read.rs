@@ -436,7 +436,6 @@ pub unsafe extern "C" fn redisReaderFeed(
             sds::free(r.buf);
             r.buf = sds::empty();
             r.pos = 0;
-            r.len = 0;
             if r.buf.is_null() {
                 set_oom(r, st);
                 return REDIS_ERR;
@@ -496,17 +495,17 @@ fn scalar_fast_path(r: &mut redisReader, reply: *mut *mut c_void) -> bool {
     let Some(st) = (unsafe { state(r) }) else {
         return false;
     };
-    // SAFETY: as in `parse`.
-    let bytes = unsafe { core::slice::from_raw_parts(r.buf as *const u8, r.len) };
     match st.parser.top_level() {
         TopLevel::Idle => {}
-        TopLevel::Waiting(kind) => return resume_scalar(r, kind, reply),
+        TopLevel::Waiting(kind) => return resume_scalar(r, st, kind, reply),
         TopLevel::Busy => return false,
     }
+    // SAFETY: as in `parse`.
+    let bytes = unsafe { core::slice::from_raw_parts(r.buf as *const u8, r.len) };
     match reader::scalar_at(bytes, r.pos) {
         Some(Found::Whole(item, next)) => hand_out_scalar(r, st, item, next, reply),
         Some(Found::Partial(kind)) => {
-            start_waiting(r, kind);
+            start_waiting(r, st, kind);
             true
         }
         None => false,
@@ -517,11 +516,7 @@ fn scalar_fast_path(r: &mut redisReader, reply: *mut *mut c_void) -> bool {
 /// is made until it is, so this holds for any builders): the type byte read, the reply
 /// started.
 #[inline(never)]
-fn start_waiting(r: &mut redisReader, kind: Kind) {
-    // SAFETY: a library reader's state.
-    let Some(st) = (unsafe { state(r) }) else {
-        return;
-    };
+fn start_waiting(r: &mut redisReader, st: &mut State, kind: Kind) {
     st.parser.wait_for(kind);
     st.mirror.start_reply(r.privdata);
     r.ridx = 0;
@@ -532,11 +527,7 @@ fn start_waiting(r: &mut redisReader, kind: Kind) {
 /// data is all here, it is built as [`scalar_fast_path`] builds whole ones; until then
 /// nothing changes, as with the parser.
 #[inline(never)]
-fn resume_scalar(r: &mut redisReader, kind: Kind, reply: *mut *mut c_void) -> bool {
-    // SAFETY: a library reader's state.
-    let Some(st) = (unsafe { state(r) }) else {
-        return false;
-    };
+fn resume_scalar(r: &mut redisReader, st: &mut State, kind: Kind, reply: *mut *mut c_void) -> bool {
     if r.pos >= r.len {
         // Only if C code moved `pos` (a consumed buffer is emptied): the parser's clamping
         // and emptying apply.

@@ -137,14 +137,14 @@ unsafe fn copy_small(p: *mut u8, s: &[u8]) {
 /// Gives a reply's blocks back: to the thread's cache, or to the hooks.
 ///
 /// # Safety
-/// `p` is NULL or a live block from the hooks that is not used afterwards.
+/// `p` is a live block from the hooks that is not used afterwards.
 #[inline(always)]
 unsafe fn drop_reply_block(c: Option<&Blocks>, p: *mut redisReply) {
     // SAFETY: caller's promise; with a cache the hooks are libc's, so `p` is a malloc block.
     unsafe {
         match c {
-            Some(c) if !p.is_null() => c.give_reply(p.cast()),
-            _ => alloc::free(p.cast()),
+            Some(c) => c.give_reply(p.cast()),
+            None => alloc::free(p.cast()),
         }
     }
 }
@@ -470,39 +470,37 @@ pub unsafe extern "C" fn freeReplyObject(reply: *mut c_void) {
     // SAFETY: the caller promises a live reply tree owned by the caller.
     unsafe {
         if is_aggregate((*r).r#type) {
-            free_tree(c, r);
+            free_aggregate(c, r);
         } else {
             free_scalar(c, r);
         }
     }
 }
 
+/// Frees an aggregate reply, its children and its vector.
+///
 /// # Safety
-/// `r` is NULL or a live reply tree from the hooks, owned by the caller.
-unsafe fn free_tree(c: Option<&Blocks>, r: *mut redisReply) {
-    if r.is_null() {
-        return;
-    }
+/// `r` is a live aggregate reply tree from the hooks, owned by the caller.
+unsafe fn free_aggregate(c: Option<&Blocks>, r: *mut redisReply) {
     // SAFETY: caller's promise.
     unsafe {
-        if is_aggregate((*r).r#type) {
-            let element = (*r).element;
-            if !element.is_null() {
-                for j in 0..(*r).elements {
-                    let child = *element.add(j);
-                    // Scalar children, the common case, are freed without a recursive call.
-                    if !child.is_null() && !is_aggregate((*child).r#type) {
-                        free_scalar(c, child);
-                    } else {
-                        free_tree(c, child);
-                    }
+        let element = (*r).element;
+        if !element.is_null() {
+            for j in 0..(*r).elements {
+                let child = *element.add(j);
+                if child.is_null() {
+                    continue;
                 }
-                alloc::free(element.cast());
+                // Scalar children, the common case, are freed without a recursive call.
+                if is_aggregate((*child).r#type) {
+                    free_aggregate(c, child);
+                } else {
+                    free_scalar(c, child);
+                }
             }
-            drop_reply_block(c, r);
-        } else {
-            free_scalar(c, r);
+            alloc::free(element.cast());
         }
+        drop_reply_block(c, r);
     }
 }
 
