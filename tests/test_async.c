@@ -772,6 +772,32 @@ static void t_client_kill(void) {
     run();
 }
 
+/* hiredis's redisAsyncSetTimeout allocates the stored timeout with the calloc hook (the sync
+ * setter uses malloc): custom allocators see the same call. */
+static long st_callocs, st_mallocs;
+static void *st_malloc(size_t n) { st_mallocs++; return malloc(n); }
+static void *st_calloc(size_t n, size_t m) { st_callocs++; return calloc(n, m); }
+static void *st_realloc(void *p, size_t n) { return realloc(p, n); }
+static char *st_strdup(const char *s) { return strdup(s); }
+
+static void t_set_timeout_allocates_like_hiredis(void) {
+    SECTION("redisAsyncSetTimeout allocates with the calloc hook");
+    redisAsyncContext *ac = redisAsyncConnect(host, port);
+    CHECK(ac && ac->c.command_timeout == NULL, "no command timeout yet");
+    hiredisAllocFuncs hooks = {st_malloc, st_calloc, st_realloc, st_strdup, free};
+    hiredisAllocFuncs old = hiredisSetAllocators(&hooks);
+    struct timeval tv = {1, 500};
+    int rc = redisAsyncSetTimeout(ac, tv);
+    long callocs = st_callocs, mallocs = st_mallocs;
+    tv.tv_sec = 2;
+    int rc2 = redisAsyncSetTimeout(ac, tv);
+    hiredisSetAllocators(&old);
+    CHECK(rc == REDIS_OK && callocs == 1 && mallocs == 0, "one calloc, no malloc (%ld, %ld)", callocs, mallocs);
+    CHECK(rc2 == REDIS_OK && st_callocs == 1 && st_mallocs == 0 && ac->c.command_timeout->tv_sec == 2,
+          "a second timeout reuses the block");
+    redisAsyncFree(ac);
+}
+
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
     host = tl_env("REDIS_HOST", "127.0.0.1");
@@ -793,6 +819,7 @@ int main(void) {
     t_free_disconnect_rules();
     t_connect_callback_requests();
     t_command_timeout();
+    t_set_timeout_allocates_like_hiredis();
     t_connect_timeout();
     t_fake_server();
     if (!reference) t_userfd(); /* deliberate difference: hiredis fails with EINVAL */

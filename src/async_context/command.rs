@@ -16,24 +16,20 @@ pub(crate) enum CmdKind {
 
 /// Classifies by name (case-insensitive) as hiredis does: a leading `p` selects the pattern
 /// variant; SUBSCRIBE needs at least one argument. Sharded variants get their own table.
+/// The names are those of the confirmations the server sends back ([`frame_kind`]).
 pub(crate) fn classify(name: &[u8], has_args: bool) -> CmdKind {
-    if name.eq_ignore_ascii_case(b"ssubscribe") && has_args {
-        return CmdKind::Subscribe(Table::Shards);
-    }
-    if name.eq_ignore_ascii_case(b"sunsubscribe") {
-        return CmdKind::Unsubscribe(Table::Shards);
-    }
-    let p = name.first().is_some_and(|b| b.eq_ignore_ascii_case(&b'p'));
-    let table = if p { Table::Patterns } else { Table::Channels };
-    let rest = &name[usize::from(p)..];
-    if rest.eq_ignore_ascii_case(b"subscribe") && has_args {
-        CmdKind::Subscribe(table)
-    } else if rest.eq_ignore_ascii_case(b"unsubscribe") {
-        CmdKind::Unsubscribe(table)
-    } else if rest.eq_ignore_ascii_case(b"monitor") {
-        CmdKind::Monitor
-    } else {
-        CmdKind::Regular
+    match frame_kind(name) {
+        (table, FrameKind::Subscribe) if has_args => CmdKind::Subscribe(table),
+        (table, FrameKind::Unsubscribe) => CmdKind::Unsubscribe(table),
+        _ => {
+            // hiredis skips a leading `p` before every name, this one too.
+            let p = name.first().is_some_and(|b| b.eq_ignore_ascii_case(&b'p'));
+            if name[usize::from(p)..].eq_ignore_ascii_case(b"monitor") {
+                CmdKind::Monitor
+            } else {
+                CmdKind::Regular
+            }
+        }
     }
 }
 

@@ -9,14 +9,9 @@ use super::*;
 /// # Safety
 /// `ac` is live; `reply` came from its reader and is not used afterwards.
 pub(super) unsafe fn free_reply(ac: *mut redisAsyncContext, reply: *mut c_void) {
-    // SAFETY: the reader and its function table are live parts of the context.
-    unsafe {
-        let r = (*ac).c.reader;
-        if let Some(fns) = r.as_ref().and_then(|r| r.r#fn.as_ref()) {
-            if let Some(f) = fns.freeObject {
-                f(reply);
-            }
-        }
+    // SAFETY: the reader is a live part of the context.
+    if let Some(r) = unsafe { (*ac).c.reader.as_ref() } {
+        crate::ffi::read::free_object(r.r#fn, reply);
     }
 }
 
@@ -97,7 +92,7 @@ pub(crate) unsafe fn process_callbacks(ac: *mut redisAsyncContext) {
     unsafe {
         loop {
             let mut reply: *mut c_void = ptr::null_mut();
-            if redisGetReply(&mut (*ac).c, &mut reply) != REDIS_OK {
+            if context::get_reply(&mut (*ac).c, &mut reply) != REDIS_OK {
                 disconnect_now(ac);
                 return;
             }
@@ -139,18 +134,13 @@ pub(crate) unsafe fn process_callbacks(ac: *mut redisAsyncContext) {
                 Some(cb) => Some(cb),
                 None => match view {
                     Some(v) if v.kind() == REDIS_REPLY_ERROR => {
-                        // A server message such as "max clients reached": fatal.
+                        // A server message such as "max clients reached": fatal. (The text
+                        // stops at an embedded NUL, as hiredis's snprintf("%s") does.)
                         let text = v.0.str;
                         let msg =
                             crate::ffi::boundary::bytes(text as *const u8, v.0.len).unwrap_or(b"");
-                        let n = msg.len().min(127);
-                        let mut buf = [0u8; 128];
-                        buf[..n].copy_from_slice(&msg[..n]);
-                        // Stop at an embedded NUL, as snprintf("%s") would.
-                        let end = buf.iter().position(|&b| b == 0).unwrap_or(n);
-                        buf[end] = 0;
+                        set_error(ac, REDIS_ERR_OTHER, msg);
                         free_reply(ac, reply);
-                        set_error(ac, REDIS_ERR_OTHER, &buf[..=end]);
                         disconnect_now(ac);
                         return;
                     }
@@ -168,18 +158,16 @@ pub(crate) unsafe fn process_callbacks(ac: *mut redisAsyncContext) {
             } else {
                 None
             };
-            match cb {
-                Some(cb) if cb.has_fn() => {
-                    cb.invoke(ac, reply);
-                    if (*ac).c.flags & REDIS_NO_AUTO_FREE_REPLIES == 0 {
-                        free_reply(ac, reply);
-                    }
-                    if (*ac).c.flags & REDIS_FREEING != 0 {
-                        free_now(ac);
-                        return;
-                    }
+            if cb.is_some_and(|cb| cb.invoke(ac, reply)) {
+                if (*ac).c.flags & REDIS_NO_AUTO_FREE_REPLIES == 0 {
+                    free_reply(ac, reply);
                 }
-                _ => free_reply(ac, reply),
+                if (*ac).c.flags & REDIS_FREEING != 0 {
+                    free_now(ac);
+                    return;
+                }
+            } else {
+                free_reply(ac, reply);
             }
             if let Some(rq) = requeue {
                 if (*ac).c.flags & REDIS_MONITORING != 0 {

@@ -12,7 +12,7 @@
 //! into C: every access goes through short-lived borrows taken from the raw pointer, and
 //! fields C may write (`ev.*`, `data`, `onConnect`, flags) are re-read after each call.
 
-use core::ffi::{c_char, c_int, c_void};
+use core::ffi::{c_int, c_void};
 use core::mem::size_of;
 use core::ptr;
 use std::collections::{HashMap, VecDeque};
@@ -31,21 +31,8 @@ use crate::ffi::read::{
     REDIS_REPLY_ARRAY, REDIS_REPLY_ERROR, REDIS_REPLY_INTEGER, REDIS_REPLY_PUSH,
     REDIS_REPLY_STRING,
 };
-use crate::sds;
+use crate::{context, net, sds};
 
-// The sync context, reader and net layer, called through their C exports (they live in other
-// modules of this crate; the linker resolves them).
-unsafe extern "C" {
-    fn redisConnectWithOptions(options: *const redisOptions) -> *mut redisContext;
-    fn redisFree(c: *mut redisContext);
-    fn redisCheckConnectDone(c: *mut redisContext, completed: *mut c_int) -> c_int;
-    fn redisCheckSocketError(c: *mut redisContext) -> c_int;
-    fn redisSetTcpNoDelay(c: *mut redisContext) -> c_int;
-    fn redisBufferRead(c: *mut redisContext) -> c_int;
-    fn redisBufferWrite(c: *mut redisContext, done: *mut c_int) -> c_int;
-    fn redisGetReply(c: *mut redisContext, reply: *mut *mut c_void) -> c_int;
-    fn __redisSetError(c: *mut redisContext, kind: c_int, s: *const c_char);
-}
 
 mod command;
 mod dispatch;
@@ -144,13 +131,13 @@ pub(crate) unsafe fn connect(options: &redisOptions) -> *mut redisAsyncContext {
     my.options |= REDIS_OPT_NO_PUSH_AUTOFREE | REDIS_OPT_NONBLOCK;
     // SAFETY: `my` is a valid options struct; the results are checked before use.
     unsafe {
-        let c = redisConnectWithOptions(&my);
+        let c = context::connect_with_options(&my);
         if c.is_null() {
             return ptr::null_mut();
         }
         let ac = initialize(c);
         if ac.is_null() {
-            redisFree(c);
+            context::free(c);
             return ptr::null_mut();
         }
         (*ac).push_cb = my.async_push_cb;
@@ -179,15 +166,14 @@ unsafe fn copy_error(ac: *mut redisAsyncContext) {
     }
 }
 
-/// Sets an error with a fixed text and mirrors it.
+/// Sets an error with `text` (cut at 127 bytes or a NUL) and mirrors it.
 ///
 /// # Safety
-/// `ac` is live; `text` is NUL-terminated.
+/// `ac` is live; `text` does not point into its `errstr`.
 unsafe fn set_error(ac: *mut redisAsyncContext, kind: c_int, text: &[u8]) {
-    debug_assert!(text.ends_with(b"\0"));
-    // SAFETY: `ac` is live; `text` is NUL-terminated.
+    // SAFETY: `ac` is live.
     unsafe {
-        __redisSetError(&mut (*ac).c, kind, text.as_ptr() as *const c_char);
+        net::set_error(&mut (*ac).c, kind, Some(text));
         copy_error(ac);
     }
 }
@@ -198,7 +184,7 @@ unsafe fn set_error(ac: *mut redisAsyncContext, kind: c_int, text: &[u8]) {
 /// `ac` is live.
 unsafe fn oom(ac: *mut redisAsyncContext) {
     // SAFETY: `ac` is live.
-    unsafe { set_error(ac, REDIS_ERR_OOM, b"Out of memory\0") }
+    unsafe { set_error(ac, REDIS_ERR_OOM, b"Out of memory") }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -308,7 +294,7 @@ pub(crate) unsafe fn free_now(ac: *mut redisAsyncContext) {
         // The maps are gone: don't leave C pointing at them while redisFree runs.
         (*ac).sub.channels = ptr::null_mut();
         (*ac).sub.patterns = ptr::null_mut();
-        redisFree(&mut (*ac).c);
+        context::free(&mut (*ac).c);
     }
 }
 
@@ -373,7 +359,7 @@ unsafe fn connect_failed(ac: *mut redisAsyncContext) {
     unsafe {
         if (*ac).c.err == 0 {
             // Never tear down as "clean" after a failure: take errno's text.
-            __redisSetError(&mut (*ac).c, REDIS_ERR_IO, ptr::null());
+            net::set_error(&mut (*ac).c, REDIS_ERR_IO, None);
         }
         copy_error(ac);
         run_connect_cb(ac, REDIS_ERR);
@@ -393,16 +379,16 @@ unsafe fn handle_connect(ac: *mut redisAsyncContext) -> bool {
         // Deliberate difference: a caller-supplied descriptor is connected already.
         if !state(ac).user_fd {
             let mut completed: c_int = 0;
-            if redisCheckConnectDone(c, &mut completed) == REDIS_ERR {
+            if net::check_connect_done(&mut *c, &mut completed) == REDIS_ERR {
                 // Sets the context's error (mirrored by connect_failed) from SO_ERROR/errno.
-                redisCheckSocketError(c);
+                net::check_socket_error(&mut *c);
                 connect_failed(ac);
                 return false;
             }
             if completed == 0 {
                 return true;
             }
-            if (*c).connection_type == REDIS_CONN_TCP && redisSetTcpNoDelay(c) == REDIS_ERR {
+            if (*c).connection_type == REDIS_CONN_TCP && net::set_tcp_no_delay(&mut *c) == REDIS_ERR {
                 connect_failed(ac);
                 return false;
             }
@@ -492,7 +478,7 @@ pub(crate) unsafe fn handle_write(ac: *mut redisAsyncContext) {
 pub(crate) unsafe fn async_read(ac: *mut redisAsyncContext) {
     // SAFETY: `ac` is live.
     unsafe {
-        if redisBufferRead(&mut (*ac).c) == REDIS_ERR {
+        if context::buffer_read(&mut (*ac).c) == REDIS_ERR {
             disconnect_now(ac);
         } else {
             add_read(ac);
@@ -509,7 +495,7 @@ pub(crate) unsafe fn async_write(ac: *mut redisAsyncContext) {
     // SAFETY: `ac` is live.
     unsafe {
         let mut done: c_int = 0;
-        if redisBufferWrite(&mut (*ac).c, &mut done) == REDIS_ERR {
+        if context::buffer_write(&mut (*ac).c, Some(&mut done)) == REDIS_ERR {
             disconnect_now(ac);
         } else {
             if done == 0 {
@@ -542,7 +528,7 @@ pub(crate) unsafe fn handle_timeout(ac: *mut redisAsyncContext) {
             }
         }
         if (*ac).c.err == 0 {
-            set_error(ac, REDIS_ERR_TIMEOUT, b"Timeout\0");
+            set_error(ac, REDIS_ERR_TIMEOUT, b"Timeout");
         }
         if (*ac).c.flags & REDIS_CONNECTED == 0 {
             run_connect_cb(ac, REDIS_ERR);
@@ -561,11 +547,17 @@ pub(crate) unsafe fn handle_timeout(ac: *mut redisAsyncContext) {
 pub(crate) unsafe fn set_timeout(ac: *mut redisAsyncContext, tv: libc::timeval) -> c_int {
     // SAFETY: `ac` is live; `command_timeout` is NULL or a block from the allocator.
     unsafe {
-        if crate::net::update_command_timeout(&mut (*ac).c, &tv) != REDIS_OK {
-            oom(ac);
-            return REDIS_ERR;
+        if (*ac).c.command_timeout.is_null() {
+            // hiredis's async setter allocates with the calloc hook (the sync one with malloc).
+            let t = crate::alloc::calloc(1, size_of::<libc::timeval>()) as *mut libc::timeval;
+            if t.is_null() {
+                oom(ac);
+                return REDIS_ERR;
+            }
+            (*ac).c.command_timeout = t;
         }
-        REDIS_OK
+        // Only copies now: the block exists.
+        net::update_command_timeout(&mut (*ac).c, &tv)
     }
 }
 
@@ -582,21 +574,7 @@ pub(crate) unsafe fn arm_connect_check(ac: *mut redisAsyncContext) {
 mod tests {
     use super::queue::tests::cb;
     use super::*;
-
-    #[test]
-    fn argv_encoding() {
-        let s = sds::empty();
-        let args: [&[u8]; 3] = [b"SET", b"key", b"a value longer than ten"];
-        // SAFETY: `s` is a live sds owned here.
-        unsafe {
-            let s = crate::format::append_argv_sds(s, args.iter().copied()).0;
-            assert_eq!(
-                sds::as_bytes(s),
-                b"*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$23\r\na value longer than ten\r\n"
-            );
-            sds::free(s);
-        }
-    }
+    use core::ffi::c_char;
 
     // ---- routing decisions on a context built in Rust (no socket, no hooks) ----
 

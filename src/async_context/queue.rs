@@ -20,10 +20,6 @@ impl ReplyCallback {
         ReplyCallback { f, privdata }
     }
 
-    pub(super) fn has_fn(&self) -> bool {
-        self.f.is_some()
-    }
-
     /// A copy for re-queuing (MONITOR re-arms the record it just consumed).
     pub(super) fn rearm(&self) -> Self {
         ReplyCallback {

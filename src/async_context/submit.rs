@@ -11,6 +11,15 @@ pub(crate) enum Refused {
     Oom,
 }
 
+/// True while the context takes no new commands: disconnecting, freeing or torn down.
+///
+/// # Safety
+/// `ac` is live.
+unsafe fn refusing(ac: *mut redisAsyncContext) -> bool {
+    // SAFETY: `ac` is live; plain field reads.
+    unsafe { (*ac).c.flags & (REDIS_DISCONNECTING | REDIS_FREEING) != 0 || state(ac).tearing_down }
+}
+
 /// Steps 1-3 of hiredis's `__redisAsyncCommand`: refuse or record the callback.
 ///
 /// # Safety
@@ -23,11 +32,11 @@ pub(super) unsafe fn register<'a>(
 ) -> Result<(), Refused> {
     // SAFETY: `ac` is live; no callback runs in here.
     unsafe {
-        let flags = (*ac).c.flags;
-        let st = state(ac);
-        if flags & (REDIS_DISCONNECTING | REDIS_FREEING) != 0 || st.tearing_down {
+        if refusing(ac) {
             return Err(Refused::Quiet);
         }
+        let flags = (*ac).c.flags;
+        let st = state(ac);
         let Some(name) = args.next() else {
             return Err(Refused::Quiet);
         };
@@ -139,7 +148,8 @@ pub(crate) unsafe fn printf_command(
 ) -> c_int {
     // SAFETY: `ac` is live; `obuf` is replaced by the live pointer append returns.
     unsafe {
-        if (*ac).c.flags & (REDIS_DISCONNECTING | REDIS_FREEING) != 0 || state(ac).tearing_down {
+        // Checked before formatting too, which then need not happen.
+        if refusing(ac) {
             return REDIS_ERR;
         }
         let start = sds::len((*ac).c.obuf);
@@ -171,9 +181,6 @@ pub(crate) unsafe fn argv_command<'a>(
     argc: usize,
     argv: impl Iterator<Item = &'a [u8]> + Clone,
 ) -> c_int {
-    if argc == 0 {
-        return REDIS_ERR;
-    }
     // SAFETY: `ac` is live; the arguments are the caller's buffers, not `obuf`. The command
     // is written straight into `obuf` (one growth, no temporary); on failure it is unchanged.
     unsafe {
