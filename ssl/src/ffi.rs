@@ -1,5 +1,5 @@
 //! The C API of libhiredis_rs_ssl (`hiredis_ssl.h`): thin wrappers over `context` and `conn`.
-//! cbindgen reads this file; `ssl/headers/hiredis_ssl.{pre,post}.h` add what it cannot say.
+//! cbindgen reads this file; `ssl/headers/hiredis_ssl.pre.h` adds what it cannot say.
 
 #![allow(non_camel_case_types, non_snake_case)]
 
