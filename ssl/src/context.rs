@@ -6,16 +6,7 @@ use std::ffi::{CStr, CString};
 use openssl::ssl::{SslContext, SslContextBuilder, SslMethod, SslVersion};
 use openssl_sys as sys;
 
-/// Why a context could not be made; the discriminants are `redisSSLContextError`'s values.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum CtxError {
-    CreateFailed = 1,
-    CertKeyRequired = 2,
-    CaCertLoadFailed = 3,
-    ClientCertLoadFailed = 4,
-    ClientDefaultCertFailed = 5,
-    PrivateKeyLoadFailed = 6,
-}
+use crate::ffi::redisSSLContextError::{self, *};
 
 /// The settings of `redisSSLOptions`, as borrowed C strings.
 #[derive(Default)]
@@ -41,9 +32,9 @@ fn ok(rv: std::ffi::c_int) -> bool {
 
 impl TlsContext {
     /// Builds the context, checking in hiredis's order so the same error is reported first.
-    pub(crate) fn new(s: &Settings<'_>) -> Result<TlsContext, CtxError> {
-        let mut b =
-            SslContextBuilder::new(SslMethod::tls_client()).map_err(|_| CtxError::CreateFailed)?;
+    pub(crate) fn new(s: &Settings<'_>) -> Result<TlsContext, redisSSLContextError> {
+        let mut b = SslContextBuilder::new(SslMethod::tls_client())
+            .map_err(|_| REDIS_SSL_CTX_CREATE_FAILED)?;
         // hiredis ignores the result of these two as well.
         let _ = b.set_min_proto_version(Some(SslVersion::TLS1_2));
         // SAFETY: a live SSL_CTX; any int is accepted as a mode (unknown bits are OpenSSL's
@@ -51,7 +42,7 @@ impl TlsContext {
         unsafe { sys::SSL_CTX_set_verify(b.as_ptr(), s.verify_mode, None) };
 
         if s.cert.is_some() != s.key.is_some() {
-            return Err(CtxError::CertKeyRequired);
+            return Err(REDIS_SSL_CTX_CERT_KEY_REQUIRED);
         }
         let cstr = |p: Option<&CStr>| p.map_or(std::ptr::null(), |p| p.as_ptr());
         if s.cacert.is_some() || s.capath.is_some() {
@@ -59,7 +50,7 @@ impl TlsContext {
             if !ok(unsafe {
                 sys::SSL_CTX_load_verify_locations(b.as_ptr(), cstr(s.cacert), cstr(s.capath))
             }) {
-                return Err(CtxError::CaCertLoadFailed);
+                return Err(REDIS_SSL_CTX_CA_CERT_LOAD_FAILED);
             }
         } else {
             load_default_paths(&mut b)?;
@@ -67,13 +58,13 @@ impl TlsContext {
         if let (Some(cert), Some(key)) = (s.cert, s.key) {
             // SAFETY: a live SSL_CTX and NUL-terminated paths.
             if !ok(unsafe { sys::SSL_CTX_use_certificate_chain_file(b.as_ptr(), cert.as_ptr()) }) {
-                return Err(CtxError::ClientCertLoadFailed);
+                return Err(REDIS_SSL_CTX_CLIENT_CERT_LOAD_FAILED);
             }
             // SAFETY: as above.
             if !ok(unsafe {
                 sys::SSL_CTX_use_PrivateKey_file(b.as_ptr(), key.as_ptr(), sys::SSL_FILETYPE_PEM)
             }) {
-                return Err(CtxError::PrivateKeyLoadFailed);
+                return Err(REDIS_SSL_CTX_PRIVATE_KEY_LOAD_FAILED);
             }
         }
         Ok(TlsContext {
@@ -83,9 +74,9 @@ impl TlsContext {
     }
 }
 
-fn load_default_paths(b: &mut SslContextBuilder) -> Result<(), CtxError> {
+fn load_default_paths(b: &mut SslContextBuilder) -> Result<(), redisSSLContextError> {
     b.set_default_verify_paths()
-        .map_err(|_| CtxError::ClientDefaultCertFailed)
+        .map_err(|_| REDIS_SSL_CTX_CLIENT_DEFAULT_CERT_FAILED)
 }
 
 #[cfg(test)]
@@ -99,12 +90,18 @@ mod tests {
             cert: Some(c"/nonexistent.crt"),
             ..Default::default()
         };
-        assert_eq!(TlsContext::new(&s).err(), Some(CtxError::CertKeyRequired));
+        assert_eq!(
+            TlsContext::new(&s).err(),
+            Some(REDIS_SSL_CTX_CERT_KEY_REQUIRED)
+        );
         let s = Settings {
             key: Some(c"/nonexistent.key"),
             ..Default::default()
         };
-        assert_eq!(TlsContext::new(&s).err(), Some(CtxError::CertKeyRequired));
+        assert_eq!(
+            TlsContext::new(&s).err(),
+            Some(REDIS_SSL_CTX_CERT_KEY_REQUIRED)
+        );
     }
 
     #[test]
@@ -113,7 +110,10 @@ mod tests {
             cacert: Some(c"/nonexistent/ca.crt"),
             ..Default::default()
         };
-        assert_eq!(TlsContext::new(&s).err(), Some(CtxError::CaCertLoadFailed));
+        assert_eq!(
+            TlsContext::new(&s).err(),
+            Some(REDIS_SSL_CTX_CA_CERT_LOAD_FAILED)
+        );
     }
 
     #[test]
@@ -124,7 +124,10 @@ mod tests {
             key: Some(c"/nonexistent.key"),
             ..Default::default()
         };
-        assert_eq!(TlsContext::new(&s).err(), Some(CtxError::CaCertLoadFailed));
+        assert_eq!(
+            TlsContext::new(&s).err(),
+            Some(REDIS_SSL_CTX_CA_CERT_LOAD_FAILED)
+        );
     }
 
     #[test]
@@ -136,7 +139,7 @@ mod tests {
         };
         assert_eq!(
             TlsContext::new(&s).err(),
-            Some(CtxError::ClientCertLoadFailed)
+            Some(REDIS_SSL_CTX_CLIENT_CERT_LOAD_FAILED)
         );
     }
 

@@ -14,7 +14,8 @@ use crate::core::{self, REDIS_ERR, REDIS_ERR_OTHER, REDIS_OK, redisContext};
 
 /// Errors of `redisCreateSSLContext*` (values fixed by hiredis).
 #[repr(C)]
-#[allow(dead_code)] // built from C integers, named for the header
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(dead_code)] // some values are only named for the header
 pub enum redisSSLContextError {
     REDIS_SSL_CTX_NONE = 0,
     REDIS_SSL_CTX_CREATE_FAILED = 1,
