@@ -165,11 +165,7 @@ unsafe extern "C" fn ssl_free(privctx: *mut c_void) {
         return;
     }
     // SAFETY: privctx is the SslConn installed by `connect`, owned by the context.
-    unsafe {
-        if !(*conn).ssl.is_null() {
-            sys::SSL_free((*conn).ssl);
-        }
-    }
+    unsafe { sys::SSL_free((*conn).ssl) };
     core::free(conn as *mut c_void);
 }
 
@@ -230,7 +226,7 @@ unsafe fn live_conn<'a>(c: *mut redisContext) -> Option<&'a mut SslConn> {
     // SAFETY: privctx is NULL or the SslConn installed by `connect`.
     unsafe {
         let conn = (*c).privctx as *mut SslConn;
-        if conn.is_null() || (*conn).ssl.is_null() {
+        if conn.is_null() {
             set_error(
                 c,
                 REDIS_ERR_OTHER,
