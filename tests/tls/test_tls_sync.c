@@ -324,11 +324,8 @@ static void test_server_killed(redisSSLContext *ssl) {
     if (!c) { CHECK(0, "connect"); return; }
     redisReply *r = redisCommand(c, "SET k v");
     freeReplyObject(r);
-    FILE *f = fopen(tl_env("REDIS_PIDFILE", ""), "r");
-    int pid = 0;
-    if (f) { if (fscanf(f, "%d", &pid) != 1) pid = 0; fclose(f); }
+    int pid = tls_kill_server();
     CHECK(pid > 0, "server pid");
-    if (pid > 0) kill(pid, SIGKILL);
     usleep(200000);
     r = redisCommand(c, "GET k");
     CHECK(r == NULL && c->err == REDIS_ERR_EOF && strcmp(c->errstr, "Server closed the connection") == 0,

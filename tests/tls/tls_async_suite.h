@@ -52,16 +52,6 @@ static void tls_on_disconnect(const redisAsyncContext *ac, int status) {
     snprintf(st->errstr, sizeof st->errstr, "%s", ac->errstr ? ac->errstr : "");
 }
 
-static void tls_kill_server(void) {
-    FILE *f = fopen(tl_env("REDIS_PIDFILE", ""), "r");
-    int pid = 0;
-    if (f) {
-        if (fscanf(f, "%d", &pid) != 1) pid = 0;
-        fclose(f);
-    }
-    if (pid > 0) kill(pid, SIGKILL);
-}
-
 static void tls_on_status(redisAsyncContext *ac, void *r, void *priv) {
     tlsState *st = ac->data;
     if (r == NULL) { st->nulls++; return; }

@@ -41,6 +41,18 @@ static inline redisContext *tls_connect(int port, redisSSLContext *ssl) {
     return c;
 }
 
+/* SIGKILLs the redis-server named by $REDIS_PIDFILE; its pid, or 0 when there is none. */
+static inline int tls_kill_server(void) {
+    FILE *f = fopen(tl_env("REDIS_PIDFILE", ""), "r");
+    int pid = 0;
+    if (f) {
+        if (fscanf(f, "%d", &pid) != 1) pid = 0;
+        fclose(f);
+    }
+    if (pid > 0) kill(pid, SIGKILL);
+    return pid;
+}
+
 static inline int is_status(redisReply *r, const char *s) {
     return r && r->type == REDIS_REPLY_STATUS && strcmp(r->str, s) == 0;
 }
