@@ -162,17 +162,18 @@ test-cargo:
 # install), then run by tests/harness.sh against its own redis-server. The ABI prototype test
 # also includes a generated header saying which public functions the headers declare so far.
 C_TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
-# Extra sources/flags for tests that need more than hiredis, picked by name ($$t) inside
-# the loop below: each adapter test links its event library (libev ships no .pc file;
-# ae is our own ae-compatible loop in tests/ae).
-C_TEST_EXTRA = $$(case $$t in \
-  (test_adapter_libevent) pkg-config --cflags --libs libevent;; \
-  (test_adapter_libev) echo -lev;; \
-  (test_adapter_libuv) pkg-config --cflags --libs libuv;; \
-  (test_adapter_glib) pkg-config --cflags --libs glib-2.0;; \
-  (test_adapter_ae) echo -Itests/ae tests/ae/ae.c;; \
-  (test_adapter_libsdevent) pkg-config --cflags --libs libsystemd;; \
-  (test_adapter_ivykis) pkg-config --cflags --libs ivykis;; \
+# The event library a program links, picked by its name ($$prog, the variable of each build
+# loop below): test_adapter_X, test_tls_async_X and example-X[-ssl] use loop X (example-pubsub
+# libevent); other names get nothing. libev ships no .pc file; ae is our own ae-compatible
+# loop in tests/ae.
+EVENT_LIB_FLAGS = $$(case $$prog in \
+  (*[_-]libevent|*[_-]libevent-ssl|example-pubsub) pkg-config --cflags --libs libevent;; \
+  (*[_-]libev) echo -lev;; \
+  (*[_-]libuv) pkg-config --cflags --libs libuv;; \
+  (*[_-]glib) pkg-config --cflags --libs glib-2.0;; \
+  (*[_-]ae) echo -Itests/ae tests/ae/ae.c;; \
+  (*[_-]libsdevent) pkg-config --cflags --libs libsystemd;; \
+  (*[_-]ivykis) pkg-config --cflags --libs ivykis;; \
   esac)
 # Built without PIE, so hiredisAllocFns is copy-relocated into the program (see test_alloc.c).
 NOPIE_TESTS := test_alloc
@@ -188,9 +189,9 @@ test-c-build: stage
 	@printf '#include <hiredis/hiredis.h>\n#include <hiredis/async.h>\n#include <hiredis/read.h>\n#include <hiredis/sds.h>\n#include <hiredis/alloc.h>\n#include <hiredis/sockcompat.h>\nint main() { redisReply r = redisReply(); return r.type; }\n' \
 	  | $(CXX) -fsyntax-only -Wall -Wextra -Werror -x c++ - $$($(STAGE_PC) --cflags hiredis) \
 	  || { echo "the installed headers do not compile as C++"; exit 1; }
-	@set -e; for t in $(C_TESTS); do \
-	  extra=; case " $(NOPIE_TESTS) " in *" $$t "*) extra=-no-pie;; esac; \
-	  $(CC) $(CWARN) -g $$extra -I$(TESTBIN) -o $(TESTBIN)/$$t tests/$$t.c $$($(STAGE_PC) --cflags --libs hiredis) $(C_TEST_EXTRA); \
+	@set -e; for prog in $(C_TESTS); do \
+	  extra=; case " $(NOPIE_TESTS) " in *" $$prog "*) extra=-no-pie;; esac; \
+	  $(CC) $(CWARN) -g $$extra -I$(TESTBIN) -o $(TESTBIN)/$$prog tests/$$prog.c $$($(STAGE_PC) --cflags --libs hiredis) $(EVENT_LIB_FLAGS); \
 	done
 	@set -e; for t in $(CXX_TESTS); do \
 	  $(MOC) $(STAGE)/include/hiredis/adapters/qt.h -o $(TESTBIN)/moc_qt.cpp; \
@@ -227,22 +228,13 @@ test-valgrind-run:
 # with --tls-port), then again under valgrind with the million-command pipeline cut to
 # 20,000; and the TLS library's exports, SONAME and NEEDED.
 TLS_TESTS := $(patsubst tests/tls/%.c,%,$(wildcard tests/tls/test_*.c))
-TLS_TEST_EXTRA = -lssl -lcrypto $$(case $$t in \
-  (test_tls_async_libevent) pkg-config --cflags --libs libevent;; \
-  (test_tls_async_libev) echo -lev;; \
-  (test_tls_async_libuv) pkg-config --cflags --libs libuv;; \
-  (test_tls_async_glib) pkg-config --cflags --libs glib-2.0;; \
-  (test_tls_async_ae) echo -Itests/ae tests/ae/ae.c;; \
-  (test_tls_async_libsdevent) pkg-config --cflags --libs libsystemd;; \
-  (test_tls_async_ivykis) pkg-config --cflags --libs ivykis;; \
-  esac)
 
 .PHONY: test-tls test-tls-build
 test-tls-build: stage
 	@mkdir -p $(TESTBIN)/tls
-	@set -e; for t in $(TLS_TESTS); do \
-	  $(CC) $(CWARN) -g -I tests -o $(TESTBIN)/tls/$$t tests/tls/$$t.c \
-	    $$($(STAGE_PC) --cflags --libs hiredis_ssl) $(TLS_TEST_EXTRA); \
+	@set -e; for prog in $(TLS_TESTS); do \
+	  $(CC) $(CWARN) -g -I tests -o $(TESTBIN)/tls/$$prog tests/tls/$$prog.c \
+	    $$($(STAGE_PC) --cflags --libs hiredis_ssl) -lssl -lcrypto $(EVENT_LIB_FLAGS); \
 	done
 	@# The examples, built exactly as the README tells users to.
 	@$(CC) $(CWARN) -g -o $(TESTBIN)/tls/example-ssl examples-c/example-ssl.c $$($(STAGE_PC) --cflags --libs hiredis_ssl)
@@ -286,25 +278,16 @@ test-fuzz:
 EXAMPLES_OUT := $(BUILD)/examples
 EXAMPLES := $(patsubst examples-c/%.c,%,$(wildcard examples-c/example*.c))
 CXX_EXAMPLES := $(patsubst examples-c/%.cpp,%,$(wildcard examples-c/example*.cpp))
-EXAMPLE_EXTRA = $$(case $$e in \
-  (example-libevent|example-pubsub) pkg-config --cflags --libs libevent;; \
-  (example-ssl) $(STAGE_PC) --libs hiredis_ssl;; \
-  (example-libevent-ssl) $(STAGE_PC) --libs hiredis_ssl; pkg-config --cflags --libs libevent;; \
-  (example-libev) echo -lev;; \
-  (example-libuv) pkg-config --cflags --libs libuv;; \
-  (example-glib) pkg-config --cflags --libs glib-2.0;; \
-  (example-ae) echo -Itests/ae tests/ae/ae.c;; \
-  (example-libsdevent) pkg-config --cflags --libs libsystemd;; \
-  (example-ivykis) pkg-config --cflags --libs ivykis;; \
-  esac)
+# The TLS examples (*-ssl) also link the TLS library.
+EXAMPLE_SSL_LIBS = $$(case $$prog in (*-ssl) $(STAGE_PC) --libs hiredis_ssl;; esac)
 
 .PHONY: examples
 examples: stage
 	@mkdir -p $(EXAMPLES_OUT)
-	@set -e; for e in $(EXAMPLES); do \
-	  echo "  CC $(EXAMPLES_OUT)/$$e"; \
-	  $(CC) $(CWARN) -g -o $(EXAMPLES_OUT)/$$e examples-c/$$e.c \
-	    $$($(STAGE_PC) --cflags --libs hiredis) -Wl,-rpath,$(STAGE)/lib $(EXAMPLE_EXTRA); \
+	@set -e; for prog in $(EXAMPLES); do \
+	  echo "  CC $(EXAMPLES_OUT)/$$prog"; \
+	  $(CC) $(CWARN) -g -o $(EXAMPLES_OUT)/$$prog examples-c/$$prog.c \
+	    $$($(STAGE_PC) --cflags --libs hiredis) -Wl,-rpath,$(STAGE)/lib $(EXAMPLE_SSL_LIBS) $(EVENT_LIB_FLAGS); \
 	done
 	@# C++ (Qt) examples: moc on the installed adapters/qt.h, compiled alongside.
 	@mkdir -p $(BUILD)/moc
