@@ -141,17 +141,19 @@ uninstall:
 
 TEST_STEPS := check-headers test-cargo test-c test-examples test-tls test-symbols test-install test-valgrind-run test-fuzz
 
-# Each step in turn, with its duration; stops at the first failing step.
 # Installs missing system packages (and cargo-fuzz for test) on a fresh machine.
 deps:
 	@tests/deps.sh $(DEPS_FLAGS)
 
+# Each step in turn, with its duration; stops at the first failing step. The steps after
+# test-examples take its examples as built (-o examples), so test-tls does not build them again.
 test: DEPS_FLAGS = --fuzz
 test: deps
-	@total=$$(date +%s); for step in $(TEST_STEPS); do \
+	@total=$$(date +%s); built=; for step in $(TEST_STEPS); do \
 	  start=$$(date +%s); \
-	  $(MAKE) --no-print-directory $$step || { echo "make test: $$step FAILED"; exit 1; }; \
+	  $(MAKE) --no-print-directory $$built $$step || { echo "make test: $$step FAILED"; exit 1; }; \
 	  echo "make test: $$step passed in $$(( $$(date +%s) - start )) s"; \
+	  if [ $$step = test-examples ]; then built="-o examples"; fi; \
 	done; echo "make test: all passed in $$(( $$(date +%s) - total )) s"
 
 test-cargo:
@@ -236,14 +238,11 @@ test-tls-build: stage
 	  $(CC) $(CWARN) -g -I tests -o $(TESTBIN)/tls/$$prog tests/tls/$$prog.c \
 	    $$($(STAGE_PC) --cflags --libs hiredis_ssl) -lssl -lcrypto $(EVENT_LIB_FLAGS); \
 	done
-	@# The examples, built exactly as the README tells users to.
-	@$(CC) $(CWARN) -g -o $(TESTBIN)/tls/example-ssl examples-c/example-ssl.c $$($(STAGE_PC) --cflags --libs hiredis_ssl)
-	@$(CC) $(CWARN) -g -o $(TESTBIN)/tls/example-libevent-ssl examples-c/example-libevent-ssl.c \
-	  $$($(STAGE_PC) --cflags --libs hiredis_ssl libevent)
 
-test-tls: test-tls-build
+# The TLS examples (example-ssl, example-libevent-ssl) are those `examples` builds.
+test-tls: test-tls-build examples
 	tests/tls/check-ssl-symbols.sh $(STAGE)/lib/$(SSL_SONAME)
-	LD_LIBRARY_PATH=$(STAGE)/lib TLS_EXAMPLES=$(TESTBIN)/tls tests/tls/harness.sh $(addprefix $(TESTBIN)/tls/,$(TLS_TESTS)) \
+	LD_LIBRARY_PATH=$(STAGE)/lib TLS_EXAMPLES=$(EXAMPLES_OUT) tests/tls/harness.sh $(addprefix $(TESTBIN)/tls/,$(TLS_TESTS)) \
 	  tests/tls/run-examples.sh
 	@command -v valgrind >/dev/null || { echo "valgrind not found (run .ci/run)"; exit 2; }
 	LD_LIBRARY_PATH=$(STAGE)/lib TLS_PIPELINE_N=20000 TEST_WRAPPER="$(VALGRIND)" \

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the TLS examples (examples-c/example-ssl.c, example-libevent-ssl.c, built as users
-# would with `pkg-config --cflags --libs hiredis_ssl`) against tests/tls/harness.sh's servers.
+# Runs the TLS examples (examples-c/example-ssl.c, example-libevent-ssl.c, built by `make
+# examples` as users would, with pkg-config) against tests/tls/harness.sh's servers.
 # TLS_EXAMPLES is the directory holding the two binaries.
 set -u
 dir=${TLS_EXAMPLES:?}
