@@ -60,18 +60,21 @@ all: lib
 # `check-headers` share one cargo configuration (a changed HIREDIS_RS_HEADERS_OUT would make
 # cargo rerun build.rs and rebuild the whole crate each time the two alternate).
 GEN_HEADERS := $(BUILD)/gen-headers
+# Both libraries (the workspace's default-members: hiredis_rs and hiredis_rs_ssl).
+CARGO_RELEASE = HIREDIS_RS_HEADERS_OUT=$(GEN_HEADERS) $(CARGO) build --release
 
 lib:
-	HIREDIS_RS_HEADERS_OUT=$(GEN_HEADERS) $(CARGO) build --release -p hiredis_rs -p hiredis_rs_ssl
+	$(CARGO_RELEASE)
 
 # Regenerate the committed headers from the Rust source.
 headers: lib
 	cp $(addprefix $(GEN_HEADERS)/,$(HEADERS) net.h $(SSL_HEADERS)) include/hiredis/
 
 check-headers: lib
-	@# build.rs writes the headers only when it runs; make it run if they went missing.
-	@[ -e $(GEN_HEADERS)/hiredis.h ] || { touch build.rs; HIREDIS_RS_HEADERS_OUT=$(GEN_HEADERS) $(CARGO) build --release -p hiredis_rs -p hiredis_rs_ssl; }
-	@[ -e $(GEN_HEADERS)/hiredis_ssl.h ] || { touch ssl/build.rs; HIREDIS_RS_HEADERS_OUT=$(GEN_HEADERS) $(CARGO) build --release -p hiredis_rs -p hiredis_rs_ssl; }
+	@# A build script writes its headers only when it runs; make it run if they went missing.
+	@stale=; [ -e $(GEN_HEADERS)/hiredis.h ] || stale=build.rs; \
+	 [ -e $(GEN_HEADERS)/hiredis_ssl.h ] || stale="$$stale ssl/build.rs"; \
+	 [ -z "$$stale" ] || { touch $$stale; $(CARGO_RELEASE); }
 	@for h in $(HEADERS) net.h $(SSL_HEADERS); do \
 	  diff -u include/hiredis/$$h $(GEN_HEADERS)/$$h || { echo "headers drifted from the Rust source: run make headers"; exit 1; }; \
 	done
@@ -156,9 +159,9 @@ test: deps
 	  if [ $$step = test-examples ]; then built="-o examples"; fi; \
 	done; echo "make test: all passed in $$(( $$(date +%s) - total )) s"
 
+# Unit tests of both libraries (the workspace's default-members).
 test-cargo:
 	$(CARGO) test --lib
-	$(CARGO) test --lib -p hiredis_rs_ssl
 
 # Every tests/test_*.c is a program built as a user would (pkg-config against the staged
 # install), then run by tests/harness.sh against its own redis-server. The ABI prototype test
