@@ -23,19 +23,23 @@ fail() { echo "FAIL $*"; fails=$((fails + 1)); }
 make --no-print-directory install PREFIX=$prefix DESTDIR="$dest" > "$tmp/install.log" 2>&1 \
     || { cat "$tmp/install.log"; echo "FAIL make install"; exit 1; }
 
-# 1. Layout.
+# 1. Layout (the TLS library's files and compat names too).
 expect_files="lib/libhiredis_rs.so.1.4.0 lib/libhiredis_rs.a
   include/hiredis/hiredis.h include/hiredis/async.h include/hiredis/read.h include/hiredis/sds.h
   include/hiredis/alloc.h include/hiredis/sockcompat.h
   lib/pkgconfig/hiredis.pc lib/pkgconfig/hiredis_rs.pc
   lib/cmake/hiredis/hiredis-config.cmake lib/cmake/hiredis/hiredis-config-version.cmake
-  lib/cmake/hiredis_rs/hiredis_rs-config.cmake lib/cmake/hiredis_rs/hiredis_rs-config-version.cmake"
+  lib/cmake/hiredis_rs/hiredis_rs-config.cmake lib/cmake/hiredis_rs/hiredis_rs-config-version.cmake
+  lib/libhiredis_rs_ssl.so.1.4.0 lib/libhiredis_rs_ssl.a include/hiredis/hiredis_ssl.h
+  lib/pkgconfig/hiredis_ssl.pc lib/pkgconfig/hiredis_rs_ssl.pc"
 for f in $expect_files; do
     [ -f "$root/$f" ] && [ ! -L "$root/$f" ] && ok "file $f" || fail "file $f missing"
 done
 for l in libhiredis_rs.so:libhiredis_rs.so.1.4.0 libhiredis.so:libhiredis_rs.so.1.4.0 \
          libhiredis.so.1:libhiredis_rs.so.1.4.0 libhiredis.so.1.4.0:libhiredis_rs.so.1.4.0 \
-         libhiredis.a:libhiredis_rs.a; do
+         libhiredis.a:libhiredis_rs.a \
+         libhiredis_rs_ssl.so:libhiredis_rs_ssl.so.1.4.0 libhiredis_ssl.so:libhiredis_rs_ssl.so.1.4.0 \
+         libhiredis_ssl.so.1.4.0:libhiredis_rs_ssl.so.1.4.0 libhiredis_ssl.a:libhiredis_rs_ssl.a; do
     name=${l%%:*} target=${l#*:}
     [ "$(readlink "$root/lib/$name" || true)" = "$target" ] && ok "symlink $name -> $target" \
         || fail "symlink lib/$name should point to $target"
@@ -140,18 +144,8 @@ else
     fail "cmake not installed (run .ci/run)"
 fi
 
-# 2c. The TLS library: files, compat names, hiredis_ssl.pc (Requires: hiredis) and a program
-# against hiredis_ssl.h built with pkg-config (shared) and from the two archives (static).
-for f in lib/libhiredis_rs_ssl.so.1.4.0 lib/libhiredis_rs_ssl.a include/hiredis/hiredis_ssl.h \
-         lib/pkgconfig/hiredis_ssl.pc lib/pkgconfig/hiredis_rs_ssl.pc; do
-    [ -f "$root/$f" ] && [ ! -L "$root/$f" ] && ok "file $f" || fail "file $f missing"
-done
-for l in libhiredis_rs_ssl.so:libhiredis_rs_ssl.so.1.4.0 libhiredis_ssl.so:libhiredis_rs_ssl.so.1.4.0 \
-         libhiredis_ssl.so.1.4.0:libhiredis_rs_ssl.so.1.4.0 libhiredis_ssl.a:libhiredis_rs_ssl.a; do
-    name=${l%%:*} target=${l#*:}
-    [ "$(readlink "$root/lib/$name" || true)" = "$target" ] && ok "symlink $name -> $target" \
-        || fail "symlink lib/$name should point to $target"
-done
+# 2c. The TLS library: hiredis_ssl.pc (Requires: hiredis) and a program against hiredis_ssl.h
+# built with pkg-config (shared) and from the two archives (static).
 grep -qx 'Requires: hiredis' "$root/lib/pkgconfig/hiredis_ssl.pc" && grep -qx 'Libs.private: -lssl -lcrypto' \
     "$root/lib/pkgconfig/hiredis_ssl.pc" && ok "hiredis_ssl.pc Requires/Libs.private" || fail "hiredis_ssl.pc fields"
 cat > "$tmp/sslprog.c" <<'EOF'
