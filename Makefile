@@ -188,7 +188,14 @@ NOPIE_TESTS := test_alloc
 CXX_TESTS := $(patsubst tests/%.cpp,%,$(wildcard tests/test_*.cpp))
 MOC := $(shell pkg-config --variable=host_bins Qt5Core 2>/dev/null)/moc
 
-test-c-build: stage
+# moc's output for the installed adapters/qt.h, compiled into the Qt tests and examples; made
+# again when adapters/qt.h (which `stage` installs) changes.
+MOC_QT := $(BUILD)/moc/moc_qt.cpp
+$(MOC_QT): adapters/qt.h | stage
+	@mkdir -p $(@D)
+	@$(MOC) $(STAGE)/include/hiredis/adapters/qt.h -o $@
+
+test-c-build: stage $(if $(CXX_TESTS),$(MOC_QT))
 	@mkdir -p $(TESTBIN)
 	@tests/check-symbols.sh --declared-header $(STAGE)/include > $(TESTBIN)/abi_declared.h
 	@printf '#include <hiredis/hiredis.h>\n#include <hiredis/async.h>\n#include <hiredis/read.h>\n#include <hiredis/sds.h>\n#include <hiredis/alloc.h>\n#include <hiredis/sockcompat.h>\nint main() { redisReply r = redisReply(); return r.type; }\n' \
@@ -199,9 +206,8 @@ test-c-build: stage
 	  $(CC) $(CWARN) -g $$extra -I$(TESTBIN) -o $(TESTBIN)/$$prog tests/$$prog.c $$($(STAGE_PC) --cflags --libs hiredis) $(EVENT_LIB_FLAGS); \
 	done
 	@set -e; for t in $(CXX_TESTS); do \
-	  $(MOC) $(STAGE)/include/hiredis/adapters/qt.h -o $(TESTBIN)/moc_qt.cpp; \
 	  $(CXX) -Wall -Wextra -Werror -Wno-missing-field-initializers -g -fPIC -o $(TESTBIN)/$$t tests/$$t.cpp \
-	    $(TESTBIN)/moc_qt.cpp $$($(STAGE_PC) --cflags --libs hiredis) $$(pkg-config --cflags --libs Qt5Core); \
+	    $(MOC_QT) $$($(STAGE_PC) --cflags --libs hiredis) $$(pkg-config --cflags --libs Qt5Core); \
 	done
 	@# Non-PIE: hiredisAllocFns is then copy-relocated into the program (spec §12).
 	@$(CC) $(CWARN) -g -no-pie -fno-pic -o $(TESTBIN)/test_abi_layout_nopie tests/test_abi_layout.c \
@@ -284,19 +290,17 @@ CXX_EXAMPLES := $(patsubst examples-c/%.cpp,%,$(wildcard examples-c/example*.cpp
 EXAMPLE_SSL_LIBS = $$(case $$prog in (*-ssl) $(STAGE_PC) --libs hiredis_ssl;; esac)
 
 .PHONY: examples
-examples: stage
+examples: stage $(if $(CXX_EXAMPLES),$(MOC_QT))
 	@mkdir -p $(EXAMPLES_OUT)
 	@set -e; for prog in $(EXAMPLES); do \
 	  echo "  CC $(EXAMPLES_OUT)/$$prog"; \
 	  $(CC) $(CWARN) -g -o $(EXAMPLES_OUT)/$$prog examples-c/$$prog.c \
 	    $$($(STAGE_PC) --cflags --libs hiredis) -Wl,-rpath,$(STAGE)/lib $(EXAMPLE_SSL_LIBS) $(EVENT_LIB_FLAGS); \
 	done
-	@# C++ (Qt) examples: moc on the installed adapters/qt.h, compiled alongside.
-	@mkdir -p $(BUILD)/moc
+	@# C++ (Qt) examples, with moc's output for the installed adapters/qt.h.
 	@set -e; for e in $(CXX_EXAMPLES); do \
 	  echo "  CXX $(EXAMPLES_OUT)/$$e"; \
-	  $(MOC) $(STAGE)/include/hiredis/adapters/qt.h -o $(BUILD)/moc/moc_qt.cpp; \
-	  $(CXX) -Wall -Wextra -Werror -g -fPIC -o $(EXAMPLES_OUT)/$$e examples-c/$$e.cpp $(BUILD)/moc/moc_qt.cpp \
+	  $(CXX) -Wall -Wextra -Werror -g -fPIC -o $(EXAMPLES_OUT)/$$e examples-c/$$e.cpp $(MOC_QT) \
 	    $$($(STAGE_PC) --cflags --libs hiredis) -Wl,-rpath,$(STAGE)/lib $$(pkg-config --cflags --libs Qt5Core); \
 	done
 
