@@ -17,23 +17,10 @@ if [ "$soft" != unlimited ] && [ "$soft" -lt 4096 ]; then
     if [ "$hard" = unlimited ] || [ "$hard" -ge 4096 ]; then ulimit -Sn 4096; else ulimit -Sn "$hard"; fi
 fi
 
-top=$(mktemp -d "${TMPDIR:-/tmp}/hiredis-rs-test.XXXXXX")
-pids=()
-cleanup() {
-    for pidfile in "$top"/*/redis.pid; do
-        [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null
-    done
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$top"
-}
-trap cleanup EXIT INT TERM
+. "$(dirname "$0")/harness-lib.sh"
+harness_setup hiredis-rs-test
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-start_server() { # dir -> sets port
+start_servers() { # dir -> sets port
     local dir=$1
     port=$(free_port)
     cat > "$dir/redis.conf" <<CONF
@@ -58,28 +45,9 @@ CONF
     echo "harness: redis-server did not start"; cat "$dir/redis.log"; return 1
 }
 
-total_pass=0 total_fail=0 failed_progs=()
-for prog in "$@"; do
-    name=$(basename "$prog")
-    dir="$top/$name"; mkdir -p "$dir"
-    start_server "$dir" || exit 1
-    echo "== $name"
-    out="$dir/output"
+run_program() { # program
     REDIS_HOST=127.0.0.1 REDIS_PORT=$port REDIS_SOCK=$dir/redis.sock REDIS_CONF=$dir/redis.conf \
-        REDIS_PIDFILE=$dir/redis.pid TEST_TMPDIR=$dir ${TEST_WRAPPER:-} "$prog" > "$out" 2>&1
-    rc=$?
-    cat "$out"
-    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -1)
-    p=$(echo "$line" | awk '{print $1}'); f=$(echo "$line" | awk '{print $3}')
-    total_pass=$((total_pass + ${p:-0})); total_fail=$((total_fail + ${f:-0}))
-    if [ $rc -ne 0 ] || [ -z "$line" ]; then
-        failed_progs+=("$name (exit $rc)")
-        [ "${f:-0}" -eq 0 ] && total_fail=$((total_fail + 1))
-    fi
-    [ -f "$dir/redis.pid" ] && kill "$(cat "$dir/redis.pid")" 2>/dev/null
-    sleep 0.05
-done
+        REDIS_PIDFILE=$dir/redis.pid TEST_TMPDIR=$dir ${TEST_WRAPPER:-} "$1"
+}
 
-[ ${#failed_progs[@]} -gt 0 ] && echo "failed: ${failed_progs[*]}"
-echo "C tests: $total_pass passed, $total_fail failed"
-[ $total_fail -eq 0 ]
+harness_run "C tests" "$@"

@@ -5,6 +5,7 @@
 # which sets REDIS_HOST, REDIS_PORT and REDIS_SOCK. EXAMPLES_DIR overrides where the
 # binaries are (default: build/examples next to this script's tests/).
 set -u
+. "$(dirname "$0")/harness-lib.sh"
 
 dir=${EXAMPLES_DIR:-$(cd "$(dirname "$0")/.." && pwd)/build/examples}
 host=${REDIS_HOST:-127.0.0.1}
@@ -69,7 +70,7 @@ for bin in "${examples[@]}"; do
 done
 
 # A connection failure must be reported, not hang or crash: a loopback port nobody listens on.
-closed=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+closed=$(free_port)
 out=$(timeout 30 "$dir/example-libevent" 127.0.0.1 "$closed" 2>&1); rc=$?
 if [ $rc -ne 124 ] && [ $rc -lt 128 ] && grep -q 'Connection refused' <<<"$out"; then
     echo "ok   example-libevent (refused port reported, exit $rc)"; passed=$((passed + 1))

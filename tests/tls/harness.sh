@@ -17,17 +17,8 @@ set -u
 command -v redis-server >/dev/null || { echo "tls harness: redis-server not found"; exit 2; }
 command -v openssl >/dev/null || { echo "tls harness: openssl not found"; exit 2; }
 
-top=$(mktemp -d "${TMPDIR:-/tmp}/hiredis-rs-tls.XXXXXX")
-pids=()
-cleanup() {
-    for pidfile in "$top"/*/*.pid; do
-        [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null
-    done
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$top"
-}
-trap cleanup EXIT INT TERM
+. "$(dirname "$0")/../harness-lib.sh"
+harness_setup hiredis-rs-tls
 
 # --- certificates --------------------------------------------------------------------------
 certs=$top/certs; mkdir -p "$certs"
@@ -54,10 +45,6 @@ mkdir -p "$certs/cadir"; cp "$certs/ca.crt" "$certs/cadir/"
 gen rehash "$certs/cadir" || { h=$(openssl x509 -hash -noout -in "$certs/ca.crt"); ln -s ca.crt "$certs/cadir/$h.0"; }
 
 # --- servers -------------------------------------------------------------------------------
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
 start_server() { # dir name auth-clients -> sets plain, tls
     local dir=$1 name=$2 auth=$3
     plain=$(free_port); tls=$(free_port)
@@ -86,34 +73,19 @@ CONF
     echo "tls harness: redis-server did not start"; cat "$dir/$name.log"; return 1
 }
 
-total_pass=0 total_fail=0 failed_progs=()
-for prog in "$@"; do
-    name=$(basename "$prog")
-    dir="$top/$name"; mkdir -p "$dir"
-    start_server "$dir" redis no || exit 1
+start_servers() { # dir -> sets a_plain, a_tls (server A), plain, tls (server B)
+    start_server "$1" redis no || return 1
     a_plain=$plain a_tls=$tls
-    start_server "$dir" mtls yes || exit 1
-    echo "== $name"
-    out="$dir/output"
+    start_server "$1" mtls yes
+}
+
+run_program() { # program
     REDIS_HOST=127.0.0.1 PLAIN_PORT=$a_plain TLS_PORT=$a_tls TLS_MTLS_PORT=$tls \
     REDIS_CONF=$dir/redis.conf REDIS_PIDFILE=$dir/redis.pid TLS_MTLS_PIDFILE=$dir/mtls.pid TEST_TMPDIR=$dir \
     TLS_CA=$certs/ca.crt TLS_CA_DIR=$certs/cadir TLS_CLIENT_CERT=$certs/client.crt TLS_CLIENT_KEY=$certs/client.key \
     TLS_OTHER_CA=$certs/other-ca.crt TLS_OTHER_CERT=$certs/other-client.crt TLS_OTHER_KEY=$certs/other-client.key \
     TLS_SERVER_NAME=localhost \
-        ${TEST_WRAPPER:-} "$prog" > "$out" 2>&1
-    rc=$?
-    cat "$out"
-    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -1)
-    p=$(echo "$line" | awk '{print $1}'); f=$(echo "$line" | awk '{print $3}')
-    total_pass=$((total_pass + ${p:-0})); total_fail=$((total_fail + ${f:-0}))
-    if [ $rc -ne 0 ] || [ -z "$line" ]; then
-        failed_progs+=("$name (exit $rc)")
-        [ "${f:-0}" -eq 0 ] && total_fail=$((total_fail + 1))
-    fi
-    for pf in "$dir"/*.pid; do [ -f "$pf" ] && kill "$(cat "$pf")" 2>/dev/null; done
-    sleep 0.05
-done
+        ${TEST_WRAPPER:-} "$1"
+}
 
-[ ${#failed_progs[@]} -gt 0 ] && echo "failed: ${failed_progs[*]}"
-echo "TLS tests: $total_pass passed, $total_fail failed"
-[ $total_fail -eq 0 ]
+harness_run "TLS tests" "$@"
