@@ -99,12 +99,6 @@ static double suite_now(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Under valgrind (its preload library is in LD_PRELOAD) everything is ~30x slower. */
-static int suite_under_valgrind(void) {
-    const char *pre = getenv("LD_PRELOAD");
-    return pre != NULL && strstr(pre, "vgpreload") != NULL;
-}
-
 static void suite_note_err(suiteState *st, const redisAsyncContext *ac) {
     st->err = ac->err;
     snprintf(st->errstr, sizeof(st->errstr), "%s", ac->errstr ? ac->errstr : "");
@@ -332,7 +326,7 @@ static void suite_timeout(void) {
           "err %d \"%s\", want %d \"Timeout\"", st.err, st.errstr, REDIS_ERR_TIMEOUT);
     CHECK(st.disconnect_calls == 1 && st.disconnect_status == REDIS_ERR,
           "onDisconnect once with REDIS_ERR (%d calls, status %d)", st.disconnect_calls, st.disconnect_status);
-    CHECK(took >= 0.15 && took < (suite_under_valgrind() ? 2.0 : 0.9), "timed out after %.3f s, want about 0.2 s", took);
+    CHECK(took >= 0.15 && took < (tl_under_valgrind() ? 2.0 : 0.9), "timed out after %.3f s, want about 0.2 s", took);
     /* Let the server finish its sleep so later scenarios are not delayed by it. */
     usleep(900000);
 #else
@@ -543,7 +537,7 @@ static void suite_connect_timeout(void) {
               "err %d \"%s\"", st.err, st.errstr);
         CHECK(st.replies == 1 && st.nulls == 1, "the pending command gets NULL");
         CHECK(st.disconnect_calls == 0, "no onDisconnect for a connection that never came up");
-        CHECK(took >= 0.25 && took < (suite_under_valgrind() ? 2.0 : 0.9), "timed out after %.3f s, want about 0.3 s", took);
+        CHECK(took >= 0.25 && took < (tl_under_valgrind() ? 2.0 : 0.9), "timed out after %.3f s, want about 0.3 s", took);
 #else
         suite_spin(0.7);
         CHECK(st.connect_calls == 0 && st.replies == 0 && !st.gone,
@@ -1107,7 +1101,7 @@ static void suite_killed_server(void) {
     for (long i = 0; i < SUITE_NPEND; i++)
         redisAsyncCommand(ac, suite_pending_cb, (void *)(intptr_t)i, "PING");
     /* Let the commands reach the server, which is asleep and answers nothing. */
-    suite_spin(suite_under_valgrind() ? 1.0 : 0.3);
+    suite_spin(tl_under_valgrind() ? 1.0 : 0.3);
     for (double end = suite_now() + 10; st.connect_calls == 0 && suite_now() < end;)
         suite_spin(0.05); /* a loaded machine: wait for the connection a little longer */
     CHECK(st.connect_calls == 1 && st.replies == 0 && ac->replies.head != NULL, "connected, everything pending");
@@ -1125,8 +1119,8 @@ static void suite_killed_server(void) {
 }
 
 static void run_adapter_suite(void) {
-    int vg = suite_under_valgrind();
-    long n = atol(tl_env("ASYNC_PIPELINE_N", vg ? "100000" : "1000000"));
+    int vg = tl_under_valgrind();
+    long n = tl_async_pipeline_n();
 
     signal(SIGPIPE, SIG_IGN);
     alarm(vg ? 1200 : 300); /* a hung loop fails the program instead of the whole run */

@@ -360,12 +360,7 @@ static void t_pipeline(void) {
     redisAsyncContext *ac;
     long i;
     double t0, dt, c0;
-    /* A million by default; a tenth under valgrind (which preloads its vgpreload library). */
-    {
-        const char *pre = getenv("LD_PRELOAD");
-        int vg = pre && strstr(pre, "vgpreload");
-        pl_total = atol(tl_env("ASYNC_PIPELINE_N", vg ? "100000" : "1000000"));
-    }
+    pl_total = tl_async_pipeline_n(); /* a million; a tenth under valgrind */
     SECTION("automatic pipelining");
     reset();
     pl_next = pl_bad = 0;

@@ -31,4 +31,16 @@ static inline const char *tl_env(const char *name, const char *dflt) {
     return v && *v ? v : dflt;
 }
 
+/* Under valgrind (its preload library is in LD_PRELOAD) everything is ~30x slower. */
+static inline int tl_under_valgrind(void) {
+    const char *pre = getenv("LD_PRELOAD");
+    return pre != NULL && strstr(pre, "vgpreload") != NULL;
+}
+
+/* The length of the big async pipelines: ASYNC_PIPELINE_N, else a million (a tenth under
+ * valgrind). */
+static inline long tl_async_pipeline_n(void) {
+    return atol(tl_env("ASYNC_PIPELINE_N", tl_under_valgrind() ? "100000" : "1000000"));
+}
+
 #endif
