@@ -2,9 +2,17 @@
  * fdwatch_init() remembers the epoll instances the process has; fdwatch_watched(fd) says
  * whether one of them still watches fd (from /proc/self/fdinfo). Called right after an
  * adapter's cleanup, before the library closes the socket, it catches a registration the
- * adapter left behind (the kernel would drop it silently at close). */
+ * adapter left behind (the kernel would drop it silently at close).
+ *
+ * To check every cleanup that way, a test's adapter_attach returns
+ * fdwatch_wrap(ac, <the adapter's attach>, checked), where its own cleanup hook `checked`
+ * calls fdwatch_cleanup(privdata, fd): the adapter's cleanup runs, is counted in
+ * fdwatch_cleanups, and in fdwatch_dirty when fd is still watched afterwards. */
 #ifndef HIREDIS_RS_TEST_ADAPTER_FDWATCH_H
 #define HIREDIS_RS_TEST_ADAPTER_FDWATCH_H
+
+#include <hiredis/hiredis.h>
+#include <hiredis/async.h>
 
 #include <dirent.h>
 #include <stdio.h>
@@ -58,6 +66,26 @@ static inline int fdwatch_watched(int fd) {
         fclose(f);
     }
     return 0;
+}
+
+static void (*fdwatch_adapter_cleanup)(void *);
+static long fdwatch_cleanups, fdwatch_dirty;
+
+/* After an attach returned rc: on success, `checked` replaces the adapter's cleanup hook. */
+static inline int fdwatch_wrap(redisAsyncContext *ac, int rc, void (*checked)(void *)) {
+    if (rc == REDIS_OK) {
+        fdwatch_adapter_cleanup = ac->ev.cleanup;
+        ac->ev.cleanup = checked;
+    }
+    return rc;
+}
+
+/* Runs the adapter's cleanup (privdata may be gone afterwards), then checks fd left epoll. */
+static inline void fdwatch_cleanup(void *privdata, int fd) {
+    fdwatch_adapter_cleanup(privdata);
+    fdwatch_cleanups++;
+    if (fdwatch_watched(fd))
+        fdwatch_dirty++;
 }
 
 #endif

@@ -11,24 +11,13 @@
 
 static struct iv_task stepper;
 static int stepper_runs;
-static void (*adapter_cleanup)(void *);
-static long cleanups, dirty_cleanups;
 
 static void checked_cleanup(void *privdata) {
-    int fd = ((redisIvykisEvents *)privdata)->fd.fd;
-    adapter_cleanup(privdata);
-    cleanups++;
-    if (fdwatch_watched(fd))
-        dirty_cleanups++;
+    fdwatch_cleanup(privdata, ((redisIvykisEvents *)privdata)->fd.fd);
 }
 
 static int adapter_attach(redisAsyncContext *ac) {
-    int rc = redisIvykisAttach(ac);
-    if (rc == REDIS_OK) {
-        adapter_cleanup = ac->ev.cleanup;
-        ac->ev.cleanup = checked_cleanup;
-    }
-    return rc;
+    return fdwatch_wrap(ac, redisIvykisAttach(ac), checked_cleanup);
 }
 
 /* First run: stay pending, so iv_main polls with a zero timeout; second run: quit. */
@@ -54,7 +43,7 @@ static void adapter_step(void) {
     adapter_step_nowait();
 }
 
-static int adapter_quiet(void) { return dirty_cleanups == 0; }
+static int adapter_quiet(void) { return fdwatch_dirty == 0; }
 
 int main(void) {
     iv_init();
@@ -64,8 +53,8 @@ int main(void) {
     run_adapter_suite();
 
     SECTION("every cleanup took the socket out of ivykis's epoll set");
-    CHECK(cleanups > 1000, "cleanups seen: %ld", cleanups);
-    CHECK(dirty_cleanups == 0, "%ld cleanups left the socket watched", dirty_cleanups);
+    CHECK(fdwatch_cleanups > 1000, "cleanups seen: %ld", fdwatch_cleanups);
+    CHECK(fdwatch_dirty == 0, "%ld cleanups left the socket watched", fdwatch_dirty);
     iv_deinit();
     return tl_done();
 }

@@ -8,40 +8,30 @@
 #include "adapter_fdwatch.h"
 
 static sd_event *loop;
-static void (*adapter_cleanup)(void *);
-static long cleanups, dirty_cleanups;
 
 /* Runs the adapter's cleanup, then checks what it left in the loop. */
 static void checked_cleanup(void *privdata) {
     redisLibsdeventEvents *e = (redisLibsdeventEvents *)privdata;
     sd_event_source *io = sd_event_source_ref(e->fdSource);
     sd_event_source *timer = sd_event_source_ref(e->timerSource);
-    int fd = e->fd, on;
+    int on;
 
-    adapter_cleanup(privdata); /* e may be gone now */
-    cleanups++;
+    fdwatch_cleanup(privdata, e->fd); /* e may be gone now */
     if (io != NULL && (sd_event_source_get_enabled(io, &on) < 0 || on))
-        dirty_cleanups++;
+        fdwatch_dirty++;
     if (timer != NULL && (sd_event_source_get_enabled(timer, &on) < 0 || on))
-        dirty_cleanups++;
-    if (fdwatch_watched(fd))
-        dirty_cleanups++;
+        fdwatch_dirty++;
     sd_event_source_unref(io);
     sd_event_source_unref(timer);
 }
 
 static int adapter_attach(redisAsyncContext *ac) {
-    int rc = redisLibsdeventAttach(ac, loop);
-    if (rc == REDIS_OK) {
-        adapter_cleanup = ac->ev.cleanup;
-        ac->ev.cleanup = checked_cleanup;
-    }
-    return rc;
+    return fdwatch_wrap(ac, redisLibsdeventAttach(ac, loop), checked_cleanup);
 }
 /* Bounded, so a scenario waiting on the wall clock (spin) never hangs here. */
 static void adapter_step(void) { sd_event_run(loop, 100000); }
 static void adapter_step_nowait(void) { sd_event_run(loop, 0); }
-static int adapter_quiet(void) { return dirty_cleanups == 0; }
+static int adapter_quiet(void) { return fdwatch_dirty == 0; }
 
 int main(void) {
     if (sd_event_new(&loop) < 0) {
@@ -52,8 +42,8 @@ int main(void) {
     run_adapter_suite();
 
     SECTION("every cleanup left the loop clean");
-    CHECK(cleanups > 1000, "cleanups seen: %ld", cleanups);
-    CHECK(dirty_cleanups == 0, "%ld cleanups left a source on or the socket watched", dirty_cleanups);
+    CHECK(fdwatch_cleanups > 1000, "cleanups seen: %ld", fdwatch_cleanups);
+    CHECK(fdwatch_dirty == 0, "%ld cleanups left a source on or the socket watched", fdwatch_dirty);
     sd_event_unref(loop);
     return tl_done();
 }
