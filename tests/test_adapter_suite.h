@@ -42,7 +42,6 @@ static int adapter_quiet(void);
 
 /* What one context went through. */
 typedef struct suiteState {
-    redisAsyncContext *ac;    /* valid until gone */
     int live_idx;             /* slot in suite_live[] */
     int connect_calls, connect_status;
     int disconnect_calls, disconnect_status;
@@ -65,13 +64,13 @@ enum { SUITE_FREE_IN_CONNECT = 1, SUITE_DISCONNECT_IN_CONNECT, SUITE_FREE_IN_DIS
 static redisAsyncContext *suite_live[SUITE_MAXLIVE]; /* NULL: a freed slot */
 static int suite_live_slots, suite_live_count;
 
-static void suite_live_add(suiteState *st) {
+static void suite_live_add(suiteState *st, redisAsyncContext *ac) {
     if (suite_live_slots == SUITE_MAXLIVE) {
         printf("suite: too many contexts\n");
         abort();
     }
     st->live_idx = suite_live_slots;
-    suite_live[suite_live_slots++] = st->ac;
+    suite_live[suite_live_slots++] = ac;
     suite_live_count++;
 }
 
@@ -140,7 +139,6 @@ static redisAsyncContext *suite_adopt(suiteState *st, redisAsyncContext *ac) {
         redisAsyncFree(ac);
         return NULL;
     }
-    st->ac = ac;
     ac->data = st;
     ac->dataCleanup = suite_on_gone;
     if (adapter_attach(ac) != REDIS_OK) {
@@ -149,7 +147,7 @@ static redisAsyncContext *suite_adopt(suiteState *st, redisAsyncContext *ac) {
         redisAsyncFree(ac);
         return NULL;
     }
-    suite_live_add(st);
+    suite_live_add(st, ac);
     /* Failures only are counted here, so a thousand contexts do not swamp the totals. */
     if (redisAsyncSetConnectCallback(ac, suite_on_connect) != REDIS_OK)
         CHECK(0, "connect callback refused");
