@@ -39,14 +39,12 @@ static void redisLibsdeventFree(redisLibsdeventEvents *e) {
     hi_free(e);
 }
 
-/* Leaves a handler: 1 (and frees the state) when cleanup ran inside it. */
-static int redisLibsdeventLeave(redisLibsdeventEvents *e) {
+/* Leaves a handler, freeing the state when cleanup ran inside it. sd-event never dispatches
+ * inside a dispatch, so a handler always starts with `released` clear. */
+static void redisLibsdeventLeave(redisLibsdeventEvents *e) {
     e->dispatching--;
-    if (e->released && e->dispatching == 0) {
+    if (e->released && e->dispatching == 0)
         redisLibsdeventFree(e);
-        return 1;
-    }
-    return 0;
 }
 
 static int redisLibsdeventIoHandler(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -58,7 +56,7 @@ static int redisLibsdeventIoHandler(sd_event_source *s, int fd, uint32_t revents
     (void)fd;
 
     e->dispatching++;
-    if (!e->released && (e->mask & EPOLLIN) && (revents & EPOLLIN || trouble))
+    if ((e->mask & EPOLLIN) && (revents & EPOLLIN || trouble))
         redisAsyncHandleRead(e->context);
     if (!e->released && (e->mask & EPOLLOUT) && (revents & EPOLLOUT || trouble))
         redisAsyncHandleWrite(e->context);
@@ -72,8 +70,7 @@ static int redisLibsdeventTimerHandler(sd_event_source *s, uint64_t usec, void *
     (void)usec;
 
     e->dispatching++;
-    if (!e->released)
-        redisAsyncHandleTimeout(e->context);
+    redisAsyncHandleTimeout(e->context);
     redisLibsdeventLeave(e);
     return 0;
 }
@@ -134,7 +131,6 @@ static void redisLibsdeventCleanup(void *privdata) {
     if (e->dispatching) {
         /* Stop watching now (the fd is about to be closed); free on the way out. */
         e->released = 1;
-        e->mask = 0;
         if (e->fdSource != NULL)
             sd_event_source_set_enabled(e->fdSource, SD_EVENT_OFF);
         if (e->timerSource != NULL)
