@@ -70,8 +70,7 @@ private:
                 connect(*slot, SIGNAL(activated(int)), this, SLOT(write()));
             return; /* a new notifier starts enabled */
         }
-        if ((*slot)->isEnabled() != on)
-            (*slot)->setEnabled(on);
+        (*slot)->setEnabled(on); /* does nothing when it already is */
     }
 
     void quiet() {
