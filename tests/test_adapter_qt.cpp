@@ -1,5 +1,5 @@
 // adapters/qt.h against a real redis-server: see test_adapter_suite.h. Built with moc run
-// on the installed header, as a Qt user of hiredis does (Makefile: test-cxx-build). Each
+// on the installed header, as a Qt user of hiredis does (Makefile: test-c-build). Each
 // context gets its own RedisQtAdapter; once every context is gone, none of them may still
 // have a notifier switched on.
 #define ADAPTER_NAME "qt"
