@@ -61,6 +61,8 @@ all: lib
 # cargo rerun build.rs and rebuild the whole crate each time the two alternate).
 GEN_HEADERS := $(BUILD)/gen-headers
 # Both libraries (the workspace's default-members: hiredis_rs and hiredis_rs_ssl).
+# The host target as Cargo spells it in CARGO_TARGET_<TRIPLE>_RUNNER.
+HOST_TRIPLE_VAR := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p' | tr 'a-z.-' 'A-Z__')
 CARGO_RELEASE = HIREDIS_RS_HEADERS_OUT=$(GEN_HEADERS) $(CARGO) build --release
 
 lib:
@@ -233,6 +235,9 @@ test-valgrind-run:
 	 else cat $(TESTBIN)/selfcheck_leak.log; echo "valgrind self-check: the wrapper did not catch a known leak (exit $$rc)"; exit 1; fi
 	@# The reply cache is off under memcheck by default; forced on, its blocks are checked too.
 	LD_LIBRARY_PATH=$(STAGE)/lib HIREDIS_RS_REPLY_CACHE=1 ASYNC_PIPELINE_N=100000 TEST_WRAPPER="$(VALGRIND)" tests/harness.sh $(addprefix $(TESTBIN)/,$(C_TESTS) $(CXX_TESTS) test_abi_layout_nopie)
+	@# The core's Rust unit tests too, for invalid accesses in its unsafe code (not for leaks:
+	@# their fixtures build contexts by hand and leave some behind).
+	CARGO_TARGET_$(HOST_TRIPLE_VAR)_RUNNER="valgrind --error-exitcode=99 -q" $(CARGO) test --lib -p hiredis_rs -q
 
 # TLS (ssl/): tests/tls/test_*.c built against `pkg-config hiredis_ssl` (the async ones with
 # libevent too), run by tests/tls/harness.sh (throwaway CA and certificates, redis-servers
