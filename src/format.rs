@@ -542,7 +542,6 @@ unsafe fn sds_room<'a>(s: &mut Sds, total: usize) -> Option<&'a mut [MaybeUninit
 /// # Safety
 /// `s` is a live sds; the old pointer is dead afterwards, use the returned one. No `%s`/`%b`
 /// argument points into `s` (its bytes are read after `s` may have been reallocated).
-#[allow(dead_code)] // for the sync/async contexts (redisAppendCommand*)
 pub(crate) unsafe fn append_command_sds(
     s: Sds,
     fmt: &[u8],
