@@ -268,23 +268,13 @@ fn plain_decimal(directive: &[u8], v: Value) -> Option<i128> {
 }
 
 fn push_decimal(out: &mut Vec<u8>, n: i128) {
-    let mut tmp = [0u8; 48];
-    let mut k = tmp.len();
-    // Every C integer magnitude fits in u64 (i64::MIN and u64::MAX included).
-    let mut v = n.unsigned_abs() as u64;
-    loop {
-        k -= 1;
-        tmp[k] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
     if n < 0 {
-        k -= 1;
-        tmp[k] = b'-';
+        out.push(b'-');
     }
-    out.extend_from_slice(&tmp[k..]);
+    // Every C integer magnitude fits in u64 (i64::MIN and u64::MAX included).
+    let mut buf = [0u8; sds::LLSTR_SIZE];
+    let len = sds::ull2str(&mut buf, n.unsigned_abs() as u64);
+    out.extend_from_slice(&buf[..len]);
 }
 
 /// Parses `fmt`, pulling every argument it names, and records where each RESP argument's
