@@ -269,14 +269,12 @@ pub(crate) unsafe fn free(s: Sds) {
 /// # Safety
 /// `s` is a live sds; on success the old pointer is dead and the returned one replaces it.
 pub(crate) unsafe fn make_room_for(s: Sds, add: usize) -> Sds {
-    // SAFETY: `s` is live (caller's promise) for all header reads and the copy below.
+    // SAFETY: `s` is live (caller's promise).
     unsafe {
         if avail(s) >= add {
             return s;
         }
-        let cur = len(s);
-        let old_ty = flags(s) & TYPE_MASK;
-        let Some(mut want) = cur.checked_add(add) else {
+        let Some(mut want) = len(s).checked_add(add) else {
             return ptr::null_mut();
         };
         want = if want < SDS_MAX_PREALLOC {
@@ -289,11 +287,26 @@ pub(crate) unsafe fn make_room_for(s: Sds, add: usize) -> Sds {
         if ty == TYPE_5 {
             ty = TYPE_8;
         }
+        resize(s, ty, want)
+    }
+}
+
+/// Moves `s` into a block with room for `cap` bytes and the NUL under a header of type `ty`:
+/// the block is resized in place when the type stays, else the string is copied into a new
+/// one. The length is kept and the capacity recorded (type 5 has none). NULL on OOM or size
+/// overflow, with `s` untouched.
+///
+/// # Safety
+/// `s` is a live sds of at most `cap` bytes; on success the old pointer is dead.
+pub(crate) unsafe fn resize(s: Sds, ty: u8, cap: usize) -> Sds {
+    // SAFETY: `s` is live; the new block holds the header, `cap >= len` bytes and the NUL.
+    unsafe {
+        let n = len(s);
         let hdr = hdr_size(ty);
-        let Some(total) = hdr.checked_add(want).and_then(|t| t.checked_add(1)) else {
+        let Some(total) = hdr.checked_add(cap).and_then(|t| t.checked_add(1)) else {
             return ptr::null_mut();
         };
-        let ns = if ty == old_ty {
+        let ns = if ty == flags(s) & TYPE_MASK {
             let block = alloc::realloc(alloc_ptr(s), total) as *mut u8;
             if block.is_null() {
                 return ptr::null_mut();
@@ -304,14 +317,14 @@ pub(crate) unsafe fn make_room_for(s: Sds, add: usize) -> Sds {
             if block.is_null() {
                 return ptr::null_mut();
             }
-            ptr::copy_nonoverlapping(s as *const u8, block.add(hdr), cur + 1);
+            ptr::copy_nonoverlapping(s as *const u8, block.add(hdr), n + 1);
             alloc::free(alloc_ptr(s));
             let ns = block.add(hdr);
             *ns.sub(1) = ty;
             ns as Sds
         };
-        set_len(ns, cur);
-        set_alloc(ns, want);
+        set_len(ns, n);
+        set_alloc(ns, cap);
         ns
     }
 }

@@ -8,8 +8,8 @@ use core::ffi::{CStr, c_char, c_int, c_void};
 use core::ptr;
 
 use super::{
-    Sds, TYPE_5, TYPE_MASK, alloc, as_bytes, cat_len, empty, flags, free, hdr_size, len,
-    make_room_for, new_len, req_type, set_alloc, set_len,
+    Sds, alloc, as_bytes, cat_len, empty, flags, free, hdr_size, len, make_room_for, new_len,
+    req_type, set_len,
 };
 use crate::alloc as hooks;
 use crate::format::ArgSource;
@@ -418,34 +418,10 @@ pub(crate) fn join<'a>(parts: impl Iterator<Item = &'a [u8]>, sep: &[u8]) -> Sds
 /// # Safety
 /// As [`grow_zero`].
 pub(crate) unsafe fn remove_free_space(s: Sds) -> Sds {
-    // SAFETY: the new block holds the header, `n` bytes and the NUL.
+    // SAFETY: forwarded promise; the block shrinks to the length.
     unsafe {
         let n = len(s);
-        let old_ty = flags(s) & TYPE_MASK;
-        let ty = req_type(n);
-        let hdr = hdr_size(ty);
-        let ns = if ty == old_ty {
-            let block = hooks::realloc(super::alloc_ptr(s), hdr + n + 1) as *mut u8;
-            if block.is_null() {
-                return ptr::null_mut();
-            }
-            block.add(hdr) as Sds
-        } else {
-            let block = hooks::malloc(hdr + n + 1) as *mut u8;
-            if block.is_null() {
-                return ptr::null_mut();
-            }
-            ptr::copy_nonoverlapping(s as *const u8, block.add(hdr), n + 1);
-            hooks::free(super::alloc_ptr(s));
-            let ns = block.add(hdr);
-            *ns.sub(1) = ty;
-            set_len(ns as Sds, n);
-            ns as Sds
-        };
-        if ty != TYPE_5 {
-            set_alloc(ns, n);
-        }
-        ns
+        super::resize(s, req_type(n), n)
     }
 }
 
@@ -524,6 +500,7 @@ pub(crate) unsafe fn cat_fmt(s: Sds, fmt: &[u8], args: &mut dyn ArgSource) -> Sd
 mod tests {
     use super::*;
     use crate::format::tests::{Arg, ListArgs, s as cs};
+    use crate::sds::{TYPE_5, TYPE_MASK};
 
     fn bytes_of(s: Sds) -> Vec<u8> {
         // SAFETY: test sds are live.
