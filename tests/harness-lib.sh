@@ -13,7 +13,7 @@ harness_setup() { # name
 
 harness_cleanup() {
     for pidfile in "$top"/*/*.pid; do
-        [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null
+        [ -f "$pidfile" ] && kill "$(cat "$pidfile" 2>/dev/null)" 2>/dev/null
     done
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
     wait 2>/dev/null
@@ -47,7 +47,7 @@ harness_run() { # label program...
             failed_progs+=("$name (exit $rc)")
             [ "${f:-0}" -eq 0 ] && total_fail=$((total_fail + 1))
         fi
-        for pf in "$dir"/*.pid; do [ -f "$pf" ] && kill "$(cat "$pf")" 2>/dev/null; done
+        for pf in "$dir"/*.pid; do [ -f "$pf" ] && kill "$(cat "$pf" 2>/dev/null)" 2>/dev/null; done
         sleep 0.05
     done
     [ ${#failed_progs[@]} -gt 0 ] && echo "failed: ${failed_progs[*]}"
