@@ -188,7 +188,9 @@ NOPIE_TESTS := test_alloc
 # C++ tests (tests/test_*.cpp: the Qt adapter's), built with moc run on the installed
 # adapters/qt.h as a Qt user of hiredis does.
 CXX_TESTS := $(patsubst tests/%.cpp,%,$(wildcard tests/test_*.cpp))
-MOC := $(shell pkg-config --variable=host_bins Qt5Core 2>/dev/null)/moc
+# Looked up when the recipe runs, not when make parses this file: on a fresh machine Qt is
+# installed by `deps`, after parsing.
+MOC = $$(pkg-config --variable=host_bins Qt5Core)/moc
 
 # moc's output for the installed adapters/qt.h, compiled into the Qt tests and examples; made
 # again when adapters/qt.h (which `stage` installs) changes.
@@ -314,8 +316,10 @@ examples: stage $(if $(CXX_EXAMPLES),$(MOC_QT))
 test-examples: examples
 	LD_LIBRARY_PATH=$(STAGE)/lib EXAMPLES_DIR=$(EXAMPLES_OUT) tests/harness.sh tests/run-examples.sh
 
-# Starts its own throwaway redis-server and runs the libevent example against it.
-demo: deps examples
+# Starts its own throwaway redis-server and runs the libevent example against it. The build
+# runs in a second make, started after `deps` has installed what it looks up.
+demo: deps
+	@$(MAKE) --no-print-directory examples
 	@examples-c/demo.sh $(EXAMPLES_OUT)/example-libevent
 
 clean:
