@@ -81,7 +81,7 @@ pub extern "C" fn redisSSLContextGetError(error: redisSSLContextErrorValue) -> *
 /// OpenSSL >= 1.1.0 initialises itself; kept for source compatibility. Always REDIS_OK.
 #[unsafe(no_mangle)]
 pub extern "C" fn redisInitOpenSSL() -> c_int {
-    openssl_sys::init();
+    crate::context::init_openssl();
     REDIS_OK
 }
 
