@@ -5,6 +5,7 @@
 #   make test       every test (cargo, C against a real redis-server, ABI, symbols, install,
 #                   valgrind, short fuzz runs); TEST_FUZZ_SECONDS=0 skips the fuzzing
 #   make install PREFIX=/usr/local DESTDIR=       make uninstall (same PREFIX/DESTDIR)
+#   make install-debug (same PREFIX/DESTDIR): the libraries' debug info, in $(LIBDIR)/.debug
 #   make headers    regenerate include/hiredis/*.h        make examples   build examples-c/
 #   make fuzz-smoke run each fuzz target for $(FUZZ_SECONDS) s
 #   make conformance HIREDIS_TEST=path   hiredis's own test binary on hiredis-rs (optional)
@@ -51,7 +52,7 @@ FUZZ_SECONDS ?= 20
 # Seconds per fuzz target inside `make test` (0 skips it).
 TEST_FUZZ_SECONDS ?= 10
 
-.PHONY: all lib headers check-headers stage install uninstall test test-cargo test-c test-c-build \
+.PHONY: all lib headers check-headers stage dist install install-debug uninstall test test-cargo test-c test-c-build \
         test-examples test-symbols test-install test-valgrind test-valgrind-run test-fuzz fuzz-smoke fuzz-build conformance examples demo deps clean
 
 all: lib
@@ -83,7 +84,7 @@ check-headers: lib
 
 # An installed-style tree under build/stage that tests and examples build against.
 stage: lib
-	@$(MAKE) --no-print-directory install PREFIX=$(STAGE) DESTDIR= >/dev/null
+	@$(MAKE) --no-print-directory install install-debug PREFIX=$(STAGE) DESTDIR= >/dev/null
 
 # pkg-config paths relative to ${prefix} where possible (pkg-config --define-prefix then works).
 PC_LIBDIR = $(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))
@@ -92,23 +93,55 @@ PC_INCDIR = $(patsubst $(PREFIX)/%,$${prefix}/%,$(INCDIR))
 # Relative paths baked into the CMake package files, so the installed tree is relocatable.
 REL_CMAKE = realpath -m --relative-to=$(CMAKEDIR)/$$pkg
 
-install: lib
+# What `install` copies, made from the cargo build in build/dist: the shared libraries stripped,
+# each with a .gnu_debuglink to its debug info (kept beside it as <soname>.debug, installed by
+# install-debug into $(LIBDIR)/.debug, where gdb and valgrind look); the static archives without
+# debug info or embedded LLVM bitcode, and in libhiredis_rs.a the sds functions (and
+# hex_digit_to_int) weak, so that a program with its own sds links: its definitions win, and the
+# library never calls those symbols itself.
+DIST := $(BUILD)/dist
+DIST_FILES := $(DIST)/$(SONAME) $(DIST)/$(SSL_SONAME) $(DIST)/$(LIBNAME).a $(DIST)/$(SSL_LIBNAME).a
+SDS_WEAK := -W 'sds*' -W hex_digit_to_int
+STRIP_A := objcopy --strip-debug -R .llvmbc -R .llvmcmd
+
+# A second make, so the files cargo just rewrote are seen with their new times.
+dist: lib
+	@$(MAKE) --no-print-directory $(DIST_FILES)
+
+define strip_so
+@mkdir -p $(@D)
+objcopy --only-keep-debug $< $@.debug
+objcopy --strip-debug --strip-unneeded --add-gnu-debuglink=$@.debug $< $@
+endef
+$(DIST)/$(SONAME): $(RELEASE)/$(LIBNAME).so
+	$(strip_so)
+$(DIST)/$(SSL_SONAME): $(RELEASE)/$(SSL_LIBNAME).so
+	$(strip_so)
+$(DIST)/$(LIBNAME).a: $(RELEASE)/$(LIBNAME).a
+	@mkdir -p $(@D)
+	$(STRIP_A) --wildcard $(SDS_WEAK) $< $@
+$(DIST)/$(SSL_LIBNAME).a: $(RELEASE)/$(SSL_LIBNAME).a
+	@mkdir -p $(@D)
+	$(STRIP_A) $< $@
+
+install: dist
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(INCDIR)/hiredis/adapters \
-	           $(DESTDIR)$(CMAKEDIR)/hiredis $(DESTDIR)$(CMAKEDIR)/hiredis_rs
-	install -m 755 $(RELEASE)/$(LIBNAME).so $(DESTDIR)$(LIBDIR)/$(SONAME)
+	           $(DESTDIR)$(CMAKEDIR)/hiredis $(DESTDIR)$(CMAKEDIR)/hiredis_rs \
+	           $(DESTDIR)$(CMAKEDIR)/hiredis_ssl $(DESTDIR)$(CMAKEDIR)/hiredis_rs_ssl
+	install -m 755 $(DIST)/$(SONAME) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/$(LIBNAME).so
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libhiredis.so
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libhiredis.so.1
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libhiredis.so.$(HIREDIS_SONAME)
-	install -m 644 $(RELEASE)/$(LIBNAME).a $(DESTDIR)$(LIBDIR)/$(LIBNAME).a
+	install -m 644 $(DIST)/$(LIBNAME).a $(DESTDIR)$(LIBDIR)/$(LIBNAME).a
 	ln -sf $(LIBNAME).a $(DESTDIR)$(LIBDIR)/libhiredis.a
 	for h in $(HEADERS); do install -m 644 include/hiredis/$$h $(DESTDIR)$(INCDIR)/hiredis/$$h; done
 	@# The TLS library under its own name and hiredis's (libhiredis_ssl.so.1.4.0 is its SONAME there).
-	install -m 755 $(RELEASE)/$(SSL_LIBNAME).so $(DESTDIR)$(LIBDIR)/$(SSL_SONAME)
+	install -m 755 $(DIST)/$(SSL_SONAME) $(DESTDIR)$(LIBDIR)/$(SSL_SONAME)
 	ln -sf $(SSL_SONAME) $(DESTDIR)$(LIBDIR)/$(SSL_LIBNAME).so
 	ln -sf $(SSL_SONAME) $(DESTDIR)$(LIBDIR)/libhiredis_ssl.so
 	ln -sf $(SSL_SONAME) $(DESTDIR)$(LIBDIR)/libhiredis_ssl.so.$(HIREDIS_SONAME)
-	install -m 644 $(RELEASE)/$(SSL_LIBNAME).a $(DESTDIR)$(LIBDIR)/$(SSL_LIBNAME).a
+	install -m 644 $(DIST)/$(SSL_LIBNAME).a $(DESTDIR)$(LIBDIR)/$(SSL_LIBNAME).a
 	ln -sf $(SSL_LIBNAME).a $(DESTDIR)$(LIBDIR)/libhiredis_ssl.a
 	install -m 644 include/hiredis/hiredis_ssl.h $(DESTDIR)$(INCDIR)/hiredis/hiredis_ssl.h
 	for pc in hiredis_ssl:hiredis hiredis_rs_ssl:hiredis_rs; do \
@@ -133,6 +166,22 @@ install: lib
 	  sed -e 's|@VERSION@|$(VERSION)|g' cmake/config-version.cmake.in \
 	      > $(DESTDIR)$(CMAKEDIR)/$$pkg/$$pkg-config-version.cmake; \
 	done
+	for p in hiredis_ssl:hiredis hiredis_rs_ssl:hiredis_rs; do \
+	  pkg=$${p%%:*}; core=$${p##*:}; \
+	  rel_prefix=$$($(REL_CMAKE) $(PREFIX)); \
+	  rel_lib=$$(realpath -m --relative-to=$(PREFIX) $(LIBDIR)); \
+	  rel_inc=$$(realpath -m --relative-to=$(PREFIX) $(INCDIR)); \
+	  sed -e "s|@NAME@|$$pkg|g" -e "s|@NS@|$$core|g" -e "s|@CORE@|$$core|g" -e "s|@REL_PREFIX@|$$rel_prefix|g" \
+	      -e "s|@REL_LIBDIR@|$$rel_lib|g" -e "s|@REL_INCDIR@|$$rel_inc|g" -e 's|@SONAME_VERSION@|$(HIREDIS_SONAME)|g' \
+	      cmake/ssl-config.cmake.in > $(DESTDIR)$(CMAKEDIR)/$$pkg/$$pkg-config.cmake; \
+	  sed -e 's|@VERSION@|$(VERSION)|g' cmake/config-version.cmake.in \
+	      > $(DESTDIR)$(CMAKEDIR)/$$pkg/$$pkg-config-version.cmake; \
+	done
+
+# The debug info of the installed shared libraries, where their .gnu_debuglink finds it.
+install-debug: dist
+	install -d $(DESTDIR)$(LIBDIR)/.debug
+	install -m 644 $(DIST)/$(SONAME).debug $(DIST)/$(SSL_SONAME).debug $(DESTDIR)$(LIBDIR)/.debug/
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/$(LIBNAME).so $(DESTDIR)$(LIBDIR)/$(LIBNAME).a
@@ -141,7 +190,10 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/$(SSL_SONAME) $(DESTDIR)$(LIBDIR)/$(SSL_LIBNAME).so $(DESTDIR)$(LIBDIR)/$(SSL_LIBNAME).a
 	rm -f $(DESTDIR)$(LIBDIR)/libhiredis_ssl.so $(DESTDIR)$(LIBDIR)/libhiredis_ssl.so.$(HIREDIS_SONAME) $(DESTDIR)$(LIBDIR)/libhiredis_ssl.a
 	rm -f $(DESTDIR)$(PKGCONFIGDIR)/hiredis_ssl.pc $(DESTDIR)$(PKGCONFIGDIR)/hiredis_rs_ssl.pc
+	rm -f $(DESTDIR)$(LIBDIR)/.debug/$(SONAME).debug $(DESTDIR)$(LIBDIR)/.debug/$(SSL_SONAME).debug
+	-rmdir $(DESTDIR)$(LIBDIR)/.debug 2>/dev/null || true
 	rm -rf $(DESTDIR)$(INCDIR)/hiredis $(DESTDIR)$(CMAKEDIR)/hiredis $(DESTDIR)$(CMAKEDIR)/hiredis_rs
+	rm -rf $(DESTDIR)$(CMAKEDIR)/hiredis_ssl $(DESTDIR)$(CMAKEDIR)/hiredis_rs_ssl
 	-rmdir $(DESTDIR)$(CMAKEDIR) $(DESTDIR)$(PKGCONFIGDIR) 2>/dev/null || true
 
 TEST_STEPS := check-headers test-cargo test-c test-examples test-tls test-symbols test-install test-valgrind-run test-fuzz

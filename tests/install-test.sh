@@ -20,8 +20,8 @@ fails=0
 ok()   { echo "ok   $*"; }
 fail() { echo "FAIL $*"; fails=$((fails + 1)); }
 
-make --no-print-directory install PREFIX=$prefix DESTDIR="$dest" > "$tmp/install.log" 2>&1 \
-    || { cat "$tmp/install.log"; echo "FAIL make install"; exit 1; }
+make --no-print-directory install install-debug PREFIX=$prefix DESTDIR="$dest" > "$tmp/install.log" 2>&1 \
+    || { cat "$tmp/install.log"; echo "FAIL make install install-debug"; exit 1; }
 
 # 1. Layout (the TLS library's files and compat names too).
 expect_files="lib/libhiredis_rs.so.1.4.0 lib/libhiredis_rs.a
@@ -31,7 +31,10 @@ expect_files="lib/libhiredis_rs.so.1.4.0 lib/libhiredis_rs.a
   lib/cmake/hiredis/hiredis-config.cmake lib/cmake/hiredis/hiredis-config-version.cmake
   lib/cmake/hiredis_rs/hiredis_rs-config.cmake lib/cmake/hiredis_rs/hiredis_rs-config-version.cmake
   lib/libhiredis_rs_ssl.so.1.4.0 lib/libhiredis_rs_ssl.a include/hiredis/hiredis_ssl.h
-  lib/pkgconfig/hiredis_ssl.pc lib/pkgconfig/hiredis_rs_ssl.pc"
+  lib/pkgconfig/hiredis_ssl.pc lib/pkgconfig/hiredis_rs_ssl.pc
+  lib/cmake/hiredis_ssl/hiredis_ssl-config.cmake lib/cmake/hiredis_ssl/hiredis_ssl-config-version.cmake
+  lib/cmake/hiredis_rs_ssl/hiredis_rs_ssl-config.cmake lib/cmake/hiredis_rs_ssl/hiredis_rs_ssl-config-version.cmake
+  lib/.debug/libhiredis_rs.so.1.4.0.debug lib/.debug/libhiredis_rs_ssl.so.1.4.0.debug"
 for f in $expect_files; do
     [ -f "$root/$f" ] && [ ! -L "$root/$f" ] && ok "file $f" || fail "file $f missing"
 done
@@ -50,6 +53,20 @@ for a in adapters/*.h; do
 done
 soname=$(objdump -p "$root/lib/libhiredis_rs.so.1.4.0" | awk '$1 == "SONAME" {print $2}')
 [ "$soname" = libhiredis_rs.so.1.4.0 ] && ok "SONAME $soname" || fail "SONAME is '$soname'"
+# Installed stripped (at most 1.5 MiB each), the debug info in lib/.debug (install-debug), found
+# through the library's .gnu_debuglink and matching its build id.
+build_id() { readelf -n "$1" | awk '/Build ID/ {print $3}'; }
+for so in libhiredis_rs.so.1.4.0 libhiredis_rs_ssl.so.1.4.0; do
+    f=$root/lib/$so; size=$(stat -c %s "$f")
+    [ "$size" -le 1572864 ] && ok "$so is $size bytes" || fail "$so is $size bytes (> 1.5 MiB)"
+    if readelf -S "$f" | grep -q '\.debug_info'; then fail "$so still has debug info"; else ok "$so has no debug info"; fi
+    link=$(readelf -p .gnu_debuglink "$f" 2>/dev/null | awk '/\]/ {print $3; exit}')
+    [ "$link" = "$so.debug" ] && ok "$so debuglink $link" || fail "$so debuglink is '$link'"
+    dbg=$root/lib/.debug/$so.debug
+    if [ -f "$dbg" ] && readelf -S "$dbg" | grep -q '\.debug_info' && [ -n "$(build_id "$f")" ] \
+       && [ "$(build_id "$f")" = "$(build_id "$dbg")" ]; then ok "debug info for $so (build id $(build_id "$f"))"
+    else fail "no matching debug info for $so in lib/.debug"; fi
+done
 
 # 2a. pkg-config, both include styles, shared.
 cat > "$tmp/prog.c" <<'EOF'
@@ -106,6 +123,60 @@ if objdump -p "$tmp/pc-static" 2>/dev/null | grep -q 'NEEDED *libhiredis'; then 
 else ok "static program has no shared hiredis dependency"; fi
 # Plain -lhiredis (the compat name), as a Makefile written for hiredis would do.
 run plain-lhiredis cc -Wall -Werror -o "$tmp/plain-lhiredis" "$tmp/prog.c" -I"$root/include" -L"$root/lib" -lhiredis
+
+# 2a'. A program with its own sds (as Redis and many C projects have) links statically with the
+# archive, as it does with hiredis's libhiredis.a: the archive's sds functions are weak, so the
+# program's win, and the library keeps using its own sds inside (the program's are never called
+# from it). Every sds name hiredis's sds.c defines is defined here.
+cat > "$tmp/own_sds.c" <<'EOF'
+#include <string.h>
+int own_sds_calls;
+/* Strong definitions under hiredis's sds names; only sdsnew does anything. */
+char *sdsnew(const char *s);
+char *sdsnew(const char *s) { own_sds_calls++; return strcmp(s, "mine") == 0 ? (char *)"own sdsnew" : 0; }
+#define OWN(name) void *name(void); void *name(void) { own_sds_calls++; return 0; }
+OWN(sdsnewlen) OWN(sdsempty) OWN(sdsdup) OWN(sdsfree) OWN(sdsgrowzero) OWN(sdscatlen) OWN(sdscat)
+OWN(sdscatsds) OWN(sdscpylen) OWN(sdscpy) OWN(sdscatvprintf) OWN(sdscatprintf) OWN(sdscatfmt)
+OWN(sdstrim) OWN(sdsrange) OWN(sdsupdatelen) OWN(sdsclear) OWN(sdscmp) OWN(sdssplitlen)
+OWN(sdsfreesplitres) OWN(sdstolower) OWN(sdstoupper) OWN(sdsfromlonglong) OWN(sdscatrepr)
+OWN(sdssplitargs) OWN(sdsmapchars) OWN(sdsjoin) OWN(sdsjoinsds) OWN(sdsMakeRoomFor) OWN(sdsIncrLen)
+OWN(sdsRemoveFreeSpace) OWN(sdsAllocSize) OWN(sdsAllocPtr) OWN(sds_malloc) OWN(sds_realloc)
+OWN(sds_free) OWN(sdsll2str) OWN(sdsull2str) OWN(hex_digit_to_int)
+EOF
+cat > "$tmp/ownsds_main.c" <<'EOF'
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <string.h>
+extern int own_sds_calls;
+
+int main(void) {
+    /* The program's own sdsnew answers the program's calls. */
+    const char *mine = sdsnew("mine");
+    int good = mine && strcmp(mine, "own sdsnew") == 0 && own_sds_calls == 1;
+    /* The library's reader, formatter and context keep their own sds inside. */
+    redisReader *r = redisReaderCreate();
+    const char *in = "*3\r\n$3\r\nfoo\r\n:42\r\n+OK\r\n";
+    void *reply = NULL;
+    good = good && r && redisReaderFeed(r, in, strlen(in)) == REDIS_OK && redisReaderGetReply(r, &reply) == REDIS_OK;
+    redisReply *rep = reply;
+    good = good && rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 3 &&
+           strcmp(rep->element[0]->str, "foo") == 0 && rep->element[1]->integer == 42;
+    freeReplyObject(reply);
+    redisReaderFree(r);
+    char *cmd = NULL;
+    int len = redisFormatCommand(&cmd, "SET %s %d", "key", 7);
+    good = good && len == 29 && memcmp(cmd, "*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$1\r\n7\r\n", 29) == 0;
+    redisFreeCommand(cmd);
+    redisContext *c = redisConnectUnix("/nonexistent/hiredis-rs.sock");
+    good = good && c && c->err != 0 && c->obuf != NULL;
+    redisFree(c);
+    good = good && own_sds_calls == 1;
+    printf("%s (the program's sds called %d times)\n", good ? "linked ok" : "wrong result", own_sds_calls);
+    return good ? 0 : 1;
+}
+EOF
+run own-sds-static cc -Wall -Werror -o "$tmp/own-sds-static" "$tmp/ownsds_main.c" "$tmp/own_sds.c" $cflags \
+    -L"$root/lib" -l:libhiredis_rs.a $(pkg-config --libs-only-l --static hiredis | sed 's/-lhiredis_rs//')
 
 # 2b. CMake find_package, shared and static targets, under both package names.
 if command -v cmake >/dev/null; then
@@ -167,17 +238,50 @@ int main(void) {
 }
 EOF
 run ssl-pc cc -Wall -Werror -o "$tmp/ssl-pc" "$tmp/sslprog.c" $(pkg-config --cflags --libs hiredis_ssl)
+# OpenSSL's global state is freed at exit, as with hiredis's TLS library: nothing in use at exit.
+if command -v valgrind >/dev/null; then
+    if LD_LIBRARY_PATH=$root/lib valgrind -q --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all \
+        --error-exitcode=99 "$tmp/ssl-pc" > "$tmp/ssl-vg.log" 2>&1; then ok "TLS program leaves nothing in use at exit"
+    else fail "TLS program leaves memory in use at exit"; tail -5 "$tmp/ssl-vg.log"; fi
+fi
 run ssl-static cc -Wall -Werror -o "$tmp/ssl-static" "$tmp/sslprog.c" $(pkg-config --cflags hiredis_ssl) \
     -L"$root/lib" -l:libhiredis_rs_ssl.a -l:libhiredis_rs.a \
     $(pkg-config --libs-only-l --static hiredis_ssl | sed 's/-lhiredis_rs_ssl//; s/-lhiredis_rs//')
 if objdump -p "$tmp/ssl-static" 2>/dev/null | grep -q 'NEEDED *libhiredis'; then fail "static TLS program needs a shared hiredis"
 else ok "static TLS program has no shared hiredis dependency"; fi
 
+# CMake: find_package(hiredis_ssl) as hiredis 1.4.1's install provides it (and hiredis_rs_ssl),
+# shared and static targets.
+if command -v cmake >/dev/null; then
+    for p in hiredis_ssl:hiredis hiredis_rs_ssl:hiredis_rs; do
+        pkg=${p%%:*} ns=${p##*:} src=$tmp/cmake-${p%%:*}; mkdir -p "$src"
+        cp "$tmp/sslprog.c" "$src/prog.c"
+        cat > "$src/CMakeLists.txt" <<EOF
+cmake_minimum_required(VERSION 3.13)
+project(hirs_ssl_consumer C)
+find_package($pkg 1.4 REQUIRED)
+add_executable(prog prog.c)
+target_link_libraries(prog $ns::$pkg)
+add_executable(prog_static prog.c)
+target_link_libraries(prog_static $ns::${pkg}_static)
+EOF
+        if cmake -S "$src" -B "$src/build" -DCMAKE_PREFIX_PATH="$root" > "$src/cmake.log" 2>&1 &&
+           cmake --build "$src/build" >> "$src/cmake.log" 2>&1; then
+            for exe in prog prog_static; do
+                if LD_LIBRARY_PATH=$root/lib "$src/build/$exe" | grep -q "linked ok"; then ok "cmake $ns::$pkg ($exe)"
+                else fail "cmake $ns::$pkg ($exe): ran but failed"; fi
+            done
+        else
+            fail "cmake find_package($pkg)"; cat "$src/cmake.log"
+        fi
+    done
+fi
+
 # 3. Uninstall leaves nothing behind (empty parent directories such as lib/ may stay).
 make --no-print-directory uninstall PREFIX=$prefix DESTDIR="$dest" > "$tmp/uninstall.log" 2>&1 || fail "make uninstall"
 left=$(find "$dest" ! -type d)
 [ -z "$left" ] && ok "uninstall removed every file" || fail "uninstall left: $left"
-left=$(find "$dest" -mindepth 1 -type d \( -name hiredis -o -name hiredis_rs -o -name cmake -o -name pkgconfig \))
+left=$(find "$dest" -mindepth 1 -type d \( -name hiredis -o -name hiredis_rs -o -name hiredis_ssl -o -name hiredis_rs_ssl -o -name cmake -o -name pkgconfig -o -name .debug \))
 [ -z "$left" ] && ok "uninstall removed the package directories" || fail "uninstall left dirs: $left"
 
 echo "install test: $fails failed"
