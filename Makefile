@@ -196,7 +196,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(CMAKEDIR)/hiredis_ssl $(DESTDIR)$(CMAKEDIR)/hiredis_rs_ssl
 	-rmdir $(DESTDIR)$(CMAKEDIR) $(DESTDIR)$(PKGCONFIGDIR) 2>/dev/null || true
 
-TEST_STEPS := check-headers test-cargo test-c test-examples test-tls test-symbols test-install test-valgrind-run test-fuzz
+TEST_STEPS := check-headers test-cargo test-c test-examples test-tls test-symbols test-install test-diff test-valgrind-run test-fuzz
 
 # Installs missing system packages (and cargo-fuzz for test) on a fresh machine.
 deps:
@@ -323,6 +323,12 @@ test-symbols: stage
 # make install / uninstall into a temp tree; pkg-config, CMake and static builds against it.
 test-install: lib
 	tests/install-test.sh
+
+# Differential tests against real hiredis builds from package registries (Debian's libhiredis-dev,
+# the C sources in PyPI's hiredis sdist), fetched at test time; see tests/diff/run.sh.
+.PHONY: test-diff
+test-diff: stage
+	tests/diff/run.sh $(STAGE)
 
 # Optional: hiredis's own test program (built by you against real hiredis, dynamically linked)
 # run on hiredis-rs; see tests/upstream-conformance.sh. Not part of `make test`.

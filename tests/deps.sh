@@ -11,6 +11,8 @@ for pkg in redis-server redis-tools pkg-config libevent-dev libev-dev libuv1-dev
            valgrind libhiredis-dev cmake g++ python3 binutils make; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
+# pip (the differential tests download the hiredis sdist from PyPI with it), if python3 has none.
+python3 -m pip --version >/dev/null 2>&1 || dpkg -s python3-pip >/dev/null 2>&1 || need+=(python3-pip)
 if [ ${#need[@]} -gt 0 ]; then
     if ! command -v apt-get >/dev/null; then
         echo "deps: please install: ${need[*]}"; exit 2
