@@ -5,7 +5,8 @@
 #       fails on any exported symbol not in the list (Rust internals and the hidden hirs_*
 #       functions must not leak), on a missing symbol of a DONE group, on a wrong symbol kind
 #       (hiredisAllocFns is a 40-byte data object, the rest are functions), on a wrong SONAME,
-#       on a NEEDED library outside ALLOWED_NEEDED, and on an executable stack or text relocations.
+#       on a NEEDED library outside ALLOWED_NEEDED, on an executable stack, text relocations or
+#       the STATIC_TLS flag.
 #       Missing symbols of the other groups are listed, not fatal.
 #   tests/check-symbols.sh --declared-header INCLUDEDIR
 #       prints a C header for tests/test_abi_protos.c: HIRS_DECL_<name> for every function of a
@@ -118,6 +119,10 @@ for lib in $(awk '$1 == "NEEDED" {print $2}' <<< "$head"); do
     case " $ALLOWED_NEEDED " in *" $lib "*) echo "ok   NEEDED $lib";; *) fail "unexpected NEEDED $lib";; esac
 done
 grep -q TEXTREL <<< "$head" && fail "text relocations"
+# Initial-exec TLS marks the library STATIC_TLS: dlopen of it then fails once other libraries
+# have used glibc's small static TLS reserve (tests/test_dlopen.c), where hiredis loads.
+if readelf -d "$so" | grep -q STATIC_TLS; then fail "STATIC_TLS (initial-exec TLS): dlopen can fail"
+else echo "ok   no STATIC_TLS"; fi
 if awk '$1 == "STACK" {getline; print $NF}' <<< "$head" | grep -q x; then fail "executable stack"; fi
 
 n_exp=${#exported[@]}

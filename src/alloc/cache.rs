@@ -356,56 +356,12 @@ fn set_up() -> Option<&'static Blocks> {
 }
 
 /// The thread's pointer to its [`Blocks`]: NULL before first use, then the cache or
-/// [`UNUSED`]. Read on every reply and every free, so on x86-64 glibc it is a static TLS
-/// word reached in two instructions (the initial-exec model, which Rust's `thread_local!`
-/// does not offer in a shared library: there every access is a `__tls_get_addr` call).
-#[cfg(all(target_arch = "x86_64", target_os = "linux", target_env = "gnu"))]
-mod slot {
-    use super::Blocks;
-
-    core::arch::global_asm!(
-        ".pushsection .tbss.hiredis_rs_cache_slot,\"awT\",@nobits",
-        ".p2align 3",
-        ".globl hiredis_rs_cache_slot",
-        ".hidden hiredis_rs_cache_slot",
-        ".type hiredis_rs_cache_slot,@object",
-        ".size hiredis_rs_cache_slot,8",
-        "hiredis_rs_cache_slot:",
-        ".zero 8",
-        ".popsection",
-    );
-
-    /// The slot's address in this thread.
-    #[inline(always)]
-    fn addr() -> *mut *mut Blocks {
-        let p: *mut *mut Blocks;
-        // SAFETY: reads the thread pointer and the slot's offset from it (set by the dynamic
-        // linker); touches no other memory.
-        unsafe {
-            core::arch::asm!(
-                "mov {p}, qword ptr fs:[0]",
-                "add {p}, qword ptr [rip + hiredis_rs_cache_slot@GOTTPOFF]",
-                p = out(reg) p,
-                options(pure, readonly, nostack),
-            )
-        };
-        p
-    }
-
-    #[inline(always)]
-    pub(super) fn get() -> *mut Blocks {
-        // SAFETY: the slot is this thread's own aligned word, zero-initialised.
-        unsafe { *addr() }
-    }
-
-    pub(super) fn set(p: *mut Blocks) {
-        // SAFETY: as in `get`.
-        unsafe { *addr() = p }
-    }
-}
-
-// musl refuses to dlopen a library with initial-exec TLS.
-#[cfg(not(all(target_arch = "x86_64", target_os = "linux", target_env = "gnu")))]
+/// [`UNUSED`]. Read once on every reply and every free. A `thread_local!`: in the shared
+/// library each read is a `__tls_get_addr` call (about a dozen instructions; linked from the
+/// static archive into a program, the linker makes it a direct access). An initial-exec TLS
+/// word would be two instructions, but it marks the library STATIC_TLS: `dlopen` of it then
+/// fails once other libraries have used glibc's small static TLS reserve (musl refuses it
+/// outright), where hiredis loads (tests/test_dlopen.c).
 mod slot {
     use super::Blocks;
     use core::cell::Cell;
