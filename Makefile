@@ -265,6 +265,11 @@ test-c-build: stage $(if $(CXX_TESTS),$(MOC_QT))
 	  $(CXX) -Wall -Wextra -Werror -Wno-missing-field-initializers -g -fPIC -o $(TESTBIN)/$$t tests/$$t.cpp \
 	    $(MOC_QT) $$($(STAGE_PC) --cflags --libs hiredis) $$(pkg-config --cflags --libs Qt5Core); \
 	done
+	@# test_dlopen's helpers: libraries of N bytes of initial-exec TLS each, to use up glibc's
+	@# static TLS reserve before it loads the library.
+	@set -e; for n in 4096 2048 1024 512 256 128 64 32 16 8 probe64; do \
+	  $(CC) $(CWARN) -shared -fPIC -DFILL_BYTES=$${n#probe} -o $(TESTBIN)/libstatictls-$$n.so tests/static_tls_fill.c; \
+	done
 	@# Non-PIE: hiredisAllocFns is then copy-relocated into the program (spec §12).
 	@$(CC) $(CWARN) -g -no-pie -fno-pic -o $(TESTBIN)/test_abi_layout_nopie tests/test_abi_layout.c \
 	  $$($(STAGE_PC) --cflags --libs hiredis)
