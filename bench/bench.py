@@ -35,6 +35,10 @@ PROGS = ["reader", "format", "sync", "async"]
 TARGETS = [
     (r"^async (set|get|incr)/if1000/c\d+ (cpu_ns|instr)_per_cmd$", 0.5),
     (r"^async mem queued_bytes_per_cmd$", 1.0),
+    # Integer and 10 B bulk replies in 128 B chunks: 0.55x. They met the 0.5x (0.49x,
+    # 0.47x) until the reply cache's thread-local became dlopen-safe (a `__tls_get_addr` call
+    # per GetReply and per free, about 24 instructions per scalar reply): 0.53x and 0.50x.
+    (r"^reader (integer|bulk10)/128 instr_per_reply$", 0.55),
     (r"^reader (status|integer|bulk10|array100|map16)/.* instr_per_reply$", 0.5),
     (r"^format SET_%s_%b instr_per_call$", 0.25),
     (r"^format argv_SET instr_per_call$", 0.5),
