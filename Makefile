@@ -2,8 +2,9 @@
 #
 #   make            release library + headers
 #   make demo       build, start a throwaway redis-server, run the async example against it
-#   make test       every test (cargo, C against a real redis-server, ABI, symbols, install,
-#                   valgrind, short fuzz runs); TEST_FUZZ_SECONDS=0 skips the fuzzing
+#   make test       every test (cargo, C against a real redis-server, the Redis module adapter,
+#                   ABI, symbols, install, valgrind, short fuzz runs); TEST_FUZZ_SECONDS=0 skips
+#                   the fuzzing
 #   make install PREFIX=/usr/local DESTDIR=       make uninstall (same PREFIX/DESTDIR)
 #   make install-debug (same PREFIX/DESTDIR): the libraries' debug info, in $(LIBDIR)/.debug
 #   make headers    regenerate include/hiredis/*.h        make examples   build examples-c/
@@ -53,7 +54,8 @@ FUZZ_SECONDS ?= 20
 TEST_FUZZ_SECONDS ?= 10
 
 .PHONY: all lib headers check-headers stage dist install install-debug uninstall test test-cargo test-c test-c-build \
-        test-examples test-symbols test-install test-valgrind test-valgrind-run test-fuzz fuzz-smoke fuzz-build conformance examples demo deps clean
+        test-examples test-symbols test-install test-valgrind test-valgrind-run test-fuzz fuzz-smoke fuzz-build conformance examples demo deps clean \
+        test-redismodule
 
 all: lib
 
@@ -196,7 +198,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(CMAKEDIR)/hiredis_ssl $(DESTDIR)$(CMAKEDIR)/hiredis_rs_ssl
 	-rmdir $(DESTDIR)$(CMAKEDIR) $(DESTDIR)$(PKGCONFIGDIR) 2>/dev/null || true
 
-TEST_STEPS := check-headers test-cargo test-c test-examples test-tls test-symbols test-install test-diff test-valgrind-run test-fuzz
+TEST_STEPS := check-headers test-cargo test-c test-redismodule test-examples test-tls test-symbols test-install test-diff test-valgrind-run test-fuzz
 
 # Installs missing system packages (and cargo-fuzz for test) on a fresh machine.
 deps:
@@ -297,6 +299,19 @@ test-valgrind-run:
 	@# The core's Rust unit tests too, for invalid accesses in its unsafe code (not for leaks:
 	@# their fixtures build contexts by hand and leave some behind).
 	CARGO_TARGET_$(HOST_TRIPLE_VAR)_RUNNER="valgrind --error-exitcode=99 -q" $(CARGO) test --lib -p hiredis_rs -q
+
+# adapters/redismoduleapi.h in a Redis module (tests/redismodule/hirs_module.c, built against
+# the staged headers and libhiredis_rs.a, with redismodule.h fetched from the redis-module
+# crate) that one harness-started redis-server loads, talking to a second one: plain, with the
+# module built with ASan, and with the module's server under memcheck (errors fail the run; no
+# leak check: the blocks a redis-server leaves at exit are its own).
+REDISMODULE_VALGRIND := valgrind -q --soname-synonyms=somalloc=libjemalloc.so.2 --leak-check=no
+REDISMODULE_RUN = CC="$(CC)" CWARN="$(CWARN)" tests/redismodule/run.sh $(STAGE)
+test-redismodule: stage
+	$(REDISMODULE_RUN) $(BUILD)/redismodule
+	HIRS_SANITIZE=address $(REDISMODULE_RUN) $(BUILD)/redismodule-asan
+	@command -v valgrind >/dev/null || { echo "valgrind not found (run make deps)"; exit 2; }
+	HIRS_PIPELINE_N=20000 HIRS_SERVER_WRAPPER="$(REDISMODULE_VALGRIND)" $(REDISMODULE_RUN) $(BUILD)/redismodule
 
 # TLS (ssl/): tests/tls/test_*.c built against `pkg-config hiredis_ssl` (the async ones with
 # libevent too), run by tests/tls/harness.sh (throwaway CA and certificates, redis-servers
