@@ -23,6 +23,30 @@
 #include <string.h>
 #include <time.h>
 
+/* The adapter's names, signatures and state fields are hiredis 1.4.1's (a program written
+ * for its adapter compiles unchanged): checked at compile time. */
+#define HIRS_IS(expr, type) _Static_assert(_Generic((expr), type: 1, default: 0), #expr " is not " #type)
+HIRS_IS(redisModuleAttach, int (*)(redisAsyncContext *, RedisModuleCtx *));
+HIRS_IS(redisModuleCompatibilityCheck, int (*)(void));
+HIRS_IS(redisModuleReadEvent, void (*)(int, void *, int));
+HIRS_IS(redisModuleWriteEvent, void (*)(int, void *, int));
+HIRS_IS(redisModuleAddRead, void (*)(void *));
+HIRS_IS(redisModuleDelRead, void (*)(void *));
+HIRS_IS(redisModuleAddWrite, void (*)(void *));
+HIRS_IS(redisModuleDelWrite, void (*)(void *));
+HIRS_IS(redisModuleStopTimer, void (*)(void *));
+HIRS_IS(redisModuleCleanup, void (*)(void *));
+HIRS_IS(redisModuleTimeout, void (*)(RedisModuleCtx *, void *));
+HIRS_IS(redisModuleSetTimeout, void (*)(void *, struct timeval));
+#define HIRS_FIELD(name, type) HIRS_IS(((redisModuleEvents *)0)->name, type)
+HIRS_FIELD(context, redisAsyncContext *);
+HIRS_FIELD(module_ctx, RedisModuleCtx *);
+HIRS_FIELD(fd, int);
+HIRS_FIELD(reading, int);
+HIRS_FIELD(writing, int);
+HIRS_FIELD(timer_active, int);
+HIRS_FIELD(timer_id, RedisModuleTimerID);
+
 /* Outlives every connection: the adapter hands it to the timer calls (see the adapter). */
 static RedisModuleCtx *hirs_ctx;
 
