@@ -291,7 +291,7 @@ static int start(run *r, const char *scenario, const char *host, int port) {
         tv.tv_usec = 300000;
         redisAsyncSetTimeout(ac, tv);
         r->started = now();
-        redisAsyncCommand(ac, cb_timed, LABEL("sleep"), "DEBUG SLEEP 1");
+        redisAsyncCommand(ac, cb_timed, LABEL("sleep"), "DEBUG SLEEP 2");
         redisAsyncCommand(ac, cb_timed, LABEL("ping"), "PING");
     } else if (strcmp(scenario, "disconnect") == 0) {
         redisAsyncCommand(ac, cb_log, LABEL("ping"), "PING");
