@@ -1,7 +1,11 @@
 //! Allocation through the `hiredisAllocFns` hooks.
 //!
 //! Everything handed to C (replies, strings, sds, formatted commands, contexts) is allocated
-//! here, never with Rust's global allocator, because C frees it with `hi_free`.
+//! here, never with Rust's global allocator, because C frees it with `hi_free`. So is the
+//! library's own state that outlives a call (reader state and stacks, async callback rings,
+//! subscription tables), through the small containers of [`vec`], [`ring`] and [`map`]:
+//! programs account their memory through the hooks, and a failing hook is an "Out of
+//! memory" error, never an abort.
 //! A NULL hook behaves as an allocation failure instead of a crash.
 
 use core::ffi::{c_char, c_void};
@@ -10,6 +14,13 @@ use core::ptr;
 use crate::ffi::alloc::{hiredisAllocFns, hiredisAllocFuncs};
 
 pub(crate) mod cache;
+pub(crate) mod map;
+pub(crate) mod ring;
+pub(crate) mod vec;
+
+pub(crate) use map::HMap;
+pub(crate) use ring::HRing;
+pub(crate) use vec::{AllocError, HBox, HVec};
 
 /// A copy of the current allocator table.
 pub(crate) fn table() -> hiredisAllocFuncs {

@@ -1,0 +1,239 @@
+//! [`HRing`]: a FIFO ring buffer of plain-data items in a hook block, with fallible growth.
+
+use core::mem::{align_of, size_of};
+use core::ptr::NonNull;
+
+use super::vec::AllocError;
+
+/// A double-ended queue for `Copy` items (nothing to drop), stored in one hook block.
+pub(crate) struct HRing<T: Copy> {
+    buf: NonNull<T>,
+    cap: usize,
+    /// Index of the front item.
+    head: usize,
+    len: usize,
+}
+
+impl<T: Copy> Default for HRing<T> {
+    fn default() -> Self {
+        HRing::new()
+    }
+}
+
+impl<T: Copy> HRing<T> {
+    const CHECK: () = assert!(size_of::<T>() > 0 && align_of::<T>() <= 16);
+
+    pub(crate) const fn new() -> Self {
+        let () = Self::CHECK;
+        HRing {
+            buf: NonNull::dangling(),
+            cap: 0,
+            head: 0,
+            len: 0,
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    #[cfg(test)]
+    #[inline(always)]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    #[inline(always)]
+    pub(crate) fn capacity(&self) -> usize {
+        self.cap
+    }
+
+    /// The slot of the `i`th item (`i < cap`).
+    #[inline(always)]
+    fn slot(&self, i: usize) -> *mut T {
+        let mut k = self.head + i;
+        if k >= self.cap {
+            k -= self.cap;
+        }
+        // `k < cap`: inside the block.
+        self.buf.as_ptr().wrapping_add(k)
+    }
+
+    /// Makes room for `additional` more items, moving them to a new block (front first).
+    /// Item addresses change when this grows.
+    pub(crate) fn try_reserve(&mut self, additional: usize) -> Result<(), AllocError> {
+        let need = self.len.checked_add(additional).ok_or(AllocError)?;
+        if need <= self.cap {
+            return Ok(());
+        }
+        let cap = need.max(self.cap.saturating_mul(2)).max(16);
+        let bytes = cap.checked_mul(size_of::<T>()).ok_or(AllocError)?;
+        if bytes > isize::MAX as usize {
+            return Err(AllocError);
+        }
+        let new = NonNull::new(super::malloc(bytes) as *mut T).ok_or(AllocError)?;
+        for i in 0..self.len {
+            // SAFETY: item `i` is initialised in the old block; slot `i` of the new block
+            // (cap > len) is free; the blocks are distinct.
+            unsafe { new.as_ptr().add(i).write(self.slot(i).read()) };
+        }
+        self.release_block();
+        self.buf = new;
+        self.cap = cap;
+        self.head = 0;
+        Ok(())
+    }
+
+    fn release_block(&mut self) {
+        if self.cap != 0 {
+            // SAFETY: the ring's own hook block; its items are `Copy` (nothing to drop).
+            unsafe { super::free(self.buf.as_ptr().cast()) };
+        }
+        self.buf = NonNull::dangling();
+        self.cap = 0;
+        self.head = 0;
+    }
+
+    /// Appends at the back; on allocation failure nothing changes.
+    pub(crate) fn try_push_back(&mut self, v: T) -> Result<(), AllocError> {
+        if self.len == self.cap {
+            self.try_reserve(1)?;
+        }
+        // SAFETY: `len < cap`: the slot is inside the block and free.
+        unsafe { self.slot(self.len).write(v) };
+        self.len += 1;
+        Ok(())
+    }
+
+    pub(crate) fn pop_front(&mut self) -> Option<T> {
+        if self.len == 0 {
+            return None;
+        }
+        // SAFETY: the front item is initialised; it leaves the ring (a plain copy).
+        let v = unsafe { self.slot(0).read() };
+        self.head += 1;
+        if self.head == self.cap {
+            self.head = 0;
+        }
+        self.len -= 1;
+        Some(v)
+    }
+
+    pub(crate) fn get_mut(&mut self, i: usize) -> Option<&mut T> {
+        if i >= self.len {
+            return None;
+        }
+        // SAFETY: item `i` is initialised; `&mut self` makes the borrow unique.
+        Some(unsafe { &mut *self.slot(i) })
+    }
+
+    pub(crate) fn front_mut(&mut self) -> Option<&mut T> {
+        self.get_mut(0)
+    }
+
+    pub(crate) fn back_mut(&mut self) -> Option<&mut T> {
+        self.get_mut(self.len.wrapping_sub(1))
+    }
+
+    /// Gives the block back if the ring is empty and holds more than `keep` slots.
+    pub(crate) fn shrink_if_empty(&mut self, keep: usize) {
+        if self.len == 0 && self.cap > keep {
+            self.release_block();
+        }
+    }
+
+    /// Moves every item of `other` to the back of `self`, in order; on allocation failure
+    /// neither ring changes.
+    pub(crate) fn try_append(&mut self, other: &mut HRing<T>) -> Result<(), AllocError> {
+        if self.len == 0 && self.cap <= other.cap {
+            core::mem::swap(self, other);
+            return Ok(());
+        }
+        self.try_reserve(other.len)?;
+        while let Some(v) = other.pop_front() {
+            // SAFETY: room was reserved, so this push cannot allocate or fail.
+            unsafe {
+                self.slot(self.len).write(v);
+            }
+            self.len += 1;
+        }
+        Ok(())
+    }
+}
+
+impl<T: Copy> Drop for HRing<T> {
+    fn drop(&mut self) {
+        self.release_block();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alloc::vec::tests::failing_after;
+
+    #[test]
+    fn fifo_across_wraps_and_growth() {
+        let mut r: HRing<u32> = HRing::new();
+        let mut next_in = 0;
+        let mut next_out = 0;
+        for round in 0..50 {
+            for _ in 0..(round % 7 + 3) {
+                r.try_push_back(next_in).unwrap();
+                next_in += 1;
+            }
+            for _ in 0..(round % 5 + 1) {
+                if let Some(v) = r.pop_front() {
+                    assert_eq!(v, next_out);
+                    next_out += 1;
+                }
+            }
+            assert_eq!(r.len(), (next_in - next_out) as usize);
+            assert_eq!(r.front_mut().copied(), (r.len() > 0).then_some(next_out));
+            assert_eq!(r.back_mut().copied(), (r.len() > 0).then_some(next_in - 1));
+        }
+        while let Some(v) = r.pop_front() {
+            assert_eq!(v, next_out);
+            next_out += 1;
+        }
+        assert!(r.is_empty());
+        r.shrink_if_empty(0);
+        assert_eq!(r.capacity(), 0);
+    }
+
+    #[test]
+    fn failed_growth_changes_nothing() {
+        let mut r: HRing<u64> = HRing::new();
+        for i in 0..16 {
+            r.try_push_back(i).unwrap();
+        }
+        assert_eq!(failing_after(0, || r.try_push_back(99)), Err(AllocError));
+        assert_eq!(r.len(), 16);
+        assert_eq!(r.pop_front(), Some(0));
+        assert_eq!(r.try_push_back(16), Ok(()));
+        assert_eq!(r.get_mut(15).copied(), Some(16));
+    }
+
+    #[test]
+    fn append_moves_in_order() {
+        let mut a: HRing<u8> = HRing::new();
+        let mut b: HRing<u8> = HRing::new();
+        for i in 0..5 {
+            b.try_push_back(i).unwrap();
+        }
+        a.try_append(&mut b).unwrap();
+        assert!(b.is_empty());
+        for i in 5..40 {
+            b.try_push_back(i).unwrap();
+        }
+        assert_eq!(failing_after(0, || a.try_append(&mut b)), Err(AllocError));
+        assert_eq!((a.len(), b.len()), (5, 35));
+        a.try_append(&mut b).unwrap();
+        let mut out = vec![];
+        while let Some(v) = a.pop_front() {
+            out.push(v);
+        }
+        assert_eq!(out, (0..40).collect::<Vec<_>>());
+    }
+}
