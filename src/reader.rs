@@ -5,7 +5,11 @@
 //! a complete reply or remembers where it stopped so a later call with more bytes continues.
 //! Splitting the input at any byte boundary gives the same replies as feeding it at once.
 //!
-//! Safe Rust only: the C function table and the `redisReply` fast path live in `ffi`.
+//! Safe Rust only: the C function table and the `redisReply` fast path live in `ffi`. The
+//! stack of open aggregates is a hook-allocated [`HVec`]: failing to grow it is
+//! [`ReadError::Oom`].
+
+use crate::alloc::HVec;
 
 /// hiredis 1.4.1 refuses an aggregate nested at this depth (0-based) or deeper.
 pub(crate) const MAX_DEPTH: usize = 1024;
@@ -79,11 +83,33 @@ pub(crate) enum ReadError {
 }
 
 impl ReadError {
-    /// hiredis's error text for this error.
-    pub(crate) fn message(&self) -> String {
+    /// hiredis's error text for this error (no allocation: the reader may be reporting that
+    /// memory ran out).
+    pub(crate) fn message(&self) -> ErrText {
+        let mut t = ErrText::default();
         let s = match self {
             ReadError::TypeByte(c) => {
-                return format!("Protocol error, got {} as reply type byte", quote_byte(*c));
+                t.push(b"Protocol error, got \"");
+                match *c {
+                    b'\\' | b'"' => t.push(&[b'\\', *c]),
+                    b'\n' => t.push(b"\\n"),
+                    b'\r' => t.push(b"\\r"),
+                    b'\t' => t.push(b"\\t"),
+                    0x07 => t.push(b"\\a"),
+                    0x08 => t.push(b"\\b"),
+                    0x20..=0x7e => t.push(&[*c]),
+                    _ => {
+                        let hex = b"0123456789abcdef";
+                        t.push(&[
+                            b'\\',
+                            b'x',
+                            hex[usize::from(c >> 4)],
+                            hex[usize::from(c & 15)],
+                        ]);
+                    }
+                }
+                t.push(b"\" as reply type byte");
+                return t;
             }
             ReadError::BadInteger => "Bad integer value",
             ReadError::DoubleTooLarge => "Double value is too large",
@@ -102,21 +128,48 @@ impl ReadError {
             ReadError::MaxDepth => "Max nesting depth exceeded",
             ReadError::Oom => "Out of memory",
         };
-        s.to_owned()
+        t.push(s.as_bytes());
+        t
     }
 }
 
-/// A byte in double quotes, escaped the way hiredis's error text shows it.
-fn quote_byte(c: u8) -> String {
-    match c {
-        b'\\' | b'"' => format!("\"\\{}\"", c as char),
-        b'\n' => "\"\\n\"".to_owned(),
-        b'\r' => "\"\\r\"".to_owned(),
-        b'\t' => "\"\\t\"".to_owned(),
-        0x07 => "\"\\a\"".to_owned(),
-        0x08 => "\"\\b\"".to_owned(),
-        0x20..=0x7e => format!("\"{}\"", c as char),
-        _ => format!("\"\\x{c:02x}\""),
+/// An error text in a fixed buffer (longer text is cut, as `errstr` would cut it).
+#[derive(Clone, Copy)]
+pub(crate) struct ErrText {
+    buf: [u8; 128],
+    len: usize,
+}
+
+impl Default for ErrText {
+    fn default() -> Self {
+        ErrText {
+            buf: [0; 128],
+            len: 0,
+        }
+    }
+}
+
+impl ErrText {
+    fn push(&mut self, s: &[u8]) {
+        let n = s.len().min(self.buf.len() - self.len);
+        self.buf[self.len..self.len + n].copy_from_slice(&s[..n]);
+        self.len += n;
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+impl PartialEq<&str> for ErrText {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl core::fmt::Debug for ErrText {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{:?}", String::from_utf8_lossy(self.as_bytes()))
     }
 }
 
@@ -180,7 +233,7 @@ pub(crate) trait Builder {
 /// Resumable parser state: open aggregates and a type byte read ahead of its data.
 #[derive(Debug)]
 pub(crate) struct Parser<O> {
-    stack: Vec<Frame<O>>,
+    stack: HVec<Frame<O>>,
     /// The current item's type byte was consumed but its data is incomplete.
     pending: Option<Kind>,
     /// The root aggregate of the reply in progress.
@@ -190,7 +243,7 @@ pub(crate) struct Parser<O> {
 impl<O: Copy> Default for Parser<O> {
     fn default() -> Self {
         Parser {
-            stack: Vec::new(),
+            stack: HVec::new(),
             pending: None,
             root: None,
         }
@@ -284,7 +337,7 @@ impl<O: Copy> Parser<O> {
                 }
             };
             let at = At {
-                frames: &self.stack,
+                frames: &self.stack[..],
             };
             let obj = match kind {
                 Kind::String | Kind::Verb => {
@@ -349,12 +402,16 @@ impl<O: Copy> Parser<O> {
                             if self.stack.is_empty() {
                                 self.root = Some(obj);
                             }
-                            self.stack.push(Frame {
-                                kind,
-                                elements: count,
-                                next: 0,
-                                obj,
-                            });
+                            // A failed push leaves `obj` linked under the root (or as the
+                            // root), so the caller's reset frees it.
+                            self.stack
+                                .try_push(Frame {
+                                    kind,
+                                    elements: count,
+                                    next: 0,
+                                    obj,
+                                })
+                                .map_err(|_| ReadError::Oom)?;
                             continue;
                         }
                         Some(obj)
@@ -965,7 +1022,8 @@ mod tests {
     }
 
     fn err(input: &[u8]) -> String {
-        parse_all(input).1.expect("an error").message()
+        String::from_utf8_lossy(parse_all(input).1.expect("an error").message().as_bytes())
+            .into_owned()
     }
 
     #[test]

@@ -4,7 +4,7 @@ use core::ffi::{c_char, c_int, c_longlong, c_void};
 use core::mem::{offset_of, size_of};
 use core::ptr;
 
-use crate::alloc::{self, cache};
+use crate::alloc::{self, AllocError, HBox, HVec, cache};
 use crate::ffi::reply;
 use crate::reader::{self, At, Builder, Found, Kind, Parser, ReadError, Scalar, TopLevel};
 use crate::sds;
@@ -114,37 +114,51 @@ struct State {
 /// As in hiredis, a level's `privdata` is `reader->privdata` as it was when that level was
 /// opened (the root: when the reply started); it is kept in the slots and never resynced.
 pub(crate) struct Mirror {
-    tasks: Vec<redisReadTask>,
+    tasks: HVec<redisReadTask>,
     /// `tasks[..synced]` match the parser's open aggregates.
     synced: usize,
 }
 
 impl Mirror {
     /// Makes room for a task at `depth` and a child level below it. Growing may move the
-    /// tasks, so afterwards every parent pointer is rewritten.
-    fn reserve(&mut self, depth: usize) {
+    /// tasks, so afterwards every parent pointer is rewritten. Fails only when the hooks do.
+    #[inline]
+    pub(crate) fn reserve(&mut self, depth: usize) -> Result<(), AllocError> {
         if self.tasks.len() < depth + 2 {
-            self.tasks.resize(depth + 2, BLANK_TASK);
-            self.synced = 0;
+            self.grow(depth + 2)?;
         }
+        Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, n: usize) -> Result<(), AllocError> {
+        // Doubling, so that deep replies resize (and relink) rarely.
+        let want = n.max(self.tasks.len() * 2).max(4);
+        self.tasks.try_resize(want, BLANK_TASK)?;
+        self.synced = 0;
+        Ok(())
     }
 
     /// Notes an aggregate at `depth` that opens a level: hiredis keeps its object in the
     /// level's task (later siblings still see it there) and starts the child level with no
-    /// object and the current privdata.
+    /// object and the current privdata. The caller reserved the level
+    /// ([`Mirror::reserve`]) before making `obj`; without room nothing is noted.
     #[inline]
     pub(crate) fn opened(&mut self, depth: usize, obj: *mut c_void, privdata: *mut c_void) {
-        self.reserve(depth);
-        self.tasks[depth].obj = obj;
-        self.tasks[depth + 1].obj = ptr::null_mut();
-        self.tasks[depth + 1].privdata = privdata;
+        if let Some([t, child, ..]) = self.tasks.get_mut(depth..) {
+            t.obj = obj;
+            child.obj = ptr::null_mut();
+            child.privdata = privdata;
+        }
     }
 
     /// A reply starts: the root task carries the current privdata.
-    fn start_reply(&mut self, privdata: *mut c_void) {
-        self.reserve(0);
+    fn start_reply(&mut self, privdata: *mut c_void) -> Result<(), AllocError> {
+        self.reserve(0)?;
         self.tasks[0].obj = ptr::null_mut();
         self.tasks[0].privdata = privdata;
+        Ok(())
     }
 }
 
@@ -162,7 +176,7 @@ const BLANK_TASK: redisReadTask = redisReadTask {
 /// # Safety
 /// `r` was made by `redisReaderCreateWithFunctions` and its state is not borrowed elsewhere.
 unsafe fn state<'a>(r: &redisReader) -> Option<&'a mut State> {
-    // SAFETY: `task` holds the `Box<State>` pointer installed at creation.
+    // SAFETY: `task` holds the `HBox<State>` pointer installed at creation.
     unsafe { (r.task as *mut State).as_mut() }
 }
 
@@ -177,7 +191,7 @@ pub(crate) fn free_object(f: *const redisReplyObjectFunctions, obj: *mut c_void)
 }
 
 /// Puts the reader in its final error state: partial reply freed, buffer released.
-fn set_error(r: &mut redisReader, st: &mut State, kind: c_int, msg: &str) {
+fn set_error(r: &mut redisReader, st: &mut State, kind: c_int, msg: &[u8]) {
     if let Some(root) = st.parser.reset() {
         free_object(r.r#fn, root);
     }
@@ -190,14 +204,14 @@ fn set_error(r: &mut redisReader, st: &mut State, kind: c_int, msg: &str) {
     r.ridx = -1;
     r.err = kind;
     let n = msg.len().min(r.errstr.len() - 1);
-    for (d, s) in r.errstr.iter_mut().zip(&msg.as_bytes()[..n]) {
+    for (d, s) in r.errstr.iter_mut().zip(&msg[..n]) {
         *d = *s as c_char;
     }
     r.errstr[n] = 0;
 }
 
 fn set_oom(r: &mut redisReader, st: &mut State) {
-    set_error(r, st, REDIS_ERR_OOM, "Out of memory");
+    set_error(r, st, REDIS_ERR_OOM, b"Out of memory");
 }
 
 /// Builds through a C function table; a NULL table or entry yields the type number as a
@@ -222,11 +236,12 @@ impl CBuilder<'_> {
         Some(ty as usize as *mut c_void)
     }
 
-    /// The task for the item at `at`, with its ancestors written out.
-    fn task(&mut self, at: At<'_, *mut c_void>, kind: Kind) -> *mut redisReadTask {
+    /// The task for the item at `at`, with its ancestors written out; `None` when the task
+    /// stack cannot grow.
+    fn task(&mut self, at: At<'_, *mut c_void>, kind: Kind) -> Option<*mut redisReadTask> {
         let m = &mut *self.m;
         let d = at.depth();
-        m.reserve(d);
+        m.reserve(d).ok()?;
         let base = m.tasks.as_mut_ptr();
         let frames = at.frames();
         let idx_of = |k: usize| {
@@ -261,7 +276,7 @@ impl CBuilder<'_> {
         // `obj` is left alone: hiredis reuses a level's task for siblings, so it still holds
         // the last opened sibling aggregate (cleared when the level was opened).
         t.parent = parent_of(d);
-        t
+        Some(t)
     }
 }
 
@@ -272,17 +287,21 @@ impl Builder for CBuilder<'_> {
         let Some(f) = self.fns.createString else {
             return self.stand_in(at, kind as c_int);
         };
-        let t = self.task(at, kind);
+        let t = self.task(at, kind)?;
         // SAFETY: a valid task and `s`, valid for the call (builders must not write to it).
         non_null(unsafe { f(t, s.as_ptr() as *mut c_char, s.len()) })
     }
 
     fn array(&mut self, at: At<'_, *mut c_void>, kind: Kind, n: usize) -> Option<*mut c_void> {
         let d = at.depth();
+        if n > 0 {
+            // Room for the level before the object exists (see DefaultBuilder::array).
+            self.m.reserve(d).ok()?;
+        }
         let obj = match self.fns.createArray {
             None => self.stand_in(at, kind as c_int)?,
             Some(f) => {
-                let t = self.task(at, kind);
+                let t = self.task(at, kind)?;
                 // SAFETY: a valid task.
                 let obj = non_null(unsafe { f(t, n) })?;
                 if n > 0 {
@@ -304,7 +323,7 @@ impl Builder for CBuilder<'_> {
         let Some(f) = self.fns.createInteger else {
             return self.stand_in(at, REDIS_REPLY_INTEGER);
         };
-        let t = self.task(at, Kind::Integer);
+        let t = self.task(at, Kind::Integer)?;
         // SAFETY: a valid task.
         non_null(unsafe { f(t, v) })
     }
@@ -313,7 +332,7 @@ impl Builder for CBuilder<'_> {
         let Some(f) = self.fns.createDouble else {
             return self.stand_in(at, REDIS_REPLY_DOUBLE);
         };
-        let t = self.task(at, Kind::Double);
+        let t = self.task(at, Kind::Double)?;
         // Builders get a NUL-terminated copy (the parser keeps doubles under 326 bytes).
         let mut copy = [0u8; 327];
         let n = text.len().min(326);
@@ -326,7 +345,7 @@ impl Builder for CBuilder<'_> {
         let Some(f) = self.fns.createNil else {
             return self.stand_in(at, REDIS_REPLY_NIL);
         };
-        let t = self.task(at, kind);
+        let t = self.task(at, kind)?;
         // SAFETY: a valid task.
         non_null(unsafe { f(t) })
     }
@@ -335,7 +354,7 @@ impl Builder for CBuilder<'_> {
         let Some(f) = self.fns.createBool else {
             return self.stand_in(at, REDIS_REPLY_BOOL);
         };
-        let t = self.task(at, Kind::Bool);
+        let t = self.task(at, Kind::Bool)?;
         // SAFETY: a valid task.
         non_null(unsafe { f(t, v as c_int) })
     }
@@ -360,20 +379,28 @@ pub unsafe extern "C" fn redisReaderCreateWithFunctions(
         unsafe { alloc::free(r.cast()) };
         return ptr::null_mut();
     }
-    let st = Box::new(State {
+    let st = State {
         parser: Parser::default(),
         mirror: Mirror {
-            tasks: Vec::new(),
+            tasks: HVec::new(),
             synced: 0,
         },
-    });
+    };
+    let Ok(st) = HBox::try_new(st) else {
+        // SAFETY: `buf` and `r` are our fresh blocks.
+        unsafe {
+            sds::free(buf);
+            alloc::free(r.cast());
+        }
+        return ptr::null_mut();
+    };
     // SAFETY: `r` is a fresh zeroed reader owned here.
     let rr = unsafe { &mut *r };
     rr.buf = buf;
     rr.r#fn = r#fn;
     rr.maxbuf = REDIS_READER_MAX_BUF;
     rr.maxelements = REDIS_READER_MAX_ARRAY_ELEMENTS;
-    rr.task = Box::into_raw(st) as *mut *mut redisReadTask;
+    rr.task = HBox::into_raw(st) as *mut *mut redisReadTask;
     rr.ridx = -1;
     r
 }
@@ -389,8 +416,8 @@ pub unsafe extern "C" fn redisReaderFree(r: *mut redisReader) {
         return;
     };
     if !rr.task.is_null() {
-        // SAFETY: `task` holds the Box made at creation; it is released exactly once here.
-        let mut st = unsafe { Box::from_raw(rr.task as *mut State) };
+        // SAFETY: `task` holds the HBox made at creation; it is released exactly once here.
+        let mut st = unsafe { HBox::from_raw(rr.task as *mut State) };
         if let Some(root) = st.parser.reset() {
             free_object(rr.r#fn, root);
         }
@@ -504,23 +531,24 @@ fn scalar_fast_path(r: &mut redisReader, reply: *mut *mut c_void) -> bool {
     let bytes = unsafe { core::slice::from_raw_parts(r.buf as *const u8, r.len) };
     match reader::scalar_at(bytes, r.pos) {
         Some(Found::Whole(item, next)) => hand_out_scalar(r, st, item, next, reply),
-        Some(Found::Partial(kind)) => {
-            start_waiting(r, st, kind);
-            true
-        }
+        Some(Found::Partial(kind)) => start_waiting(r, st, kind),
         None => false,
     }
 }
 
 /// The parser's step for the start of a top-level scalar that is not whole yet (no object
 /// is made until it is, so this holds for any builders): the type byte read, the reply
-/// started.
+/// started. False (nothing changed) when the root task cannot be made: the parser then
+/// meets and reports the failure.
 #[inline(never)]
-fn start_waiting(r: &mut redisReader, st: &mut State, kind: Kind) {
+fn start_waiting(r: &mut redisReader, st: &mut State, kind: Kind) -> bool {
+    if st.mirror.start_reply(r.privdata).is_err() {
+        return false;
+    }
     st.parser.wait_for(kind);
-    st.mirror.start_reply(r.privdata);
     r.ridx = 0;
     advance(r, r.pos + 1);
+    true
 }
 
 /// The fast path for a top-level scalar whose type byte an earlier call read: once its
@@ -582,7 +610,10 @@ fn parse(r: &mut redisReader, reply: *mut *mut c_void) -> c_int {
     let mut pos = r.pos.min(bytes.len());
     if r.ridx < 0 {
         // A new reply starts: its tasks carry the current privdata.
-        st.mirror.start_reply(r.privdata);
+        if st.mirror.start_reply(r.privdata).is_err() {
+            set_oom(r, st);
+            return REDIS_ERR;
+        }
     }
     let res = if reply::is_default(r.r#fn) {
         let mut b = reply::DefaultBuilder {
@@ -611,7 +642,7 @@ fn parse(r: &mut redisReader, reply: *mut *mut c_void) -> c_int {
             } else {
                 REDIS_ERR_PROTOCOL
             };
-            set_error(r, st, kind, &e.message());
+            set_error(r, st, kind, e.message().as_bytes());
             return REDIS_ERR;
         }
     };

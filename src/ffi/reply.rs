@@ -425,6 +425,11 @@ impl Builder for DefaultBuilder<'_> {
 
     #[inline(always)]
     fn array(&mut self, at: At<'_, *mut c_void>, kind: Kind, n: usize) -> Option<*mut c_void> {
+        if n > 0 {
+            // Room for the level first: a top-level object not yet handed to the parser
+            // would have no owner if this failed after it was made.
+            self.mirror.reserve(at.depth()).ok()?;
+        }
         let obj = Self::place(at, array_reply(self.blocks, kind as c_int, n))?;
         if n > 0 {
             self.mirror.opened(at.depth(), obj, self.privdata);
