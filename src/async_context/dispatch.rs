@@ -74,10 +74,13 @@ pub(super) unsafe fn subscribe_callback(
         {
             (*ac).c.flags &= !REDIS_SUBSCRIBED;
             // Regular commands queued while subscribed go back to the main queue, in order.
-            while let Some(moved) = st.sub_replies.pop(&mut (*ac).sub.replies) {
-                // On OOM the record is dropped; it can no longer be run (never twice).
-                let _ = st.replies.push(moved, &mut (*ac).replies);
-            }
+            // Out of memory, they stay where they are and run (with NULL) when the context
+            // is freed: never lost, never twice.
+            let _ = st.replies.append(
+                &mut (*ac).replies,
+                &mut st.sub_replies,
+                &mut (*ac).sub.replies,
+            );
         }
         cb
     }

@@ -15,7 +15,8 @@
 use core::ffi::{c_int, c_void};
 use core::mem::size_of;
 use core::ptr;
-use std::collections::{HashMap, VecDeque};
+
+use crate::alloc::{HMap, HRing};
 
 use crate::ffi::r#async::{
     dict, redisAsyncContext, redisCallback, redisCallbackFnPtr, redisCallbackList,
@@ -32,7 +33,6 @@ use crate::ffi::read::{
     REDIS_REPLY_STRING,
 };
 use crate::{context, net, sds};
-
 
 mod command;
 mod dispatch;
@@ -275,8 +275,8 @@ pub(crate) unsafe fn free_now(ac: *mut redisAsyncContext) {
             cb.invoke(ac, ptr::null_mut());
         }
         for t in [Table::Channels, Table::Patterns, Table::Shards] {
-            let taken = core::mem::take(&mut state(ac).table(t).map);
-            for (_, e) in taken {
+            let mut taken = core::mem::take(&mut state(ac).table(t).map);
+            for e in taken.drain_values() {
                 ReplyCallback::new(e.f, e.privdata).invoke(ac, ptr::null_mut());
             }
         }
@@ -388,7 +388,8 @@ unsafe fn handle_connect(ac: *mut redisAsyncContext) -> bool {
             if completed == 0 {
                 return true;
             }
-            if (*c).connection_type == REDIS_CONN_TCP && net::set_tcp_no_delay(&mut *c) == REDIS_ERR {
+            if (*c).connection_type == REDIS_CONN_TCP && net::set_tcp_no_delay(&mut *c) == REDIS_ERR
+            {
                 connect_failed(ac);
                 return false;
             }
@@ -665,7 +666,7 @@ mod tests {
             );
             let f = agg(REDIS_REPLY_ARRAY, vec![st("subscribe"), st("a"), int(1)]);
             assert_eq!(tag(subscribe_callback(ac, view(f))), Some(7));
-            assert_eq!(b.st.channels.map[&b"a"[..]].pending_subs, 0);
+            assert_eq!(b.st.channels.map.get(b"a").unwrap().pending_subs, 0);
             let m = agg(REDIS_REPLY_ARRAY, vec![st("message"), st("a"), st("hi")]);
             assert_eq!(tag(subscribe_callback(ac, view(m))), Some(7));
             // RESP2 PING while subscribed: a 2-element array is not a frame.

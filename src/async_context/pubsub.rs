@@ -23,9 +23,10 @@ pub(crate) enum Table {
     Shards,
 }
 
+/// A subscription table: channel (or pattern) name to entry, in hook memory.
 #[derive(Default)]
 pub(crate) struct SubTable {
-    pub(super) map: HashMap<Vec<u8>, SubEntry>,
+    pub(super) map: HMap<SubEntry>,
 }
 
 impl SubTable {
@@ -54,17 +55,13 @@ impl SubTable {
                 continue;
             }
             // Allocation failures are reported (hiredis's "Out of memory"), never aborts.
-            let mut key = Vec::new();
-            key.try_reserve_exact(name.len()).map_err(|_| ())?;
-            key.extend_from_slice(name);
-            self.map.try_reserve(1).map_err(|_| ())?;
             let entry = SubEntry {
                 f,
                 privdata,
                 pending_subs: pending,
                 unsubscribe_sent: false,
             };
-            self.map.insert(key, entry);
+            self.map.try_insert(name, entry).map_err(|_| ())?;
         }
         Ok(())
     }
@@ -202,7 +199,6 @@ pub(crate) fn is_frame(r: ReplyView<'_>, supports_push: bool) -> bool {
         || (r.kind() == REDIS_REPLY_ARRAY && !supports_push && r.len() >= 3)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -249,18 +245,17 @@ mod tests {
         let names: [&[u8]; 2] = [b"a", b"b"];
         t.subscribe(names.iter().copied(), None, ptr::null_mut())
             .unwrap();
-        assert_eq!(t.map[&b"a"[..]].pending_subs, 1);
+        assert_eq!(t.map.get(b"a").unwrap().pending_subs, 1);
         // "a" is known: its count becomes 2, and "c" after it inherits 2.
         let names: [&[u8]; 3] = [b"x", b"a", b"c"];
         t.subscribe(names.iter().copied(), None, ptr::null_mut())
             .unwrap();
-        assert_eq!(t.map[&b"x"[..]].pending_subs, 1);
-        assert_eq!(t.map[&b"a"[..]].pending_subs, 2);
-        assert_eq!(t.map[&b"c"[..]].pending_subs, 2);
+        assert_eq!(t.map.get(b"x").unwrap().pending_subs, 1);
+        assert_eq!(t.map.get(b"a").unwrap().pending_subs, 2);
+        assert_eq!(t.map.get(b"c").unwrap().pending_subs, 2);
         let names: [&[u8]; 4] = [b"a", b"a", b"zz", b"b"];
         assert_eq!(t.unsubscribe(names.iter().copied()), 2);
         assert_eq!(t.unsubscribe_all(), 0);
         assert_eq!(t.unsubscribe_all(), 1);
     }
-
 }

@@ -74,10 +74,11 @@ pub(super) unsafe fn leave_callback(ac: *mut redisAsyncContext, was_in: bool) {
 /// An idle queue keeps at most this many slots.
 pub(crate) const SHRINK_ABOVE: usize = 1 << 14;
 
-/// A FIFO of callback records that keeps a C-visible `redisCallbackList` truthful.
+/// A FIFO of callback records that keeps a C-visible `redisCallbackList` truthful. The ring
+/// is a hook block, so queued commands count against the program's allocator.
 #[derive(Default)]
 pub(crate) struct CbQueue {
-    pub(super) ring: VecDeque<redisCallback>,
+    pub(super) ring: HRing<redisCallback>,
 }
 
 impl CbQueue {
@@ -86,7 +87,7 @@ impl CbQueue {
         self.ring.is_empty()
     }
 
-    /// Appends a record; `Err` on allocation failure.
+    /// Appends a record; `Err` (nothing queued) on allocation failure.
     pub(crate) fn push(
         &mut self,
         cb: ReplyCallback,
@@ -96,14 +97,16 @@ impl CbQueue {
             self.ring
                 .try_reserve(self.ring.len().max(16))
                 .map_err(|_| ())?;
-            self.ring.push_back(Self::record(cb));
+            self.ring.try_push_back(Self::record(cb)).map_err(|_| ())?;
             self.relink_all();
         } else {
-            self.ring.push_back(Self::record(cb));
+            self.ring.try_push_back(Self::record(cb)).map_err(|_| ())?;
             let n = self.ring.len();
             if n >= 2 {
-                let new: *mut redisCallback = &mut self.ring[n - 1];
-                self.ring[n - 2].next = new;
+                let new = self.slot(n - 1);
+                if let Some(prev) = self.ring.get_mut(n - 2) {
+                    prev.next = new;
+                }
             }
         }
         self.publish(list);
@@ -113,15 +116,28 @@ impl CbQueue {
     /// Removes the oldest record.
     pub(crate) fn pop(&mut self, list: &mut redisCallbackList) -> Option<ReplyCallback> {
         let r = self.ring.pop_front()?;
-        if self.ring.is_empty() && self.ring.capacity() > SHRINK_ABOVE {
-            // Give back what a large pipeline burst took (nothing to relink: it is empty).
-            self.ring.shrink_to(16);
-        }
+        // Give back what a large pipeline burst took (nothing to relink: it is empty).
+        self.ring.shrink_if_empty(SHRINK_ABOVE);
         self.publish(list);
         Some(ReplyCallback {
             f: r.r#fn,
             privdata: r.privdata,
         })
+    }
+
+    /// Moves every record of `from` behind this queue's, in order. On allocation failure
+    /// both queues are left as they were.
+    pub(crate) fn append(
+        &mut self,
+        list: &mut redisCallbackList,
+        from: &mut CbQueue,
+        from_list: &mut redisCallbackList,
+    ) -> Result<(), ()> {
+        self.ring.try_append(&mut from.ring).map_err(|_| ())?;
+        self.relink_all();
+        self.publish(list);
+        from.publish(from_list);
+        Ok(())
     }
 
     pub(super) fn record(cb: ReplyCallback) -> redisCallback {
@@ -134,16 +150,20 @@ impl CbQueue {
         }
     }
 
+    /// The address of record `i` (NULL past the end).
+    fn slot(&mut self, i: usize) -> *mut redisCallback {
+        self.ring
+            .get_mut(i)
+            .map_or(ptr::null_mut(), |r| r as *mut _)
+    }
+
     /// After the ring moved its storage every `next` link is stale.
     pub(super) fn relink_all(&mut self) {
-        let n = self.ring.len();
-        for i in 0..n {
-            let next: *mut redisCallback = if i + 1 < n {
-                &mut self.ring[i + 1]
-            } else {
-                ptr::null_mut()
-            };
-            self.ring[i].next = next;
+        for i in 0..self.ring.len() {
+            let next = self.slot(i + 1);
+            if let Some(r) = self.ring.get_mut(i) {
+                r.next = next;
+            }
         }
     }
 
@@ -160,12 +180,12 @@ impl CbQueue {
     }
 }
 
-
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
 
-    pub(crate) unsafe extern "C" fn nop(_: *mut redisAsyncContext, _: *mut c_void, _: *mut c_void) {}
+    pub(crate) unsafe extern "C" fn nop(_: *mut redisAsyncContext, _: *mut c_void, _: *mut c_void) {
+    }
 
     pub(crate) fn cb(tag: usize) -> ReplyCallback {
         ReplyCallback::new(Some(nop), tag as *mut c_void)
@@ -211,4 +231,32 @@ pub(super) mod tests {
         assert!(q.is_empty());
     }
 
+    #[test]
+    fn append_keeps_order_and_both_lists_truthful() {
+        let (mut a, mut b) = (CbQueue::default(), CbQueue::default());
+        let blank = || redisCallbackList {
+            head: ptr::null_mut(),
+            tail: ptr::null_mut(),
+        };
+        let (mut la, mut lb) = (blank(), blank());
+        for i in 1..=3 {
+            a.push(cb(i), &mut la).unwrap();
+        }
+        for i in 4..=40 {
+            b.push(cb(i), &mut lb).unwrap();
+        }
+        let r = crate::alloc::vec::tests::failing_after(0, || a.append(&mut la, &mut b, &mut lb));
+        assert_eq!(r, Err(()));
+        assert_eq!(walk(&la), vec![1, 2, 3]);
+        assert_eq!(walk(&lb), (4..=40).collect::<Vec<_>>());
+        a.append(&mut la, &mut b, &mut lb).unwrap();
+        assert_eq!(walk(&la), (1..=40).collect::<Vec<_>>());
+        assert!(lb.head.is_null() && lb.tail.is_null());
+        // An empty queue takes the other's ring as it is.
+        let mut c = CbQueue::default();
+        let mut lc = blank();
+        c.append(&mut lc, &mut a, &mut la).unwrap();
+        assert_eq!(walk(&lc), (1..=40).collect::<Vec<_>>());
+        assert!(la.head.is_null());
+    }
 }

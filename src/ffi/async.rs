@@ -22,6 +22,7 @@ pub type redisConnectCallbackNCPtr = Option<unsafe extern "C" fn(*mut redisAsync
 
 /// A queued reply callback.
 #[repr(C)]
+#[derive(Clone, Copy)]
 pub struct redisCallback {
     pub next: *mut redisCallback,
     pub r#fn: redisCallbackFnPtr,
