@@ -188,7 +188,8 @@ int main(int argc, char **argv) {
         return tl_done();
     }
     if (argc < 2 || strcmp(argv[1], "--no-tcache") != 0) {
-        char *args[] = {argv[0], "--no-tcache", NULL};
+        char flag[] = "--no-tcache";
+        char *args[] = {argv[0], flag, NULL};
         setenv("GLIBC_TUNABLES", "glibc.malloc.tcache_count=0", 1);
         execv("/proc/self/exe", args);
         printf("FAIL: re-exec without the malloc cache failed\n");
