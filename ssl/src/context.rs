@@ -1,11 +1,12 @@
 //! `redisSSLContext`: an OpenSSL client `SSL_CTX` configured from `redisSSLOptions`, plus
 //! the SNI name given to every connection made from it (spec §5.9).
 
-use std::ffi::{CStr, CString};
+use std::ffi::CStr;
 
 use openssl::ssl::{SslContext, SslContextBuilder, SslMethod, SslVersion};
 use openssl_sys as sys;
 
+use crate::core::HookCStr;
 use crate::ffi::redisSSLContextError::{self, *};
 
 /// The settings of `redisSSLOptions`, as borrowed C strings.
@@ -22,7 +23,8 @@ pub(crate) struct Settings<'a> {
 /// The object behind the opaque `redisSSLContext *`.
 pub(crate) struct TlsContext {
     pub ctx: SslContext,
-    pub server_name: Option<CString>,
+    /// Allocated through the hooks, as everything that outlives a call.
+    pub server_name: Option<HookCStr>,
 }
 
 /// 1 when an OpenSSL call succeeded (they return 1 on success, 0 or less on failure).
@@ -68,9 +70,15 @@ impl TlsContext {
                 return Err(REDIS_SSL_CTX_PRIVATE_KEY_LOAD_FAILED);
             }
         }
+        // hiredis ignores a failed copy and connects without SNI; a context that silently
+        // lost its server name is worse than none, so this is CREATE_FAILED.
+        let server_name = match s.server_name {
+            Some(name) => Some(HookCStr::new(name).ok_or(REDIS_SSL_CTX_CREATE_FAILED)?),
+            None => None,
+        };
         Ok(TlsContext {
             ctx: b.build(),
-            server_name: s.server_name.map(CStr::to_owned),
+            server_name,
         })
     }
 }
@@ -152,7 +160,10 @@ mod tests {
             ..Default::default()
         };
         let ctx = TlsContext::new(&s).expect("default context");
-        assert_eq!(ctx.server_name.as_deref(), Some(c"redis.example"));
+        assert_eq!(
+            ctx.server_name.as_ref().map(HookCStr::as_c_str),
+            Some(c"redis.example")
+        );
         // SAFETY: a live SSL_CTX.
         assert_eq!(unsafe { sys::SSL_CTX_get_verify_mode(ctx.ctx.as_ptr()) }, 1);
     }

@@ -130,6 +130,40 @@ pub(crate) fn free(p: *mut c_void) {
     }
 }
 
+/// A NUL-terminated copy made by `hi_strdup` (the core's allocator table), freed with `hi_free`.
+pub(crate) struct HookCStr(std::ptr::NonNull<c_char>);
+
+impl HookCStr {
+    /// `hi_strdup(s)`; None when the hook fails.
+    pub(crate) fn new(s: &std::ffi::CStr) -> Option<HookCStr> {
+        // SAFETY: as in `calloc`; strdupFn reads the NUL-terminated `s` and returns NULL or a
+        // copy that is ours to free through the same table.
+        let p = unsafe {
+            match hiredisAllocFns.strdupFn {
+                Some(f) => f(s.as_ptr()),
+                None => std::ptr::null_mut(),
+            }
+        };
+        std::ptr::NonNull::new(p).map(HookCStr)
+    }
+
+    pub(crate) fn as_ptr(&self) -> *const c_char {
+        self.0.as_ptr()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn as_c_str(&self) -> &std::ffi::CStr {
+        // SAFETY: the pointer is a live NUL-terminated copy owned by self.
+        unsafe { std::ffi::CStr::from_ptr(self.0.as_ptr()) }
+    }
+}
+
+impl Drop for HookCStr {
+    fn drop(&mut self) {
+        free(self.0.as_ptr().cast());
+    }
+}
+
 /// Length of the sds string `s` (its header sits just before `s`, spec §8.2).
 ///
 /// # Safety
