@@ -14,48 +14,7 @@
 #include "testlib.h"
 #include "test_async_loop.h"
 
-static long calls, fail_at = -1, live;
-static int armed, failed_once;
-
-static int should_fail(void) {
-    if (!armed) return 0;
-    if (++calls == fail_at) {
-        failed_once = 1;
-        return 1;
-    }
-    return 0;
-}
-static void *f_malloc(size_t n) {
-    void *p = should_fail() ? NULL : malloc(n);
-    if (p) live++;
-    return p;
-}
-static void *f_calloc(size_t a, size_t b) {
-    void *p = should_fail() ? NULL : calloc(a, b);
-    if (p) live++;
-    return p;
-}
-static void *f_realloc(void *p, size_t n) {
-    void *q = should_fail() ? NULL : realloc(p, n);
-    if (q && !p) live++;
-    return q;
-}
-static char *f_strdup(const char *s) {
-    char *p = should_fail() ? NULL : strdup(s);
-    if (p) live++;
-    return p;
-}
-static void f_free(void *p) {
-    if (p) live--;
-    free(p);
-}
-
-static void arm(long n) {
-    calls = 0;
-    fail_at = n;
-    failed_once = 0;
-    armed = 1;
-}
+#include "fail_alloc.h"
 
 /* Every RESP3 type, nested aggregates, a 40-deep array, attributes and a push: five replies
  * (the attribute takes the map's last value, and the bulk string after it stands alone). */
@@ -285,7 +244,7 @@ static void test_async(const char *host, int port) {
 }
 
 int main(void) {
-    hiredisAllocFuncs ha = {f_malloc, f_calloc, f_realloc, f_strdup, f_free};
+    hiredisAllocFuncs ha = FAIL_ALLOC_FNS;
     pthread_t t;
     int pport;
     signal(SIGPIPE, SIG_IGN);

@@ -6,49 +6,9 @@
  * command on a connection). OpenSSL's own memory is OpenSSL's, as with hiredis. */
 #include <hiredis/async.h>
 #include <hiredis/adapters/poll.h>
+#include "fail_alloc.h"
 #include "tls_common.h"
 
-static long calls, fail_at = -1, live;
-static int armed, failed_once;
-
-static int should_fail(void) {
-    if (!armed) return 0;
-    if (++calls == fail_at) {
-        failed_once = 1;
-        return 1;
-    }
-    return 0;
-}
-static void *f_malloc(size_t n) {
-    void *p = should_fail() ? NULL : malloc(n);
-    if (p) live++;
-    return p;
-}
-static void *f_calloc(size_t a, size_t b) {
-    void *p = should_fail() ? NULL : calloc(a, b);
-    if (p) live++;
-    return p;
-}
-static void *f_realloc(void *p, size_t n) {
-    void *q = should_fail() ? NULL : realloc(p, n);
-    if (q && !p) live++;
-    return q;
-}
-static char *f_strdup(const char *s) {
-    char *p = should_fail() ? NULL : strdup(s);
-    if (p) live++;
-    return p;
-}
-static void f_free(void *p) {
-    if (p) live--;
-    free(p);
-}
-static void arm(long n) {
-    calls = 0;
-    fail_at = n;
-    failed_once = 0;
-    armed = 1;
-}
 
 static void test_sync(void) {
     long n, complete = 0, leaks = 0, bad = 0, ctx_failures = 0, recovered = 0;
@@ -166,7 +126,7 @@ static void test_async(void) {
 }
 
 int main(void) {
-    hiredisAllocFuncs fns = {f_malloc, f_calloc, f_realloc, f_strdup, f_free};
+    hiredisAllocFuncs fns = FAIL_ALLOC_FNS;
     hiredisAllocFuncs old = hiredisSetAllocators(&fns);
     signal(SIGPIPE, SIG_IGN);
     redisInitOpenSSL();
