@@ -329,6 +329,34 @@ pub(crate) unsafe fn resize(s: Sds, ty: u8, cap: usize) -> Sds {
     }
 }
 
+/// `sdscatlen` when `t` fits the spare room: appended, the new length returned. `None`
+/// (nothing changed) when it does not fit or the header (type 5) records no capacity. The
+/// header is decoded once: this runs on every reader feed.
+///
+/// # Safety
+/// As [`cat_len`].
+#[inline(always)]
+pub(crate) unsafe fn cat_in_place(s: Sds, t: &[u8]) -> Option<usize> {
+    // SAFETY: `n + t.len() <= cap`, so the bytes and the NUL stay inside the block.
+    unsafe {
+        let ty = flags(s) & TYPE_MASK;
+        let w = field_width(ty);
+        if w == 0 {
+            return None;
+        }
+        let hdr = hdr_size(ty);
+        let (n, cap) = (read_field(s, hdr, w), read_field(s, hdr - w, w));
+        if cap.checked_sub(n)? < t.len() {
+            return None;
+        }
+        let p = s as *mut u8;
+        ptr::copy(t.as_ptr(), p.add(n), t.len());
+        write_field(s, hdr, w, n + t.len());
+        *p.add(n + t.len()) = 0;
+        Some(n + t.len())
+    }
+}
+
 /// `sdscatlen`: appends `t`. NULL on OOM (then `s` is still valid).
 ///
 /// # Safety
@@ -336,6 +364,9 @@ pub(crate) unsafe fn resize(s: Sds, ty: u8, cap: usize) -> Sds {
 pub(crate) unsafe fn cat_len(s: Sds, t: &[u8]) -> Sds {
     // SAFETY: after make_room_for there is room for `t` and the NUL.
     unsafe {
+        if cat_in_place(s, t).is_some() {
+            return s;
+        }
         let cur = len(s);
         let s = make_room_for(s, t.len());
         if s.is_null() {
@@ -348,40 +379,50 @@ pub(crate) unsafe fn cat_len(s: Sds, t: &[u8]) -> Sds {
     }
 }
 
-/// `sdsrange(s, from, -1)` then `sdscatlen(s, t)`: drops the first `from` bytes (all if
-/// `from` is past the end) and appends `t`. When the result fits the capacity the kept
-/// tail moves once and nothing is allocated. NULL on OOM (then `s` is still valid, with the
-/// first `from` bytes dropped).
+/// `sdsrange(s, from, -1)` without moving the kept bytes: a header is written over dropped
+/// bytes right before `s + from`, and the string starting there is returned. `s` is `block`
+/// or a string made by this function inside it; the result lies inside `block` too, with the
+/// bytes that followed and the rest of `block`'s room as its capacity. It does not own an
+/// allocation: it is never freed or resized (`block` is, once nothing uses the result).
+/// `None`, with nothing written, when the header would not fit in the dropped bytes, `from`
+/// is past the end or `block` has a type-5 header.
 ///
 /// # Safety
-/// As [`cat_len`].
-pub(crate) unsafe fn shift_cat(s: Sds, from: usize, t: &[u8]) -> Sds {
-    // SAFETY: `keep + t.len()` bytes and the NUL fit the capacity on the direct path; the
-    // other path is the two documented calls.
+/// `block` is a live sds and `s` is `block` or a result of this function for it.
+pub(crate) unsafe fn cut_front(block: Sds, s: Sds, from: usize) -> Option<Sds> {
+    // SAFETY: the new header sits in `s[from - hdr..from]`, dropped bytes inside `block`;
+    // every field written is within the block and sized for `block`'s type.
     unsafe {
-        // The header is decoded once (this runs on every reader feed).
-        let ty = flags(s) & TYPE_MASK;
-        let (w, hdr) = (field_width(ty), hdr_size(ty));
-        let (n, cap) = match w {
-            0 => (len(s), 0),
-            w => (read_field(s, hdr, w), read_field(s, hdr - w, w)),
-        };
-        let keep = n - from.min(n);
-        // (A type-5 header, `w == 0`, records no capacity: such strings take the other path.)
-        if w != 0 && keep.checked_add(t.len()).is_some_and(|m| m <= cap) {
-            let p = s as *mut u8;
-            if keep != n {
-                ptr::copy(p.add(n - keep), p, keep);
-            }
-            ptr::copy(t.as_ptr(), p.add(keep), t.len());
-            write_field(s, hdr, w, keep + t.len());
-            *p.add(keep + t.len()) = 0;
-            return s;
+        let ty = flags(block) & TYPE_MASK;
+        let hdr = hdr_size(ty);
+        let n = len(s);
+        if ty == TYPE_5 || from < hdr || from > n {
+            return None;
         }
-        if keep != n {
-            range(s, (n - keep) as isize, -1);
+        let end = (block as *mut u8).add(alloc(block));
+        let v = (s as *mut u8).add(from);
+        *v.sub(1) = ty;
+        let v = v as Sds;
+        set_len(v, n - from);
+        set_alloc(v, end.offset_from(v as *mut u8) as usize);
+        Some(v)
+    }
+}
+
+/// Undoes [`cut_front`]: moves the bytes of `s` (a view into `block`) and their NUL to the
+/// start of `block`, which then holds them, and returns `block`.
+///
+/// # Safety
+/// `block` is a live sds and `s` `block` or a result of [`cut_front`] for it.
+pub(crate) unsafe fn uncut(block: Sds, s: Sds) -> Sds {
+    // SAFETY: `s[..=n]` lies inside `block`'s room and `n` fits it; the regions may overlap.
+    unsafe {
+        let n = len(s);
+        if s != block {
+            ptr::copy(s as *const u8, block as *mut u8, n + 1);
+            set_len(block, n);
         }
-        cat_len(s, t)
+        block
     }
 }
 
@@ -466,27 +507,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn shift_cat_is_range_then_cat() {
-        let text: Vec<u8> = (0..300u32).map(|i| b'a' + (i % 26) as u8).collect();
-        // Short and long contents (type 5 and wider headers), spare room or none, every cut.
-        for (n, room) in [(0, 0), (3, 0), (10, 40), (31, 0), (40, 100), (200, 10)] {
-            for from in [0, 1, n / 2, n, n + 5] {
-                for add in [0, 1, 7, 64, 250] {
-                    // SAFETY: live sds strings made and freed here.
-                    unsafe {
-                        let make = || {
-                            let s = new_len(&text[..n]);
-                            make_room_for(s, room)
-                        };
-                        let (a, b) = (make(), make());
-                        let a = shift_cat(a, from, &text[..add]);
-                        assert_eq!(range(b, from as isize, -1), 0);
-                        let b = cat_len(b, &text[..add]);
-                        assert_eq!(as_bytes(a), as_bytes(b), "n {n} room {room} from {from} add {add}");
-                        assert_eq!(*(a as *const u8).add(len(a)), 0);
-                        free(a);
-                        free(b);
-                    }
+    fn cut_front_views_the_rest_and_uncut_moves_it_back() {
+        let text: Vec<u8> = (0..3000u32).map(|i| b'a' + (i % 26) as u8).collect();
+        for n in [40, 300, 2000] {
+            for cut in [3, 17, 20, n / 2, n - 1, n] {
+                // SAFETY: live sds strings made and freed here; views stay inside the block.
+                unsafe {
+                    let block = make_room_for(new_len(&text[..n]), 100);
+                    let cap_end = (block as *const u8).add(alloc(block));
+                    let Some(v) = cut_front(block, block, cut) else {
+                        assert!(cut < hdr_size(flags(block) & TYPE_MASK), "n {n} cut {cut}");
+                        free(block);
+                        continue;
+                    };
+                    assert_eq!(as_bytes(v), &text[cut..n]);
+                    let v_end = (v as *const u8).add(alloc(v));
+                    assert_eq!(v_end, cap_end, "room up to the block's end");
+                    assert_eq!(*(v as *const u8).add(len(v)), 0);
+                    // A view of a view, then appends in place and back to the block.
+                    let w = cut_front(block, v, (n - cut) / 2).unwrap_or(v);
+                    let kept = len(w);
+                    assert_eq!(cat_in_place(w, b"xyz"), Some(kept + 3));
+                    let b = uncut(block, w);
+                    assert_eq!(b, block);
+                    assert_eq!(&as_bytes(b)[..kept], &text[n - kept..n]);
+                    assert_eq!(&as_bytes(b)[kept..], b"xyz");
+                    assert_eq!(*(b as *const u8).add(len(b)), 0);
+                    free(b);
                 }
             }
         }

@@ -451,33 +451,36 @@ static void test_buffering(void) {
     CHECK(redisReaderGetReply(r, &reply) == REDIS_OK && reply == NULL, "second incomplete");
     CHECK(r->pos == 5, "type byte consumed: pos %zu", r->pos);
     redisReaderFeed(r, "\r\n", 2);
-    CHECK(r->pos == 0 && r->len == 3 && !memcmp(r->buf, "2\r\n", 3), "feed cut the consumed prefix (type byte already read): pos %zu len %zu",
+    CHECK(r->pos == 5 && r->len == 8 && !memcmp(r->buf, ":1\r\n:2\r\n", 8), "feeds only append: pos %zu len %zu",
           r->pos, r->len);
     CHECK(redisReaderGetReply(r, (void **)&rep) == REDIS_OK && rep && rep->integer == 2, "second");
     freeReplyObject(rep);
-    CHECK(r->pos == 0 && r->len == 0 && sdslen(r->buf) == 0 && r->buf[0] == '\0', "all consumed: pos %zu len %zu",
-          r->pos, r->len);
+    CHECK(r->pos == 8 && r->len == 8 && sdslen(r->buf) == 8 && r->buf[8] == '\0' && r->ridx == -1,
+          "all consumed, under 1 KiB: kept: pos %zu len %zu", r->pos, r->len);
     redisReaderFree(r);
 
-    SECTION("a partly consumed buffer is cut by the next feed, which moves only the unparsed tail");
+    SECTION("consumed bytes are cut by redisReaderGetReply once 1 KiB is consumed, even mid-reply");
     r = redisReaderCreate();
     char big[2000];
     memset(big, 'a', sizeof(big));
-    memcpy(big, "$1000\r\n", 7);
-    memcpy(big + 1007, "\r\n", 2);
-    memcpy(big + 1009, "+partial", 8);
-    redisReaderFeed(r, big, 1017);
-    CHECK(redisReaderGetReply(r, (void **)&rep) == REDIS_OK && rep && rep->len == 1000, "bulk 1000");
+    memcpy(big, "$1014\r\n", 7);
+    memcpy(big + 1021, "\r\n", 2);
+    memcpy(big + 1023, "+partial", 8);
+    redisReaderFeed(r, big, 1031);
+    CHECK(redisReaderGetReply(r, (void **)&rep) == REDIS_OK && rep && rep->len == 1014, "bulk 1014");
     freeReplyObject(rep);
-    CHECK(r->pos == 1009 && r->len == 1017, "not yet cut: pos %zu len %zu", r->pos, r->len);
+    CHECK(r->pos == 1023 && r->len == 1031, "under 1 KiB consumed, not cut: pos %zu len %zu", r->pos, r->len);
     redisReaderFeed(r, big + 100, 20);
-    CHECK(r->pos == 0 && r->len == 28 && !memcmp(r->buf, "+partial", 8), "cut on feed: pos %zu len %zu", r->pos,
-          r->len);
+    CHECK(r->pos == 1023 && r->len == 1051, "a feed cuts nothing: pos %zu len %zu", r->pos, r->len);
+    CHECK(redisReaderGetReply(r, &reply) == REDIS_OK && reply == NULL, "status incomplete");
+    /* The type byte took pos to 1024: the cut drops it with the bulk before. */
+    CHECK(r->pos == 0 && r->len == 27 && sdslen(r->buf) == 27 && !memcmp(r->buf, "partialaaa", 10) &&
+          r->buf[27] == '\0' && r->ridx == 0, "cut mid-reply: pos %zu len %zu ridx %d", r->pos, r->len, r->ridx);
     redisReaderFeed(r, "\r\n", 2);
     CHECK(redisReaderGetReply(r, (void **)&rep) == REDIS_OK && rep && rep->type == REDIS_REPLY_STATUS &&
-          rep->len == 27, "status");
+          rep->len == 27 && !memcmp(rep->str, "partialaaa", 10), "status");
     freeReplyObject(rep);
-    CHECK(r->pos == 0 && r->len == 0 && sdslen(r->buf) == 0, "cut: pos %zu len %zu", r->pos, r->len);
+    CHECK(r->pos == 29 && r->len == 29 && sdslen(r->buf) == 29, "pos %zu len %zu", r->pos, r->len);
     redisReaderFree(r);
 
     SECTION("maxbuf reclaims an idle oversized buffer");
@@ -800,6 +803,204 @@ static void test_table_switch_mid_scalar(void) {
     redisReaderFree(r);
 }
 
+/* ---- the reader's public state, call by call ------------------------------------------
+ * Bindings read redisReader's pos, len, buf and ridx (Python's hiredis package: len() and
+ * has_data()), so they follow hiredis 1.4.1's rules: a feed only appends (and swaps an empty
+ * buffer with more than maxbuf spare bytes for a fresh one); redisReaderGetReply cuts the
+ * consumed bytes at its end once pos >= 1024, whether or not a reply came out; a call that
+ * finds bytes to look at starts a reply (ridx 0, root task made with the privdata of that
+ * moment) even if it consumes none. Every expected value below was worked out from those
+ * rules and checked by running this file against hiredis 1.4.1 built from its tag. */
+
+typedef struct {
+    char op;        /* 'F' feed `in`; 'G' get a reply (`reply`: one comes out) */
+    const char *in;
+    int reply;
+    size_t pos, len;
+    int ridx;
+} vstep;
+
+/* Everything fed so far: the buffer always holds the last `len` bytes of it. */
+static char vfed[4096];
+static size_t vfed_len;
+
+static void vcheck(redisReader *r, const char *what, size_t pos, size_t len, int ridx) {
+    CHECK(r->pos == pos && r->len == len && r->ridx == ridx && r->buf && sdslen(r->buf) == len &&
+              r->buf[len] == '\0' && len <= vfed_len && !memcmp(r->buf, vfed + vfed_len - len, len),
+          "%s: pos %zu len %zu ridx %d sdslen %zu, want pos %zu len %zu ridx %d", what, r->pos, r->len,
+          r->ridx, r->buf ? sdslen(r->buf) : 0, pos, len, ridx);
+}
+
+static void vfeed(redisReader *r, const char *in, size_t n) {
+    CHECK(redisReaderFeed(r, in, n) == REDIS_OK, "feed");
+    if (vfed_len + n > sizeof(vfed)) { /* keep the tail only */
+        size_t drop = vfed_len + n - sizeof(vfed);
+        memmove(vfed, vfed + drop, vfed_len - drop);
+        vfed_len -= drop;
+    }
+    memcpy(vfed + vfed_len, in, n);
+    vfed_len += n;
+}
+
+static void run_steps(const char *name, const vstep *steps, size_t nsteps) {
+    SECTION(name);
+    redisReader *r = redisReaderCreate();
+    vfed_len = 0;
+    for (size_t i = 0; i < nsteps; i++) {
+        const vstep *s = &steps[i];
+        char what[96];
+        if (s->op == 'F') {
+            vfeed(r, s->in, strlen(s->in));
+            snprintf(what, sizeof(what), "%s, step %zu: feed", name, i);
+        } else {
+            void *rep = (void *)1;
+            CHECK(redisReaderGetReply(r, &rep) == REDIS_OK && (rep != NULL) == s->reply, "%s, step %zu: get",
+                  name, i);
+            freeReplyObject(rep);
+            snprintf(what, sizeof(what), "%s, step %zu: get", name, i);
+        }
+        vcheck(r, what, s->pos, s->len, s->ridx);
+    }
+    redisReaderFree(r);
+}
+
+#define STEPS(name, arr) run_steps(name, arr, sizeof(arr) / sizeof(arr[0]))
+
+static void test_visible_state(void) {
+    static const vstep single[] = {
+        {'F', ":1\r\n", 0, 0, 4, -1},      {'G', NULL, 1, 4, 4, -1},
+        {'G', NULL, 0, 4, 4, 0}, /* nothing left, yet the next reply counts as started */
+        {'G', NULL, 0, 4, 4, 0},           {'F', "+OK\r\n", 0, 4, 9, 0},
+        {'G', NULL, 1, 9, 9, -1},          {'F', "*0\r\n", 0, 9, 13, -1},
+        {'G', NULL, 1, 13, 13, -1},        {'G', NULL, 0, 13, 13, 0},
+    };
+    STEPS("state: single replies", single);
+
+    static const vstep partial[] = {
+        {'F', "$5\r\nab", 0, 0, 6, -1},    {'G', NULL, 0, 1, 6, 0}, /* type byte only */
+        {'F', "c", 0, 1, 7, 0},            {'G', NULL, 0, 1, 7, 0},
+        {'F', "de\r", 0, 1, 10, 0},        {'G', NULL, 0, 1, 10, 0},
+        {'F', "\n", 0, 1, 11, 0},          {'G', NULL, 1, 11, 11, -1},
+        {'F', ":12", 0, 11, 14, -1},       {'G', NULL, 0, 12, 14, 0},
+        {'F', "3\r", 0, 12, 16, 0},        {'G', NULL, 0, 12, 16, 0},
+        {'F', "\n*2\r", 0, 12, 20, 0},     {'G', NULL, 1, 17, 20, -1},
+        {'G', NULL, 0, 18, 20, 0},         {'F', "\n+a", 0, 18, 23, 0},
+        {'G', NULL, 0, 22, 23, 1}, /* array opened, its first item's type byte read */
+        {'F', "\r\n$2\r\nxy\r\n", 0, 22, 33, 1},
+        {'G', NULL, 1, 33, 33, -1},
+    };
+    STEPS("state: partial feeds", partial);
+
+    static const vstep multi[] = {
+        {'F', "+a\r\n:2\r\n$1\r\nx\r\n*2\r\n:1\r\n", 0, 0, 23, -1},
+        {'G', NULL, 1, 4, 23, -1},         {'G', NULL, 1, 8, 23, -1},
+        {'G', NULL, 1, 15, 23, -1},        {'G', NULL, 0, 23, 23, 1},
+        {'G', NULL, 0, 23, 23, 1},         {'F', ":2\r\n", 0, 23, 27, 1},
+        {'G', NULL, 1, 27, 27, -1},
+    };
+    STEPS("state: several replies per feed", multi);
+
+    SECTION("state: one reply per feed, 1 KiB consumed (Python hiredis's test_len)");
+    redisReader *r = redisReaderCreate();
+    vfed_len = 0;
+    vfeed(r, "+ok\r\n", 5);
+    vcheck(r, "first feed", 0, 5, -1);
+    for (int i = 1; i <= 205; i++) {
+        vfeed(r, "+ok\r\n", 5);
+        void *rep = NULL;
+        CHECK(redisReaderGetReply(r, &rep) == REDIS_OK && rep != NULL, "reply %d", i);
+        freeReplyObject(rep);
+        /* 205 replies take pos to 1025: that call ends with the cut. */
+        if (i < 205) vcheck(r, "before the cut", 5 * (size_t)i, 5 * (size_t)i + 5, -1);
+        else vcheck(r, "cut", 0, 5, -1);
+    }
+    redisReaderFree(r);
+
+    SECTION("state: 300 replies in one feed");
+    r = redisReaderCreate();
+    vfed_len = 0;
+    for (int i = 0; i < 300; i++) memcpy(vfed + 4 * i, ":1\r\n", 4);
+    CHECK(redisReaderFeed(r, vfed, 1200) == REDIS_OK, "feed");
+    vfed_len = 1200;
+    for (int i = 1; i <= 300; i++) {
+        void *rep = NULL;
+        CHECK(redisReaderGetReply(r, &rep) == REDIS_OK && rep != NULL, "reply %d", i);
+        freeReplyObject(rep);
+        if (i < 256) vcheck(r, "before the cut", 4 * (size_t)i, 1200, -1);
+        else vcheck(r, "after the cut at 1024", 4 * (size_t)i - 1024, 176, -1);
+    }
+    void *none = (void *)1;
+    CHECK(redisReaderGetReply(r, &none) == REDIS_OK && none == NULL, "no more");
+    vcheck(r, "all read", 176, 176, 0);
+    redisReaderFree(r);
+
+    SECTION("state: cut inside an aggregate, then the rest");
+    r = redisReaderCreate();
+    vfed_len = 0;
+    vfeed(r, "*300\r\n", 6);
+    for (int i = 0; i < 280; i++) vfeed(r, ":1\r\n", 4);
+    CHECK(redisReaderGetReply(r, &none) == REDIS_OK && none == NULL, "incomplete");
+    vcheck(r, "1126 consumed, all cut", 0, 0, 1);
+    CHECK(redisReaderGetObject(r) != NULL, "partial array kept");
+    for (int i = 0; i < 20; i++) vfeed(r, ":1\r\n", 4);
+    redisReply *rep = NULL;
+    CHECK(redisReaderGetReply(r, (void **)&rep) == REDIS_OK && rep && rep->elements == 300, "complete");
+    freeReplyObject(rep);
+    vcheck(r, "rest", 80, 80, -1);
+    redisReaderFree(r);
+
+    SECTION("state: a protocol error releases the buffer");
+    r = redisReaderCreate();
+    vfed_len = 0;
+    vfeed(r, "+ok\r\n!", 6);
+    CHECK(redisReaderGetReply(r, (void **)&rep) == REDIS_OK && rep, "reply before the error");
+    freeReplyObject(rep);
+    vcheck(r, "before", 5, 6, -1);
+    CHECK(redisReaderGetReply(r, (void **)&rep) == REDIS_ERR && rep == NULL, "error");
+    CHECK(r->buf == NULL && r->pos == 0 && r->len == 0 && r->ridx == -1 && r->err == REDIS_ERR_PROTOCOL &&
+              !strcmp(r->errstr, "Protocol error, got \"!\" as reply type byte"),
+          "pos %zu len %zu ridx %d err %d", r->pos, r->len, r->ridx, r->err);
+    CHECK(redisReaderFeed(r, "+x\r\n", 4) == REDIS_ERR && r->buf == NULL && r->len == 0, "feed refused");
+    redisReaderFree(r);
+
+    SECTION("state: the privdata a builder sees is the one of the moment its level started");
+    static int pd[6];
+    r = redisReaderCreate();
+    defaults = r->fn;
+    r->fn = &counting;
+    reset_counts();
+    r->privdata = &pd[1];
+    FEED(r, "*2\r\n:1\r\n");
+    CHECK(redisReaderGetReply(r, &none) == REDIS_OK && none == NULL, "array open");
+    r->privdata = &pd[2];
+    FEED(r, "$1\r\nx\r\n");
+    CHECK(redisReaderGetReply(r, (void **)&rep) == REDIS_OK && rep && rep->elements == 2, "array");
+    freeReplyObject(rep);
+    CHECK(nseen == 3 && seen[0].privdata == &pd[1] && seen[1].privdata == &pd[1] && seen[2].privdata == &pd[1],
+          "array and items: privdata of the array's start (%d calls)", nseen);
+    /* A call with nothing new to read still starts the next reply with the privdata now... */
+    CHECK(redisReaderGetReply(r, &none) == REDIS_OK && none == NULL && r->ridx == 0, "reply started");
+    r->privdata = &pd[3];
+    FEED(r, ":5\r\n");
+    CHECK(redisReaderGetReply(r, (void **)&rep) == REDIS_OK && rep && rep->integer == 5, "integer");
+    freeReplyObject(rep);
+    /* ...so the integer's root task carries pd[2], not pd[3]. */
+    CHECK(nseen == 4 && seen[3].privdata == &pd[2] && seen[3].idx == -1, "root privdata %p",
+          nseen == 4 ? seen[3].privdata : NULL);
+    r->privdata = &pd[4];
+    FEED(r, "*1\r\n");
+    CHECK(redisReaderGetReply(r, &none) == REDIS_OK && none == NULL, "outer array open");
+    r->privdata = &pd[5];
+    FEED(r, "*1\r\n:1\r\n");
+    CHECK(redisReaderGetReply(r, (void **)&rep) == REDIS_OK && rep && rep->elements == 1, "nested");
+    freeReplyObject(rep);
+    /* The inner array sits in the level the outer one opened (pd[4]); it opens a level
+     * under pd[5]. */
+    CHECK(nseen == 7 && seen[4].privdata == &pd[4] && seen[5].privdata == &pd[4] && seen[6].privdata == &pd[5],
+          "nested privdata");
+    redisReaderFree(r);
+}
+
 static void test_splits(void) {
     SECTION("every split size gives the same replies");
     static const char stream[] =
@@ -886,6 +1087,7 @@ int main(void) {
     test_resp3();
     test_builder_contract();
     test_table_switch_mid_scalar();
+    test_visible_state();
     test_splits();
     test_alloc_failure();
     freeReplyObject(NULL); /* #73 */

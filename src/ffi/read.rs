@@ -107,6 +107,10 @@ const _: () = {
 struct State {
     parser: Parser<*mut c_void>,
     mirror: Mirror,
+    /// When `buf` is a view made by `trim` (consumed bytes cut without moving the rest), the
+    /// sds that owns the allocation, else NULL; `view` is that `buf`.
+    block: sds::Sds,
+    view: sds::Sds,
 }
 
 /// The `redisReadTask` chain shown to C builders, rebuilt from the parser's frames.
@@ -191,14 +195,14 @@ pub(crate) fn free_object(f: *const redisReplyObjectFunctions, obj: *mut c_void)
 }
 
 /// Puts the reader in its final error state: partial reply freed, buffer released.
+#[cold]
+#[inline(never)]
 fn set_error(r: &mut redisReader, st: &mut State, kind: c_int, msg: &[u8]) {
     if let Some(root) = st.parser.reset() {
         free_object(r.r#fn, root);
     }
     r.reply = ptr::null_mut();
-    // SAFETY: `buf` is NULL or the reader's sds.
-    unsafe { sds::free(r.buf) };
-    r.buf = ptr::null_mut();
+    release_buf(r, st);
     r.pos = 0;
     r.len = 0;
     r.ridx = -1;
@@ -208,6 +212,30 @@ fn set_error(r: &mut redisReader, st: &mut State, kind: c_int, msg: &[u8]) {
         *d = *s as c_char;
     }
     r.errstr[n] = 0;
+}
+
+/// Frees the buffer (the block behind a view too) and sets `buf` to NULL.
+fn release_buf(r: &mut redisReader, st: &mut State) {
+    let owner = own_buf(r, st);
+    // SAFETY: `owner` is NULL or the sds that owns the buffer's allocation.
+    unsafe { sds::free(owner) };
+    st.block = ptr::null_mut();
+    r.buf = ptr::null_mut();
+}
+
+/// The sds owning `buf`'s allocation: the block behind a view, else `buf` itself. A block
+/// whose view C code replaced in `buf` is freed (it cannot be reached otherwise).
+fn own_buf(r: &redisReader, st: &mut State) -> sds::Sds {
+    if st.block.is_null() {
+        return r.buf;
+    }
+    if r.buf == st.view {
+        return st.block;
+    }
+    // SAFETY: the block is ours and nothing points into it any more.
+    unsafe { sds::free(st.block) };
+    st.block = ptr::null_mut();
+    r.buf
 }
 
 fn set_oom(r: &mut redisReader, st: &mut State) {
@@ -385,6 +413,8 @@ pub unsafe extern "C" fn redisReaderCreateWithFunctions(
             tasks: HVec::new(),
             synced: 0,
         },
+        block: ptr::null_mut(),
+        view: ptr::null_mut(),
     };
     let Ok(st) = HBox::try_new(st) else {
         // SAFETY: `buf` and `r` are our fresh blocks.
@@ -421,8 +451,9 @@ pub unsafe extern "C" fn redisReaderFree(r: *mut redisReader) {
         if let Some(root) = st.parser.reset() {
             free_object(rr.r#fn, root);
         }
+        release_buf(rr, &mut st);
     }
-    // SAFETY: `buf` is NULL or the reader's sds; `r` came from the hooks.
+    // SAFETY: `buf` is NULL (released above) or the reader's sds; `r` came from the hooks.
     unsafe {
         sds::free(rr.buf);
         alloc::free(r.cast());
@@ -456,10 +487,33 @@ pub unsafe extern "C" fn redisReaderFeed(
     }
     // SAFETY: the caller promises `len` readable bytes at `buf`.
     let data = unsafe { core::slice::from_raw_parts(buf as *const u8, len) };
+    // The common case: the bytes fit the spare room (of a view too, see `trim`), and the
+    // buffer is not empty (maxbuf applies only then).
+    if r.len != 0 && (st.block.is_null() || r.buf == st.view) {
+        // SAFETY: outside the error state `buf` is the reader's live sds (or view).
+        if let Some(n) = unsafe { sds::cat_in_place(r.buf, data) } {
+            r.len = n;
+            return REDIS_OK;
+        }
+    }
+    feed_slow(r, st, data)
+}
+
+/// [`redisReaderFeed`] when the buffer must grow, is empty, or is a view that ran out of room.
+#[inline(never)]
+fn feed_slow(r: &mut redisReader, st: &mut State, data: &[u8]) -> c_int {
     // SAFETY: outside the error state `buf` is the reader's live sds.
     unsafe {
-        // A fully consumed buffer with lots of spare room is dropped for a fresh one.
-        if r.pos >= r.len && r.maxbuf != 0 && sds::alloc(r.buf) > r.maxbuf {
+        // A view's bytes move to the start of their block, which then grows as hiredis's
+        // buffer would (same length, same capacity).
+        let owner = own_buf(r, st);
+        if owner != r.buf {
+            r.buf = sds::uncut(owner, r.buf);
+            st.block = ptr::null_mut();
+        }
+        // An empty buffer with lots of spare room is dropped for a fresh one. Consumed bytes
+        // are not cut here: like hiredis, `redisReaderGetReply` cuts them (see `trim`).
+        if r.len == 0 && r.maxbuf != 0 && sds::avail(r.buf) > r.maxbuf {
             sds::free(r.buf);
             r.buf = sds::empty();
             r.pos = 0;
@@ -468,15 +522,12 @@ pub unsafe extern "C" fn redisReaderFeed(
                 return REDIS_ERR;
             }
         }
-        // Consumed bytes are cut here, once per feed, rather than after replies: only the
-        // unparsed tail (at most a partial reply) moves, in the same pass as the append.
-        let grown = sds::shift_cat(r.buf, r.pos, data);
+        let grown = sds::cat_len(r.buf, data);
         if grown.is_null() {
             set_oom(r, st);
             return REDIS_ERR;
         }
         r.buf = grown;
-        r.pos = 0;
         r.len = sds::len(grown);
     }
     REDIS_OK
@@ -506,10 +557,50 @@ pub unsafe extern "C" fn redisReaderGetReply(
     if r.len == 0 {
         return REDIS_OK;
     }
-    if scalar_fast_path(r, reply) {
-        return REDIS_OK;
+    if !scalar_fast_path(r, reply) && parse(r, reply) != REDIS_OK {
+        return REDIS_ERR;
     }
-    parse(r, reply)
+    if r.pos >= TRIM_AT {
+        trim(r);
+    }
+    REDIS_OK
+}
+
+/// Consumed bytes are cut from the buffer once at least this many have piled up, at the end
+/// of a successful `redisReaderGetReply`, as in hiredis (the public `pos`, `len` and `buf`
+/// contents follow its rule; Python's `hiredis` package, among others, reads them).
+const TRIM_AT: usize = 1024;
+
+/// hiredis's `sdsrange(buf, pos, -1)`, with `pos >= TRIM_AT`. hiredis moves the unread rest
+/// to the front each time (quadratic for one huge feed); here `buf` becomes a view of the
+/// rest inside the same block (`sds::cut_front`), with the same length and contents, and
+/// the bytes move once, when a feed needs the block's room (README: differences).
+#[cold]
+#[inline(never)]
+fn trim(r: &mut redisReader) {
+    // SAFETY: a library reader's state.
+    let Some(st) = (unsafe { state(r) }) else {
+        return;
+    };
+    let owner = own_buf(r, st);
+    // SAFETY: `buf` is the reader's live sds, a view into `owner` or `owner` itself (not in
+    // the error state: the parse succeeded).
+    unsafe {
+        if r.pos >= r.len {
+            // All consumed: back to the block's start, empty, nothing moved.
+            sds::clear(owner);
+            r.buf = owner;
+            st.block = ptr::null_mut();
+        } else if let Some(v) = sds::cut_front(owner, r.buf, r.pos) {
+            r.buf = v;
+            st.block = owner;
+            st.view = v;
+        } else {
+            sds::range(r.buf, r.pos.min(isize::MAX as usize) as isize, -1);
+        }
+        r.len = sds::len(r.buf);
+    }
+    r.pos = 0;
 }
 
 /// The common case between replies, for the default builders: one whole status, error,
@@ -532,8 +623,26 @@ fn scalar_fast_path(r: &mut redisReader, reply: *mut *mut c_void) -> bool {
     match reader::scalar_at(bytes, r.pos) {
         Some(Found::Whole(item, next)) => hand_out_scalar(r, st, item, next, reply),
         Some(Found::Partial(kind)) => start_waiting(r, st, kind),
+        // All read (hiredis keeps consumed bytes until 1 KiB piles up): as with the parser,
+        // the next reply counts as started, its root task set up now.
+        None if r.pos == r.len => start_reply(r, st),
         None => false,
     }
+}
+
+/// hiredis's first step of a call with bytes to look at: the root task is set up with the
+/// current privdata, unless a reply is already started (then its task keeps its own). False
+/// (nothing changed) when the root task cannot be made: the parser then meets and reports
+/// the failure.
+#[inline(always)]
+fn start_reply(r: &mut redisReader, st: &mut State) -> bool {
+    if r.ridx < 0 {
+        if st.mirror.start_reply(r.privdata).is_err() {
+            return false;
+        }
+        r.ridx = 0;
+    }
+    true
 }
 
 /// The parser's step for the start of a top-level scalar that is not whole yet (no object
@@ -542,12 +651,11 @@ fn scalar_fast_path(r: &mut redisReader, reply: *mut *mut c_void) -> bool {
 /// meets and reports the failure.
 #[inline(never)]
 fn start_waiting(r: &mut redisReader, st: &mut State, kind: Kind) -> bool {
-    if st.mirror.start_reply(r.privdata).is_err() {
+    if !start_reply(r, st) {
         return false;
     }
     st.parser.wait_for(kind);
-    r.ridx = 0;
-    advance(r, r.pos + 1);
+    r.pos += 1;
     true
 }
 
@@ -557,9 +665,9 @@ fn start_waiting(r: &mut redisReader, st: &mut State, kind: Kind) -> bool {
 #[inline(never)]
 fn resume_scalar(r: &mut redisReader, st: &mut State, kind: Kind, reply: *mut *mut c_void) -> bool {
     if r.pos >= r.len {
-        // Only if C code moved `pos` (a consumed buffer is emptied): the parser's clamping
-        // and emptying apply.
-        return false;
+        // Nothing new after the type byte: nothing changes. (Past the end only if C code
+        // moved `pos`: the parser's clamping applies.)
+        return r.pos == r.len;
     }
     // SAFETY: as in `parse`.
     let bytes = unsafe { core::slice::from_raw_parts(r.buf as *const u8, r.len) };
@@ -588,7 +696,7 @@ fn hand_out_scalar(
         return false;
     }
     st.parser.done_waiting();
-    advance(r, next);
+    r.pos = next;
     r.ridx = -1;
     r.reply = ptr::null_mut();
     hand_out(r, obj.cast(), reply);
@@ -646,7 +754,7 @@ fn parse(r: &mut redisReader, reply: *mut *mut c_void) -> c_int {
             return REDIS_ERR;
         }
     };
-    advance(r, pos);
+    r.pos = pos;
     // As in hiredis, a reply counts as started (root task set up) from the first call that
     // had bytes to look at, even if none were consumed.
     r.ridx = if done.is_some() {
@@ -659,21 +767,6 @@ fn parse(r: &mut redisReader, reply: *mut *mut c_void) -> c_int {
         hand_out(r, obj, reply);
     }
     REDIS_OK
-}
-
-/// Moves the reader to `pos`. A fully consumed buffer is emptied, which moves nothing; a
-/// partly consumed one is cut by the next feed (hiredis cuts after a reply once 1 KiB is
-/// consumed, moving the whole unread rest each time).
-#[inline(always)]
-fn advance(r: &mut redisReader, pos: usize) {
-    if pos == r.len {
-        // SAFETY: `buf` is the reader's live sds; no slice of it is used past this point.
-        unsafe { sds::clear(r.buf) };
-        r.pos = 0;
-        r.len = 0;
-    } else {
-        r.pos = pos;
-    }
 }
 
 /// Gives a complete reply to the caller, or frees it when the caller passed no pointer.
