@@ -3,8 +3,8 @@
 #   make            release library + headers
 #   make demo       build, start a throwaway redis-server, run the async example against it
 #   make test       every test (cargo, C against a real redis-server, the Redis module adapter,
-#                   ABI, symbols, install, valgrind, short fuzz runs); TEST_FUZZ_SECONDS=0 skips
-#                   the fuzzing
+#                   Python's hiredis package, ABI, symbols, install, differential tests against
+#                   real hiredis, valgrind, short fuzz runs); TEST_FUZZ_SECONDS=0 skips the fuzzing
 #   make install PREFIX=/usr/local DESTDIR=       make uninstall (same PREFIX/DESTDIR)
 #   make install-debug (same PREFIX/DESTDIR): the libraries' debug info, in $(LIBDIR)/.debug
 #   make headers    regenerate include/hiredis/*.h        make examples   build examples-c/
@@ -55,7 +55,7 @@ TEST_FUZZ_SECONDS ?= 10
 
 .PHONY: all lib headers check-headers stage dist install install-debug uninstall test test-cargo test-c test-c-build \
         test-examples test-symbols test-install test-valgrind test-valgrind-run test-fuzz fuzz-smoke fuzz-build conformance examples demo deps clean \
-        test-redismodule
+        test-redismodule test-python
 
 all: lib
 
@@ -198,7 +198,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(CMAKEDIR)/hiredis_ssl $(DESTDIR)$(CMAKEDIR)/hiredis_rs_ssl
 	-rmdir $(DESTDIR)$(CMAKEDIR) $(DESTDIR)$(PKGCONFIGDIR) 2>/dev/null || true
 
-TEST_STEPS := check-headers test-cargo test-c test-redismodule test-examples test-tls test-symbols test-install test-diff test-valgrind-run test-fuzz
+TEST_STEPS := check-headers test-cargo test-c test-redismodule test-python test-examples test-tls test-symbols test-install test-diff test-valgrind-run test-fuzz
 
 # Installs missing system packages (and cargo-fuzz for test) on a fresh machine.
 deps:
@@ -278,6 +278,11 @@ test-c-build: stage $(if $(CXX_TESTS),$(MOC_QT))
 
 test-c: test-c-build
 	LD_LIBRARY_PATH=$(STAGE)/lib tests/harness.sh $(addprefix $(TESTBIN)/,$(C_TESTS) $(CXX_TESTS) test_abi_layout_nopie)
+
+# Python's hiredis package (its sdist from PyPI, cached in build/python-hiredis) built against
+# the staged library, with its own pytest suite in a throwaway venv (tests/python-hiredis.sh).
+test-python: stage
+	tests/python-hiredis.sh $(STAGE)
 
 # The same programs again under valgrind (the million-command pipeline shrinks to 100,000:
 # it runs in full in the plain pass).

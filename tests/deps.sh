@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs what `make test` and `make demo` need and a fresh Debian/Ubuntu machine lacks:
 # redis-server, the event libraries of the adapters, valgrind, cmake, pkg-config, OpenSSL, Debian's
-# hiredis (for the side-by-side benchmarks) and cargo-fuzz. Quiet when nothing is missing.
+# hiredis (for the side-by-side benchmarks), python3's venv and headers (Python's hiredis package
+# is built against ours) and cargo-fuzz. Quiet when nothing is missing.
 # Set HIREDIS_RS_NO_DEPS=1 to skip (e.g. on a machine you manage yourself).
 set -euo pipefail
 [ "${HIREDIS_RS_NO_DEPS:-0}" = 1 ] && exit 0
 
 need=()
 for pkg in redis-server redis-tools pkg-config libevent-dev libev-dev libuv1-dev libglib2.0-dev libsystemd-dev libivykis-dev qtbase5-dev libssl-dev openssl \
-           valgrind libhiredis-dev cmake g++ python3 binutils make; do
+           valgrind libhiredis-dev cmake g++ python3 python3-venv python3-dev binutils make; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 # pip (the differential tests download the hiredis sdist from PyPI with it), if python3 has none.
