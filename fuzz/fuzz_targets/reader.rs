@@ -46,6 +46,28 @@ unsafe fn check_reply(r: *const redisReply, depth: usize) {
     }
 }
 
+/// The reader's public buffer fields (hiredis 1.4.1 layout: `buf` at 136, `pos` at 144, `len`
+/// at 152): `buf[..len]` holds the last `len` bytes fed, NUL-terminated, and `pos <= len`.
+///
+/// # Safety
+/// `reader` is a live reader from `redisReaderCreate` that is not in the error state.
+unsafe fn check_buffer(reader: *mut c_void, fed: &[u8]) {
+    // SAFETY: plain reads of the struct's public fields at their ABI offsets.
+    let (buf, pos, len) = unsafe {
+        let base = reader.cast::<u8>();
+        (
+            *base.add(136).cast::<*const u8>(),
+            *base.add(144).cast::<usize>(),
+            *base.add(152).cast::<usize>(),
+        )
+    };
+    assert!(!buf.is_null() && pos <= len && len <= fed.len(), "pos {pos} len {len}");
+    // SAFETY: `buf` holds `len` bytes and a NUL.
+    let held = unsafe { std::slice::from_raw_parts(buf, len + 1) };
+    assert_eq!(&held[..len], &fed[fed.len() - len..], "buffer is not the tail of the input");
+    assert_eq!(held[len], 0, "buffer not NUL-terminated");
+}
+
 fuzz_target!(|data: &[u8]| {
     let mut input = Bytes(data);
     let ctl = input.byte();
@@ -56,6 +78,7 @@ fuzz_target!(|data: &[u8]| {
     let reader = unsafe { redisReaderCreate() };
     if !reader.is_null() {
         let mut step = 0usize;
+        let mut fed = Vec::new();
         'feed: while !input.0.is_empty() {
             step += 1;
             let n = 1 + (usize::from(seed) * 31 + step * 7) % (usize::from(ctl & 0x3f) + 1);
@@ -64,6 +87,9 @@ fuzz_target!(|data: &[u8]| {
             if unsafe { redisReaderFeed(reader, chunk.as_ptr().cast::<c_char>(), chunk.len()) } != REDIS_OK {
                 break;
             }
+            fed.extend_from_slice(chunk);
+            // SAFETY: a live reader, not in the error state (the feed succeeded).
+            unsafe { check_buffer(reader, &fed) };
             loop {
                 let mut reply: *mut c_void = std::ptr::null_mut();
                 // SAFETY: `reader` is live; `reply` is a valid out-pointer.
@@ -73,6 +99,8 @@ fuzz_target!(|data: &[u8]| {
                     assert!(reply.is_null(), "error return with a reply");
                     break 'feed;
                 }
+                // SAFETY: a live reader, not in the error state (the call succeeded).
+                unsafe { check_buffer(reader, &fed) };
                 if reply.is_null() {
                     break;
                 }
