@@ -195,8 +195,6 @@ pub(crate) fn free_object(f: *const redisReplyObjectFunctions, obj: *mut c_void)
 }
 
 /// Puts the reader in its final error state: partial reply freed, buffer released.
-#[cold]
-#[inline(never)]
 fn set_error(r: &mut redisReader, st: &mut State, kind: c_int, msg: &[u8]) {
     if let Some(root) = st.parser.reset() {
         free_object(r.r#fn, root);
@@ -215,6 +213,8 @@ fn set_error(r: &mut redisReader, st: &mut State, kind: c_int, msg: &[u8]) {
 }
 
 /// Frees the buffer (the block behind a view too) and sets `buf` to NULL.
+#[cold]
+#[inline(never)]
 fn release_buf(r: &mut redisReader, st: &mut State) {
     let owner = own_buf(r, st);
     // SAFETY: `owner` is NULL or the sds that owns the buffer's allocation.
