@@ -3,8 +3,13 @@
  *   redisLibeventAttach(ac, base);   // REDIS_ERR if ac already has an adapter
  *   event_base_dispatch(base);       // returns once the context is gone
  *
- * One persistent event carries both directions plus the command/connect timer; its
- * interest set is rebuilt whenever the library adds or removes a direction. */
+ * Four events: the socket's read event, added on the first addRead and kept for the
+ * connection's life; its write event, added only while the socket is full (a write that
+ * stopped short) or the connect is pending; a "flush" event that is never added but made
+ * active by addWrite, so the commands issued while the loop runs callbacks leave together
+ * in one write right after the current callback, without a readiness check or an
+ * epoll_ctl; and the timer. At one command in flight that is a send, one epoll_wait and a
+ * recv per command. */
 #ifndef __HIREDIS_LIBEVENT_H__
 #define __HIREDIS_LIBEVENT_H__
 
@@ -13,80 +18,129 @@
 #include "../async.h"
 
 /* state bits */
-#define REDIS_LIBEVENT_DELETED 0x01 /* cleanup ran while the handler was on the stack */
-#define REDIS_LIBEVENT_ENTERED 0x02 /* the handler is on the stack */
+#define REDIS_LIBEVENT_DELETED 0x01 /* cleanup ran while a handler was on the stack */
+#define REDIS_LIBEVENT_ENTERED 0x02 /* a handler is on the stack */
 
 typedef struct redisLibeventEvents {
     redisAsyncContext *context;
-    struct event *ev;
+    struct event *rev, *wev, *flush, *timer;
     struct event_base *base;
-    struct timeval tv;  /* timer period; all zero = no timer */
-    short flags;        /* EV_READ / EV_WRITE currently wanted */
     short state;
+    char reading;  /* rev added */
+    char writing;  /* wev added */
+    char flushing; /* inside redisAsyncHandleWrite: an addWrite means the write stopped short */
 } redisLibeventEvents;
 
-/* Returns 1 (and releases e) when cleanup ran under us: the caller must not touch e again. */
-static int redisLibeventGone(redisLibeventEvents *e) {
+/* Marks a handler on the stack; returns the previous state bit for redisLibeventLeave. */
+static short redisLibeventEnter(redisLibeventEvents *e) {
+    short was = (short)(e->state & REDIS_LIBEVENT_ENTERED);
+    e->state |= REDIS_LIBEVENT_ENTERED;
+    return was;
+}
+
+/* Returns 1 (and releases e when this is the outermost handler) when cleanup ran under
+ * us: the caller must not touch e again. */
+static int redisLibeventLeave(redisLibeventEvents *e, short was) {
     if (e->state & REDIS_LIBEVENT_DELETED) {
-        hi_free(e);
+        if (!was)
+            hi_free(e);
         return 1;
     }
+    e->state = (short)((e->state & ~REDIS_LIBEVENT_ENTERED) | was);
     return 0;
 }
 
-static void redisLibeventHandler(evutil_socket_t fd, short what, void *arg) {
+static void redisLibeventReadHandler(evutil_socket_t fd, short what, void *arg) {
     redisLibeventEvents *e = (redisLibeventEvents *)arg;
+    short was = redisLibeventEnter(e);
+    (void)fd;
+    (void)what;
+
+    redisAsyncHandleRead(e->context);
+    redisLibeventLeave(e, was);
+}
+
+/* The write event and the flush event: write what the context holds. */
+static void redisLibeventWriteHandler(evutil_socket_t fd, short what, void *arg) {
+    redisLibeventEvents *e = (redisLibeventEvents *)arg;
+    short was;
     (void)fd;
 
-    e->state |= REDIS_LIBEVENT_ENTERED;
-    if (what & EV_TIMEOUT) {
-        redisAsyncHandleTimeout(e->context);
-        if (redisLibeventGone(e)) return;
-    }
-    /* Each step re-checks the interest set: the previous step may have dropped it. */
-    if ((what & EV_READ) && (e->flags & EV_READ)) {
-        redisAsyncHandleRead(e->context);
-        if (redisLibeventGone(e)) return;
-    }
-    if ((what & EV_WRITE) && (e->flags & EV_WRITE)) {
-        redisAsyncHandleWrite(e->context);
-        if (redisLibeventGone(e)) return;
-    }
-    e->state &= ~REDIS_LIBEVENT_ENTERED;
-}
-
-/* Re-registers the event with the current interest set and timer. */
-static void redisLibeventArm(redisLibeventEvents *e) {
-    const struct timeval *tv = (e->tv.tv_sec || e->tv.tv_usec) ? &e->tv : NULL;
-
-    event_del(e->ev);
-    if (e->flags == 0 && tv == NULL)
+    /* A flush while the write event waits for room would only find the socket full. */
+    if (what != EV_WRITE && e->writing)
         return;
-    event_assign(e->ev, e->base, e->context->c.fd, e->flags | EV_PERSIST,
-                 redisLibeventHandler, e);
-    event_add(e->ev, tv);
+    was = redisLibeventEnter(e);
+    e->flushing = 1;
+    redisAsyncHandleWrite(e->context);
+    if (redisLibeventLeave(e, was))
+        return;
+    e->flushing = 0;
 }
 
-static void redisLibeventSet(void *privdata, short flag, int on) {
+static void redisLibeventTimerHandler(evutil_socket_t fd, short what, void *arg) {
+    redisLibeventEvents *e = (redisLibeventEvents *)arg;
+    short was = redisLibeventEnter(e);
+    (void)fd;
+    (void)what;
+
+    redisAsyncHandleTimeout(e->context);
+    redisLibeventLeave(e, was);
+}
+
+static void redisLibeventAddRead(void *privdata) {
     redisLibeventEvents *e = (redisLibeventEvents *)privdata;
-    short want = on ? (short)(e->flags | flag) : (short)(e->flags & ~flag);
-
-    if (want == e->flags)
-        return; /* add/del hooks must be idempotent */
-    e->flags = want;
-    redisLibeventArm(e);
+    if (!e->reading) {
+        e->reading = 1;
+        event_add(e->rev, NULL);
+    }
 }
 
-static void redisLibeventAddRead(void *privdata) { redisLibeventSet(privdata, EV_READ, 1); }
-static void redisLibeventDelRead(void *privdata) { redisLibeventSet(privdata, EV_READ, 0); }
-static void redisLibeventAddWrite(void *privdata) { redisLibeventSet(privdata, EV_WRITE, 1); }
-static void redisLibeventDelWrite(void *privdata) { redisLibeventSet(privdata, EV_WRITE, 0); }
+static void redisLibeventDelRead(void *privdata) {
+    redisLibeventEvents *e = (redisLibeventEvents *)privdata;
+    if (e->reading) {
+        e->reading = 0;
+        event_del(e->rev);
+    }
+}
 
+static void redisLibeventArmWrite(redisLibeventEvents *e) {
+    if (!e->writing) {
+        e->writing = 1;
+        event_add(e->wev, NULL);
+    }
+}
+
+/* A command (or a write that stopped short): while connected and not inside our own write,
+ * the write happens once the running callbacks are done; otherwise wait for room. */
+static void redisLibeventAddWrite(void *privdata) {
+    redisLibeventEvents *e = (redisLibeventEvents *)privdata;
+    if (e->flushing || !(e->context->c.flags & REDIS_CONNECTED))
+        redisLibeventArmWrite(e);
+    else if (!e->writing)
+        event_active(e->flush, EV_TIMEOUT, 1); /* once, however many commands */
+}
+
+static void redisLibeventDelWrite(void *privdata) {
+    redisLibeventEvents *e = (redisLibeventEvents *)privdata;
+    if (e->writing) {
+        e->writing = 0;
+        event_del(e->wev);
+    }
+}
+
+/* Adding a pending timer again restarts it from now; no system call. */
 static void redisLibeventScheduleTimer(void *privdata, struct timeval tv) {
     redisLibeventEvents *e = (redisLibeventEvents *)privdata;
+    event_add(e->timer, &tv);
+}
 
-    e->tv = tv;
-    redisLibeventArm(e); /* event_add restarts the timeout from now */
+static void redisLibeventFreeEvents(redisLibeventEvents *e) {
+    /* event_free also deletes the event and drops it from the active queue. */
+    if (e->rev) event_free(e->rev);
+    if (e->wev) event_free(e->wev);
+    if (e->flush) event_free(e->flush);
+    if (e->timer) event_free(e->timer);
+    e->rev = e->wev = e->flush = e->timer = NULL;
 }
 
 static void redisLibeventCleanup(void *privdata) {
@@ -94,10 +148,9 @@ static void redisLibeventCleanup(void *privdata) {
 
     if (e == NULL)
         return;
-    event_free(e->ev); /* also deletes it; safe from inside its own callback */
-    e->ev = NULL;
-    e->flags = 0;
-    /* Inside our handler the handler still reads e: let it free e on the way out. */
+    redisLibeventFreeEvents(e);
+    e->reading = e->writing = 0;
+    /* Inside a handler the handler still reads e: let it free e on the way out. */
     if (e->state & REDIS_LIBEVENT_ENTERED)
         e->state |= REDIS_LIBEVENT_DELETED;
     else
@@ -115,8 +168,12 @@ static int redisLibeventAttach(redisAsyncContext *ac, struct event_base *base) {
         return REDIS_ERR;
     e->context = ac;
     e->base = base;
-    e->ev = event_new(base, ac->c.fd, EV_READ | EV_WRITE, redisLibeventHandler, e);
-    if (e->ev == NULL) {
+    e->rev = event_new(base, ac->c.fd, EV_READ | EV_PERSIST, redisLibeventReadHandler, e);
+    e->wev = event_new(base, ac->c.fd, EV_WRITE | EV_PERSIST, redisLibeventWriteHandler, e);
+    e->flush = event_new(base, -1, 0, redisLibeventWriteHandler, e);
+    e->timer = evtimer_new(base, redisLibeventTimerHandler, e);
+    if (e->rev == NULL || e->wev == NULL || e->flush == NULL || e->timer == NULL) {
+        redisLibeventFreeEvents(e);
         hi_free(e);
         return REDIS_ERR;
     }

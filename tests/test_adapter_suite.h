@@ -11,6 +11,10 @@
  * Every context the suite makes is listed in suite_live[] until then (loops without a
  * registry of their own, like poll.h, tick those).
  *
+ * ADAPTER_SYSCALLS_MAX (default 3) bounds the system calls per command at one command in
+ * flight: the first scenario runs the program again under strace (SUITE_SYSCALLS_CHILD=1),
+ * where it only plays 10,000 PINGs one at a time, and counts the calls between two markers.
+ *
  * The last scenario kills the redis-server (SIGKILL, pid from REDIS_PIDFILE): nothing may run
  * against the server after run_adapter_suite(). ASYNC_PIPELINE_N sets the size of the big
  * pipeline (default 1,000,000; 100,000 under valgrind). */
@@ -29,7 +33,9 @@
 #include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1116,13 +1122,131 @@ static void suite_killed_server(void) {
     printf("   the loop saw: %s\n", st.errstr);
 }
 
+/* ---- system calls per command at one command in flight, counted by strace ---- */
+
+#ifndef ADAPTER_SYSCALLS_MAX
+#define ADAPTER_SYSCALLS_MAX 3
+#endif
+#define SUITE_SC_WARM 100
+#define SUITE_SC_N 10000
+static long suite_sc_done, suite_sc_bad;
+
+/* The markers strace finds in the log: a call no event library makes on its own. */
+static void suite_sc_marker(void) { (void)syscall(SYS_getppid); }
+
+static void suite_sc_cb(redisAsyncContext *ac, void *r, void *privdata) {
+    redisReply *reply = (redisReply *)r;
+    (void)privdata;
+    if (reply == NULL || reply->type != REDIS_REPLY_STATUS || strcmp(reply->str, "PONG") != 0)
+        suite_sc_bad++;
+    suite_sc_done++;
+    if (suite_sc_done == SUITE_SC_WARM || suite_sc_done == SUITE_SC_WARM + SUITE_SC_N)
+        suite_sc_marker();
+    if (suite_sc_done < SUITE_SC_WARM + SUITE_SC_N && reply != NULL)
+        redisAsyncCommand(ac, suite_sc_cb, NULL, "PING");
+    else
+        redisAsyncDisconnect(ac);
+}
+
+/* The program run under strace: one TCP context, PINGs one after the other from the reply
+ * callbacks. Exit status 0 when every reply was a PONG. */
+static void suite_syscalls_child(void) {
+    suiteState st;
+    redisAsyncContext *ac = suite_connect(&st, 1, 0);
+    if (ac == NULL)
+        exit(3);
+    redisAsyncCommand(ac, suite_sc_cb, NULL, "PING");
+    suite_run(&st);
+    exit(suite_sc_bad == 0 && suite_sc_done == SUITE_SC_WARM + SUITE_SC_N && tl_failed == 0 ? 0 : 4);
+}
+
+static void suite_syscalls(void) {
+    char exe[4096], log[4200], out[4200], line[512], top[512] = "";
+    const char *tmp = tl_env("TEST_TMPDIR", "/tmp");
+    ssize_t len;
+    pid_t pid;
+    int status = -1, in = 0, markers = 0;
+    long calls = 0;
+    FILE *f;
+
+    SECTION("system calls per command, one command in flight (strace)");
+    if (tl_under_valgrind()) {
+        printf("   skipped under valgrind (the plain run counts them)\n");
+        return;
+    }
+    len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    CHECK(len > 0, "own executable");
+    if (len <= 0)
+        return;
+    exe[len] = '\0';
+    snprintf(log, sizeof(log), "%s/strace-%s-%ld.log", tmp, ADAPTER_NAME, (long)getpid());
+    snprintf(out, sizeof(out), "%s/strace-%s-%ld.out", tmp, ADAPTER_NAME, (long)getpid());
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) {
+        int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        setenv("SUITE_SYSCALLS_CHILD", "1", 1);
+        execlp("strace", "strace", "-f", "-qq", "-o", log, exe, (char *)NULL);
+        _exit(127);
+    }
+    CHECK(pid > 0, "fork");
+    if (pid <= 0)
+        return;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) != 127, "strace runs (tests/deps.sh installs it)");
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the traced run got its %d PONGs (exit status %d, output in %s)",
+          SUITE_SC_WARM + SUITE_SC_N, status, out);
+    if ((f = fopen(log, "r")) == NULL) {
+        CHECK(0, "strace log %s", log);
+        return;
+    }
+    /* Lines look like "<pid> name(args) = result"; a call another thread interrupted shows
+     * up twice (unfinished, resumed): count the first half only. */
+    while (fgets(line, sizeof(line), f) != NULL) {
+        char *p = strchr(line, ' ');
+        if (p == NULL)
+            continue;
+        while (*p == ' ')
+            p++;
+        if (strncmp(p, "getppid(", 8) == 0) {
+            markers++;
+            in = !in;
+            continue;
+        }
+        if (!in || *p == '<' || *p == '-' || *p == '+')
+            continue;
+        calls++;
+        if (calls <= 6) {
+            size_t n = strcspn(p, "(");
+            snprintf(top + strlen(top), sizeof(top) - strlen(top), "%s%.*s", calls > 1 ? " " : "", (int)n, p);
+        }
+    }
+    fclose(f);
+    CHECK(markers == 2, "both markers in the strace log (%d)", markers);
+    printf("   %.2f system calls per command (%ld for %d commands; the first: %s)\n",
+           (double)calls / SUITE_SC_N, calls, SUITE_SC_N, top);
+    CHECK(calls <= (long)ADAPTER_SYSCALLS_MAX * SUITE_SC_N, "at most %d system calls per command (%.2f)",
+          ADAPTER_SYSCALLS_MAX, (double)calls / SUITE_SC_N);
+    if (tl_failed == 0) {
+        unlink(log);
+        unlink(out);
+    }
+}
+
 static void run_adapter_suite(void) {
     int vg = tl_under_valgrind();
     long n = tl_async_pipeline_n();
 
     signal(SIGPIPE, SIG_IGN);
+    if (getenv("SUITE_SYSCALLS_CHILD") != NULL)
+        suite_syscalls_child();
     alarm(vg ? 1200 : 300); /* a hung loop fails the program instead of the whole run */
     printf("adapter: %s\n", ADAPTER_NAME);
+    suite_syscalls();
     suite_attach_twice();
     suite_batch(1, n);
     suite_batch(0, 10000);
