@@ -3,9 +3,14 @@
  *   redisLibevAttach(EV_DEFAULT_ ac);   // REDIS_ERR if ac already has an adapter
  *   ev_run(EV_DEFAULT_ 0);              // returns once the context is gone
  *
- * One io watcher per direction plus a timer watcher. Cleanup stops all three before
- * freeing, and stopping a watcher also drops it from libev's pending queue, so a
- * free from inside one of our callbacks cannot leave a stale callback behind. */
+ * The read watcher starts on the first addRead and stays for the connection's life. A
+ * command starts an ev_prepare watcher instead of the write watcher: before the loop next
+ * blocks, it writes everything the iteration's callbacks queued in one go, with no
+ * readiness check. The write watcher runs only while the socket is full (a write that
+ * stopped short) or the connect is pending. At one command in flight that is a send, one
+ * epoll_wait and a recv per command. Cleanup stops every watcher (which also drops it from
+ * libev's pending queue); a cleanup from inside one of our handlers leaves the freeing to
+ * that handler. */
 #ifndef __HIREDIS_LIBEV_H__
 #define __HIREDIS_LIBEV_H__
 
@@ -17,8 +22,12 @@
 typedef struct redisLibevEvents {
     redisAsyncContext *context;
     struct ev_loop *loop; /* NULL when libev is built without EV_MULTIPLICITY */
-    int reading, writing;
+    int reading, writing; /* rev / wev started */
+    int entered;          /* handlers on the stack */
+    int deleted;          /* cleanup ran under one: the outermost frees */
+    int flushing;         /* inside redisAsyncHandleWrite: an addWrite means it stopped short */
     ev_io rev, wev;
+    ev_prepare flush;     /* started by addWrite, runs before the loop blocks */
     ev_timer timer;
 } redisLibevEvents;
 
@@ -28,12 +37,32 @@ typedef struct redisLibevEvents {
 #define REDIS_LIBEV_LOOP(e) (void)(e)
 #endif
 
+/* Returns 1 when cleanup ran inside the handler being left (e is then gone or about to be). */
+static int redisLibevLeave(redisLibevEvents *e) {
+    if (--e->entered == 0 && e->deleted) {
+        hi_free(e);
+        return 1;
+    }
+    return e->deleted;
+}
+
 static void redisLibevReadEvent(EV_P_ ev_io *w, int revents) {
+    redisLibevEvents *e = (redisLibevEvents *)w->data;
 #if EV_MULTIPLICITY
     (void)loop;
 #endif
     (void)revents;
-    redisAsyncHandleRead(((redisLibevEvents *)w->data)->context);
+    e->entered++;
+    redisAsyncHandleRead(e->context);
+    redisLibevLeave(e);
+}
+
+static void redisLibevWrite(redisLibevEvents *e) {
+    e->entered++;
+    e->flushing = 1;
+    redisAsyncHandleWrite(e->context);
+    if (!redisLibevLeave(e))
+        e->flushing = 0;
 }
 
 static void redisLibevWriteEvent(EV_P_ ev_io *w, int revents) {
@@ -41,15 +70,27 @@ static void redisLibevWriteEvent(EV_P_ ev_io *w, int revents) {
     (void)loop;
 #endif
     (void)revents;
-    redisAsyncHandleWrite(((redisLibevEvents *)w->data)->context);
+    redisLibevWrite((redisLibevEvents *)w->data);
+}
+
+/* Before the loop blocks: write what the commands of this iteration queued, in one go. */
+static void redisLibevFlushEvent(EV_P_ ev_prepare *w, int revents) {
+    redisLibevEvents *e = (redisLibevEvents *)w->data;
+    (void)revents;
+    ev_prepare_stop(EV_A_ w);
+    if (!e->writing) /* else the socket is full and wev waits for room */
+        redisLibevWrite(e);
 }
 
 static void redisLibevTimerEvent(EV_P_ ev_timer *w, int revents) {
+    redisLibevEvents *e = (redisLibevEvents *)w->data;
 #if EV_MULTIPLICITY
     (void)loop;
 #endif
     (void)revents;
-    redisAsyncHandleTimeout(((redisLibevEvents *)w->data)->context);
+    e->entered++;
+    redisAsyncHandleTimeout(e->context);
+    redisLibevLeave(e);
 }
 
 static void redisLibevAddRead(void *privdata) {
@@ -70,12 +111,18 @@ static void redisLibevDelRead(void *privdata) {
     }
 }
 
+/* A command: written before the loop next blocks. A write that stopped short (addWrite
+ * from inside our own write) or a pending connect: wait for room. */
 static void redisLibevAddWrite(void *privdata) {
     redisLibevEvents *e = (redisLibevEvents *)privdata;
     REDIS_LIBEV_LOOP(e);
-    if (!e->writing) {
-        e->writing = 1;
-        ev_io_start(EV_A_ &e->wev);
+    if (e->flushing || !(e->context->c.flags & REDIS_CONNECTED)) {
+        if (!e->writing) {
+            e->writing = 1;
+            ev_io_start(EV_A_ &e->wev);
+        }
+    } else if (!e->writing && !ev_is_active(&e->flush)) {
+        ev_prepare_start(EV_A_ &e->flush);
     }
 }
 
@@ -107,8 +154,12 @@ static void redisLibevCleanup(void *privdata) {
 
     redisLibevDelRead(e);
     redisLibevDelWrite(e);
+    ev_prepare_stop(EV_A_ &e->flush);
     ev_timer_stop(EV_A_ &e->timer);
-    hi_free(e);
+    if (e->entered)
+        e->deleted = 1; /* a handler still reads e: it frees e on its way out */
+    else
+        hi_free(e);
 }
 
 static int redisLibevAttach(EV_P_ redisAsyncContext *ac) {
@@ -126,8 +177,9 @@ static int redisLibevAttach(EV_P_ redisAsyncContext *ac) {
 #endif
     ev_io_init(&e->rev, redisLibevReadEvent, ac->c.fd, EV_READ);
     ev_io_init(&e->wev, redisLibevWriteEvent, ac->c.fd, EV_WRITE);
+    ev_prepare_init(&e->flush, redisLibevFlushEvent);
     ev_init(&e->timer, redisLibevTimerEvent);
-    e->rev.data = e->wev.data = e->timer.data = e;
+    e->rev.data = e->wev.data = e->flush.data = e->timer.data = e;
 
     ac->ev.addRead = redisLibevAddRead;
     ac->ev.delRead = redisLibevDelRead;
