@@ -4,8 +4,13 @@
  *   redisLibsdeventAttach(ac, loop);    // REDIS_ERR if ac already has an adapter
  *   sd_event_loop(loop);
  *
- * One io source for both directions (its epoll mask follows addRead/addWrite/del*), and a
- * one-shot CLOCK_MONOTONIC timer (deadline = now + tv) for scheduleTimer. The adapter
+ * One io source for both directions, and a one-shot CLOCK_MONOTONIC timer (deadline = now +
+ * tv) for scheduleTimer. Read interest is kept from the first addRead for the connection's
+ * life. A command does not ask for EPOLLOUT: the io source's prepare callback, which
+ * sd-event runs before it waits, writes everything the iteration's callbacks queued in one
+ * go. EPOLLOUT is watched only while the socket is full (a write that stopped short), the
+ * connect is pending, or reading is off (the prepare callback then does not run). At one
+ * command in flight that is a send, one epoll_wait and a recv per command. The adapter
  * holds a reference on the loop until cleanup. A cleanup that happens inside one of our own handlers (the library
  * freeing the context from a callback) only marks the state; the handler frees it on its
  * way out, so nothing of ours is touched after it is gone. */
@@ -27,6 +32,8 @@ typedef struct redisLibsdeventEvents {
     int fd;
     uint32_t mask;   /* EPOLLIN / EPOLLOUT currently wanted */
     int dispatching; /* inside one of our handlers */
+    int flush;       /* a command waits for the next prepare callback */
+    int flushing;    /* inside redisAsyncHandleWrite: an addWrite means it stopped short */
     int released;    /* cleanup ran while dispatching */
 } redisLibsdeventEvents;
 
@@ -58,8 +65,29 @@ static int redisLibsdeventIoHandler(sd_event_source *s, int fd, uint32_t revents
     e->dispatching++;
     if ((e->mask & EPOLLIN) && (revents & EPOLLIN || trouble))
         redisAsyncHandleRead(e->context);
-    if (!e->released && (e->mask & EPOLLOUT) && (revents & EPOLLOUT || trouble))
+    if (!e->released && (e->mask & EPOLLOUT) && (revents & EPOLLOUT || trouble)) {
+        e->flushing = 1;
         redisAsyncHandleWrite(e->context);
+        e->flushing = 0; /* e lives until Leave */
+    }
+    redisLibsdeventLeave(e);
+    return 0;
+}
+
+/* Before the loop waits: write what the commands of this iteration queued. */
+static int redisLibsdeventPrepare(sd_event_source *s, void *userdata) {
+    redisLibsdeventEvents *e = (redisLibsdeventEvents *)userdata;
+    (void)s;
+
+    if (!e->flush)
+        return 0;
+    e->flush = 0;
+    if (e->released || (e->mask & EPOLLOUT))
+        return 0; /* the socket is full: EPOLLOUT says when it has room */
+    e->dispatching++;
+    e->flushing = 1;
+    redisAsyncHandleWrite(e->context);
+    e->flushing = 0;
     redisLibsdeventLeave(e);
     return 0;
 }
@@ -85,7 +113,8 @@ static void redisLibsdeventUpdate(redisLibsdeventEvents *e) {
     if (e->fdSource == NULL) {
         /* On failure (a bad fd) there is nothing to report through a void hook; the
          * context then simply never sees the event. */
-        sd_event_add_io(e->event, &e->fdSource, e->fd, e->mask, redisLibsdeventIoHandler, e);
+        if (sd_event_add_io(e->event, &e->fdSource, e->fd, e->mask, redisLibsdeventIoHandler, e) >= 0)
+            sd_event_source_set_prepare(e->fdSource, redisLibsdeventPrepare);
         return;
     }
     sd_event_source_set_io_events(e->fdSource, e->mask);
@@ -108,8 +137,17 @@ static void redisLibsdeventDelRead(void *privdata) {
     }
 }
 
+/* A command: written by the next prepare callback, which runs while the io source is on
+ * (reading). A write that stopped short (addWrite from inside our own write), a pending
+ * connect, or no reading: watch for room. */
 static void redisLibsdeventAddWrite(void *privdata) {
     redisLibsdeventEvents *e = (redisLibsdeventEvents *)privdata;
+    if (!e->flushing && (e->context->c.flags & REDIS_CONNECTED) && (e->mask & EPOLLIN) &&
+        e->fdSource != NULL) {
+        if (!(e->mask & EPOLLOUT))
+            e->flush = 1;
+        return;
+    }
     if (!(e->mask & EPOLLOUT)) {
         e->mask |= EPOLLOUT;
         redisLibsdeventUpdate(e);

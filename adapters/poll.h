@@ -5,7 +5,12 @@
  *   while (!done) redisPollTick(ac, 0.1); // wait at most 100 ms per tick
  *
  * redisPollTick returns a bitmask of what it handled (REDIS_POLL_HANDLED_*), 0 when
- * nothing happened or no adapter is attached, and -1 when poll(2) itself failed. */
+ * nothing happened or no adapter is attached, and -1 when poll(2) itself failed.
+ *
+ * A tick first writes what the commands issued since the last one queued, without asking
+ * poll(2) whether the socket has room; it polls for writability only while the socket is
+ * full (a write that stopped short) or the connect is pending. At one command in flight a
+ * tick is a send, one poll and a recv. */
 #ifndef HIREDIS_POLL_H
 #define HIREDIS_POLL_H
 
@@ -23,6 +28,8 @@ typedef struct redisPollEvents {
     redisAsyncContext *context;
     redisFD fd;
     char reading, writing;
+    char blocked;  /* a write stopped short: wait for room before writing again */
+    char flushing; /* inside redisAsyncHandleWrite: an addWrite means it stopped short */
     char in_tick; /* redisPollTick is on the stack: cleanup must not free */
     char deleted; /* cleanup ran during the tick: the tick frees on its way out */
     double deadline; /* seconds on redisPollNow()'s clock; 0 = no timer */
@@ -52,11 +59,26 @@ static int redisPollTick(redisAsyncContext *ac, double timeout) {
 
     if (e == NULL)
         return 0;
-    /* Snapshot the interest set: the callbacks below may change it. */
+    e->in_tick = 1;
+    /* The commands queued since the last tick: written before polling. */
+    if (e->writing && !e->blocked && (ac->c.flags & REDIS_CONNECTED)) {
+        e->flushing = 1;
+        redisAsyncHandleWrite(ac);
+        handled |= REDIS_POLL_HANDLED_WRITE;
+        if (e->deleted) {
+            hi_free(e);
+            return handled;
+        }
+        e->flushing = 0;
+    }
+    /* Snapshot the interest set: the callbacks below may change it. Writing is still wanted
+     * only when the socket is full or the connect is pending. */
     reading = e->reading;
     writing = e->writing;
-    if (!reading && !writing)
-        return 0;
+    if (!reading && !writing) {
+        e->in_tick = 0;
+        return handled;
+    }
 
     /* Never sleep past an armed timer. */
     if (e->deadline != 0.0) {
@@ -76,6 +98,7 @@ static int redisPollTick(redisAsyncContext *ac, double timeout) {
     pfd.revents = 0;
     n = poll(&pfd, 1, wait_ms);
     if (n < 0) {
+        e->in_tick = 0;
         if (errno != EINTR)
             return -1;
         n = 0;
@@ -91,7 +114,10 @@ static int redisPollTick(redisAsyncContext *ac, double timeout) {
         }
         if (writing && !e->deleted && e->writing &&
             (pfd.revents & (POLLOUT | POLLHUP | POLLERR))) {
+            e->blocked = 0;
+            e->flushing = 1;
             redisAsyncHandleWrite(ac);
+            e->flushing = 0; /* e lives until the end of the tick */
             handled |= REDIS_POLL_HANDLED_WRITE;
         }
     }
@@ -110,8 +136,18 @@ static int redisPollTick(redisAsyncContext *ac, double timeout) {
 
 static void redisPollAddRead(void *data) { ((redisPollEvents *)data)->reading = 1; }
 static void redisPollDelRead(void *data) { ((redisPollEvents *)data)->reading = 0; }
-static void redisPollAddWrite(void *data) { ((redisPollEvents *)data)->writing = 1; }
-static void redisPollDelWrite(void *data) { ((redisPollEvents *)data)->writing = 0; }
+/* From inside our own write, an addWrite means the write stopped short. */
+static void redisPollAddWrite(void *data) {
+    redisPollEvents *e = (redisPollEvents *)data;
+    e->writing = 1;
+    if (e->flushing)
+        e->blocked = 1;
+}
+
+static void redisPollDelWrite(void *data) {
+    redisPollEvents *e = (redisPollEvents *)data;
+    e->writing = e->blocked = 0;
+}
 
 static void redisPollScheduleTimer(void *data, struct timeval tv) {
     redisPollEvents *e = (redisPollEvents *)data;
