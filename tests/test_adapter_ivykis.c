@@ -5,6 +5,8 @@
  * socket left ivykis's epoll set. */
 #define ADAPTER_NAME "ivykis"
 #define ADAPTER_HAS_TIMERS 0
+/* The system call count runs iv_main itself: the steps below add a poll of their own. */
+#define ADAPTER_RUN_NATIVE iv_main()
 #include <hiredis/adapters/ivykis.h>
 #include "test_adapter_suite.h"
 #include "adapter_fdwatch.h"

@@ -11,6 +11,8 @@
  * Every context the suite makes is listed in suite_live[] until then (loops without a
  * registry of their own, like poll.h, tick those).
  *
+ * ADAPTER_RUN_NATIVE, if defined, is a statement that runs the loop its own way until it
+ * holds nothing (for loops whose test steps are built from extra calls, e.g. ivykis's).
  * ADAPTER_SYSCALLS_MAX (default 3) bounds the system calls per command at one command in
  * flight: the first scenario runs the program again under strace (SUITE_SYSCALLS_CHILD=1),
  * where it only plays 10,000 PINGs one at a time, and counts the calls between two markers.
@@ -1156,7 +1158,12 @@ static void suite_syscalls_child(void) {
     if (ac == NULL)
         exit(3);
     redisAsyncCommand(ac, suite_sc_cb, NULL, "PING");
+#ifdef ADAPTER_RUN_NATIVE
+    ADAPTER_RUN_NATIVE;
+    CHECK(st.gone == 1, "the loop ran until the context was gone");
+#else
     suite_run(&st);
+#endif
     exit(suite_sc_bad == 0 && suite_sc_done == SUITE_SC_WARM + SUITE_SC_N && tl_failed == 0 ? 0 : 4);
 }
 
