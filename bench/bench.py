@@ -26,7 +26,18 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
-PROGS = ["reader", "format", "sync", "async"]
+PROGS = ["reader", "format", "sync", "async", "async-libev", "async-libuv", "async-glib"]
+# async.c built for each event library: (adapter header, extra compiler flags).
+ASYNC_LOOPS = {
+    "async": ("libevent.h", [], "-levent"),
+    "async-libev": ("libev.h", ["-DBENCH_LOOP_LIBEV"], "-lev"),
+    "async-libuv": ("libuv.h", ["-DBENCH_LOOP_LIBUV"], "pkg-config:libuv"),
+    "async-glib": ("glib.h", ["-DBENCH_LOOP_GLIB"], "pkg-config:glib-2.0"),
+}
+# System calls per command (strace -c -f, not timed): each phase at two totals, the
+# difference over the extra commands (start-up and connects cancel out).
+SYSCALL_PHASES = [("set:1:1", 2000, 6000), ("set:16:1", 20000, 60000), ("set:1000:1", 100000, 300000),
+                  ("set:1:50", 4000, 12000), ("set:16:50", 40000, 120000), ("set:1000:50", 200000, 600000)]
 
 # Where a ratio ours/theirs has a stated goal (lower is better for all of them): the goals of
 # the performance issue. Async client CPU is judged with 1000 commands in flight (SET, GET,
@@ -34,6 +45,8 @@ PROGS = ["reader", "format", "sync", "async"]
 # event library, so those rows are reported without a goal.
 TARGETS = [
     (r"^async (set|get|incr)/if1000/c\d+ (cpu_ns|instr)_per_cmd$", 0.5),
+    # The adapters' goal (issue 12): SET with 1 or 16 in flight, every event library.
+    (r"^async(-\w+)? set/if(1|16)/c(1|50) cpu_ns_per_cmd$", 0.5),
     (r"^async mem queued_bytes_per_cmd$", 1.0),
     # Integer and 10 B bulk replies in 128 B chunks: 0.55x. They met the issue's 0.5x (0.49x,
     # 0.47x) until the reply cache's thread-local became dlopen-safe (a `__tls_get_addr` call
@@ -70,16 +83,21 @@ def build(args, outdir, progs):
         bins[v] = {}
         for p in progs:
             out = os.path.join(outdir, "bin", f"{p}-{v}")
-            # Without our own adapter header the compiler would quietly take the system
-            # one, which includes the system hiredis.h: not a build of ours at all.
-            if p == "async" and v == "ours" and not os.path.exists(
-                    os.path.join(stage, "include", "hiredis", "adapters", "libevent.h")):
-                log("bench: no adapters/libevent.h in the staged install yet; async shows n/a for ours")
-                bins[v][p] = None
-                continue
+            src, defs, extra = p, [], []
+            if p in ASYNC_LOOPS:
+                header, defs, lib = ASYNC_LOOPS[p]
+                src = "async"
+                extra = sh("pkg-config --cflags --libs " + lib.split(":", 1)[1]).split() \
+                    if lib.startswith("pkg-config:") else [lib]
+                # Without our own adapter header the compiler would quietly take the system
+                # one, which includes the system hiredis.h: not a build of ours at all.
+                if v == "ours" and not os.path.exists(os.path.join(stage, "include", "hiredis", "adapters", header)):
+                    log(f"bench: no adapters/{header} in the staged install yet; {p} shows n/a for ours")
+                    bins[v][p] = None
+                    continue
             os.makedirs(os.path.dirname(out), exist_ok=True)
-            extra = ["-levent"] if p == "async" else []
-            cmd = [args.cc, "-O2", "-g", "-Wall", "-Wextra", "-o", out, os.path.join(HERE, p + ".c")] + flags + extra
+            cmd = [args.cc, "-O2", "-g", "-Wall", "-Wextra"] + defs + ["-o", out, os.path.join(HERE, src + ".c")] + \
+                flags + extra
             r = subprocess.run(cmd, text=True, capture_output=True)
             if r.returncode != 0:
                 log(f"bench: {p} does not build against {v}; its rows show n/a:\n" + r.stderr.strip()[-1500:])
@@ -235,6 +253,37 @@ def async_callgrind(path, outdir, env):
     return out
 
 
+def strace_calls(path, arg, env):
+    """Total system calls of one run under strace -c -f, or None."""
+    fd, out = tempfile.mkstemp(prefix="hiredis-rs-bench-strace.")
+    os.close(fd)
+    try:
+        r = subprocess.run(["strace", "-f", "-c", "-o", out, path, arg], env=env, text=True,
+                           capture_output=True)
+        if r.returncode != 0:
+            log(f"bench: strace {os.path.basename(path)} {arg} failed: {r.stderr.strip()[-400:]}")
+            return None
+        with open(out) as f:
+            for line in f:
+                t = line.split()
+                if t and t[-1] == "total":
+                    return int(t[3])
+    finally:
+        os.unlink(out)
+    return None
+
+
+def async_syscalls(path, prog, env):
+    """System calls per command of each SYSCALL_PHASES phase (two totals, the difference)."""
+    out = {}
+    for phase, n1, n2 in SYSCALL_PHASES:
+        c1, c2 = strace_calls(path, f"{phase}:{n1}", env), strace_calls(path, f"{phase}:{n2}", env)
+        if c1 is not None and c2 is not None:
+            mix, inflight, conns = phase.split(":")
+            out[f"{prog} {mix}/if{inflight}/c{conns} syscalls_per_cmd"] = (c2 - c1) / (n2 - n1)
+    return out
+
+
 def fmt(v):
     if v is None:
         return "n/a"
@@ -367,6 +416,9 @@ SUMMARY = [
     ("sync SET round trip, commands/s", "sync set/roundtrip cmds_per_s"),
     ("sync SET pipeline of 1000, CPU ns/command", "sync set/pipe1000 cpu_ns_per_cmd"),
     ("async SET, 1 in flight, CPU ns/command", "async set/if1/c1 cpu_ns_per_cmd"),
+    ("async SET, 50 connections x 1 in flight, CPU ns/command", "async set/if1/c50 cpu_ns_per_cmd"),
+    ("async SET, 1 in flight, system calls/command", "async set/if1/c1 syscalls_per_cmd"),
+    ("async SET, 16 in flight, system calls/command", "async set/if16/c1 syscalls_per_cmd"),
     ("async SET, 16 in flight, CPU ns/command", "async set/if16/c1 cpu_ns_per_cmd"),
     ("async SET, 1000 in flight, CPU ns/command", "async set/if1000/c1 cpu_ns_per_cmd"),
     ("async SET, 1000 in flight, commands/s", "async set/if1000/c1 cmds_per_s"),
@@ -380,6 +432,14 @@ SUMMARY = [
     ("async GET, 1000 in flight, client instructions/command", "async get/if1000/c1 instr_per_cmd"),
     ("async LRANGE 0 99, 1000 in flight, client instructions/command", "async lrange/if1000/c1 instr_per_cmd"),
     ("async: memory per queued SET (1M queued), bytes", "async mem queued_bytes_per_cmd"),
+] + [
+    (f"async {lib} SET, {label}", f"async-{lib} set/{case} {metric}")
+    for lib in ("libev", "libuv", "glib")
+    for label, case, metric in (("1 in flight, system calls/command", "if1/c1", "syscalls_per_cmd"),
+                                ("1 in flight, CPU ns/command", "if1/c1", "cpu_ns_per_cmd"),
+                                ("50 connections x 1 in flight, CPU ns/command", "if1/c50", "cpu_ns_per_cmd"),
+                                ("16 in flight, CPU ns/command", "if16/c1", "cpu_ns_per_cmd"))
+] + [
     ("async: peak RSS with 1M SETs queued, MB", "async mem peak_rss_MB"),
 ]
 
@@ -428,6 +488,7 @@ def main():
     ap.add_argument("--progs", default=",".join(PROGS), help="comma-separated subset")
     ap.add_argument("--mem-commands", type=int, default=1000000)
     ap.add_argument("--timeout", type=int, default=180, help="seconds per program run")
+    ap.add_argument("--no-strace", action="store_true", help="skip the system call counts")
     args = ap.parse_args()
     runs = args.runs or (5 if args.mode == "time" else 1)
     progs = [p for p in args.progs.split(",") if p]
@@ -478,6 +539,11 @@ def main():
                     add(v, run_prog(path, [], env, args.timeout))
                     if p == "async":
                         add(v, run_prog(path, ["--mem", str(args.mem_commands)], env, args.timeout))
+                    if p in ASYNC_LOOPS and run == 0 and not args.no_strace:
+                        if shutil.which("strace"):
+                            add(v, async_syscalls(path, p, env))
+                        else:
+                            log("bench: no strace (tests/deps.sh installs it): system calls not counted")
     finally:
         if server:
             server.stop()

@@ -8,7 +8,7 @@ set -euo pipefail
 [ "${HIREDIS_RS_NO_DEPS:-0}" = 1 ] && exit 0
 
 need=()
-for pkg in redis-server redis-tools pkg-config libevent-dev libev-dev libuv1-dev libglib2.0-dev libsystemd-dev libivykis-dev qtbase5-dev libssl-dev openssl \
+for pkg in redis-server redis-tools pkg-config strace libevent-dev libev-dev libuv1-dev libglib2.0-dev libsystemd-dev libivykis-dev qtbase5-dev libssl-dev openssl \
            valgrind libhiredis-dev cmake g++ python3 python3-venv python3-dev binutils make; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
