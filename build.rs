@@ -94,13 +94,23 @@ const HEADERS: &[Header] = &[
     Header {
         name: "hiredis",
         guard: "__HIREDIS_H",
-        srcs: &["src/ffi/hiredis.rs", "src/ffi/reply.rs", "src/ffi/format.rs"],
+        srcs: &[
+            "src/ffi/hiredis.rs",
+            "src/ffi/reply.rs",
+            "src/ffi/format.rs",
+        ],
         sys_includes: &["stdarg.h", "sys/time.h", "stdint.h"],
         includes: &["read.h", "sds.h", "alloc.h"],
         renames: &[("redisAsyncContext", "struct redisAsyncContext")],
         // Exported like hiredis's internals, declared in no installed header.
         exclude: &["__redisSetError", "__redisAppendCommand"],
-        types: &["redisReply", "redisOptions", "redisContextFuncs", "redisContext", "redisFD"],
+        types: &[
+            "redisReply",
+            "redisOptions",
+            "redisContextFuncs",
+            "redisContext",
+            "redisFD",
+        ],
     },
     Header {
         name: "async",
@@ -121,7 +131,10 @@ const HEADERS: &[Header] = &[
         includes: &["hiredis.h"],
         renames: &[],
         // Exported by hiredis but declared nowhere.
-        exclude: &["redisContextUpdateConnectTimeout", "redisContextUpdateCommandTimeout"],
+        exclude: &[
+            "redisContextUpdateConnectTimeout",
+            "redisContextUpdateCommandTimeout",
+        ],
         types: &[],
     },
 ];
@@ -157,6 +170,9 @@ fn main() {
          redisAsyncCommand;\n    sdscatvprintf; sdscatprintf; sdscatfmt;\n};\n",
     )
     .unwrap();
-    println!("cargo:rustc-cdylib-link-arg=-Wl,--version-script={}", map.display());
+    println!(
+        "cargo:rustc-cdylib-link-arg=-Wl,--version-script={}",
+        map.display()
+    );
     println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libhiredis_rs.so.1.4.0");
 }

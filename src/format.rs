@@ -79,7 +79,11 @@ struct Small<T: Copy, const N: usize> {
 
 impl<T: Copy, const N: usize> Small<T, N> {
     fn new() -> Self {
-        Small { inline: [const { MaybeUninit::uninit() }; N], len: 0, heap: Vec::new() }
+        Small {
+            inline: [const { MaybeUninit::uninit() }; N],
+            len: 0,
+            heap: Vec::new(),
+        }
     }
 
     #[inline]
@@ -90,7 +94,8 @@ impl<T: Copy, const N: usize> Small<T, N> {
             if self.len == N {
                 self.heap.reserve(2 * N);
                 // SAFETY: all N inline items are initialised; MaybeUninit<T> has T's layout.
-                let init = unsafe { core::slice::from_raw_parts(self.inline.as_ptr() as *const T, N) };
+                let init =
+                    unsafe { core::slice::from_raw_parts(self.inline.as_ptr() as *const T, N) };
                 self.heap.extend_from_slice(init);
             }
             self.heap.push(v);
@@ -257,11 +262,41 @@ fn plain_decimal(directive: &[u8], v: Value) -> Option<i128> {
         _ => return None,
     };
     let n: i128 = match (len_mod, v) {
-        (b"", Value::Int(x)) => if signed { x as i128 } else { x as u32 as i128 },
-        (b"h", Value::Int(x)) => if signed { x as i16 as i128 } else { x as u16 as i128 },
-        (b"hh", Value::Int(x)) => if signed { x as i8 as i128 } else { x as u8 as i128 },
-        (b"l", Value::Long(x)) => if signed { x as i128 } else { x as u64 as i128 },
-        (b"ll", Value::LLong(x)) => if signed { x as i128 } else { x as u64 as i128 },
+        (b"", Value::Int(x)) => {
+            if signed {
+                x as i128
+            } else {
+                x as u32 as i128
+            }
+        }
+        (b"h", Value::Int(x)) => {
+            if signed {
+                x as i16 as i128
+            } else {
+                x as u16 as i128
+            }
+        }
+        (b"hh", Value::Int(x)) => {
+            if signed {
+                x as i8 as i128
+            } else {
+                x as u8 as i128
+            }
+        }
+        (b"l", Value::Long(x)) => {
+            if signed {
+                x as i128
+            } else {
+                x as u64 as i128
+            }
+        }
+        (b"ll", Value::LLong(x)) => {
+            if signed {
+                x as i128
+            } else {
+                x as u64 as i128
+            }
+        }
         _ => return None,
     };
     Some(n)
@@ -431,12 +466,18 @@ pub(crate) fn format_command_into<'d>(
     args: &mut dyn ArgSource,
     dest: impl FnOnce(usize) -> Option<&'d mut [MaybeUninit<u8>]>,
 ) -> Result<usize, FormatError> {
-    let mut parsed = Parsed { pieces: Small::new(), lens: Small::new(), scratch: Vec::new() };
+    let mut parsed = Parsed {
+        pieces: Small::new(),
+        lens: Small::new(),
+        scratch: Vec::new(),
+    };
     parse(fmt, args, &mut parsed)?;
     let lens = parsed.lens.as_slice();
     let mut total = 1 + digits(lens.len()) + 2;
     for &l in lens {
-        total = bulk_len(l).and_then(|b| total.checked_add(b)).ok_or(FormatError::Oom)?;
+        total = bulk_len(l)
+            .and_then(|b| total.checked_add(b))
+            .ok_or(FormatError::Oom)?;
     }
     let buf = dest(total).ok_or(FormatError::Oom)?;
     if buf.len() < total {
@@ -498,7 +539,10 @@ fn finish_hook(p: *mut u8, r: Result<usize, FormatError>) -> Result<HookBuf, For
         Ok(len) => {
             // SAFETY: the block has `len + 1` bytes.
             unsafe { *p.add(len) = 0 };
-            Ok(HookBuf { ptr: p as *mut c_char, len })
+            Ok(HookBuf {
+                ptr: p as *mut c_char,
+                len,
+            })
         }
         Err(e) => {
             // SAFETY: `p` is NULL or the block allocated above, not handed out.
@@ -521,7 +565,10 @@ unsafe fn sds_room<'a>(s: &mut Sds, total: usize) -> Option<&'a mut [MaybeUninit
         }
         *s = grown;
         let end = (grown as *mut u8).add(sds::len(grown));
-        Some(core::slice::from_raw_parts_mut(end as *mut MaybeUninit<u8>, total))
+        Some(core::slice::from_raw_parts_mut(
+            end as *mut MaybeUninit<u8>,
+            total,
+        ))
     }
 }
 
@@ -635,7 +682,11 @@ pub(crate) mod tests {
 
     impl ListArgs {
         pub(crate) fn new(args: Vec<Arg>) -> Self {
-            ListArgs { args, next: 0, pending_size: None }
+            ListArgs {
+                args,
+                next: 0,
+                pending_size: None,
+            }
         }
         fn take(&mut self) -> &Arg {
             let a = &self.args[self.next];
@@ -710,7 +761,8 @@ pub(crate) mod tests {
         let mut a = ListArgs::new(args);
         let r = format_command(f.as_bytes(), &mut a).map(|hb| {
             // SAFETY: `hb` holds `len + 1` bytes from the hooks.
-            let v = unsafe { core::slice::from_raw_parts(hb.ptr as *const u8, hb.len + 1) }.to_vec();
+            let v =
+                unsafe { core::slice::from_raw_parts(hb.ptr as *const u8, hb.len + 1) }.to_vec();
             assert_eq!(v[hb.len], 0, "NUL terminated");
             // SAFETY: the block came from the hooks and is not used again.
             unsafe { alloc::free(hb.ptr.cast()) };
@@ -728,14 +780,30 @@ pub(crate) mod tests {
 
     #[test]
     fn no_interpolation() {
-        ok("SET foo bar", vec![], b"*3\r\n$3\r\nSET\r\n$3\r\nfoo\r\n$3\r\nbar\r\n");
+        ok(
+            "SET foo bar",
+            vec![],
+            b"*3\r\n$3\r\nSET\r\n$3\r\nfoo\r\n$3\r\nbar\r\n",
+        );
     }
 
     #[test]
     fn string_interpolation() {
-        ok("SET %s %s", vec![s("foo"), s("bar")], b"*3\r\n$3\r\nSET\r\n$3\r\nfoo\r\n$3\r\nbar\r\n");
-        ok("SET %s %s", vec![s("foo"), s("")], b"*3\r\n$3\r\nSET\r\n$3\r\nfoo\r\n$0\r\n\r\n");
-        ok("SET %s %s", vec![s(""), s("foo")], b"*3\r\n$3\r\nSET\r\n$0\r\n\r\n$3\r\nfoo\r\n");
+        ok(
+            "SET %s %s",
+            vec![s("foo"), s("bar")],
+            b"*3\r\n$3\r\nSET\r\n$3\r\nfoo\r\n$3\r\nbar\r\n",
+        );
+        ok(
+            "SET %s %s",
+            vec![s("foo"), s("")],
+            b"*3\r\n$3\r\nSET\r\n$3\r\nfoo\r\n$0\r\n\r\n",
+        );
+        ok(
+            "SET %s %s",
+            vec![s(""), s("foo")],
+            b"*3\r\n$3\r\nSET\r\n$0\r\n\r\n$3\r\nfoo\r\n",
+        );
     }
 
     #[test]
@@ -745,13 +813,21 @@ pub(crate) mod tests {
             vec![Arg::B(b"foo".to_vec()), Arg::B(b"b\0r".to_vec())],
             b"*3\r\n$3\r\nSET\r\n$3\r\nfoo\r\n$3\r\nb\0r\r\n",
         );
-        ok("SET %b %b", vec![Arg::B(b"foo".to_vec()), Arg::B(vec![])], b"*3\r\n$3\r\nSET\r\n$3\r\nfoo\r\n$0\r\n\r\n");
+        ok(
+            "SET %b %b",
+            vec![Arg::B(b"foo".to_vec()), Arg::B(vec![])],
+            b"*3\r\n$3\r\nSET\r\n$3\r\nfoo\r\n$0\r\n\r\n",
+        );
         ok("SET %b", vec![Arg::Null], b"*2\r\n$3\r\nSET\r\n$0\r\n\r\n");
     }
 
     #[test]
     fn literal_percent_and_trailing_percent() {
-        ok("SET %% %%", vec![], b"*3\r\n$3\r\nSET\r\n$1\r\n%\r\n$1\r\n%\r\n");
+        ok(
+            "SET %% %%",
+            vec![],
+            b"*3\r\n$3\r\nSET\r\n$1\r\n%\r\n$1\r\n%\r\n",
+        );
         ok("SET a%", vec![], b"*2\r\n$3\r\nSET\r\n$2\r\na%\r\n");
         ok("%", vec![], b"*1\r\n$1\r\n%\r\n");
         ok("a %", vec![], b"*2\r\n$1\r\na\r\n$1\r\n%\r\n");
@@ -768,11 +844,19 @@ pub(crate) mod tests {
         ok("%s", vec![s("")], b"*1\r\n$0\r\n\r\n");
         ok("%s %s", vec![s(""), s("")], b"*2\r\n$0\r\n\r\n$0\r\n\r\n");
         ok("%b%s", vec![Arg::B(vec![]), s("")], b"*1\r\n$0\r\n\r\n");
-        ok("%d%s-%b", vec![Arg::I(1), s("x"), Arg::B(b"y".to_vec())], b"*1\r\n$4\r\n1x-y\r\n");
+        ok(
+            "%d%s-%b",
+            vec![Arg::I(1), s("x"), Arg::B(b"y".to_vec())],
+            b"*1\r\n$4\r\n1x-y\r\n",
+        );
     }
 
     fn two(f: &str, first: Arg, want_first: &str) {
-        let want = format!("*2\r\n${}\r\n{}\r\n$5\r\nhello\r\n", want_first.len(), want_first);
+        let want = format!(
+            "*2\r\n${}\r\n{}\r\n$5\r\nhello\r\n",
+            want_first.len(),
+            want_first
+        );
         ok(f, vec![first, s("hello")], want.as_bytes());
     }
 
@@ -831,17 +915,54 @@ pub(crate) mod tests {
     #[test]
     fn long_directive_quirk() {
         // 14+ characters from '%' to the conversion: consumed, not printed, resume at '%'+2.
-        ok("%0000000000000000d!", vec![Arg::I(5)], b"*1\r\n$17\r\n000000000000000d!\r\n");
+        ok(
+            "%0000000000000000d!",
+            vec![Arg::I(5)],
+            b"*1\r\n$17\r\n000000000000000d!\r\n",
+        );
         // 13 characters still print.
-        ok("%000000009.1f", vec![Arg::D(1.0)], b"*1\r\n$9\r\n0000001.0\r\n");
+        ok(
+            "%000000009.1f",
+            vec![Arg::D(1.0)],
+            b"*1\r\n$9\r\n0000001.0\r\n",
+        );
         // Exactly 14: the quirk, and the next %s still gets its own argument.
-        ok("%0000000009.1f %s", vec![Arg::D(1.0), s("z")], b"*2\r\n$12\r\n000000009.1f\r\n$1\r\nz\r\n");
+        ok(
+            "%0000000009.1f %s",
+            vec![Arg::D(1.0), s("z")],
+            b"*2\r\n$12\r\n000000009.1f\r\n$1\r\nz\r\n",
+        );
     }
 
     #[test]
     fn rejected_directives() {
-        for f in ["%c", "%08p %s", "%zu", "%lf", "%5s", "%*d", "%Lf", "%-", "key:%-", "%hhf", "%hs", "%llf", "%l", "%h", "%q", "% ", "%#", "%. %s", "%5.s", "%+-#0 12.34"] {
-            assert_eq!(fmt(f, vec![s("x"), s("y")]), Err(FormatError::Invalid), "format {f:?}");
+        for f in [
+            "%c",
+            "%08p %s",
+            "%zu",
+            "%lf",
+            "%5s",
+            "%*d",
+            "%Lf",
+            "%-",
+            "key:%-",
+            "%hhf",
+            "%hs",
+            "%llf",
+            "%l",
+            "%h",
+            "%q",
+            "% ",
+            "%#",
+            "%. %s",
+            "%5.s",
+            "%+-#0 12.34",
+        ] {
+            assert_eq!(
+                fmt(f, vec![s("x"), s("y")]),
+                Err(FormatError::Invalid),
+                "format {f:?}"
+            );
         }
         assert_eq!(fmt("%s", vec![Arg::Null]), Err(FormatError::Invalid));
     }
@@ -861,7 +982,8 @@ pub(crate) mod tests {
         let got = fmt(&f, args).unwrap();
         let hb = format_argv(want.iter().map(|w| w.as_bytes())).unwrap();
         // SAFETY: `hb` holds `len` bytes from the hooks, freed right after.
-        let argv_form = unsafe { core::slice::from_raw_parts(hb.ptr as *const u8, hb.len) }.to_vec();
+        let argv_form =
+            unsafe { core::slice::from_raw_parts(hb.ptr as *const u8, hb.len) }.to_vec();
         // SAFETY: as above.
         unsafe { alloc::free(hb.ptr.cast()) };
         assert_eq!(got, argv_form);

@@ -437,7 +437,11 @@ pub(crate) unsafe fn incr_len(s: Sds, incr: isize) {
         let cur = len(s);
         let new = if incr >= 0 {
             // Type 5 has no capacity field: hiredis lets it grow while the length fits 5 bits.
-            let room = if flags(s) & TYPE_MASK == TYPE_5 { 31 - cur } else { avail(s) };
+            let room = if flags(s) & TYPE_MASK == TYPE_5 {
+                31 - cur
+            } else {
+                avail(s)
+            };
             if incr as usize > room {
                 return;
             }
@@ -482,7 +486,11 @@ pub(crate) unsafe fn range(s: Sds, start: isize, end: isize) -> c_int {
             start = 0;
         }
         if start != 0 && newlen != 0 {
-            ptr::copy((s as *const u8).add(start as usize), s as *mut u8, newlen as usize);
+            ptr::copy(
+                (s as *const u8).add(start as usize),
+                s as *mut u8,
+                newlen as usize,
+            );
         }
         *(s as *mut u8).add(newlen as usize) = 0;
         set_len(s, newlen as usize);
@@ -541,7 +549,15 @@ mod tests {
 
     #[test]
     fn header_types_follow_size() {
-        for (n, ty) in [(0, TYPE_8), (1, TYPE_5), (31, TYPE_5), (32, TYPE_8), (254, TYPE_8), (255, TYPE_16), (70000, TYPE_32)] {
+        for (n, ty) in [
+            (0, TYPE_8),
+            (1, TYPE_5),
+            (31, TYPE_5),
+            (32, TYPE_8),
+            (254, TYPE_8),
+            (255, TYPE_16),
+            (70000, TYPE_32),
+        ] {
             let s = new_zeroed(n);
             // SAFETY: `s` is a fresh sds.
             unsafe {
@@ -572,8 +588,15 @@ mod tests {
 
     #[test]
     fn range_matches_hiredis_rules() {
-        let cases: &[(isize, isize, &[u8])] =
-            &[(1, 1, b"e"), (1, -1, b"ello"), (-2, -1, b"lo"), (2, 1, b""), (1, 100, b"ello"), (100, 100, b""), (0, 0, b"h")];
+        let cases: &[(isize, isize, &[u8])] = &[
+            (1, 1, b"e"),
+            (1, -1, b"ello"),
+            (-2, -1, b"lo"),
+            (2, 1, b""),
+            (1, 100, b"ello"),
+            (100, 100, b""),
+            (0, 0, b"h"),
+        ];
         for &(a, b, want) in cases {
             let s = new_len(b"hello");
             // SAFETY: `s` is a fresh sds.

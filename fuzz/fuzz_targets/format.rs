@@ -46,7 +46,11 @@ fn parse(fmt: &[u8], vals: &mut Bytes<'_>) -> Vec<Piece> {
                 b'%' => (Some(Piece::Percent), 1),
                 b's' if room => {
                     let n = usize::from(vals.byte() % 32);
-                    let v = vals.take(n).iter().map(|&b| if b == 0 { b'z' } else { b }).collect();
+                    let v = vals
+                        .take(n)
+                        .iter()
+                        .map(|&b| if b == 0 { b'z' } else { b })
+                        .collect();
                     (Some(Piece::Str(v)), 1)
                 }
                 b'b' if room => {
@@ -79,7 +83,11 @@ fn parse(fmt: &[u8], vals: &mut Bytes<'_>) -> Vec<Piece> {
             i += 1;
             continue;
         }
-        out.push(if c == b' ' { Piece::Space } else { Piece::Byte(c) });
+        out.push(if c == b' ' {
+            Piece::Space
+        } else {
+            Piece::Byte(c)
+        });
         i += 1;
     }
     out
@@ -149,8 +157,16 @@ fn expected(pieces: &[Piece]) -> Vec<u8> {
 fuzz_target!(|data: &[u8]| {
     let mut input = Bytes(data);
     let ctl = input.byte();
-    let fail_at = if ctl & 0x80 != 0 { u32::from(input.byte()) + 1 } else { 0 };
-    let split = input.0.iter().position(|&b| b == 0xff).unwrap_or(input.0.len());
+    let fail_at = if ctl & 0x80 != 0 {
+        u32::from(input.byte()) + 1
+    } else {
+        0
+    };
+    let split = input
+        .0
+        .iter()
+        .position(|&b| b == 0xff)
+        .unwrap_or(input.0.len());
     let raw_fmt = input.take(split);
     input.byte(); // the 0xff
     let pieces = parse(raw_fmt, &mut input);
@@ -193,12 +209,32 @@ fuzz_target!(|data: &[u8]| {
     // unused trailing slots are ignored by the callee.
     let len = unsafe {
         redisFormatCommand(
-            &mut target, fmt.as_ptr().cast(), s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8],
-            s[9], s[10], s[11], s[12], s[13], s[14], s[15],
+            &mut target,
+            fmt.as_ptr().cast(),
+            s[0],
+            s[1],
+            s[2],
+            s[3],
+            s[4],
+            s[5],
+            s[6],
+            s[7],
+            s[8],
+            s[9],
+            s[10],
+            s[11],
+            s[12],
+            s[13],
+            s[14],
+            s[15],
         )
     };
     if len < 0 {
-        assert!(fail_at != 0, "redisFormatCommand failed on a valid format: {:?}", String::from_utf8_lossy(&fmt));
+        assert!(
+            fail_at != 0,
+            "redisFormatCommand failed on a valid format: {:?}",
+            String::from_utf8_lossy(&fmt)
+        );
         assert!(target.is_null(), "failure left a target");
     } else {
         assert!(!target.is_null());

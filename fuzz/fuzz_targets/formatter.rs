@@ -24,7 +24,11 @@ fn expected(args: &[Vec<u8>]) -> Vec<u8> {
 fuzz_target!(|data: &[u8]| {
     let mut input = Bytes(data);
     let ctl = input.byte();
-    let fail_at = if ctl & 0x80 != 0 { u32::from(input.byte()) + 1 } else { 0 };
+    let fail_at = if ctl & 0x80 != 0 {
+        u32::from(input.byte()) + 1
+    } else {
+        0
+    };
     let argc = usize::from(ctl & 0x1f);
     let mut args: Vec<Vec<u8>> = Vec::with_capacity(argc);
     for _ in 0..argc {
@@ -33,7 +37,10 @@ fuzz_target!(|data: &[u8]| {
     }
     let want = expected(&args);
     // Each argument NUL-terminated, so the strlen variant can read it too.
-    let owned: Vec<Vec<u8>> = args.iter().map(|a| [a.as_slice(), b"\0"].concat()).collect();
+    let owned: Vec<Vec<u8>> = args
+        .iter()
+        .map(|a| [a.as_slice(), b"\0"].concat())
+        .collect();
     let argv: Vec<*const c_char> = owned.iter().map(|a| a.as_ptr().cast()).collect();
     let lens: Vec<usize> = args.iter().map(Vec::len).collect();
     let nul_free = args.iter().all(|a| !a.contains(&0));
@@ -43,7 +50,11 @@ fuzz_target!(|data: &[u8]| {
         if variant == 1 && !nul_free {
             continue;
         }
-        let lens_ptr = if variant == 1 { std::ptr::null() } else { lens.as_ptr() };
+        let lens_ptr = if variant == 1 {
+            std::ptr::null()
+        } else {
+            lens.as_ptr()
+        };
         let mut target: *mut c_char = std::ptr::null_mut();
         // SAFETY: argv/lens hold `argc` valid entries (NUL-terminated when lens is NULL).
         let n = unsafe {
@@ -54,7 +65,10 @@ fuzz_target!(|data: &[u8]| {
             }
         };
         if n < 0 {
-            assert!(fail_at != 0, "formatting failed without an allocation failure");
+            assert!(
+                fail_at != 0,
+                "formatting failed without an allocation failure"
+            );
             assert!(target.is_null(), "failure left a target");
             continue;
         }
@@ -65,7 +79,11 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(got[n as usize], 0, "not NUL-terminated");
         // SAFETY: we own the formatted command.
         unsafe {
-            if variant == 2 { redisFreeSdsCommand(target) } else { redisFreeCommand(target) }
+            if variant == 2 {
+                redisFreeSdsCommand(target)
+            } else {
+                redisFreeCommand(target)
+            }
         };
     }
     end();

@@ -27,12 +27,20 @@ unsafe fn check_reply(r: *const redisReply, depth: usize) {
         1 | 5 | 6 | 7 | 13 | 14 => {
             assert!(!r.str.is_null(), "string reply without str");
             // SAFETY: hiredis promises `len` bytes plus a NUL.
-            assert_eq!(unsafe { *r.str.add(r.len) }, 0, "str not NUL-terminated at len");
+            assert_eq!(
+                unsafe { *r.str.add(r.len) },
+                0,
+                "str not NUL-terminated at len"
+            );
             assert_eq!(r.elements, 0);
         }
         // Aggregates: `element` is NULL iff there are no elements.
         2 | 9 | 10 | 11 | 12 => {
-            assert_eq!(r.element.is_null(), r.elements == 0, "element/elements mismatch");
+            assert_eq!(
+                r.element.is_null(),
+                r.elements == 0,
+                "element/elements mismatch"
+            );
             for i in 0..r.elements {
                 // SAFETY: `element` holds `elements` live children.
                 let child = unsafe { *r.element.add(i) };
@@ -61,17 +69,28 @@ unsafe fn check_buffer(reader: *mut c_void, fed: &[u8]) {
             *base.add(152).cast::<usize>(),
         )
     };
-    assert!(!buf.is_null() && pos <= len && len <= fed.len(), "pos {pos} len {len}");
+    assert!(
+        !buf.is_null() && pos <= len && len <= fed.len(),
+        "pos {pos} len {len}"
+    );
     // SAFETY: `buf` holds `len` bytes and a NUL.
     let held = unsafe { std::slice::from_raw_parts(buf, len + 1) };
-    assert_eq!(&held[..len], &fed[fed.len() - len..], "buffer is not the tail of the input");
+    assert_eq!(
+        &held[..len],
+        &fed[fed.len() - len..],
+        "buffer is not the tail of the input"
+    );
     assert_eq!(held[len], 0, "buffer not NUL-terminated");
 }
 
 fuzz_target!(|data: &[u8]| {
     let mut input = Bytes(data);
     let ctl = input.byte();
-    let fail_at = if ctl & 0x80 != 0 { u32::from(input.byte()) + 1 } else { 0 };
+    let fail_at = if ctl & 0x80 != 0 {
+        u32::from(input.byte()) + 1
+    } else {
+        0
+    };
     let seed = input.byte();
     begin(fail_at);
     // SAFETY: plain constructor; NULL only on allocation failure.
@@ -84,7 +103,9 @@ fuzz_target!(|data: &[u8]| {
             let n = 1 + (usize::from(seed) * 31 + step * 7) % (usize::from(ctl & 0x3f) + 1);
             let chunk = input.take(n);
             // SAFETY: `chunk` is a valid buffer; `reader` is live.
-            if unsafe { redisReaderFeed(reader, chunk.as_ptr().cast::<c_char>(), chunk.len()) } != REDIS_OK {
+            if unsafe { redisReaderFeed(reader, chunk.as_ptr().cast::<c_char>(), chunk.len()) }
+                != REDIS_OK
+            {
                 break;
             }
             fed.extend_from_slice(chunk);

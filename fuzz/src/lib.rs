@@ -165,7 +165,10 @@ pub fn end() {
     let live = LIVE.with(|l| l.get());
     // SAFETY: no arguments.
     unsafe { hiredisResetAllocators() };
-    assert_eq!(live, 0, "{live} allocation(s) made through hiredisAllocFns were not freed");
+    assert_eq!(
+        live, 0,
+        "{live} allocation(s) made through hiredisAllocFns were not freed"
+    );
 }
 
 /// A cursor over the fuzzer's bytes: control values first, then payload.

@@ -140,7 +140,6 @@ impl<'a> Iterator for MultibulkArgs<'a> {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,5 +199,4 @@ mod tests {
         assert!(Multibulk::parse(b"*1\r\n$-1\r\n").is_none());
         assert!(Multibulk::parse(b"*1\r\n$99999999999999999999999\r\n").is_none());
     }
-
 }

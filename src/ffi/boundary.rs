@@ -1,6 +1,6 @@
 //! Helpers every export uses to turn C arguments into Rust values.
 
-use core::ffi::{c_char, CStr};
+use core::ffi::{CStr, c_char};
 
 /// The bytes of a C string, or `None` for NULL.
 ///

@@ -4,7 +4,6 @@
 
 use core::ffi::{c_char, c_int, c_longlong};
 
-
 use crate::ffi::boundary;
 use crate::ffi::sds::sds;
 use crate::ffi::variadic::{VaArgs, hirs_args};
@@ -179,7 +178,6 @@ mod tests {
     use super::*;
     use core::ptr;
 
-
     fn cs(b: &'static [u8]) -> *const c_char {
         b.as_ptr().cast()
     }
@@ -206,17 +204,43 @@ mod tests {
             let n = redisFormatSdsCommandArgv(&mut s, 3, argv.as_ptr().cast_mut(), lens.as_ptr());
             assert_eq!(n, 35);
             assert_eq!(core_sds::len(s), 35);
-            assert_eq!(core_sds::as_bytes(s), b"*3\r\n$3\r\nSET\r\n$7\r\nfoo\0xxx\r\n$3\r\nbar\r\n");
+            assert_eq!(
+                core_sds::as_bytes(s),
+                b"*3\r\n$3\r\nSET\r\n$7\r\nfoo\0xxx\r\n$3\r\nbar\r\n"
+            );
             redisFreeSdsCommand(s);
 
-            assert_eq!(redisFormatCommandArgv(ptr::null_mut(), 3, argv.as_ptr().cast_mut(), ptr::null()), -1);
-            assert_eq!(redisFormatSdsCommandArgv(ptr::null_mut(), 3, argv.as_ptr().cast_mut(), ptr::null()), -1);
-            assert_eq!(redisFormatCommandArgv(&mut out, -1, argv.as_ptr().cast_mut(), ptr::null()), -1);
-            assert_eq!(redisFormatCommandArgv(&mut out, 2, ptr::null_mut(), ptr::null()), -1);
+            assert_eq!(
+                redisFormatCommandArgv(ptr::null_mut(), 3, argv.as_ptr().cast_mut(), ptr::null()),
+                -1
+            );
+            assert_eq!(
+                redisFormatSdsCommandArgv(
+                    ptr::null_mut(),
+                    3,
+                    argv.as_ptr().cast_mut(),
+                    ptr::null()
+                ),
+                -1
+            );
+            assert_eq!(
+                redisFormatCommandArgv(&mut out, -1, argv.as_ptr().cast_mut(), ptr::null()),
+                -1
+            );
+            assert_eq!(
+                redisFormatCommandArgv(&mut out, 2, ptr::null_mut(), ptr::null()),
+                -1
+            );
             let holes = [cs(b"GET\0"), ptr::null()];
-            assert_eq!(redisFormatCommandArgv(&mut out, 2, holes.as_ptr().cast_mut(), ptr::null()), -1);
+            assert_eq!(
+                redisFormatCommandArgv(&mut out, 2, holes.as_ptr().cast_mut(), ptr::null()),
+                -1
+            );
             let zero = [3usize, 0];
-            assert_eq!(redisFormatCommandArgv(&mut out, 2, holes.as_ptr().cast_mut(), zero.as_ptr()), 19);
+            assert_eq!(
+                redisFormatCommandArgv(&mut out, 2, holes.as_ptr().cast_mut(), zero.as_ptr()),
+                19
+            );
             redisFreeCommand(out);
         }
     }

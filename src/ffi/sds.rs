@@ -230,9 +230,10 @@ pub unsafe extern "C" fn sdssplitlen(
         return ptr::null_mut();
     }
     // SAFETY: forwarded promises (lengths are non-negative here).
-    let (Some(s), Some(sep)) = (unsafe { boundary::bytes(s as *const u8, len as usize) }, unsafe {
-        boundary::bytes(sep as *const u8, seplen as usize)
-    }) else {
+    let (Some(s), Some(sep)) = (
+        unsafe { boundary::bytes(s as *const u8, len as usize) },
+        unsafe { boundary::bytes(sep as *const u8, seplen as usize) },
+    ) else {
         return ptr::null_mut();
     };
     match core_sds::split_len(s, sep) {
@@ -328,12 +329,19 @@ pub unsafe extern "C" fn sdssplitargs(line: *const c_char, argc: *mut c_int) -> 
 /// # Safety
 /// `s` is a live sds; `from` and `to` are valid buffers of `setlen` bytes.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn sdsmapchars(s: sds, from: *const c_char, to: *const c_char, setlen: usize) -> sds {
+pub unsafe extern "C" fn sdsmapchars(
+    s: sds,
+    from: *const c_char,
+    to: *const c_char,
+    setlen: usize,
+) -> sds {
     // SAFETY: forwarded promises.
     unsafe {
-        if let (false, Some(f), Some(t)) =
-            (s.is_null(), boundary::bytes(from as *const u8, setlen), boundary::bytes(to as *const u8, setlen))
-        {
+        if let (false, Some(f), Some(t)) = (
+            s.is_null(),
+            boundary::bytes(from as *const u8, setlen),
+            boundary::bytes(to as *const u8, setlen),
+        ) {
             core_sds::map_chars(s, f, t);
         }
     }
@@ -359,7 +367,12 @@ pub unsafe extern "C" fn sdsjoin(argv: *mut *mut c_char, argc: c_int, sep: *mut 
 /// # Safety
 /// `argv` has `argc` live sds and `(sep, seplen)` is a valid buffer.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn sdsjoinsds(argv: *mut sds, argc: c_int, sep: *const c_char, seplen: usize) -> sds {
+pub unsafe extern "C" fn sdsjoinsds(
+    argv: *mut sds,
+    argc: c_int,
+    sep: *const c_char,
+    seplen: usize,
+) -> sds {
     // SAFETY: forwarded promises.
     unsafe {
         let argv = boundary::slice(argv, argc.max(0) as usize);
@@ -367,7 +380,13 @@ pub unsafe extern "C" fn sdsjoinsds(argv: *mut sds, argc: c_int, sep: *const c_c
             return ptr::null_mut();
         };
         core_sds::join(
-            argv.iter().map(|&a| if a.is_null() { &[][..] } else { core_sds::as_bytes(a) }),
+            argv.iter().map(|&a| {
+                if a.is_null() {
+                    &[][..]
+                } else {
+                    core_sds::as_bytes(a)
+                }
+            }),
             sep,
         )
     }
@@ -497,7 +516,11 @@ pub unsafe extern "C" fn hirs_sdscatfmt(s: sds, fmt: *const c_char, args: *mut h
 /// # Safety
 /// `s` is a live sds, `fmt` a C string, `args` holds what `fmt` names.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn hirs_sdscatvprintf(s: sds, fmt: *const c_char, args: *mut hirs_args) -> sds {
+pub unsafe extern "C" fn hirs_sdscatvprintf(
+    s: sds,
+    fmt: *const c_char,
+    args: *mut hirs_args,
+) -> sds {
     if s.is_null() || fmt.is_null() {
         return ptr::null_mut();
     }

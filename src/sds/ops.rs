@@ -97,7 +97,11 @@ pub(crate) unsafe fn cmp(a: Sds, b: Sds) -> c_int {
     unsafe {
         let (la, lb) = (len(a), len(b));
         let c = libc::memcmp(a as *const c_void, b as *const c_void, la.min(lb));
-        if c == 0 { la.wrapping_sub(lb) as c_int } else { c }
+        if c == 0 {
+            la.wrapping_sub(lb) as c_int
+        } else {
+            c
+        }
     }
 }
 
@@ -277,7 +281,12 @@ pub(crate) unsafe fn cat_repr(s: Sds, p: &[u8]) -> Sds {
             _ if c_isprint(c) => out.push(c),
             _ => {
                 const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.extend_from_slice(&[b'\\', b'x', HEX[(c >> 4) as usize], HEX[(c & 15) as usize]]);
+                out.extend_from_slice(&[
+                    b'\\',
+                    b'x',
+                    HEX[(c >> 4) as usize],
+                    HEX[(c & 15) as usize],
+                ]);
             }
         }
     }
@@ -305,8 +314,11 @@ pub(crate) fn split_args(line: &[u8]) -> Result<Option<(*mut Sds, usize)>, ()> {
         while !done {
             let c = at(p);
             if inq {
-                if c == b'\\' && at(p + 1) == b'x' && c_isxdigit(at(p + 2)) && c_isxdigit(at(p + 3)) {
-                    cur.push((hex_digit_to_int(at(p + 2)) * 16 + hex_digit_to_int(at(p + 3))) as u8);
+                if c == b'\\' && at(p + 1) == b'x' && c_isxdigit(at(p + 2)) && c_isxdigit(at(p + 3))
+                {
+                    cur.push(
+                        (hex_digit_to_int(at(p + 2)) * 16 + hex_digit_to_int(at(p + 3))) as u8,
+                    );
                     p += 3;
                 } else if c == b'\\' && at(p + 1) != 0 {
                     p += 1;
@@ -603,7 +615,10 @@ mod tests {
     fn split_args_cases() {
         let cases: &[(&[u8], &[&[u8]])] = &[
             (b"set foo bar", &[b"set", b"foo", b"bar"]),
-            (b"  a\t\"b c\"  'd\\'e' \"\\x41\\n\\q\" ", &[b"a", b"b c", b"d'e", b"A\nq"]),
+            (
+                b"  a\t\"b c\"  'd\\'e' \"\\x41\\n\\q\" ",
+                &[b"a", b"b c", b"d'e", b"A\nq"],
+            ),
             (b"", &[]),
             (b"   ", &[]),
             (b"\"\"", &[b""]),
