@@ -198,7 +198,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(CMAKEDIR)/hiredis_ssl $(DESTDIR)$(CMAKEDIR)/hiredis_rs_ssl
 	-rmdir $(DESTDIR)$(CMAKEDIR) $(DESTDIR)$(PKGCONFIGDIR) 2>/dev/null || true
 
-TEST_STEPS := check-headers test-cargo test-c test-redismodule test-python test-examples test-tls test-symbols test-install test-diff test-valgrind-run test-fuzz
+TEST_STEPS := check-headers test-lint test-cargo test-c test-redismodule test-python test-examples test-tls test-symbols test-install test-diff test-valgrind-run test-fuzz
 
 # Installs missing system packages (and cargo-fuzz for test) on a fresh machine.
 deps:
@@ -214,6 +214,15 @@ test: deps
 	  echo "make test: $$step passed in $$(( $$(date +%s) - start )) s"; \
 	  if [ $$step = test-examples ]; then built="-o examples"; fi; \
 	done; echo "make test: all passed in $$(( $$(date +%s) - total )) s"
+
+# Formatting and lints, enforced: rustfmt and clippy (warnings are errors) over both libraries,
+# their tests and build scripts, and the fuzz crate (its own workspace; its targets are bins).
+.PHONY: test-lint
+test-lint:
+	$(CARGO) fmt --all -- --check
+	cd fuzz && $(CARGO) fmt -- --check
+	$(CARGO) clippy --workspace --all-targets -q -- -D warnings
+	cd fuzz && $(CARGO) clippy --bins -q -- -D warnings
 
 # Unit tests of both libraries (the workspace's default-members).
 test-cargo:

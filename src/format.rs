@@ -669,7 +669,7 @@ pub(crate) mod tests {
         L(c_long),
         LL(c_longlong),
         U(c_uint),
-        ULL(c_ulonglong),
+        Ull(c_ulonglong),
         D(f64),
     }
 
@@ -740,7 +740,7 @@ pub(crate) mod tests {
         }
         fn ullong(&mut self) -> c_ulonglong {
             match self.take() {
-                Arg::ULL(v) => *v,
+                Arg::Ull(v) => *v,
                 _ => panic!("unsigned long long expected"),
             }
         }

@@ -228,7 +228,7 @@ unsafe fn usable_size(p: *mut c_void) -> usize {
 }
 
 /// The thread's slot value when it has no cache: it is off, or the thread is exiting.
-const UNUSED: *mut Blocks = 1 as *mut Blocks;
+const UNUSED: *mut Blocks = core::ptr::dangling_mut();
 
 const UNDECIDED: u8 = 0;
 const OFF: u8 = 1;

@@ -190,8 +190,11 @@ mod tests {
                 }
             }
             assert_eq!(r.len(), (next_in - next_out) as usize);
-            assert_eq!(r.front_mut().copied(), (r.len() > 0).then_some(next_out));
-            assert_eq!(r.back_mut().copied(), (r.len() > 0).then_some(next_in - 1));
+            assert_eq!(r.front_mut().copied(), (!r.is_empty()).then_some(next_out));
+            assert_eq!(
+                r.back_mut().copied(),
+                (!r.is_empty()).then_some(next_in - 1)
+            );
         }
         while let Some(v) = r.pop_front() {
             assert_eq!(v, next_out);

@@ -595,7 +595,8 @@ mod tests {
 
     #[test]
     fn split_len_cases() {
-        let cases: &[(&[u8], &[u8], &[&[u8]])] = &[
+        type Case<'a> = (&'a [u8], &'a [u8], &'a [&'a [u8]]);
+        let cases: &[Case] = &[
             (b"a,b,,c", b",", &[b"a", b"b", b"", b"c"]),
             (b"foo_-_bar", b"_-_", &[b"foo", b"bar"]),
             (b"abc", b"abcd", &[b"abc"]),
@@ -676,7 +677,7 @@ mod tests {
                 Arg::LL(i64::MIN),
                 Arg::LL(i64::MAX),
                 Arg::U(u32::MAX),
-                Arg::ULL(u64::MAX),
+                Arg::Ull(u64::MAX),
                 Arg::I(-5),
                 Arg::Raw(t as *const c_void),
             ]);

@@ -88,6 +88,20 @@ fn load_default_paths(b: &mut SslContextBuilder) -> Result<(), redisSSLContextEr
         .map_err(|_| REDIS_SSL_CTX_CLIENT_DEFAULT_CERT_FAILED)
 }
 
+/// Initialises OpenSSL with its exit-time cleanup, before the `openssl` crate does: the crate's
+/// own initialisation passes OPENSSL_INIT_NO_ATEXIT, which leaves all of OpenSSL's global state
+/// allocated at exit (about 290 KB "still reachable" under valgrind), where a C program using
+/// hiredis's TLS library has OpenSSL free it. OpenSSL runs its atexit registration once, so the
+/// first initialisation decides.
+pub(crate) fn init_openssl() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: OPENSSL_init_ssl takes option bits and an optional settings pointer (NULL:
+        // defaults); it is thread-safe and may be called any number of times.
+        unsafe { sys::OPENSSL_init_ssl(sys::OPENSSL_INIT_LOAD_SSL_STRINGS, std::ptr::null_mut()) };
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,18 +181,4 @@ mod tests {
         // SAFETY: a live SSL_CTX.
         assert_eq!(unsafe { sys::SSL_CTX_get_verify_mode(ctx.ctx.as_ptr()) }, 1);
     }
-}
-
-/// Initialises OpenSSL with its exit-time cleanup, before the `openssl` crate does: the crate's
-/// own initialisation passes OPENSSL_INIT_NO_ATEXIT, which leaves all of OpenSSL's global state
-/// allocated at exit (about 290 KB "still reachable" under valgrind), where a C program using
-/// hiredis's TLS library has OpenSSL free it. OpenSSL runs its atexit registration once, so the
-/// first initialisation decides.
-pub(crate) fn init_openssl() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        // SAFETY: OPENSSL_init_ssl takes option bits and an optional settings pointer (NULL:
-        // defaults); it is thread-safe and may be called any number of times.
-        unsafe { sys::OPENSSL_init_ssl(sys::OPENSSL_INIT_LOAD_SSL_STRINGS, std::ptr::null_mut()) };
-    });
 }
