@@ -331,6 +331,43 @@ pub(crate) unsafe fn update_command_timeout(
     unsafe { update_timeout(&mut c.command_timeout, tv) }
 }
 
+/// Whether the command timeout is set and non-zero.
+pub(crate) fn command_timeout_set(c: &redisContext) -> bool {
+    // SAFETY: `command_timeout` is NULL or the context's own heap timeval (context invariant).
+    match unsafe { c.command_timeout.as_ref() } {
+        Some(tv) => tv.tv_sec != 0 || tv.tv_usec != 0,
+        None => false,
+    }
+}
+
+/// Makes sure the command timeout block exists, allocated zeroed with the calloc hook (as
+/// hiredis's async setter does). Err on OOM.
+pub(crate) fn alloc_command_timeout(c: &mut redisContext) -> Result<(), ()> {
+    if c.command_timeout.is_null() {
+        c.command_timeout = alloc::calloc(1, size_of::<libc::timeval>()) as *mut libc::timeval;
+        if c.command_timeout.is_null() {
+            return Err(());
+        }
+    }
+    Ok(())
+}
+
+/// Stores `tv` as the command timeout (allocating the block on first use).
+pub(crate) fn store_command_timeout(c: &mut redisContext, tv: &libc::timeval) -> c_int {
+    // SAFETY: `tv` is a reference, so readable; `command_timeout` is NULL or ours.
+    unsafe { update_command_timeout(c, tv) }
+}
+
+/// Puts a caller's descriptor into non-blocking mode (best effort, errors ignored).
+pub(crate) fn set_nonblocking_fd(fd: c_int) {
+    // SAFETY: fcntl on any int is memory-safe.
+    let fl = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if fl >= 0 {
+        // SAFETY: as above.
+        unsafe { libc::fcntl(fd, libc::F_SETFL, fl | libc::O_NONBLOCK) };
+    }
+}
+
 fn clear_connect_timeout(c: &mut redisContext) {
     // SAFETY: the pointer is NULL or our own heap copy.
     unsafe { alloc::free(c.connect_timeout as *mut c_void) };

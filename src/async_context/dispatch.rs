@@ -5,178 +5,395 @@
 use super::*;
 
 /// Frees a reply with the reader's own destructor (the reader's `fn` may be replaced by C).
-///
-/// # Safety
-/// `ac` is live; `reply` came from its reader and is not used afterwards.
-pub(super) unsafe fn free_reply(ac: *mut redisAsyncContext, reply: *mut c_void) {
-    // SAFETY: the reader is a live part of the context.
-    if let Some(r) = unsafe { (*ac).c.reader.as_ref() } {
+fn free_reply(ac: &mut Ac, reply: *mut c_void) {
+    // SAFETY: the reader is NULL or a live part of the context.
+    if let Some(r) = unsafe { ac.ctx().c.reader.as_ref() } {
         crate::ffi::read::free_object(r.r#fn, reply);
     }
 }
 
-/// Whether replies are real `redisReply` trees we may inspect (a NULL reader `fn` makes the
-/// reader hand out placeholder values instead).
-///
-/// # Safety
-/// `ac` is live.
-pub(super) unsafe fn replies_are_objects(ac: *mut redisAsyncContext) -> bool {
-    // SAFETY: as in `free_reply`.
-    unsafe { (*ac).c.reader.as_ref().is_some_and(|r| !r.r#fn.is_null()) }
+/// The reply as a tree we may inspect, when it is one: a NULL reader `fn` makes the reader
+/// hand out placeholder values instead.
+fn view_of<'r>(ac: &mut Ac, reply: *mut c_void) -> Option<ReplyView<'r>> {
+    // SAFETY: the reader is NULL or a live part of the context.
+    let objects = unsafe { ac.ctx().c.reader.as_ref() }.is_some_and(|r| !r.r#fn.is_null());
+    if !objects {
+        return None;
+    }
+    // SAFETY: with the default functions the reader's replies are `redisReply` trees, alive
+    // until `free_reply`, which every caller runs only after its last use of the view.
+    unsafe { ReplyView::new(reply as *const redisReply) }
 }
 
 /// Finds the callback for a reply in subscribed mode (hiredis's routing, plus the shard
 /// table, without its asserts).
-///
-/// # Safety
-/// `ac` is live; `r` is the reply being dispatched.
-pub(super) unsafe fn subscribe_callback(
-    ac: *mut redisAsyncContext,
-    r: ReplyView<'_>,
-) -> Option<ReplyCallback> {
-    // SAFETY: `ac` is live; no callback runs in here.
-    unsafe {
-        let supports_push = (*ac).c.flags & REDIS_SUPPORTS_PUSH != 0;
-        if !is_frame(r, supports_push) {
-            return pop_sub_reply_cb(ac);
-        }
-        // Frames whose type is not a string are freed and ignored (hiredis asserts).
-        let name = r.element(0)?.string()?;
-        let (table, kind) = frame_kind(name);
-        let st = state(ac);
-        let key = r.element(1).and_then(|e| e.string());
-        let found = key.and_then(|k| st.table(table).map.get_mut(k));
-        let mut cb = None;
-        let mut delete = false;
-        match found {
-            Some(e) => {
-                cb = Some(ReplyCallback::new(e.f, e.privdata));
-                match kind {
-                    FrameKind::Subscribe => e.pending_subs -= 1,
-                    FrameKind::Unsubscribe => delete = e.pending_subs == 0,
-                    FrameKind::Message => {}
-                }
-            }
-            None if kind == FrameKind::Unsubscribe => (*ac).sub.pending_unsubs -= 1,
-            None => {}
-        }
-        if delete {
-            if let Some(k) = key {
-                st.table(table).map.remove(k);
+pub(super) fn subscribe_callback(ac: &mut Ac, r: ReplyView<'_>) -> Option<ReplyCallback> {
+    let supports_push = ac.flags() & REDIS_SUPPORTS_PUSH != 0;
+    if !is_frame(r, supports_push) {
+        return pop_sub_reply_cb(ac);
+    }
+    // Frames whose type is not a string are freed and ignored (hiredis asserts).
+    let name = r.element(0)?.string()?;
+    let (table, kind) = frame_kind(name);
+    let (a, st) = ac.parts();
+    let key = r.element(1).and_then(|e| e.string());
+    let found = key.and_then(|k| st.table(table).map.get_mut(k));
+    let mut cb = None;
+    let mut delete = false;
+    match found {
+        Some(e) => {
+            cb = Some(ReplyCallback::new(e.f, e.privdata));
+            match kind {
+                FrameKind::Subscribe => e.pending_subs -= 1,
+                FrameKind::Unsubscribe => delete = e.pending_subs == 0,
+                FrameKind::Message => {}
             }
         }
-        if kind == FrameKind::Unsubscribe
-            && r.element(2).and_then(|e| e.integer()) == Some(0)
-            && st.channels.len() == 0
-            && st.patterns.len() == 0
-            && st.shards.len() == 0
-            && (*ac).sub.pending_unsubs == 0
-        {
-            (*ac).c.flags &= !REDIS_SUBSCRIBED;
-            // Regular commands queued while subscribed go back to the main queue, in order.
-            // Out of memory, they stay where they are and run (with NULL) when the context
-            // is freed: never lost, never twice.
-            let _ = st.replies.append(
-                &mut (*ac).replies,
-                &mut st.sub_replies,
-                &mut (*ac).sub.replies,
-            );
+        None if kind == FrameKind::Unsubscribe => a.sub.pending_unsubs -= 1,
+        None => {}
+    }
+    if delete {
+        if let Some(k) = key {
+            st.table(table).map.remove(k);
         }
-        cb
+    }
+    if kind == FrameKind::Unsubscribe
+        && r.element(2).and_then(|e| e.integer()) == Some(0)
+        && st.channels.len() == 0
+        && st.patterns.len() == 0
+        && st.shards.len() == 0
+        && a.sub.pending_unsubs == 0
+    {
+        a.c.flags &= !REDIS_SUBSCRIBED;
+        // Regular commands queued while subscribed go back to the main queue, in order.
+        // Out of memory, they stay where they are and run (with NULL) when the context
+        // is freed: never lost, never twice.
+        let _ = st
+            .replies
+            .append(&mut a.replies, &mut st.sub_replies, &mut a.sub.replies);
+    }
+    cb
+}
+
+/// Where a reply goes.
+pub(super) enum Route {
+    /// To this callback (or nowhere, `None`: freed and ignored).
+    Callback(Option<ReplyCallback>),
+    /// A spontaneous RESP3 push: to the push callback, then freed.
+    Push,
+    /// An error nobody waits for (e.g. "max clients reached"): fatal.
+    Fatal,
+}
+
+/// Routing: decides where a reply goes and takes its callback off the queues.
+pub(super) fn route(ac: &mut Ac, view: Option<ReplyView<'_>>) -> Route {
+    if let Some(v) = view {
+        if v.kind() == REDIS_REPLY_PUSH {
+            ac.ctx().c.flags |= REDIS_SUPPORTS_PUSH;
+            let pubsub = v
+                .element(0)
+                .and_then(|e| e.string())
+                .is_some_and(is_pubsub_name);
+            if !pubsub {
+                return Route::Push;
+            }
+        }
+    }
+    if let Some(cb) = pop_reply_cb(ac) {
+        return Route::Callback(Some(cb));
+    }
+    match view {
+        Some(v) if v.kind() == REDIS_REPLY_ERROR => Route::Fatal,
+        Some(v) if ac.flags() & REDIS_SUBSCRIBED != 0 => Route::Callback(subscribe_callback(ac, v)),
+        // Not subscribed and nothing pending: hiredis asserts; free and ignore.
+        _ => Route::Callback(None),
     }
 }
 
-/// `redisProcessCallbacks`: dispatches every complete reply in the reader.
-///
-/// # Safety
-/// `ac` is live; it may be dead when this returns.
-pub(crate) unsafe fn process_callbacks(ac: *mut redisAsyncContext) {
-    // SAFETY: `ac` is live; every path that frees it returns immediately.
-    unsafe {
-        loop {
-            let mut reply: *mut c_void = ptr::null_mut();
-            if context::get_reply(&mut (*ac).c, &mut reply) != REDIS_OK {
-                disconnect_now(ac);
-                return;
-            }
-            if reply.is_null() {
-                let flags = (*ac).c.flags;
-                if flags & REDIS_DISCONNECTING != 0
-                    && sds::len((*ac).c.obuf) == 0
-                    && (*ac).replies.head.is_null()
-                {
-                    disconnect_now(ac);
-                }
-                return;
-            }
-            let view = if replies_are_objects(ac) {
-                ReplyView::new(reply as *const redisReply)
-            } else {
-                None
-            };
-            if let Some(v) = view {
-                if v.kind() == REDIS_REPLY_PUSH {
-                    (*ac).c.flags |= REDIS_SUPPORTS_PUSH;
-                    let pubsub = v
-                        .element(0)
-                        .and_then(|e| e.string())
-                        .is_some_and(is_pubsub_name);
-                    if !pubsub {
-                        // Spontaneous push: the push callback may look, never keep or free it.
-                        if let Some(f) = (*ac).push_cb {
-                            let was_in = enter_callback(ac);
-                            f(ac, reply);
-                            leave_callback(ac, was_in);
-                        }
-                        free_reply(ac, reply);
-                        continue;
-                    }
-                }
-            }
-            let cb = match pop_reply_cb(ac) {
-                Some(cb) => Some(cb),
-                None => match view {
-                    Some(v) if v.kind() == REDIS_REPLY_ERROR => {
-                        // A server message such as "max clients reached": fatal. (The text
-                        // stops at an embedded NUL, as hiredis's snprintf("%s") does.)
-                        let text = v.0.str;
-                        let msg =
-                            crate::ffi::boundary::bytes(text as *const u8, v.0.len).unwrap_or(b"");
-                        set_error(ac, REDIS_ERR_OTHER, msg);
-                        free_reply(ac, reply);
-                        disconnect_now(ac);
-                        return;
-                    }
-                    Some(v) if (*ac).c.flags & REDIS_SUBSCRIBED != 0 => subscribe_callback(ac, v),
-                    // Not subscribed and nothing pending: hiredis asserts; free and ignore.
-                    _ => None,
-                },
-            };
-            let monitoring = (*ac).c.flags & REDIS_MONITORING != 0;
-            let requeue = if monitoring {
-                Some(
-                    cb.as_ref()
-                        .map_or(ReplyCallback::new(None, ptr::null_mut()), |c| c.rearm()),
-                )
-            } else {
-                None
-            };
-            if cb.is_some_and(|cb| cb.invoke(ac, reply)) {
-                if (*ac).c.flags & REDIS_NO_AUTO_FREE_REPLIES == 0 {
-                    free_reply(ac, reply);
-                }
-                if (*ac).c.flags & REDIS_FREEING != 0 {
-                    free_now(ac);
-                    return;
-                }
-            } else {
-                free_reply(ac, reply);
-            }
-            if let Some(rq) = requeue {
-                if (*ac).c.flags & REDIS_MONITORING != 0 {
-                    let _ = state(ac).replies.push(rq, &mut (*ac).replies);
-                }
-            }
+/// MONITOR re-queue, first half: while monitoring, the record consumed for this reply (or a
+/// function-less one) is remembered to go back on the queue for the next line.
+fn monitor_rearm(ac: &mut Ac, cb: Option<&ReplyCallback>) -> Option<ReplyCallback> {
+    if ac.flags() & REDIS_MONITORING == 0 {
+        return None;
+    }
+    Some(cb.map_or(ReplyCallback::new(None, ptr::null_mut()), |c| c.rearm()))
+}
+
+/// MONITOR re-queue, second half: back on the queue, if still monitoring.
+fn monitor_requeue(ac: &mut Ac, rq: Option<ReplyCallback>) {
+    if let Some(rq) = rq {
+        if ac.flags() & REDIS_MONITORING != 0 {
+            let (a, st) = ac.parts();
+            let _ = st.replies.push(rq, &mut a.replies);
         }
+    }
+}
+
+/// Invocation: runs the callback with the reply, frees the reply (unless the callback owns
+/// it under NO_AUTO_FREE_REPLIES), and honours a free requested from the callback.
+fn deliver(mut ac: Ac, cb: Option<ReplyCallback>, reply: *mut c_void) -> Alive {
+    if cb.is_some_and(|cb| ac.invoke(cb, reply)) {
+        if ac.flags() & REDIS_NO_AUTO_FREE_REPLIES == 0 {
+            free_reply(&mut ac, reply);
+        }
+        if ac.flags() & REDIS_FREEING != 0 {
+            let _ = free_now(ac);
+            return Alive::Gone;
+        }
+    } else {
+        free_reply(&mut ac, reply);
+    }
+    Alive::Yes(ac)
+}
+
+/// A fatal server error: its text becomes the context's error, then a disconnect.
+fn fatal(mut ac: Ac, view: ReplyView<'_>, reply: *mut c_void) -> Alive {
+    // The text stops at an embedded NUL, as hiredis's snprintf("%s") does (set_error cuts).
+    set_error(ac.ctx(), REDIS_ERR_OTHER, view.bytes());
+    free_reply(&mut ac, reply);
+    disconnect_now(ac)
+}
+
+/// `redisProcessCallbacks`: dispatches every complete reply in the reader.
+pub(crate) fn process_callbacks(mut ac: Ac) -> Alive {
+    loop {
+        let Ok(reply) = ac.next_reply() else {
+            return disconnect_now(ac);
+        };
+        if reply.is_null() {
+            if ac.flags() & REDIS_DISCONNECTING != 0
+                && ac.obuf_len() == 0
+                && ac.ctx().replies.head.is_null()
+            {
+                return disconnect_now(ac);
+            }
+            return Alive::Yes(ac);
+        }
+        let view = view_of(&mut ac, reply);
+        let cb = match route(&mut ac, view) {
+            Route::Push => {
+                // The push callback may look, never keep or free it.
+                ac.run_push_cb(reply);
+                free_reply(&mut ac, reply);
+                continue;
+            }
+            Route::Fatal => match view {
+                Some(v) => return fatal(ac, v, reply),
+                None => None,
+            },
+            Route::Callback(cb) => cb,
+        };
+        let requeue = monitor_rearm(&mut ac, cb.as_ref());
+        ac = match deliver(ac, cb, reply) {
+            Alive::Yes(ac) => ac,
+            Alive::Gone => return Alive::Gone,
+        };
+        monitor_requeue(&mut ac, requeue);
+    }
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::async_context::queue::tests::cb;
+    use crate::async_context::submit::register;
+    use core::ffi::c_char;
+
+    // ---- routing decisions on a context built in Rust (no socket, no hooks) ----
+
+    fn fake_ctx() -> Box<AsyncCtx> {
+        let mut b = Box::<AsyncCtx>::new_zeroed();
+        // SAFETY: an all-zero `redisAsyncContext` is valid (NULL pointers, `None` callbacks);
+        // the state is written before `assume_init`.
+        unsafe {
+            ptr::write(&mut (*b.as_mut_ptr()).st, AsyncState::default());
+            b.assume_init()
+        }
+    }
+
+    /// Reply trees for the tests (leaked: test-only, so they live for `'static`).
+    fn leaked(kind: c_int) -> &'static mut redisReply {
+        // SAFETY: an all-zero redisReply is a valid value (NULL pointers, zero counts).
+        let r = Box::leak(Box::new(unsafe { core::mem::zeroed::<redisReply>() }));
+        r.r#type = kind;
+        r
+    }
+    fn reply(kind: c_int) -> *mut redisReply {
+        leaked(kind)
+    }
+
+    fn st(text: &str) -> *mut redisReply {
+        let r = leaked(REDIS_REPLY_STRING);
+        let bytes: &'static mut [u8] =
+            Box::leak(format!("{text}\0").into_bytes().into_boxed_slice());
+        r.str = bytes.as_mut_ptr() as *mut c_char;
+        r.len = text.len();
+        r
+    }
+    fn int(n: i64) -> *mut redisReply {
+        let r = leaked(REDIS_REPLY_INTEGER);
+        r.integer = n;
+        r
+    }
+    fn agg(kind: c_int, elems: Vec<*mut redisReply>) -> *mut redisReply {
+        let r = leaked(kind);
+        let n = elems.len();
+        let arr: &'static mut [*mut redisReply] = Box::leak(elems.into_boxed_slice());
+        r.elements = n;
+        r.element = if n == 0 {
+            ptr::null_mut()
+        } else {
+            arr.as_mut_ptr()
+        };
+        r
+    }
+    fn view(r: *mut redisReply) -> ReplyView<'static> {
+        // SAFETY: test trees are leaked, so 'static.
+        unsafe { ReplyView::new(r) }.unwrap()
+    }
+
+    fn tag(cb: Option<ReplyCallback>) -> Option<usize> {
+        cb.map(|c| c.privdata as usize)
+    }
+
+    /// Registers a pre-formatted command as the command functions do.
+    fn reg(ac: &mut Ac, privdata: usize, args: &[&str]) -> Result<(), ()> {
+        let mut cmd = format!("*{}\r\n", args.len());
+        for a in args {
+            cmd += &format!("${}\r\n{a}\r\n", a.len());
+        }
+        let mb = Multibulk::parse(cmd.as_bytes()).unwrap();
+        let (a, st) = ac.parts();
+        register(a, st, cb(privdata), mb.argc(), mb.args()).map_err(|_| ())
+    }
+
+    #[test]
+    fn resp2_channel_lifecycle() {
+        let mut b = fake_ctx();
+        let ac = &mut Ac::of_block(&mut b);
+        reg(ac, 7, &["SUBSCRIBE", "a"]).unwrap();
+        reg(ac, 8, &["PING"]).unwrap();
+        assert!(ac.ctx().c.flags & REDIS_SUBSCRIBED != 0);
+        assert!(ac.ctx().replies.head.is_null(), "SUBSCRIBE is not queued");
+        assert!(
+            !ac.ctx().sub.replies.head.is_null(),
+            "PING waits on sub.replies"
+        );
+        let f = agg(REDIS_REPLY_ARRAY, vec![st("subscribe"), st("a"), int(1)]);
+        assert_eq!(tag(subscribe_callback(ac, view(f))), Some(7));
+        assert_eq!(ac.state().channels.map.get(b"a").unwrap().pending_subs, 0);
+        let m = agg(REDIS_REPLY_ARRAY, vec![st("message"), st("a"), st("hi")]);
+        assert_eq!(tag(subscribe_callback(ac, view(m))), Some(7));
+        // RESP2 PING while subscribed: a 2-element array is not a frame.
+        let pong = agg(REDIS_REPLY_ARRAY, vec![st("pong"), st("")]);
+        assert_eq!(tag(subscribe_callback(ac, view(pong))), Some(8));
+        reg(ac, 9, &["GET", "k"]).unwrap();
+        let u = agg(REDIS_REPLY_ARRAY, vec![st("unsubscribe"), st("a"), int(0)]);
+        assert_eq!(tag(subscribe_callback(ac, view(u))), Some(7));
+        assert_eq!(ac.state().channels.len(), 0);
+        assert!(ac.ctx().c.flags & REDIS_SUBSCRIBED == 0);
+        // GET moved from sub.replies to replies.
+        assert!(ac.ctx().sub.replies.head.is_null());
+        let head = ac.ctx().replies.head;
+        // SAFETY: the public list points into the live queue of `ac`.
+        assert_eq!(unsafe { (*head).privdata } as usize, 9);
+    }
+
+    #[test]
+    fn unsubscribe_counting_and_refusal() {
+        let mut b = fake_ctx();
+        let ac = &mut Ac::of_block(&mut b);
+        assert!(
+            reg(ac, 1, &["UNSUBSCRIBE"]).is_err(),
+            "refused when not subscribed"
+        );
+        reg(ac, 1, &["SUBSCRIBE", "A", "B"]).unwrap();
+        reg(ac, 0, &["UNSUBSCRIBE", "B", "X", "A", "A", "Z"]).unwrap();
+        reg(ac, 0, &["PUNSUBSCRIBE"]).unwrap();
+        assert_eq!(ac.ctx().sub.pending_unsubs, 4);
+        for ch in ["A", "B"] {
+            let f = agg(REDIS_REPLY_ARRAY, vec![st("subscribe"), st(ch), int(1)]);
+            assert_eq!(tag(subscribe_callback(ac, view(f))), Some(1));
+        }
+        // (channel, count in the frame, who gets it)
+        let frames = [
+            ("B", 1, Some(1)),
+            ("X", 1, None),
+            ("A", 0, Some(1)),
+            ("A", 0, None),
+            ("Z", 0, None),
+        ];
+        for (ch, count, want) in frames {
+            let f = agg(
+                REDIS_REPLY_ARRAY,
+                vec![st("unsubscribe"), st(ch), int(count)],
+            );
+            assert_eq!(tag(subscribe_callback(ac, view(f))), want, "{ch}");
+            assert!(
+                ac.ctx().c.flags & REDIS_SUBSCRIBED != 0,
+                "still waiting for ignored replies"
+            );
+        }
+        let nil = reply(crate::ffi::read::REDIS_REPLY_NIL);
+        let f = agg(REDIS_REPLY_ARRAY, vec![st("punsubscribe"), nil, int(0)]);
+        assert_eq!(tag(subscribe_callback(ac, view(f))), None);
+        assert_eq!(ac.ctx().sub.pending_unsubs, 0);
+        assert!(ac.ctx().c.flags & REDIS_SUBSCRIBED == 0);
+    }
+
+    #[test]
+    fn malformed_frames_are_ignored_safely() {
+        let mut b = fake_ctx();
+        let ac = &mut Ac::of_block(&mut b);
+        reg(ac, 3, &["SUBSCRIBE", "ch"]).unwrap();
+        ac.ctx().c.flags |= REDIS_SUPPORTS_PUSH;
+        let cases = [
+            (agg(REDIS_REPLY_PUSH, vec![]), None),
+            (agg(REDIS_REPLY_PUSH, vec![int(1)]), None),
+            (agg(REDIS_REPLY_PUSH, vec![st("message")]), None),
+            (agg(REDIS_REPLY_PUSH, vec![st("message"), int(5)]), None),
+            (
+                agg(
+                    REDIS_REPLY_PUSH,
+                    vec![st("subscribe"), st("unknown"), int(1)],
+                ),
+                None,
+            ),
+            // a short unsubscribe for a known channel still reaches its callback
+            (
+                agg(REDIS_REPLY_PUSH, vec![st("unsubscribe"), st("ch")]),
+                Some(3),
+            ),
+        ];
+        for (f, want) in cases {
+            assert_eq!(tag(subscribe_callback(ac, view(f))), want);
+        }
+        // No count in the frame: SUBSCRIBED stays (nothing assumed).
+        assert!(ac.ctx().c.flags & REDIS_SUBSCRIBED != 0);
+        let m = agg(REDIS_REPLY_PUSH, vec![st("message"), st("ch"), st("x")]);
+        assert_eq!(tag(subscribe_callback(ac, view(m))), Some(3));
+        // With push support a 3-element array is a regular reply.
+        let arr = agg(REDIS_REPLY_ARRAY, vec![st("message"), st("ch"), st("x")]);
+        assert!(!is_frame(view(arr), true));
+    }
+
+    #[test]
+    fn sharded_frames_use_their_own_table() {
+        let mut b = fake_ctx();
+        let ac = &mut Ac::of_block(&mut b);
+        reg(ac, 5, &["SSUBSCRIBE", "s1"]).unwrap();
+        reg(ac, 6, &["SUBSCRIBE", "s1"]).unwrap();
+        assert_eq!(ac.state().shards.len(), 1);
+        let sm = agg(REDIS_REPLY_PUSH, vec![st("smessage"), st("s1"), st("x")]);
+        assert_eq!(tag(subscribe_callback(ac, view(sm))), Some(5));
+        let m = agg(REDIS_REPLY_PUSH, vec![st("message"), st("s1"), st("x")]);
+        assert_eq!(tag(subscribe_callback(ac, view(m))), Some(6));
+        reg(ac, 0, &["SUNSUBSCRIBE"]).unwrap();
+        let f = agg(REDIS_REPLY_PUSH, vec![st("ssubscribe"), st("s1"), int(1)]);
+        assert_eq!(tag(subscribe_callback(ac, view(f))), Some(5));
+        let f = agg(REDIS_REPLY_PUSH, vec![st("sunsubscribe"), st("s1"), int(0)]);
+        assert_eq!(tag(subscribe_callback(ac, view(f))), Some(5));
+        assert_eq!(ac.state().shards.len(), 0);
+        // The plain channel is still there: still subscribed.
+        assert!(ac.ctx().c.flags & REDIS_SUBSCRIBED != 0);
     }
 }

@@ -187,6 +187,12 @@ impl<'a> ReplyView<'a> {
         unsafe { crate::ffi::boundary::bytes(self.0.str as *const u8, self.0.len) }
     }
 
+    /// The reply's text whatever its type (empty when it has none).
+    pub(crate) fn bytes(self) -> &'a [u8] {
+        // SAFETY: `str`/`len` describe the reply's text (reply invariant).
+        unsafe { crate::ffi::boundary::bytes(self.0.str as *const u8, self.0.len) }.unwrap_or(b"")
+    }
+
     pub(crate) fn integer(self) -> Option<i64> {
         (self.0.r#type == REDIS_REPLY_INTEGER).then_some(self.0.integer)
     }

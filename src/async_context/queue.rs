@@ -27,45 +27,6 @@ impl ReplyCallback {
             privdata: self.privdata,
         }
     }
-
-    /// Runs the callback (if it has a function) with IN_CALLBACK set. Returns whether it ran.
-    ///
-    /// # Safety
-    /// `ac` is a live async context; `reply` is NULL or a reply object the callback may read.
-    pub(super) unsafe fn invoke(self, ac: *mut redisAsyncContext, reply: *mut c_void) -> bool {
-        let Some(f) = self.f else { return false };
-        // SAFETY: `ac` is live; no Rust reference to it is held across the call.
-        unsafe {
-            let was_in = enter_callback(ac);
-            f(ac, reply, self.privdata);
-            leave_callback(ac, was_in);
-        }
-        true
-    }
-}
-
-/// Sets IN_CALLBACK; returns whether it was already set.
-///
-/// # Safety
-/// `ac` is live.
-pub(super) unsafe fn enter_callback(ac: *mut redisAsyncContext) -> bool {
-    // SAFETY: `ac` is live; a plain field access.
-    unsafe {
-        let was = (*ac).c.flags & REDIS_IN_CALLBACK != 0;
-        (*ac).c.flags |= REDIS_IN_CALLBACK;
-        was
-    }
-}
-
-/// Clears IN_CALLBACK unless an outer callback is still running.
-///
-/// # Safety
-/// `ac` is live.
-pub(super) unsafe fn leave_callback(ac: *mut redisAsyncContext, was_in: bool) {
-    if !was_in {
-        // SAFETY: `ac` is live (callbacks cannot free it while IN_CALLBACK is set).
-        unsafe { (*ac).c.flags &= !REDIS_IN_CALLBACK };
-    }
 }
 
 // ---------------------------------------------------------------------------------------------

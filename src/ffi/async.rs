@@ -105,7 +105,7 @@ const _: () = {
 // Exports. Each checks its pointers, converts, and calls one function of `async_context`.
 // Where hiredis would dereference NULL, these return the failure value instead.
 
-use crate::async_context as engine;
+use crate::async_context::{self as engine, Ac};
 use crate::ffi::hiredis::{REDIS_OPT_REUSEADDR, redisOptions, tcp_options, unix_options};
 use crate::ffi::read::{REDIS_ERR, REDIS_OK};
 
@@ -180,20 +180,10 @@ unsafe fn set_connect_cb(
     nc: redisConnectCallbackNCPtr,
 ) -> c_int {
     // SAFETY: caller's promise.
-    let Some(a) = (unsafe { ac.as_mut() }) else {
-        return REDIS_ERR;
-    };
-    if a.onConnect.is_some() || a.onConnectNC.is_some() {
-        return REDIS_ERR;
+    match unsafe { Ac::from_raw(ac) } {
+        Some(ac) => engine::set_connect_cb(ac, plain, nc),
+        None => REDIS_ERR,
     }
-    if plain.is_some() {
-        a.onConnect = plain;
-    } else if nc.is_some() {
-        a.onConnectNC = nc;
-    }
-    // SAFETY: `ac` is live; the reference above is not used past this point.
-    unsafe { engine::arm_connect_check(ac) };
-    REDIS_OK
 }
 
 /// # Safety
@@ -257,11 +247,11 @@ pub unsafe extern "C" fn redisAsyncSetTimeout(
     ac: *mut redisAsyncContext,
     tv: libc::timeval,
 ) -> c_int {
-    if ac.is_null() {
-        return REDIS_ERR;
-    }
     // SAFETY: caller's promise.
-    unsafe { engine::set_timeout(ac, tv) }
+    match unsafe { Ac::from_raw(ac) } {
+        Some(ac) => engine::set_timeout(ac, tv),
+        None => REDIS_ERR,
+    }
 }
 
 /// Clean disconnect once pending replies are in (immediately when none are).
@@ -270,9 +260,9 @@ pub unsafe extern "C" fn redisAsyncSetTimeout(
 /// `ac` is a library object.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn redisAsyncDisconnect(ac: *mut redisAsyncContext) {
-    if !ac.is_null() {
-        // SAFETY: caller's promise.
-        unsafe { engine::disconnect(ac) }
+    // SAFETY: caller's promise.
+    if let Some(ac) = unsafe { Ac::from_raw(ac) } {
+        let _ = engine::disconnect(ac);
     }
 }
 
@@ -282,9 +272,9 @@ pub unsafe extern "C" fn redisAsyncDisconnect(ac: *mut redisAsyncContext) {
 /// `ac` is a library object.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn redisAsyncFree(ac: *mut redisAsyncContext) {
-    if !ac.is_null() {
-        // SAFETY: caller's promise.
-        unsafe { engine::free(ac) }
+    // SAFETY: caller's promise.
+    if let Some(ac) = unsafe { Ac::from_raw(ac) } {
+        let _ = engine::free(ac);
     }
 }
 
@@ -294,9 +284,9 @@ pub unsafe extern "C" fn redisAsyncFree(ac: *mut redisAsyncContext) {
 /// `ac` is a library object.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn __redisAsyncDisconnect(ac: *mut redisAsyncContext) {
-    if !ac.is_null() {
-        // SAFETY: caller's promise.
-        unsafe { engine::disconnect_now(ac) }
+    // SAFETY: caller's promise.
+    if let Some(ac) = unsafe { Ac::from_raw(ac) } {
+        let _ = engine::disconnect_now(ac);
     }
 }
 
@@ -306,12 +296,11 @@ pub unsafe extern "C" fn __redisAsyncDisconnect(ac: *mut redisAsyncContext) {
 /// `ac` is a library object, not inside one of its callbacks.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn redisProcessCallbacks(ac: *mut redisAsyncContext) {
-    // SAFETY: caller's promise; re-entry from a callback is ignored.
-    unsafe {
-        if let Some(a) = ac.as_ref() {
-            if a.c.flags & crate::ffi::hiredis::REDIS_IN_CALLBACK == 0 {
-                engine::process_callbacks(ac)
-            }
+    // SAFETY: caller's promise.
+    if let Some(mut ac) = unsafe { Ac::from_raw(ac) } {
+        // Re-entry from a callback is ignored.
+        if ac.flags() & crate::ffi::hiredis::REDIS_IN_CALLBACK == 0 {
+            let _ = engine::process_callbacks(ac);
         }
     }
 }
@@ -322,9 +311,9 @@ pub unsafe extern "C" fn redisProcessCallbacks(ac: *mut redisAsyncContext) {
 /// `ac` is a library object.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn redisAsyncHandleRead(ac: *mut redisAsyncContext) {
-    if !ac.is_null() {
-        // SAFETY: caller's promise.
-        unsafe { engine::handle_read(ac) }
+    // SAFETY: caller's promise.
+    if let Some(ac) = unsafe { Ac::from_raw(ac) } {
+        engine::handle_read(ac);
     }
 }
 
@@ -334,9 +323,9 @@ pub unsafe extern "C" fn redisAsyncHandleRead(ac: *mut redisAsyncContext) {
 /// `ac` is a library object.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn redisAsyncHandleWrite(ac: *mut redisAsyncContext) {
-    if !ac.is_null() {
-        // SAFETY: caller's promise.
-        unsafe { engine::handle_write(ac) }
+    // SAFETY: caller's promise.
+    if let Some(ac) = unsafe { Ac::from_raw(ac) } {
+        engine::handle_write(ac);
     }
 }
 
@@ -346,9 +335,9 @@ pub unsafe extern "C" fn redisAsyncHandleWrite(ac: *mut redisAsyncContext) {
 /// `ac` is a library object.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn redisAsyncHandleTimeout(ac: *mut redisAsyncContext) {
-    if !ac.is_null() {
-        // SAFETY: caller's promise.
-        unsafe { engine::handle_timeout(ac) }
+    // SAFETY: caller's promise.
+    if let Some(ac) = unsafe { Ac::from_raw(ac) } {
+        let _ = engine::handle_timeout(ac);
     }
 }
 
@@ -358,9 +347,9 @@ pub unsafe extern "C" fn redisAsyncHandleTimeout(ac: *mut redisAsyncContext) {
 /// `ac` is a library object.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn redisAsyncRead(ac: *mut redisAsyncContext) {
-    if !ac.is_null() {
-        // SAFETY: caller's promise.
-        unsafe { engine::async_read(ac) }
+    // SAFETY: caller's promise.
+    if let Some(ac) = unsafe { Ac::from_raw(ac) } {
+        let _ = engine::async_read(ac);
     }
 }
 
@@ -370,9 +359,9 @@ pub unsafe extern "C" fn redisAsyncRead(ac: *mut redisAsyncContext) {
 /// `ac` is a library object.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn redisAsyncWrite(ac: *mut redisAsyncContext) {
-    if !ac.is_null() {
-        // SAFETY: caller's promise.
-        unsafe { engine::async_write(ac) }
+    // SAFETY: caller's promise.
+    if let Some(ac) = unsafe { Ac::from_raw(ac) } {
+        let _ = engine::async_write(ac);
     }
 }
 
@@ -390,7 +379,11 @@ pub unsafe extern "C" fn redisAsyncCommandArgv(
     argv: *mut *const c_char,
     argvlen: *const usize,
 ) -> c_int {
-    if ac.is_null() || argc <= 0 {
+    // SAFETY: caller's promise.
+    let Some(ac) = (unsafe { Ac::from_raw(ac) }) else {
+        return REDIS_ERR;
+    };
+    if argc <= 0 {
         return REDIS_ERR;
     }
     // hiredis would crash on a NULL argument; refuse the command instead.
@@ -400,15 +393,12 @@ pub unsafe extern "C" fn redisAsyncCommandArgv(
     else {
         return REDIS_ERR;
     };
-    // SAFETY: `ac` is live.
-    unsafe {
-        engine::argv_command(
-            ac,
-            engine::ReplyCallback::new(r#fn, privdata),
-            argc as usize,
-            args,
-        )
-    }
+    engine::argv_command(
+        ac,
+        engine::ReplyCallback::new(r#fn, privdata),
+        argc as usize,
+        args,
+    )
 }
 
 /// Queues a pre-formatted RESP command. A malformed one returns REDIS_ERR (hiredis asserts).
@@ -427,11 +417,11 @@ pub unsafe extern "C" fn redisAsyncFormattedCommand(
     let Some(bytes) = (unsafe { crate::ffi::boundary::bytes(cmd as *const u8, len) }) else {
         return REDIS_ERR;
     };
-    if ac.is_null() {
+    // SAFETY: caller's promise.
+    let Some(ac) = (unsafe { Ac::from_raw(ac) }) else {
         return REDIS_ERR;
-    }
-    // SAFETY: `ac` is live.
-    unsafe { engine::formatted_command(ac, engine::ReplyCallback::new(r#fn, privdata), bytes) }
+    };
+    engine::formatted_command(ac, engine::ReplyCallback::new(r#fn, privdata), bytes)
 }
 
 /// Called by `redisvAsyncCommand` in `variadic.c`.
@@ -446,15 +436,19 @@ pub unsafe extern "C" fn hirs_async_command(
     format: *const c_char,
     args: *mut crate::ffi::variadic::hirs_args,
 ) -> c_int {
-    if ac.is_null() || format.is_null() {
+    // SAFETY: caller's promise.
+    let Some(ac) = (unsafe { Ac::from_raw(ac) }) else {
+        return REDIS_ERR;
+    };
+    if format.is_null() {
         return REDIS_ERR;
     }
     // SAFETY: the caller promises a C string.
     let Some(fmt) = (unsafe { crate::ffi::boundary::cstr(format) }) else {
         return REDIS_ERR;
     };
-    // SAFETY: `args` wraps the caller's va_list, valid for this call.
+    // SAFETY: `args` wraps the caller's va_list, valid for this call; its `%s`/`%b`
+    // arguments are the caller's buffers, never the context's `obuf` (hiredis's rule too).
     let mut va = unsafe { crate::ffi::variadic::VaArgs::new(args) };
-    // SAFETY: `ac` is live; the format's arguments come from the caller, not from `obuf`.
-    unsafe { engine::printf_command(ac, engine::ReplyCallback::new(r#fn, privdata), fmt, &mut va) }
+    engine::printf_command(ac, engine::ReplyCallback::new(r#fn, privdata), fmt, &mut va)
 }
