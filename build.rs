@@ -1,5 +1,5 @@
-//! Generates the C headers from the `#[repr(C)]` types and `extern "C"` functions in
-//! `src/ffi/*.rs` (cbindgen, one configuration per installed header, hand-written macros and
+//! Generates the C headers from the `#[repr(C)]` types and constants in `src/abi/*.rs` and
+//! the `extern "C"` functions in `src/ffi/*.rs` (cbindgen, one configuration per installed header, hand-written macros and
 //! inline helpers from `src/ffi/headers/*.{pre,post}.h`; the generator itself is
 //! `headers_build.rs`, shared with ssl/build.rs), and compiles the variadic C shim.
 //!
@@ -64,7 +64,7 @@ const HEADERS: &[Header] = &[
     Header {
         name: "alloc",
         guard: "HIREDIS_ALLOC_H",
-        srcs: &["src/ffi/alloc.rs"],
+        srcs: &["src/abi/alloc.rs", "src/ffi/alloc.rs"],
         sys_includes: &["stddef.h", "stdint.h"],
         includes: &[],
         renames: &[],
@@ -74,7 +74,7 @@ const HEADERS: &[Header] = &[
     Header {
         name: "sds",
         guard: "__SDS_H",
-        srcs: &["src/ffi/sds.rs"],
+        srcs: &["src/abi/sds.rs", "src/ffi/sds.rs"],
         sys_includes: &["sys/types.h", "stdarg.h", "stdint.h"],
         includes: &[],
         renames: &[],
@@ -84,7 +84,7 @@ const HEADERS: &[Header] = &[
     Header {
         name: "read",
         guard: "__HIREDIS_READ_H",
-        srcs: &["src/ffi/read.rs"],
+        srcs: &["src/abi/read.rs", "src/ffi/read.rs"],
         sys_includes: &["stdio.h"],
         includes: &[],
         renames: &[],
@@ -95,6 +95,7 @@ const HEADERS: &[Header] = &[
         name: "hiredis",
         guard: "__HIREDIS_H",
         srcs: &[
+            "src/abi/hiredis.rs",
             "src/ffi/hiredis.rs",
             "src/ffi/reply.rs",
             "src/ffi/format.rs",
@@ -115,7 +116,7 @@ const HEADERS: &[Header] = &[
     Header {
         name: "async",
         guard: "__HIREDIS_ASYNC_H",
-        srcs: &["src/ffi/async.rs"],
+        srcs: &["src/abi/async.rs", "src/ffi/async.rs"],
         sys_includes: &[],
         includes: &["hiredis.h"],
         renames: &[],

@@ -65,7 +65,12 @@ pub(crate) fn generate(k: &Crate, h: &Header, out: &Path) {
          #ifndef {guard}\n#define {guard}",
         name = h.name,
         dir = k.dir,
-        src = h.srcs[0],
+        // The banner names the exports' file (the C types in src/abi/ feed the header too).
+        src = h
+            .srcs
+            .iter()
+            .find(|s| !s.starts_with("src/abi/"))
+            .unwrap_or(&h.srcs[0]),
         frags = k.frags,
         guard = h.guard,
     ));

@@ -35,15 +35,15 @@
 use core::ffi::{c_char, c_int, c_void};
 use core::ptr;
 
-use crate::alloc;
-use crate::ffi::hiredis::{
+use crate::abi::hiredis::{
     REDIS_BLOCK, REDIS_CONN_TCP, REDIS_CONN_UNIX, REDIS_CONN_USERFD, REDIS_CONNECTED,
     REDIS_INVALID_FD, REDIS_NO_AUTO_FREE, REDIS_NO_AUTO_FREE_REPLIES, REDIS_OPT_NO_PUSH_AUTOFREE,
     REDIS_OPT_NOAUTOFREE, REDIS_OPT_NOAUTOFREEREPLIES, REDIS_OPT_NONBLOCK, REDIS_OPT_PREFER_IPV4,
     REDIS_OPT_PREFER_IPV6, REDIS_OPT_REUSEADDR, REDIS_OPT_SET_SOCK_CLOEXEC, REDIS_PREFER_IPV4,
     REDIS_PREFER_IPV6, REDIS_REUSEADDR, redisContext, redisContextFuncs, redisOptions, redisReply,
 };
-use crate::ffi::read::{REDIS_ERR, REDIS_ERR_OTHER, REDIS_OK, REDIS_REPLY_PUSH, redisReader};
+use crate::abi::read::{REDIS_ERR, REDIS_ERR_OTHER, REDIS_OK, REDIS_REPLY_PUSH, redisReader};
+use crate::alloc;
 use crate::net;
 use crate::sds;
 
@@ -525,18 +525,17 @@ pub(crate) unsafe fn append_format(
 /// `redisAppendCommandArgv`: formats the arguments straight into `obuf` (bad arguments or a
 /// failed growth: OOM "Out of memory", `obuf` unchanged).
 ///
+/// `args` is `None` when the C arguments were unusable.
+///
 /// # Safety
-/// `c` is a live context; `argv`/`argvlen` as `redisFormatSdsCommandArgv` requires, and no
-/// argument points into `obuf`.
-pub(crate) unsafe fn append_argv(
+/// `c` is a live context; no argument points into `obuf`.
+pub(crate) unsafe fn append_argv<'a>(
     c: *mut redisContext,
-    argc: c_int,
-    argv: *const *const c_char,
-    argvlen: *const usize,
+    args: Option<impl Iterator<Item = &'a [u8]> + Clone>,
 ) -> c_int {
     // SAFETY: forwarded caller promises; `obuf` is the context's live sds.
     unsafe {
-        let Some(args) = crate::ffi::format::c_argv(argc, argv, argvlen) else {
+        let Some(args) = args else {
             net::oom(&mut *c);
             return REDIS_ERR;
         };

@@ -20,11 +20,12 @@
 #[cfg(all(not(panic = "abort"), not(test)))]
 compile_error!("hiredis-rs must be built with panic = \"abort\"");
 
-pub mod alloc;
-pub mod async_context;
-pub mod context;
+pub mod abi;
+pub(crate) mod alloc;
+pub(crate) mod async_context;
+pub(crate) mod context;
 pub mod ffi;
-pub mod format;
-pub mod net;
-pub mod reader;
-pub mod sds;
+pub(crate) mod format;
+pub(crate) mod net;
+pub(crate) mod reader;
+pub(crate) mod sds;

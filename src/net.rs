@@ -10,13 +10,13 @@ use core::ffi::{c_char, c_int, c_long, c_void};
 use core::mem::{size_of, zeroed};
 use core::ptr;
 
-use crate::alloc;
-use crate::ffi::hiredis::{
+use crate::abi::hiredis::{
     REDIS_BLOCK, REDIS_CONN_TCP, REDIS_CONN_UNIX, REDIS_CONNECT_RETRIES, REDIS_CONNECTED,
     REDIS_INVALID_FD, REDIS_PREFER_IPV4, REDIS_PREFER_IPV6, REDIS_REUSEADDR, redisContext,
 };
-use crate::ffi::read::{REDIS_ERR, REDIS_ERR_EOF, REDIS_ERR_IO, REDIS_ERR_OOM, REDIS_ERR_OTHER};
-use crate::ffi::read::{REDIS_ERR_TIMEOUT, REDIS_OK};
+use crate::abi::read::{REDIS_ERR, REDIS_ERR_EOF, REDIS_ERR_IO, REDIS_ERR_OOM, REDIS_ERR_OTHER};
+use crate::abi::read::{REDIS_ERR_TIMEOUT, REDIS_OK};
+use crate::alloc;
 use crate::sds;
 
 /// Where `REDIS_OPT_SET_SOCK_CLOEXEC` is remembered in `redisContext.flags`.

@@ -15,7 +15,11 @@ use core::ptr;
 use crate::alloc;
 
 mod ops;
-pub(crate) use ops::*;
+pub(crate) use ops::{
+    LLSTR_SIZE, alloc_size, c_tolower, c_toupper, cat_fmt, cat_repr, cmp, cpy_len, free_split_res,
+    from_longlong, grow_zero, hex_digit_to_int, join, ll2str, map_bytes, map_chars,
+    remove_free_space, split_args, split_len, trim, ull2str, update_len,
+};
 
 pub(crate) type Sds = *mut c_char;
 

@@ -18,7 +18,7 @@ use core::ffi::c_void;
 use core::ptr;
 use core::sync::atomic::{AtomicU8, Ordering};
 
-use crate::ffi::alloc::LIBC_ALLOCATORS;
+use crate::abi::alloc::LIBC_ALLOCATORS;
 
 /// Blocks kept per kind and thread: enough for an array of a few hundred small replies.
 pub(crate) const CAP: usize = 256;

@@ -11,7 +11,7 @@
 use core::ffi::{c_char, c_void};
 use core::ptr;
 
-use crate::ffi::alloc::{hiredisAllocFns, hiredisAllocFuncs};
+use crate::abi::alloc::{hiredisAllocFns, hiredisAllocFuncs};
 
 pub(crate) mod cache;
 pub(crate) mod map;

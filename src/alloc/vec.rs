@@ -262,7 +262,7 @@ impl<T> Drop for HBox<T> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::ffi::alloc::hiredisAllocFuncs;
+    use crate::abi::alloc::hiredisAllocFuncs;
     use core::cell::Cell;
     use core::ffi::c_void;
 

@@ -333,7 +333,7 @@ mod tests {
                 "still waiting for ignored replies"
             );
         }
-        let nil = reply(crate::ffi::read::REDIS_REPLY_NIL);
+        let nil = reply(crate::abi::read::REDIS_REPLY_NIL);
         let f = agg(REDIS_REPLY_ARRAY, vec![st("punsubscribe"), nil, int(0)]);
         assert_eq!(tag(subscribe_callback(ac, view(f))), None);
         assert_eq!(ac.ctx().sub.pending_unsubs, 0);

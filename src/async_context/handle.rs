@@ -23,8 +23,8 @@ use core::ffi::{c_int, c_void};
 use core::ptr::NonNull;
 
 use super::{AsyncCtx, AsyncState, ReplyCallback, hooks};
-use crate::ffi::r#async::redisAsyncContext;
-use crate::ffi::hiredis::REDIS_IN_CALLBACK;
+use crate::abi::r#async::redisAsyncContext;
+use crate::abi::hiredis::REDIS_IN_CALLBACK;
 use crate::sds;
 
 /// A live async context made by [`super::connect`].
@@ -211,7 +211,7 @@ impl Ac {
         // SAFETY: the context is live; async contexts have no sync push callback, so only the
         // reader's functions run, and they do not reach the context.
         match unsafe { crate::context::get_reply(&mut (*self.as_ptr()).c, &mut reply) } {
-            crate::ffi::read::REDIS_OK => Ok(reply),
+            crate::abi::read::REDIS_OK => Ok(reply),
             _ => Err(()),
         }
     }

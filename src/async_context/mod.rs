@@ -18,17 +18,17 @@ use core::ptr;
 
 use crate::alloc::{HMap, HRing};
 
-use crate::ffi::r#async::{
+use crate::abi::r#async::{
     dict, redisAsyncContext, redisCallback, redisCallbackFnPtr, redisCallbackList,
     redisConnectCallbackNCPtr, redisConnectCallbackPtr,
 };
-use crate::ffi::hiredis::{
+use crate::abi::hiredis::{
     REDIS_CONN_TCP, REDIS_CONN_USERFD, REDIS_CONNECTED, REDIS_DISCONNECTING, REDIS_FREEING,
     REDIS_IN_CALLBACK, REDIS_MONITORING, REDIS_NO_AUTO_FREE, REDIS_NO_AUTO_FREE_REPLIES,
     REDIS_OPT_NO_PUSH_AUTOFREE, REDIS_OPT_NONBLOCK, REDIS_SUBSCRIBED, REDIS_SUPPORTS_PUSH,
     redisContext, redisOptions, redisReply,
 };
-use crate::ffi::read::{
+use crate::abi::read::{
     REDIS_ERR, REDIS_ERR_IO, REDIS_ERR_OOM, REDIS_ERR_OTHER, REDIS_ERR_TIMEOUT, REDIS_OK,
     REDIS_REPLY_ARRAY, REDIS_REPLY_ERROR, REDIS_REPLY_INTEGER, REDIS_REPLY_PUSH,
     REDIS_REPLY_STRING,

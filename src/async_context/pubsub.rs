@@ -180,17 +180,19 @@ impl<'a> ReplyView<'a> {
 
     /// The bytes of a STRING element.
     pub(crate) fn string(self) -> Option<&'a [u8]> {
-        if self.0.r#type != REDIS_REPLY_STRING {
+        if self.0.r#type != REDIS_REPLY_STRING || (self.0.str.is_null() && self.0.len != 0) {
             return None;
         }
-        // SAFETY: `str`/`len` describe the reply's string (reply invariant).
-        unsafe { crate::ffi::boundary::bytes(self.0.str as *const u8, self.0.len) }
+        Some(self.bytes())
     }
 
     /// The reply's text whatever its type (empty when it has none).
     pub(crate) fn bytes(self) -> &'a [u8] {
-        // SAFETY: `str`/`len` describe the reply's text (reply invariant).
-        unsafe { crate::ffi::boundary::bytes(self.0.str as *const u8, self.0.len) }.unwrap_or(b"")
+        if self.0.str.is_null() || self.0.len == 0 {
+            return b"";
+        }
+        // SAFETY: `str` holds `len` bytes (reply invariant), alive as long as the tree.
+        unsafe { core::slice::from_raw_parts(self.0.str as *const u8, self.0.len) }
     }
 
     pub(crate) fn integer(self) -> Option<i64> {

@@ -1,113 +1,20 @@
 //! `async.h`: the asynchronous context and its functions.
 
-use core::ffi::{c_char, c_int, c_void};
-use core::mem::{offset_of, size_of};
-
-use crate::ffi::hiredis::{redisAsyncPushFnPtr, redisContext};
-
-/// hiredis's private pub/sub dictionary type, opaque to C (`struct dict`).
-#[repr(C)]
-pub struct dict {
-    _private: [u8; 0],
-}
-
-/// `redisCallbackFn *`: the header declares `redisCallbackFn` as a function type.
-pub type redisCallbackFnPtr =
-    Option<unsafe extern "C" fn(*mut redisAsyncContext, *mut c_void, *mut c_void)>;
-/// `redisDisconnectCallback *` and `redisConnectCallback *` (same shape).
-pub type redisDisconnectCallbackPtr = Option<unsafe extern "C" fn(*const redisAsyncContext, c_int)>;
-pub type redisConnectCallbackPtr = Option<unsafe extern "C" fn(*const redisAsyncContext, c_int)>;
-/// `redisConnectCallbackNC *`: the non-const variant.
-pub type redisConnectCallbackNCPtr = Option<unsafe extern "C" fn(*mut redisAsyncContext, c_int)>;
-
-/// A queued reply callback.
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub struct redisCallback {
-    pub next: *mut redisCallback,
-    pub r#fn: redisCallbackFnPtr,
-    pub pending_subs: c_int,
-    pub unsubscribe_sent: c_int,
-    pub privdata: *mut c_void,
-}
-
-#[repr(C)]
-pub struct redisCallbackList {
-    pub head: *mut redisCallback,
-    pub tail: *mut redisCallback,
-}
-
-/// `redisAsyncContext.ev` (anonymous in hiredis): hooks an event-loop adapter installs.
-#[repr(C)]
-pub struct redisAsyncEvents {
-    pub data: *mut c_void,
-    pub addRead: Option<unsafe extern "C" fn(*mut c_void)>,
-    pub delRead: Option<unsafe extern "C" fn(*mut c_void)>,
-    pub addWrite: Option<unsafe extern "C" fn(*mut c_void)>,
-    pub delWrite: Option<unsafe extern "C" fn(*mut c_void)>,
-    pub cleanup: Option<unsafe extern "C" fn(*mut c_void)>,
-    pub scheduleTimer: Option<unsafe extern "C" fn(*mut c_void, libc::timeval)>,
-}
-
-/// `redisAsyncContext.sub` (anonymous in hiredis).
-#[repr(C)]
-pub struct redisAsyncSub {
-    pub replies: redisCallbackList,
-    pub channels: *mut dict,
-    pub patterns: *mut dict,
-    pub pending_unsubs: c_int,
-}
-
-/// The asynchronous context; `c` must stay at offset 0.
-#[repr(C)]
-pub struct redisAsyncContext {
-    pub c: redisContext,
-    pub err: c_int,
-    pub errstr: *mut c_char,
-    pub data: *mut c_void,
-    pub dataCleanup: Option<unsafe extern "C" fn(*mut c_void)>,
-    pub ev: redisAsyncEvents,
-    pub onDisconnect: redisDisconnectCallbackPtr,
-    pub onConnect: redisConnectCallbackPtr,
-    pub onConnectNC: redisConnectCallbackNCPtr,
-    pub replies: redisCallbackList,
-    pub saddr: *mut libc::sockaddr,
-    pub addrlen: usize,
-    pub sub: redisAsyncSub,
-    pub push_cb: redisAsyncPushFnPtr,
-}
-
-const _: () = {
-    assert!(size_of::<redisCallback>() == 32);
-    assert!(offset_of!(redisCallback, pending_subs) == 16);
-    assert!(offset_of!(redisCallback, unsubscribe_sent) == 20);
-    assert!(offset_of!(redisCallback, privdata) == 24);
-    assert!(size_of::<redisCallbackList>() == 16);
-    assert!(size_of::<redisAsyncEvents>() == 56);
-    assert!(size_of::<redisAsyncSub>() == 40);
-    assert!(size_of::<redisAsyncContext>() == 464);
-    assert!(offset_of!(redisAsyncContext, err) == 272);
-    assert!(offset_of!(redisAsyncContext, errstr) == 280);
-    assert!(offset_of!(redisAsyncContext, data) == 288);
-    assert!(offset_of!(redisAsyncContext, dataCleanup) == 296);
-    assert!(offset_of!(redisAsyncContext, ev) == 304);
-    assert!(offset_of!(redisAsyncContext, onDisconnect) == 360);
-    assert!(offset_of!(redisAsyncContext, onConnect) == 368);
-    assert!(offset_of!(redisAsyncContext, onConnectNC) == 376);
-    assert!(offset_of!(redisAsyncContext, replies) == 384);
-    assert!(offset_of!(redisAsyncContext, saddr) == 400);
-    assert!(offset_of!(redisAsyncContext, addrlen) == 408);
-    assert!(offset_of!(redisAsyncContext, sub) == 416);
-    assert!(offset_of!(redisAsyncContext, push_cb) == 456);
+use crate::abi::r#async::{
+    redisAsyncContext, redisCallbackFnPtr, redisConnectCallbackNCPtr, redisConnectCallbackPtr,
+    redisDisconnectCallbackPtr,
 };
+use crate::abi::hiredis::redisAsyncPushFnPtr;
+use core::ffi::{c_char, c_int, c_void};
 
 // ---------------------------------------------------------------------------------------------
 // Exports. Each checks its pointers, converts, and calls one function of `async_context`.
 // Where hiredis would dereference NULL, these return the failure value instead.
 
+use crate::abi::hiredis::{REDIS_OPT_REUSEADDR, redisOptions};
+use crate::abi::read::{REDIS_ERR, REDIS_OK};
 use crate::async_context::{self as engine, Ac};
-use crate::ffi::hiredis::{REDIS_OPT_REUSEADDR, redisOptions, tcp_options, unix_options};
-use crate::ffi::read::{REDIS_ERR, REDIS_OK};
+use crate::ffi::hiredis::{tcp_options, unix_options};
 
 /// Connects with `options`; the returned context is released with `redisAsyncFree`.
 ///
@@ -299,7 +206,7 @@ pub unsafe extern "C" fn redisProcessCallbacks(ac: *mut redisAsyncContext) {
     // SAFETY: caller's promise.
     if let Some(mut ac) = unsafe { Ac::from_raw(ac) } {
         // Re-entry from a callback is ignored.
-        if ac.flags() & crate::ffi::hiredis::REDIS_IN_CALLBACK == 0 {
+        if ac.flags() & crate::abi::hiredis::REDIS_IN_CALLBACK == 0 {
             let _ = engine::process_callbacks(ac);
         }
     }

@@ -4,8 +4,8 @@
 
 use core::ffi::{c_char, c_int, c_longlong};
 
+use crate::abi::sds::sds;
 use crate::ffi::boundary;
-use crate::ffi::sds::sds;
 use crate::ffi::variadic::{VaArgs, hirs_args};
 use crate::{alloc, format, sds as core_sds};
 

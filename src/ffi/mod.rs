@@ -6,11 +6,11 @@
 pub mod alloc;
 #[path = "async.rs"]
 pub mod r#async;
-pub mod boundary;
+pub(crate) mod boundary;
 pub mod format;
 pub mod hiredis;
 pub mod net;
 pub mod read;
 pub mod reply;
 pub mod sds;
-pub mod variadic;
+pub(crate) mod variadic;

@@ -5,8 +5,8 @@
 
 use core::ffi::{c_char, c_int, c_uint};
 
-use crate::ffi::hiredis::redisContext;
-use crate::ffi::read::REDIS_ERR;
+use crate::abi::hiredis::redisContext;
+use crate::abi::read::REDIS_ERR;
 use crate::net;
 
 /// `redisNetClose`: closes the socket, if any, and sets `fd` to -1.

@@ -8,16 +8,17 @@
 use core::ffi::{c_char, c_int, c_longlong, c_void};
 use core::ptr;
 
+use crate::abi::hiredis::redisReply;
+use crate::abi::read::{
+    REDIS_REPLY_ARRAY, REDIS_REPLY_ATTR, REDIS_REPLY_BIGNUM, REDIS_REPLY_BOOL, REDIS_REPLY_DOUBLE,
+    REDIS_REPLY_ERROR, REDIS_REPLY_INTEGER, REDIS_REPLY_MAP, REDIS_REPLY_NIL, REDIS_REPLY_PUSH,
+    REDIS_REPLY_SET, REDIS_REPLY_STATUS, REDIS_REPLY_STRING, REDIS_REPLY_VERB, redisReadTask,
+    redisReader, redisReplyObjectFunctions,
+};
 use crate::alloc;
 use crate::alloc::cache::{self, Blocks};
 use crate::ffi::boundary;
-use crate::ffi::hiredis::redisReply;
-use crate::ffi::read::{
-    Mirror, REDIS_REPLY_ARRAY, REDIS_REPLY_ATTR, REDIS_REPLY_BIGNUM, REDIS_REPLY_BOOL,
-    REDIS_REPLY_DOUBLE, REDIS_REPLY_ERROR, REDIS_REPLY_INTEGER, REDIS_REPLY_MAP, REDIS_REPLY_NIL,
-    REDIS_REPLY_PUSH, REDIS_REPLY_SET, REDIS_REPLY_STATUS, REDIS_REPLY_STRING, REDIS_REPLY_VERB,
-    redisReadTask, redisReader, redisReaderCreateWithFunctions, redisReplyObjectFunctions,
-};
+use crate::ffi::read::{Mirror, redisReaderCreateWithFunctions};
 use crate::reader::{At, Builder, Kind, Scalar};
 
 /// hiredis's `defaultFunctions` entries.

@@ -4,12 +4,10 @@
 use core::ffi::{c_char, c_int, c_longlong, c_ulonglong, c_void};
 use core::ptr;
 
+use crate::abi::sds::sds;
 use crate::ffi::boundary;
 use crate::ffi::variadic::{VaArgs, hirs_args, hirs_vsnprintf};
 use crate::sds as core_sds;
-
-/// A pointer to the string bytes of an sds; the header sits just before it.
-pub type sds = *mut c_char;
 
 /// A new sds with `initlen` bytes from `init`, or zero bytes when `init` is NULL.
 ///
