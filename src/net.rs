@@ -626,8 +626,6 @@ pub(crate) unsafe fn connect_tcp(
     timeout: *const libc::timeval,
     source_addr: *const c_char,
 ) -> c_int {
-    let blocking = c.flags & REDIS_BLOCK != 0;
-    let reuseaddr = c.flags & REDIS_REUSEADDR != 0;
     c.connection_type = REDIS_CONN_TCP;
     c.tcp.port = port;
 
@@ -650,6 +648,27 @@ pub(crate) unsafe fn connect_tcp(
         return REDIS_ERR;
     }
 
+    let (list, hints) = match resolve(c, port) {
+        Ok(r) => r,
+        Err(()) => return REDIS_ERR,
+    };
+    let mut reuses = 0;
+    for p in list.iter() {
+        loop {
+            match try_address(c, p, &hints, msec, &mut reuses) {
+                Attempt::Done(status) => return status,
+                Attempt::NextAddress => break,
+                Attempt::Retry => continue,
+            }
+        }
+    }
+    set_error_errno(c, REDIS_ERR_OTHER, Some("Can't create socket"), errno());
+    REDIS_ERR
+}
+
+/// Resolves the context's host and `port` (IPv4 first unless told otherwise, then the other
+/// family); the addresses and the hints used. A failure sets the context's error.
+fn resolve(c: &mut redisContext, port: c_int) -> Result<(AddrList, libc::addrinfo), ()> {
     // hiredis prints the port with snprintf into 6 bytes: at most 5 characters survive.
     let mut digits = [0u8; sds::LLSTR_SIZE];
     let n = sds::ll2str(&mut digits, i64::from(port)).min(5);
@@ -678,84 +697,106 @@ pub(crate) unsafe fn connect_tcp(
         };
         list = AddrList::resolve(host, svc, &hints);
     }
-    let list = match list {
-        Ok(l) => l,
+    match list {
+        Ok(l) => Ok((l, hints)),
         Err(rv) => {
             set_error(c, REDIS_ERR_OTHER, Some(gai_text(rv)));
-            return REDIS_ERR;
-        }
-    };
-
-    let mut reuses = 0;
-    'addrs: for p in list.iter() {
-        loop {
-            let mut sock_type = p.ai_socktype;
-            if c.flags & HIRS_SOCK_CLOEXEC != 0 {
-                sock_type |= libc::SOCK_CLOEXEC;
-            }
-            // SAFETY: plain syscall.
-            let s = unsafe { libc::socket(p.ai_family, sock_type, p.ai_protocol) };
-            if s == -1 {
-                continue 'addrs;
-            }
-            c.fd = s;
-            if set_blocking(c, false) != REDIS_OK {
-                return REDIS_ERR;
-            }
-            if !c.tcp.source_addr.is_null() && bind_source(c, s, &hints, reuseaddr) != REDIS_OK {
-                return REDIS_ERR;
-            }
-            // SAFETY: `saddr` is NULL or ours; the new block is filled from the resolver's
-            // address of `ai_addrlen` bytes.
-            unsafe {
-                alloc::free(c.saddr as *mut c_void);
-                c.saddr = alloc::malloc(p.ai_addrlen as usize) as *mut libc::sockaddr;
-                if c.saddr.is_null() {
-                    oom(c);
-                    return REDIS_ERR;
-                }
-                ptr::copy_nonoverlapping(
-                    p.ai_addr as *const u8,
-                    c.saddr as *mut u8,
-                    p.ai_addrlen as usize,
-                );
-            }
-            c.addrlen = p.ai_addrlen as usize;
-
-            // SAFETY: the address came from getaddrinfo.
-            if unsafe { libc::connect(s, p.ai_addr, p.ai_addrlen) } == -1 {
-                let e = errno();
-                if e == libc::EHOSTUNREACH {
-                    close(c);
-                    continue 'addrs;
-                } else if e == libc::EINPROGRESS && !blocking {
-                    // Non-blocking: the caller completes the connect (no TCP_NODELAY, as upstream).
-                } else if e == libc::EADDRNOTAVAIL && reuseaddr {
-                    reuses += 1;
-                    if reuses >= REDIS_CONNECT_RETRIES {
-                        // hiredis gives up here without setting an error.
-                        return REDIS_ERR;
-                    }
-                    close(c);
-                    continue;
-                } else {
-                    if wait_ready(c, msec, e) != REDIS_OK {
-                        return REDIS_ERR;
-                    }
-                    if set_tcp_no_delay(c) != REDIS_OK {
-                        return REDIS_ERR;
-                    }
-                }
-            }
-            if blocking && set_blocking(c, true) != REDIS_OK {
-                return REDIS_ERR;
-            }
-            c.flags |= REDIS_CONNECTED;
-            return REDIS_OK;
+            Err(())
         }
     }
-    set_error_errno(c, REDIS_ERR_OTHER, Some("Can't create socket"), errno());
-    REDIS_ERR
+}
+
+/// What one connection attempt came to.
+enum Attempt {
+    /// Connected (REDIS_OK), or failed for good (REDIS_ERR, the error set where hiredis sets one).
+    Done(c_int),
+    /// No socket, or the host is unreachable: on to the next address.
+    NextAddress,
+    /// EADDRNOTAVAIL with SO_REUSEADDR: the same address again.
+    Retry,
+}
+
+/// One attempt on address `p`: socket, non-blocking, optional bind, remember the address,
+/// connect (waiting up to `msec` when blocking), TCP_NODELAY, back to blocking.
+fn try_address(
+    c: &mut redisContext,
+    p: &libc::addrinfo,
+    hints: &libc::addrinfo,
+    msec: c_long,
+    reuses: &mut c_int,
+) -> Attempt {
+    let blocking = c.flags & REDIS_BLOCK != 0;
+    let reuseaddr = c.flags & REDIS_REUSEADDR != 0;
+    let mut sock_type = p.ai_socktype;
+    if c.flags & HIRS_SOCK_CLOEXEC != 0 {
+        sock_type |= libc::SOCK_CLOEXEC;
+    }
+    // SAFETY: plain syscall.
+    let s = unsafe { libc::socket(p.ai_family, sock_type, p.ai_protocol) };
+    if s == -1 {
+        return Attempt::NextAddress;
+    }
+    c.fd = s;
+    if set_blocking(c, false) != REDIS_OK {
+        return Attempt::Done(REDIS_ERR);
+    }
+    if !c.tcp.source_addr.is_null() && bind_source(c, s, hints, reuseaddr) != REDIS_OK {
+        return Attempt::Done(REDIS_ERR);
+    }
+    if remember_address(c, p).is_err() {
+        oom(c);
+        return Attempt::Done(REDIS_ERR);
+    }
+    // SAFETY: the address came from getaddrinfo.
+    if unsafe { libc::connect(s, p.ai_addr, p.ai_addrlen) } == -1 {
+        let e = errno();
+        if e == libc::EHOSTUNREACH {
+            close(c);
+            return Attempt::NextAddress;
+        } else if e == libc::EINPROGRESS && !blocking {
+            // Non-blocking: the caller completes the connect (no TCP_NODELAY, as upstream).
+        } else if e == libc::EADDRNOTAVAIL && reuseaddr {
+            *reuses += 1;
+            if *reuses >= REDIS_CONNECT_RETRIES {
+                // hiredis gives up here without setting an error.
+                return Attempt::Done(REDIS_ERR);
+            }
+            close(c);
+            return Attempt::Retry;
+        } else {
+            if wait_ready(c, msec, e) != REDIS_OK {
+                return Attempt::Done(REDIS_ERR);
+            }
+            if set_tcp_no_delay(c) != REDIS_OK {
+                return Attempt::Done(REDIS_ERR);
+            }
+        }
+    }
+    if blocking && set_blocking(c, true) != REDIS_OK {
+        return Attempt::Done(REDIS_ERR);
+    }
+    c.flags |= REDIS_CONNECTED;
+    Attempt::Done(REDIS_OK)
+}
+
+/// Copies the address being tried into `c->saddr`/`addrlen` (a hook block). Err on OOM.
+fn remember_address(c: &mut redisContext, p: &libc::addrinfo) -> Result<(), ()> {
+    // SAFETY: `saddr` is NULL or our hook block; the new block is filled from the resolver's
+    // address of `ai_addrlen` bytes.
+    unsafe {
+        alloc::free(c.saddr as *mut c_void);
+        c.saddr = alloc::malloc(p.ai_addrlen as usize) as *mut libc::sockaddr;
+        if c.saddr.is_null() {
+            return Err(());
+        }
+        ptr::copy_nonoverlapping(
+            p.ai_addr as *const u8,
+            c.saddr as *mut u8,
+            p.ai_addrlen as usize,
+        );
+    }
+    c.addrlen = p.ai_addrlen as usize;
+    Ok(())
 }
 
 /// Binds socket `s` to the context's source address. Failures set OTHER errors and leave the

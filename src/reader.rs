@@ -336,86 +336,10 @@ impl<O: Copy> Parser<O> {
                     Kind::from_byte(c).ok_or(ReadError::TypeByte(c))?
                 }
             };
-            let at = At {
-                frames: &self.stack[..],
-            };
-            let obj = match kind {
-                Kind::String | Kind::Verb => {
-                    let Some(cr) = find_crlf(buf, *p) else {
-                        self.pending = Some(kind);
-                        return Ok(None);
-                    };
-                    let n = parse_ll(&buf[*p..cr]).ok_or(ReadError::BadBulkLength)?;
-                    if n < -1 {
-                        return Err(ReadError::BulkLengthRange);
-                    }
-                    let start = cr + 2;
-                    if n == -1 {
-                        *p = start;
-                        b.nil(at, kind)
-                    } else {
-                        // Only 32-bit targets can see a length above SIZE_MAX.
-                        let n = usize::try_from(n).map_err(|_| ReadError::BulkLengthRange)?;
-                        // The length line is read again until payload and CR LF are here.
-                        let end = match start.checked_add(n) {
-                            Some(end) if end < buf.len() - 1 => end,
-                            _ => {
-                                self.pending = Some(kind);
-                                return Ok(None);
-                            }
-                        };
-                        let payload = &buf[start..end];
-                        if kind == Kind::Verb && (n < 4 || payload[3] != b':') {
-                            return Err(ReadError::BadVerbatim);
-                        }
-                        // Like hiredis, the two bytes after the payload are skipped unchecked.
-                        *p = end + 2;
-                        b.string(at, kind, payload)
-                    }
-                }
+            let step = match kind {
+                Kind::String | Kind::Verb => self.bulk(kind, buf, p, b)?,
                 Kind::Array | Kind::Map | Kind::Attr | Kind::Set | Kind::Push => {
-                    if self.stack.len() >= MAX_DEPTH {
-                        return Err(ReadError::MaxDepth);
-                    }
-                    let Some(cr) = find_crlf(buf, *p) else {
-                        self.pending = Some(kind);
-                        return Ok(None);
-                    };
-                    let n = parse_ll(&buf[*p..cr]).ok_or(ReadError::BadMultiBulkLength)?;
-                    *p = cr + 2;
-                    if n < -1 || (maxelements > 0 && n > maxelements) {
-                        return Err(ReadError::MultiBulkRange);
-                    }
-                    if n == -1 {
-                        b.nil(at, kind)
-                    } else {
-                        let mut count =
-                            usize::try_from(n).map_err(|_| ReadError::MultiBulkRange)?;
-                        if matches!(kind, Kind::Map | Kind::Attr) {
-                            if count > usize::MAX / 2 || n > i64::MAX / 2 {
-                                return Err(ReadError::MultiBulkRange);
-                            }
-                            count *= 2;
-                        }
-                        let obj = b.array(at, kind, count).ok_or(ReadError::Oom)?;
-                        if count > 0 {
-                            if self.stack.is_empty() {
-                                self.root = Some(obj);
-                            }
-                            // A failed push leaves `obj` linked under the root (or as the
-                            // root), so the caller's reset frees it.
-                            self.stack
-                                .try_push(Frame {
-                                    kind,
-                                    elements: count,
-                                    next: 0,
-                                    obj,
-                                })
-                                .map_err(|_| ReadError::Oom)?;
-                            continue;
-                        }
-                        Some(obj)
-                    }
+                    self.aggregate(kind, buf, p, maxelements, b)?
                 }
                 _ => {
                     let Some((cr, clean)) = find_line(buf, *p) else {
@@ -424,8 +348,19 @@ impl<O: Copy> Parser<O> {
                     };
                     let start = *p;
                     *p = cr + 2;
-                    line_item(at, kind, buf, start..cr, clean, b)?
+                    let at = At {
+                        frames: &self.stack[..],
+                    };
+                    Step::Item(line_item(at, kind, buf, start..cr, clean, b)?)
                 }
+            };
+            let obj = match step {
+                Step::Item(obj) => obj,
+                Step::NeedMore => {
+                    self.pending = Some(kind);
+                    return Ok(None);
+                }
+                Step::Opened => continue,
             };
             let obj = obj.ok_or(ReadError::Oom)?;
             // The item is complete: step to the next sibling, closing finished aggregates.
@@ -444,6 +379,112 @@ impl<O: Copy> Parser<O> {
             }
         }
     }
+
+    /// A bulk or verbatim string after its type byte: its item, or `NeedMore` until the
+    /// length line, the payload and the two bytes after it are all in `buf`.
+    #[inline(always)]
+    fn bulk<B: Builder<Obj = O>>(
+        &mut self,
+        kind: Kind,
+        buf: &[u8],
+        p: &mut usize,
+        b: &mut B,
+    ) -> Result<Step<O>, ReadError> {
+        let at = At {
+            frames: &self.stack[..],
+        };
+        let Some(cr) = find_crlf(buf, *p) else {
+            return Ok(Step::NeedMore);
+        };
+        let n = parse_ll(&buf[*p..cr]).ok_or(ReadError::BadBulkLength)?;
+        if n < -1 {
+            return Err(ReadError::BulkLengthRange);
+        }
+        let start = cr + 2;
+        if n == -1 {
+            *p = start;
+            return Ok(Step::Item(b.nil(at, kind)));
+        }
+        // Only 32-bit targets can see a length above SIZE_MAX.
+        let n = usize::try_from(n).map_err(|_| ReadError::BulkLengthRange)?;
+        // The length line is read again until payload and CR LF are here.
+        let end = match start.checked_add(n) {
+            Some(end) if end < buf.len() - 1 => end,
+            _ => return Ok(Step::NeedMore),
+        };
+        let payload = &buf[start..end];
+        if kind == Kind::Verb && (n < 4 || payload[3] != b':') {
+            return Err(ReadError::BadVerbatim);
+        }
+        // Like hiredis, the two bytes after the payload are skipped unchecked.
+        *p = end + 2;
+        Ok(Step::Item(b.string(at, kind, payload)))
+    }
+
+    /// An aggregate after its type byte: a nil or empty one is an item; otherwise it is
+    /// opened (a frame pushed) and its elements follow.
+    #[inline(always)]
+    fn aggregate<B: Builder<Obj = O>>(
+        &mut self,
+        kind: Kind,
+        buf: &[u8],
+        p: &mut usize,
+        maxelements: i64,
+        b: &mut B,
+    ) -> Result<Step<O>, ReadError> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(ReadError::MaxDepth);
+        }
+        let Some(cr) = find_crlf(buf, *p) else {
+            return Ok(Step::NeedMore);
+        };
+        let n = parse_ll(&buf[*p..cr]).ok_or(ReadError::BadMultiBulkLength)?;
+        *p = cr + 2;
+        if n < -1 || (maxelements > 0 && n > maxelements) {
+            return Err(ReadError::MultiBulkRange);
+        }
+        let at = At {
+            frames: &self.stack[..],
+        };
+        if n == -1 {
+            return Ok(Step::Item(b.nil(at, kind)));
+        }
+        let mut count = usize::try_from(n).map_err(|_| ReadError::MultiBulkRange)?;
+        if matches!(kind, Kind::Map | Kind::Attr) {
+            if count > usize::MAX / 2 || n > i64::MAX / 2 {
+                return Err(ReadError::MultiBulkRange);
+            }
+            count *= 2;
+        }
+        let obj = b.array(at, kind, count).ok_or(ReadError::Oom)?;
+        if count == 0 {
+            return Ok(Step::Item(Some(obj)));
+        }
+        if self.stack.is_empty() {
+            self.root = Some(obj);
+        }
+        // A failed push leaves `obj` linked under the root (or as the root), so the caller's
+        // reset frees it.
+        self.stack
+            .try_push(Frame {
+                kind,
+                elements: count,
+                next: 0,
+                obj,
+            })
+            .map_err(|_| ReadError::Oom)?;
+        Ok(Step::Opened)
+    }
+}
+
+/// What parsing one item's data came to.
+enum Step<O> {
+    /// The item is complete (`None`: the builder ran out of memory).
+    Item(Option<O>),
+    /// The item's data has not all arrived.
+    NeedMore,
+    /// An aggregate was opened: its elements come next.
+    Opened,
 }
 
 /// A complete, valid top-level scalar: what [`scalar_at`] recognises. A plain record rather
