@@ -331,6 +331,12 @@ pub(crate) unsafe fn update_command_timeout(
     unsafe { update_timeout(&mut c.command_timeout, tv) }
 }
 
+/// A copy of the command timeout, if one is stored.
+pub(crate) fn command_timeout(c: &redisContext) -> Option<libc::timeval> {
+    // SAFETY: `command_timeout` is NULL or the context's own heap timeval (context invariant).
+    unsafe { c.command_timeout.as_ref() }.copied()
+}
+
 /// Whether the command timeout is set and non-zero.
 pub(crate) fn command_timeout_set(c: &redisContext) -> bool {
     // SAFETY: `command_timeout` is NULL or the context's own heap timeval (context invariant).

@@ -25,6 +25,7 @@ use core::ptr::NonNull;
 use super::{AsyncCtx, AsyncState, ReplyCallback, hooks};
 use crate::abi::r#async::redisAsyncContext;
 use crate::abi::hiredis::REDIS_IN_CALLBACK;
+use crate::context::Ctx;
 use crate::sds;
 
 /// A live async context made by [`super::connect`].
@@ -190,17 +191,26 @@ impl Ac {
         Ok(())
     }
 
+    /// A sync handle on the context's `c` member, for one sync-context call.
+    ///
+    /// # Safety
+    /// The caller does not use `self` while the returned handle is alive.
+    unsafe fn sync(&mut self) -> Ctx {
+        // SAFETY: `c` is the first member of the live block, so it is a live context.
+        unsafe { Ctx::from_raw(&raw mut (*self.0.as_ptr()).ac.c) }.expect("non-null")
+    }
+
     /// `redisBufferRead` on the context: one transport read, fed to the reader.
     pub(crate) fn buffer_read(&mut self) -> c_int {
         // SAFETY: the context is live; the transport's read hook gets the raw pointer and
         // no Rust borrow of the context is held across it.
-        unsafe { crate::context::buffer_read(&mut (*self.as_ptr()).c) }
+        crate::context::buffer_read(&mut unsafe { self.sync() })
     }
 
     /// `redisBufferWrite` on the context; `done` tells whether `obuf` is now empty.
     pub(crate) fn buffer_write(&mut self, done: &mut c_int) -> c_int {
         // SAFETY: as in `buffer_read`, for the write hook.
-        unsafe { crate::context::buffer_write(&mut (*self.as_ptr()).c, Some(done)) }
+        crate::context::buffer_write(&mut unsafe { self.sync() }, Some(done))
     }
 
     /// The next complete reply in the reader (NULL when none); Err on a reader error (then
@@ -210,7 +220,7 @@ impl Ac {
         let mut reply = core::ptr::null_mut();
         // SAFETY: the context is live; async contexts have no sync push callback, so only the
         // reader's functions run, and they do not reach the context.
-        match unsafe { crate::context::get_reply(&mut (*self.as_ptr()).c, &mut reply) } {
+        match crate::context::get_reply(&mut unsafe { self.sync() }, Some(&mut reply)) {
             crate::abi::read::REDIS_OK => Ok(reply),
             _ => Err(()),
         }
@@ -284,7 +294,7 @@ impl Ac {
     }
 
     /// Drops the private state and frees the block with the sync context's `redisFree`.
-    pub(crate) fn release(self) {
+    pub(crate) fn release(mut self) {
         let b = self.0.as_ptr();
         // SAFETY: the block is live and this consumes the last handle; the state is dropped
         // exactly once, and C's dict pointers into it are cleared before redisFree runs.
@@ -292,7 +302,8 @@ impl Ac {
             core::ptr::drop_in_place(&mut (*b).st);
             (*b).ac.sub.channels = core::ptr::null_mut();
             (*b).ac.sub.patterns = core::ptr::null_mut();
-            crate::context::free(&mut (*b).ac.c);
         }
+        // SAFETY: `self` is not used again (it is consumed here).
+        crate::context::free(unsafe { self.sync() });
     }
 }

@@ -125,7 +125,9 @@ pub(crate) unsafe fn connect(options: &redisOptions) -> *mut redisAsyncContext {
     let raw = unsafe { initialize(c) };
     if raw.is_null() {
         // SAFETY: `c` is still live and ours (initialize left it untouched).
-        unsafe { context::free(c) };
+        if let Some(c) = unsafe { context::Ctx::from_raw(c) } {
+            context::free(c);
+        }
         return ptr::null_mut();
     }
     // SAFETY: `raw` is the block `initialize` just made; no other handle exists.

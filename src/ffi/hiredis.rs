@@ -15,7 +15,7 @@ use core::ffi::{c_char, c_int, c_void};
 use core::ptr;
 
 use crate::abi::read::{REDIS_ERR, REDIS_OK};
-use crate::context;
+use crate::context::{self, Ctx};
 
 /// Options for a TCP endpoint, as hiredis's wrappers build them.
 /// The options of the `redisConnect*`/`redisAsyncConnect*` shorthands for TCP.
@@ -194,11 +194,11 @@ pub extern "C" fn redisConnectFd(fd: redisFD) -> *mut redisContext {
 /// `c` is a valid pointer to a library context.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn redisReconnect(c: *mut redisContext) -> c_int {
-    if c.is_null() {
+    // SAFETY: caller's promise (a library context).
+    let Some(mut c) = (unsafe { Ctx::from_raw(c) }) else {
         return REDIS_ERR;
-    }
-    // SAFETY: library context (caller's promise).
-    unsafe { context::reconnect(c) }
+    };
+    context::reconnect(&mut c)
 }
 
 /// `redisSetPushCallback`: installs `fn_` (NULL: pushes come in-band); returns the old one.
@@ -273,8 +273,10 @@ pub unsafe extern "C" fn redisSetTcpUserTimeout(
 /// `c` is NULL or a library context, not used afterwards.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn redisFree(c: *mut redisContext) {
-    // SAFETY: caller's promise.
-    unsafe { context::free(c) }
+    // SAFETY: caller's promise (NULL or a library context, not used afterwards).
+    if let Some(c) = unsafe { Ctx::from_raw(c) } {
+        context::free(c);
+    }
 }
 
 /// `redisFreeKeepFd`: frees the context and returns its still-open descriptor
@@ -284,11 +286,11 @@ pub unsafe extern "C" fn redisFree(c: *mut redisContext) {
 /// `c` is NULL or a library context, not used afterwards.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn redisFreeKeepFd(c: *mut redisContext) -> redisFD {
-    if c.is_null() {
+    // SAFETY: caller's promise (a library context).
+    let Some(c) = (unsafe { Ctx::from_raw(c) }) else {
         return REDIS_INVALID_FD;
-    }
-    // SAFETY: caller's promise.
-    unsafe { context::free_keep_fd(c) }
+    };
+    context::free_keep_fd(c)
 }
 
 /// `redisBufferRead`: one read from the socket, fed to the reader.
@@ -297,11 +299,11 @@ pub unsafe extern "C" fn redisFreeKeepFd(c: *mut redisContext) -> redisFD {
 /// `c` is a valid pointer to a library context.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn redisBufferRead(c: *mut redisContext) -> c_int {
-    if c.is_null() {
+    // SAFETY: caller's promise (a library context).
+    let Some(mut c) = (unsafe { Ctx::from_raw(c) }) else {
         return REDIS_ERR;
-    }
-    // SAFETY: caller's promise.
-    unsafe { context::buffer_read(c) }
+    };
+    context::buffer_read(&mut c)
 }
 
 /// `redisBufferWrite`: one write of the output buffer; `*done` = output buffer empty.
@@ -310,11 +312,12 @@ pub unsafe extern "C" fn redisBufferRead(c: *mut redisContext) -> c_int {
 /// `c` is a valid pointer to a library context; `done` a valid pointer.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn redisBufferWrite(c: *mut redisContext, done: *mut c_int) -> c_int {
-    if c.is_null() {
+    // SAFETY: caller's promise (a library context).
+    let Some(mut c) = (unsafe { Ctx::from_raw(c) }) else {
         return REDIS_ERR;
-    }
-    // SAFETY: caller's promise.
-    unsafe { context::buffer_write(c, done.as_mut()) }
+    };
+    // SAFETY: `done` is NULL or writable (caller's promise).
+    context::buffer_write(&mut c, unsafe { done.as_mut() })
 }
 
 /// `redisGetReply`: the next reply (blocking contexts wait for it); NULL `reply` frees it.
@@ -323,11 +326,12 @@ pub unsafe extern "C" fn redisBufferWrite(c: *mut redisContext, done: *mut c_int
 /// `c` is a valid pointer to a library context; `reply` a valid pointer.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn redisGetReply(c: *mut redisContext, reply: *mut *mut c_void) -> c_int {
-    if c.is_null() {
+    // SAFETY: caller's promise (a library context).
+    let Some(mut c) = (unsafe { Ctx::from_raw(c) }) else {
         return REDIS_ERR;
-    }
-    // SAFETY: caller's promise.
-    unsafe { context::get_reply(c, reply) }
+    };
+    // SAFETY: `reply` is NULL or writable (caller's promise).
+    context::get_reply(&mut c, unsafe { reply.as_mut() })
 }
 
 /// `redisGetReplyFromReader`: one step of the reader, errors copied into the context.
@@ -339,17 +343,14 @@ pub unsafe extern "C" fn redisGetReplyFromReader(
     c: *mut redisContext,
     reply: *mut *mut c_void,
 ) -> c_int {
-    if c.is_null() {
+    // SAFETY: caller's promise (a library context).
+    let Some(mut c) = (unsafe { Ctx::from_raw(c) }) else {
         return REDIS_ERR;
-    }
-    let mut tmp: *mut c_void = ptr::null_mut();
-    let out = if reply.is_null() {
-        &mut tmp as *mut *mut c_void
-    } else {
-        reply
     };
-    // SAFETY: caller's promise; `out` is writable.
-    let r = unsafe { context::get_reply_from_reader(c, out) };
+    let mut tmp: *mut c_void = ptr::null_mut();
+    // SAFETY: `reply` is NULL or writable (caller's promise).
+    let out = unsafe { reply.as_mut() }.unwrap_or(&mut tmp);
+    let r = context::get_reply_from_reader(&mut c, out);
     if reply.is_null() && !tmp.is_null() {
         // hiredis would write through NULL; we drop the reply instead.
         // SAFETY: the reply is ours.
@@ -386,11 +387,11 @@ pub unsafe extern "C" fn __redisAppendCommand(
     let Some(bytes) = (unsafe { crate::ffi::boundary::bytes(cmd as *const u8, len) }) else {
         return REDIS_ERR;
     };
-    if c.is_null() {
+    // SAFETY: caller's promise (a library context).
+    let Some(mut c) = (unsafe { Ctx::from_raw(c) }) else {
         return REDIS_ERR;
-    }
-    // SAFETY: caller's promise.
-    unsafe { context::append_command(c, bytes) }
+    };
+    context::append_command(&mut c, bytes)
 }
 
 /// `__redisSetError` (exported, declared nowhere; the SSL library uses it). A NULL `str`
@@ -400,11 +401,13 @@ pub unsafe extern "C" fn __redisAppendCommand(
 /// `c` is a valid pointer to a context; `str` a C string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn __redisSetError(c: *mut redisContext, r#type: c_int, str: *const c_char) {
-    if c.is_null() {
+    // SAFETY: caller's promise (a context of this library).
+    let Some(mut c) = (unsafe { Ctx::from_raw(c) }) else {
         return;
-    }
-    // SAFETY: caller's promises.
-    unsafe { context::set_error(c, r#type, crate::ffi::boundary::cstr(str)) }
+    };
+    // SAFETY: `str` is a C string (caller's promise); it may be the context's own `errstr`,
+    // which set_error copies before it writes.
+    context::set_error(&mut c, r#type, unsafe { crate::ffi::boundary::cstr(str) })
 }
 
 /// `redisAppendCommandArgv`: formats `argv` and appends it.
@@ -419,11 +422,13 @@ pub unsafe extern "C" fn redisAppendCommandArgv(
     argv: *mut *const c_char,
     argvlen: *const usize,
 ) -> c_int {
-    if c.is_null() {
+    // SAFETY: caller's promise (a library context).
+    let Some(mut c) = (unsafe { Ctx::from_raw(c) }) else {
         return REDIS_ERR;
-    }
-    // SAFETY: caller's promise.
-    unsafe { context::append_argv(c, crate::ffi::format::c_argv(argc, argv, argvlen)) }
+    };
+    // SAFETY: `argv`/`argvlen` hold `argc` valid buffers or C strings (caller's promise).
+    let args = unsafe { crate::ffi::format::c_argv(argc, argv, argvlen) };
+    context::append_argv(&mut c, args)
 }
 
 /// `redisCommandArgv`: append, then (blocking contexts) wait for the reply.
@@ -437,13 +442,15 @@ pub unsafe extern "C" fn redisCommandArgv(
     argv: *mut *const c_char,
     argvlen: *const usize,
 ) -> *mut c_void {
-    // SAFETY: caller's promise.
-    unsafe {
-        if redisAppendCommandArgv(c, argc, argv, argvlen) != REDIS_OK {
-            return ptr::null_mut();
-        }
-        context::block_for_reply(c)
+    // SAFETY: caller's promises, forwarded.
+    if unsafe { redisAppendCommandArgv(c, argc, argv, argvlen) } != REDIS_OK {
+        return ptr::null_mut();
     }
+    // SAFETY: `c` is a library context (it took the command).
+    let Some(mut c) = (unsafe { Ctx::from_raw(c) }) else {
+        return ptr::null_mut();
+    };
+    context::block_for_reply(&mut c)
 }
 
 /// Called by `redisvAppendCommand` in `variadic.c`: format, then append.
@@ -457,27 +464,24 @@ pub unsafe extern "C" fn hirs_append_command(
     format: *const c_char,
     args: *mut crate::ffi::variadic::hirs_args,
 ) -> c_int {
-    if c.is_null() {
+    // SAFETY: caller's promise (a library context).
+    let Some(mut c) = (unsafe { Ctx::from_raw(c) }) else {
         return REDIS_ERR;
-    }
+    };
     // A NULL format would crash hiredis; report it as an invalid format.
     // SAFETY: the caller promises a C string.
     let Some(fmt) = (unsafe { crate::ffi::boundary::cstr(format) }) else {
-        // SAFETY: library context (caller's promise).
-        unsafe {
-            context::set_error(
-                c,
-                crate::abi::read::REDIS_ERR_OTHER,
-                Some(b"Invalid format string"),
-            )
-        };
+        context::set_error(
+            &mut c,
+            crate::abi::read::REDIS_ERR_OTHER,
+            Some(b"Invalid format string"),
+        );
         return REDIS_ERR;
     };
-    // SAFETY: `args` wraps the caller's va_list, whose values match `format`.
-    unsafe {
-        let mut va = crate::ffi::variadic::VaArgs::new(args);
-        context::append_format(c, fmt, &mut va)
-    }
+    // SAFETY: `args` wraps the caller's va_list, whose values match `format`; its `%s`/`%b`
+    // arguments are the caller's buffers, never the context's `obuf`.
+    let mut va = unsafe { crate::ffi::variadic::VaArgs::new(args) };
+    context::append_format(&mut c, fmt, &mut va)
 }
 
 /// Called by `redisvCommand` in `variadic.c`: format, append, and (blocking contexts) wait
@@ -492,10 +496,12 @@ pub unsafe extern "C" fn hirs_command(
     args: *mut crate::ffi::variadic::hirs_args,
 ) -> *mut c_void {
     // SAFETY: forwarded promises.
-    unsafe {
-        if hirs_append_command(c, format, args) != REDIS_OK {
-            return ptr::null_mut();
-        }
-        context::block_for_reply(c)
+    if unsafe { hirs_append_command(c, format, args) } != REDIS_OK {
+        return ptr::null_mut();
     }
+    // SAFETY: `c` is a library context (it took the command).
+    let Some(mut c) = (unsafe { Ctx::from_raw(c) }) else {
+        return ptr::null_mut();
+    };
+    context::block_for_reply(&mut c)
 }

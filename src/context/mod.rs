@@ -1,0 +1,426 @@
+//! The synchronous context (hiredis.c): creation and connection, appending commands,
+//! reading replies, reconnecting and freeing.
+//!
+//! * A context is ONE block from [`crate::alloc`] of exactly `size_of::<redisContext>()`
+//!   bytes, zeroed at creation. The async engine may `alloc::realloc` it to hold the async
+//!   context (the `c` member stays at offset 0) and later release it with [`free`], which
+//!   frees only what the public fields point at, then the block.
+//! * No Rust-owned state lives outside that block: everything the context owns is reachable
+//!   from public fields and allocated through the hooks (obuf sds, reader, host/source/path
+//!   strings, the two timeval copies, `saddr`). `REDIS_OPT_SET_SOCK_CLOEXEC` is remembered in
+//!   `flags` as [`crate::net::HIRS_SOCK_CLOEXEC`] (a bit hiredis does not define).
+//! * All I/O goes through `c->funcs` (`read`, `write`, `close`, `free_privctx`), so an SSL
+//!   layer that swaps the table keeps working.
+//! * Everything after creation works on a [`Ctx`] handle (`handle.rs`), which holds the
+//!   calls into C and the sds byte work; the functions here are safe Rust.
+//!
+//! The socket-level pieces (`close`, `read`, `write`, `check_socket_error`,
+//! `set_tcp_no_delay`, `keep_alive`, `set_timeout`, ...) are in [`crate::net`] on
+//! `&mut redisContext`.
+
+use core::ffi::{c_int, c_void};
+use core::ptr;
+
+use crate::abi::hiredis::{
+    REDIS_BLOCK, REDIS_CONN_TCP, REDIS_CONN_UNIX, REDIS_CONN_USERFD, REDIS_CONNECTED,
+    REDIS_INVALID_FD, REDIS_NO_AUTO_FREE, REDIS_NO_AUTO_FREE_REPLIES, REDIS_OPT_NO_PUSH_AUTOFREE,
+    REDIS_OPT_NOAUTOFREE, REDIS_OPT_NOAUTOFREEREPLIES, REDIS_OPT_NONBLOCK, REDIS_OPT_PREFER_IPV4,
+    REDIS_OPT_PREFER_IPV6, REDIS_OPT_REUSEADDR, REDIS_OPT_SET_SOCK_CLOEXEC, REDIS_PREFER_IPV4,
+    REDIS_PREFER_IPV6, REDIS_REUSEADDR, redisContext, redisContextFuncs, redisOptions,
+};
+use crate::abi::read::{REDIS_ERR, REDIS_ERR_OTHER, REDIS_OK, redisReader};
+use crate::alloc;
+use crate::net;
+use crate::sds;
+
+mod handle;
+pub(crate) use handle::Ctx;
+
+/// The reader's exports this module builds on.
+mod deps {
+    pub(super) use crate::ffi::read::{redisReaderFeed, redisReaderFree, redisReaderGetReply};
+    pub(super) use crate::ffi::reply::{freeReplyObject, redisReaderCreate};
+}
+
+/// hiredis's default I/O table (`redisContextDefaultFuncs`). Writable, like hiredis's: the
+/// public `funcs` field is a non-const pointer, so C code may patch the table in place.
+pub(crate) static mut DEFAULT_FUNCS: redisContextFuncs = redisContextFuncs {
+    close: Some(crate::ffi::net::redisNetClose),
+    free_privctx: None,
+    async_read: Some(crate::ffi::r#async::redisAsyncRead),
+    async_write: Some(crate::ffi::r#async::redisAsyncWrite),
+    read: Some(crate::ffi::net::redisNetRead),
+    write: Some(crate::ffi::net::redisNetWrite),
+};
+
+/// A new reader with the default reply functions (NULL on OOM).
+fn reader_create() -> *mut redisReader {
+    deps::redisReaderCreate()
+}
+
+/// Frees a reply made with the default reply functions (NULL is a no-op).
+fn free_reply_object(reply: *mut c_void) {
+    // SAFETY: `reply` is NULL or a reply tree this library's reader built, not used after.
+    unsafe { deps::freeReplyObject(reply) }
+}
+
+/// The push handler sync contexts get by default: RESP3 pushes are dropped.
+unsafe extern "C" fn push_auto_free(_privdata: *mut c_void, reply: *mut c_void) {
+    // SAFETY: the reader handed us ownership of this reply.
+    unsafe { deps::freeReplyObject(reply) }
+}
+
+/// `redisContextInit`: a zeroed context with the default table, an empty `obuf`, a fresh
+/// reader and no socket. NULL on OOM.
+pub(crate) fn init() -> *mut redisContext {
+    let c = alloc::calloc_one::<redisContext>();
+    if c.is_null() {
+        return c;
+    }
+    // SAFETY: `c` is a fresh zeroed block of the right size; all-zero is a valid context,
+    // and nothing else refers to it yet.
+    let Some(mut h) = (unsafe { Ctx::from_raw(c) }) else {
+        return c;
+    };
+    let cx = h.ctx();
+    cx.funcs = &raw const DEFAULT_FUNCS;
+    cx.obuf = sds::empty();
+    cx.reader = reader_create();
+    cx.fd = REDIS_INVALID_FD;
+    if cx.obuf.is_null() || cx.reader.is_null() {
+        free(h);
+        return ptr::null_mut();
+    }
+    c
+}
+
+/// `__redisSetError` (see [`net::set_error`]); `msg` is copied first, so it may be text the
+/// caller read out of the context's own `errstr`.
+pub(crate) fn set_error(c: &mut Ctx, kind: c_int, msg: Option<&[u8]>) {
+    let mut copy = [0u8; 128];
+    let msg = msg.map(|m| {
+        let n = m.iter().position(|&b| b == 0).unwrap_or(m.len()).min(127);
+        copy[..n].copy_from_slice(&m[..n]);
+        &copy[..n]
+    });
+    net::set_error(c.ctx(), kind, msg);
+}
+
+/// Copies the reader's error into the context.
+fn set_error_from_reader(c: &mut Ctx) {
+    let (kind, text) = c.reader_error();
+    let n = text.iter().position(|&b| b == 0).unwrap_or(text.len());
+    set_error(c, kind, Some(&text[..n]));
+}
+
+/// `redisConnectWithOptions`. Returns NULL only on OOM at creation or an unknown connection
+/// type; every other failure is reported through `err`.
+///
+/// # Safety
+/// The strings and timevals `o` points at are readable.
+pub(crate) unsafe fn connect_with_options(o: &redisOptions) -> *mut redisContext {
+    let c = init();
+    if c.is_null() {
+        return c;
+    }
+    // SAFETY: `c` is a live context owned here; no callback runs while `cx` is borrowed.
+    let cx = unsafe { &mut *c };
+    let opts = o.options;
+    if opts & REDIS_OPT_NONBLOCK == 0 {
+        cx.flags |= REDIS_BLOCK;
+    }
+    for (opt, flag) in [
+        (REDIS_OPT_REUSEADDR, REDIS_REUSEADDR),
+        (REDIS_OPT_NOAUTOFREE, REDIS_NO_AUTO_FREE),
+        (REDIS_OPT_NOAUTOFREEREPLIES, REDIS_NO_AUTO_FREE_REPLIES),
+        (REDIS_OPT_PREFER_IPV4, REDIS_PREFER_IPV4),
+        (REDIS_OPT_PREFER_IPV6, REDIS_PREFER_IPV6),
+        // Deliberate difference: hiredis stores this as REDIS_REUSEADDR's bit.
+        (REDIS_OPT_SET_SOCK_CLOEXEC, net::HIRS_SOCK_CLOEXEC),
+    ] {
+        if opts & opt != 0 {
+            cx.flags |= flag;
+        }
+    }
+    if o.push_cb.is_some() {
+        cx.push_cb = o.push_cb;
+    } else if opts & REDIS_OPT_NO_PUSH_AUTOFREE == 0 {
+        cx.push_cb = Some(push_auto_free);
+    }
+    cx.privdata = o.privdata;
+    cx.free_privdata = o.free_privdata;
+
+    // SAFETY: the timevals are readable (caller's promise).
+    let copied = unsafe {
+        (o.connect_timeout.is_null()
+            || net::update_connect_timeout(cx, o.connect_timeout) == REDIS_OK)
+            && (o.command_timeout.is_null()
+                || net::update_command_timeout(cx, o.command_timeout) == REDIS_OK)
+    };
+    if !copied {
+        net::oom(cx);
+        return c;
+    }
+
+    match o.r#type {
+        REDIS_CONN_TCP => {
+            // SAFETY: reading the union member the type selects; strings per caller.
+            unsafe {
+                let t = o.endpoint.tcp;
+                net::connect_tcp(cx, t.ip, t.port, o.connect_timeout, t.source_addr);
+            }
+        }
+        REDIS_CONN_UNIX => {
+            // SAFETY: as above.
+            unsafe { net::connect_unix(cx, o.endpoint.unix_socket, o.connect_timeout) };
+        }
+        REDIS_CONN_USERFD => {
+            // SAFETY: as above. `connection_type` stays TCP (0), as in hiredis.
+            cx.fd = unsafe { o.endpoint.fd };
+            cx.flags |= REDIS_CONNECTED;
+        }
+        _ => {
+            // SAFETY: `c` is ours and unused afterwards.
+            if let Some(c) = unsafe { Ctx::from_raw(c) } {
+                free(c);
+            }
+            return ptr::null_mut();
+        }
+    }
+    if cx.err == 0
+        && cx.fd != REDIS_INVALID_FD
+        && !o.command_timeout.is_null()
+        && cx.flags & REDIS_BLOCK != 0
+    {
+        // SAFETY: readable (caller's promise).
+        net::set_timeout(cx, unsafe { *o.command_timeout });
+    }
+    c
+}
+
+/// `redisFree`: closes through `funcs->close`, frees everything the context owns, runs the
+/// privdata and privctx destructors, poisons and releases the block.
+pub(crate) fn free(mut c: Ctx) {
+    close_io(&mut c);
+    c.free_owned();
+    c.free_privdata();
+    c.free_privctx(false);
+    c.release();
+}
+
+/// Closes the connection through `funcs->close` and frees the output buffer and the reader
+/// (the pointers are left dangling: the caller frees the context or replaces them).
+fn close_io(c: &mut Ctx) {
+    c.transport_close();
+    c.drop_obuf_and_reader();
+}
+
+/// `redisFreeKeepFd`: frees the context but returns its descriptor, still open.
+pub(crate) fn free_keep_fd(mut c: Ctx) -> c_int {
+    let fd = c.ctx().fd;
+    c.ctx().fd = REDIS_INVALID_FD;
+    free(c);
+    fd
+}
+
+/// `redisReconnect`: drops the connection, pending output and partial input, then connects
+/// again with the stored endpoint and connect timeout.
+pub(crate) fn reconnect(c: &mut Ctx) -> c_int {
+    let cx = c.ctx();
+    cx.err = 0;
+    cx.errstr = [0; 128];
+    c.free_privctx(true);
+    close_io(c);
+    let cx = c.ctx();
+    cx.obuf = sds::empty();
+    cx.reader = reader_create();
+    if cx.obuf.is_null() || cx.reader.is_null() {
+        net::oom(cx);
+        return REDIS_ERR;
+    }
+    let ret = match cx.connection_type {
+        REDIS_CONN_TCP => {
+            let (h, p, t, s) = (
+                cx.tcp.host,
+                cx.tcp.port,
+                cx.connect_timeout,
+                cx.tcp.source_addr,
+            );
+            // SAFETY: the stored endpoint: the host and source are NULL or the context's
+            // own C strings, the timeout NULL or its own timeval.
+            unsafe { net::connect_tcp(cx, h, p, t, s) }
+        }
+        REDIS_CONN_UNIX => {
+            let (p, t) = (cx.unix_sock.path, cx.connect_timeout);
+            // SAFETY: as above, for the stored path.
+            unsafe { net::connect_unix(cx, p, t) }
+        }
+        _ => {
+            net::set_error(
+                cx,
+                REDIS_ERR_OTHER,
+                Some(b"Not enough information to reconnect"),
+            );
+            REDIS_ERR
+        }
+    };
+    if cx.flags & REDIS_BLOCK != 0 && cx.fd != REDIS_INVALID_FD {
+        if let Some(tv) = net::command_timeout(cx) {
+            net::set_timeout(cx, tv);
+        }
+    }
+    ret
+}
+
+/// `redisBufferRead`: one `funcs->read` into a 16 KiB buffer, fed to the reader.
+pub(crate) fn buffer_read(c: &mut Ctx) -> c_int {
+    // Not zeroed: the read hook fills the first `n` bytes, and only those are fed.
+    let mut buf = [core::mem::MaybeUninit::<u8>::uninit(); 16 * 1024];
+    if c.ctx().err != 0 {
+        return REDIS_ERR;
+    }
+    let Some(n) = c.transport_read(&mut buf) else {
+        return REDIS_ERR;
+    };
+    if n < 0 {
+        return REDIS_ERR;
+    }
+    let n = (n as usize).min(buf.len());
+    // SAFETY: the read hook reported `n` bytes written at the start of `buf`.
+    let bytes = unsafe { core::slice::from_raw_parts(buf.as_ptr() as *const u8, n) };
+    if n > 0 && !c.reader_feed(bytes) {
+        set_error_from_reader(c);
+        return REDIS_ERR;
+    }
+    REDIS_OK
+}
+
+/// The largest output buffer kept (emptied) once everything in it was written; larger ones
+/// are released, as the reader does with `maxbuf`.
+const OBUF_KEEP: usize = 16 * 1024;
+
+/// `redisBufferWrite`: one `funcs->write` of `obuf`, dropping what was sent. `*done` (when
+/// given) tells whether `obuf` is now empty.
+pub(crate) fn buffer_write(c: &mut Ctx, done: Option<&mut c_int>) -> c_int {
+    if c.ctx().err != 0 {
+        return REDIS_ERR;
+    }
+    if c.obuf_len() > 0 {
+        let Some(n) = c.transport_write() else {
+            return REDIS_ERR;
+        };
+        if n < 0 {
+            return REDIS_ERR;
+        }
+        if n > 0 && !c.obuf_consume(n as usize, OBUF_KEEP) {
+            net::oom(c.ctx());
+            return REDIS_ERR;
+        }
+    }
+    if let Some(d) = done {
+        *d = (c.obuf_len() == 0) as c_int;
+    }
+    REDIS_OK
+}
+
+/// `redisGetReplyFromReader`: one reader step into `*reply`; a reader error is copied into
+/// the context.
+pub(crate) fn get_reply_from_reader(c: &mut Ctx, reply: &mut *mut c_void) -> c_int {
+    if c.reader_get_reply(reply) == REDIS_ERR {
+        set_error_from_reader(c);
+        return REDIS_ERR;
+    }
+    REDIS_OK
+}
+
+/// Next reply that is not a RESP3 push handled by `push_cb` (which takes ownership of it).
+fn next_in_band(c: &mut Ctx, reply: &mut *mut c_void) -> c_int {
+    loop {
+        if get_reply_from_reader(c, reply) == REDIS_ERR {
+            return REDIS_ERR;
+        }
+        let r = *reply;
+        if c.ctx().push_cb.is_none() || r.is_null() || !c.is_push(r) {
+            return REDIS_OK;
+        }
+        c.run_push_cb(r);
+    }
+}
+
+/// `redisGetReply`: a buffered reply if there is one; otherwise, when blocking, flush `obuf`
+/// and read until a reply arrives. `reply == None` frees the reply.
+pub(crate) fn get_reply(c: &mut Ctx, reply: Option<&mut *mut c_void>) -> c_int {
+    let mut aux: *mut c_void = ptr::null_mut();
+    if next_in_band(c, &mut aux) == REDIS_ERR {
+        return REDIS_ERR;
+    }
+    if aux.is_null() && c.ctx().flags & REDIS_BLOCK != 0 {
+        let mut done: c_int = 0;
+        while done == 0 {
+            if buffer_write(c, Some(&mut done)) == REDIS_ERR {
+                return REDIS_ERR;
+            }
+        }
+        while aux.is_null() {
+            if buffer_read(c) == REDIS_ERR || next_in_band(c, &mut aux) == REDIS_ERR {
+                return REDIS_ERR;
+            }
+        }
+    }
+    match reply {
+        Some(out) => *out = aux,
+        None => free_reply_object(aux),
+    }
+    REDIS_OK
+}
+
+/// `__redisAppendCommand`: appends raw protocol bytes to `obuf` (OOM sets err OOM).
+pub(crate) fn append_command(c: &mut Ctx, cmd: &[u8]) -> c_int {
+    if !c.obuf_cat(cmd) {
+        net::oom(c.ctx());
+        return REDIS_ERR;
+    }
+    REDIS_OK
+}
+
+/// `redisvAppendCommand`: formats straight into `obuf` (format error: OTHER "Invalid format
+/// string"; OOM: OOM "Out of memory"; `obuf` keeps its content either way).
+pub(crate) fn append_format(
+    c: &mut Ctx,
+    fmt: &[u8],
+    args: &mut dyn crate::format::ArgSource,
+) -> c_int {
+    match c.obuf_format(fmt, args) {
+        Ok(_) => REDIS_OK,
+        Err(crate::format::FormatError::Invalid) => {
+            set_error(c, REDIS_ERR_OTHER, Some(b"Invalid format string"));
+            REDIS_ERR
+        }
+        Err(crate::format::FormatError::Oom) => {
+            net::oom(c.ctx());
+            REDIS_ERR
+        }
+    }
+}
+
+/// `redisAppendCommandArgv`: formats the arguments straight into `obuf` (bad arguments,
+/// `None`, or a failed growth: OOM "Out of memory", `obuf` unchanged).
+pub(crate) fn append_argv<'a>(
+    c: &mut Ctx,
+    args: Option<impl Iterator<Item = &'a [u8]> + Clone>,
+) -> c_int {
+    if !args.is_some_and(|args| c.obuf_argv(args)) {
+        net::oom(c.ctx());
+        return REDIS_ERR;
+    }
+    REDIS_OK
+}
+
+/// `__redisBlockForReply`: on a blocking context, the next reply (NULL on error).
+pub(crate) fn block_for_reply(c: &mut Ctx) -> *mut c_void {
+    let mut reply: *mut c_void = ptr::null_mut();
+    if c.ctx().flags & REDIS_BLOCK != 0 && get_reply(c, Some(&mut reply)) == REDIS_OK {
+        return reply;
+    }
+    ptr::null_mut()
+}
