@@ -1,9 +1,11 @@
 //! hiredis-rs: a C-ABI-compatible drop-in replacement for hiredis 1.4.1.
 //!
-//! The exported C surface lives in [`ffi`], one file per installed header. It checks pointers,
-//! converts arguments, calls one function of a core module and converts the result back.
-//! The core modules (`alloc`, `sds`, `reader`, `format`, `net`, `context`, `async_context`)
-//! hold the logic.
+//! The C types and constants live in [`abi`], the exported C functions in [`ffi`], one file
+//! per installed header in each. An export checks pointers, converts arguments (a context
+//! becomes a handle), calls one function of a core module and converts the result back. The
+//! core modules (`alloc`, `sds`, `reader`, `format`, `net`, `context`, `async_context`) hold
+//! the logic; where they still need `unsafe` (the context handles, socket calls, sds and
+//! allocator byte work) ARCHITECTURE.md says why.
 //!
 //! # Safety vocabulary
 //! The `# Safety` sections of exported functions use these terms:
