@@ -41,6 +41,11 @@ HEADERS  := hiredis.h async.h read.h sds.h alloc.h sockcompat.h
 SSL_LIBNAME := libhiredis_rs_ssl
 SSL_SONAME  := $(SSL_LIBNAME).so.$(HIREDIS_SONAME)
 SSL_HEADERS := hiredis_ssl.h
+# The Redis Cluster library (cluster/, hiredis-cluster 0.14.0's libhiredis_cluster).
+CLUSTER_VERSION := 0.14.0
+CLUSTER_LIBNAME := libhiredis_rs_cluster
+CLUSTER_SONAME  := $(CLUSTER_LIBNAME).so.0.14
+CLUSTER_HEADERS := hircluster.h dict.h adlist.h hiarray.h hiutil.h win32.h
 
 CWARN    := -Wall -Wextra -Werror -Wstrict-prototypes -Wwrite-strings
 STAGE_PC := PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config
@@ -63,10 +68,12 @@ all: lib
 # `check-headers` share one cargo configuration (a changed HIREDIS_RS_HEADERS_OUT would make
 # cargo rerun build.rs and rebuild the whole crate each time the two alternate).
 GEN_HEADERS := $(BUILD)/gen-headers
+GEN_CLUSTER_HEADERS := $(BUILD)/gen-headers-cluster
 # Both libraries (the workspace's default-members: hiredis_rs and hiredis_rs_ssl).
 # The host target as Cargo spells it in CARGO_TARGET_<TRIPLE>_RUNNER.
 HOST_TRIPLE_VAR := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p' | tr 'a-z.-' 'A-Z__')
-CARGO_RELEASE = HIREDIS_RS_HEADERS_OUT=$(GEN_HEADERS) $(CARGO) build --release
+CARGO_RELEASE = HIREDIS_RS_HEADERS_OUT=$(GEN_HEADERS) HIREDIS_RS_CLUSTER_HEADERS_OUT=$(GEN_CLUSTER_HEADERS) \
+                $(CARGO) build --release
 
 lib:
 	$(CARGO_RELEASE)
@@ -74,14 +81,19 @@ lib:
 # Regenerate the committed headers from the Rust source.
 headers: lib
 	cp $(addprefix $(GEN_HEADERS)/,$(HEADERS) net.h $(SSL_HEADERS)) include/hiredis/
+	cp $(addprefix $(GEN_CLUSTER_HEADERS)/,$(CLUSTER_HEADERS)) include/hiredis_cluster/
 
 check-headers: lib
 	@# A build script writes its headers only when it runs; make it run if they went missing.
 	@stale=; [ -e $(GEN_HEADERS)/hiredis.h ] || stale=build.rs; \
 	 [ -e $(GEN_HEADERS)/hiredis_ssl.h ] || stale="$$stale ssl/build.rs"; \
+	 [ -e $(GEN_CLUSTER_HEADERS)/hircluster.h ] || stale="$$stale cluster/build.rs"; \
 	 [ -z "$$stale" ] || { touch $$stale; $(CARGO_RELEASE); }
 	@for h in $(HEADERS) net.h $(SSL_HEADERS); do \
 	  diff -u include/hiredis/$$h $(GEN_HEADERS)/$$h || { echo "headers drifted from the Rust source: run make headers"; exit 1; }; \
+	done
+	@for h in $(CLUSTER_HEADERS); do \
+	  diff -u include/hiredis_cluster/$$h $(GEN_CLUSTER_HEADERS)/$$h || { echo "cluster headers drifted from the Rust source: run make headers"; exit 1; }; \
 	done
 
 # An installed-style tree under build/stage that tests and examples build against.
@@ -102,7 +114,8 @@ REL_CMAKE = realpath -m --relative-to=$(CMAKEDIR)/$$pkg
 # hex_digit_to_int) weak, so that a program with its own sds links: its definitions win, and the
 # library never calls those symbols itself.
 DIST := $(BUILD)/dist
-DIST_FILES := $(DIST)/$(SONAME) $(DIST)/$(SSL_SONAME) $(DIST)/$(LIBNAME).a $(DIST)/$(SSL_LIBNAME).a
+DIST_FILES := $(DIST)/$(SONAME) $(DIST)/$(SSL_SONAME) $(DIST)/$(LIBNAME).a $(DIST)/$(SSL_LIBNAME).a \
+              $(DIST)/$(CLUSTER_SONAME) $(DIST)/$(CLUSTER_LIBNAME).a
 SDS_WEAK := -W 'sds*' -W hex_digit_to_int
 STRIP_A := objcopy --strip-debug -R .llvmbc -R .llvmcmd
 
@@ -119,6 +132,11 @@ $(DIST)/$(SONAME): $(RELEASE)/$(LIBNAME).so
 	$(strip_so)
 $(DIST)/$(SSL_SONAME): $(RELEASE)/$(SSL_LIBNAME).so
 	$(strip_so)
+$(DIST)/$(CLUSTER_SONAME): $(RELEASE)/$(CLUSTER_LIBNAME).so
+	$(strip_so)
+$(DIST)/$(CLUSTER_LIBNAME).a: $(RELEASE)/$(CLUSTER_LIBNAME).a
+	@mkdir -p $(@D)
+	$(STRIP_A) $< $@
 $(DIST)/$(LIBNAME).a: $(RELEASE)/$(LIBNAME).a
 	@mkdir -p $(@D)
 	$(STRIP_A) --wildcard $(SDS_WEAK) $< $@
@@ -179,11 +197,37 @@ install: dist
 	  sed -e 's|@VERSION@|$(VERSION)|g' cmake/config-version.cmake.in \
 	      > $(DESTDIR)$(CMAKEDIR)/$$pkg/$$pkg-config-version.cmake; \
 	done
+	@# The cluster library under its own name and hiredis-cluster's (whose SONAME is
+	@# libhiredis_cluster.so.0.14), headers in include/hiredis_cluster (adapters/ beside them).
+	install -d $(DESTDIR)$(INCDIR)/hiredis_cluster $(DESTDIR)$(CMAKEDIR)/hiredis_cluster $(DESTDIR)$(CMAKEDIR)/hiredis_rs_cluster
+	install -m 755 $(DIST)/$(CLUSTER_SONAME) $(DESTDIR)$(LIBDIR)/$(CLUSTER_SONAME)
+	ln -sf $(CLUSTER_SONAME) $(DESTDIR)$(LIBDIR)/$(CLUSTER_LIBNAME).so
+	ln -sf $(CLUSTER_SONAME) $(DESTDIR)$(LIBDIR)/libhiredis_cluster.so
+	ln -sf $(CLUSTER_SONAME) $(DESTDIR)$(LIBDIR)/libhiredis_cluster.so.0.14
+	install -m 644 $(DIST)/$(CLUSTER_LIBNAME).a $(DESTDIR)$(LIBDIR)/$(CLUSTER_LIBNAME).a
+	ln -sf $(CLUSTER_LIBNAME).a $(DESTDIR)$(LIBDIR)/libhiredis_cluster.a
+	for h in $(CLUSTER_HEADERS); do install -m 644 include/hiredis_cluster/$$h $(DESTDIR)$(INCDIR)/hiredis_cluster/$$h; done
+	for pc in hiredis_cluster:hiredis hiredis_rs_cluster:hiredis_rs; do \
+	  sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(PC_LIBDIR)|g' -e 's|@INCDIR@|$(PC_INCDIR)|g' \
+	      -e 's|@NAME@|'$${pc%%:*}'|g' -e 's|@REQUIRES@|'$${pc##*:}'|g' -e 's|@VERSION@|$(CLUSTER_VERSION)|g' \
+	      hiredis_cluster.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/$${pc%%:*}.pc; \
+	done
+	for p in hiredis_cluster:hiredis hiredis_rs_cluster:hiredis_rs; do \
+	  pkg=$${p%%:*}; core=$${p##*:}; \
+	  rel_prefix=$$($(REL_CMAKE) $(PREFIX)); \
+	  rel_lib=$$(realpath -m --relative-to=$(PREFIX) $(LIBDIR)); \
+	  rel_inc=$$(realpath -m --relative-to=$(PREFIX) $(INCDIR)); \
+	  sed -e "s|@NAME@|$$pkg|g" -e "s|@CORE@|$$core|g" -e "s|@REL_PREFIX@|$$rel_prefix|g" \
+	      -e "s|@REL_LIBDIR@|$$rel_lib|g" -e "s|@REL_INCDIR@|$$rel_inc|g" \
+	      cmake/cluster-config.cmake.in > $(DESTDIR)$(CMAKEDIR)/$$pkg/$$pkg-config.cmake; \
+	  sed -e 's|@VERSION@|$(CLUSTER_VERSION)|g' cmake/cluster-config-version.cmake.in \
+	      > $(DESTDIR)$(CMAKEDIR)/$$pkg/$$pkg-config-version.cmake; \
+	done
 
 # The debug info of the installed shared libraries, where their .gnu_debuglink finds it.
 install-debug: dist
 	install -d $(DESTDIR)$(LIBDIR)/.debug
-	install -m 644 $(DIST)/$(SONAME).debug $(DIST)/$(SSL_SONAME).debug $(DESTDIR)$(LIBDIR)/.debug/
+	install -m 644 $(DIST)/$(SONAME).debug $(DIST)/$(SSL_SONAME).debug $(DIST)/$(CLUSTER_SONAME).debug $(DESTDIR)$(LIBDIR)/.debug/
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/$(LIBNAME).so $(DESTDIR)$(LIBDIR)/$(LIBNAME).a
@@ -193,12 +237,17 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libhiredis_ssl.so $(DESTDIR)$(LIBDIR)/libhiredis_ssl.so.$(HIREDIS_SONAME) $(DESTDIR)$(LIBDIR)/libhiredis_ssl.a
 	rm -f $(DESTDIR)$(PKGCONFIGDIR)/hiredis_ssl.pc $(DESTDIR)$(PKGCONFIGDIR)/hiredis_rs_ssl.pc
 	rm -f $(DESTDIR)$(LIBDIR)/.debug/$(SONAME).debug $(DESTDIR)$(LIBDIR)/.debug/$(SSL_SONAME).debug
+	rm -f $(DESTDIR)$(LIBDIR)/$(CLUSTER_SONAME) $(DESTDIR)$(LIBDIR)/$(CLUSTER_LIBNAME).so $(DESTDIR)$(LIBDIR)/$(CLUSTER_LIBNAME).a
+	rm -f $(DESTDIR)$(LIBDIR)/libhiredis_cluster.so $(DESTDIR)$(LIBDIR)/libhiredis_cluster.so.0.14 $(DESTDIR)$(LIBDIR)/libhiredis_cluster.a
+	rm -f $(DESTDIR)$(PKGCONFIGDIR)/hiredis_cluster.pc $(DESTDIR)$(PKGCONFIGDIR)/hiredis_rs_cluster.pc
+	rm -f $(DESTDIR)$(LIBDIR)/.debug/$(CLUSTER_SONAME).debug
+	rm -rf $(DESTDIR)$(INCDIR)/hiredis_cluster $(DESTDIR)$(CMAKEDIR)/hiredis_cluster $(DESTDIR)$(CMAKEDIR)/hiredis_rs_cluster
 	-rmdir $(DESTDIR)$(LIBDIR)/.debug 2>/dev/null || true
 	rm -rf $(DESTDIR)$(INCDIR)/hiredis $(DESTDIR)$(CMAKEDIR)/hiredis $(DESTDIR)$(CMAKEDIR)/hiredis_rs
 	rm -rf $(DESTDIR)$(CMAKEDIR)/hiredis_ssl $(DESTDIR)$(CMAKEDIR)/hiredis_rs_ssl
 	-rmdir $(DESTDIR)$(CMAKEDIR) $(DESTDIR)$(PKGCONFIGDIR) 2>/dev/null || true
 
-TEST_STEPS := check-headers test-lint test-cargo test-c test-redismodule test-python test-examples test-tls test-symbols test-install test-diff test-valgrind-run test-fuzz
+TEST_STEPS := check-headers test-lint test-cargo test-c test-redismodule test-python test-examples test-tls test-cluster test-symbols test-install test-diff test-valgrind-run test-fuzz
 
 # Installs missing system packages (and cargo-fuzz for test) on a fresh machine.
 deps:
@@ -347,6 +396,27 @@ test-tls: test-tls-build examples
 	@command -v valgrind >/dev/null || { echo "valgrind not found (run .ci/run)"; exit 2; }
 	LD_LIBRARY_PATH=$(STAGE)/lib TLS_PIPELINE_N=20000 TEST_WRAPPER="$(VALGRIND)" \
 	  tests/tls/harness.sh $(addprefix $(TESTBIN)/tls/,$(TLS_TESTS))
+
+# Redis Cluster (cluster/): its exports, SONAME and NEEDED; the C layout test; then
+# tests/cluster/test_*.c built against `pkg-config hiredis_cluster` and run by
+# tests/cluster/harness.sh (which starts real 6-node clusters on loopback ports), first plainly,
+# then under valgrind.
+CLUSTER_TESTS := $(patsubst tests/cluster/%.c,%,$(wildcard tests/cluster/test_*.c))
+
+.PHONY: test-cluster test-cluster-build
+test-cluster-build: stage
+	@mkdir -p $(TESTBIN)/cluster
+	@set -e; for prog in $(CLUSTER_TESTS); do \
+	  $(CC) $(CWARN) -g -I tests -o $(TESTBIN)/cluster/$$prog tests/cluster/$$prog.c \
+	    $$($(STAGE_PC) --cflags --libs hiredis_cluster); \
+	done
+
+test-cluster: test-cluster-build
+	tests/cluster/check-cluster-symbols.sh $(STAGE)/lib/$(CLUSTER_SONAME)
+	LD_LIBRARY_PATH=$(STAGE)/lib tests/cluster/harness.sh $(addprefix $(TESTBIN)/cluster/,$(CLUSTER_TESTS))
+	@command -v valgrind >/dev/null || { echo "valgrind not found (run .ci/run)"; exit 2; }
+	LD_LIBRARY_PATH=$(STAGE)/lib CLUSTER_UNDER_VALGRIND=1 TEST_WRAPPER="$(VALGRIND)" \
+	  tests/cluster/harness.sh $(addprefix $(TESTBIN)/cluster/,$(CLUSTER_TESTS))
 
 # Exported symbols, NEEDED and SONAME of the built library against tests/symbols.txt.
 test-symbols: stage

@@ -1,0 +1,768 @@
+//! Finding the keys of a command (spec §3.6): the RESP array a keyed API call was formatted
+//! to, looked up in hiredis-cluster 0.14.0's command table (name, subcommand, arity and where
+//! the keys are: the facts of spec Appendix A, sorted by name then subcommand).
+
+use crate::hiutil::key_hash_slot;
+
+/// Where a command's keys are.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum KeyMethod {
+    /// No keys.
+    None,
+    /// The key is argument `pos`.
+    Index,
+    /// Argument `pos` is numkeys; the first key follows it.
+    Keynum,
+    /// Found after the `STREAMS` keyword (XREAD, XREADGROUP).
+    Unknown,
+}
+use KeyMethod::{Index as INDEX, Keynum as KEYNUM, None as NONE, Unknown as UNKNOWN};
+
+struct Entry {
+    name: &'static [u8],
+    sub: &'static [u8],
+    arity: i32,
+    method: KeyMethod,
+    pos: u8,
+}
+
+const fn c(
+    name: &'static [u8],
+    sub: &'static [u8],
+    arity: i32,
+    method: KeyMethod,
+    pos: u8,
+) -> Entry {
+    Entry {
+        name,
+        sub,
+        arity,
+        method,
+        pos,
+    }
+}
+
+/// hiredis-cluster 0.14.0's command table, in its byte order.
+static TABLE: &[Entry] = &[
+    c(b"ACL", b"CAT", -2, NONE, 0),
+    c(b"ACL", b"DELUSER", -3, NONE, 0),
+    c(b"ACL", b"DRYRUN", -4, NONE, 0),
+    c(b"ACL", b"GENPASS", -2, NONE, 0),
+    c(b"ACL", b"GETUSER", 3, NONE, 0),
+    c(b"ACL", b"HELP", 2, NONE, 0),
+    c(b"ACL", b"LIST", 2, NONE, 0),
+    c(b"ACL", b"LOAD", 2, NONE, 0),
+    c(b"ACL", b"LOG", -2, NONE, 0),
+    c(b"ACL", b"SAVE", 2, NONE, 0),
+    c(b"ACL", b"SETUSER", -3, NONE, 0),
+    c(b"ACL", b"USERS", 2, NONE, 0),
+    c(b"ACL", b"WHOAMI", 2, NONE, 0),
+    c(b"APPEND", b"", 3, INDEX, 1),
+    c(b"ASKING", b"", 1, NONE, 0),
+    c(b"AUTH", b"", -2, NONE, 0),
+    c(b"BGREWRITEAOF", b"", 1, NONE, 0),
+    c(b"BGSAVE", b"", -1, NONE, 0),
+    c(b"BITCOUNT", b"", -2, INDEX, 1),
+    c(b"BITFIELD", b"", -2, INDEX, 1),
+    c(b"BITFIELD_RO", b"", -2, INDEX, 1),
+    c(b"BITOP", b"", -4, INDEX, 2),
+    c(b"BITPOS", b"", -3, INDEX, 1),
+    c(b"BLMOVE", b"", 6, INDEX, 1),
+    c(b"BLMPOP", b"", -5, KEYNUM, 2),
+    c(b"BLPOP", b"", -3, INDEX, 1),
+    c(b"BRPOP", b"", -3, INDEX, 1),
+    c(b"BRPOPLPUSH", b"", 4, INDEX, 1),
+    c(b"BZMPOP", b"", -5, KEYNUM, 2),
+    c(b"BZPOPMAX", b"", -3, INDEX, 1),
+    c(b"BZPOPMIN", b"", -3, INDEX, 1),
+    c(b"CLIENT", b"CACHING", 3, NONE, 0),
+    c(b"CLIENT", b"GETNAME", 2, NONE, 0),
+    c(b"CLIENT", b"GETREDIR", 2, NONE, 0),
+    c(b"CLIENT", b"HELP", 2, NONE, 0),
+    c(b"CLIENT", b"ID", 2, NONE, 0),
+    c(b"CLIENT", b"INFO", 2, NONE, 0),
+    c(b"CLIENT", b"KILL", -3, NONE, 0),
+    c(b"CLIENT", b"LIST", -2, NONE, 0),
+    c(b"CLIENT", b"NO-EVICT", 3, NONE, 0),
+    c(b"CLIENT", b"NO-TOUCH", 3, NONE, 0),
+    c(b"CLIENT", b"PAUSE", -3, NONE, 0),
+    c(b"CLIENT", b"REPLY", 3, NONE, 0),
+    c(b"CLIENT", b"SETINFO", 4, NONE, 0),
+    c(b"CLIENT", b"SETNAME", 3, NONE, 0),
+    c(b"CLIENT", b"TRACKING", -3, NONE, 0),
+    c(b"CLIENT", b"TRACKINGINFO", 2, NONE, 0),
+    c(b"CLIENT", b"UNBLOCK", -3, NONE, 0),
+    c(b"CLIENT", b"UNPAUSE", 2, NONE, 0),
+    c(b"CLUSTER", b"ADDSLOTS", -3, NONE, 0),
+    c(b"CLUSTER", b"ADDSLOTSRANGE", -4, NONE, 0),
+    c(b"CLUSTER", b"BUMPEPOCH", 2, NONE, 0),
+    c(b"CLUSTER", b"COUNT-FAILURE-REPORTS", 3, NONE, 0),
+    c(b"CLUSTER", b"COUNTKEYSINSLOT", 3, NONE, 0),
+    c(b"CLUSTER", b"DELSLOTS", -3, NONE, 0),
+    c(b"CLUSTER", b"DELSLOTSRANGE", -4, NONE, 0),
+    c(b"CLUSTER", b"FAILOVER", -2, NONE, 0),
+    c(b"CLUSTER", b"FLUSHSLOTS", 2, NONE, 0),
+    c(b"CLUSTER", b"FORGET", 3, NONE, 0),
+    c(b"CLUSTER", b"GETKEYSINSLOT", 4, NONE, 0),
+    c(b"CLUSTER", b"HELP", 2, NONE, 0),
+    c(b"CLUSTER", b"INFO", 2, NONE, 0),
+    c(b"CLUSTER", b"KEYSLOT", 3, NONE, 0),
+    c(b"CLUSTER", b"LINKS", 2, NONE, 0),
+    c(b"CLUSTER", b"MEET", -4, NONE, 0),
+    c(b"CLUSTER", b"MYID", 2, NONE, 0),
+    c(b"CLUSTER", b"MYSHARDID", 2, NONE, 0),
+    c(b"CLUSTER", b"NODES", 2, NONE, 0),
+    c(b"CLUSTER", b"REPLICAS", 3, NONE, 0),
+    c(b"CLUSTER", b"REPLICATE", 3, NONE, 0),
+    c(b"CLUSTER", b"RESET", -2, NONE, 0),
+    c(b"CLUSTER", b"SAVECONFIG", 2, NONE, 0),
+    c(b"CLUSTER", b"SET-CONFIG-EPOCH", 3, NONE, 0),
+    c(b"CLUSTER", b"SETSLOT", -4, NONE, 0),
+    c(b"CLUSTER", b"SHARDS", 2, NONE, 0),
+    c(b"CLUSTER", b"SLAVES", 3, NONE, 0),
+    c(b"CLUSTER", b"SLOTS", 2, NONE, 0),
+    c(b"COMMAND", b"COUNT", 2, NONE, 0),
+    c(b"COMMAND", b"DOCS", -2, NONE, 0),
+    c(b"COMMAND", b"GETKEYS", -3, NONE, 0),
+    c(b"COMMAND", b"GETKEYSANDFLAGS", -3, NONE, 0),
+    c(b"COMMAND", b"HELP", 2, NONE, 0),
+    c(b"COMMAND", b"INFO", -2, NONE, 0),
+    c(b"COMMAND", b"LIST", -2, NONE, 0),
+    c(b"CONFIG", b"GET", -3, NONE, 0),
+    c(b"CONFIG", b"HELP", 2, NONE, 0),
+    c(b"CONFIG", b"RESETSTAT", 2, NONE, 0),
+    c(b"CONFIG", b"REWRITE", 2, NONE, 0),
+    c(b"CONFIG", b"SET", -4, NONE, 0),
+    c(b"COPY", b"", -3, INDEX, 1),
+    c(b"DBSIZE", b"", 1, NONE, 0),
+    c(b"DEBUG", b"", -2, NONE, 0),
+    c(b"DECR", b"", 2, INDEX, 1),
+    c(b"DECRBY", b"", 3, INDEX, 1),
+    c(b"DEL", b"", -2, INDEX, 1),
+    c(b"DISCARD", b"", 1, NONE, 0),
+    c(b"DUMP", b"", 2, INDEX, 1),
+    c(b"ECHO", b"", 2, NONE, 0),
+    c(b"EVAL", b"", -3, KEYNUM, 2),
+    c(b"EVALSHA", b"", -3, KEYNUM, 2),
+    c(b"EVALSHA_RO", b"", -3, KEYNUM, 2),
+    c(b"EVAL_RO", b"", -3, KEYNUM, 2),
+    c(b"EXEC", b"", 1, NONE, 0),
+    c(b"EXISTS", b"", -2, INDEX, 1),
+    c(b"EXPIRE", b"", -3, INDEX, 1),
+    c(b"EXPIREAT", b"", -3, INDEX, 1),
+    c(b"EXPIRETIME", b"", 2, INDEX, 1),
+    c(b"FAILOVER", b"", -1, NONE, 0),
+    c(b"FCALL", b"", -3, KEYNUM, 2),
+    c(b"FCALL_RO", b"", -3, KEYNUM, 2),
+    c(b"FLUSHALL", b"", -1, NONE, 0),
+    c(b"FLUSHDB", b"", -1, NONE, 0),
+    c(b"FUNCTION", b"DELETE", 3, NONE, 0),
+    c(b"FUNCTION", b"DUMP", 2, NONE, 0),
+    c(b"FUNCTION", b"FLUSH", -2, NONE, 0),
+    c(b"FUNCTION", b"HELP", 2, NONE, 0),
+    c(b"FUNCTION", b"KILL", 2, NONE, 0),
+    c(b"FUNCTION", b"LIST", -2, NONE, 0),
+    c(b"FUNCTION", b"LOAD", -3, NONE, 0),
+    c(b"FUNCTION", b"RESTORE", -3, NONE, 0),
+    c(b"FUNCTION", b"STATS", 2, NONE, 0),
+    c(b"GEOADD", b"", -5, INDEX, 1),
+    c(b"GEODIST", b"", -4, INDEX, 1),
+    c(b"GEOHASH", b"", -2, INDEX, 1),
+    c(b"GEOPOS", b"", -2, INDEX, 1),
+    c(b"GEORADIUS", b"", -6, INDEX, 1),
+    c(b"GEORADIUSBYMEMBER", b"", -5, INDEX, 1),
+    c(b"GEORADIUSBYMEMBER_RO", b"", -5, INDEX, 1),
+    c(b"GEORADIUS_RO", b"", -6, INDEX, 1),
+    c(b"GEOSEARCH", b"", -7, INDEX, 1),
+    c(b"GEOSEARCHSTORE", b"", -8, INDEX, 1),
+    c(b"GET", b"", 2, INDEX, 1),
+    c(b"GETBIT", b"", 3, INDEX, 1),
+    c(b"GETDEL", b"", 2, INDEX, 1),
+    c(b"GETEX", b"", -2, INDEX, 1),
+    c(b"GETRANGE", b"", 4, INDEX, 1),
+    c(b"GETSET", b"", 3, INDEX, 1),
+    c(b"HDEL", b"", -3, INDEX, 1),
+    c(b"HELLO", b"", -1, NONE, 0),
+    c(b"HEXISTS", b"", 3, INDEX, 1),
+    c(b"HGET", b"", 3, INDEX, 1),
+    c(b"HGETALL", b"", 2, INDEX, 1),
+    c(b"HINCRBY", b"", 4, INDEX, 1),
+    c(b"HINCRBYFLOAT", b"", 4, INDEX, 1),
+    c(b"HKEYS", b"", 2, INDEX, 1),
+    c(b"HLEN", b"", 2, INDEX, 1),
+    c(b"HMGET", b"", -3, INDEX, 1),
+    c(b"HMSET", b"", -4, INDEX, 1),
+    c(b"HRANDFIELD", b"", -2, INDEX, 1),
+    c(b"HSCAN", b"", -3, INDEX, 1),
+    c(b"HSET", b"", -4, INDEX, 1),
+    c(b"HSETNX", b"", 4, INDEX, 1),
+    c(b"HSTRLEN", b"", 3, INDEX, 1),
+    c(b"HVALS", b"", 2, INDEX, 1),
+    c(b"INCR", b"", 2, INDEX, 1),
+    c(b"INCRBY", b"", 3, INDEX, 1),
+    c(b"INCRBYFLOAT", b"", 3, INDEX, 1),
+    c(b"INFO", b"", -1, NONE, 0),
+    c(b"KEYS", b"", 2, NONE, 0),
+    c(b"LASTSAVE", b"", 1, NONE, 0),
+    c(b"LATENCY", b"DOCTOR", 2, NONE, 0),
+    c(b"LATENCY", b"GRAPH", 3, NONE, 0),
+    c(b"LATENCY", b"HELP", 2, NONE, 0),
+    c(b"LATENCY", b"HISTOGRAM", -2, NONE, 0),
+    c(b"LATENCY", b"HISTORY", 3, NONE, 0),
+    c(b"LATENCY", b"LATEST", 2, NONE, 0),
+    c(b"LATENCY", b"RESET", -2, NONE, 0),
+    c(b"LCS", b"", -3, INDEX, 1),
+    c(b"LINDEX", b"", 3, INDEX, 1),
+    c(b"LINSERT", b"", 5, INDEX, 1),
+    c(b"LLEN", b"", 2, INDEX, 1),
+    c(b"LMOVE", b"", 5, INDEX, 1),
+    c(b"LMPOP", b"", -4, KEYNUM, 1),
+    c(b"LOLWUT", b"", -1, NONE, 0),
+    c(b"LPOP", b"", -2, INDEX, 1),
+    c(b"LPOS", b"", -3, INDEX, 1),
+    c(b"LPUSH", b"", -3, INDEX, 1),
+    c(b"LPUSHX", b"", -3, INDEX, 1),
+    c(b"LRANGE", b"", 4, INDEX, 1),
+    c(b"LREM", b"", 4, INDEX, 1),
+    c(b"LSET", b"", 4, INDEX, 1),
+    c(b"LTRIM", b"", 4, INDEX, 1),
+    c(b"MEMORY", b"DOCTOR", 2, NONE, 0),
+    c(b"MEMORY", b"HELP", 2, NONE, 0),
+    c(b"MEMORY", b"MALLOC-STATS", 2, NONE, 0),
+    c(b"MEMORY", b"PURGE", 2, NONE, 0),
+    c(b"MEMORY", b"STATS", 2, NONE, 0),
+    c(b"MEMORY", b"USAGE", -3, INDEX, 2),
+    c(b"MGET", b"", -2, INDEX, 1),
+    c(b"MIGRATE", b"", -6, INDEX, 3),
+    c(b"MODULE", b"HELP", 2, NONE, 0),
+    c(b"MODULE", b"LIST", 2, NONE, 0),
+    c(b"MODULE", b"LOAD", -3, NONE, 0),
+    c(b"MODULE", b"LOADEX", -3, NONE, 0),
+    c(b"MODULE", b"UNLOAD", 3, NONE, 0),
+    c(b"MONITOR", b"", 1, NONE, 0),
+    c(b"MOVE", b"", 3, INDEX, 1),
+    c(b"MSET", b"", -3, INDEX, 1),
+    c(b"MSETNX", b"", -3, INDEX, 1),
+    c(b"MULTI", b"", 1, NONE, 0),
+    c(b"OBJECT", b"ENCODING", 3, INDEX, 2),
+    c(b"OBJECT", b"FREQ", 3, INDEX, 2),
+    c(b"OBJECT", b"HELP", 2, NONE, 0),
+    c(b"OBJECT", b"IDLETIME", 3, INDEX, 2),
+    c(b"OBJECT", b"REFCOUNT", 3, INDEX, 2),
+    c(b"PERSIST", b"", 2, INDEX, 1),
+    c(b"PEXPIRE", b"", -3, INDEX, 1),
+    c(b"PEXPIREAT", b"", -3, INDEX, 1),
+    c(b"PEXPIRETIME", b"", 2, INDEX, 1),
+    c(b"PFADD", b"", -2, INDEX, 1),
+    c(b"PFCOUNT", b"", -2, INDEX, 1),
+    c(b"PFDEBUG", b"", 3, INDEX, 2),
+    c(b"PFMERGE", b"", -2, INDEX, 1),
+    c(b"PFSELFTEST", b"", 1, NONE, 0),
+    c(b"PING", b"", -1, NONE, 0),
+    c(b"PSETEX", b"", 4, INDEX, 1),
+    c(b"PSUBSCRIBE", b"", -2, NONE, 0),
+    c(b"PSYNC", b"", -3, NONE, 0),
+    c(b"PTTL", b"", 2, INDEX, 1),
+    c(b"PUBLISH", b"", 3, NONE, 0),
+    c(b"PUBSUB", b"CHANNELS", -2, NONE, 0),
+    c(b"PUBSUB", b"HELP", 2, NONE, 0),
+    c(b"PUBSUB", b"NUMPAT", 2, NONE, 0),
+    c(b"PUBSUB", b"NUMSUB", -2, NONE, 0),
+    c(b"PUBSUB", b"SHARDCHANNELS", -2, NONE, 0),
+    c(b"PUBSUB", b"SHARDNUMSUB", -2, NONE, 0),
+    c(b"PUNSUBSCRIBE", b"", -1, NONE, 0),
+    c(b"QUIT", b"", -1, NONE, 0),
+    c(b"RANDOMKEY", b"", 1, NONE, 0),
+    c(b"READONLY", b"", 1, NONE, 0),
+    c(b"READWRITE", b"", 1, NONE, 0),
+    c(b"RENAME", b"", 3, INDEX, 1),
+    c(b"RENAMENX", b"", 3, INDEX, 1),
+    c(b"REPLCONF", b"", -1, NONE, 0),
+    c(b"REPLICAOF", b"", 3, NONE, 0),
+    c(b"RESET", b"", 1, NONE, 0),
+    c(b"RESTORE", b"", -4, INDEX, 1),
+    c(b"RESTORE-ASKING", b"", -4, INDEX, 1),
+    c(b"ROLE", b"", 1, NONE, 0),
+    c(b"RPOP", b"", -2, INDEX, 1),
+    c(b"RPOPLPUSH", b"", 3, INDEX, 1),
+    c(b"RPUSH", b"", -3, INDEX, 1),
+    c(b"RPUSHX", b"", -3, INDEX, 1),
+    c(b"SADD", b"", -3, INDEX, 1),
+    c(b"SAVE", b"", 1, NONE, 0),
+    c(b"SCAN", b"", -2, NONE, 0),
+    c(b"SCARD", b"", 2, INDEX, 1),
+    c(b"SCRIPT", b"DEBUG", 3, NONE, 0),
+    c(b"SCRIPT", b"EXISTS", -3, NONE, 0),
+    c(b"SCRIPT", b"FLUSH", -2, NONE, 0),
+    c(b"SCRIPT", b"HELP", 2, NONE, 0),
+    c(b"SCRIPT", b"KILL", 2, NONE, 0),
+    c(b"SCRIPT", b"LOAD", 3, NONE, 0),
+    c(b"SDIFF", b"", -2, INDEX, 1),
+    c(b"SDIFFSTORE", b"", -3, INDEX, 1),
+    c(b"SELECT", b"", 2, NONE, 0),
+    c(b"SENTINEL", b"CKQUORUM", 3, NONE, 0),
+    c(b"SENTINEL", b"CONFIG", -4, NONE, 0),
+    c(b"SENTINEL", b"DEBUG", -2, NONE, 0),
+    c(b"SENTINEL", b"FAILOVER", 3, NONE, 0),
+    c(b"SENTINEL", b"FLUSHCONFIG", 2, NONE, 0),
+    c(b"SENTINEL", b"GET-MASTER-ADDR-BY-NAME", 3, NONE, 0),
+    c(b"SENTINEL", b"HELP", 2, NONE, 0),
+    c(b"SENTINEL", b"INFO-CACHE", -3, NONE, 0),
+    c(b"SENTINEL", b"IS-MASTER-DOWN-BY-ADDR", 6, NONE, 0),
+    c(b"SENTINEL", b"MASTER", 3, NONE, 0),
+    c(b"SENTINEL", b"MASTERS", 2, NONE, 0),
+    c(b"SENTINEL", b"MONITOR", 6, NONE, 0),
+    c(b"SENTINEL", b"MYID", 2, NONE, 0),
+    c(b"SENTINEL", b"PENDING-SCRIPTS", 2, NONE, 0),
+    c(b"SENTINEL", b"REMOVE", 3, NONE, 0),
+    c(b"SENTINEL", b"REPLICAS", 3, NONE, 0),
+    c(b"SENTINEL", b"RESET", 3, NONE, 0),
+    c(b"SENTINEL", b"SENTINELS", 3, NONE, 0),
+    c(b"SENTINEL", b"SET", -5, NONE, 0),
+    c(b"SENTINEL", b"SIMULATE-FAILURE", -3, NONE, 0),
+    c(b"SENTINEL", b"SLAVES", 3, NONE, 0),
+    c(b"SET", b"", -3, INDEX, 1),
+    c(b"SETBIT", b"", 4, INDEX, 1),
+    c(b"SETEX", b"", 4, INDEX, 1),
+    c(b"SETNX", b"", 3, INDEX, 1),
+    c(b"SETRANGE", b"", 4, INDEX, 1),
+    c(b"SHUTDOWN", b"", -1, NONE, 0),
+    c(b"SINTER", b"", -2, INDEX, 1),
+    c(b"SINTERCARD", b"", -3, KEYNUM, 1),
+    c(b"SINTERSTORE", b"", -3, INDEX, 1),
+    c(b"SISMEMBER", b"", 3, INDEX, 1),
+    c(b"SLAVEOF", b"", 3, NONE, 0),
+    c(b"SLOWLOG", b"GET", -2, NONE, 0),
+    c(b"SLOWLOG", b"HELP", 2, NONE, 0),
+    c(b"SLOWLOG", b"LEN", 2, NONE, 0),
+    c(b"SLOWLOG", b"RESET", 2, NONE, 0),
+    c(b"SMEMBERS", b"", 2, INDEX, 1),
+    c(b"SMISMEMBER", b"", -3, INDEX, 1),
+    c(b"SMOVE", b"", 4, INDEX, 1),
+    c(b"SORT", b"", -2, INDEX, 1),
+    c(b"SORT_RO", b"", -2, INDEX, 1),
+    c(b"SPOP", b"", -2, INDEX, 1),
+    c(b"SPUBLISH", b"", 3, INDEX, 1),
+    c(b"SRANDMEMBER", b"", -2, INDEX, 1),
+    c(b"SREM", b"", -3, INDEX, 1),
+    c(b"SSCAN", b"", -3, INDEX, 1),
+    c(b"SSUBSCRIBE", b"", -2, INDEX, 1),
+    c(b"STRLEN", b"", 2, INDEX, 1),
+    c(b"SUBSCRIBE", b"", -2, NONE, 0),
+    c(b"SUBSTR", b"", 4, INDEX, 1),
+    c(b"SUNION", b"", -2, INDEX, 1),
+    c(b"SUNIONSTORE", b"", -3, INDEX, 1),
+    c(b"SUNSUBSCRIBE", b"", -1, INDEX, 1),
+    c(b"SWAPDB", b"", 3, NONE, 0),
+    c(b"SYNC", b"", 1, NONE, 0),
+    c(b"TIME", b"", 1, NONE, 0),
+    c(b"TOUCH", b"", -2, INDEX, 1),
+    c(b"TTL", b"", 2, INDEX, 1),
+    c(b"TYPE", b"", 2, INDEX, 1),
+    c(b"UNLINK", b"", -2, INDEX, 1),
+    c(b"UNSUBSCRIBE", b"", -1, NONE, 0),
+    c(b"UNWATCH", b"", 1, NONE, 0),
+    c(b"WAIT", b"", 3, NONE, 0),
+    c(b"WAITAOF", b"", 4, NONE, 0),
+    c(b"WATCH", b"", -2, INDEX, 1),
+    c(b"XACK", b"", -4, INDEX, 1),
+    c(b"XADD", b"", -5, INDEX, 1),
+    c(b"XAUTOCLAIM", b"", -6, INDEX, 1),
+    c(b"XCLAIM", b"", -6, INDEX, 1),
+    c(b"XDEL", b"", -3, INDEX, 1),
+    c(b"XGROUP", b"CREATE", -5, INDEX, 2),
+    c(b"XGROUP", b"CREATECONSUMER", 5, INDEX, 2),
+    c(b"XGROUP", b"DELCONSUMER", 5, INDEX, 2),
+    c(b"XGROUP", b"DESTROY", 4, INDEX, 2),
+    c(b"XGROUP", b"HELP", 2, NONE, 0),
+    c(b"XGROUP", b"SETID", -5, INDEX, 2),
+    c(b"XINFO", b"CONSUMERS", 4, INDEX, 2),
+    c(b"XINFO", b"GROUPS", 3, INDEX, 2),
+    c(b"XINFO", b"HELP", 2, NONE, 0),
+    c(b"XINFO", b"STREAM", -3, INDEX, 2),
+    c(b"XLEN", b"", 2, INDEX, 1),
+    c(b"XPENDING", b"", -3, INDEX, 1),
+    c(b"XRANGE", b"", -4, INDEX, 1),
+    c(b"XREAD", b"", -4, UNKNOWN, 0),
+    c(b"XREADGROUP", b"", -7, UNKNOWN, 0),
+    c(b"XREVRANGE", b"", -4, INDEX, 1),
+    c(b"XSETID", b"", -3, INDEX, 1),
+    c(b"XTRIM", b"", -4, INDEX, 1),
+    c(b"ZADD", b"", -4, INDEX, 1),
+    c(b"ZCARD", b"", 2, INDEX, 1),
+    c(b"ZCOUNT", b"", 4, INDEX, 1),
+    c(b"ZDIFF", b"", -3, KEYNUM, 1),
+    c(b"ZDIFFSTORE", b"", -4, INDEX, 1),
+    c(b"ZINCRBY", b"", 4, INDEX, 1),
+    c(b"ZINTER", b"", -3, KEYNUM, 1),
+    c(b"ZINTERCARD", b"", -3, KEYNUM, 1),
+    c(b"ZINTERSTORE", b"", -4, INDEX, 1),
+    c(b"ZLEXCOUNT", b"", 4, INDEX, 1),
+    c(b"ZMPOP", b"", -4, KEYNUM, 1),
+    c(b"ZMSCORE", b"", -3, INDEX, 1),
+    c(b"ZPOPMAX", b"", -2, INDEX, 1),
+    c(b"ZPOPMIN", b"", -2, INDEX, 1),
+    c(b"ZRANDMEMBER", b"", -2, INDEX, 1),
+    c(b"ZRANGE", b"", -4, INDEX, 1),
+    c(b"ZRANGEBYLEX", b"", -4, INDEX, 1),
+    c(b"ZRANGEBYSCORE", b"", -4, INDEX, 1),
+    c(b"ZRANGESTORE", b"", -5, INDEX, 1),
+    c(b"ZRANK", b"", -3, INDEX, 1),
+    c(b"ZREM", b"", -3, INDEX, 1),
+    c(b"ZREMRANGEBYLEX", b"", 4, INDEX, 1),
+    c(b"ZREMRANGEBYRANK", b"", 4, INDEX, 1),
+    c(b"ZREMRANGEBYSCORE", b"", 4, INDEX, 1),
+    c(b"ZREVRANGE", b"", -4, INDEX, 1),
+    c(b"ZREVRANGEBYLEX", b"", -4, INDEX, 1),
+    c(b"ZREVRANGEBYSCORE", b"", -4, INDEX, 1),
+    c(b"ZREVRANK", b"", -3, INDEX, 1),
+    c(b"ZSCAN", b"", -3, INDEX, 1),
+    c(b"ZSCORE", b"", 3, INDEX, 1),
+    c(b"ZUNION", b"", -3, KEYNUM, 1),
+    c(b"ZUNIONSTORE", b"", -4, INDEX, 1),
+];
+
+/// The multi-key commands whose keys are all collected (and split across slots).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum MultiKey {
+    Exists,
+    Mget,
+    Del,
+    Mset,
+}
+
+impl MultiKey {
+    /// The lowercase name the sub-commands are sent with.
+    pub(crate) fn name(self) -> &'static [u8] {
+        match self {
+            MultiKey::Exists => b"exists",
+            MultiKey::Mget => b"mget",
+            MultiKey::Del => b"del",
+            MultiKey::Mset => b"mset",
+        }
+    }
+}
+
+/// Why a command could not be routed; the error texts of spec §3.6/§3.6.7.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum ParseError {
+    /// Not a RESP array of bulk strings: "Command parse error".
+    NotResp,
+    /// "Failed to find keys of command ..." (PROTOCOL).
+    Keys(Vec<u8>),
+    /// "Unknown command ..." (PROTOCOL).
+    Unknown(Vec<u8>),
+    /// A known command without keys (OTHER).
+    NoKeys,
+}
+
+/// The parser texts go through a 100-byte buffer in hiredis-cluster: 99 bytes at most.
+fn cut99(mut v: Vec<u8>) -> Vec<u8> {
+    v.truncate(99);
+    v
+}
+
+/// The arguments of a RESP command (`*N\r\n` then N bulk strings), borrowed from it.
+pub(crate) fn split_args(cmd: &[u8]) -> Option<Vec<&[u8]>> {
+    fn number(s: &[u8], at: &mut usize) -> Option<usize> {
+        let start = *at;
+        let mut v: usize = 0;
+        while *at < s.len() && s[*at].is_ascii_digit() {
+            v = v.checked_mul(10)?.checked_add((s[*at] - b'0') as usize)?;
+            *at += 1;
+        }
+        if *at == start || s.get(*at..*at + 2)? != b"\r\n" {
+            return None;
+        }
+        *at += 2;
+        Some(v)
+    }
+    if cmd.first() != Some(&b'*') {
+        return None;
+    }
+    let mut at = 1;
+    let n = number(cmd, &mut at)?;
+    if n == 0 {
+        return None;
+    }
+    let mut args = Vec::with_capacity(n.min(1024));
+    for _ in 0..n {
+        if cmd.get(at) != Some(&b'$') {
+            return None;
+        }
+        at += 1;
+        let len = number(cmd, &mut at)?;
+        let end = at.checked_add(len)?;
+        if cmd.get(end..end + 2)? != b"\r\n" {
+            return None;
+        }
+        args.push(&cmd[at..end]);
+        at = end + 2;
+    }
+    Some(args)
+}
+
+/// What routing needs of a command: its keys (argument indexes) and whether it is split.
+#[derive(Debug)]
+pub(crate) struct Parsed<'a> {
+    pub(crate) args: Vec<&'a [u8]>,
+    /// Indexes into `args` of the keys (one, or all keys of a multi-key command).
+    pub(crate) keys: Vec<usize>,
+    pub(crate) multi: Option<MultiKey>,
+}
+
+impl Parsed<'_> {
+    /// The slot of key number `i`.
+    pub(crate) fn slot(&self, i: usize) -> u32 {
+        key_hash_slot(self.args[self.keys[i]])
+    }
+}
+
+/// Upper-cased `a`, cut at a NUL (hiredis-cluster compares names as C strings).
+fn upper_c(a: &[u8]) -> Vec<u8> {
+    let end = a.iter().position(|&b| b == 0).unwrap_or(a.len());
+    a[..end].to_ascii_uppercase()
+}
+
+fn lookup(args: &[&[u8]]) -> Option<&'static Entry> {
+    let name = upper_c(args[0]);
+    let first = TABLE.partition_point(|e| e.name < &name[..]);
+    let mut i = first;
+    while i < TABLE.len() && TABLE[i].name == &name[..] {
+        let e = &TABLE[i];
+        if e.sub.is_empty() {
+            return Some(e);
+        }
+        let sub = upper_c(args.get(1)?);
+        if e.sub == &sub[..] {
+            return Some(e);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Whether `arg` names the STREAMS keyword (case-insensitive, whole word).
+fn is_streams(arg: &[u8]) -> bool {
+    arg.eq_ignore_ascii_case(b"STREAMS")
+}
+
+/// The keys of a RESP command, per the command table. A fix over 0.14.0 (issue 11): XREAD and
+/// XREADGROUP find their first stream after a whole-word `STREAMS` (0.14.0 prefix-matched
+/// from one argument too far on).
+pub(crate) fn parse(cmd: &[u8]) -> Result<Parsed<'_>, ParseError> {
+    let args = split_args(cmd).ok_or(ParseError::NotResp)?;
+    let Some(e) = lookup(&args) else {
+        let mut t = b"Unknown command ".to_vec();
+        t.extend_from_slice(args[0]);
+        if let Some(a1) = args.get(1) {
+            t.push(b' ');
+            t.extend_from_slice(a1);
+        }
+        return Err(ParseError::Unknown(cut99(t)));
+    };
+    let keys_error = || {
+        let mut t = b"Failed to find keys of command ".to_vec();
+        t.extend_from_slice(e.name);
+        if !e.sub.is_empty() {
+            t.push(b' ');
+            t.extend_from_slice(e.sub);
+        }
+        ParseError::Keys(cut99(t))
+    };
+    let n = args.len();
+    let arity_ok = if e.arity >= 0 {
+        n == e.arity as usize
+    } else {
+        n >= (-e.arity) as usize
+    };
+    if !arity_ok {
+        return Err(keys_error());
+    }
+    let pos = e.pos as usize;
+    let multi = match (e.name, e.sub) {
+        (b"EXISTS", b"") => Some(MultiKey::Exists),
+        (b"MGET", b"") => Some(MultiKey::Mget),
+        (b"DEL", b"") => Some(MultiKey::Del),
+        (b"MSET", b"") => Some(MultiKey::Mset),
+        _ => None,
+    };
+    let keys: Vec<usize> = match (e.method, multi) {
+        (NONE, _) => Vec::new(),
+        (INDEX, Some(MultiKey::Mset)) => {
+            if n % 2 == 0 {
+                return Err(keys_error());
+            }
+            (1..n).step_by(2).collect()
+        }
+        (INDEX, Some(_)) => (1..n).collect(),
+        (INDEX, None) => {
+            if pos >= n || (e.name == b"MIGRATE" && args[pos].is_empty()) {
+                return Err(keys_error());
+            }
+            vec![pos]
+        }
+        (KEYNUM, _) => {
+            let numkeys = args.get(pos).ok_or_else(keys_error)?;
+            // Only the argument's own bytes are compared with "0": "" counts as zero too.
+            if b"0".starts_with(numkeys) {
+                Vec::new()
+            } else if pos + 1 < n {
+                vec![pos + 1]
+            } else {
+                return Err(keys_error());
+            }
+        }
+        (UNKNOWN, _) => {
+            let from = if e.name == b"XREADGROUP" { 4 } else { 1 };
+            let at = (from..n)
+                .find(|&i| is_streams(args[i]))
+                .ok_or_else(keys_error)?;
+            if at + 1 >= n {
+                return Err(keys_error());
+            }
+            vec![at + 1]
+        }
+    };
+    if keys.is_empty() {
+        return Err(ParseError::NoKeys);
+    }
+    Ok(Parsed { args, keys, multi })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RESP for the given arguments.
+    fn resp(args: &[&str]) -> Vec<u8> {
+        let mut v = format!("*{}\r\n", args.len()).into_bytes();
+        for a in args {
+            v.extend_from_slice(format!("${}\r\n{}\r\n", a.len(), a).as_bytes());
+        }
+        v
+    }
+
+    fn key_of(args: &[&str]) -> Result<Vec<String>, ParseError> {
+        let cmd = resp(args);
+        let p = parse(&cmd)?;
+        Ok(p.keys
+            .iter()
+            .map(|&i| String::from_utf8(p.args[i].to_vec()).unwrap())
+            .collect())
+    }
+
+    fn text(e: ParseError) -> String {
+        match e {
+            ParseError::Keys(t) | ParseError::Unknown(t) => String::from_utf8(t).unwrap(),
+            other => format!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn table_is_sorted_and_complete() {
+        assert_eq!(TABLE.len(), 376);
+        for w in TABLE.windows(2) {
+            assert!((w[0].name, w[0].sub) < (w[1].name, w[1].sub));
+        }
+    }
+
+    #[test]
+    fn single_keys() {
+        assert_eq!(key_of(&["get", "foo"]).unwrap(), ["foo"]);
+        assert_eq!(key_of(&["SET", "k", "v", "EX", "10"]).unwrap(), ["k"]);
+        assert_eq!(key_of(&["bitop", "and", "dest", "a"]).unwrap(), ["dest"]);
+        assert_eq!(key_of(&["xinfo", "stream", "s"]).unwrap(), ["s"]);
+        assert_eq!(
+            key_of(&["migrate", "h", "1", "k", "0", "5"]).unwrap(),
+            ["k"]
+        );
+        assert_eq!(key_of(&["eval", "return 1", "2", "a", "b"]).unwrap(), ["a"]);
+        assert_eq!(key_of(&["zunion", "2", "a", "b"]).unwrap(), ["a"]);
+        assert_eq!(key_of(&["unlink", "a", "b"]).unwrap(), ["a"]);
+        assert_eq!(key_of(&["GET\0X", "k"]).unwrap(), ["k"]);
+    }
+
+    #[test]
+    fn multi_keys() {
+        assert_eq!(key_of(&["mget", "a", "b", "c"]).unwrap(), ["a", "b", "c"]);
+        assert_eq!(key_of(&["MSET", "a", "1", "b", "2"]).unwrap(), ["a", "b"]);
+        assert_eq!(key_of(&["exists", "a", "a"]).unwrap(), ["a", "a"]);
+        assert_eq!(key_of(&["del", "x"]).unwrap(), ["x"]);
+    }
+
+    #[test]
+    fn streams_keyword() {
+        assert_eq!(key_of(&["XREAD", "STREAMS", "s", "0"]).unwrap(), ["s"]);
+        assert_eq!(
+            key_of(&["xread", "COUNT", "1", "streams", "k", "0"]).unwrap(),
+            ["k"]
+        );
+        assert_eq!(
+            key_of(&["XREADGROUP", "GROUP", "g", "c", "STREAMS", "k", ">"]).unwrap(),
+            ["k"]
+        );
+        assert_eq!(
+            text(key_of(&["XREAD", "COUNT", "1", "k", "0"]).unwrap_err()),
+            "Failed to find keys of command XREAD"
+        );
+    }
+
+    #[test]
+    fn errors() {
+        assert_eq!(
+            text(key_of(&["GET"]).unwrap_err()),
+            "Failed to find keys of command GET"
+        );
+        assert_eq!(
+            text(key_of(&["GET", "a", "b"]).unwrap_err()),
+            "Failed to find keys of command GET"
+        );
+        assert_eq!(
+            text(key_of(&["MSET", "a", "1", "b"]).unwrap_err()),
+            "Failed to find keys of command MSET"
+        );
+        assert_eq!(
+            text(key_of(&["xgroup", "destroy"]).unwrap_err()),
+            "Failed to find keys of command XGROUP DESTROY"
+        );
+        assert_eq!(
+            text(key_of(&["CLUSTER", "NODES", "extra"]).unwrap_err()),
+            "Failed to find keys of command CLUSTER NODES"
+        );
+        assert_eq!(
+            text(key_of(&["SUNSUBSCRIBE"]).unwrap_err()),
+            "Failed to find keys of command SUNSUBSCRIBE"
+        );
+        assert_eq!(
+            text(key_of(&["FOO", "bar"]).unwrap_err()),
+            "Unknown command FOO bar"
+        );
+        assert_eq!(
+            text(key_of(&["CLUSTER"]).unwrap_err()),
+            "Unknown command CLUSTER"
+        );
+        assert_eq!(
+            text(key_of(&["CLUSTER", "FOO"]).unwrap_err()),
+            "Unknown command CLUSTER FOO"
+        );
+        assert_eq!(
+            text(key_of(&["XGROUP"]).unwrap_err()),
+            "Unknown command XGROUP"
+        );
+        assert_eq!(key_of(&["PING"]).unwrap_err(), ParseError::NoKeys);
+        assert_eq!(key_of(&["eval", "s", "0"]).unwrap_err(), ParseError::NoKeys);
+        assert_eq!(key_of(&["eval", "s", ""]).unwrap_err(), ParseError::NoKeys);
+        assert_eq!(
+            text(key_of(&["migrate", "h", "1", "", "0", "5", "KEYS", "a"]).unwrap_err()),
+            "Failed to find keys of command MIGRATE"
+        );
+        assert_eq!(parse(b"GET foo\r\n").unwrap_err(), ParseError::NotResp);
+        assert_eq!(
+            parse(b"*2\r\n$3\r\nGET\r\n$9\r\nfoo\r\n").unwrap_err(),
+            ParseError::NotResp
+        );
+        let long = "x".repeat(200);
+        assert_eq!(text(key_of(&[&long]).unwrap_err()).len(), 99);
+    }
+}

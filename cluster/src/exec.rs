@@ -1,0 +1,1023 @@
+//! Running commands: keyed commands with redirects and retries (spec §3.8), multi-key split
+//! and merge (§3.9), commands to a given node (§3.10) and pipelining (§3.11).
+
+#![allow(non_snake_case)]
+
+use std::collections::BTreeMap;
+use std::ffi::{c_char, c_int, c_longlong, c_void};
+use std::ptr;
+
+use crate::adlist::{listAddNodeTail, listCreate, listDelNode, listRelease};
+use crate::cluster::*;
+use crate::command::{self, MultiKey, ParseError};
+use crate::core::{self, redisContext, redisReply};
+use crate::core::{
+    REDIS_ERR, REDIS_ERR_CLUSTER_TOO_MANY_RETRIES, REDIS_ERR_OOM, REDIS_ERR_OTHER,
+    REDIS_ERR_PROTOCOL, REDIS_OK, REDIS_REPLY_ARRAY, REDIS_REPLY_ERROR, REDIS_REPLY_INTEGER,
+    REDIS_REPLY_STATUS,
+};
+use crate::types::*;
+
+/// What an error reply asks of the client.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Redirect {
+    Moved,
+    Ask,
+    Retry,
+}
+
+/// MOVED/ASK/TRYAGAIN/CLUSTERDOWN: an error reply longer than, and starting with, the word.
+unsafe fn classify(r: *const redisReply) -> Option<Redirect> {
+    // SAFETY: caller's promise: a live reply.
+    unsafe {
+        if (*r).r#type != REDIS_REPLY_ERROR {
+            return None;
+        }
+        let s = reply_str(r);
+        let is = |w: &[u8]| s.len() > w.len() && s.starts_with(w);
+        if is(b"MOVED") {
+            Some(Redirect::Moved)
+        } else if is(b"ASK") {
+            Some(Redirect::Ask)
+        } else if is(b"TRYAGAIN") || is(b"CLUSTERDOWN") {
+            Some(Redirect::Retry)
+        } else {
+            None
+        }
+    }
+}
+
+/// A parsed `MOVED|ASK <slot> <endpoint>:<port>`: the slot (-1 if not a number) and the
+/// target node's address; the node is created (and added to `cc->nodes`) when unknown.
+unsafe fn redirect_target(
+    cc: *mut redisClusterContext,
+    r: *const redisReply,
+) -> Option<(i64, Vec<u8>)> {
+    // SAFETY: caller's promise: `cc` and `r` live.
+    unsafe {
+        let parts: Vec<&[u8]> = reply_str(r).split(|&b| b == b' ').collect();
+        if parts.len() != 3 {
+            set_error(cc, REDIS_ERR_OTHER, b"failed to parse redirect");
+            return None;
+        }
+        let slot = if !parts[1].is_empty()
+            && parts[1].len() < 12
+            && parts[1].iter().all(u8::is_ascii_digit)
+        {
+            std::str::from_utf8(parts[1])
+                .unwrap_or("-1")
+                .parse::<i64>()
+                .unwrap_or(-1)
+        } else {
+            -1
+        };
+        let addr = parts[2];
+        let Some(colon) = addr.iter().rposition(|&b| b == b':') else {
+            set_error(cc, REDIS_ERR_OTHER, b"port separator missing in redirect");
+            return None;
+        };
+        if colon == 0 {
+            set_error(cc, REDIS_ERR_OTHER, b"endpoint missing in redirect");
+            return None;
+        }
+        if dict_node((*cc).nodes, addr).is_null() {
+            let port = addr[colon + 1..]
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+                .fold(0u32, |v, &b| {
+                    v.wrapping_mul(10).wrapping_add((b - b'0') as u32)
+                });
+            let node = node_new(&addr[..colon], port as u16, addr, REDIS_ROLE_MASTER);
+            if (*cc).nodes.is_null() {
+                (*cc).nodes = nodes_dict_new();
+            }
+            if node.is_null() || (*cc).nodes.is_null() || !dict_add_node((*cc).nodes, node) {
+                node_free(node);
+                set_error(cc, REDIS_ERR_OOM, OOM);
+                return None;
+            }
+        }
+        Some((slot, addr.to_vec()))
+    }
+}
+
+/// Reads and installs the slot map pipelined on `*updating` (if any); clears it.
+unsafe fn drain_update(cc: *mut redisClusterContext, updating: &mut *mut redisContext) -> c_int {
+    if updating.is_null() {
+        return REDIS_OK;
+    }
+    let c = std::mem::replace(updating, ptr::null_mut());
+    let mut reply: *mut c_void = ptr::null_mut();
+    // SAFETY: caller's promise: `c` is the live connection the request was sent on.
+    unsafe {
+        let rc = core::redisGetReply(c, &mut reply);
+        handle_slotmap_reply(cc, c, rc, reply.cast())
+    }
+}
+
+/// Runs one command for `slot`, following redirects (spec §3.8 execution).
+///
+/// # Safety
+/// `cc` live; `cmd` a RESP command.
+unsafe fn execute(cc: *mut redisClusterContext, slot: u32, cmd: &[u8]) -> *mut redisReply {
+    let mut updating: *mut redisContext = ptr::null_mut();
+    let mut reply: *mut redisReply = ptr::null_mut();
+    // SAFETY: caller's promise; node and connection pointers are looked up again after
+    // anything that may replace the node dict.
+    unsafe {
+        'retry: loop {
+            let mut node = node_for_slot(cc, slot);
+            if node.is_null() {
+                let _ = drain_update(cc, &mut updating);
+                if redisClusterUpdateSlotmap(cc) != REDIS_OK {
+                    return ptr::null_mut();
+                }
+                node = node_for_slot(cc, slot);
+                if node.is_null() {
+                    return ptr::null_mut();
+                }
+            }
+            let mut c = ctx_get_by_node(cc, node);
+            if c.is_null() || (*c).err != 0 {
+                let _ = drain_update(cc, &mut updating);
+                if redisClusterUpdateSlotmap(cc) != REDIS_OK {
+                    return ptr::null_mut();
+                }
+                node = node_for_slot(cc, slot);
+                if node.is_null() {
+                    return ptr::null_mut();
+                }
+                c = ctx_get_by_node(cc, node);
+                if c.is_null() {
+                    return ptr::null_mut();
+                }
+                if (*c).err != 0 {
+                    copy_ctx_error(cc, c);
+                    return ptr::null_mut();
+                }
+            }
+            loop {
+                // A reply to the pipelined slot-map request comes first on its connection.
+                if !updating.is_null() && c == updating {
+                    if drain_update(cc, &mut updating) != REDIS_OK {
+                        clear_error(cc);
+                        (*cc).need_update_route = 1;
+                    }
+                    continue 'retry;
+                }
+                if core::redisAppendFormattedCommand(c, cmd.as_ptr().cast(), cmd.len()) != REDIS_OK
+                {
+                    copy_ctx_error(cc, c);
+                    break 'retry;
+                }
+                if (*cc).need_update_route != 0 && updating.is_null() && send_slotmap_request(cc, c)
+                {
+                    updating = c;
+                }
+                let mut r: *mut c_void = ptr::null_mut();
+                if core::redisGetReply(c, &mut r) != REDIS_OK {
+                    copy_ctx_error(cc, c);
+                    if (*c).err != REDIS_ERR_OOM {
+                        (*cc).need_update_route = 1;
+                    }
+                    break 'retry;
+                }
+                let r = r as *mut redisReply;
+                let Some(kind) = classify(r) else {
+                    reply = r;
+                    break 'retry;
+                };
+                (*cc).retry_count += 1;
+                if (*cc).retry_count > (*cc).max_retry_count {
+                    core::freeReplyObject(r.cast());
+                    set_error(
+                        cc,
+                        REDIS_ERR_CLUSTER_TOO_MANY_RETRIES,
+                        b"too many cluster retries",
+                    );
+                    break 'retry;
+                }
+                if kind == Redirect::Retry {
+                    core::freeReplyObject(r.cast());
+                    continue 'retry;
+                }
+                let target = redirect_target(cc, r);
+                core::freeReplyObject(r.cast());
+                let Some((moved_slot, addr)) = target else {
+                    break 'retry;
+                };
+                if kind == Redirect::Moved {
+                    let t = dict_node((*cc).nodes, &addr);
+                    // A slot number outside the table is ignored (0.14.0 writes past it).
+                    if (0..SLOTS as i64).contains(&moved_slot) && !(*cc).table.is_null() {
+                        *(*cc).table.add(moved_slot as usize) = t;
+                    }
+                    if updating.is_null() {
+                        if send_slotmap_request(cc, c) {
+                            updating = c;
+                        } else if redisClusterUpdateSlotmap(cc) != REDIS_OK {
+                            break 'retry;
+                        }
+                    }
+                }
+                // Looked up again: a blocking update above replaces every node.
+                let t = dict_node((*cc).nodes, &addr);
+                if t.is_null() {
+                    continue 'retry;
+                }
+                c = ctx_get_by_node(cc, t);
+                if c.is_null() {
+                    break 'retry;
+                }
+                if (*c).err != 0 {
+                    copy_ctx_error(cc, c);
+                    break 'retry;
+                }
+                if kind == Redirect::Ask {
+                    if !updating.is_null() && c == updating {
+                        continue;
+                    }
+                    let argv = [c"ASKING".as_ptr()];
+                    let lens = [6usize];
+                    let a = core::redisCommandArgv(c, 1, argv.as_ptr(), lens.as_ptr());
+                    if a.is_null() {
+                        copy_ctx_error(cc, c);
+                        break 'retry;
+                    }
+                    core::freeReplyObject(a);
+                }
+            }
+        }
+        if !updating.is_null() && drain_update(cc, &mut updating) != REDIS_OK {
+            clear_error(cc);
+            if redisClusterUpdateSlotmap(cc) != REDIS_OK {
+                core::freeReplyObject(reply.cast());
+                return ptr::null_mut();
+            }
+        }
+        reply
+    }
+}
+
+/// Records a key-finder error on `cc`.
+unsafe fn parse_error(cc: *mut redisClusterContext, e: ParseError) {
+    // SAFETY: caller's promise.
+    unsafe {
+        match e {
+            ParseError::NotResp => set_error(cc, REDIS_ERR_PROTOCOL, b"Command parse error"),
+            ParseError::Keys(t) | ParseError::Unknown(t) => set_error(cc, REDIS_ERR_PROTOCOL, &t),
+            ParseError::NoKeys => set_error(
+                cc,
+                REDIS_ERR_OTHER,
+                b"No keys in command(must have keys for redis cluster mode)",
+            ),
+        }
+    }
+}
+
+/// The per-slot sub-commands of a multi-key command: (slot, RESP, indexes of its keys in the
+/// key list), ascending by slot; None when every key is in one slot.
+fn split(p: &command::Parsed<'_>, multi: MultiKey) -> Option<Vec<(u32, Vec<u8>, Vec<usize>)>> {
+    let mut by_slot: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+    for k in 0..p.keys.len() {
+        by_slot.entry(p.slot(k)).or_default().push(k);
+    }
+    if by_slot.len() < 2 {
+        return None;
+    }
+    let per_key = if multi == MultiKey::Mset { 2 } else { 1 };
+    let subs = by_slot
+        .into_iter()
+        .map(|(slot, ks)| {
+            let mut args: Vec<&[u8]> = vec![multi.name()];
+            for &k in &ks {
+                let at = p.keys[k];
+                args.extend_from_slice(&p.args[at..at + per_key]);
+            }
+            (slot, resp(&args), ks)
+        })
+        .collect();
+    Some(subs)
+}
+
+/// RESP for an argument list.
+pub(crate) fn resp(args: &[&[u8]]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(16 + args.iter().map(|a| a.len() + 16).sum::<usize>());
+    v.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+    for a in args {
+        v.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        v.extend_from_slice(a);
+        v.extend_from_slice(b"\r\n");
+    }
+    v
+}
+
+fn new_reply(ty: c_int) -> *mut redisReply {
+    let r: *mut redisReply = core::alloc_zeroed();
+    if !r.is_null() {
+        // SAFETY: fresh zeroed reply.
+        unsafe { (*r).r#type = ty };
+    }
+    r
+}
+
+fn free_all(replies: &[*mut redisReply]) {
+    for &r in replies {
+        // SAFETY: owned replies (NULL is accepted).
+        unsafe { core::freeReplyObject(r.cast()) };
+    }
+}
+
+/// Merges the sub-replies of a split command into one reply (spec §3.9); frees them. NULL
+/// with the error on `cc` when a sub-reply has the wrong shape.
+unsafe fn merge(
+    cc: *mut redisClusterContext,
+    multi: MultiKey,
+    nkeys: usize,
+    subs: &[Vec<usize>],
+    replies: Vec<*mut redisReply>,
+) -> *mut redisReply {
+    // SAFETY: caller's promise: `replies` are live owned replies, one per sub-command.
+    unsafe {
+        let fail = |text: &[u8], replies: &[*mut redisReply]| {
+            free_all(replies);
+            let kind = if text == OOM {
+                REDIS_ERR_OOM
+            } else {
+                REDIS_ERR_OTHER
+            };
+            set_error(cc, kind, text);
+            ptr::null_mut()
+        };
+        match multi {
+            MultiKey::Mget => {
+                for (r, ks) in replies.iter().zip(subs) {
+                    if (**r).r#type != REDIS_REPLY_ARRAY {
+                        return fail(b"reply type error", &replies);
+                    }
+                    if (**r).elements == 0 || (**r).elements != ks.len() {
+                        return fail(b"sub reply elements error", &replies);
+                    }
+                }
+                let out = new_reply(REDIS_REPLY_ARRAY);
+                let elems = core::calloc(nkeys.max(1), size_of::<*mut redisReply>())
+                    as *mut *mut redisReply;
+                if out.is_null() || elems.is_null() {
+                    core::free(out.cast());
+                    core::free(elems.cast());
+                    return fail(OOM, &replies);
+                }
+                for (r, ks) in replies.iter().zip(subs) {
+                    for (j, &k) in ks.iter().enumerate() {
+                        *elems.add(k) = *(**r).element.add(j);
+                        *(**r).element.add(j) = ptr::null_mut();
+                    }
+                }
+                (*out).elements = nkeys;
+                (*out).element = elems;
+                free_all(&replies);
+                out
+            }
+            MultiKey::Del | MultiKey::Exists => {
+                let mut sum: c_longlong = 0;
+                for r in &replies {
+                    if (**r).r#type != REDIS_REPLY_INTEGER {
+                        return fail(b"reply type error", &replies);
+                    }
+                    sum = sum.wrapping_add((**r).integer);
+                }
+                let out = new_reply(REDIS_REPLY_INTEGER);
+                if out.is_null() {
+                    return fail(OOM, &replies);
+                }
+                (*out).integer = sum;
+                free_all(&replies);
+                out
+            }
+            MultiKey::Mset => {
+                for r in &replies {
+                    if (**r).r#type != REDIS_REPLY_STATUS || reply_str(*r) != b"OK" {
+                        return fail(b"reply type error", &replies);
+                    }
+                }
+                let out = new_reply(REDIS_REPLY_STATUS);
+                let s = core::strdup_bytes(b"OK");
+                if out.is_null() || s.is_null() {
+                    core::free(out.cast());
+                    core::free(s.cast());
+                    return fail(OOM, &replies);
+                }
+                (*out).str = s;
+                (*out).len = 2;
+                free_all(&replies);
+                out
+            }
+        }
+    }
+}
+
+/// Parses, routes and runs a RESP command (keyed API entry point).
+unsafe fn run_formatted(cc: *mut redisClusterContext, cmd: &[u8]) -> *mut redisReply {
+    // SAFETY: caller's promise: `cc` live.
+    unsafe {
+        clear_error(cc);
+        let p = match command::parse(cmd) {
+            Ok(p) => p,
+            Err(e) => {
+                parse_error(cc, e);
+                return ptr::null_mut();
+            }
+        };
+        let subs = p.multi.and_then(|m| split(&p, m).map(|s| (m, s)));
+        let result = match subs {
+            None => execute(cc, p.slot(0), cmd),
+            Some((multi, subs)) => {
+                let mut replies = Vec::with_capacity(subs.len());
+                let mut early: Option<*mut redisReply> = None;
+                for (slot, sub, _) in &subs {
+                    let r = execute(cc, *slot, sub);
+                    if r.is_null() || (*r).r#type == REDIS_REPLY_ERROR {
+                        early = Some(r);
+                        break;
+                    }
+                    replies.push(r);
+                }
+                match early {
+                    Some(r) => {
+                        free_all(&replies);
+                        r
+                    }
+                    None => {
+                        let keysets: Vec<Vec<usize>> = subs.into_iter().map(|s| s.2).collect();
+                        merge(cc, multi, p.keys.len(), &keysets, replies)
+                    }
+                }
+            }
+        };
+        (*cc).retry_count = 0;
+        result
+    }
+}
+
+/// Runs a command already in RESP (not copied, not freed).
+///
+/// # Safety
+/// `cc` NULL or live; `cmd` points to `len` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisClusterFormattedCommand(
+    cc: *mut redisClusterContext,
+    cmd: *mut c_char,
+    len: c_int,
+) -> *mut c_void {
+    if cc.is_null() {
+        return ptr::null_mut();
+    }
+    // SAFETY: caller's promise.
+    unsafe {
+        if cmd.is_null() || len <= 0 {
+            clear_error(cc);
+            return ptr::null_mut();
+        }
+        let b = std::slice::from_raw_parts(cmd as *const u8, len as usize);
+        run_formatted(cc, b).cast()
+    }
+}
+
+/// Formats `argc` arguments and runs the command.
+///
+/// # Safety
+/// `cc` NULL or live; `argv`/`argvlen` as for `redisFormatCommandArgv`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisClusterCommandArgv(
+    cc: *mut redisClusterContext,
+    argc: c_int,
+    argv: *mut *const c_char,
+    argvlen: *const usize,
+) -> *mut c_void {
+    if cc.is_null() {
+        return ptr::null_mut();
+    }
+    let mut cmd: *mut c_char = ptr::null_mut();
+    // SAFETY: caller's promise.
+    unsafe {
+        let len = core::redisFormatCommandArgv(&mut cmd, argc, argv, argvlen);
+        hircl_command_result(cc, cmd, len)
+    }
+}
+
+/// The end of every formatting entry point: -1 OOM, -2 invalid format, else run and free.
+///
+/// # Safety
+/// `cc` live; `cmd` from the core's formatter (or NULL).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn hircl_command_result(
+    cc: *mut redisClusterContext,
+    cmd: *mut c_char,
+    len: c_longlong,
+) -> *mut c_void {
+    // SAFETY: caller's promise.
+    unsafe {
+        match len {
+            -1 => {
+                set_error(cc, REDIS_ERR_OOM, OOM);
+                ptr::null_mut()
+            }
+            l if l < 0 => {
+                set_error(cc, REDIS_ERR_OTHER, b"Invalid format string");
+                ptr::null_mut()
+            }
+            l => {
+                let r = run_formatted(cc, std::slice::from_raw_parts(cmd as *const u8, l as usize));
+                core::redisFreeCommand(cmd);
+                r.cast()
+            }
+        }
+    }
+}
+
+// ---- commands to one node -----------------------------------------------------------------
+
+/// The node's connection for a ToNode call, NULL (error copied when the context has one).
+///
+/// # Safety
+/// `cc` live; `node` NULL or a live node.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn hircl_node_context(
+    cc: *mut redisClusterContext,
+    node: *mut redisClusterNode,
+) -> *mut redisContext {
+    if cc.is_null() || node.is_null() {
+        return ptr::null_mut();
+    }
+    // SAFETY: caller's promise.
+    unsafe {
+        let c = ctx_get_by_node(cc, node);
+        if c.is_null() {
+            return c;
+        }
+        if (*c).err != 0 {
+            copy_ctx_error(cc, c);
+            return ptr::null_mut();
+        }
+        c
+    }
+}
+
+/// Clears the context's error before a ToNode command is appended.
+///
+/// # Safety
+/// `cc` live.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn hircl_clear_error(cc: *mut redisClusterContext) {
+    // SAFETY: caller's promise.
+    unsafe { clear_error(cc) }
+}
+
+/// The rest of a ToNode call after the append (`appended` is its status): an optional
+/// pipelined slot-map update, then the reply (no redirects followed).
+///
+/// # Safety
+/// `cc` and `c` live.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn hircl_to_node_finish(
+    cc: *mut redisClusterContext,
+    c: *mut redisContext,
+    appended: c_int,
+) -> *mut c_void {
+    // SAFETY: caller's promise.
+    unsafe {
+        if appended != REDIS_OK {
+            copy_ctx_error(cc, c);
+            return ptr::null_mut();
+        }
+        let updating = (*cc).need_update_route != 0 && send_slotmap_request(cc, c);
+        let mut r: *mut c_void = ptr::null_mut();
+        if core::redisGetReply(c, &mut r) != REDIS_OK {
+            copy_ctx_error(cc, c);
+            if (*c).err != REDIS_ERR_OOM {
+                (*cc).need_update_route = 1;
+            }
+            return ptr::null_mut();
+        }
+        if updating {
+            let mut u: *mut c_void = ptr::null_mut();
+            let rc = core::redisGetReply(c, &mut u);
+            if handle_slotmap_reply(cc, c, rc, u.cast()) != REDIS_OK {
+                clear_error(cc);
+            }
+        }
+        r
+    }
+}
+
+// ---- pipelining ---------------------------------------------------------------------------
+
+/// One queued pipeline request.
+enum Request {
+    /// A single-slot command: its reply comes from the slot's current owner.
+    Slot(u32),
+    /// A ToNode command: the node's address.
+    Node(Vec<u8>),
+    /// A split multi-key command: per sub-command its slot and key indexes.
+    Multi {
+        multi: MultiKey,
+        nkeys: usize,
+        subs: Vec<(u32, Vec<usize>)>,
+    },
+}
+
+unsafe extern "C" fn request_free(p: *mut c_void) {
+    if !p.is_null() {
+        // SAFETY: the queue's values are `Box<Request>` pointers it owns.
+        drop(unsafe { Box::from_raw(p as *mut Request) });
+    }
+}
+
+unsafe fn queue(cc: *mut redisClusterContext, req: Request) -> c_int {
+    // SAFETY: caller's promise: `cc` live with a request list.
+    unsafe {
+        let p = Box::into_raw(Box::new(req));
+        if listAddNodeTail((*cc).requests, p.cast()).is_null() {
+            request_free(p.cast());
+            set_error(cc, REDIS_ERR_OOM, OOM);
+            return REDIS_ERR;
+        }
+        REDIS_OK
+    }
+}
+
+unsafe fn ensure_requests(cc: *mut redisClusterContext) -> bool {
+    // SAFETY: caller's promise: live.
+    unsafe {
+        if (*cc).requests.is_null() {
+            (*cc).requests = listCreate();
+            if (*cc).requests.is_null() {
+                set_error(cc, REDIS_ERR_OOM, OOM);
+                return false;
+            }
+            (*(*cc).requests).free = Some(request_free);
+        }
+        true
+    }
+}
+
+/// Appends `cmd` to the connection of the node serving `slot` (no slot-map update).
+unsafe fn append_to_slot(cc: *mut redisClusterContext, slot: u32, cmd: &[u8]) -> c_int {
+    // SAFETY: caller's promise.
+    unsafe {
+        let node = node_for_slot(cc, slot);
+        if node.is_null() {
+            return REDIS_ERR;
+        }
+        let c = ctx_get_by_node(cc, node);
+        if c.is_null() {
+            return REDIS_ERR;
+        }
+        if (*c).err != 0 {
+            copy_ctx_error(cc, c);
+            return REDIS_ERR;
+        }
+        if core::redisAppendFormattedCommand(c, cmd.as_ptr().cast(), cmd.len()) != REDIS_OK {
+            copy_ctx_error(cc, c);
+            return REDIS_ERR;
+        }
+        REDIS_OK
+    }
+}
+
+/// Queues a RESP command (keyed) for `redisClusterGetReply`.
+///
+/// # Safety
+/// `cc` NULL or live; `cmd` points to `len` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisClusterAppendFormattedCommand(
+    cc: *mut redisClusterContext,
+    cmd: *mut c_char,
+    len: c_int,
+) -> c_int {
+    if cc.is_null() || cmd.is_null() || len <= 0 {
+        return REDIS_ERR;
+    }
+    // SAFETY: caller's promise.
+    unsafe {
+        if !ensure_requests(cc) {
+            return REDIS_ERR;
+        }
+        let b = std::slice::from_raw_parts(cmd as *const u8, len as usize);
+        let p = match command::parse(b) {
+            Ok(p) => p,
+            Err(e) => {
+                parse_error(cc, e);
+                return REDIS_ERR;
+            }
+        };
+        match p.multi.and_then(|m| split(&p, m).map(|s| (m, s))) {
+            None => {
+                let slot = p.slot(0);
+                if append_to_slot(cc, slot, b) != REDIS_OK {
+                    return REDIS_ERR;
+                }
+                queue(cc, Request::Slot(slot))
+            }
+            Some((multi, subs)) => {
+                for (slot, sub, _) in &subs {
+                    if append_to_slot(cc, *slot, sub) != REDIS_OK {
+                        return REDIS_ERR;
+                    }
+                }
+                let subs = subs.into_iter().map(|(s, _, ks)| (s, ks)).collect();
+                queue(
+                    cc,
+                    Request::Multi {
+                        multi,
+                        nkeys: p.keys.len(),
+                        subs,
+                    },
+                )
+            }
+        }
+    }
+}
+
+/// Formats `argc` arguments and queues the command.
+///
+/// # Safety
+/// As `redisClusterCommandArgv`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisClusterAppendCommandArgv(
+    cc: *mut redisClusterContext,
+    argc: c_int,
+    argv: *mut *const c_char,
+    argvlen: *const usize,
+) -> c_int {
+    if cc.is_null() {
+        return REDIS_ERR;
+    }
+    let mut cmd: *mut c_char = ptr::null_mut();
+    // SAFETY: caller's promise.
+    unsafe {
+        let len = core::redisFormatCommandArgv(&mut cmd, argc, argv, argvlen);
+        hircl_append_result(cc, cmd, len)
+    }
+}
+
+/// The end of the formatting Append entry points: -1 OOM, -2 invalid format, else queue.
+///
+/// # Safety
+/// `cc` live; `cmd` from the core's formatter (or NULL).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn hircl_append_result(
+    cc: *mut redisClusterContext,
+    cmd: *mut c_char,
+    len: c_longlong,
+) -> c_int {
+    // SAFETY: caller's promise.
+    unsafe {
+        match len {
+            -1 => {
+                set_error(cc, REDIS_ERR_OOM, OOM);
+                REDIS_ERR
+            }
+            l if l < 0 => {
+                set_error(cc, REDIS_ERR_OTHER, b"Invalid format string");
+                REDIS_ERR
+            }
+            l => {
+                let rc = redisClusterAppendFormattedCommand(cc, cmd, l as c_int);
+                core::redisFreeCommand(cmd);
+                rc
+            }
+        }
+    }
+}
+
+/// Appends a formatted command to `c` (the node's connection) and queues it by address.
+///
+/// # Safety
+/// `cc`, `node` and `c` live; `cmd` from the core's formatter (or NULL).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn hircl_append_to_node(
+    cc: *mut redisClusterContext,
+    node: *mut redisClusterNode,
+    c: *mut redisContext,
+    cmd: *mut c_char,
+    len: c_longlong,
+) -> c_int {
+    // SAFETY: caller's promise.
+    unsafe {
+        if len == -1 {
+            set_error(cc, REDIS_ERR_OOM, OOM);
+            return REDIS_ERR;
+        }
+        if len < 0 {
+            set_error(cc, REDIS_ERR_OTHER, b"Invalid format string");
+            return REDIS_ERR;
+        }
+        let rc = if !ensure_requests(cc) {
+            REDIS_ERR
+        } else if core::redisAppendFormattedCommand(c, cmd, len as usize) != REDIS_OK {
+            copy_ctx_error(cc, c);
+            REDIS_ERR
+        } else {
+            queue(cc, Request::Node(core::sds_bytes((*node).addr).to_vec()))
+        };
+        core::redisFreeCommand(cmd);
+        rc
+    }
+}
+
+/// Reads one reply from the connection of `node`.
+unsafe fn read_from(
+    cc: *mut redisClusterContext,
+    node: *mut redisClusterNode,
+) -> Result<*mut redisReply, ()> {
+    // SAFETY: caller's promise.
+    unsafe {
+        if node.is_null() || (*node).con.is_null() {
+            return Err(());
+        }
+        let c = (*node).con;
+        if (*c).err != 0 {
+            copy_ctx_error(cc, c);
+            if (*cc).need_update_route == 0 {
+                (*cc).retry_count += 1;
+                if (*cc).retry_count > (*cc).max_retry_count {
+                    (*cc).need_update_route = 1;
+                    (*cc).retry_count = 0;
+                }
+            }
+            return Err(());
+        }
+        let mut r: *mut c_void = ptr::null_mut();
+        if core::redisGetReply(c, &mut r) != REDIS_OK {
+            copy_ctx_error(cc, c);
+            return Err(());
+        }
+        Ok(r.cast())
+    }
+}
+
+/// The current owner of `slot` without touching the error (NULL if none).
+unsafe fn slot_owner(cc: *mut redisClusterContext, slot: u32) -> *mut redisClusterNode {
+    // SAFETY: caller's promise.
+    unsafe {
+        if (*cc).table.is_null() {
+            ptr::null_mut()
+        } else {
+            *(*cc).table.add(slot as usize)
+        }
+    }
+}
+
+/// The reply to the oldest queued request (NULL reply and OK when the queue is empty).
+///
+/// # Safety
+/// `cc` NULL or live; `reply` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisClusterGetReply(
+    cc: *mut redisClusterContext,
+    reply: *mut *mut c_void,
+) -> c_int {
+    if cc.is_null() || reply.is_null() {
+        return REDIS_ERR;
+    }
+    // SAFETY: caller's promise.
+    unsafe {
+        clear_error(cc);
+        *reply = ptr::null_mut();
+        let list = (*cc).requests;
+        if list.is_null() {
+            return REDIS_ERR;
+        }
+        let head = (*list).head;
+        if head.is_null() {
+            return REDIS_OK;
+        }
+        let req = Box::from_raw((*head).value as *mut Request);
+        (*head).value = ptr::null_mut();
+        listDelNode(list, head);
+        match *req {
+            Request::Slot(slot) => {
+                let Ok(r) = read_from(cc, slot_owner(cc, slot)) else {
+                    return REDIS_ERR;
+                };
+                if classify(r) == Some(Redirect::Moved) {
+                    (*cc).need_update_route = 1;
+                }
+                *reply = r.cast();
+                REDIS_OK
+            }
+            Request::Node(addr) => {
+                let node = dict_node((*cc).nodes, &addr);
+                if node.is_null() {
+                    set_error(
+                        cc,
+                        REDIS_ERR_OTHER,
+                        b"command was sent to a now unknown node",
+                    );
+                    return REDIS_ERR;
+                }
+                let Ok(r) = read_from(cc, node) else {
+                    return REDIS_ERR;
+                };
+                *reply = r.cast();
+                REDIS_OK
+            }
+            Request::Multi { multi, nkeys, subs } => {
+                let mut replies = Vec::with_capacity(subs.len());
+                for (slot, _) in &subs {
+                    match read_from(cc, slot_owner(cc, *slot)) {
+                        Ok(r) => replies.push(r),
+                        Err(()) => {
+                            free_all(&replies);
+                            return REDIS_ERR;
+                        }
+                    }
+                }
+                // An error sub-reply is returned on its own, detached (0.14.0 returns it
+                // and frees it in the same call).
+                if let Some(at) = replies
+                    .iter()
+                    .position(|&r| (*r).r#type == REDIS_REPLY_ERROR)
+                {
+                    let r = replies.remove(at);
+                    free_all(&replies);
+                    *reply = r.cast();
+                    return REDIS_OK;
+                }
+                let keysets: Vec<Vec<usize>> = subs.into_iter().map(|s| s.1).collect();
+                let r = merge(cc, multi, nkeys, &keysets, replies);
+                if r.is_null() {
+                    return REDIS_ERR;
+                }
+                *reply = r.cast();
+                REDIS_OK
+            }
+        }
+    }
+}
+
+unsafe fn close_all(cc: *mut redisClusterContext) {
+    // SAFETY: caller's promise: live.
+    unsafe {
+        for node in dict_nodes((*cc).nodes) {
+            if !(*node).con.is_null() {
+                core::redisFree((*node).con);
+                (*node).con = ptr::null_mut();
+            }
+        }
+    }
+}
+
+/// Ends a pipeline: unread replies are read and dropped (connections closed after an
+/// error), the queue is emptied, and a pending slot-map update runs.
+///
+/// # Safety
+/// `cc` NULL or live.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn redisClusterReset(cc: *mut redisClusterContext) {
+    if cc.is_null() {
+        return;
+    }
+    // SAFETY: caller's promise.
+    unsafe {
+        if (*cc).nodes.is_null() {
+            return;
+        }
+        if (*cc).err != 0 {
+            clear_error(cc);
+            close_all(cc);
+        } else {
+            'flush: for node in dict_nodes((*cc).nodes) {
+                let c = ctx_get_by_node(cc, node);
+                if c.is_null() || (*c).err != 0 {
+                    continue;
+                }
+                let mut done: c_int = 0;
+                while done == 0 {
+                    if core::redisBufferWrite(c, &mut done) != REDIS_OK {
+                        break 'flush;
+                    }
+                }
+            }
+            loop {
+                let mut r: *mut c_void = ptr::null_mut();
+                let rc = redisClusterGetReply(cc, &mut r);
+                if rc != REDIS_OK {
+                    close_all(cc);
+                    break;
+                }
+                if r.is_null() {
+                    break;
+                }
+                core::freeReplyObject(r);
+            }
+        }
+        let requests = (*cc).requests;
+        (*cc).requests = ptr::null_mut();
+        listRelease(requests);
+        if (*cc).need_update_route != 0 && redisClusterUpdateSlotmap(cc) == REDIS_OK {
+            (*cc).need_update_route = 0;
+        }
+    }
+}

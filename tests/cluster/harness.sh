@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Redis Cluster test harness: starts real clusters on free loopback ports in a temp dir, runs
+# each given program against them, stops every server it started by pid.
+#
+#   main: 6 nodes (redis-server --cluster-enabled yes), made a cluster of 3 masters with one
+#         replica each by `redis-cli --cluster create ... --cluster-replicas 1`;
+#   auth: 3 masters, no replicas, requirepass/masterauth "secretword".
+#
+# Environment given to each program:
+#   CLUSTER_SEED       127.0.0.1:<port of a main master>
+#   CLUSTER_PORTS      the six main ports
+#   CLUSTER_DIR        the directory of the main nodes (node-<port>.pid, node-<port>.conf)
+#   CLUSTER_AUTH_SEED  127.0.0.1:<port of an auth master>; CLUSTER_PASSWORD secretword
+#   TEST_TMPDIR        a scratch directory
+# Programs whose name contains "failover" kill a master: they run last, each on a fresh main
+# cluster. Each program prints "N passed, M failed" last. TEST_WRAPPER wraps each run
+# (valgrind).
+set -u
+
+command -v redis-server >/dev/null || { echo "cluster harness: redis-server not found"; exit 2; }
+command -v redis-cli >/dev/null || { echo "cluster harness: redis-cli not found"; exit 2; }
+
+. "$(dirname "$0")/../harness-lib.sh"
+harness_setup hiredis-rs-cluster
+
+start_node() { # dir port [extra config lines]
+    local dir=$1 port=$2 extra=${3:-}
+    cat > "$dir/node-$port.conf" <<CONF
+port $port
+bind 127.0.0.1
+cluster-enabled yes
+cluster-config-file $dir/nodes-$port.conf
+cluster-node-timeout 1000
+dir $dir
+dbfilename dump-$port.rdb
+pidfile $dir/node-$port.pid
+logfile $dir/node-$port.log
+daemonize no
+save ""
+appendonly no
+$extra
+CONF
+    redis-server "$dir/node-$port.conf" &
+    pids+=($!)
+}
+
+wait_up() { # port [password]
+    for _ in $(seq 1 200); do
+        redis-cli -h 127.0.0.1 -p "$1" ${2:+-a "$2" --no-auth-warning} ping 2>/dev/null | grep -q PONG && return 0
+        sleep 0.05
+    done
+    echo "cluster harness: node $1 did not start"; return 1
+}
+
+# Until every node reports cluster_state:ok and the same number of known nodes.
+wait_ok() { # password port...
+    local pw=$1; shift
+    local p n
+    for _ in $(seq 1 300); do
+        n=0
+        for p in "$@"; do
+            redis-cli -h 127.0.0.1 -p "$p" ${pw:+-a "$pw" --no-auth-warning} cluster info 2>/dev/null \
+                | grep -q 'cluster_state:ok' && n=$((n + 1))
+        done
+        [ $n -eq $# ] && return 0
+        sleep 0.1
+    done
+    echo "cluster harness: cluster not ok on ports $*"; return 1
+}
+
+make_cluster() { # dir count replicas password -> sets ports
+    local dir=$1 count=$2 replicas=$3 pw=$4 p addrs=()
+    mkdir -p "$dir"
+    ports=()
+    for _ in $(seq 1 "$count"); do
+        p=$(free_port); ports+=("$p")
+        start_node "$dir" "$p" "${pw:+requirepass $pw
+masterauth $pw}"
+    done
+    for p in "${ports[@]}"; do wait_up "$p" "$pw" || return 1; addrs+=("127.0.0.1:$p"); done
+    redis-cli ${pw:+-a "$pw" --no-auth-warning} --cluster create "${addrs[@]}" \
+        --cluster-replicas "$replicas" --cluster-yes > "$dir/create.log" 2>&1 \
+        || { echo "cluster harness: cluster create failed"; cat "$dir/create.log"; return 1; }
+    wait_ok "$pw" "${ports[@]}"
+}
+
+stop_cluster() { # dir
+    local pf
+    for pf in "$1"/node-*.pid; do [ -f "$pf" ] && kill "$(cat "$pf" 2>/dev/null)" 2>/dev/null; done
+    sleep 0.2
+}
+
+# A master's address in the main cluster (one whose port `cluster nodes` flags master).
+main_seed() {
+    redis-cli -h 127.0.0.1 -p "${main_ports[0]}" cluster nodes | awk '$3 ~ /master/ {split($2, a, "@"); print a[1]; exit}'
+}
+
+setup_main() {
+    rm -rf "$top/main"
+    make_cluster "$top/main" 6 1 "" || exit 1
+    main_ports=("${ports[@]}")
+    export CLUSTER_SEED; CLUSTER_SEED=$(main_seed)
+    export CLUSTER_PORTS="${main_ports[*]}" CLUSTER_DIR=$top/main
+}
+
+setup_main
+make_cluster "$top/auth" 3 0 secretword || exit 1
+export CLUSTER_AUTH_SEED=127.0.0.1:${ports[0]} CLUSTER_PASSWORD=secretword
+
+ordered=(); last=()
+for prog in "$@"; do
+    case $(basename "$prog") in *failover*) last+=("$prog");; *) ordered+=("$prog");; esac
+done
+
+start_servers() { # dir: the clusters are shared; a failover program gets a fresh main cluster
+    export TEST_TMPDIR=$1
+    case $(basename "$1") in
+        *failover*) stop_cluster "$top/main"; setup_main;;
+    esac
+}
+run_program() { ${TEST_WRAPPER:-} "$1"; }
+
+harness_run "cluster tests" "${ordered[@]}" "${last[@]}"
