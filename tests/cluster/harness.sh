@@ -27,6 +27,7 @@ start_node() { # dir port [extra config lines]
     local dir=$1 port=$2 extra=${3:-}
     cat > "$dir/node-$port.conf" <<CONF
 port $port
+cluster-port $(free_port)
 bind 127.0.0.1
 cluster-enabled yes
 cluster-config-file $dir/nodes-$port.conf
@@ -38,6 +39,7 @@ logfile $dir/node-$port.log
 daemonize no
 save ""
 appendonly no
+repl-diskless-sync-delay 0
 $extra
 CONF
     redis-server "$dir/node-$port.conf" &
@@ -81,7 +83,35 @@ masterauth $pw}"
     redis-cli ${pw:+-a "$pw" --no-auth-warning} --cluster create "${addrs[@]}" \
         --cluster-replicas "$replicas" --cluster-yes > "$dir/create.log" 2>&1 \
         || { echo "cluster harness: cluster create failed"; cat "$dir/create.log"; return 1; }
-    wait_ok "$pw" "${ports[@]}"
+    wait_ok "$pw" "${ports[@]}" || return 1
+    # Replicas appear in CLUSTER SLOTS once their first sync is done and every node has
+    # heard of it.
+    [ "$replicas" = 0 ] || wait_synced "$pw" "${ports[@]}"
+}
+
+# Until every node's CLUSTER SLOTS names all the given ports.
+all_in_slots() { # password port...
+    local pw=$1; shift
+    local p q out
+    for p in "$@"; do
+        out=$(redis-cli -h 127.0.0.1 -p "$p" ${pw:+-a "$pw" --no-auth-warning} cluster slots 2>/dev/null)
+        for q in "$@"; do echo "$out" | grep -qx "$q" || return 1; done
+    done
+}
+
+wait_synced() { # password port...
+    local pw=$1; shift
+    local p n
+    for _ in $(seq 1 300); do
+        n=0
+        for p in "$@"; do
+            redis-cli -h 127.0.0.1 -p "$p" ${pw:+-a "$pw" --no-auth-warning} info replication 2>/dev/null \
+                | grep -Eq 'role:master|master_link_status:up' && n=$((n + 1))
+        done
+        [ $n -eq $# ] && all_in_slots "$pw" "$@" && return 0
+        sleep 0.1
+    done
+    echo "cluster harness: replicas not in sync on ports $*"; return 1
 }
 
 stop_cluster() { # dir

@@ -1,0 +1,95 @@
+/* Helpers of the cluster tests (tests/cluster/test_*.c), on top of ../testlib.h. */
+#ifndef HIREDIS_RS_CLUSTER_TEST_H
+#define HIREDIS_RS_CLUSTER_TEST_H
+
+#include <hiredis_cluster/hircluster.h>
+#include <hiredis_cluster/adlist.h>
+#include <hiredis/hiredis.h>
+
+#include <stdint.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testlib.h"
+
+static int cl_events[4];
+static void cl_event_cb(const redisClusterContext *cc, int event, void *privdata) {
+    (void)cc;
+    (void)privdata;
+    if (event >= 1 && event <= 3) cl_events[event]++;
+}
+
+/* A context on the seed with the given flags, connected with Connect2 (events counted). */
+static redisClusterContext *cl_connect(const char *seed, int flags) {
+    redisClusterContext *cc = redisClusterContextInit();
+    if (!cc) return NULL;
+    cc->flags |= flags;
+    redisClusterSetOptionAddNodes(cc, seed);
+    redisClusterSetEventCallback(cc, cl_event_cb, NULL);
+    struct timeval tv = {5, 0};
+    redisClusterSetOptionConnectTimeout(cc, tv);
+    redisClusterSetOptionTimeout(cc, tv);
+    if (redisClusterConnect2(cc) != REDIS_OK) printf("connect: %d %s\n", cc->err, cc->errstr);
+    return cc;
+}
+
+/* A plain hiredis connection to 127.0.0.1:port (or host:port text). */
+static redisContext *cl_raw(const char *addr) {
+    char host[64];
+    const char *colon = strrchr(addr, ':');
+    size_t n = (size_t)(colon - addr);
+    memcpy(host, addr, n);
+    host[n] = 0;
+    return redisConnect(host, atoi(colon + 1));
+}
+
+static int cl_is_status(redisReply *r, const char *s) {
+    return r && (r->type == REDIS_REPLY_STATUS) && strcmp(r->str, s) == 0;
+}
+static int cl_is_str(redisReply *r, const char *s) {
+    return r && r->type == REDIS_REPLY_STRING && strcmp(r->str, s) == 0;
+}
+static int cl_is_int(redisReply *r, long long v) {
+    return r && r->type == REDIS_REPLY_INTEGER && r->integer == v;
+}
+
+/* For each slot a short key that hashes to it ("k<n>"): keys[slot], 16 bytes each. */
+static char (*cl_keys_per_slot(void))[16] {
+    static char keys[16384][16];
+    static int done;
+    int found = 0;
+    if (done) return keys;
+    for (int n = 0; found < 16384; n++) {
+        char k[16];
+        snprintf(k, sizeof k, "k%d", n);
+        int s = redisClusterGetSlotByKey(k);
+        if (keys[s][0] == 0) {
+            memcpy(keys[s], k, sizeof k);
+            found++;
+        }
+    }
+    done = 1;
+    return keys;
+}
+
+/* The port serving each slot by a server's own CLUSTER SLOTS (asked over plain hiredis). */
+static void cl_slot_ports(const char *addr, int ports[16384]) {
+    redisContext *c = cl_raw(addr);
+    redisReply *r = c ? redisCommand(c, "CLUSTER SLOTS") : NULL;
+    memset(ports, 0, 16384 * sizeof(int));
+    for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
+        redisReply *e = r->element[i];
+        int port = (int)e->element[2]->element[1]->integer;
+        for (long long s = e->element[0]->integer; s <= e->element[1]->integer; s++) ports[s] = port;
+    }
+    freeReplyObject(r);
+    if (c) redisFree(c);
+}
+
+static double cl_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+#endif
