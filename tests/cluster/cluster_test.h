@@ -13,14 +13,14 @@
 #include "testlib.h"
 
 static int cl_events[4];
-static void cl_event_cb(const redisClusterContext *cc, int event, void *privdata) {
+static inline void cl_event_cb(const redisClusterContext *cc, int event, void *privdata) {
     (void)cc;
     (void)privdata;
     if (event >= 1 && event <= 3) cl_events[event]++;
 }
 
 /* A context on the seed with the given flags, connected with Connect2 (events counted). */
-static redisClusterContext *cl_connect(const char *seed, int flags) {
+static inline redisClusterContext *cl_connect(const char *seed, int flags) {
     redisClusterContext *cc = redisClusterContextInit();
     if (!cc) return NULL;
     cc->flags |= flags;
@@ -34,7 +34,7 @@ static redisClusterContext *cl_connect(const char *seed, int flags) {
 }
 
 /* A plain hiredis connection to 127.0.0.1:port (or host:port text). */
-static redisContext *cl_raw(const char *addr) {
+static inline redisContext *cl_raw(const char *addr) {
     char host[64];
     const char *colon = strrchr(addr, ':');
     size_t n = (size_t)(colon - addr);
@@ -43,18 +43,18 @@ static redisContext *cl_raw(const char *addr) {
     return redisConnect(host, atoi(colon + 1));
 }
 
-static int cl_is_status(redisReply *r, const char *s) {
+static inline int cl_is_status(redisReply *r, const char *s) {
     return r && (r->type == REDIS_REPLY_STATUS) && strcmp(r->str, s) == 0;
 }
-static int cl_is_str(redisReply *r, const char *s) {
+static inline int cl_is_str(redisReply *r, const char *s) {
     return r && r->type == REDIS_REPLY_STRING && strcmp(r->str, s) == 0;
 }
-static int cl_is_int(redisReply *r, long long v) {
+static inline int cl_is_int(redisReply *r, long long v) {
     return r && r->type == REDIS_REPLY_INTEGER && r->integer == v;
 }
 
 /* For each slot a short key that hashes to it ("k<n>"): keys[slot], 16 bytes each. */
-static char (*cl_keys_per_slot(void))[16] {
+static inline char (*cl_keys_per_slot(void))[16] {
     static char keys[16384][16];
     static int done;
     int found = 0;
@@ -73,7 +73,7 @@ static char (*cl_keys_per_slot(void))[16] {
 }
 
 /* The port serving each slot by a server's own CLUSTER SLOTS (asked over plain hiredis). */
-static void cl_slot_ports(const char *addr, int ports[16384]) {
+static inline void cl_slot_ports(const char *addr, int ports[16384]) {
     redisContext *c = cl_raw(addr);
     redisReply *r = c ? redisCommand(c, "CLUSTER SLOTS") : NULL;
     memset(ports, 0, 16384 * sizeof(int));
@@ -86,7 +86,7 @@ static void cl_slot_ports(const char *addr, int ports[16384]) {
     if (c) redisFree(c);
 }
 
-static double cl_now(void) {
+static inline double cl_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;

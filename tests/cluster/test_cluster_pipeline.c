@@ -1,0 +1,116 @@
+/* Pipelining on a real cluster (spec §3.11): Append/GetReply/Reset with single-slot,
+ * multi-slot (split and merged) and ToNode requests, a long pipeline over many slots, and a
+ * sub-command refused by ACL (its error reply returned detached, sync and pipelined). */
+#include "cluster_test.h"
+
+static const char *seed;
+
+static void basic(redisClusterContext *cc) {
+    SECTION("a pipeline of single- and multi-slot commands");
+    redisReply *r;
+    CHECK(redisClusterAppendCommand(cc, "SET a 1") == REDIS_OK, "append SET");
+    CHECK(redisClusterAppendCommand(cc, "MSET b 2 c 3 foo x") == REDIS_OK, "append MSET over slots");
+    CHECK(redisClusterAppendCommand(cc, "MGET a b c nokey foo") == REDIS_OK, "append MGET over slots");
+    CHECK(redisClusterAppendCommand(cc, "PING") == REDIS_ERR && cc->err == REDIS_ERR_OTHER, "PING refused: %s", cc->errstr);
+    const char *argv[] = {"DEL", "a", "b", "c"};
+    CHECK(redisClusterAppendCommandArgv(cc, 4, argv, NULL) == REDIS_OK, "append DEL (Argv)");
+    CHECK(redisClusterGetReply(cc, (void **)&r) == REDIS_OK && cl_is_status(r, "OK"), "SET reply");
+    freeReplyObject(r);
+    CHECK(redisClusterGetReply(cc, (void **)&r) == REDIS_OK && cl_is_status(r, "OK"), "MSET merged");
+    freeReplyObject(r);
+    CHECK(redisClusterGetReply(cc, (void **)&r) == REDIS_OK && r && r->type == REDIS_REPLY_ARRAY && r->elements == 5 &&
+          cl_is_str(r->element[0], "1") && cl_is_str(r->element[2], "3") && r->element[3]->type == REDIS_REPLY_NIL &&
+          cl_is_str(r->element[4], "x"), "MGET merged");
+    freeReplyObject(r);
+    CHECK(redisClusterGetReply(cc, (void **)&r) == REDIS_OK && cl_is_int(r, 3), "DEL merged");
+    freeReplyObject(r);
+    r = (redisReply *)1;
+    CHECK(redisClusterGetReply(cc, (void **)&r) == REDIS_OK && r == NULL, "then the end");
+    redisClusterReset(cc);
+    CHECK(redisClusterGetReply(cc, (void **)&r) == REDIS_ERR && r == NULL, "after Reset: no queue");
+
+    SECTION("ToNode requests in a pipeline");
+    redisClusterNode *owner = redisClusterGetNodeByKey(cc, (char *)"foo");
+    CHECK(redisClusterAppendCommandToNode(cc, owner, "GET foo") == REDIS_OK, "append GET to the node");
+    CHECK(redisClusterAppendCommandToNode(cc, owner, "DBSIZE") == REDIS_OK, "append DBSIZE to the node");
+    CHECK(redisClusterAppendCommandToNode(cc, NULL, "DBSIZE") == REDIS_ERR, "NULL node");
+    CHECK(redisClusterGetReply(cc, (void **)&r) == REDIS_OK && cl_is_str(r, "x"), "GET foo");
+    freeReplyObject(r);
+    CHECK(redisClusterGetReply(cc, (void **)&r) == REDIS_OK && r && r->type == REDIS_REPLY_INTEGER && r->integer >= 1, "DBSIZE");
+    freeReplyObject(r);
+    redisClusterReset(cc);
+
+    SECTION("Reset drops unread replies");
+    for (int i = 0; i < 10; i++) redisClusterAppendCommand(cc, "INCR counter%d", i);
+    redisClusterReset(cc);
+    CHECK(cc->err == 0 && cc->requests == NULL, "reset: %s", cc->errstr);
+    r = redisClusterCommand(cc, "GET counter9");
+    CHECK(cl_is_str(r, "1"), "the commands ran, the connection is usable");
+    freeReplyObject(r);
+}
+
+static void long_pipeline(redisClusterContext *cc) {
+    SECTION("a long pipeline over many slots");
+    int n = tl_under_valgrind() ? 300 : 5000, ok = 0;
+    for (int i = 0; i < n; i++) redisClusterAppendCommand(cc, "SET pk%d %d", i, i);
+    for (int i = 0; i < n; i++) redisClusterAppendCommand(cc, "GET pk%d", i);
+    for (int i = 0; i < n; i++) {
+        redisReply *r;
+        ok += redisClusterGetReply(cc, (void **)&r) == REDIS_OK && cl_is_status(r, "OK");
+        freeReplyObject(r);
+    }
+    for (int i = 0; i < n; i++) {
+        redisReply *r;
+        char want[16];
+        snprintf(want, sizeof want, "%d", i);
+        ok += redisClusterGetReply(cc, (void **)&r) == REDIS_OK && cl_is_str(r, want);
+        freeReplyObject(r);
+    }
+    redisClusterReset(cc);
+    CHECK(ok == 2 * n, "%d of %d replies in order", ok, 2 * n);
+}
+
+static void acl_sub_error(redisClusterContext *cc) {
+    SECTION("a multi-slot command whose sub-command is refused");
+    redisClusterNodeIterator it;
+    redisClusterNode *n;
+    int set = 0;
+    redisClusterInitNodeIterator(&it, cc);
+    while ((n = redisClusterNodeNext(&it)) != NULL) {
+        redisReply *r = redisClusterCommandToNode(cc, n, "ACL SETUSER limited on >pw ~a* +@all");
+        set += cl_is_status(r, "OK");
+        freeReplyObject(r);
+    }
+    CHECK(set == 3, "ACL user on every master");
+    redisClusterContext *lc = redisClusterContextInit();
+    redisClusterSetOptionAddNodes(lc, seed);
+    redisClusterSetOptionUsername(lc, "limited");
+    redisClusterSetOptionPassword(lc, "pw");
+    CHECK(redisClusterConnect2(lc) == REDIS_OK, "connect as the ACL user: %s", lc->errstr);
+    redisReply *r = redisClusterCommand(lc, "MGET a b");
+    CHECK(r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOPERM", 6) == 0 && lc->err == 0, "sync: %s",
+          r ? r->str : lc->errstr);
+    freeReplyObject(r);
+    CHECK(redisClusterAppendCommand(lc, "MGET a b") == REDIS_OK && redisClusterAppendCommand(lc, "GET a") == REDIS_OK,
+          "append");
+    CHECK(redisClusterGetReply(lc, (void **)&r) == REDIS_OK && r && r->type == REDIS_REPLY_ERROR &&
+          strncmp(r->str, "NOPERM", 6) == 0, "pipelined: the error reply, detached");
+    freeReplyObject(r);
+    CHECK(redisClusterGetReply(lc, (void **)&r) == REDIS_OK && r && r->type != REDIS_REPLY_ERROR, "next reply in line");
+    freeReplyObject(r);
+    redisClusterReset(lc);
+    redisClusterFree(lc);
+    redisClusterInitNodeIterator(&it, cc);
+    while ((n = redisClusterNodeNext(&it)) != NULL) freeReplyObject(redisClusterCommandToNode(cc, n, "ACL DELUSER limited"));
+}
+
+int main(void) {
+    seed = tl_env("CLUSTER_SEED", "127.0.0.1:7000");
+    redisClusterContext *cc = cl_connect(seed, 0);
+    CHECK(cc && cc->err == 0, "connect");
+    basic(cc);
+    long_pipeline(cc);
+    acl_sub_error(cc);
+    redisClusterFree(cc);
+    return tl_done();
+}
