@@ -277,11 +277,84 @@ EOF
     done
 fi
 
+# 2d. The cluster library (hiredis-cluster 0.14.0's API): files and compatibility names, then a
+# program built with pkg-config (both include styles, shared and static) and with CMake
+# find_package(hiredis_cluster) / find_package(hiredis_rs_cluster). No server needed.
+for f in lib/libhiredis_rs_cluster.so.0.14 lib/libhiredis_rs_cluster.a lib/.debug/libhiredis_rs_cluster.so.0.14.debug \
+         lib/pkgconfig/hiredis_cluster.pc lib/pkgconfig/hiredis_rs_cluster.pc \
+         lib/cmake/hiredis_cluster/hiredis_cluster-config.cmake lib/cmake/hiredis_cluster/hiredis_cluster-config-version.cmake \
+         lib/cmake/hiredis_rs_cluster/hiredis_rs_cluster-config.cmake \
+         include/hiredis_cluster/hircluster.h include/hiredis_cluster/dict.h include/hiredis_cluster/adlist.h \
+         include/hiredis_cluster/hiarray.h include/hiredis_cluster/hiutil.h include/hiredis_cluster/win32.h; do
+    [ -f "$root/$f" ] && [ ! -L "$root/$f" ] && ok "file $f" || fail "file $f missing"
+done
+for l in libhiredis_rs_cluster.so libhiredis_cluster.so libhiredis_cluster.so.0.14; do
+    [ "$(readlink "$root/lib/$l" || true)" = libhiredis_rs_cluster.so.0.14 ] && ok "symlink $l" || fail "symlink lib/$l"
+done
+[ "$(readlink "$root/lib/libhiredis_cluster.a" || true)" = libhiredis_rs_cluster.a ] && ok "symlink libhiredis_cluster.a" \
+    || fail "symlink lib/libhiredis_cluster.a"
+soname=$(objdump -p "$root/lib/libhiredis_rs_cluster.so.0.14" | awk '$1 == "SONAME" {print $2}')
+[ "$soname" = libhiredis_rs_cluster.so.0.14 ] && ok "cluster SONAME $soname" || fail "cluster SONAME is '$soname'"
+[ "$(pkg-config --modversion hiredis_cluster)" = 0.14.0 ] && ok "hiredis_cluster.pc version" || fail "hiredis_cluster.pc version"
+cat > "$tmp/clprog.c" <<'EOF'
+#ifdef FLAT_INCLUDES
+#include "hircluster.h"
+#else
+#include <hiredis_cluster/hircluster.h>
+#endif
+#include <stdio.h>
+#include <string.h>
+
+int main(void) {
+    redisClusterContext *cc = redisClusterContextInit();
+    int good = cc && HIREDIS_CLUSTER_MINOR == 14 && redisClusterGetSlotByKey((char *)"foo") == 12182 &&
+               redisClusterSetOptionAddNodes(cc, "127.0.0.1:1,127.0.0.1:2") == REDIS_OK && dictSize(cc->nodes) == 2 &&
+               redisClusterCommand(cc, "PING") == NULL && strncmp(cc->errstr, "No keys", 7) == 0;
+    redisClusterFree(cc);
+    printf("%s\n", good ? "linked ok" : "wrong result");
+    return good ? 0 : 1;
+}
+EOF
+clflags=$(pkg-config --cflags hiredis_cluster) cllibs=$(pkg-config --libs hiredis_cluster)
+run cluster-pc cc -Wall -Werror -o "$tmp/cluster-pc" "$tmp/clprog.c" $clflags $cllibs
+run cluster-pc-flat cc -Wall -Werror -DFLAT_INCLUDES -o "$tmp/cluster-pc-flat" "$tmp/clprog.c" $clflags $cllibs
+run cluster-static cc -Wall -Werror -o "$tmp/cluster-static" "$tmp/clprog.c" $clflags \
+    -L"$root/lib" -l:libhiredis_rs_cluster.a -l:libhiredis_rs.a $(pkg-config --libs-only-l --static hiredis | sed 's/-lhiredis_rs//')
+run cluster-plain cc -Wall -Werror -o "$tmp/cluster-plain" "$tmp/clprog.c" -I"$root/include" -L"$root/lib" \
+    -lhiredis_cluster -lhiredis
+if command -v cmake >/dev/null; then
+    for pkg in hiredis_cluster hiredis_rs_cluster; do
+        src=$tmp/cmake-$pkg; mkdir -p "$src"
+        cp "$tmp/clprog.c" "$src/prog.c"
+        cat > "$src/CMakeLists.txt" <<EOF
+cmake_minimum_required(VERSION 3.13)
+project(hirs_cluster_consumer C)
+find_package($pkg 0.14 REQUIRED)
+add_executable(prog prog.c)
+target_link_libraries(prog hiredis_cluster::$pkg)
+add_executable(prog_flat prog.c)
+target_compile_definitions(prog_flat PRIVATE FLAT_INCLUDES)
+target_link_libraries(prog_flat hiredis_cluster::$pkg)
+add_executable(prog_static prog.c)
+target_link_libraries(prog_static hiredis_cluster::${pkg}_static)
+EOF
+        if cmake -S "$src" -B "$src/build" -DCMAKE_PREFIX_PATH="$root" > "$src/cmake.log" 2>&1 &&
+           cmake --build "$src/build" >> "$src/cmake.log" 2>&1; then
+            for exe in prog prog_flat prog_static; do
+                if LD_LIBRARY_PATH=$root/lib "$src/build/$exe" | grep -q "linked ok"; then ok "cmake hiredis_cluster::$pkg ($exe)"
+                else fail "cmake hiredis_cluster::$pkg ($exe): ran but failed"; fi
+            done
+        else
+            fail "cmake find_package($pkg)"; cat "$src/cmake.log"
+        fi
+    done
+fi
+
 # 3. Uninstall leaves nothing behind (empty parent directories such as lib/ may stay).
 make --no-print-directory uninstall PREFIX=$prefix DESTDIR="$dest" > "$tmp/uninstall.log" 2>&1 || fail "make uninstall"
 left=$(find "$dest" ! -type d)
 [ -z "$left" ] && ok "uninstall removed every file" || fail "uninstall left: $left"
-left=$(find "$dest" -mindepth 1 -type d \( -name hiredis -o -name hiredis_rs -o -name hiredis_ssl -o -name hiredis_rs_ssl -o -name cmake -o -name pkgconfig -o -name .debug \))
+left=$(find "$dest" -mindepth 1 -type d \( -name hiredis -o -name hiredis_rs -o -name hiredis_ssl -o -name hiredis_rs_ssl -o -name hiredis_cluster -o -name hiredis_rs_cluster -o -name cmake -o -name pkgconfig -o -name .debug \))
 [ -z "$left" ] && ok "uninstall removed the package directories" || fail "uninstall left dirs: $left"
 
 echo "install test: $fails failed"

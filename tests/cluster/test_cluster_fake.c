@@ -70,6 +70,7 @@ static void peer_serve(rule *rules, int nrules) {
         if ((fds[0].revents & POLLIN) && nfds < 17) {
             fds[nfds].fd = accept(listen_fd, NULL, NULL);
             fds[nfds].events = POLLIN;
+            fds[nfds].revents = 0;
             used[nfds++] = 0;
         }
         for (int i = 1; i < nfds; i++) {
