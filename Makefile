@@ -207,6 +207,8 @@ install: dist
 	install -m 644 $(DIST)/$(CLUSTER_LIBNAME).a $(DESTDIR)$(LIBDIR)/$(CLUSTER_LIBNAME).a
 	ln -sf $(CLUSTER_LIBNAME).a $(DESTDIR)$(LIBDIR)/libhiredis_cluster.a
 	for h in $(CLUSTER_HEADERS); do install -m 644 include/hiredis_cluster/$$h $(DESTDIR)$(INCDIR)/hiredis_cluster/$$h; done
+	install -d $(DESTDIR)$(INCDIR)/hiredis_cluster/adapters
+	for a in cluster/adapters/*.h; do install -m 644 $$a $(DESTDIR)$(INCDIR)/hiredis_cluster/adapters/; done
 	for pc in hiredis_cluster:hiredis hiredis_rs_cluster:hiredis_rs; do \
 	  sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(PC_LIBDIR)|g' -e 's|@INCDIR@|$(PC_INCDIR)|g' \
 	      -e 's|@NAME@|'$${pc%%:*}'|g' -e 's|@REQUIRES@|'$${pc##*:}'|g' -e 's|@VERSION@|$(CLUSTER_VERSION)|g' \
@@ -408,7 +410,7 @@ test-cluster-build: stage
 	@mkdir -p $(TESTBIN)/cluster
 	@set -e; for prog in $(CLUSTER_TESTS); do \
 	  $(CC) $(CWARN) -g -I tests -o $(TESTBIN)/cluster/$$prog tests/cluster/$$prog.c \
-	    $$($(STAGE_PC) --cflags --libs hiredis_cluster); \
+	    $$($(STAGE_PC) --cflags --libs hiredis_cluster) $(EVENT_LIB_FLAGS); \
 	done
 
 test-cluster: test-cluster-build

@@ -25,7 +25,7 @@ const HEADERS: &[Header] = &[
     Header {
         name: "hircluster",
         guard: "__HIRCLUSTER_H",
-        srcs: &["src/types.rs", "src/cluster.rs", "src/exec.rs"],
+        srcs: &["src/types.rs", "src/cluster.rs", "src/exec.rs", "src/async_api.rs"],
         sys_includes: &[],
         includes: &[],
         renames: &[
@@ -34,6 +34,8 @@ const HEADERS: &[Header] = &[
             ("hiarray", "struct hiarray"),
             ("sslInitFnPtr", "sslInitFn *"),
             ("adapterAttachFnPtr", "adapterAttachFn *"),
+            ("redisClusterCallbackFnPtr", "redisClusterCallbackFn *"),
+            ("redisClusterAsyncContext", "struct redisClusterAsyncContext"),
         ],
         exclude: &[
             "dict",
@@ -57,6 +59,9 @@ const HEADERS: &[Header] = &[
             "hircl_clear_error",
             "hircl_to_node_finish",
             "hircl_append_to_node",
+            "hircl_async_result",
+            "hircl_async_to_node_result",
+            "redisClusterCallbackFnPtr",
         ],
         types: &[
             "redisClusterNode",
@@ -145,7 +150,8 @@ fn main() {
         &map,
         "{\n  global:\n    redisClusterCommand; redisClustervCommand;\n    redisClusterCommandToNode; \
          redisClustervCommandToNode;\n    redisClusterAppendCommand; redisClustervAppendCommand;\n    \
-         redisClusterAppendCommandToNode; redisClustervAppendCommandToNode;\n};\n",
+         redisClusterAppendCommandToNode; redisClustervAppendCommandToNode;\n    \
+         redisClusterAsyncCommand; redisClustervAsyncCommand; redisClusterAsyncCommandToNode;\n};\n",
     )
     .unwrap();
     println!(

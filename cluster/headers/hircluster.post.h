@@ -32,6 +32,13 @@ int redisClusterAppendCommandToNode(redisClusterContext *cc, redisClusterNode *n
                                     const char *format, ...);
 int redisClustervAppendCommandToNode(redisClusterContext *cc, redisClusterNode *node,
                                      const char *format, va_list ap);
+int redisClusterAsyncCommand(redisClusterAsyncContext *acc, redisClusterCallbackFn *fn,
+                             void *privdata, const char *format, ...);
+int redisClustervAsyncCommand(redisClusterAsyncContext *acc, redisClusterCallbackFn *fn,
+                              void *privdata, const char *format, va_list ap);
+int redisClusterAsyncCommandToNode(redisClusterAsyncContext *acc, redisClusterNode *node,
+                                   redisClusterCallbackFn *fn, void *privdata,
+                                   const char *format, ...);
 
 #ifdef __cplusplus
 }

@@ -133,9 +133,6 @@ unsafe extern "C" fn node_list_destructor(p: *mut c_void) {
     unsafe { node_free(p.cast()) }
 }
 
-/// Offset of `redisAsyncContext.data` (after the 272-byte `c`, `err` and `errstr`).
-const ASYNC_DATA_OFFSET: usize = 288;
-
 /// Frees a node: strings, connections, slot ranges, replicas, open slots.
 ///
 /// # Safety
@@ -155,7 +152,7 @@ pub(crate) unsafe fn node_free(node: *mut redisClusterNode) {
         }
         if !n.acon.is_null() {
             // Detach first, so the context's data cleanup does not write into this node.
-            *((n.acon as *mut u8).add(ASYNC_DATA_OFFSET) as *mut *mut c_void) = ptr::null_mut();
+            (*n.acon).data = ptr::null_mut();
             core::redisAsyncFree(n.acon);
         }
         listRelease(n.slots);
@@ -1606,7 +1603,7 @@ pub(crate) unsafe fn install_nodes(cc: *mut redisClusterContext, nodes: *mut dic
             }
             if !(*o).acon.is_null() {
                 std::mem::swap(&mut (*n).acon, &mut (*o).acon);
-                *(((*n).acon as *mut u8).add(ASYNC_DATA_OFFSET) as *mut *mut c_void) = n.cast();
+                (*(*n).acon).data = n.cast();
             }
         }
         (*cc).nodes = nodes;

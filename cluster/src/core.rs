@@ -38,12 +38,19 @@ pub struct redisContext {
     _rest: [u8; 120],
 }
 
-/// `redisAsyncContext` (464 bytes), a `redisContext` at offset 0; opaque beyond it here.
+/// `redisAsyncContext` (464 bytes), a `redisContext` at offset 0; only `data` and
+/// `dataCleanup` are named beyond it.
 #[repr(C)]
 pub struct redisAsyncContext {
     pub(crate) c: redisContext,
-    _rest: [u8; 192],
+    _err_errstr: [u8; 16],
+    pub(crate) data: *mut c_void,
+    pub(crate) dataCleanup: Option<unsafe extern "C" fn(*mut c_void)>,
+    _rest: [u8; 160],
 }
+
+/// `redisCallbackFn`.
+pub(crate) type redisCallbackFn = unsafe extern "C" fn(*mut redisAsyncContext, *mut c_void, *mut c_void);
 
 /// `redisReply` (64 bytes).
 #[repr(C)]
@@ -90,6 +97,8 @@ const _: () = {
     assert!(offset_of!(redisContext, errstr) == 12);
     assert!(offset_of!(redisContext, flags) == 144);
     assert!(size_of::<redisAsyncContext>() == 464);
+    assert!(offset_of!(redisAsyncContext, data) == 288);
+    assert!(offset_of!(redisAsyncContext, dataCleanup) == 296);
     assert!(size_of::<redisReply>() == 64);
     assert!(offset_of!(redisReply, str) == 32);
     assert!(offset_of!(redisReply, element) == 56);
@@ -129,8 +138,39 @@ unsafe extern "C" {
     pub(crate) fn freeReplyObject(reply: *mut c_void);
     pub(crate) fn redisAsyncSetTimeout(ac: *mut redisAsyncContext, tv: libc::timeval) -> c_int;
     pub(crate) fn redisAsyncFree(ac: *mut redisAsyncContext);
+    pub(crate) fn redisAsyncConnectWithOptions(options: *const redisOptions) -> *mut redisAsyncContext;
+    pub(crate) fn redisAsyncDisconnect(ac: *mut redisAsyncContext);
+    pub(crate) fn redisAsyncFormattedCommand(
+        ac: *mut redisAsyncContext,
+        fn_: Option<redisCallbackFn>,
+        privdata: *mut c_void,
+        cmd: *const c_char,
+        len: usize,
+    ) -> c_int;
+    pub(crate) fn redisAsyncCommandArgv(
+        ac: *mut redisAsyncContext,
+        fn_: Option<redisCallbackFn>,
+        privdata: *mut c_void,
+        argc: c_int,
+        argv: *const *const c_char,
+        argvlen: *const usize,
+    ) -> c_int;
+    pub(crate) fn redisAsyncSetConnectCallback(
+        ac: *mut redisAsyncContext,
+        fn_: Option<unsafe extern "C" fn(*const redisAsyncContext, c_int)>,
+    ) -> c_int;
+    pub(crate) fn redisAsyncSetConnectCallbackNC(
+        ac: *mut redisAsyncContext,
+        fn_: Option<unsafe extern "C" fn(*mut redisAsyncContext, c_int)>,
+    ) -> c_int;
+    pub(crate) fn redisAsyncSetDisconnectCallback(
+        ac: *mut redisAsyncContext,
+        fn_: Option<unsafe extern "C" fn(*const redisAsyncContext, c_int)>,
+    ) -> c_int;
     pub(crate) fn sdsnewlen(init: *const c_void, initlen: usize) -> *mut c_char;
     pub(crate) fn sdsfree(s: *mut c_char);
+    /// libc's `random()` (not in the libc crate): node selection follows the user's `srandom()`.
+    pub(crate) fn random() -> std::ffi::c_long;
 }
 
 /// `hi_calloc(n, size)` through the core's allocator table; NULL when it fails.

@@ -20,14 +20,14 @@ use crate::types::*;
 
 /// What an error reply asks of the client.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Redirect {
+pub(crate) enum Redirect {
     Moved,
     Ask,
     Retry,
 }
 
 /// MOVED/ASK/TRYAGAIN/CLUSTERDOWN: an error reply longer than, and starting with, the word.
-unsafe fn classify(r: *const redisReply) -> Option<Redirect> {
+pub(crate) unsafe fn classify(r: *const redisReply) -> Option<Redirect> {
     // SAFETY: caller's promise: a live reply.
     unsafe {
         if (*r).r#type != REDIS_REPLY_ERROR {
@@ -49,7 +49,7 @@ unsafe fn classify(r: *const redisReply) -> Option<Redirect> {
 
 /// A parsed `MOVED|ASK <slot> <endpoint>:<port>`: the slot (-1 if not a number) and the
 /// target node's address; the node is created (and added to `cc->nodes`) when unknown.
-unsafe fn redirect_target(
+pub(crate) unsafe fn redirect_target(
     cc: *mut redisClusterContext,
     r: *const redisReply,
 ) -> Option<(i64, Vec<u8>)> {
@@ -260,7 +260,7 @@ unsafe fn execute(cc: *mut redisClusterContext, slot: u32, cmd: &[u8]) -> *mut r
 }
 
 /// Records a key-finder error on `cc`.
-unsafe fn parse_error(cc: *mut redisClusterContext, e: ParseError) {
+pub(crate) unsafe fn parse_error(cc: *mut redisClusterContext, e: ParseError) {
     // SAFETY: caller's promise.
     unsafe {
         match e {
@@ -277,7 +277,7 @@ unsafe fn parse_error(cc: *mut redisClusterContext, e: ParseError) {
 
 /// The per-slot sub-commands of a multi-key command: (slot, RESP, indexes of its keys in the
 /// key list), ascending by slot; None when every key is in one slot.
-fn split(p: &command::Parsed<'_>, multi: MultiKey) -> Option<Vec<(u32, Vec<u8>, Vec<usize>)>> {
+pub(crate) fn split(p: &command::Parsed<'_>, multi: MultiKey) -> Option<Vec<(u32, Vec<u8>, Vec<usize>)>> {
     let mut by_slot: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
     for k in 0..p.keys.len() {
         by_slot.entry(p.slot(k)).or_default().push(k);

@@ -7,6 +7,7 @@
 //! variadic entry points are C (`variadic.c`), handing their formatted commands to `exec`.
 
 pub mod adlist;
+pub mod async_api;
 pub mod cluster;
 mod command;
 mod core;

@@ -20,6 +20,11 @@ HIRCL_HIDDEN void hircl_clear_error(redisClusterContext *cc);
 HIRCL_HIDDEN void *hircl_to_node_finish(redisClusterContext *cc, redisContext *c, int appended);
 HIRCL_HIDDEN int hircl_append_to_node(redisClusterContext *cc, redisClusterNode *node,
                                       redisContext *c, char *cmd, long long len);
+HIRCL_HIDDEN int hircl_async_result(redisClusterAsyncContext *acc, redisClusterCallbackFn *fn,
+                                    void *privdata, char *cmd, long long len);
+HIRCL_HIDDEN int hircl_async_to_node_result(redisClusterAsyncContext *acc, redisClusterNode *node,
+                                            redisClusterCallbackFn *fn, void *privdata, char *cmd,
+                                            long long len);
 
 void *redisClustervCommand(redisClusterContext *cc, const char *format, va_list ap) {
     char *cmd = NULL;
@@ -104,4 +109,38 @@ int redisClusterAppendCommandToNode(redisClusterContext *cc, redisClusterNode *n
     rc = redisClustervAppendCommandToNode(cc, node, format, ap);
     va_end(ap);
     return rc;
+}
+
+int redisClustervAsyncCommand(redisClusterAsyncContext *acc, redisClusterCallbackFn *fn,
+                              void *privdata, const char *format, va_list ap) {
+    char *cmd = NULL;
+    int len;
+    if (acc == NULL)
+        return REDIS_ERR;
+    len = redisvFormatCommand(&cmd, format, ap);
+    return hircl_async_result(acc, fn, privdata, cmd, len);
+}
+
+int redisClusterAsyncCommand(redisClusterAsyncContext *acc, redisClusterCallbackFn *fn,
+                             void *privdata, const char *format, ...) {
+    va_list ap;
+    int rc;
+    va_start(ap, format);
+    rc = redisClustervAsyncCommand(acc, fn, privdata, format, ap);
+    va_end(ap);
+    return rc;
+}
+
+int redisClusterAsyncCommandToNode(redisClusterAsyncContext *acc, redisClusterNode *node,
+                                   redisClusterCallbackFn *fn, void *privdata,
+                                   const char *format, ...) {
+    va_list ap;
+    char *cmd = NULL;
+    int len;
+    if (acc == NULL)
+        return REDIS_ERR;
+    va_start(ap, format);
+    len = redisvFormatCommand(&cmd, format, ap);
+    va_end(ap);
+    return hircl_async_to_node_result(acc, node, fn, privdata, cmd, len);
 }

@@ -203,6 +203,56 @@ int redisClusterGetReply(struct redisClusterContext *cc, void **reply);
 
 void redisClusterReset(struct redisClusterContext *cc);
 
+redisAsyncContext *actx_get_by_node(struct redisClusterAsyncContext *acc,
+                                    struct redisClusterNode *node);
+
+struct redisClusterAsyncContext *redisClusterAsyncContextInit(void);
+
+struct redisClusterAsyncContext *redisClusterAsyncConnect(const char *addrs, int flags);
+
+int redisClusterAsyncConnect2(struct redisClusterAsyncContext *acc);
+
+int redisClusterAsyncSetConnectCallback(struct redisClusterAsyncContext *acc,
+                                        void (*fn_)(const redisAsyncContext *ac, int status));
+
+int redisClusterAsyncSetConnectCallbackNC(struct redisClusterAsyncContext *acc,
+                                          void (*fn_)(redisAsyncContext *ac, int status));
+
+int redisClusterAsyncSetDisconnectCallback(struct redisClusterAsyncContext *acc,
+                                           void (*fn_)(const redisAsyncContext *ac, int status));
+
+void redisClusterAsyncDisconnect(struct redisClusterAsyncContext *acc);
+
+void redisClusterAsyncFree(struct redisClusterAsyncContext *acc);
+
+int redisClusterAsyncFormattedCommand(struct redisClusterAsyncContext *acc,
+                                      redisClusterCallbackFn * fn_,
+                                      void *privdata,
+                                      char *cmd,
+                                      int len);
+
+int redisClusterAsyncFormattedCommandToNode(struct redisClusterAsyncContext *acc,
+                                            struct redisClusterNode *node,
+                                            redisClusterCallbackFn * fn_,
+                                            void *privdata,
+                                            char *cmd,
+                                            int len);
+
+int redisClusterAsyncCommandArgv(struct redisClusterAsyncContext *acc,
+                                 redisClusterCallbackFn * fn_,
+                                 void *privdata,
+                                 int argc,
+                                 const char **argv,
+                                 const size_t *argvlen);
+
+int redisClusterAsyncCommandArgvToNode(struct redisClusterAsyncContext *acc,
+                                       struct redisClusterNode *node,
+                                       redisClusterCallbackFn * fn_,
+                                       void *privdata,
+                                       int argc,
+                                       const char **argv,
+                                       const size_t *argvlen);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus
@@ -241,6 +291,13 @@ int redisClusterAppendCommandToNode(redisClusterContext *cc, redisClusterNode *n
                                     const char *format, ...);
 int redisClustervAppendCommandToNode(redisClusterContext *cc, redisClusterNode *node,
                                      const char *format, va_list ap);
+int redisClusterAsyncCommand(redisClusterAsyncContext *acc, redisClusterCallbackFn *fn,
+                             void *privdata, const char *format, ...);
+int redisClustervAsyncCommand(redisClusterAsyncContext *acc, redisClusterCallbackFn *fn,
+                              void *privdata, const char *format, va_list ap);
+int redisClusterAsyncCommandToNode(redisClusterAsyncContext *acc, redisClusterNode *node,
+                                   redisClusterCallbackFn *fn, void *privdata,
+                                   const char *format, ...);
 
 #ifdef __cplusplus
 }

@@ -8,8 +8,8 @@
 # and on an executable stack. Missing names of other groups are listed, not fatal.
 set -euo pipefail
 
-# Groups: sync sync_internal async dict adlist hiarray hiutil. async is not implemented yet.
-DONE_GROUPS="sync sync_internal dict adlist hiarray hiutil"
+# Groups: sync sync_internal async dict adlist hiarray hiutil.
+DONE_GROUPS="sync sync_internal async dict adlist hiarray hiutil"
 ALLOWED_NEEDED="libc.so.6 libgcc_s.so.1 ld-linux-x86-64.so.2"
 SONAME_WANT="libhiredis_rs_cluster.so.0.14"
 
