@@ -1,0 +1,110 @@
+/* A master killed (kill -9) while async commands are in flight on libevent: every callback is
+ * called exactly once, no reply reaches the wrong callback (each GET's privdata names the key
+ * it asked for), commands for the dead master's slots fail with NULL and an error text, and
+ * service comes back through the promoted replica. Runs on its own fresh cluster. */
+#include "cluster_test.h"
+#include <hiredis_cluster/adapters/libevent.h>
+
+#include <event2/event.h>
+#include <signal.h>
+
+#define MAXCMD 20000
+static struct event_base *base;
+static redisClusterAsyncContext *acc;
+static int calls[MAXCMD], refused[MAXCMD], submitted, nulls, wrong, ok_after_kill, killed, stop;
+static long dead_pid;
+static double t_kill, t_recovered;
+static char keys[2][16] = {"foo", ""}; /* foo on the master to kill, keys[1] elsewhere */
+
+static void on_reply(redisClusterAsyncContext *a, void *r, void *privdata) {
+    long id = (long)privdata;
+    redisReply *reply = r;
+    calls[id]++;
+    if (reply == NULL) {
+        nulls++;
+        if (a->err == 0 || a->errstr[0] == 0) wrong++;
+    } else if (reply->type == REDIS_REPLY_STRING) {
+        /* The value of each key is the key's own name: a crossed reply would show. */
+        if (strcmp(reply->str, keys[id % 2]) != 0) wrong++;
+        else if (killed && id % 2 == 0 && ++ok_after_kill == 1) t_recovered = cl_now();
+    } else if (!(reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "CLUSTERDOWN", 11) == 0)) {
+        wrong++;
+    }
+}
+
+static void tick(evutil_socket_t fd, short what, void *arg) {
+    (void)fd; (void)what;
+    struct event *self = arg;
+    if (!stop && submitted + 2 < MAXCMD) {
+        for (int k = 0; k < 2; k++) {
+            long id = submitted++;
+            /* Refused at once (e.g. the slot's node cannot be connected): no callback may come. */
+            if (redisClusterAsyncCommand(acc, on_reply, (void *)id, "GET %s", keys[id % 2]) != REDIS_OK) refused[id] = 1;
+        }
+        if (!killed && submitted >= 40) {
+            kill((pid_t)dead_pid, SIGKILL);
+            killed = 1;
+            t_kill = cl_now();
+        }
+        if (killed && (ok_after_kill >= 5 || cl_now() - t_kill > 40)) stop = 1;
+    }
+    if (stop) {
+        event_base_loopexit(base, &(struct timeval){2, 0}); /* let the last replies arrive */
+        return;
+    }
+    struct timeval tv = {0, 20000};
+    evtimer_add(self, &tv);
+}
+
+int main(void) {
+    const char *seed = tl_env("CLUSTER_SEED", "127.0.0.1:7000");
+    const char *dir = tl_env("CLUSTER_DIR", ".");
+    base = event_base_new();
+    acc = redisClusterAsyncConnect(seed, 0);
+    CHECK(acc && acc->err == 0, "connect: %s", acc ? acc->errstr : "OOM");
+    struct timeval tv = {1, 0};
+    redisClusterSetOptionTimeout(acc->cc, tv);
+    redisClusterSetOptionConnectTimeout(acc->cc, tv);
+    redisClusterLibeventAttach(acc, base);
+
+    /* Each key holds its own name; foo's value is replicated before the kill. */
+    redisClusterContext *cc = cl_connect(seed, 0);
+    redisClusterNode *owner = redisClusterGetNodeByKey(cc, (char *)"foo");
+    int dead_port = owner->port;
+    for (int i = 0; keys[1][0] == 0; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "o%d", i);
+        if (redisClusterGetNodeByKey(cc, k) != owner) memcpy(keys[1], k, sizeof k);
+    }
+    for (int k = 0; k < 2; k++) freeReplyObject(redisClusterCommand(cc, "SET %s %s", keys[k], keys[k]));
+    redisReply *r = redisClusterCommandToNode(cc, owner, "WAIT 1 2000");
+    CHECK(cl_is_int(r, 1), "foo replicated");
+    freeReplyObject(r);
+    redisClusterFree(cc);
+    char pidfile[512];
+    snprintf(pidfile, sizeof pidfile, "%s/node-%d.pid", dir, dead_port);
+    FILE *f = fopen(pidfile, "r");
+    CHECK(f && fscanf(f, "%ld", &dead_pid) == 1 && dead_pid > 0, "pidfile");
+    if (f) fclose(f);
+
+    struct event *t = evtimer_new(base, tick, event_self_cbarg());
+    struct timeval first = {0, 1000};
+    evtimer_add(t, &first);
+    event_base_dispatch(base);
+    event_free(t);
+
+    int once = 0, nrefused = 0;
+    for (int i = 0; i < submitted; i++) {
+        once += refused[i] ? calls[i] == 0 : calls[i] == 1;
+        nrefused += refused[i];
+    }
+    printf("%d commands (%d refused at submission), %d NULL replies, recovered %.1f s after the kill\n", submitted, nrefused, nulls,
+           t_recovered > 0 ? t_recovered - t_kill : -1.0);
+    CHECK(killed && ok_after_kill >= 5, "service back after the failover (%d GET foo ok)", ok_after_kill);
+    CHECK(once == submitted, "every callback exactly once (%d of %d)", once, submitted);
+    CHECK(wrong == 0, "no reply for another command, no NULL without an error (%d)", wrong);
+    CHECK(nulls > 0, "commands in flight to the dead master failed (%d)", nulls);
+    redisClusterAsyncFree(acc);
+    event_base_free(base);
+    return tl_done();
+}
