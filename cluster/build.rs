@@ -25,7 +25,12 @@ const HEADERS: &[Header] = &[
     Header {
         name: "hircluster",
         guard: "__HIRCLUSTER_H",
-        srcs: &["src/types.rs", "src/cluster.rs", "src/exec.rs", "src/async_api.rs"],
+        srcs: &[
+            "src/types.rs",
+            "src/cluster.rs",
+            "src/exec.rs",
+            "src/async_api.rs",
+        ],
         sys_includes: &[],
         includes: &[],
         renames: &[
@@ -35,7 +40,10 @@ const HEADERS: &[Header] = &[
             ("sslInitFnPtr", "sslInitFn *"),
             ("adapterAttachFnPtr", "adapterAttachFn *"),
             ("redisClusterCallbackFnPtr", "redisClusterCallbackFn *"),
-            ("redisClusterAsyncContext", "struct redisClusterAsyncContext"),
+            (
+                "redisClusterAsyncContext",
+                "struct redisClusterAsyncContext",
+            ),
         ],
         exclude: &[
             "dict",

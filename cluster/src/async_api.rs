@@ -11,14 +11,21 @@ use std::ptr;
 use crate::cluster::*;
 use crate::command;
 use crate::core::{self, redisAsyncContext, redisReply};
-use crate::core::{REDIS_ERR, REDIS_ERR_CLUSTER_TOO_MANY_RETRIES, REDIS_ERR_OOM, REDIS_ERR_OTHER, REDIS_OK};
+use crate::core::{
+    REDIS_ERR, REDIS_ERR_CLUSTER_TOO_MANY_RETRIES, REDIS_ERR_OOM, REDIS_ERR_OTHER, REDIS_OK,
+};
 use crate::exec::{Redirect, classify, parse_error, redirect_target, split};
 use crate::hiutil::hi_usec_now;
 use crate::types::*;
 
 /// The user callback type (`redisClusterCallbackFn *`).
-pub type redisClusterCallbackFnPtr =
-    Option<unsafe extern "C" fn(acc: *mut redisClusterAsyncContext, reply: *mut c_void, privdata: *mut c_void)>;
+pub type redisClusterCallbackFnPtr = Option<
+    unsafe extern "C" fn(
+        acc: *mut redisClusterAsyncContext,
+        reply: *mut c_void,
+        privdata: *mut c_void,
+    ),
+>;
 
 const IN_FLIGHT: i64 = i64::MAX;
 const THROTTLE_US: i64 = 1_000_000;
@@ -212,11 +219,11 @@ unsafe fn select_node(cc: *mut redisClusterContext) -> *mut redisClusterNode {
         let now = hi_usec_now();
         let mut choice: *mut redisClusterNode = ptr::null_mut();
         for (i, &n) in nodes.iter().enumerate() {
-            if connected(n) {
-                choice = n;
-            } else if (*n).lastConnectionAttempt < now - THROTTLE_US
-                && (choice.is_null() || (i < check && !connected(choice)))
-            {
+            // A connected node always; else one not tried within the last second, when nothing
+            // is chosen yet or (before the random index) the choice is not connected either.
+            let retryable = (*n).lastConnectionAttempt < now - THROTTLE_US
+                && (choice.is_null() || (i < check && !connected(choice)));
+            if connected(n) || retryable {
                 choice = n;
             }
             if i >= check && !choice.is_null() && connected(choice) {
@@ -227,7 +234,11 @@ unsafe fn select_node(cc: *mut redisClusterContext) -> *mut redisClusterNode {
     }
 }
 
-unsafe extern "C" fn slotmap_callback(ac: *mut redisAsyncContext, r: *mut c_void, privdata: *mut c_void) {
+unsafe extern "C" fn slotmap_callback(
+    ac: *mut redisAsyncContext,
+    r: *mut c_void,
+    privdata: *mut c_void,
+) {
     let acc = privdata as *mut redisClusterAsyncContext;
     // SAFETY: hiredis hands back the async cluster context given with the request; it lives
     // until `redisClusterAsyncFree`, which tears the node contexts down before freeing it.
@@ -250,11 +261,16 @@ unsafe extern "C" fn slotmap_callback(ac: *mut redisAsyncContext, r: *mut c_void
 }
 
 /// Starts a slot-map update on `ac` (or on a selected node's context).
-unsafe fn update_slotmap_async(acc: *mut redisClusterAsyncContext, mut ac: *mut redisAsyncContext) -> c_int {
+unsafe fn update_slotmap_async(
+    acc: *mut redisClusterAsyncContext,
+    mut ac: *mut redisAsyncContext,
+) -> c_int {
     // SAFETY: caller's promise: `acc` live; `ac` NULL or a live node context.
     unsafe {
         let cc = (*acc).cc;
-        if (*acc).lastSlotmapUpdateAttempt == IN_FLIGHT || (*cc).flags & HIRCLUSTER_FLAG_SHUTDOWN != 0 {
+        if (*acc).lastSlotmapUpdateAttempt == IN_FLIGHT
+            || (*cc).flags & HIRCLUSTER_FLAG_SHUTDOWN != 0
+        {
             return REDIS_ERR;
         }
         if ac.is_null() {
@@ -270,9 +286,18 @@ unsafe fn update_slotmap_async(acc: *mut redisClusterAsyncContext, mut ac: *mut 
                 return REDIS_ERR;
             }
         }
-        let cmd = if uses_slots(cc) { CMD_CLUSTER_SLOTS } else { CMD_CLUSTER_NODES };
-        if core::redisAsyncFormattedCommand(ac, Some(slotmap_callback), acc.cast(), cmd.as_ptr().cast(), cmd.len())
-            != REDIS_OK
+        let cmd = if uses_slots(cc) {
+            CMD_CLUSTER_SLOTS
+        } else {
+            CMD_CLUSTER_NODES
+        };
+        if core::redisAsyncFormattedCommand(
+            ac,
+            Some(slotmap_callback),
+            acc.cast(),
+            cmd.as_ptr().cast(),
+            cmd.len(),
+        ) != REDIS_OK
         {
             (*acc).lastSlotmapUpdateAttempt = hi_usec_now();
             return REDIS_ERR;
@@ -309,7 +334,9 @@ unsafe fn subscription_over(r: *const redisReply) -> bool {
         let kind = *(*r).element;
         let count = *(*r).element.add(2);
         let name = reply_str(kind).to_ascii_lowercase();
-        name.ends_with(b"unsubscribe") && (*count).r#type == core::REDIS_REPLY_INTEGER && (*count).integer == 0
+        name.ends_with(b"unsubscribe")
+            && (*count).r#type == core::REDIS_REPLY_INTEGER
+            && (*count).integer == 0
     }
 }
 
@@ -337,8 +364,13 @@ unsafe fn send(rec: *mut Record, ac: *mut redisAsyncContext) -> bool {
     // SAFETY: caller's promise: both live.
     unsafe {
         let cmd = &(*rec).cmd;
-        if core::redisAsyncFormattedCommand(ac, Some(reply_callback), rec.cast(), cmd.as_ptr().cast(), cmd.len())
-            != REDIS_OK
+        if core::redisAsyncFormattedCommand(
+            ac,
+            Some(reply_callback),
+            rec.cast(),
+            cmd.as_ptr().cast(),
+            cmd.len(),
+        ) != REDIS_OK
         {
             copy_ac_error((*rec).acc, ac);
             return false;
@@ -347,7 +379,11 @@ unsafe fn send(rec: *mut Record, ac: *mut redisAsyncContext) -> bool {
     }
 }
 
-unsafe extern "C" fn reply_callback(ac: *mut redisAsyncContext, r: *mut c_void, privdata: *mut c_void) {
+unsafe extern "C" fn reply_callback(
+    ac: *mut redisAsyncContext,
+    r: *mut c_void,
+    privdata: *mut c_void,
+) {
     let rec = privdata as *mut Record;
     let r = r as *mut redisReply;
     // SAFETY: hiredis hands back the record given with the command; it stays ours until
@@ -370,7 +406,11 @@ unsafe extern "C" fn reply_callback(ac: *mut redisAsyncContext, r: *mut c_void, 
         };
         (*rec).retry_count += 1;
         if (*rec).retry_count > (*cc).max_retry_count {
-            set_acc_error(acc, REDIS_ERR_CLUSTER_TOO_MANY_RETRIES, b"too many cluster retries");
+            set_acc_error(
+                acc,
+                REDIS_ERR_CLUSTER_TOO_MANY_RETRIES,
+                b"too many cluster retries",
+            );
             return deliver(rec, ptr::null_mut());
         }
         let target_ac = if kind == Redirect::Retry {
@@ -384,7 +424,10 @@ unsafe extern "C" fn reply_callback(ac: *mut redisAsyncContext, r: *mut c_void, 
                 return deliver(rec, ptr::null_mut());
             };
             let node = dict_node((*cc).nodes, &addr);
-            if kind == Redirect::Moved && (0..SLOTS as i64).contains(&slot) && !(*cc).table.is_null() {
+            if kind == Redirect::Moved
+                && (0..SLOTS as i64).contains(&slot)
+                && !(*cc).table.is_null()
+            {
                 *(*cc).table.add(slot as usize) = node;
             }
             let t = actx_get_by_node(acc, node);
@@ -393,8 +436,13 @@ unsafe extern "C" fn reply_callback(ac: *mut redisAsyncContext, r: *mut c_void, 
             }
             if kind == Redirect::Ask {
                 let asking = b"*1\r\n$6\r\nASKING\r\n";
-                if core::redisAsyncFormattedCommand(t, None, ptr::null_mut(), asking.as_ptr().cast(), asking.len())
-                    != REDIS_OK
+                if core::redisAsyncFormattedCommand(
+                    t,
+                    None,
+                    ptr::null_mut(),
+                    asking.as_ptr().cast(),
+                    asking.len(),
+                ) != REDIS_OK
                 {
                     copy_ac_error(acc, t);
                     return deliver(rec, ptr::null_mut());
@@ -445,7 +493,10 @@ pub extern "C" fn redisClusterAsyncContextInit() -> *mut redisClusterAsyncContex
 /// # Safety
 /// `addrs` a C string.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn redisClusterAsyncConnect(addrs: *const c_char, flags: c_int) -> *mut redisClusterAsyncContext {
+pub unsafe extern "C" fn redisClusterAsyncConnect(
+    addrs: *const c_char,
+    flags: c_int,
+) -> *mut redisClusterAsyncContext {
     // SAFETY: caller's promise.
     unsafe {
         let cc = redisClusterConnect(addrs, flags);
@@ -587,7 +638,10 @@ unsafe fn new_record(
     to_node: bool,
 ) -> *mut Record {
     let name_end = command::split_args(cmd).and_then(|a| a.first().map(|n| n.to_ascii_lowercase()));
-    let subscribe = matches!(name_end.as_deref(), Some(b"subscribe" | b"psubscribe" | b"ssubscribe"));
+    let subscribe = matches!(
+        name_end.as_deref(),
+        Some(b"subscribe" | b"psubscribe" | b"ssubscribe")
+    );
     Box::into_raw(Box::new(Record {
         acc,
         cmd: cmd.to_vec(),
@@ -636,7 +690,11 @@ pub unsafe extern "C" fn redisClusterAsyncFormattedCommand(
             }
         };
         if p.multi.is_some_and(|m| split(&p, m).is_some()) {
-            set_acc_error(acc, REDIS_ERR_OTHER, b"Asynchronous API now not support multi-key command");
+            set_acc_error(
+                acc,
+                REDIS_ERR_OTHER,
+                b"Asynchronous API now not support multi-key command",
+            );
             return REDIS_ERR;
         }
         let node = node_for_slot(cc, p.slot(0));
@@ -749,7 +807,8 @@ pub unsafe extern "C" fn redisClusterAsyncCommandArgvToNode(
             set_acc_error(acc, REDIS_ERR_OOM, OOM);
             return REDIS_ERR;
         }
-        let rc = redisClusterAsyncFormattedCommandToNode(acc, node, fn_, privdata, cmd, len as c_int);
+        let rc =
+            redisClusterAsyncFormattedCommandToNode(acc, node, fn_, privdata, cmd, len as c_int);
         core::redisFreeCommand(cmd);
         rc
     }
@@ -812,7 +871,9 @@ pub unsafe extern "C" fn hircl_async_to_node_result(
                 REDIS_ERR
             }
             l => {
-                let rc = redisClusterAsyncFormattedCommandToNode(acc, node, fn_, privdata, cmd, l as c_int);
+                let rc = redisClusterAsyncFormattedCommandToNode(
+                    acc, node, fn_, privdata, cmd, l as c_int,
+                );
                 core::redisFreeCommand(cmd);
                 rc
             }

@@ -50,7 +50,8 @@ pub struct redisAsyncContext {
 }
 
 /// `redisCallbackFn`.
-pub(crate) type redisCallbackFn = unsafe extern "C" fn(*mut redisAsyncContext, *mut c_void, *mut c_void);
+pub(crate) type redisCallbackFn =
+    unsafe extern "C" fn(*mut redisAsyncContext, *mut c_void, *mut c_void);
 
 /// `redisReply` (64 bytes).
 #[repr(C)]
@@ -138,7 +139,9 @@ unsafe extern "C" {
     pub(crate) fn freeReplyObject(reply: *mut c_void);
     pub(crate) fn redisAsyncSetTimeout(ac: *mut redisAsyncContext, tv: libc::timeval) -> c_int;
     pub(crate) fn redisAsyncFree(ac: *mut redisAsyncContext);
-    pub(crate) fn redisAsyncConnectWithOptions(options: *const redisOptions) -> *mut redisAsyncContext;
+    pub(crate) fn redisAsyncConnectWithOptions(
+        options: *const redisOptions,
+    ) -> *mut redisAsyncContext;
     pub(crate) fn redisAsyncDisconnect(ac: *mut redisAsyncContext);
     pub(crate) fn redisAsyncFormattedCommand(
         ac: *mut redisAsyncContext,

@@ -277,7 +277,10 @@ pub(crate) unsafe fn parse_error(cc: *mut redisClusterContext, e: ParseError) {
 
 /// The per-slot sub-commands of a multi-key command: (slot, RESP, indexes of its keys in the
 /// key list), ascending by slot; None when every key is in one slot.
-pub(crate) fn split(p: &command::Parsed<'_>, multi: MultiKey) -> Option<Vec<(u32, Vec<u8>, Vec<usize>)>> {
+/// One sub-command of a split command: its slot, its RESP, the indexes of its keys.
+pub(crate) type SubCommand = (u32, Vec<u8>, Vec<usize>);
+
+pub(crate) fn split(p: &command::Parsed<'_>, multi: MultiKey) -> Option<Vec<SubCommand>> {
     let mut by_slot: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
     for k in 0..p.keys.len() {
         by_slot.entry(p.slot(k)).or_default().push(k);

@@ -72,7 +72,7 @@ pub extern "C" fn hi_usec_now() -> i64 {
     if unsafe { libc::gettimeofday(&mut tv, std::ptr::null_mut()) } < 0 {
         return -1;
     }
-    tv.tv_sec as i64 * 1_000_000 + tv.tv_usec as i64
+    tv.tv_sec * 1_000_000 + tv.tv_usec
 }
 
 /// Wall-clock time in milliseconds, -1 on failure.
