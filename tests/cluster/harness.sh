@@ -23,11 +23,19 @@ command -v redis-cli >/dev/null || { echo "cluster harness: redis-cli not found"
 . "$(dirname "$0")/../harness-lib.sh"
 harness_setup hiredis-rs-cluster
 
-start_node() { # dir port [extra config lines]
-    local dir=$1 port=$2 extra=${3:-}
+# N distinct free loopback ports (all bound at once, so none repeats).
+free_ports() { # n
+    python3 -c 'import socket,sys
+socks=[socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks: s.bind(("127.0.0.1",0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"
+}
+
+start_node() { # dir port cluster-port [extra config lines]
+    local dir=$1 port=$2 cport=$3 extra=${4:-}
     cat > "$dir/node-$port.conf" <<CONF
 port $port
-cluster-port $(free_port)
+cluster-port $cport
 bind 127.0.0.1
 cluster-enabled yes
 cluster-config-file $dir/nodes-$port.conf
@@ -46,12 +54,13 @@ CONF
     pids+=($!)
 }
 
-wait_up() { # port [password]
+wait_up() { # dir port [password]
     for _ in $(seq 1 200); do
-        redis-cli -h 127.0.0.1 -p "$1" ${2:+-a "$2" --no-auth-warning} ping 2>/dev/null | grep -q PONG && return 0
+        redis-cli -h 127.0.0.1 -p "$2" ${3:+-a "$3" --no-auth-warning} ping 2>/dev/null | grep -q PONG && return 0
+        if grep -q "Address already in use" "$1/node-$2.log" 2>/dev/null; then break; fi
         sleep 0.05
     done
-    echo "cluster harness: node $1 did not start"; return 1
+    echo "cluster harness: node $2 did not start"; tail -3 "$1/node-$2.log" 2>/dev/null; return 1
 }
 
 # Until every node reports cluster_state:ok and the same number of known nodes.
@@ -70,16 +79,30 @@ wait_ok() { # password port...
     echo "cluster harness: cluster not ok on ports $*"; return 1
 }
 
+# Starts `count` nodes on fresh ports; a port taken by someone else meanwhile (the machine is
+# shared) means another try with new ports, up to three.
+start_nodes() { # dir count password -> sets ports
+    local dir=$1 count=$2 pw=$3 all p i attempt up
+    for attempt in 1 2 3; do
+        rm -rf "$dir"; mkdir -p "$dir"
+        read -r -a all <<< "$(free_ports $((2 * count)))"
+        ports=("${all[@]:0:$count}")
+        for i in $(seq 0 $((count - 1))); do
+            start_node "$dir" "${all[$i]}" "${all[$((count + i))]}" "${pw:+requirepass $pw
+masterauth $pw}"
+        done
+        up=1
+        for p in "${ports[@]}"; do wait_up "$dir" "$p" "$pw" || { up=0; break; }; done
+        [ $up = 1 ] && return 0
+        stop_cluster "$dir"
+    done
+    return 1
+}
+
 make_cluster() { # dir count replicas password -> sets ports
     local dir=$1 count=$2 replicas=$3 pw=$4 p addrs=()
-    mkdir -p "$dir"
-    ports=()
-    for _ in $(seq 1 "$count"); do
-        p=$(free_port); ports+=("$p")
-        start_node "$dir" "$p" "${pw:+requirepass $pw
-masterauth $pw}"
-    done
-    for p in "${ports[@]}"; do wait_up "$p" "$pw" || return 1; addrs+=("127.0.0.1:$p"); done
+    start_nodes "$dir" "$count" "$pw" || return 1
+    for p in "${ports[@]}"; do addrs+=("127.0.0.1:$p"); done
     redis-cli ${pw:+-a "$pw" --no-auth-warning} --cluster create "${addrs[@]}" \
         --cluster-replicas "$replicas" --cluster-yes > "$dir/create.log" 2>&1 \
         || { echo "cluster harness: cluster create failed"; cat "$dir/create.log"; return 1; }
