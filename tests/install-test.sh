@@ -285,7 +285,10 @@ for f in lib/libhiredis_rs_cluster.so.0.14 lib/libhiredis_rs_cluster.a lib/.debu
          lib/cmake/hiredis_cluster/hiredis_cluster-config.cmake lib/cmake/hiredis_cluster/hiredis_cluster-config-version.cmake \
          lib/cmake/hiredis_rs_cluster/hiredis_rs_cluster-config.cmake \
          include/hiredis_cluster/hircluster.h include/hiredis_cluster/dict.h include/hiredis_cluster/adlist.h \
-         include/hiredis_cluster/hiarray.h include/hiredis_cluster/hiutil.h include/hiredis_cluster/win32.h; do
+         include/hiredis_cluster/hiarray.h include/hiredis_cluster/hiutil.h include/hiredis_cluster/win32.h \
+         include/hiredis_cluster/adapters/ae.h include/hiredis_cluster/adapters/glib.h \
+         include/hiredis_cluster/adapters/libev.h include/hiredis_cluster/adapters/libevent.h \
+         include/hiredis_cluster/adapters/libuv.h; do
     [ -f "$root/$f" ] && [ ! -L "$root/$f" ] && ok "file $f" || fail "file $f missing"
 done
 for l in libhiredis_rs_cluster.so libhiredis_cluster.so libhiredis_cluster.so.0.14; do
