@@ -3,6 +3,9 @@
  * byte. Each mode generates random inputs from the seed and prints what the library made of them:
  *
  *   driver reader SEED COUNT [resp2]   random RESP streams (some corrupted), fed in random splits
+ *   driver reader-fn SEED COUNT [resp2]   the same streams through a table of builders of its
+ *                                      own (redisReaderCreateWithFunctions, as bindings do): every
+ *                                      call with the task it was given, and each reply's tree
  *   driver format SEED COUNT           redisFormatCommand templates and redisFormatCommandArgv
  *   driver sds SEED COUNT              random sequences of sds operations
  *
@@ -160,7 +163,113 @@ static void show(const redisReply *r, int depth) {
     putchar('\n');
 }
 
-static void reader_mode(unsigned count, int resp3) {
+/* A binding's builders: each object gets a number, links itself into its parent at task->idx,
+ * and every call prints the task it was given (type, elements, idx, its object, the parent's
+ * type, elements and object, privdata). r->privdata changes before each redisReaderGetReply. */
+typedef struct dobj {
+    int id, type;
+    size_t n;
+    long long v;
+    struct dobj **kid;
+} dobj;
+static int dobj_ids;
+
+static int oid(const void *o) { return o ? ((const dobj *)o)->id : 0; }
+
+static void *dnew(const char *what, const redisReadTask *t, size_t n) {
+    dobj *o = calloc(1, sizeof *o);
+    if (!o) abort();
+    o->id = ++dobj_ids;
+    o->type = t->type;
+    if (n) {
+        o->n = n;
+        o->kid = calloc(n, sizeof *o->kid);
+        if (!o->kid) abort();
+    }
+    printf("  %s #%d: type %d elements %lld idx %d obj #%d privdata %ld", what, o->id, t->type,
+           (long long)t->elements, t->idx, oid(t->obj), (long)(intptr_t)t->privdata);
+    if (t->parent) {
+        const redisReadTask *p = t->parent;
+        printf(" parent type %d elements %lld idx %d obj #%d%s", p->type, (long long)p->elements, p->idx,
+               oid(p->obj), p->parent ? " (nested)" : "");
+        dobj *po = p->obj;
+        if (po && t->idx >= 0 && (size_t)t->idx < po->n) po->kid[t->idx] = o;
+    }
+    return o;
+}
+static void *d_string(const redisReadTask *t, char *s, size_t n) {
+    dobj *o = dnew("string", t, 0);
+    printf(" len %zu ", n);
+    put_bytes(s, n);
+    putchar('\n');
+    return o;
+}
+#ifdef REDIS_REPLY_MAP
+static void *d_array(const redisReadTask *t, size_t n) {
+#else
+static void *d_array(const redisReadTask *t, int n) {
+#endif
+    dobj *o = dnew("array", t, (size_t)n);
+    printf(" of %zu\n", (size_t)n);
+    return o;
+}
+static void *d_integer(const redisReadTask *t, long long v) {
+    dobj *o = dnew("integer", t, 0);
+    o->v = v;
+    printf(" value %lld\n", v);
+    return o;
+}
+static void *d_nil(const redisReadTask *t) {
+    dobj *o = dnew("nil", t, 0);
+    putchar('\n');
+    return o;
+}
+#ifdef REDIS_REPLY_MAP
+static void *d_double(const redisReadTask *t, double d, char *s, size_t n) {
+    dobj *o = dnew("double", t, 0);
+    printf(" value %.17g text ", d);
+    put_bytes(s, n);
+    printf(" terminated %d\n", s[n] == 0);
+    return o;
+}
+static void *d_bool(const redisReadTask *t, int v) {
+    dobj *o = dnew("bool", t, 0);
+    printf(" value %d\n", v);
+    return o;
+}
+#endif
+static void d_free(void *p) {
+    dobj *o = p;
+    if (!o) return;
+    for (size_t i = 0; i < o->n; i++) d_free(o->kid[i]);
+    free(o->kid);
+    free(o);
+}
+static void d_show(const dobj *o, int depth) {
+    printf("%*s#%d type %d", depth * 2, "", o->id, o->type);
+    if (o->kid) {
+        printf(" of %zu\n", o->n);
+        for (size_t i = 0; i < o->n; i++) {
+            if (o->kid[i]) d_show(o->kid[i], depth + 1);
+            else printf("%*s(unlinked)\n", depth * 2 + 2, "");
+        }
+    } else {
+        putchar('\n');
+    }
+}
+static redisReplyObjectFunctions dfns = {
+    .createString = d_string,
+    .createArray = d_array,
+    .createInteger = d_integer,
+#ifdef REDIS_REPLY_MAP
+    .createDouble = d_double,
+    .createBool = d_bool,
+#endif
+    .createNil = d_nil,
+    .freeObject = d_free,
+};
+
+static void reader_mode(unsigned count, int resp3, int fn) {
     resp3_mode = resp3;
     for (unsigned s = 0; s < count; s++) {
         blen = 0;
@@ -177,8 +286,9 @@ static void reader_mode(unsigned count, int resp3) {
         }
         if (below(16) == 0) emits(":99999999999999999999\r\n");
         printf("stream %u (%zu bytes)\n", s, blen);
-        redisReader *r = redisReaderCreate();
+        redisReader *r = fn ? redisReaderCreateWithFunctions(&dfns) : redisReaderCreate();
         if (!r) abort();
+        long calls = 0;
         split_rng = rng ^ 0x9e3779b97f4a7c15u;
         size_t off = 0;
         int failed = 0;
@@ -189,14 +299,20 @@ static void reader_mode(unsigned count, int resp3) {
             off += n;
             for (;;) {
                 void *reply = NULL;
+                r->privdata = (void *)(intptr_t)++calls;
                 if (redisReaderGetReply(r, &reply) != REDIS_OK) {
                     printf("error %d %s\n", r->err, r->errstr);
                     failed = 1;
                     break;
                 }
                 if (!reply) break;
-                show(reply, 1);
-                freeReplyObject(reply);
+                if (fn) {
+                    d_show(reply, 1);
+                    d_free(reply);
+                } else {
+                    show(reply, 1);
+                    freeReplyObject(reply);
+                }
             }
         }
         redisReaderFree(r);
@@ -355,12 +471,14 @@ static void sds_mode(unsigned count) {
 
 int main(int argc, char **argv) {
     if (argc < 4) {
-        fprintf(stderr, "usage: %s reader|format|sds SEED COUNT [resp2]\n", argv[0]);
+        fprintf(stderr, "usage: %s reader|reader-fn|format|sds SEED COUNT [resp2]\n", argv[0]);
         return 2;
     }
     rng = strtoull(argv[2], NULL, 10) * 2654435761u + 1;
     unsigned count = (unsigned)strtoul(argv[3], NULL, 10);
-    if (strcmp(argv[1], "reader") == 0) reader_mode(count, !(argc > 4 && strcmp(argv[4], "resp2") == 0));
+    int resp3 = !(argc > 4 && strcmp(argv[4], "resp2") == 0);
+    if (strcmp(argv[1], "reader") == 0) reader_mode(count, resp3, 0);
+    else if (strcmp(argv[1], "reader-fn") == 0) reader_mode(count, resp3, 1);
     else if (strcmp(argv[1], "format") == 0) format_mode(count);
     else if (strcmp(argv[1], "sds") == 0) sds_mode(count);
     else return 2;

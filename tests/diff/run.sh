@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Differential tests: tests/diff/driver.c built against hiredis-rs (the staged install) and against
 # two real hiredis builds that package registries provide (fetched here, never committed):
-#   - Debian's libhiredis-dev (hiredis 0.14.1): reader on RESP2 streams, formatter;
+#   - Debian's libhiredis-dev (hiredis 0.14.1): reader on RESP2 streams (default builders and a
+#     table of the driver's own), formatter;
 #   - the hiredis C sources vendored in PyPI's `hiredis` sdist (hiredis-py $PYPI_HIREDIS, which
-#     carries hiredis 1.5), compiled in a temp dir: reader with RESP3, formatter, sds.
+#     carries hiredis 1.5), compiled in a temp dir: reader with RESP3 (both ways), formatter, sds.
 # Each pair runs with the same seeds and must print the same bytes. Usage: run.sh STAGE_DIR
 # Environment: DIFF_SEEDS (default "1 2 3 4 5 6 7 8"), DIFF_COUNT (inputs per seed and mode).
 set -euo pipefail
@@ -60,8 +61,9 @@ compare() { # reference-binary label mode seed [resp2]
     fi
 }
 for seed in $seeds; do
-    for mode in reader format sds; do compare pypi "hiredis $ref_version (PyPI hiredis $PYPI_HIREDIS)" $mode "$seed" "$count"; done
+    for mode in reader reader-fn format sds; do compare pypi "hiredis $ref_version (PyPI hiredis $PYPI_HIREDIS)" $mode "$seed" "$count"; done
     compare debian "hiredis $debian_version (Debian)" reader "$seed" "$count" resp2
+    compare debian "hiredis $debian_version (Debian)" reader-fn "$seed" "$count" resp2
     compare debian "hiredis $debian_version (Debian)" format "$seed" "$count"
 done
 echo "differential: hiredis-rs against hiredis $ref_version (PyPI hiredis $PYPI_HIREDIS sources) and $debian_version (Debian), seeds $seeds x $count inputs"
