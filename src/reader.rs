@@ -228,6 +228,22 @@ pub(crate) trait Builder {
     /// `_`, `$-1` or an aggregate with count -1; `kind` is the announced type.
     fn nil(&mut self, at: At<'_, Self::Obj>, kind: Kind) -> Option<Self::Obj>;
     fn boolean(&mut self, at: At<'_, Self::Obj>, v: bool) -> Option<Self::Obj>;
+
+    /// Whether the parser should look for runs of whole scalar children (status, error,
+    /// integer, bulk string) with [`scalar_at`] and hand each to [`Builder::scalar`],
+    /// instead of going through its general loop for each.
+    const SCALAR_RUNS: bool = false;
+
+    /// A whole scalar found by [`scalar_at`] (only with [`Builder::SCALAR_RUNS`]): what
+    /// [`Builder::integer`] or [`Builder::string`] would build.
+    #[inline(always)]
+    fn scalar(&mut self, at: At<'_, Self::Obj>, item: Scalar<'_>) -> Option<Self::Obj> {
+        if item.kind == Kind::Integer {
+            self.integer(at, item.int)
+        } else {
+            self.string(at, item.kind, item.text)
+        }
+    }
 }
 
 /// Resumable parser state: open aggregates and a type byte read ahead of its data.
@@ -326,6 +342,28 @@ impl<O: Copy> Parser<O> {
         b: &mut B,
     ) -> Result<Option<O>, ReadError> {
         loop {
+            if B::SCALAR_RUNS && self.pending.is_none() && !self.stack.is_empty() {
+                // Whole scalar children in a row, each built as the loop below would.
+                while let Some(Found::Whole(item, next)) = scalar_at(buf, *p) {
+                    let at = At {
+                        frames: &self.stack[..],
+                    };
+                    b.scalar(at, item).ok_or(ReadError::Oom)?;
+                    *p = next;
+                    // As after any item (below): on to the next sibling, closing finished
+                    // aggregates; the stack stays non-empty until the reply is complete.
+                    while let Some(top) = self.stack.last_mut() {
+                        top.next += 1;
+                        if top.next < top.elements {
+                            break;
+                        }
+                        self.stack.pop();
+                        if self.stack.is_empty() {
+                            return Ok(self.root.take());
+                        }
+                    }
+                }
+            }
             let kind = match self.pending.take() {
                 Some(k) => k,
                 None => {
@@ -1014,28 +1052,89 @@ mod tests {
         }
     }
 
-    /// Everything parsed from `input` fed in `chunk`-byte pieces, until an error.
+    /// [`Tree`] with [`Builder::SCALAR_RUNS`]: the parser must make the same calls.
+    #[derive(Default)]
+    struct RunsTree(Tree);
+
+    impl Builder for RunsTree {
+        type Obj = usize;
+        const SCALAR_RUNS: bool = true;
+        fn string(&mut self, at: At<'_, usize>, kind: Kind, s: &[u8]) -> Option<usize> {
+            self.0.string(at, kind, s)
+        }
+        fn array(&mut self, at: At<'_, usize>, kind: Kind, n: usize) -> Option<usize> {
+            self.0.array(at, kind, n)
+        }
+        fn integer(&mut self, at: At<'_, usize>, v: i64) -> Option<usize> {
+            self.0.integer(at, v)
+        }
+        fn double(&mut self, at: At<'_, usize>, v: f64, text: &[u8]) -> Option<usize> {
+            self.0.double(at, v, text)
+        }
+        fn nil(&mut self, at: At<'_, usize>, kind: Kind) -> Option<usize> {
+            self.0.nil(at, kind)
+        }
+        fn boolean(&mut self, at: At<'_, usize>, v: bool) -> Option<usize> {
+            self.0.boolean(at, v)
+        }
+    }
+
+    /// What a builder saw and made from `input` fed in `chunk`-byte pieces, until an error:
+    /// the replies, the error, the builder calls and the positions after each call.
+    type Outcome = (
+        Vec<String>,
+        Option<ReadError>,
+        Vec<(usize, Option<usize>)>,
+        Vec<usize>,
+    );
+
+    fn run_chunks_with<B: Builder<Obj = usize>>(
+        input: &[u8],
+        chunk: usize,
+        maxelements: i64,
+        b: &mut B,
+        tree: fn(&B) -> &Tree,
+    ) -> Outcome {
+        let mut p: Parser<usize> = Parser::default();
+        let mut out = Vec::new();
+        let mut buf = Vec::new();
+        let mut pos = 0;
+        let mut positions = Vec::new();
+        for piece in input.chunks(chunk.max(1)) {
+            buf.extend_from_slice(piece);
+            loop {
+                let r = p.parse(&buf, &mut pos, maxelements, b);
+                let t = tree(b);
+                match r {
+                    Ok(Some(id)) => out.push(t.show(id)),
+                    Ok(None) => break,
+                    Err(e) => return (out, Some(e), t.calls.clone(), positions),
+                }
+                positions.push(pos);
+            }
+            positions.push(pos);
+        }
+        (out, None, tree(b).calls.clone(), positions)
+    }
+
+    /// Everything parsed from `input` fed in `chunk`-byte pieces, until an error; the
+    /// parser with scalar runs must agree in every respect.
     fn run_chunks(
         input: &[u8],
         chunk: usize,
         maxelements: i64,
     ) -> (Vec<String>, Option<ReadError>) {
-        let mut p: Parser<usize> = Parser::default();
-        let mut t = Tree::default();
-        let mut out = Vec::new();
-        let mut buf = Vec::new();
-        let mut pos = 0;
-        for piece in input.chunks(chunk.max(1)) {
-            buf.extend_from_slice(piece);
-            loop {
-                match p.parse(&buf, &mut pos, maxelements, &mut t) {
-                    Ok(Some(id)) => out.push(t.show(id)),
-                    Ok(None) => break,
-                    Err(e) => return (out, Some(e)),
-                }
-            }
-        }
-        (out, None)
+        let plain = run_chunks_with(input, chunk, maxelements, &mut Tree::default(), |t| t);
+        let runs = run_chunks_with(input, chunk, maxelements, &mut RunsTree::default(), |t| {
+            &t.0
+        });
+        assert_eq!(
+            plain,
+            runs,
+            "scalar runs, chunk {chunk}: {}",
+            String::from_utf8_lossy(input)
+        );
+        (plain.0, plain.1)
     }
 
     /// Parses `input` whole and at every chunk size 1..=8; all must agree.

@@ -751,6 +751,142 @@ static void test_builder_contract(void) {
     CHECK(freed == 2, "reader free released the partial reply");
 }
 
+/* A table of its own builds top-level scalars and runs of scalar children without the general
+ * parser loop (ARCHITECTURE.md); builders still see hiredis's tasks, a NULL from one is still
+ * OOM, and a table switched in mid-aggregate still sees the whole task chain. */
+static void test_custom_table_paths(void) {
+    SECTION("a table of its own: top-level scalars");
+    redisReader *r = redisReaderCreate();
+    defaults = r->fn;
+    r->fn = &counting;
+    int pd[3];
+    r->privdata = &pd[0];
+    reset_counts();
+    FEED(r, "+OK\r\n-ERR x\r\n:-42\r\n$3\r\nabc\r\n");
+    static const int types[] = {REDIS_REPLY_STATUS, REDIS_REPLY_ERROR, REDIS_REPLY_INTEGER, REDIS_REPLY_STRING};
+    for (int i = 0; i < 4; i++) {
+        redisReply *rep = NULL;
+        CHECK(redisReaderGetReply(r, (void **)&rep) == REDIS_OK && rep && rep->type == types[i], "reply %d", i);
+        CHECK(nseen == i + 1 && seen[i].type == types[i] && seen[i].elements == -1 && seen[i].idx == -1 &&
+                  !seen[i].has_parent && seen[i].privdata == &pd[0] && seen[i].obj == rep,
+              "root task of reply %d (%d calls)", i, nseen);
+        freeReplyObject(rep);
+    }
+    CHECK(r->ridx == -1 && r->pos == r->len, "between replies");
+    /* With NULL for the reply, the table's freeObject releases it. */
+    FEED(r, ":1\r\n");
+    CHECK(redisReaderGetReply(r, NULL) == REDIS_OK && freed == 1 && made == 5, "freed through fn (%d)", freed);
+    /* A call that finds everything consumed starts the next reply: its root task keeps the
+     * privdata of that moment. */
+    void *out = (void *)1;
+    CHECK(redisReaderGetReply(r, &out) == REDIS_OK && out == NULL && r->ridx == 0, "next reply started");
+    r->privdata = &pd[1];
+    FEED(r, "+a\r\n");
+    redisReply *rep = NULL;
+    CHECK(redisReaderGetReply(r, (void **)&rep) == REDIS_OK && rep && nseen == 6 && seen[5].privdata == &pd[0],
+          "privdata of the reply's start");
+    freeReplyObject(rep);
+    FEED(r, "+b\r\n");
+    CHECK(redisReaderGetReply(r, (void **)&rep) == REDIS_OK && rep && nseen == 7 && seen[6].privdata == &pd[1],
+          "then the current privdata");
+    freeReplyObject(rep);
+
+    SECTION("a table of its own: a NULL from a top-level scalar's builder is OOM");
+    reset_counts();
+    fail_after = 0;
+    FEED(r, "$2\r\nab\r\n");
+    out = (void *)1;
+    CHECK(redisReaderGetReply(r, &out) == REDIS_ERR && out == NULL && r->err == REDIS_ERR_OOM &&
+              !strcmp(r->errstr, "Out of memory") && nseen == 1 && made == 0,
+          "OOM after one call (err %d, %d calls)", r->err, nseen);
+    CHECK(redisReaderGetReply(r, &out) == REDIS_ERR && nseen == 1, "sticky, no second call");
+    redisReaderFree(r);
+
+    SECTION("a table of its own: runs of scalar children");
+    r = redisReaderCreateWithFunctions(&counting);
+    r->privdata = &pd[2];
+    reset_counts();
+    const char *in = "*4\r\n:1\r\n$2\r\nab\r\n*2\r\n+x\r\n-e\r\n:5\r\n";
+    for (int whole = 1; whole >= 0; whole--) {
+        reset_counts();
+        redisReply *root = NULL;
+        for (size_t i = 0; i < strlen(in); i += whole ? strlen(in) : 1) {
+            redisReaderFeed(r, in + i, whole ? strlen(in) : 1);
+            CHECK(redisReaderGetReply(r, (void **)&root) == REDIS_OK, "parsed at %zu", i);
+        }
+        CHECK(root && root->elements == 4 && nseen == 7, "whole %d: %d calls", whole, nseen);
+        if (!root || nseen != 7) break;
+        redisReply *inner = root->element[2];
+        static const struct { int type, idx, ptype; long long pel; } want[] = {
+            {REDIS_REPLY_ARRAY, -1, 0, 0},
+            {REDIS_REPLY_INTEGER, 0, REDIS_REPLY_ARRAY, 4},
+            {REDIS_REPLY_STRING, 1, REDIS_REPLY_ARRAY, 4},
+            {REDIS_REPLY_ARRAY, 2, REDIS_REPLY_ARRAY, 4},
+            {REDIS_REPLY_STATUS, 0, REDIS_REPLY_ARRAY, 2},
+            {REDIS_REPLY_ERROR, 1, REDIS_REPLY_ARRAY, 2},
+            {REDIS_REPLY_INTEGER, 3, REDIS_REPLY_ARRAY, 4},
+        };
+        for (int i = 0; i < 7; i++) {
+            void *pobj = i == 0 ? NULL : (i == 4 || i == 5) ? (void *)inner : (void *)root;
+            CHECK(seen[i].type == want[i].type && seen[i].idx == want[i].idx && seen[i].elements == -1 &&
+                      seen[i].has_parent == (i > 0) && seen[i].privdata == &pd[2] &&
+                      (i == 0 || (seen[i].parent_type == want[i].ptype && seen[i].parent_elements == want[i].pel &&
+                                  seen[i].parent_obj == pobj)),
+                  "whole %d: call %d: type %d idx %d parent %d/%lld", whole, i, seen[i].type, seen[i].idx,
+                  seen[i].parent_type, seen[i].parent_elements);
+        }
+        /* The level's task keeps the last aggregate opened there (hiredis reuses it). */
+        CHECK(seen[6].obj == root->element[3] && seen[4].obj == inner->element[0], "objects linked");
+        freeReplyObject(root);
+    }
+    for (int k = 1; k < 7; k++) {
+        reset_counts();
+        fail_after = k;
+        redisReader *q = redisReaderCreateWithFunctions(&counting);
+        redisReaderFeed(q, in, strlen(in));
+        out = (void *)1;
+        CHECK(redisReaderGetReply(q, &out) == REDIS_ERR && out == NULL && q->err == REDIS_ERR_OOM && nseen == k + 1 &&
+                  freed == 1,
+              "NULL at call %d: err %d, %d calls, %d freed", k, q->err, nseen, freed);
+        redisReaderFree(q);
+        CHECK(freed == 1, "no double free (k=%d)", k);
+    }
+    redisReaderFree(r);
+
+    SECTION("a table of its own switched in mid-aggregate sees the whole task chain");
+    r = redisReaderCreate();
+    reset_counts();
+    /* The defaults open two levels... */
+    FEED(r, "*3\r\n:1\r\n*2\r\n:2\r\n");
+    out = (void *)1;
+    CHECK(redisReaderGetReply(r, &out) == REDIS_OK && out == NULL && r->ridx == 2, "two levels open (ridx %d)", r->ridx);
+    /* ...the counting table finishes the inner one and opens another... */
+    r->fn = &counting;
+    FEED(r, ":3\r\n*1\r\n");
+    CHECK(redisReaderGetReply(r, &out) == REDIS_OK && out == NULL && nseen == 2, "counting table: %d calls", nseen);
+    /* ...the defaults read nothing new, and the counting table finishes the reply. */
+    r->fn = defaults;
+    CHECK(redisReaderGetReply(r, &out) == REDIS_OK && out == NULL, "defaults, nothing new");
+    r->fn = &counting;
+    FEED(r, "+z\r\n");
+    redisReply *root = NULL;
+    CHECK(redisReaderGetReply(r, (void **)&root) == REDIS_OK && root && root->elements == 3 && nseen == 3, "done (%d calls)",
+          nseen);
+    if (root && nseen == 3) {
+        CHECK(seen[0].type == REDIS_REPLY_INTEGER && seen[0].idx == 1 && seen[0].parent_type == REDIS_REPLY_ARRAY &&
+                  seen[0].parent_elements == 2 && seen[0].parent_obj == root->element[1],
+              "inner item: idx %d parent %d/%lld", seen[0].idx, seen[0].parent_type, seen[0].parent_elements);
+        CHECK(seen[1].type == REDIS_REPLY_ARRAY && seen[1].idx == 2 && seen[1].parent_elements == 3 &&
+                  seen[1].parent_obj == root,
+              "new level: idx %d parent %lld", seen[1].idx, seen[1].parent_elements);
+        CHECK(seen[2].type == REDIS_REPLY_STATUS && seen[2].idx == 0 && seen[2].parent_elements == 1 &&
+                  seen[2].parent_obj == root->element[2],
+              "last item: idx %d parent %lld", seen[2].idx, seen[2].parent_elements);
+    }
+    freeReplyObject(root);
+    redisReaderFree(r);
+}
+
 /* A top-level scalar cut off at the end of a read: the reader stands as hiredis's would (type
  * byte consumed, reply started with the privdata of that moment), and the table in force when
  * the rest arrives builds the item, whichever way the table was switched in between. */
@@ -1087,6 +1223,7 @@ int main(void) {
     test_resp3();
     test_builder_contract();
     test_table_switch_mid_scalar();
+    test_custom_table_paths();
     test_visible_state();
     test_splits();
     test_alloc_failure();

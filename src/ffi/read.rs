@@ -175,53 +175,75 @@ impl CBuilder<'_> {
         Some(ty as usize as *mut c_void)
     }
 
-    /// The task for the item at `at`, with its ancestors written out; `None` when the task
-    /// stack cannot grow.
+    /// The task for the item at `at`: type, elements, idx and parent written as hiredis has
+    /// them when it calls a builder; `obj` and `privdata` are the level's (see
+    /// [`Mirror::opened`]). The ancestors' tasks are written only when they are out of step
+    /// (after a table switch or a move of the tasks). `None` when the task stack cannot grow.
+    #[inline(always)]
     fn task(&mut self, at: At<'_, *mut c_void>, kind: Kind) -> Option<*mut redisReadTask> {
-        let m = &mut *self.m;
         let d = at.depth();
-        m.reserve(d).ok()?;
-        let base = m.tasks.as_mut_ptr();
-        let frames = at.frames();
-        let idx_of = |k: usize| {
-            if k == 0 {
-                -1
-            } else {
-                frames[k - 1].next as c_int
-            }
-        };
-        let parent_of = |k: usize| {
-            if k == 0 {
-                ptr::null_mut()
-            } else {
-                base.wrapping_add(k - 1)
-            }
-        };
-        for (k, f) in frames.iter().enumerate().skip(m.synced.min(d)) {
-            // SAFETY: k < d < tasks.len(); `base` is the vector's live buffer.
-            let t = unsafe { &mut *base.add(k) };
-            t.r#type = f.kind as c_int;
-            t.elements = f.elements as c_longlong;
-            t.idx = idx_of(k);
-            t.obj = f.obj;
-            t.parent = parent_of(k);
+        // Level `d` was reserved when its parent opened (the root at the reply's start), so
+        // this only guards against a broken promise.
+        self.m.reserve(d).ok()?;
+        if self.m.synced < d {
+            self.m.sync(at.frames());
         }
-        m.synced = d;
-        // SAFETY: d < tasks.len().
+        let base = self.m.tasks.as_mut_ptr();
+        // SAFETY: d < tasks.len() (reserved above); `base` is the vector's live buffer, and
+        // nothing else borrows the tasks now.
         let t = unsafe { &mut *base.add(d) };
         t.r#type = kind as c_int;
         t.elements = -1;
-        t.idx = idx_of(d);
         // `obj` is left alone: hiredis reuses a level's task for siblings, so it still holds
         // the last opened sibling aggregate (cleared when the level was opened).
-        t.parent = parent_of(d);
+        match at.frames().last() {
+            None => {
+                t.idx = -1;
+                t.parent = ptr::null_mut();
+            }
+            Some(f) => {
+                t.idx = f.next as c_int;
+                t.parent = base.wrapping_add(d - 1);
+            }
+        }
         Some(t)
+    }
+}
+
+impl Mirror {
+    /// Writes the tasks of the open aggregates `frames` (root first) from `synced` on.
+    #[cold]
+    #[inline(never)]
+    fn sync(&mut self, frames: &[reader::Frame<*mut c_void>]) {
+        let base = self.tasks.as_mut_ptr();
+        for (k, f) in frames.iter().enumerate().skip(self.synced) {
+            if k + 1 >= self.tasks.len() {
+                // Cannot happen (every open level reserved its child's slot); not written.
+                break;
+            }
+            // SAFETY: k < tasks.len(); `base` is the vector's live buffer.
+            let t = unsafe { &mut *base.add(k) };
+            t.r#type = f.kind as c_int;
+            t.elements = f.elements as c_longlong;
+            t.obj = f.obj;
+            if k == 0 {
+                t.idx = -1;
+                t.parent = ptr::null_mut();
+            } else {
+                t.idx = frames[k - 1].next as c_int;
+                t.parent = base.wrapping_add(k - 1);
+            }
+            self.synced = k + 1;
+        }
     }
 }
 
 impl Builder for CBuilder<'_> {
     type Obj = *mut c_void;
 
+    const SCALAR_RUNS: bool = true;
+
+    #[inline(always)]
     fn string(&mut self, at: At<'_, *mut c_void>, kind: Kind, s: &[u8]) -> Option<*mut c_void> {
         let Some(f) = self.fns.createString else {
             return self.stand_in(at, kind as c_int);
@@ -244,9 +266,14 @@ impl Builder for CBuilder<'_> {
                 // SAFETY: a valid task.
                 let obj = non_null(unsafe { f(t, n) })?;
                 if n > 0 {
-                    // This aggregate's task becomes the parent of the next items.
-                    // SAFETY: `t` points into the mirror, which nothing else borrows now.
-                    unsafe { (*t).elements = n as c_longlong };
+                    // This aggregate's task becomes the parent of the next items, whose
+                    // level starts linked to it (their idx and type are written per item).
+                    // SAFETY: `t` and `t + 1` point into the mirror (reserved above), which
+                    // nothing else borrows now.
+                    unsafe {
+                        (*t).elements = n as c_longlong;
+                        (*t.add(1)).parent = t;
+                    }
                     self.m.synced = d + 1;
                 }
                 obj
@@ -258,6 +285,7 @@ impl Builder for CBuilder<'_> {
         Some(obj)
     }
 
+    #[inline(always)]
     fn integer(&mut self, at: At<'_, *mut c_void>, v: i64) -> Option<*mut c_void> {
         let Some(f) = self.fns.createInteger else {
             return self.stand_in(at, REDIS_REPLY_INTEGER);
@@ -280,6 +308,7 @@ impl Builder for CBuilder<'_> {
         non_null(unsafe { f(t, v, copy.as_mut_ptr() as *mut c_char, n) })
     }
 
+    #[inline(always)]
     fn nil(&mut self, at: At<'_, *mut c_void>, kind: Kind) -> Option<*mut c_void> {
         let Some(f) = self.fns.createNil else {
             return self.stand_in(at, REDIS_REPLY_NIL);
@@ -289,6 +318,7 @@ impl Builder for CBuilder<'_> {
         non_null(unsafe { f(t) })
     }
 
+    #[inline(always)]
     fn boolean(&mut self, at: At<'_, *mut c_void>, v: bool) -> Option<*mut c_void> {
         let Some(f) = self.fns.createBool else {
             return self.stand_in(at, REDIS_REPLY_BOOL);
@@ -520,6 +550,9 @@ fn trim(r: &mut redisReader) {
 /// aggregates in progress, or a failed allocation, which the parser then meets and reports).
 #[inline(always)]
 fn scalar_fast_path(r: &mut redisReader, reply: *mut *mut c_void) -> bool {
+    if !ptr::eq(r.r#fn, reply::default_functions()) {
+        return custom_scalar_fast_path(r, reply);
+    }
     // SAFETY: a library reader's state.
     let Some(st) = (unsafe { state(r) }) else {
         return false;
@@ -537,6 +570,43 @@ fn scalar_fast_path(r: &mut redisReader, reply: *mut *mut c_void) -> bool {
         // All read (hiredis keeps consumed bytes until 1 KiB piles up): as with the parser,
         // the next reply counts as started, its root task set up now.
         None if r.pos == r.len => start_reply(r, st),
+        None => false,
+    }
+}
+
+/// [`scalar_fast_path`] for readers with a table of their own (or none): whole scalars are
+/// built through it. False when nothing was done, or when a builder returned NULL and the
+/// reader is in its error state: the parser then runs, or reports the error.
+#[inline(never)]
+fn custom_scalar_fast_path(r: &mut redisReader, reply: *mut *mut c_void) -> bool {
+    // SAFETY: a library reader's state.
+    let Some(st) = (unsafe { state(r) }) else {
+        return false;
+    };
+    let found = match st.parser.top_level() {
+        TopLevel::Busy => return false,
+        TopLevel::Waiting(kind) => {
+            if r.pos >= r.len {
+                // As in `resume_scalar`.
+                return r.pos == r.len;
+            }
+            // SAFETY: as in `parse`.
+            let bytes = unsafe { core::slice::from_raw_parts(r.buf as *const u8, r.len) };
+            reader::scalar_data(kind, bytes, r.pos)
+        }
+        TopLevel::Idle => {
+            // SAFETY: as in `parse`.
+            let bytes = unsafe { core::slice::from_raw_parts(r.buf as *const u8, r.len) };
+            match reader::scalar_at(bytes, r.pos) {
+                Some(Found::Partial(kind)) => return start_waiting(r, st, kind),
+                None if r.pos == r.len => return start_reply(r, st),
+                found => found,
+            }
+        }
+    };
+    match found {
+        Some(Found::Whole(item, next)) => hand_out_custom_scalar(r, st, item, next, reply),
+        Some(Found::Partial(_)) => true,
         None => false,
     }
 }
@@ -614,10 +684,84 @@ fn hand_out_scalar(
     true
 }
 
+/// Builds a whole top-level scalar ending at `next` through `fn` (a C table, or NULL: type
+/// numbers as stand-in objects) and hands it out; false when the builder returned NULL (the
+/// reader is then in its error state),
+/// or the root task could not be made (nothing changed). Builders see the root task hiredis
+/// passes: the item's type, elements and idx -1, no object, no parent, and the privdata of
+/// the reply's start (now, unless an earlier call started it).
+#[inline(always)]
+fn hand_out_custom_scalar(
+    r: &mut redisReader,
+    st: &mut State,
+    item: Scalar<'_>,
+    next: usize,
+    reply: *mut *mut c_void,
+) -> bool {
+    // SAFETY: `fn` is NULL or a valid table.
+    let fns = unsafe { r.r#fn.as_ref() };
+    let (integer, string) = fns.map_or((None, None), |f| (f.createInteger, f.createString));
+    let builder = if item.kind == Kind::Integer {
+        integer.is_some()
+    } else {
+        string.is_some()
+    };
+    let obj = if !builder {
+        (if item.kind == Kind::Integer {
+            REDIS_REPLY_INTEGER
+        } else {
+            item.kind as c_int
+        }) as usize as *mut c_void
+    } else {
+        let m = &mut st.mirror;
+        if m.reserve(0).is_err() {
+            return false;
+        }
+        let privdata = if r.ridx < 0 {
+            r.privdata
+        } else {
+            m.tasks[0].privdata
+        };
+        let t = &mut m.tasks[0];
+        *t = redisReadTask {
+            r#type: item.kind as c_int,
+            elements: -1,
+            idx: -1,
+            obj: ptr::null_mut(),
+            parent: ptr::null_mut(),
+            privdata,
+        };
+        let t: *mut redisReadTask = t;
+        let obj = match (integer, string) {
+            // SAFETY: a valid task.
+            (Some(f), _) if item.kind == Kind::Integer => unsafe { f(t, item.int) },
+            // SAFETY: a valid task and the text, valid for the call (builders must not
+            // write to it).
+            (_, Some(f)) => unsafe { f(t, item.text.as_ptr() as *mut c_char, item.text.len()) },
+            _ => ptr::null_mut(),
+        };
+        if obj.is_null() {
+            set_oom(r, st);
+            return false;
+        }
+        obj
+    };
+    st.parser.done_waiting();
+    r.pos = next;
+    r.ridx = -1;
+    r.reply = ptr::null_mut();
+    hand_out(r, obj, reply);
+    true
+}
+
 /// [`redisReaderGetReply`] through the parser. Out of line: the fast path's caller stays
 /// small.
 #[inline(never)]
 fn parse(r: &mut redisReader, reply: *mut *mut c_void) -> c_int {
+    if r.err != 0 {
+        // The fast path met an error (a builder returned NULL).
+        return REDIS_ERR;
+    }
     // SAFETY: a library reader's state.
     let Some(st) = (unsafe { state(r) }) else {
         return REDIS_ERR;
@@ -635,6 +779,9 @@ fn parse(r: &mut redisReader, reply: *mut *mut c_void) -> c_int {
         }
     }
     let res = if reply::is_default(r.r#fn) {
+        // The default builders keep only the tasks' `obj` and `privdata`: a C table used
+        // later writes the rest again.
+        st.mirror.synced = 0;
         let mut b = reply::DefaultBuilder {
             mirror: &mut st.mirror,
             privdata: r.privdata,
@@ -642,16 +789,7 @@ fn parse(r: &mut redisReader, reply: *mut *mut c_void) -> c_int {
         };
         st.parser.parse(bytes, &mut pos, r.maxelements, &mut b)
     } else {
-        // SAFETY: `fn` is NULL or a valid table.
-        let fns = unsafe { r.r#fn.as_ref() }.copied().unwrap_or(NO_FUNCTIONS);
-        // The table may have changed since the last call: rebuild the task chain.
-        st.mirror.synced = 0;
-        let mut b = CBuilder {
-            fns,
-            m: &mut st.mirror,
-            privdata: r.privdata,
-        };
-        st.parser.parse(bytes, &mut pos, r.maxelements, &mut b)
+        parse_custom(r, st, bytes, &mut pos)
     };
     let done = match res {
         Ok(done) => done,
@@ -678,6 +816,25 @@ fn parse(r: &mut redisReader, reply: *mut *mut c_void) -> c_int {
         hand_out(r, obj, reply);
     }
     REDIS_OK
+}
+
+/// The parser with a C table (or none). Out of line, so that `parse` holds only the
+/// default builders' loop.
+#[inline(never)]
+fn parse_custom(
+    r: &redisReader,
+    st: &mut State,
+    bytes: &[u8],
+    pos: &mut usize,
+) -> Result<Option<*mut c_void>, ReadError> {
+    // SAFETY: `fn` is NULL or a valid table.
+    let fns = unsafe { r.r#fn.as_ref() }.copied().unwrap_or(NO_FUNCTIONS);
+    let mut b = CBuilder {
+        fns,
+        m: &mut st.mirror,
+        privdata: r.privdata,
+    };
+    st.parser.parse(bytes, pos, r.maxelements, &mut b)
 }
 
 /// Gives a complete reply to the caller, or frees it when the caller passed no pointer.
