@@ -229,20 +229,29 @@ pub(crate) trait Builder {
     fn nil(&mut self, at: At<'_, Self::Obj>, kind: Kind) -> Option<Self::Obj>;
     fn boolean(&mut self, at: At<'_, Self::Obj>, v: bool) -> Option<Self::Obj>;
 
-    /// Whether the parser should look for runs of whole scalar children (status, error,
-    /// integer, bulk string) with [`scalar_at`] and hand each to [`Builder::scalar`],
-    /// instead of going through its general loop for each.
+    /// What a builder keeps for a run of whole scalar children of one aggregate (see
+    /// [`Builder::run_start`]).
+    type Run: Copy;
+
+    /// Whether the parser offers runs at all ([`Builder::run_start`]).
     const SCALAR_RUNS: bool = false;
 
-    /// A whole scalar found by [`scalar_at`] (only with [`Builder::SCALAR_RUNS`]): what
-    /// [`Builder::integer`] or [`Builder::string`] would build.
+    /// Offered when the next child of the innermost open aggregate (`at`'s last frame) is a
+    /// whole status, error, integer or bulk string: `Some` has the parser hand it, and the
+    /// whole scalar siblings after it, to [`Builder::run_item`] (found with [`scalar_at`],
+    /// without the general loop); `None` (the default) leaves every item to the other methods.
     #[inline(always)]
-    fn scalar(&mut self, at: At<'_, Self::Obj>, item: Scalar<'_>) -> Option<Self::Obj> {
-        if item.kind == Kind::Integer {
-            self.integer(at, item.int)
-        } else {
-            self.string(at, item.kind, item.text)
-        }
+    fn run_start(&mut self, at: At<'_, Self::Obj>) -> Option<Self::Run> {
+        let _ = at;
+        None
+    }
+
+    /// Builds child `idx` of the run's aggregate: what [`Builder::integer`] or
+    /// [`Builder::string`] would build for it at that place.
+    #[inline(always)]
+    fn run_item(&mut self, run: Self::Run, idx: usize, item: Scalar<'_>) -> Option<Self::Obj> {
+        let _ = (run, idx, item);
+        None
     }
 }
 
@@ -343,25 +352,8 @@ impl<O: Copy> Parser<O> {
     ) -> Result<Option<O>, ReadError> {
         loop {
             if B::SCALAR_RUNS && self.pending.is_none() && !self.stack.is_empty() {
-                // Whole scalar children in a row, each built as the loop below would.
-                while let Some(Found::Whole(item, next)) = scalar_at(buf, *p) {
-                    let at = At {
-                        frames: &self.stack[..],
-                    };
-                    b.scalar(at, item).ok_or(ReadError::Oom)?;
-                    *p = next;
-                    // As after any item (below): on to the next sibling, closing finished
-                    // aggregates; the stack stays non-empty until the reply is complete.
-                    while let Some(top) = self.stack.last_mut() {
-                        top.next += 1;
-                        if top.next < top.elements {
-                            break;
-                        }
-                        self.stack.pop();
-                        if self.stack.is_empty() {
-                            return Ok(self.root.take());
-                        }
-                    }
+                if let Some(done) = self.scalar_runs(buf, p, b)? {
+                    return Ok(Some(done));
                 }
             }
             let kind = match self.pending.take() {
@@ -523,6 +515,64 @@ enum Step<O> {
     NeedMore,
     /// An aggregate was opened: its elements come next.
     Opened,
+}
+
+impl<O: Copy> Parser<O> {
+    /// Runs of whole scalar children ([`Builder::run_start`]), level after level as they
+    /// complete. `Some(root)` when that finished the reply; `None` when the next item is for
+    /// the general loop (or more input is needed), with the stack as that loop expects.
+    #[inline(always)]
+    fn scalar_runs<B: Builder<Obj = O>>(
+        &mut self,
+        buf: &[u8],
+        p: &mut usize,
+        b: &mut B,
+    ) -> Result<Option<O>, ReadError> {
+        loop {
+            let Some(Found::Whole(item, end)) = scalar_at(buf, *p) else {
+                return Ok(None);
+            };
+            let Some(run) = b.run_start(At {
+                frames: &self.stack[..],
+            }) else {
+                return Ok(None);
+            };
+            let Some(top) = self.stack.last_mut() else {
+                return Ok(None);
+            };
+            let (mut next, elements) = (top.next, top.elements);
+            let (mut item, mut end) = (item, end);
+            loop {
+                // (After an error the parser's state does not matter: it is reset.)
+                b.run_item(run, next, item).ok_or(ReadError::Oom)?;
+                next += 1;
+                *p = end;
+                if next == elements {
+                    break;
+                }
+                match scalar_at(buf, *p) {
+                    Some(Found::Whole(i, e)) => (item, end) = (i, e),
+                    _ => {
+                        top.next = next;
+                        return Ok(None);
+                    }
+                }
+            }
+            // The aggregate is complete: on to its parent's next child, closing finished
+            // aggregates as after any item.
+            self.stack.pop();
+            loop {
+                let Some(top) = self.stack.last_mut() else {
+                    return Ok(self.root.take());
+                };
+                top.next += 1;
+                if top.next < top.elements {
+                    break;
+                }
+                self.stack.pop();
+            }
+        }
+    }
 }
 
 /// A complete, valid top-level scalar: what [`scalar_at`] recognises. A plain record rather
@@ -981,13 +1031,17 @@ mod tests {
 
     impl Tree {
         fn add(&mut self, at: At<'_, usize>, v: V) -> Option<usize> {
-            self.calls.push((at.depth(), at.parent().map(|p| p.1)));
+            self.add_at(at.depth(), at.parent(), v)
+        }
+
+        fn add_at(&mut self, depth: usize, parent: Option<(usize, usize)>, v: V) -> Option<usize> {
+            self.calls.push((depth, parent.map(|p| p.1)));
             if self.fail_at == Some(self.calls.len()) {
                 return None;
             }
             self.nodes.push(v);
             let id = self.nodes.len() - 1;
-            if let Some((parent, idx)) = at.parent() {
+            if let Some((parent, idx)) = parent {
                 match &mut self.nodes[parent] {
                     V::Arr(_, kids) => {
                         assert!(kids[idx].is_none());
@@ -1026,6 +1080,7 @@ mod tests {
 
     impl Builder for Tree {
         type Obj = usize;
+        type Run = ();
         fn string(&mut self, at: At<'_, usize>, kind: Kind, s: &[u8]) -> Option<usize> {
             self.add(at, V::Str(kind, s.to_vec()))
         }
@@ -1058,7 +1113,19 @@ mod tests {
 
     impl Builder for RunsTree {
         type Obj = usize;
+        /// The run's depth and parent.
+        type Run = (usize, usize);
         const SCALAR_RUNS: bool = true;
+        fn run_start(&mut self, at: At<'_, usize>) -> Option<(usize, usize)> {
+            Some((at.depth(), at.parent()?.0))
+        }
+        fn run_item(&mut self, run: (usize, usize), idx: usize, item: Scalar<'_>) -> Option<usize> {
+            let v = match item.kind {
+                Kind::Integer => V::Int(item.int),
+                k => V::Str(k, item.text.to_vec()),
+            };
+            self.0.add_at(run.0, Some((run.1, idx)), v)
+        }
         fn string(&mut self, at: At<'_, usize>, kind: Kind, s: &[u8]) -> Option<usize> {
             self.0.string(at, kind, s)
         }

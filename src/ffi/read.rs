@@ -240,8 +240,63 @@ impl Mirror {
 
 impl Builder for CBuilder<'_> {
     type Obj = *mut c_void;
+    /// The task of the run's level.
+    type Run = *mut redisReadTask;
 
     const SCALAR_RUNS: bool = true;
+
+    /// The level's task, linked to its parent, with the ancestors' tasks in step.
+    #[inline(always)]
+    fn run_start(&mut self, at: At<'_, *mut c_void>) -> Option<*mut redisReadTask> {
+        let d = at.depth();
+        if d == 0 {
+            return None;
+        }
+        self.m.reserve(d).ok()?;
+        if self.m.synced < d {
+            self.m.sync(at.frames());
+        }
+        let base = self.m.tasks.as_mut_ptr();
+        // SAFETY: 1 <= d < tasks.len() (reserved above); nothing else borrows the tasks.
+        let t = unsafe { &mut *base.add(d) };
+        t.parent = base.wrapping_add(d - 1);
+        Some(t)
+    }
+
+    /// As [`CBuilder::integer`] or [`CBuilder::string`] would: the task gets the item's type,
+    /// elements -1 and its idx.
+    #[inline(always)]
+    fn run_item(
+        &mut self,
+        t: *mut redisReadTask,
+        idx: usize,
+        item: Scalar<'_>,
+    ) -> Option<*mut c_void> {
+        // SAFETY: `t` is the run's task (`run_start`); no aggregate opens during a run, so
+        // the tasks are not moved, and nothing else borrows them.
+        unsafe {
+            (*t).r#type = item.kind as c_int;
+            (*t).elements = -1;
+            (*t).idx = idx as c_int;
+        }
+        if item.kind == Kind::Integer {
+            match self.fns.createInteger {
+                // SAFETY: a valid task.
+                Some(f) => non_null(unsafe { f(t, item.int) }),
+                None => Some(REDIS_REPLY_INTEGER as usize as *mut c_void),
+            }
+        } else {
+            match self.fns.createString {
+                Some(f) => {
+                    let (s, n) = (item.text.as_ptr() as *mut c_char, item.text.len());
+                    // SAFETY: a valid task and the text, valid for the call (builders must
+                    // not write to it).
+                    non_null(unsafe { f(t, s, n) })
+                }
+                None => Some(item.kind as c_int as usize as *mut c_void),
+            }
+        }
+    }
 
     #[inline(always)]
     fn string(&mut self, at: At<'_, *mut c_void>, kind: Kind, s: &[u8]) -> Option<*mut c_void> {
@@ -498,7 +553,23 @@ pub unsafe extern "C" fn redisReaderGetReply(
     if r.len == 0 {
         return REDIS_OK;
     }
+    if !ptr::eq(r.r#fn, reply::default_functions()) {
+        return get_reply_custom(r, reply);
+    }
     if !scalar_fast_path(r, reply) && parse(r, reply) != REDIS_OK {
+        return REDIS_ERR;
+    }
+    if r.pos >= TRIM_AT {
+        trim(r);
+    }
+    REDIS_OK
+}
+
+/// [`redisReaderGetReply`] for a reader with a table of its own (or none), from the point
+/// where it has bytes to look at. Out of line: the default table's path stays as small.
+#[inline(never)]
+fn get_reply_custom(r: &mut redisReader, reply: *mut *mut c_void) -> c_int {
+    if !custom_scalar_fast_path(r, reply) && parse(r, reply) != REDIS_OK {
         return REDIS_ERR;
     }
     if r.pos >= TRIM_AT {
@@ -544,15 +615,13 @@ fn trim(r: &mut redisReader) {
     r.pos = 0;
 }
 
-/// The common case between replies, for the default builders: one whole status, error,
+/// The common case between replies, with the default table installed (the caller checked):
+/// one whole status, error,
 /// integer or bulk reply at `pos`, built and handed out, or the start of one, noted as the
 /// parser would (true). False leaves everything untouched for the parser (other shapes,
 /// aggregates in progress, or a failed allocation, which the parser then meets and reports).
 #[inline(always)]
 fn scalar_fast_path(r: &mut redisReader, reply: *mut *mut c_void) -> bool {
-    if !ptr::eq(r.r#fn, reply::default_functions()) {
-        return custom_scalar_fast_path(r, reply);
-    }
     // SAFETY: a library reader's state.
     let Some(st) = (unsafe { state(r) }) else {
         return false;
@@ -577,7 +646,7 @@ fn scalar_fast_path(r: &mut redisReader, reply: *mut *mut c_void) -> bool {
 /// [`scalar_fast_path`] for readers with a table of their own (or none): whole scalars are
 /// built through it. False when nothing was done, or when a builder returned NULL and the
 /// reader is in its error state: the parser then runs, or reports the error.
-#[inline(never)]
+#[inline(always)]
 fn custom_scalar_fast_path(r: &mut redisReader, reply: *mut *mut c_void) -> bool {
     // SAFETY: a library reader's state.
     let Some(st) = (unsafe { state(r) }) else {
@@ -669,7 +738,8 @@ fn hand_out_scalar(
     next: usize,
     reply: *mut *mut c_void,
 ) -> bool {
-    if !reply::builds_default(r.r#fn, item.kind == Kind::Integer) {
+    // (`redisReaderGetReply` found the default table installed.)
+    if !reply::default_entry_kept(item.kind == Kind::Integer) {
         return false;
     }
     let obj = reply::scalar_reply(cache::local(), item);

@@ -61,15 +61,12 @@ pub(crate) fn is_default(f: *const redisReplyObjectFunctions) -> bool {
     now.iter().zip(orig.iter()).all(|(a, b)| a == b)
 }
 
-/// True when `f` is the default table and its entry for an integer (`integer`) or a string
-/// is the original one, so [`scalar_reply`] builds what calling through the table would.
+/// With the default table installed: true when its entry for an integer (`integer`) or a
+/// string is the original one, so [`scalar_reply`] builds what calling through the table would.
 #[inline(always)]
-pub(crate) fn builds_default(f: *const redisReplyObjectFunctions, integer: bool) -> bool {
-    if !ptr::eq(f, default_functions()) {
-        return false;
-    }
-    // SAFETY: `f` is then our static; hiredis objects are not shared between threads.
-    let t = unsafe { &*f };
+pub(crate) fn default_entry_kept(integer: bool) -> bool {
+    // SAFETY: our static; hiredis objects are not shared between threads.
+    let t = unsafe { &*default_functions() };
     if integer {
         t.createInteger.map(|e| e as usize) == DEFAULTS.createInteger.map(|e| e as usize)
     } else {
@@ -418,6 +415,27 @@ impl DefaultBuilder<'_> {
 
 impl Builder for DefaultBuilder<'_> {
     type Obj = *mut c_void;
+    /// The parent aggregate.
+    type Run = *mut c_void;
+
+    const SCALAR_RUNS: bool = true;
+
+    #[inline(always)]
+    fn run_start(&mut self, at: At<'_, *mut c_void>) -> Option<*mut c_void> {
+        at.parent().map(|(parent, _)| parent)
+    }
+
+    #[inline(always)]
+    fn run_item(
+        &mut self,
+        parent: *mut c_void,
+        idx: usize,
+        item: Scalar<'_>,
+    ) -> Option<*mut c_void> {
+        // SAFETY: as in `place`.
+        let obj = unsafe { link(parent, idx, scalar_reply(self.blocks, item)) };
+        (!obj.is_null()).then_some(obj)
+    }
 
     #[inline(always)]
     fn string(&mut self, at: At<'_, *mut c_void>, kind: Kind, s: &[u8]) -> Option<*mut c_void> {
