@@ -621,13 +621,19 @@ pub(crate) enum Found<'a> {
 pub(crate) fn scalar_at(buf: &[u8], pos: usize) -> Option<Found<'_>> {
     // (Wrapping: with `pos` at the very end the `get` below fails anyway.)
     let p = pos.wrapping_add(1);
-    // A call per kind, so that each is compiled for its own kind.
-    match *buf.get(pos)? {
-        b'$' => scalar_data(Kind::String, buf, p),
-        b'+' => scalar_data(Kind::Status, buf, p),
-        b'-' => scalar_data(Kind::Error, buf, p),
-        b':' => scalar_data(Kind::Integer, buf, p),
-        _ => None,
+    // A call per kind, so that each is compiled for its own kind; compares rather than a
+    // jump table (four kinds, bulk strings first: aggregates mostly hold those).
+    let c = *buf.get(pos)?;
+    if c == b'$' {
+        scalar_data(Kind::String, buf, p)
+    } else if c == b'+' {
+        scalar_data(Kind::Status, buf, p)
+    } else if c == b':' {
+        scalar_data(Kind::Integer, buf, p)
+    } else if c == b'-' {
+        scalar_data(Kind::Error, buf, p)
+    } else {
+        None
     }
 }
 

@@ -260,11 +260,12 @@ impl Builder for CBuilder<'_> {
         // SAFETY: 1 <= d < tasks.len() (reserved above); nothing else borrows the tasks.
         let t = unsafe { &mut *base.add(d) };
         t.parent = base.wrapping_add(d - 1);
+        t.elements = -1;
         Some(t)
     }
 
-    /// As [`CBuilder::integer`] or [`CBuilder::string`] would: the task gets the item's type,
-    /// elements -1 and its idx.
+    /// As [`CBuilder::integer`] or [`CBuilder::string`] would: the task gets the item's type
+    /// and idx (its elements, -1, were set for the run: builders get it read-only).
     #[inline(always)]
     fn run_item(
         &mut self,
@@ -276,7 +277,6 @@ impl Builder for CBuilder<'_> {
         // the tasks are not moved, and nothing else borrows them.
         unsafe {
             (*t).r#type = item.kind as c_int;
-            (*t).elements = -1;
             (*t).idx = idx as c_int;
         }
         if item.kind == Kind::Integer {
