@@ -351,9 +351,11 @@ impl<O: Copy> Parser<O> {
         b: &mut B,
     ) -> Result<Option<O>, ReadError> {
         loop {
-            if B::SCALAR_RUNS && self.pending.is_none() && !self.stack.is_empty() {
-                if let Some(done) = self.scalar_runs(buf, p, b)? {
-                    return Ok(Some(done));
+            if B::SCALAR_RUNS && !self.stack.is_empty() {
+                match self.scalar_runs(buf, p, b)? {
+                    RunEnd::Reply(root) => return Ok(root),
+                    RunEnd::More => return Ok(None),
+                    RunEnd::General => {}
                 }
             }
             let kind = match self.pending.take() {
@@ -517,29 +519,47 @@ enum Step<O> {
     Opened,
 }
 
+/// Where [`Parser::scalar_runs`] stopped.
+enum RunEnd<O> {
+    /// The reply is complete (its root, as the general loop returns it).
+    Reply(Option<O>),
+    /// The next item is for the general loop.
+    General,
+    /// The next item has not all arrived: its type byte is read and its data awaited, as
+    /// the general loop would leave it.
+    More,
+}
+
 impl<O: Copy> Parser<O> {
     /// Runs of whole scalar children ([`Builder::run_start`]), level after level as they
-    /// complete. `Some(root)` when that finished the reply; `None` when the next item is for
-    /// the general loop (or more input is needed), with the stack as that loop expects.
+    /// complete, starting with the item whose data is awaited, if any. The stack, the
+    /// position and the awaited item are left as the general loop would leave them.
     #[inline(always)]
     fn scalar_runs<B: Builder<Obj = O>>(
         &mut self,
         buf: &[u8],
         p: &mut usize,
         b: &mut B,
-    ) -> Result<Option<O>, ReadError> {
+    ) -> Result<RunEnd<O>, ReadError> {
         loop {
-            let Some(Found::Whole(item, end)) = scalar_at(buf, *p) else {
-                return Ok(None);
+            let found = match self.pending {
+                None => scalar_at(buf, *p),
+                Some(kind) => scalar_data(kind, buf, *p),
+            };
+            let (item, end) = match found {
+                Some(Found::Whole(item, end)) => (item, end),
+                Some(Found::Partial(kind)) => return Ok(self.await_item(p, kind)),
+                None => return Ok(RunEnd::General),
             };
             let Some(run) = b.run_start(At {
                 frames: &self.stack[..],
             }) else {
-                return Ok(None);
+                return Ok(RunEnd::General);
             };
             let Some(top) = self.stack.last_mut() else {
-                return Ok(None);
+                return Ok(RunEnd::General);
             };
+            self.pending = None;
             let (mut next, elements) = (top.next, top.elements);
             let (mut item, mut end) = (item, end);
             loop {
@@ -552,9 +572,12 @@ impl<O: Copy> Parser<O> {
                 }
                 match scalar_at(buf, *p) {
                     Some(Found::Whole(i, e)) => (item, end) = (i, e),
-                    _ => {
+                    found => {
                         top.next = next;
-                        return Ok(None);
+                        return Ok(match found {
+                            Some(Found::Partial(kind)) => self.await_item(p, kind),
+                            _ => RunEnd::General,
+                        });
                     }
                 }
             }
@@ -563,7 +586,7 @@ impl<O: Copy> Parser<O> {
             self.stack.pop();
             loop {
                 let Some(top) = self.stack.last_mut() else {
-                    return Ok(self.root.take());
+                    return Ok(RunEnd::Reply(self.root.take()));
                 };
                 top.next += 1;
                 if top.next < top.elements {
@@ -572,6 +595,17 @@ impl<O: Copy> Parser<O> {
                 self.stack.pop();
             }
         }
+    }
+
+    /// The general loop's step for a scalar that has not all arrived: its type byte read
+    /// (unless an earlier call read it), its data awaited.
+    #[inline(always)]
+    fn await_item(&mut self, p: &mut usize, kind: Kind) -> RunEnd<O> {
+        if self.pending.is_none() {
+            *p += 1;
+            self.pending = Some(kind);
+        }
+        RunEnd::More
     }
 }
 
