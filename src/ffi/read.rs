@@ -553,9 +553,18 @@ pub unsafe extern "C" fn redisReaderGetReply(
     if r.len == 0 {
         return REDIS_OK;
     }
-    if !ptr::eq(r.r#fn, reply::default_functions()) {
-        return get_reply_custom(r, reply);
+    // Two paths out of line, so that this part needs no saved registers.
+    if ptr::eq(r.r#fn, reply::default_functions()) {
+        get_reply_default(r, reply)
+    } else {
+        get_reply_custom(r, reply)
     }
+}
+
+/// [`redisReaderGetReply`] with the default table installed, from the point where it has
+/// bytes to look at.
+#[inline(never)]
+fn get_reply_default(r: &mut redisReader, reply: *mut *mut c_void) -> c_int {
     if !scalar_fast_path(r, reply) && parse(r, reply) != REDIS_OK {
         return REDIS_ERR;
     }
@@ -566,7 +575,7 @@ pub unsafe extern "C" fn redisReaderGetReply(
 }
 
 /// [`redisReaderGetReply`] for a reader with a table of its own (or none), from the point
-/// where it has bytes to look at. Out of line: the default table's path stays as small.
+/// where it has bytes to look at.
 #[inline(never)]
 fn get_reply_custom(r: &mut redisReader, reply: *mut *mut c_void) -> c_int {
     if !custom_scalar_fast_path(r, reply) && parse(r, reply) != REDIS_OK {
