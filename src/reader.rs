@@ -570,7 +570,13 @@ impl<O: Copy> Parser<O> {
                 if next == elements {
                     break;
                 }
-                match scalar_at(buf, *p) {
+                // Siblings in a run are mostly bulk strings: that test first.
+                let found = if buf.get(*p) == Some(&b'$') {
+                    scalar_data(Kind::String, buf, *p + 1)
+                } else {
+                    scalar_at(buf, *p)
+                };
+                match found {
                     Some(Found::Whole(i, e)) => (item, end) = (i, e),
                     found => {
                         top.next = next;
