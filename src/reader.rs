@@ -765,6 +765,22 @@ fn line_item<B: Builder>(
 /// are free of CR and LF (which status and error lines require).
 #[inline(always)]
 fn find_line(buf: &[u8], from: usize) -> Option<(usize, bool)> {
+    // Most lines are short and clean: their CR LF is the first CR or LF in the 8 bytes at
+    // `from`, looked at as one word. Anything else is searched out of line, so that callers'
+    // loops do not carry the searchers' set-up.
+    let marks = word_at(buf, from).map_or(0, |w| bytes_equal(w, b'\r') | bytes_equal(w, b'\n'));
+    if marks != 0 {
+        let first = from + first_marked(marks);
+        if buf.get(first) == Some(&b'\r') && buf.get(first + 1) == Some(&b'\n') {
+            return Some((first, true));
+        }
+    }
+    find_line_searched(buf, from)
+}
+
+/// [`find_line`] by `memchr`.
+#[inline(never)]
+fn find_line_searched(buf: &[u8], from: usize) -> Option<(usize, bool)> {
     // A CR at the last byte cannot start a CR LF, so it is excluded from the search.
     let end = buf.len().checked_sub(1)?;
     // One pass finds the terminator of a clean line; a stray CR or LF costs a second search.
@@ -843,8 +859,9 @@ fn first_marked(marks: u64) -> usize {
 /// stray CR or LF bytes fail the number parse anyway).
 #[inline(always)]
 fn find_crlf(buf: &[u8], from: usize) -> Option<usize> {
-    let end = buf.len().checked_sub(1)?;
-    // Length lines are short: the first 8 bytes are looked at as one word before memchr.
+    buf.len().checked_sub(1)?;
+    // Length lines are short: the first 8 bytes are looked at as one word; the rest is
+    // searched out of line (see `find_line`).
     if let Some(w) = word_at(buf, from) {
         let cr = bytes_equal(w, b'\r');
         if cr != 0 {
@@ -854,6 +871,13 @@ fn find_crlf(buf: &[u8], from: usize) -> Option<usize> {
             }
         }
     }
+    find_crlf_searched(buf, from)
+}
+
+/// [`find_crlf`] by `memchr`.
+#[inline(never)]
+fn find_crlf_searched(buf: &[u8], from: usize) -> Option<usize> {
+    let end = buf.len().checked_sub(1)?;
     let mut i = from;
     while i < end {
         let at = i + find1(b'\r', &buf[i..end])?;
