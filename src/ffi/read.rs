@@ -156,7 +156,11 @@ fn set_oom(r: &mut redisReader, st: &mut State) {
 /// Builds through a C function table; a NULL table or entry yields the type number as a
 /// stand-in object, as in hiredis.
 struct CBuilder<'a> {
-    fns: redisReplyObjectFunctions,
+    /// `createString` and `createInteger` of the table, the common ones.
+    create_string: CreateString,
+    create_integer: CreateInteger,
+    /// The table (a valid one: [`NO_FUNCTIONS`] for NULL), for its other entries.
+    fns: *const redisReplyObjectFunctions,
     m: &'a mut Mirror,
     /// `reader->privdata` now, for levels opened during this call.
     privdata: *mut c_void,
@@ -166,7 +170,18 @@ fn non_null(p: *mut c_void) -> Option<*mut c_void> {
     (!p.is_null()).then_some(p)
 }
 
+type CreateString =
+    Option<unsafe extern "C" fn(*const redisReadTask, *mut c_char, usize) -> *mut c_void>;
+type CreateInteger = Option<unsafe extern "C" fn(*const redisReadTask, c_longlong) -> *mut c_void>;
+
 impl CBuilder<'_> {
+    /// The table's entries now.
+    #[inline(always)]
+    fn fns(&self) -> redisReplyObjectFunctions {
+        // SAFETY: a valid table (see the field); copied, no reference kept.
+        unsafe { ptr::read(self.fns) }
+    }
+
     /// No builder for this item: hiredis uses the type number as the object. No task is
     /// written, so the slot at this depth no longer matches the parser.
     #[inline]
@@ -280,13 +295,13 @@ impl Builder for CBuilder<'_> {
             (*t).idx = idx as c_int;
         }
         if item.kind == Kind::Integer {
-            match self.fns.createInteger {
+            match self.create_integer {
                 // SAFETY: a valid task.
                 Some(f) => non_null(unsafe { f(t, item.int) }),
                 None => Some(REDIS_REPLY_INTEGER as usize as *mut c_void),
             }
         } else {
-            match self.fns.createString {
+            match self.create_string {
                 Some(f) => {
                     let (s, n) = (item.text.as_ptr() as *mut c_char, item.text.len());
                     // SAFETY: a valid task and the text, valid for the call (builders must
@@ -300,7 +315,7 @@ impl Builder for CBuilder<'_> {
 
     #[inline(always)]
     fn string(&mut self, at: At<'_, *mut c_void>, kind: Kind, s: &[u8]) -> Option<*mut c_void> {
-        let Some(f) = self.fns.createString else {
+        let Some(f) = self.create_string else {
             return self.stand_in(at, kind as c_int);
         };
         let t = self.task(at, kind)?;
@@ -308,13 +323,14 @@ impl Builder for CBuilder<'_> {
         non_null(unsafe { f(t, s.as_ptr() as *mut c_char, s.len()) })
     }
 
+    #[inline(always)]
     fn array(&mut self, at: At<'_, *mut c_void>, kind: Kind, n: usize) -> Option<*mut c_void> {
         let d = at.depth();
         if n > 0 {
             // Room for the level before the object exists (see DefaultBuilder::array).
             self.m.reserve(d).ok()?;
         }
-        let obj = match self.fns.createArray {
+        let obj = match self.fns().createArray {
             None => self.stand_in(at, kind as c_int)?,
             Some(f) => {
                 let t = self.task(at, kind)?;
@@ -342,7 +358,7 @@ impl Builder for CBuilder<'_> {
 
     #[inline(always)]
     fn integer(&mut self, at: At<'_, *mut c_void>, v: i64) -> Option<*mut c_void> {
-        let Some(f) = self.fns.createInteger else {
+        let Some(f) = self.create_integer else {
             return self.stand_in(at, REDIS_REPLY_INTEGER);
         };
         let t = self.task(at, Kind::Integer)?;
@@ -351,7 +367,7 @@ impl Builder for CBuilder<'_> {
     }
 
     fn double(&mut self, at: At<'_, *mut c_void>, v: f64, text: &[u8]) -> Option<*mut c_void> {
-        let Some(f) = self.fns.createDouble else {
+        let Some(f) = self.fns().createDouble else {
             return self.stand_in(at, REDIS_REPLY_DOUBLE);
         };
         let t = self.task(at, Kind::Double)?;
@@ -365,7 +381,7 @@ impl Builder for CBuilder<'_> {
 
     #[inline(always)]
     fn nil(&mut self, at: At<'_, *mut c_void>, kind: Kind) -> Option<*mut c_void> {
-        let Some(f) = self.fns.createNil else {
+        let Some(f) = self.fns().createNil else {
             return self.stand_in(at, REDIS_REPLY_NIL);
         };
         let t = self.task(at, kind)?;
@@ -375,7 +391,7 @@ impl Builder for CBuilder<'_> {
 
     #[inline(always)]
     fn boolean(&mut self, at: At<'_, *mut c_void>, v: bool) -> Option<*mut c_void> {
-        let Some(f) = self.fns.createBool else {
+        let Some(f) = self.fns().createBool else {
             return self.stand_in(at, REDIS_REPLY_BOOL);
         };
         let t = self.task(at, Kind::Bool)?;
@@ -907,8 +923,10 @@ fn parse_custom(
     pos: &mut usize,
 ) -> Result<Option<*mut c_void>, ReadError> {
     // SAFETY: `fn` is NULL or a valid table.
-    let fns = unsafe { r.r#fn.as_ref() }.copied().unwrap_or(NO_FUNCTIONS);
+    let fns = unsafe { r.r#fn.as_ref() }.unwrap_or(&NO_FUNCTIONS);
     let mut b = CBuilder {
+        create_string: fns.createString,
+        create_integer: fns.createInteger,
         fns,
         m: &mut st.mirror,
         privdata: r.privdata,
