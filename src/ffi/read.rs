@@ -802,6 +802,8 @@ fn hand_out_custom_scalar(
         string.is_some()
     };
     let obj = if !builder {
+        st.parser.done_waiting();
+        r.pos = next;
         (if item.kind == Kind::Integer {
             REDIS_REPLY_INTEGER
         } else {
@@ -827,6 +829,10 @@ fn hand_out_custom_scalar(
             privdata,
         };
         let t: *mut redisReadTask = t;
+        // The reader is past the item while its builder runs, as hiredis's is (and the
+        // call then needs few values kept across it).
+        st.parser.done_waiting();
+        r.pos = next;
         let obj = match (integer, string) {
             // SAFETY: a valid task.
             (Some(f), _) if item.kind == Kind::Integer => unsafe { f(t, item.int) },
@@ -836,13 +842,14 @@ fn hand_out_custom_scalar(
             _ => ptr::null_mut(),
         };
         if obj.is_null() {
-            set_oom(r, st);
+            // SAFETY: a library reader's state.
+            if let Some(st) = unsafe { state(r) } {
+                set_oom(r, st);
+            }
             return false;
         }
         obj
     };
-    st.parser.done_waiting();
-    r.pos = next;
     r.ridx = -1;
     r.reply = ptr::null_mut();
     hand_out(r, obj, reply);
