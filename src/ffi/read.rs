@@ -829,8 +829,9 @@ fn hand_out_custom_scalar(
             privdata,
         };
         let t: *mut redisReadTask = t;
-        // The reader is past the item while its builder runs, as hiredis's is (and the
-        // call then needs few values kept across it).
+        // The reader is past the item while its builder runs (fewer values are kept across
+        // the call). Builders do not see `pos` move in step with hiredis's anyway: the
+        // parser's calls run before it is stored.
         st.parser.done_waiting();
         r.pos = next;
         let obj = match (integer, string) {
