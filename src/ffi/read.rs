@@ -641,9 +641,8 @@ fn trim(r: &mut redisReader) {
 }
 
 /// The common case between replies, with the default table installed (the caller checked):
-/// one whole status, error,
-/// integer or bulk reply at `pos`, built and handed out, or the start of one, noted as the
-/// parser would (true). False leaves everything untouched for the parser (other shapes,
+/// one whole status, error, integer or bulk reply at `pos`, built and handed out, or the start
+/// of one, noted as the parser would (true). False leaves everything untouched for the parser (other shapes,
 /// aggregates in progress, or a failed allocation, which the parser then meets and reports).
 #[inline(always)]
 fn scalar_fast_path(r: &mut redisReader, reply: *mut *mut c_void) -> bool {
@@ -781,10 +780,9 @@ fn hand_out_scalar(
 
 /// Builds a whole top-level scalar ending at `next` through `fn` (a C table, or NULL: type
 /// numbers as stand-in objects) and hands it out; false when the builder returned NULL (the
-/// reader is then in its error state),
-/// or the root task could not be made (nothing changed). Builders see the root task hiredis
-/// passes: the item's type, elements and idx -1, no object, no parent, and the privdata of
-/// the reply's start (now, unless an earlier call started it).
+/// reader is then in its error state) or the root task could not be made (nothing changed).
+/// Builders see the root task hiredis passes: the item's type, elements and idx -1, no object,
+/// no parent, and the privdata of the reply's start (now, unless an earlier call started it).
 #[inline(always)]
 fn hand_out_custom_scalar(
     r: &mut redisReader,
