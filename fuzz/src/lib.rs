@@ -33,7 +33,34 @@ pub struct redisReply {
     pub element: *mut *mut redisReply,
 }
 
+/// `redisReadTask` (hiredis 1.4.1 layout).
+#[repr(C)]
+pub struct redisReadTask {
+    pub r#type: c_int,
+    pub elements: c_longlong,
+    pub idx: c_int,
+    pub obj: *mut c_void,
+    pub parent: *mut redisReadTask,
+    pub privdata: *mut c_void,
+}
+
+/// `redisReplyObjectFunctions` (hiredis 1.4.1 layout; the fields in Rust case).
+#[repr(C)]
+pub struct redisReplyObjectFunctions {
+    pub create_string:
+        Option<unsafe extern "C" fn(*const redisReadTask, *mut c_char, usize) -> *mut c_void>,
+    pub create_array: Option<unsafe extern "C" fn(*const redisReadTask, usize) -> *mut c_void>,
+    pub create_integer:
+        Option<unsafe extern "C" fn(*const redisReadTask, c_longlong) -> *mut c_void>,
+    pub create_double:
+        Option<unsafe extern "C" fn(*const redisReadTask, f64, *mut c_char, usize) -> *mut c_void>,
+    pub create_nil: Option<unsafe extern "C" fn(*const redisReadTask) -> *mut c_void>,
+    pub create_bool: Option<unsafe extern "C" fn(*const redisReadTask, c_int) -> *mut c_void>,
+    pub free_object: Option<unsafe extern "C" fn(*mut c_void)>,
+}
+
 unsafe extern "C" {
+    pub fn redisReaderCreateWithFunctions(fns: *mut redisReplyObjectFunctions) -> *mut c_void;
     pub fn hiredisSetAllocators(fns: *mut hiredisAllocFuncs) -> hiredisAllocFuncs;
     pub fn hiredisResetAllocators();
     pub fn redisReaderCreate() -> *mut c_void;
