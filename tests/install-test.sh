@@ -288,7 +288,7 @@ for f in lib/libhiredis_rs_cluster.so.0.14 lib/libhiredis_rs_cluster.a lib/.debu
          include/hiredis_cluster/hiarray.h include/hiredis_cluster/hiutil.h include/hiredis_cluster/win32.h \
          include/hiredis_cluster/adapters/ae.h include/hiredis_cluster/adapters/glib.h \
          include/hiredis_cluster/adapters/libev.h include/hiredis_cluster/adapters/libevent.h \
-         include/hiredis_cluster/adapters/libuv.h; do
+         include/hiredis_cluster/adapters/libuv.h include/hiredis_cluster/adapters/poll.h; do
     [ -f "$root/$f" ] && [ ! -L "$root/$f" ] && ok "file $f" || fail "file $f missing"
 done
 for l in libhiredis_rs_cluster.so libhiredis_cluster.so libhiredis_cluster.so.0.14; do
