@@ -2,6 +2,7 @@
 #
 #   make            release library + headers
 #   make demo       build, start a throwaway redis-server, run the async example against it
+#   make demo-cluster  the same with a throwaway 6-node Redis Cluster and the async cluster example
 #   make test       every test (cargo, C against a real redis-server, the Redis module adapter,
 #                   Python's hiredis package, ABI, symbols, install, differential tests against
 #                   real hiredis, valgrind, short fuzz runs); TEST_FUZZ_SECONDS=0 skips the fuzzing
@@ -401,8 +402,8 @@ test-tls: test-tls-build examples
 
 # Redis Cluster (cluster/): its exports, SONAME and NEEDED; the C layout test; then
 # tests/cluster/test_*.c built against `pkg-config hiredis_cluster` and run by
-# tests/cluster/harness.sh (which starts real 6-node clusters on loopback ports), first plainly,
-# then under valgrind.
+# tests/cluster/harness.sh (which starts real 6-node clusters on loopback ports), first plainly
+# with the cluster examples (tests/cluster/run-examples.sh), then under valgrind.
 CLUSTER_TESTS := $(patsubst tests/cluster/%.c,%,$(wildcard tests/cluster/test_*.c))
 
 .PHONY: test-cluster test-cluster-build
@@ -413,9 +414,10 @@ test-cluster-build: stage
 	    $$($(STAGE_PC) --cflags --libs hiredis_cluster) $(EVENT_LIB_FLAGS); \
 	done
 
-test-cluster: test-cluster-build
+test-cluster: test-cluster-build examples
 	tests/cluster/check-cluster-symbols.sh $(STAGE)/lib/$(CLUSTER_SONAME)
-	LD_LIBRARY_PATH=$(STAGE)/lib tests/cluster/harness.sh $(addprefix $(TESTBIN)/cluster/,$(CLUSTER_TESTS))
+	LD_LIBRARY_PATH=$(STAGE)/lib CLUSTER_EXAMPLES=$(EXAMPLES_OUT) tests/cluster/harness.sh \
+	  $(addprefix $(TESTBIN)/cluster/,$(CLUSTER_TESTS)) tests/cluster/run-examples.sh
 	@command -v valgrind >/dev/null || { echo "valgrind not found (run .ci/run)"; exit 2; }
 	LD_LIBRARY_PATH=$(STAGE)/lib CLUSTER_UNDER_VALGRIND=1 TEST_WRAPPER="$(VALGRIND)" \
 	  tests/cluster/harness.sh $(addprefix $(TESTBIN)/cluster/,$(CLUSTER_TESTS))
@@ -455,8 +457,10 @@ test-fuzz:
 EXAMPLES_OUT := $(BUILD)/examples
 EXAMPLES := $(patsubst examples-c/%.c,%,$(wildcard examples-c/example*.c))
 CXX_EXAMPLES := $(patsubst examples-c/%.cpp,%,$(wildcard examples-c/example*.cpp))
-# The TLS examples (*-ssl) also link the TLS library.
+# The TLS examples (*-ssl) also link the TLS library; the cluster examples (example-cluster*)
+# are built against the cluster library's package (which brings hiredis's).
 EXAMPLE_SSL_LIBS = $$(case $$prog in (*-ssl) $(STAGE_PC) --libs hiredis_ssl;; esac)
+EXAMPLE_PC = $$(case $$prog in (example-cluster*) echo hiredis_cluster;; (*) echo hiredis;; esac)
 
 .PHONY: examples
 examples: stage $(if $(CXX_EXAMPLES),$(MOC_QT))
@@ -464,7 +468,7 @@ examples: stage $(if $(CXX_EXAMPLES),$(MOC_QT))
 	@set -e; for prog in $(EXAMPLES); do \
 	  echo "  CC $(EXAMPLES_OUT)/$$prog"; \
 	  $(CC) $(CWARN) -g -o $(EXAMPLES_OUT)/$$prog examples-c/$$prog.c \
-	    $$($(STAGE_PC) --cflags --libs hiredis) -Wl,-rpath,$(STAGE)/lib $(EXAMPLE_SSL_LIBS) $(EVENT_LIB_FLAGS); \
+	    $$($(STAGE_PC) --cflags --libs $(EXAMPLE_PC)) -Wl,-rpath,$(STAGE)/lib $(EXAMPLE_SSL_LIBS) $(EVENT_LIB_FLAGS); \
 	done
 	@# C++ (Qt) examples, with moc's output for the installed adapters/qt.h.
 	@set -e; for e in $(CXX_EXAMPLES); do \
@@ -483,6 +487,13 @@ test-examples: examples
 demo: deps
 	@$(MAKE) --no-print-directory examples
 	@examples-c/demo.sh $(EXAMPLES_OUT)/example-libevent
+
+# Starts a throwaway 6-node cluster (3 masters, 1 replica each) on free loopback ports, runs
+# the async cluster example (libevent) against it, stops the nodes by pid.
+.PHONY: demo-cluster
+demo-cluster: deps
+	@$(MAKE) --no-print-directory examples
+	@examples-c/demo-cluster.sh $(EXAMPLES_OUT)/example-cluster-libevent
 
 clean:
 	$(CARGO) clean

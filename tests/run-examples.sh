@@ -63,7 +63,8 @@ fi
 for bin in "${examples[@]}"; do
     name=$(basename "$bin")
     # The TLS examples need a TLS server: tests/tls/run-examples.sh runs them (make test-tls).
-    case $name in *-ssl) continue;; esac
+    # The cluster examples need a cluster: tests/cluster/run-examples.sh (make test-cluster).
+    case $name in *-ssl|example-cluster*) continue;; esac
     check "$name" tcp "$host" "$port"
     # every example takes a socket path as its only argument; the sync one wants "u" after it
     if [ "$name" = example ]; then check "$name" unix "$sock" u; else check "$name" unix "$sock"; fi
