@@ -46,7 +46,10 @@ SSL_HEADERS := hiredis_ssl.h
 CLUSTER_VERSION := 0.14.0
 CLUSTER_LIBNAME := libhiredis_rs_cluster
 CLUSTER_SONAME  := $(CLUSTER_LIBNAME).so.0.14
-CLUSTER_HEADERS := hircluster.h dict.h adlist.h hiarray.h hiutil.h win32.h
+CLUSTER_HEADERS := hircluster.h dict.h adlist.h hiarray.h hiutil.h win32.h hircluster_ssl.h
+# Its TLS library (cluster-ssl/, hiredis-cluster's libhiredis_cluster_ssl).
+CLUSTER_SSL_LIBNAME := libhiredis_rs_cluster_ssl
+CLUSTER_SSL_SONAME  := $(CLUSTER_SSL_LIBNAME).so.0.14
 
 CWARN    := -Wall -Wextra -Werror -Wstrict-prototypes -Wwrite-strings
 STAGE_PC := PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config
@@ -116,7 +119,8 @@ REL_CMAKE = realpath -m --relative-to=$(CMAKEDIR)/$$pkg
 # library never calls those symbols itself.
 DIST := $(BUILD)/dist
 DIST_FILES := $(DIST)/$(SONAME) $(DIST)/$(SSL_SONAME) $(DIST)/$(LIBNAME).a $(DIST)/$(SSL_LIBNAME).a \
-              $(DIST)/$(CLUSTER_SONAME) $(DIST)/$(CLUSTER_LIBNAME).a
+              $(DIST)/$(CLUSTER_SONAME) $(DIST)/$(CLUSTER_LIBNAME).a \
+              $(DIST)/$(CLUSTER_SSL_SONAME) $(DIST)/$(CLUSTER_SSL_LIBNAME).a
 SDS_WEAK := -W 'sds*' -W hex_digit_to_int
 STRIP_A := objcopy --strip-debug -R .llvmbc -R .llvmcmd
 
@@ -136,6 +140,11 @@ $(DIST)/$(SSL_SONAME): $(RELEASE)/$(SSL_LIBNAME).so
 $(DIST)/$(CLUSTER_SONAME): $(RELEASE)/$(CLUSTER_LIBNAME).so
 	$(strip_so)
 $(DIST)/$(CLUSTER_LIBNAME).a: $(RELEASE)/$(CLUSTER_LIBNAME).a
+	@mkdir -p $(@D)
+	$(STRIP_A) $< $@
+$(DIST)/$(CLUSTER_SSL_SONAME): $(RELEASE)/$(CLUSTER_SSL_LIBNAME).so
+	$(strip_so)
+$(DIST)/$(CLUSTER_SSL_LIBNAME).a: $(RELEASE)/$(CLUSTER_SSL_LIBNAME).a
 	@mkdir -p $(@D)
 	$(STRIP_A) $< $@
 $(DIST)/$(LIBNAME).a: $(RELEASE)/$(LIBNAME).a
@@ -226,11 +235,37 @@ install: dist
 	  sed -e 's|@VERSION@|$(CLUSTER_VERSION)|g' cmake/cluster-config-version.cmake.in \
 	      > $(DESTDIR)$(CMAKEDIR)/$$pkg/$$pkg-config-version.cmake; \
 	done
+	@# The cluster TLS library: its own name, hiredis-cluster's, and the Makefile build's
+	@# SONAME `libhiredis_cluster_ssl.so.` (with the trailing dot, spec 1.2).
+	install -m 755 $(DIST)/$(CLUSTER_SSL_SONAME) $(DESTDIR)$(LIBDIR)/$(CLUSTER_SSL_SONAME)
+	for l in $(CLUSTER_SSL_LIBNAME).so libhiredis_cluster_ssl.so libhiredis_cluster_ssl.so.0.14 libhiredis_cluster_ssl.so.; do \
+	  ln -sf $(CLUSTER_SSL_SONAME) $(DESTDIR)$(LIBDIR)/$$l; \
+	done
+	install -m 644 $(DIST)/$(CLUSTER_SSL_LIBNAME).a $(DESTDIR)$(LIBDIR)/$(CLUSTER_SSL_LIBNAME).a
+	ln -sf $(CLUSTER_SSL_LIBNAME).a $(DESTDIR)$(LIBDIR)/libhiredis_cluster_ssl.a
+	install -d $(DESTDIR)$(CMAKEDIR)/hiredis_cluster_ssl $(DESTDIR)$(CMAKEDIR)/hiredis_rs_cluster_ssl
+	for pc in hiredis_cluster_ssl:hiredis_cluster,hiredis_ssl hiredis_rs_cluster_ssl:hiredis_rs_cluster,hiredis_rs_ssl; do \
+	  sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(PC_LIBDIR)|g' -e 's|@INCDIR@|$(PC_INCDIR)|g' \
+	      -e 's|@NAME@|'$${pc%%:*}'|g' -e 's|@REQUIRES@|'$${pc##*:}'|g' -e 's|@VERSION@|$(CLUSTER_VERSION)|g' \
+	      hiredis_cluster_ssl.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/$${pc%%:*}.pc; \
+	done
+	for p in hiredis_cluster_ssl:hiredis_cluster:hiredis_ssl:hiredis hiredis_rs_cluster_ssl:hiredis_rs_cluster:hiredis_rs_ssl:hiredis_rs; do \
+	  pkg=$${p%%:*}; r=$${p#*:}; cl=$${r%%:*}; r=$${r#*:}; ssl=$${r%%:*}; core=$${r#*:}; \
+	  rel_prefix=$$($(REL_CMAKE) $(PREFIX)); \
+	  rel_lib=$$(realpath -m --relative-to=$(PREFIX) $(LIBDIR)); \
+	  rel_inc=$$(realpath -m --relative-to=$(PREFIX) $(INCDIR)); \
+	  sed -e "s|@NAME@|$$pkg|g" -e "s|@CLUSTER@|$$cl|g" -e "s|@SSL@|$$ssl|g" -e "s|@CORE@|$$core|g" \
+	      -e "s|@REL_PREFIX@|$$rel_prefix|g" -e "s|@REL_LIBDIR@|$$rel_lib|g" -e "s|@REL_INCDIR@|$$rel_inc|g" \
+	      cmake/cluster-ssl-config.cmake.in > $(DESTDIR)$(CMAKEDIR)/$$pkg/$$pkg-config.cmake; \
+	  sed -e 's|@VERSION@|$(CLUSTER_VERSION)|g' cmake/cluster-config-version.cmake.in \
+	      > $(DESTDIR)$(CMAKEDIR)/$$pkg/$$pkg-config-version.cmake; \
+	done
 
 # The debug info of the installed shared libraries, where their .gnu_debuglink finds it.
 install-debug: dist
 	install -d $(DESTDIR)$(LIBDIR)/.debug
-	install -m 644 $(DIST)/$(SONAME).debug $(DIST)/$(SSL_SONAME).debug $(DIST)/$(CLUSTER_SONAME).debug $(DESTDIR)$(LIBDIR)/.debug/
+	install -m 644 $(DIST)/$(SONAME).debug $(DIST)/$(SSL_SONAME).debug $(DIST)/$(CLUSTER_SONAME).debug \
+	  $(DIST)/$(CLUSTER_SSL_SONAME).debug $(DESTDIR)$(LIBDIR)/.debug/
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/$(LIBNAME).so $(DESTDIR)$(LIBDIR)/$(LIBNAME).a
@@ -243,7 +278,12 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/$(CLUSTER_SONAME) $(DESTDIR)$(LIBDIR)/$(CLUSTER_LIBNAME).so $(DESTDIR)$(LIBDIR)/$(CLUSTER_LIBNAME).a
 	rm -f $(DESTDIR)$(LIBDIR)/libhiredis_cluster.so $(DESTDIR)$(LIBDIR)/libhiredis_cluster.so.0.14 $(DESTDIR)$(LIBDIR)/libhiredis_cluster.a
 	rm -f $(DESTDIR)$(PKGCONFIGDIR)/hiredis_cluster.pc $(DESTDIR)$(PKGCONFIGDIR)/hiredis_rs_cluster.pc
-	rm -f $(DESTDIR)$(LIBDIR)/.debug/$(CLUSTER_SONAME).debug
+	rm -f $(DESTDIR)$(LIBDIR)/.debug/$(CLUSTER_SONAME).debug $(DESTDIR)$(LIBDIR)/.debug/$(CLUSTER_SSL_SONAME).debug
+	rm -f $(DESTDIR)$(LIBDIR)/$(CLUSTER_SSL_SONAME) $(DESTDIR)$(LIBDIR)/$(CLUSTER_SSL_LIBNAME).so $(DESTDIR)$(LIBDIR)/$(CLUSTER_SSL_LIBNAME).a
+	rm -f $(DESTDIR)$(LIBDIR)/libhiredis_cluster_ssl.so $(DESTDIR)$(LIBDIR)/libhiredis_cluster_ssl.so.0.14 \
+	      $(DESTDIR)$(LIBDIR)/libhiredis_cluster_ssl.so. $(DESTDIR)$(LIBDIR)/libhiredis_cluster_ssl.a
+	rm -f $(DESTDIR)$(PKGCONFIGDIR)/hiredis_cluster_ssl.pc $(DESTDIR)$(PKGCONFIGDIR)/hiredis_rs_cluster_ssl.pc
+	rm -rf $(DESTDIR)$(CMAKEDIR)/hiredis_cluster_ssl $(DESTDIR)$(CMAKEDIR)/hiredis_rs_cluster_ssl
 	rm -rf $(DESTDIR)$(INCDIR)/hiredis_cluster $(DESTDIR)$(CMAKEDIR)/hiredis_cluster $(DESTDIR)$(CMAKEDIR)/hiredis_rs_cluster
 	-rmdir $(DESTDIR)$(LIBDIR)/.debug 2>/dev/null || true
 	rm -rf $(DESTDIR)$(INCDIR)/hiredis $(DESTDIR)$(CMAKEDIR)/hiredis $(DESTDIR)$(CMAKEDIR)/hiredis_rs
@@ -407,11 +447,13 @@ test-tls: test-tls-build examples
 CLUSTER_TESTS := $(patsubst tests/cluster/%.c,%,$(wildcard tests/cluster/test_*.c))
 
 .PHONY: test-cluster test-cluster-build
+# The TLS ones (test_cluster_tls*) against `pkg-config hiredis_cluster_ssl`.
 test-cluster-build: stage
 	@mkdir -p $(TESTBIN)/cluster
 	@set -e; for prog in $(CLUSTER_TESTS); do \
+	  pc=hiredis_cluster; case $$prog in (test_cluster_tls*) pc=hiredis_cluster_ssl;; esac; \
 	  $(CC) $(CWARN) -g -I tests -o $(TESTBIN)/cluster/$$prog tests/cluster/$$prog.c \
-	    $$($(STAGE_PC) --cflags --libs hiredis_cluster) $(EVENT_LIB_FLAGS); \
+	    $$($(STAGE_PC) --cflags --libs $$pc) $(EVENT_LIB_FLAGS); \
 	done
 
 test-cluster: test-cluster-build examples

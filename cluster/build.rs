@@ -128,8 +128,12 @@ fn main() {
     for h in HEADERS {
         generate(&CLUSTER, h, &inc);
     }
-    fs::copy("headers/win32.h", inc.join("win32.h")).unwrap();
-    println!("cargo:rerun-if-changed=headers/win32.h");
+    // Hand-written, installed as they are (hircluster_ssl.h declares the one function of
+    // ../cluster-ssl).
+    for h in ["win32.h", "hircluster_ssl.h"] {
+        fs::copy(format!("headers/{h}"), inc.join(h)).unwrap();
+        println!("cargo:rerun-if-changed=headers/{h}");
+    }
     println!("cargo:rerun-if-env-changed=HIREDIS_RS_CLUSTER_HEADERS_OUT");
     if let Ok(dest) = env::var("HIREDIS_RS_CLUSTER_HEADERS_OUT") {
         let dest = PathBuf::from(dest);

@@ -325,6 +325,67 @@ run cluster-static cc -Wall -Werror -o "$tmp/cluster-static" "$tmp/clprog.c" $cl
     -L"$root/lib" -l:libhiredis_rs_cluster.a -l:libhiredis_rs.a $(pkg-config --libs-only-l --static hiredis | sed 's/-lhiredis_rs//')
 run cluster-plain cc -Wall -Werror -o "$tmp/cluster-plain" "$tmp/clprog.c" -I"$root/include" -L"$root/lib" \
     -lhiredis_cluster -lhiredis
+# 2e. The cluster TLS library: files, names (with the Makefile build's SONAME
+# `libhiredis_cluster_ssl.so.`), SONAME, its one export, and a program calling
+# redisClusterSetOptionEnableSSL built with pkg-config hiredis_cluster_ssl, plainly (-l), and
+# with CMake find_package(hiredis_cluster_ssl) / find_package(hiredis_rs_cluster_ssl).
+for f in lib/libhiredis_rs_cluster_ssl.so.0.14 lib/libhiredis_rs_cluster_ssl.a lib/.debug/libhiredis_rs_cluster_ssl.so.0.14.debug \
+         lib/pkgconfig/hiredis_cluster_ssl.pc lib/pkgconfig/hiredis_rs_cluster_ssl.pc include/hiredis_cluster/hircluster_ssl.h \
+         lib/cmake/hiredis_cluster_ssl/hiredis_cluster_ssl-config.cmake \
+         lib/cmake/hiredis_rs_cluster_ssl/hiredis_rs_cluster_ssl-config.cmake; do
+    [ -f "$root/$f" ] && [ ! -L "$root/$f" ] && ok "file $f" || fail "file $f missing"
+done
+for l in libhiredis_rs_cluster_ssl.so libhiredis_cluster_ssl.so libhiredis_cluster_ssl.so.0.14 libhiredis_cluster_ssl.so.; do
+    [ "$(readlink "$root/lib/$l" || true)" = libhiredis_rs_cluster_ssl.so.0.14 ] && ok "symlink $l" || fail "symlink lib/$l"
+done
+[ "$(readlink "$root/lib/libhiredis_cluster_ssl.a" || true)" = libhiredis_rs_cluster_ssl.a ] && ok "symlink libhiredis_cluster_ssl.a" \
+    || fail "symlink lib/libhiredis_cluster_ssl.a"
+soname=$(objdump -p "$root/lib/libhiredis_rs_cluster_ssl.so.0.14" | awk '$1 == "SONAME" {print $2}')
+[ "$soname" = libhiredis_rs_cluster_ssl.so.0.14 ] && ok "cluster TLS SONAME $soname" || fail "cluster TLS SONAME is '$soname'"
+exports=$(nm -D --defined-only "$root/lib/libhiredis_rs_cluster_ssl.so.0.14" | awk '$2 ~ /^[TDBVWR]$/ {print $3}' | sort | tr '\n' ' ')
+[ "$exports" = "redisClusterSetOptionEnableSSL " ] && ok "cluster TLS exports: $exports" || fail "cluster TLS exports: $exports"
+cat > "$tmp/clsslprog.c" <<'EOF'
+#include <hiredis_cluster/hircluster_ssl.h>
+#include <stdio.h>
+
+int main(void) {
+    redisClusterContext *cc = redisClusterContextInit();
+    redisSSLContext *fake = (redisSSLContext *)&cc; /* never used: no connection is made */
+    int good = cc && redisClusterSetOptionEnableSSL(cc, NULL) == REDIS_ERR &&
+               redisClusterSetOptionEnableSSL(cc, fake) == REDIS_OK && cc->ssl == (void *)fake && cc->ssl_init_fn != NULL;
+    redisClusterFree(cc);
+    printf("%s\n", good ? "linked ok" : "wrong result");
+    return good ? 0 : 1;
+}
+EOF
+run cluster-ssl-pc cc -Wall -Werror -o "$tmp/cluster-ssl-pc" "$tmp/clsslprog.c" $(pkg-config --cflags --libs hiredis_cluster_ssl)
+run cluster-ssl-plain cc -Wall -Werror -o "$tmp/cluster-ssl-plain" "$tmp/clsslprog.c" -I"$root/include" -L"$root/lib" \
+    -lhiredis_cluster_ssl -lhiredis_cluster -lhiredis_ssl -lhiredis
+if command -v cmake >/dev/null; then
+    for pkg in hiredis_cluster_ssl hiredis_rs_cluster_ssl; do
+        src=$tmp/cmake-$pkg; mkdir -p "$src"
+        cp "$tmp/clsslprog.c" "$src/prog.c"
+        cat > "$src/CMakeLists.txt" <<EOF
+cmake_minimum_required(VERSION 3.13)
+project(hirs_cluster_ssl_consumer C)
+find_package($pkg 0.14 REQUIRED)
+add_executable(prog prog.c)
+target_link_libraries(prog hiredis_cluster::$pkg)
+add_executable(prog_static prog.c)
+target_link_libraries(prog_static hiredis_cluster::${pkg}_static)
+EOF
+        if cmake -S "$src" -B "$src/build" -DCMAKE_PREFIX_PATH="$root" > "$src/cmake.log" 2>&1 &&
+           cmake --build "$src/build" >> "$src/cmake.log" 2>&1; then
+            for exe in prog prog_static; do
+                if LD_LIBRARY_PATH=$root/lib "$src/build/$exe" | grep -q "linked ok"; then ok "cmake hiredis_cluster::$pkg ($exe)"
+                else fail "cmake hiredis_cluster::$pkg ($exe): ran but failed"; fi
+            done
+        else
+            fail "cmake find_package($pkg)"; cat "$src/cmake.log"
+        fi
+    done
+fi
+
 if command -v cmake >/dev/null; then
     for pkg in hiredis_cluster hiredis_rs_cluster; do
         src=$tmp/cmake-$pkg; mkdir -p "$src"
@@ -357,7 +418,7 @@ fi
 make --no-print-directory uninstall PREFIX=$prefix DESTDIR="$dest" > "$tmp/uninstall.log" 2>&1 || fail "make uninstall"
 left=$(find "$dest" ! -type d)
 [ -z "$left" ] && ok "uninstall removed every file" || fail "uninstall left: $left"
-left=$(find "$dest" -mindepth 1 -type d \( -name hiredis -o -name hiredis_rs -o -name hiredis_ssl -o -name hiredis_rs_ssl -o -name hiredis_cluster -o -name hiredis_rs_cluster -o -name cmake -o -name pkgconfig -o -name .debug \))
+left=$(find "$dest" -mindepth 1 -type d \( -name hiredis -o -name hiredis_rs -o -name hiredis_ssl -o -name hiredis_rs_ssl -o -name hiredis_cluster -o -name hiredis_rs_cluster -o -name hiredis_cluster_ssl -o -name hiredis_rs_cluster_ssl -o -name cmake -o -name pkgconfig -o -name .debug \))
 [ -z "$left" ] && ok "uninstall removed the package directories" || fail "uninstall left dirs: $left"
 
 echo "install test: $fails failed"

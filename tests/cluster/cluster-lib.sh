@@ -1,7 +1,9 @@
 # Functions that start real Redis Clusters on free loopback ports, shared by
 # tests/cluster/harness.sh and examples-c/demo-cluster.sh. The sourcing script provides the
 # `pids` array (every redis-server started is appended, for its clean-up); make_cluster and
-# start_nodes set `ports` to the data ports of the nodes they started.
+# start_nodes set `ports` to the data ports of the nodes they started. With CLUSTER_TLS_CERTS set
+# (a directory with ca.crt, server.crt, server.key) each node also gets a TLS port (`tls_ports`,
+# in the same order), and the cluster bus and replication run over TLS.
 
 # N distinct free loopback ports (all bound at once, so none repeats).
 free_ports() { # n
@@ -61,15 +63,29 @@ wait_ok() { # password port...
 
 # Starts `count` nodes on fresh ports; a port taken by someone else meanwhile (the machine is
 # shared) means another try with new ports, up to three.
-start_nodes() { # dir count password -> sets ports
-    local dir=$1 count=$2 pw=$3 all p i attempt up
+start_nodes() { # dir count password -> sets ports (and tls_ports)
+    local dir=$1 count=$2 pw=$3 all p i attempt up certs=${CLUSTER_TLS_CERTS:-} tls per=2
+    [ -z "$certs" ] || per=3 # data, cluster bus and TLS ports
     for attempt in 1 2 3; do
         rm -rf "$dir"; mkdir -p "$dir"
-        read -r -a all <<< "$(free_ports $((2 * count)))"
+        read -r -a all <<< "$(free_ports $((per * count)))"
         ports=("${all[@]:0:$count}")
+        tls_ports=()
         for i in $(seq 0 $((count - 1))); do
+            tls=
+            if [ -n "$certs" ]; then
+                tls_ports+=("${all[$((2 * count + i))]}")
+                tls="tls-port ${all[$((2 * count + i))]}
+tls-cert-file $certs/server.crt
+tls-key-file $certs/server.key
+tls-ca-cert-file $certs/ca.crt
+tls-auth-clients no
+tls-cluster yes
+tls-replication yes"
+            fi
             start_node "$dir" "${all[$i]}" "${all[$((count + i))]}" "${pw:+requirepass $pw
-masterauth $pw}"
+masterauth $pw
+}$tls"
         done
         up=1
         for p in "${ports[@]}"; do wait_up "$dir" "$p" "$pw" || { up=0; break; }; done

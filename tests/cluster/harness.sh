@@ -11,6 +11,10 @@
 #   CLUSTER_PORTS      the six main ports
 #   CLUSTER_DIR        the directory of the main nodes (node-<port>.pid, node-<port>.conf)
 #   CLUSTER_AUTH_SEED  127.0.0.1:<port of an auth master>; CLUSTER_PASSWORD secretword
+#   CLUSTER_TLS_SEED   127.0.0.1:<TLS port of a node of the TLS cluster: 6 nodes, 3 masters with a
+#                      replica each, --tls-cluster yes, --tls-replication yes, a plain port beside
+#                      each TLS port>; CLUSTER_TLS_PORTS its six TLS ports; CLUSTER_TLS_CA the CA
+#                      (made here with openssl) that signed the servers' certificate
 #   TEST_TMPDIR        a scratch directory
 # Programs whose name contains "failover" kill a master: they run last, each on a fresh main
 # cluster. Each program prints "N passed, M failed" last. TEST_WRAPPER wraps each run
@@ -42,6 +46,20 @@ setup_main() {
 setup_main
 make_cluster "$top/auth" 3 0 secretword || exit 1
 export CLUSTER_AUTH_SEED=127.0.0.1:${ports[0]} CLUSTER_PASSWORD=secretword
+
+# The TLS cluster: a throwaway CA and a server certificate for 127.0.0.1 / localhost.
+command -v openssl >/dev/null || { echo "cluster harness: openssl not found"; exit 2; }
+certs=$top/certs; mkdir -p "$certs"
+gen() { openssl "$@" >/dev/null 2>&1 || { echo "cluster harness: openssl $1 failed"; exit 2; }; }
+gen genrsa -out "$certs/ca.key" 2048
+gen req -x509 -new -nodes -sha256 -key "$certs/ca.key" -days 2 -subj "/O=hiredis-rs test/CN=cluster CA" -out "$certs/ca.crt"
+printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\n' > "$certs/server.ext"
+gen genrsa -out "$certs/server.key" 2048
+gen req -new -sha256 -key "$certs/server.key" -subj "/O=hiredis-rs test/CN=localhost" -out "$certs/server.csr"
+gen x509 -req -sha256 -days 2 -in "$certs/server.csr" -CA "$certs/ca.crt" -CAkey "$certs/ca.key" \
+    -CAcreateserial -out "$certs/server.crt" -extfile "$certs/server.ext"
+CLUSTER_TLS_CERTS=$certs make_cluster "$top/tls" 6 1 "" || exit 1
+export CLUSTER_TLS_SEED=127.0.0.1:${tls_ports[0]} CLUSTER_TLS_PORTS="${tls_ports[*]}" CLUSTER_TLS_CA=$certs/ca.crt
 
 ordered=(); last=()
 for prog in "$@"; do
