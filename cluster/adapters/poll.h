@@ -118,6 +118,9 @@ static int redisClusterPollTick(redisClusterAsyncContext *acc, double timeout) {
     now = redisPollNow();
     for (i = 0; i < n; i++) {
         redisPollEvents *e = es[i];
+        pfds[i].fd = -1; /* poll(2) ignores it: freed meanwhile, or nothing wanted */
+        pfds[i].events = 0;
+        pfds[i].revents = 0;
         if (e->deleted) continue;
         if (e->deadline != 0.0) {
             double left = e->deadline - now;
@@ -128,11 +131,7 @@ static int redisClusterPollTick(redisClusterAsyncContext *acc, double timeout) {
             pfds[i].fd = e->fd;
             pfds[i].events = (short)((e->reading ? POLLIN : 0) | (e->writing ? POLLOUT : 0));
             npfd++;
-        } else {
-            pfds[i].fd = -1; /* poll(2) ignores it */
-            pfds[i].events = 0;
         }
-        pfds[i].revents = 0;
     }
     if (npfd > 0) {
         if (timeout < 0.0)
