@@ -500,9 +500,11 @@ EXAMPLES_OUT := $(BUILD)/examples
 EXAMPLES := $(patsubst examples-c/%.c,%,$(wildcard examples-c/example*.c))
 CXX_EXAMPLES := $(patsubst examples-c/%.cpp,%,$(wildcard examples-c/example*.cpp))
 # The TLS examples (*-ssl) also link the TLS library; the cluster examples (example-cluster*)
-# are built against the cluster library's package (which brings hiredis's).
+# are built against the cluster library's package (which brings hiredis's), the TLS one against
+# the cluster TLS library's.
 EXAMPLE_SSL_LIBS = $$(case $$prog in (*-ssl) $(STAGE_PC) --libs hiredis_ssl;; esac)
-EXAMPLE_PC = $$(case $$prog in (example-cluster*) echo hiredis_cluster;; (*) echo hiredis;; esac)
+EXAMPLE_PC = $$(case $$prog in (example-cluster*-ssl) echo hiredis_cluster_ssl;; (example-cluster*) echo hiredis_cluster;; \
+  (*) echo hiredis;; esac)
 
 .PHONY: examples
 examples: stage $(if $(CXX_EXAMPLES),$(MOC_QT))

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs the cluster examples (examples-c/example-cluster.c, example-cluster-libevent.c, built by
-# `make examples` against pkg-config hiredis_cluster) against tests/cluster/harness.sh's main
-# cluster, checking each one's exit status and lines only a working run prints; then the async
-# example on a loopback port nobody listens on, which must fail cleanly.
+# Runs the cluster examples (examples-c/example-cluster.c, example-cluster-libevent.c and
+# example-cluster-ssl.c, built by `make examples` against pkg-config hiredis_cluster[_ssl])
+# against tests/cluster/harness.sh's main cluster (the TLS one against its TLS cluster),
+# checking each one's exit status and lines only a working run prints; then the async and
+# sync examples on a loopback port nobody listens on, which must fail cleanly.
 # CLUSTER_EXAMPLES is the directory holding the binaries.
 set -u
 dir=${CLUSTER_EXAMPLES:?}
@@ -29,6 +30,16 @@ check "async example: READY" '^cluster ready$' "$out"
 check "async example: every reply" '^all 16 replies received$' "$out"
 check "async example: GET" '^GET example:async:7 -> value-7$' "$out"
 check "async example: disconnect" '^disconnected from 127.0.0.1:[0-9]*$' "$out"
+
+# The TLS example against the harness's TLS cluster (CLUSTER_TLS_SEED is a TLS port).
+out=$(timeout 60 "$dir/example-cluster-ssl" "${CLUSTER_TLS_SEED:?}" "${CLUSTER_TLS_CA:?}" 2>&1); rc=$?
+status "TLS example" 0 $rc
+check "TLS example: GET over TLS" '^GET example:tls -> encrypted on every node link$' "$out"
+[ "$(grep -c '^master 127.0.0.1:[0-9]*: PONG$' <<<"$out")" = 3 ] \
+    && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: TLS example: three masters answer"; echo "$out"; }
+out=$(timeout 30 "$dir/example-cluster-ssl" "$CLUSTER_TLS_SEED" /nonexistent/ca.crt 2>&1); rc=$?
+status "TLS example, missing CA file" 1 $rc
+check "TLS example, missing CA file: reported" '^SSL context: ' "$out"
 
 closed=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 out=$(timeout 30 "$dir/example-cluster-libevent" "127.0.0.1:$closed" 2>&1); rc=$?
