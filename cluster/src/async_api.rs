@@ -828,17 +828,13 @@ pub unsafe extern "C" fn hircl_async_result(
 ) -> c_int {
     // SAFETY: caller's promise.
     unsafe {
-        match len {
-            -1 => {
-                set_acc_error(acc, REDIS_ERR_OOM, OOM);
+        match formatted_len(len) {
+            Err((kind, text)) => {
+                set_acc_error(acc, kind, text);
                 REDIS_ERR
             }
-            l if l < 0 => {
-                set_acc_error(acc, REDIS_ERR_OTHER, b"Invalid format string");
-                REDIS_ERR
-            }
-            l => {
-                let rc = redisClusterAsyncFormattedCommand(acc, fn_, privdata, cmd, l as c_int);
+            Ok(n) => {
+                let rc = redisClusterAsyncFormattedCommand(acc, fn_, privdata, cmd, n as c_int);
                 core::redisFreeCommand(cmd);
                 rc
             }
@@ -861,18 +857,15 @@ pub unsafe extern "C" fn hircl_async_to_node_result(
 ) -> c_int {
     // SAFETY: caller's promise.
     unsafe {
-        match len {
-            -1 => {
-                set_acc_error(acc, REDIS_ERR_OTHER, OOM);
+        match formatted_len(len) {
+            // 0.14.0 reports this path's out-of-memory with kind OTHER.
+            Err((_, text)) => {
+                set_acc_error(acc, REDIS_ERR_OTHER, text);
                 REDIS_ERR
             }
-            l if l < 0 => {
-                set_acc_error(acc, REDIS_ERR_OTHER, b"Invalid format string");
-                REDIS_ERR
-            }
-            l => {
+            Ok(n) => {
                 let rc = redisClusterAsyncFormattedCommandToNode(
-                    acc, node, fn_, privdata, cmd, l as c_int,
+                    acc, node, fn_, privdata, cmd, n as c_int,
                 );
                 core::redisFreeCommand(cmd);
                 rc

@@ -39,6 +39,16 @@ pub(crate) unsafe fn set_error(cc: *mut redisClusterContext, kind: c_int, text: 
     }
 }
 
+/// What the core's formatter returned: the command's length, or the error to report (-1 out
+/// of memory, any other negative value an invalid format string).
+pub(crate) fn formatted_len(len: i64) -> Result<usize, (c_int, &'static [u8])> {
+    match len {
+        -1 => Err((REDIS_ERR_OOM, OOM)),
+        l if l < 0 => Err((REDIS_ERR_OTHER, b"Invalid format string")),
+        l => Ok(l as usize),
+    }
+}
+
 pub(crate) fn write_errstr(buf: &mut [c_char; 128], text: &[u8]) {
     let n = text.len().min(127);
     for (d, &s) in buf.iter_mut().zip(&text[..n]) {

@@ -520,17 +520,13 @@ pub unsafe extern "C" fn hircl_command_result(
 ) -> *mut c_void {
     // SAFETY: caller's promise.
     unsafe {
-        match len {
-            -1 => {
-                set_error(cc, REDIS_ERR_OOM, OOM);
+        match formatted_len(len) {
+            Err((kind, text)) => {
+                set_error(cc, kind, text);
                 ptr::null_mut()
             }
-            l if l < 0 => {
-                set_error(cc, REDIS_ERR_OTHER, b"Invalid format string");
-                ptr::null_mut()
-            }
-            l => {
-                let r = run_formatted(cc, std::slice::from_raw_parts(cmd as *const u8, l as usize));
+            Ok(n) => {
+                let r = run_formatted(cc, std::slice::from_raw_parts(cmd as *const u8, n));
                 core::redisFreeCommand(cmd);
                 r.cast()
             }
@@ -776,17 +772,13 @@ pub unsafe extern "C" fn hircl_append_result(
 ) -> c_int {
     // SAFETY: caller's promise.
     unsafe {
-        match len {
-            -1 => {
-                set_error(cc, REDIS_ERR_OOM, OOM);
+        match formatted_len(len) {
+            Err((kind, text)) => {
+                set_error(cc, kind, text);
                 REDIS_ERR
             }
-            l if l < 0 => {
-                set_error(cc, REDIS_ERR_OTHER, b"Invalid format string");
-                REDIS_ERR
-            }
-            l => {
-                let rc = redisClusterAppendFormattedCommand(cc, cmd, l as c_int);
+            Ok(n) => {
+                let rc = redisClusterAppendFormattedCommand(cc, cmd, n as c_int);
                 core::redisFreeCommand(cmd);
                 rc
             }
@@ -808,17 +800,16 @@ pub unsafe extern "C" fn hircl_append_to_node(
 ) -> c_int {
     // SAFETY: caller's promise.
     unsafe {
-        if len == -1 {
-            set_error(cc, REDIS_ERR_OOM, OOM);
-            return REDIS_ERR;
-        }
-        if len < 0 {
-            set_error(cc, REDIS_ERR_OTHER, b"Invalid format string");
-            return REDIS_ERR;
-        }
+        let n = match formatted_len(len) {
+            Ok(n) => n,
+            Err((kind, text)) => {
+                set_error(cc, kind, text);
+                return REDIS_ERR;
+            }
+        };
         let rc = if !ensure_requests(cc) {
             REDIS_ERR
-        } else if core::redisAppendFormattedCommand(c, cmd, len as usize) != REDIS_OK {
+        } else if core::redisAppendFormattedCommand(c, cmd, n) != REDIS_OK {
             copy_ctx_error(cc, c);
             REDIS_ERR
         } else {
