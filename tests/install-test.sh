@@ -99,6 +99,33 @@ cflags=$(pkg-config --cflags hiredis) libs=$(pkg-config --libs hiredis)
 case "$cflags" in *"-I$root/include/hiredis"*"-I$root/include"*"-D_FILE_OFFSET_BITS=64"*) ok "pkg-config --cflags: $cflags";;
                   *) fail "pkg-config --cflags: $cflags";; esac
 [ "$(pkg-config --modversion hiredis_rs)" = 1.4.1 ] && ok "hiredis_rs.pc version" || fail "hiredis_rs.pc version"
+# cmake_check PROGRAM PKG VERSION TARGET [flat]: a CMake project that finds PKG and links
+# prog to TARGET, prog_static to TARGET_static and, with "flat", prog_flat (FLAT_INCLUDES) to
+# TARGET; each is built and run and must print "linked ok".
+cmake_check() {
+    local prog=$1 pkg=$2 version=$3 target=$4 flat=${5:-} src=$tmp/cmake-$2 exes="prog prog_static" exe
+    mkdir -p "$src"
+    cp "$prog" "$src/prog.c"
+    {
+        printf 'cmake_minimum_required(VERSION 3.13)\nproject(hirs_consumer C)\nfind_package(%s %s REQUIRED)\n' "$pkg" "$version"
+        printf 'add_executable(prog prog.c)\ntarget_link_libraries(prog %s)\n' "$target"
+        printf 'add_executable(prog_static prog.c)\ntarget_link_libraries(prog_static %s_static)\n' "$target"
+        if [ -n "$flat" ]; then
+            printf 'add_executable(prog_flat prog.c)\ntarget_compile_definitions(prog_flat PRIVATE FLAT_INCLUDES)\n'
+            printf 'target_link_libraries(prog_flat %s)\n' "$target"
+            exes="prog prog_flat prog_static"
+        fi
+    } > "$src/CMakeLists.txt"
+    if cmake -S "$src" -B "$src/build" -DCMAKE_PREFIX_PATH="$root" > "$src/cmake.log" 2>&1 &&
+       cmake --build "$src/build" >> "$src/cmake.log" 2>&1; then
+        for exe in $exes; do
+            if LD_LIBRARY_PATH=$root/lib "$src/build/$exe" | grep -q "linked ok"; then ok "cmake $target ($exe)"
+            else fail "cmake $target ($exe): ran but failed"; fi
+        done
+    else
+        fail "cmake find_package($pkg)"; cat "$src/cmake.log"
+    fi
+}
 run() { # name, then the command producing $tmp/$name
     local name=$1; shift
     if "$@" > "$tmp/$name.log" 2>&1; then
@@ -180,31 +207,7 @@ run own-sds-static cc -Wall -Werror -o "$tmp/own-sds-static" "$tmp/ownsds_main.c
 
 # 2b. CMake find_package, shared and static targets, under both package names.
 if command -v cmake >/dev/null; then
-    for pkg in hiredis hiredis_rs; do
-        src=$tmp/cmake-$pkg; mkdir -p "$src"
-        cp "$tmp/prog.c" "$src/prog.c"
-        cat > "$src/CMakeLists.txt" <<EOF
-cmake_minimum_required(VERSION 3.13)
-project(hirs_consumer C)
-find_package($pkg 1.4 REQUIRED)
-add_executable(prog prog.c)
-target_link_libraries(prog $pkg::$pkg)
-add_executable(prog_flat prog.c)
-target_compile_definitions(prog_flat PRIVATE FLAT_INCLUDES)
-target_link_libraries(prog_flat $pkg::$pkg)
-add_executable(prog_static prog.c)
-target_link_libraries(prog_static $pkg::${pkg}_static)
-EOF
-        if cmake -S "$src" -B "$src/build" -DCMAKE_PREFIX_PATH="$root" > "$src/cmake.log" 2>&1 &&
-           cmake --build "$src/build" >> "$src/cmake.log" 2>&1; then
-            for exe in prog prog_flat prog_static; do
-                if LD_LIBRARY_PATH=$root/lib "$src/build/$exe" | grep -q "linked ok"; then ok "cmake $pkg::$exe"
-                else fail "cmake $pkg::$exe: ran but failed"; fi
-            done
-        else
-            fail "cmake find_package($pkg)"; cat "$src/cmake.log"
-        fi
-    done
+    for pkg in hiredis hiredis_rs; do cmake_check "$tmp/prog.c" $pkg 1.4 $pkg::$pkg flat; done
     # A version the package cannot satisfy must be refused.
     src=$tmp/cmake-badver; mkdir -p "$src"
     printf 'cmake_minimum_required(VERSION 3.13)\nproject(x C)\nfind_package(hiredis 2.0 REQUIRED)\n' > "$src/CMakeLists.txt"
@@ -254,26 +257,7 @@ else ok "static TLS program has no shared hiredis dependency"; fi
 # shared and static targets.
 if command -v cmake >/dev/null; then
     for p in hiredis_ssl:hiredis hiredis_rs_ssl:hiredis_rs; do
-        pkg=${p%%:*} ns=${p##*:} src=$tmp/cmake-${p%%:*}; mkdir -p "$src"
-        cp "$tmp/sslprog.c" "$src/prog.c"
-        cat > "$src/CMakeLists.txt" <<EOF
-cmake_minimum_required(VERSION 3.13)
-project(hirs_ssl_consumer C)
-find_package($pkg 1.4 REQUIRED)
-add_executable(prog prog.c)
-target_link_libraries(prog $ns::$pkg)
-add_executable(prog_static prog.c)
-target_link_libraries(prog_static $ns::${pkg}_static)
-EOF
-        if cmake -S "$src" -B "$src/build" -DCMAKE_PREFIX_PATH="$root" > "$src/cmake.log" 2>&1 &&
-           cmake --build "$src/build" >> "$src/cmake.log" 2>&1; then
-            for exe in prog prog_static; do
-                if LD_LIBRARY_PATH=$root/lib "$src/build/$exe" | grep -q "linked ok"; then ok "cmake $ns::$pkg ($exe)"
-                else fail "cmake $ns::$pkg ($exe): ran but failed"; fi
-            done
-        else
-            fail "cmake find_package($pkg)"; cat "$src/cmake.log"
-        fi
+        cmake_check "$tmp/sslprog.c" "${p%%:*}" 1.4 "${p##*:}::${p%%:*}"
     done
 fi
 
@@ -363,54 +347,13 @@ run cluster-ssl-plain cc -Wall -Werror -o "$tmp/cluster-ssl-plain" "$tmp/clsslpr
     -lhiredis_cluster_ssl -lhiredis_cluster -lhiredis_ssl -lhiredis
 if command -v cmake >/dev/null; then
     for pkg in hiredis_cluster_ssl hiredis_rs_cluster_ssl; do
-        src=$tmp/cmake-$pkg; mkdir -p "$src"
-        cp "$tmp/clsslprog.c" "$src/prog.c"
-        cat > "$src/CMakeLists.txt" <<EOF
-cmake_minimum_required(VERSION 3.13)
-project(hirs_cluster_ssl_consumer C)
-find_package($pkg 0.14 REQUIRED)
-add_executable(prog prog.c)
-target_link_libraries(prog hiredis_cluster::$pkg)
-add_executable(prog_static prog.c)
-target_link_libraries(prog_static hiredis_cluster::${pkg}_static)
-EOF
-        if cmake -S "$src" -B "$src/build" -DCMAKE_PREFIX_PATH="$root" > "$src/cmake.log" 2>&1 &&
-           cmake --build "$src/build" >> "$src/cmake.log" 2>&1; then
-            for exe in prog prog_static; do
-                if LD_LIBRARY_PATH=$root/lib "$src/build/$exe" | grep -q "linked ok"; then ok "cmake hiredis_cluster::$pkg ($exe)"
-                else fail "cmake hiredis_cluster::$pkg ($exe): ran but failed"; fi
-            done
-        else
-            fail "cmake find_package($pkg)"; cat "$src/cmake.log"
-        fi
+        cmake_check "$tmp/clsslprog.c" $pkg 0.14 hiredis_cluster::$pkg
     done
 fi
 
 if command -v cmake >/dev/null; then
     for pkg in hiredis_cluster hiredis_rs_cluster; do
-        src=$tmp/cmake-$pkg; mkdir -p "$src"
-        cp "$tmp/clprog.c" "$src/prog.c"
-        cat > "$src/CMakeLists.txt" <<EOF
-cmake_minimum_required(VERSION 3.13)
-project(hirs_cluster_consumer C)
-find_package($pkg 0.14 REQUIRED)
-add_executable(prog prog.c)
-target_link_libraries(prog hiredis_cluster::$pkg)
-add_executable(prog_flat prog.c)
-target_compile_definitions(prog_flat PRIVATE FLAT_INCLUDES)
-target_link_libraries(prog_flat hiredis_cluster::$pkg)
-add_executable(prog_static prog.c)
-target_link_libraries(prog_static hiredis_cluster::${pkg}_static)
-EOF
-        if cmake -S "$src" -B "$src/build" -DCMAKE_PREFIX_PATH="$root" > "$src/cmake.log" 2>&1 &&
-           cmake --build "$src/build" >> "$src/cmake.log" 2>&1; then
-            for exe in prog prog_flat prog_static; do
-                if LD_LIBRARY_PATH=$root/lib "$src/build/$exe" | grep -q "linked ok"; then ok "cmake hiredis_cluster::$pkg ($exe)"
-                else fail "cmake hiredis_cluster::$pkg ($exe): ran but failed"; fi
-            done
-        else
-            fail "cmake find_package($pkg)"; cat "$src/cmake.log"
-        fi
+        cmake_check "$tmp/clprog.c" $pkg 0.14 hiredis_cluster::$pkg flat
     done
 fi
 
