@@ -25,6 +25,7 @@ compile_error!("hiredis-rs must be built with panic = \"abort\"");
 pub mod abi;
 pub(crate) mod alloc;
 pub(crate) mod async_context;
+pub(crate) mod boundary;
 pub(crate) mod context;
 pub mod ffi;
 pub(crate) mod format;

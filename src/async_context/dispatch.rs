@@ -8,7 +8,7 @@ use super::*;
 fn free_reply(ac: &mut Ac, reply: *mut c_void) {
     // SAFETY: the reader is NULL or a live part of the context.
     if let Some(r) = unsafe { ac.ctx().c.reader.as_ref() } {
-        crate::ffi::read::free_object(r.r#fn, reply);
+        crate::reader::free_object(r.r#fn, reply);
     }
 }
 

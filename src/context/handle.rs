@@ -12,7 +12,8 @@ use core::mem::MaybeUninit;
 use core::ptr::NonNull;
 
 use crate::abi::hiredis::{redisContext, redisContextFuncs, redisReply};
-use crate::abi::read::{REDIS_OK, REDIS_REPLY_PUSH, redisReader};
+use crate::abi::read::{REDIS_ERR, REDIS_OK, REDIS_REPLY_PUSH, redisReader};
+use crate::reader::Reader;
 use crate::{alloc, sds};
 
 /// A live sync context (or the sync half of an async one).
@@ -103,18 +104,19 @@ impl Ctx {
     /// Feeds `bytes` to the context's reader.
     pub(crate) fn reader_feed(&mut self, bytes: &[u8]) -> bool {
         let r = self.ctx().reader;
-        // SAFETY: `reader` is the context's live reader; `bytes` is a slice.
-        let rc = unsafe {
-            super::deps::redisReaderFeed(r, bytes.as_ptr() as *const c_char, bytes.len())
-        };
-        rc == REDIS_OK
+        // SAFETY: `reader` is NULL or the context's live reader, lent only for this call.
+        unsafe { Reader::from_raw(r) }.is_some_and(|mut rd| rd.feed(bytes) == REDIS_OK)
     }
 
     /// One step of the context's reader into `*out` (`redisReaderGetReply`).
     pub(crate) fn reader_get_reply(&mut self, out: &mut *mut c_void) -> c_int {
+        *out = core::ptr::null_mut();
         let r = self.ctx().reader;
-        // SAFETY: `reader` is the context's live reader; `out` is a writable reference.
-        unsafe { super::deps::redisReaderGetReply(r, out) }
+        // SAFETY: `reader` is NULL or the context's live reader, lent only for this call.
+        match unsafe { Reader::from_raw(r) } {
+            Some(mut rd) => rd.get_reply(Some(out)),
+            None => REDIS_ERR,
+        }
     }
 
     /// The reader's error code and text (a copy of its NUL-terminated `errstr`).
@@ -146,7 +148,7 @@ impl Ctx {
         unsafe {
             sds::free(obuf);
             if !reader.is_null() {
-                super::deps::redisReaderFree(reader);
+                crate::reader::free(reader);
             }
         }
     }

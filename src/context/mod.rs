@@ -36,12 +36,6 @@ use crate::sds;
 mod handle;
 pub(crate) use handle::Ctx;
 
-/// The reader's exports this module builds on.
-mod deps {
-    pub(super) use crate::ffi::read::{redisReaderFeed, redisReaderFree, redisReaderGetReply};
-    pub(super) use crate::ffi::reply::{freeReplyObject, redisReaderCreate};
-}
-
 /// hiredis's default I/O table (`redisContextDefaultFuncs`). Writable, like hiredis's: the
 /// public `funcs` field is a non-const pointer, so C code may patch the table in place.
 pub(crate) static mut DEFAULT_FUNCS: redisContextFuncs = redisContextFuncs {
@@ -55,19 +49,19 @@ pub(crate) static mut DEFAULT_FUNCS: redisContextFuncs = redisContextFuncs {
 
 /// A new reader with the default reply functions (NULL on OOM).
 fn reader_create() -> *mut redisReader {
-    deps::redisReaderCreate()
+    crate::reader::create_default()
 }
 
 /// Frees a reply made with the default reply functions (NULL is a no-op).
 fn free_reply_object(reply: *mut c_void) {
     // SAFETY: `reply` is NULL or a reply tree this library's reader built, not used after.
-    unsafe { deps::freeReplyObject(reply) }
+    unsafe { crate::reader::free_reply(reply) }
 }
 
 /// The push handler sync contexts get by default: RESP3 pushes are dropped.
 unsafe extern "C" fn push_auto_free(_privdata: *mut c_void, reply: *mut c_void) {
     // SAFETY: the reader handed us ownership of this reply.
-    unsafe { deps::freeReplyObject(reply) }
+    unsafe { crate::reader::free_reply(reply) }
 }
 
 /// `redisContextInit`: a zeroed context with the default table, an empty `obuf`, a fresh

@@ -5,7 +5,7 @@
 use core::ffi::{c_char, c_int, c_longlong};
 
 use crate::abi::sds::sds;
-use crate::ffi::boundary;
+use crate::boundary;
 use crate::ffi::variadic::{VaArgs, hirs_args};
 use crate::{alloc, format, sds as core_sds};
 

@@ -1,12 +1,11 @@
-//! The exported C surface: one file per installed hiredis header, plus `boundary` helpers.
-//!
-//! The `#[repr(C)]` types here are byte-for-byte copies of hiredis 1.4.1's public structs;
-//! `build.rs` runs cbindgen over each file to produce the matching header.
+//! The exported C surface: one file per installed hiredis header. Each export checks its
+//! pointers (helpers in [`crate::boundary`]) and calls the core; the `#[repr(C)]` types are
+//! in [`crate::abi`]. `build.rs` runs cbindgen over these files and `abi/` to produce the
+//! headers.
 
 pub mod alloc;
 #[path = "async.rs"]
 pub mod r#async;
-pub(crate) mod boundary;
 pub mod format;
 pub mod hiredis;
 pub mod net;

@@ -5,7 +5,7 @@ use core::ffi::{c_char, c_int, c_longlong, c_ulonglong, c_void};
 use core::ptr;
 
 use crate::abi::sds::sds;
-use crate::ffi::boundary;
+use crate::boundary;
 use crate::ffi::variadic::{VaArgs, hirs_args, hirs_vsnprintf};
 use crate::sds as core_sds;
 

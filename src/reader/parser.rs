@@ -5,9 +5,12 @@
 //! a complete reply or remembers where it stopped so a later call with more bytes continues.
 //! Splitting the input at any byte boundary gives the same replies as feeding it at once.
 //!
-//! Safe Rust only: the C function table and the `redisReply` fast path live in `ffi`. The
+//! Safe Rust only, enforced (`forbid(unsafe_code)`): the C function table and the `redisReply`
+//! objects are the sibling modules' business. The
 //! stack of open aggregates is a hook-allocated [`HVec`]: failing to grow it is
 //! [`ReadError::Oom`].
+
+#![forbid(unsafe_code)]
 
 use crate::alloc::HVec;
 

@@ -1,0 +1,614 @@
+//! The `redisReader` state machine C sees: feeding, the buffer's trimming, handing replies out,
+//! and the fast paths for whole top-level scalars. The parser ([`super::parser`]) does the
+//! parsing; objects are made by the default builders ([`super::reply`]) or a C table
+//! ([`super::tasks::CBuilder`]).
+//!
+//! [`Reader`] is the handle: made once from a raw reader (the one `unsafe` step, which
+//! relies on the reader being ours), it lends the public struct and the private state
+//! together, so everything below works on `&mut` borrows.
+
+use core::ffi::{c_char, c_int, c_void};
+use core::ptr;
+
+use super::parser::{self, Found, Kind, Parser, ReadError, Scalar, TopLevel};
+use super::reply;
+use super::tasks::{CBuilder, Mirror, NO_FUNCTIONS, free_object};
+use crate::abi::read::{
+    REDIS_ERR, REDIS_ERR_OOM, REDIS_ERR_PROTOCOL, REDIS_OK, REDIS_READER_MAX_ARRAY_ELEMENTS,
+    REDIS_READER_MAX_BUF, REDIS_REPLY_INTEGER, redisReadTask, redisReader,
+    redisReplyObjectFunctions,
+};
+use crate::alloc::{self, HBox, cache};
+use crate::sds;
+
+/// Reader state C never sees, boxed behind `redisReader.task` (the 216-byte struct has no
+/// other room; hiredis keeps its own task stack there).
+struct State {
+    parser: Parser<*mut c_void>,
+    mirror: Mirror,
+    /// When `buf` is a view made by `trim` (consumed bytes cut without moving the rest), the
+    /// sds that owns the allocation, else NULL; `view` is that `buf`.
+    block: sds::Sds,
+    view: sds::Sds,
+}
+
+/// A library reader lent out for one call: the public struct and its private state.
+pub(crate) struct Reader<'a> {
+    r: &'a mut redisReader,
+    st: &'a mut State,
+}
+
+/// A reply slot given by the caller of `redisReaderGetReply`: NULL (a complete reply is
+/// freed) or a writable pointer.
+pub(crate) type Out<'a> = Option<&'a mut *mut c_void>;
+
+impl<'a> Reader<'a> {
+    /// The reader behind `r`, or `None` for NULL.
+    ///
+    /// # Safety
+    /// `r` is NULL or a reader made by [`create`], not freed, and not lent out elsewhere
+    /// for `'a`; its `fn` is NULL or a table valid for `'a`.
+    #[inline(always)]
+    pub(crate) unsafe fn from_raw(r: *mut redisReader) -> Option<Self> {
+        // SAFETY: the caller promises an unaliased library reader or NULL. A library reader's
+        // `task` always holds the `HBox<State>` that `create` installed (until `free`), a
+        // block of its own, so the two borrows do not overlap.
+        let (r, st) = unsafe {
+            let r = r.as_mut()?;
+            let st = &mut *(r.task as *mut State);
+            (r, st)
+        };
+        Some(Reader { r, st })
+    }
+
+    /// `redisReaderFeed`: appends `data` to the buffer.
+    #[inline(always)]
+    pub(crate) fn feed(&mut self, data: &[u8]) -> c_int {
+        let (r, st) = (&mut *self.r, &mut *self.st);
+        if r.err != 0 {
+            return REDIS_ERR;
+        }
+        if data.is_empty() {
+            return REDIS_OK;
+        }
+        // The common case: the bytes fit the spare room (of a view too, see `trim`), and the
+        // buffer is not empty (maxbuf applies only then).
+        if r.len != 0 && (st.block.is_null() || r.buf == st.view) {
+            // SAFETY: outside the error state `buf` is the reader's live sds (or view).
+            if let Some(n) = unsafe { sds::cat_in_place(r.buf, data) } {
+                r.len = n;
+                return REDIS_OK;
+            }
+        }
+        feed_slow(r, st, data)
+    }
+
+    /// `redisReaderGetReply`: a complete reply into `out`, or nothing yet (more data needed).
+    #[inline(always)]
+    pub(crate) fn get_reply(&mut self, out: Out<'_>) -> c_int {
+        let (r, st) = (&mut *self.r, &mut *self.st);
+        if r.err != 0 || r.buf.is_null() {
+            return REDIS_ERR;
+        }
+        if r.len == 0 {
+            return REDIS_OK;
+        }
+        // Two paths out of line, so that this part needs no saved registers.
+        if ptr::eq(r.r#fn, reply::default_functions()) {
+            get_reply_default(r, st, out)
+        } else {
+            get_reply_custom(r, st, out)
+        }
+    }
+}
+
+/// A reader that builds objects with `fns` (NULL: type numbers as stand-in objects).
+/// NULL when out of memory. The table must stay valid while the reader uses it.
+pub(crate) fn create(fns: *mut redisReplyObjectFunctions) -> *mut redisReader {
+    let r = alloc::calloc_one::<redisReader>();
+    if r.is_null() {
+        return r;
+    }
+    let buf = sds::empty();
+    if buf.is_null() {
+        // SAFETY: `r` is our fresh block.
+        unsafe { alloc::free(r.cast()) };
+        return ptr::null_mut();
+    }
+    let st = State {
+        parser: Parser::default(),
+        mirror: Mirror::new(),
+        block: ptr::null_mut(),
+        view: ptr::null_mut(),
+    };
+    let Ok(st) = HBox::try_new(st) else {
+        // SAFETY: `buf` and `r` are our fresh blocks.
+        unsafe {
+            sds::free(buf);
+            alloc::free(r.cast());
+        }
+        return ptr::null_mut();
+    };
+    // SAFETY: `r` is a fresh zeroed reader owned here.
+    let rr = unsafe { &mut *r };
+    rr.buf = buf;
+    rr.r#fn = fns;
+    rr.maxbuf = REDIS_READER_MAX_BUF;
+    rr.maxelements = REDIS_READER_MAX_ARRAY_ELEMENTS;
+    rr.task = HBox::into_raw(st) as *mut *mut redisReadTask;
+    rr.ridx = -1;
+    r
+}
+
+/// A reader that builds `redisReply` objects (`redisReaderCreate`).
+pub(crate) fn create_default() -> *mut redisReader {
+    create(reply::default_functions())
+}
+
+/// Frees the reader, the reply in progress (through `fn->freeObject`) and the buffer.
+///
+/// # Safety
+/// `r` is NULL or a reader made by [`create`], not used afterwards.
+pub(crate) unsafe fn free(r: *mut redisReader) {
+    // SAFETY: the caller promises a library reader or NULL.
+    let Some(rr) = (unsafe { r.as_mut() }) else {
+        return;
+    };
+    if !rr.task.is_null() {
+        // SAFETY: `task` holds the HBox made at creation; it is released exactly once here.
+        let mut st = unsafe { HBox::from_raw(rr.task as *mut State) };
+        if let Some(root) = st.parser.reset() {
+            free_object(rr.r#fn, root);
+        }
+        release_buf(rr, &mut st);
+    }
+    // SAFETY: `buf` is NULL (released above) or the reader's sds; `r` came from the hooks.
+    unsafe {
+        sds::free(rr.buf);
+        alloc::free(r.cast());
+    }
+}
+
+/// The bytes `buf` holds, `len` of them. The slice lives in the buffer's own block, not in
+/// the reader, so it is not tied to a borrow of `r`.
+///
+/// # Safety
+/// Not in the error state (`buf` is the reader's live sds and `len` its length: this module
+/// keeps the two in step; C code that edits these public fields must too, as with hiredis),
+/// and the slice is dropped before anything frees or grows `buf` (`set_error`, `trim`, feeding).
+unsafe fn buffered<'b>(r: &redisReader) -> &'b [u8] {
+    // SAFETY: the caller's promise.
+    unsafe { core::slice::from_raw_parts(r.buf as *const u8, r.len) }
+}
+
+/// Puts the reader in its final error state: partial reply freed, buffer released.
+fn set_error(r: &mut redisReader, st: &mut State, kind: c_int, msg: &[u8]) {
+    if let Some(root) = st.parser.reset() {
+        free_object(r.r#fn, root);
+    }
+    r.reply = ptr::null_mut();
+    release_buf(r, st);
+    r.pos = 0;
+    r.len = 0;
+    r.ridx = -1;
+    r.err = kind;
+    let n = msg.len().min(r.errstr.len() - 1);
+    for (d, s) in r.errstr.iter_mut().zip(&msg[..n]) {
+        *d = *s as c_char;
+    }
+    r.errstr[n] = 0;
+}
+
+/// Frees the buffer (the block behind a view too) and sets `buf` to NULL.
+#[cold]
+#[inline(never)]
+fn release_buf(r: &mut redisReader, st: &mut State) {
+    let owner = own_buf(r, st);
+    // SAFETY: `owner` is NULL or the sds that owns the buffer's allocation.
+    unsafe { sds::free(owner) };
+    st.block = ptr::null_mut();
+    r.buf = ptr::null_mut();
+}
+
+/// The sds owning `buf`'s allocation: the block behind a view, else `buf` itself. A block
+/// whose view C code replaced in `buf` is freed (it cannot be reached otherwise).
+fn own_buf(r: &redisReader, st: &mut State) -> sds::Sds {
+    if st.block.is_null() {
+        return r.buf;
+    }
+    if r.buf == st.view {
+        return st.block;
+    }
+    // SAFETY: the block is ours and nothing points into it any more.
+    unsafe { sds::free(st.block) };
+    st.block = ptr::null_mut();
+    r.buf
+}
+
+fn set_oom(r: &mut redisReader, st: &mut State) {
+    set_error(r, st, REDIS_ERR_OOM, b"Out of memory");
+}
+
+/// [`Reader::feed`] when the buffer must grow, is empty, or is a view that ran out of room.
+#[inline(never)]
+fn feed_slow(r: &mut redisReader, st: &mut State, data: &[u8]) -> c_int {
+    // SAFETY: outside the error state `buf` is the reader's live sds.
+    unsafe {
+        // A view's bytes move to the start of their block, which then grows as hiredis's
+        // buffer would (same length, same capacity).
+        let owner = own_buf(r, st);
+        if owner != r.buf {
+            r.buf = sds::uncut(owner, r.buf);
+            st.block = ptr::null_mut();
+        }
+        // An empty buffer with lots of spare room is dropped for a fresh one. Consumed bytes
+        // are not cut here: like hiredis, `redisReaderGetReply` cuts them (see `trim`).
+        if r.len == 0 && r.maxbuf != 0 && sds::avail(r.buf) > r.maxbuf {
+            sds::free(r.buf);
+            r.buf = sds::empty();
+            r.pos = 0;
+            if r.buf.is_null() {
+                set_oom(r, st);
+                return REDIS_ERR;
+            }
+        }
+        let grown = sds::cat_len(r.buf, data);
+        if grown.is_null() {
+            set_oom(r, st);
+            return REDIS_ERR;
+        }
+        r.buf = grown;
+        r.len = sds::len(grown);
+    }
+    REDIS_OK
+}
+
+fn get_reply_default(r: &mut redisReader, st: &mut State, mut out: Out<'_>) -> c_int {
+    if !scalar_fast_path(r, st, out.as_deref_mut()) && parse(r, st, out) != REDIS_OK {
+        return REDIS_ERR;
+    }
+    if r.pos >= TRIM_AT {
+        trim(r, st);
+    }
+    REDIS_OK
+}
+
+/// [`redisReaderGetReply`] for a reader with a table of its own (or none), from the point
+/// where it has bytes to look at.
+#[inline(never)]
+fn get_reply_custom(r: &mut redisReader, st: &mut State, mut out: Out<'_>) -> c_int {
+    if !custom_scalar_fast_path(r, st, out.as_deref_mut()) && parse(r, st, out) != REDIS_OK {
+        return REDIS_ERR;
+    }
+    if r.pos >= TRIM_AT {
+        trim(r, st);
+    }
+    REDIS_OK
+}
+
+/// Consumed bytes are cut from the buffer once at least this many have piled up, at the end
+/// of a successful `redisReaderGetReply`, as in hiredis (the public `pos`, `len` and `buf`
+/// contents follow its rule; Python's `hiredis` package, among others, reads them).
+const TRIM_AT: usize = 1024;
+
+/// hiredis's `sdsrange(buf, pos, -1)`, with `pos >= TRIM_AT`. hiredis moves the unread rest
+/// to the front each time (quadratic for one huge feed); here `buf` becomes a view of the
+/// rest inside the same block (`sds::cut_front`), with the same length and contents, and
+/// the bytes move once, when a feed needs the block's room (README: differences).
+#[cold]
+#[inline(never)]
+fn trim(r: &mut redisReader, st: &mut State) {
+    let owner = own_buf(r, st);
+    // SAFETY: `buf` is the reader's live sds, a view into `owner` or `owner` itself (not in
+    // the error state: the parse succeeded).
+    unsafe {
+        if r.pos >= r.len {
+            // All consumed: back to the block's start, empty, nothing moved.
+            sds::clear(owner);
+            r.buf = owner;
+            st.block = ptr::null_mut();
+        } else if let Some(v) = sds::cut_front(owner, r.buf, r.pos) {
+            r.buf = v;
+            st.block = owner;
+            st.view = v;
+        } else {
+            sds::range(r.buf, r.pos.min(isize::MAX as usize) as isize, -1);
+        }
+        r.len = sds::len(r.buf);
+    }
+    r.pos = 0;
+}
+
+/// The common case between replies, with the default table installed (the caller checked):
+/// one whole status, error, integer or bulk reply at `pos`, built and handed out, or the start
+/// of one, noted as the parser would (true). False leaves everything untouched for the parser (other shapes,
+/// aggregates in progress, or a failed allocation, which the parser then meets and reports).
+#[inline(always)]
+fn scalar_fast_path(r: &mut redisReader, st: &mut State, reply: Out<'_>) -> bool {
+    match st.parser.top_level() {
+        TopLevel::Idle => {}
+        TopLevel::Waiting(kind) => return resume_scalar(r, st, kind, reply),
+        TopLevel::Busy => return false,
+    }
+    // SAFETY: not in the error state (checked on entry); `bytes` is dropped before `buf`
+    // changes.
+    let bytes = unsafe { buffered(r) };
+    match parser::scalar_at(bytes, r.pos) {
+        Some(Found::Whole(item, next)) => hand_out_scalar(r, st, item, next, reply),
+        Some(Found::Partial(kind)) => start_waiting(r, st, kind),
+        // All read (hiredis keeps consumed bytes until 1 KiB piles up): as with the parser,
+        // the next reply counts as started, its root task set up now.
+        None if r.pos == r.len => start_reply(r, st),
+        None => false,
+    }
+}
+
+/// [`scalar_fast_path`] for readers with a table of their own (or none): whole scalars are
+/// built through it. False when nothing was done, or when a builder returned NULL and the
+/// reader is in its error state: the parser then runs, or reports the error.
+#[inline(always)]
+fn custom_scalar_fast_path(r: &mut redisReader, st: &mut State, reply: Out<'_>) -> bool {
+    let found = match st.parser.top_level() {
+        TopLevel::Busy => return false,
+        TopLevel::Waiting(kind) => {
+            if r.pos >= r.len {
+                // As in `resume_scalar`.
+                return r.pos == r.len;
+            }
+            // SAFETY: as above.
+            let bytes = unsafe { buffered(r) };
+            parser::scalar_data(kind, bytes, r.pos)
+        }
+        TopLevel::Idle => {
+            // SAFETY: as above.
+            let bytes = unsafe { buffered(r) };
+            match parser::scalar_at(bytes, r.pos) {
+                Some(Found::Partial(kind)) => return start_waiting(r, st, kind),
+                None if r.pos == r.len => return start_reply(r, st),
+                found => found,
+            }
+        }
+    };
+    match found {
+        Some(Found::Whole(item, next)) => hand_out_custom_scalar(r, st, item, next, reply),
+        Some(Found::Partial(_)) => true,
+        None => false,
+    }
+}
+
+/// hiredis's first step of a call with bytes to look at: the root task is set up with the
+/// current privdata, unless a reply is already started (then its task keeps its own). False
+/// (nothing changed) when the root task cannot be made: the parser then meets and reports
+/// the failure.
+#[inline(always)]
+fn start_reply(r: &mut redisReader, st: &mut State) -> bool {
+    if r.ridx < 0 {
+        if st.mirror.start_reply(r.privdata).is_err() {
+            return false;
+        }
+        r.ridx = 0;
+    }
+    true
+}
+
+/// The parser's step for the start of a top-level scalar that is not whole yet (no object
+/// is made until it is, so this holds for any builders): the type byte read, the reply
+/// started. False (nothing changed) when the root task cannot be made: the parser then
+/// meets and reports the failure.
+#[inline(never)]
+fn start_waiting(r: &mut redisReader, st: &mut State, kind: Kind) -> bool {
+    if !start_reply(r, st) {
+        return false;
+    }
+    st.parser.wait_for(kind);
+    r.pos += 1;
+    true
+}
+
+/// The fast path for a top-level scalar whose type byte an earlier call read: once its
+/// data is all here, it is built as [`scalar_fast_path`] builds whole ones; until then
+/// nothing changes, as with the parser.
+#[inline(never)]
+fn resume_scalar(r: &mut redisReader, st: &mut State, kind: Kind, reply: Out<'_>) -> bool {
+    if r.pos >= r.len {
+        // Nothing new after the type byte: nothing changes. (Past the end only if C code
+        // moved `pos`: the parser's clamping applies.)
+        return r.pos == r.len;
+    }
+    // SAFETY: not in the error state (checked on entry); `bytes` is dropped before `buf`
+    // changes.
+    let bytes = unsafe { buffered(r) };
+    match parser::scalar_data(kind, bytes, r.pos) {
+        Some(Found::Whole(item, next)) => hand_out_scalar(r, st, item, next, reply),
+        Some(Found::Partial(_)) => true,
+        None => false,
+    }
+}
+
+/// Builds a whole top-level scalar ending at `next` with the default builders and hands it
+/// out; false (nothing changed) when the builders are not the defaults or memory ran out.
+#[inline(always)]
+fn hand_out_scalar(
+    r: &mut redisReader,
+    st: &mut State,
+    item: Scalar<'_>,
+    next: usize,
+    reply: Out<'_>,
+) -> bool {
+    // (`redisReaderGetReply` found the default table installed.)
+    if !reply::default_entry_kept(item.kind == Kind::Integer) {
+        return false;
+    }
+    let obj = reply::scalar_reply(cache::local(), item);
+    if obj.is_null() {
+        return false;
+    }
+    st.parser.done_waiting();
+    r.pos = next;
+    r.ridx = -1;
+    r.reply = ptr::null_mut();
+    hand_out(r, obj.cast(), reply);
+    true
+}
+
+/// Builds a whole top-level scalar ending at `next` through `fn` (a C table, or NULL: type
+/// numbers as stand-in objects) and hands it out; false when the builder returned NULL (the
+/// reader is then in its error state) or the root task could not be made (nothing changed).
+/// Builders see the root task hiredis passes: the item's type, elements and idx -1, no object,
+/// no parent, and the privdata of the reply's start (now, unless an earlier call started it).
+#[inline(always)]
+fn hand_out_custom_scalar(
+    r: &mut redisReader,
+    st: &mut State,
+    item: Scalar<'_>,
+    next: usize,
+    reply: Out<'_>,
+) -> bool {
+    // SAFETY: `fn` is NULL or a valid table.
+    let fns = unsafe { r.r#fn.as_ref() };
+    let (integer, string) = fns.map_or((None, None), |f| (f.createInteger, f.createString));
+    let builder = if item.kind == Kind::Integer {
+        integer.is_some()
+    } else {
+        string.is_some()
+    };
+    let obj = if !builder {
+        st.parser.done_waiting();
+        r.pos = next;
+        (if item.kind == Kind::Integer {
+            REDIS_REPLY_INTEGER
+        } else {
+            item.kind as c_int
+        }) as usize as *mut c_void
+    } else {
+        let m = &mut st.mirror;
+        if m.reserve(0).is_err() {
+            return false;
+        }
+        let privdata = if r.ridx < 0 {
+            r.privdata
+        } else {
+            m.tasks[0].privdata
+        };
+        let t = &mut m.tasks[0];
+        *t = redisReadTask {
+            r#type: item.kind as c_int,
+            elements: -1,
+            idx: -1,
+            obj: ptr::null_mut(),
+            parent: ptr::null_mut(),
+            privdata,
+        };
+        let t: *mut redisReadTask = t;
+        // The reader is past the item while its builder runs (fewer values are kept across
+        // the call). Builders do not see `pos` move in step with hiredis's anyway: the
+        // parser's calls run before it is stored.
+        st.parser.done_waiting();
+        r.pos = next;
+        let obj = match (integer, string) {
+            // SAFETY: a valid task.
+            (Some(f), _) if item.kind == Kind::Integer => unsafe { f(t, item.int) },
+            // SAFETY: a valid task and the text, valid for the call (builders must not
+            // write to it).
+            (_, Some(f)) => unsafe { f(t, item.text.as_ptr() as *mut c_char, item.text.len()) },
+            _ => ptr::null_mut(),
+        };
+        if obj.is_null() {
+            set_oom(r, st);
+            return false;
+        }
+        obj
+    };
+    r.ridx = -1;
+    r.reply = ptr::null_mut();
+    hand_out(r, obj, reply);
+    true
+}
+
+/// [`redisReaderGetReply`] through the parser. Out of line: the fast path's caller stays
+/// small.
+#[inline(never)]
+fn parse(r: &mut redisReader, st: &mut State, reply: Out<'_>) -> c_int {
+    if r.err != 0 {
+        // The fast path met an error (a builder returned NULL).
+        return REDIS_ERR;
+    }
+    // SAFETY: not in the error state (checked above); `bytes` is not used after `set_error`.
+    let bytes = unsafe { buffered(r) };
+    let mut pos = r.pos.min(bytes.len());
+    if r.ridx < 0 {
+        // A new reply starts: its tasks carry the current privdata.
+        if st.mirror.start_reply(r.privdata).is_err() {
+            set_oom(r, st);
+            return REDIS_ERR;
+        }
+    }
+    let res = if reply::is_default(r.r#fn) {
+        // The default builders keep only the tasks' `obj` and `privdata`: a C table used
+        // later writes the rest again.
+        st.mirror.synced = 0;
+        let mut b = reply::DefaultBuilder {
+            mirror: &mut st.mirror,
+            privdata: r.privdata,
+            blocks: cache::local(),
+        };
+        st.parser.parse(bytes, &mut pos, r.maxelements, &mut b)
+    } else {
+        parse_custom(r, st, bytes, &mut pos)
+    };
+    let done = match res {
+        Ok(done) => done,
+        Err(e) => {
+            let kind = if e == ReadError::Oom {
+                REDIS_ERR_OOM
+            } else {
+                REDIS_ERR_PROTOCOL
+            };
+            set_error(r, st, kind, e.message().as_bytes());
+            return REDIS_ERR;
+        }
+    };
+    r.pos = pos;
+    // As in hiredis, a reply counts as started (root task set up) from the first call that
+    // had bytes to look at, even if none were consumed.
+    r.ridx = if done.is_some() {
+        -1
+    } else {
+        st.parser.depth().unwrap_or(0) as c_int
+    };
+    r.reply = st.parser.root().unwrap_or(ptr::null_mut());
+    if let Some(obj) = done {
+        hand_out(r, obj, reply);
+    }
+    REDIS_OK
+}
+
+/// The parser with a C table (or none). Out of line, so that `parse` holds only the
+/// default builders' loop.
+#[inline(never)]
+fn parse_custom(
+    r: &redisReader,
+    st: &mut State,
+    bytes: &[u8],
+    pos: &mut usize,
+) -> Result<Option<*mut c_void>, ReadError> {
+    // SAFETY: `fn` is NULL or a valid table.
+    let fns = unsafe { r.r#fn.as_ref() }.unwrap_or(&NO_FUNCTIONS);
+    let mut b = CBuilder {
+        create_string: fns.createString,
+        create_integer: fns.createInteger,
+        fns,
+        m: &mut st.mirror,
+        privdata: r.privdata,
+    };
+    st.parser.parse(bytes, pos, r.maxelements, &mut b)
+}
+
+/// Gives a complete reply to the caller, or frees it when the caller passed no pointer.
+#[inline(always)]
+fn hand_out(r: &redisReader, obj: *mut c_void, reply: Out<'_>) {
+    match reply {
+        Some(out) => *out = obj,
+        None => free_object(r.r#fn, obj),
+    }
+}
