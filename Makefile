@@ -12,6 +12,7 @@
 #   make fuzz-smoke run each fuzz target for $(FUZZ_SECONDS) s
 #   make conformance HIREDIS_TEST=path   hiredis's own test binary on hiredis-rs (optional)
 #   make bench      timings against the system hiredis (own redis-server, ~5 min); make bench-instr
+#                   (BENCH_CLUSTER_REF=prefix: hiredis-cluster 0.14.0 for the cluster rows)
 #   make clean
 
 CARGO    ?= cargo
@@ -547,14 +548,17 @@ clean:
 # Benchmarks (bench/README.md): hiredis-rs against the system hiredis, each C program in
 # bench/ built against both. `bench` times reader, formatter, sync and async (own
 # redis-server, libraries alternated run by run, medians); `bench-instr` counts reader,
-# formatter and async client instructions under callgrind. Results, table and chart land in
-# build/bench.
+# formatter and async client instructions under callgrind. `cluster` (both) is compared with
+# hiredis-cluster 0.14.0 installed under BENCH_CLUSTER_REF (built outside the repo, see
+# bench/README.md; n/a without it). Results, table and chart land in build/bench.
 BENCH_RUNS ?= 5
 BENCH_ARGS ?=
+BENCH_CLUSTER_REF ?=
+BENCH_REF_ARG = $(if $(BENCH_CLUSTER_REF),--cluster-ref $(BENCH_CLUSTER_REF))
 .PHONY: bench bench-instr
 bench: deps stage
-	python3 bench/bench.py time --runs $(BENCH_RUNS) --stage $(STAGE) --out $(BUILD)/bench $(BENCH_ARGS)
+	python3 bench/bench.py time --runs $(BENCH_RUNS) --stage $(STAGE) --out $(BUILD)/bench $(BENCH_REF_ARG) $(BENCH_ARGS)
 
 bench-instr: stage
 	@command -v valgrind >/dev/null || { echo "valgrind not found"; exit 2; }
-	python3 bench/bench.py instr --stage $(STAGE) --out $(BUILD)/bench $(BENCH_ARGS)
+	python3 bench/bench.py instr --stage $(STAGE) --out $(BUILD)/bench $(BENCH_REF_ARG) $(BENCH_ARGS)

@@ -3,7 +3,11 @@
 ("theirs", e.g. Debian's libhiredis-dev), one C source per benchmark built twice.
 
     bench.py time   [--runs N]   reader/format/sync/async timings, medians of N runs each
-    bench.py instr  [--runs N]   reader/format (and async) instruction counts under callgrind
+    bench.py instr  [--runs N]   reader/format (and async, cluster) instruction counts under callgrind
+
+The cluster program is compared with hiredis-cluster 0.14.0 on hiredis 1.4.1 installed under
+--cluster-ref (or BENCH_CLUSTER_REF); without it its reference rows are n/a. `time` and `instr`
+start a 3-master cluster for it (free loopback ports, temp dir, servers stopped by pid).
 
 `time` starts its own redis-server (free 127.0.0.1 port, temp dir, stopped by pid) and
 alternates the two libraries run by run. It prints one table (medians, ours/theirs) and
@@ -26,7 +30,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
-PROGS = ["reader", "format", "sync", "async", "async-libev", "async-libuv", "async-glib"]
+PROGS = ["reader", "format", "sync", "async", "async-libev", "async-libuv", "async-glib", "cluster"]
 # async.c built for each event library: (adapter header, extra compiler flags).
 ASYNC_LOOPS = {
     "async": ("libevent.h", [], "-levent"),
@@ -59,6 +63,10 @@ TARGETS = [
     (r"^reader fn-(status|integer|bulk10|array100|map16)/.* instr_per_reply$", 0.6, "1.4"),
     (r"^format SET_%s_%b instr_per_call$", 0.25),
     (r"^format argv_SET instr_per_call$", 0.5),
+    # The cluster goal (issue 11): client CPU per command <= 0.5x of hiredis-cluster 0.14.0 on
+    # hiredis 1.4.1 (async SET/GET with 1000 in flight, pipelined MGET split over 4 slots).
+    (r"^cluster (set|get)/if1000 (cpu_ns|instr)_per_cmd$", 0.5),
+    (r"^cluster mget/pipe100 (cpu_ns|instr)_per_cmd$", 0.5),
 ]
 HIGHER_IS_BETTER = ("cmds_per_s", "MB_per_s")
 
@@ -82,12 +90,29 @@ def build(args, outdir, progs):
     if args.system_include != "/usr/include":
         theirs_flags.insert(0, "-I" + args.system_include)
     variants = {"ours": ours_flags, "theirs": theirs_flags}
+    # The cluster program: ours against libhiredis_rs_cluster, theirs against hiredis-cluster
+    # 0.14.0 on hiredis 1.4.1 installed under --cluster-ref (built outside the repo; see
+    # bench/README.md), n/a without it.
+    ref = args.cluster_ref
+    cluster_flags = {
+        "ours": ["-I" + os.path.join(stage, "include")] +
+                sh("pkg-config --cflags --libs hiredis_cluster", env=env).split() +
+                ["-Wl,-rpath," + os.path.join(stage, "lib"), "-levent"],
+        "theirs": ["-I" + os.path.join(ref, "include"), "-L" + os.path.join(ref, "lib"), "-lhiredis_cluster",
+                   "-lhiredis", "-Wl,-rpath," + os.path.join(ref, "lib"), "-levent"] if ref else None,
+    }
     bins = {}
     for v, flags in variants.items():
         bins[v] = {}
         for p in progs:
             out = os.path.join(outdir, "bin", f"{p}-{v}")
             src, defs, extra = p, [], []
+            if p == "cluster" and v == "theirs" and not (
+                    ref and os.path.exists(os.path.join(ref, "include", "hiredis_cluster", "hircluster.h"))):
+                log("bench: no hiredis-cluster reference (--cluster-ref / BENCH_CLUSTER_REF, see "
+                    "bench/README.md); its cluster rows show n/a")
+                bins[v][p] = None
+                continue
             if p in ASYNC_LOOPS:
                 header, defs, lib = ASYNC_LOOPS[p]
                 src = "async"
@@ -100,8 +125,9 @@ def build(args, outdir, progs):
                     bins[v][p] = None
                     continue
             os.makedirs(os.path.dirname(out), exist_ok=True)
+            link = cluster_flags[v] if p == "cluster" else flags
             cmd = [args.cc, "-O2", "-g", "-Wall", "-Wextra"] + defs + ["-o", out, os.path.join(HERE, src + ".c")] + \
-                flags + extra
+                link + extra
             r = subprocess.run(cmd, text=True, capture_output=True)
             if r.returncode != 0:
                 log(f"bench: {p} does not build against {v}; its rows show n/a:\n" + r.stderr.strip()[-1500:])
@@ -146,13 +172,77 @@ class RedisServer:
         return dict(os.environ, REDIS_HOST="127.0.0.1", REDIS_PORT=str(self.port), REDIS_SOCK=self.sock)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)  # only the server started here, by pid
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_proc(self.proc)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def stop_proc(proc):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)  # only a server started here, by pid
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def redis_cli(port, *args):
+    r = subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", str(port)] + list(args),
+                       text=True, capture_output=True, timeout=30)
+    return r.stdout
+
+
+class RedisCluster:
+    """Three masters, no replicas, on free loopback ports (data and bus), in a temp dir, as
+    tests/cluster/cluster-lib.sh starts them; every server stopped by pid."""
+
+    def __init__(self, masters=3):
+        self.dir = tempfile.mkdtemp(prefix="hiredis-rs-bench-cluster.")
+        self.procs = []
+        socks = [socket.socket() for _ in range(2 * masters)]
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        ports = [s.getsockname()[1] for s in socks]
+        for s in socks:
+            s.close()
+        self.ports = ports[:masters]
+        try:
+            for port, bus in zip(self.ports, ports[masters:]):
+                conf = os.path.join(self.dir, f"node-{port}.conf")
+                with open(conf, "w") as f:
+                    f.write(f"port {port}\ncluster-port {bus}\nbind 127.0.0.1\ncluster-enabled yes\n"
+                            f"cluster-config-file {self.dir}/nodes-{port}.conf\ncluster-node-timeout 5000\n"
+                            f"dir {self.dir}\ndbfilename dump-{port}.rdb\nlogfile {self.dir}/node-{port}.log\n"
+                            "daemonize no\nsave \"\"\nappendonly no\n")
+                self.procs.append(subprocess.Popen(["redis-server", conf]))
+            for port in self.ports:
+                for _ in range(200):
+                    if "PONG" in redis_cli(port, "ping"):
+                        break
+                    time.sleep(0.05)
+                else:
+                    raise RuntimeError(f"cluster node {port} did not start")
+            r = subprocess.run(["redis-cli", "--cluster", "create"] + [f"127.0.0.1:{p}" for p in self.ports] +
+                               ["--cluster-replicas", "0", "--cluster-yes"], text=True, capture_output=True,
+                               timeout=60)
+            if r.returncode != 0:
+                raise RuntimeError("redis-cli --cluster create failed: " + r.stdout[-400:] + r.stderr[-400:])
+            for _ in range(300):
+                if all("cluster_state:ok" in redis_cli(p, "cluster", "info") for p in self.ports):
+                    break
+                time.sleep(0.1)
+            else:
+                raise RuntimeError("cluster not ok")
+        except BaseException:
+            self.stop()
+            raise
+
+    def env(self):
+        return dict(os.environ, CLUSTER_SEED=",".join(f"127.0.0.1:{p}" for p in self.ports))
+
+    def stop(self):
+        for p in self.procs:
+            stop_proc(p)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -254,6 +344,33 @@ def async_callgrind(path, outdir, env):
         if None not in totals:
             mix, inflight, conns = phase.split(":")
             out[f"async {mix}/if{inflight}/c{conns} instr_per_cmd"] = (totals[1] - totals[0]) / (n2 - n1)
+    return out
+
+
+# Cluster phases counted under callgrind, as ASYNC_INSTR.
+CLUSTER_INSTR = [("set:1000", 10000, 20000), ("get:1000", 10000, 20000), ("mget:100", 1000, 2000)]
+
+
+def cluster_callgrind(path, outdir, env):
+    """Client instructions per cluster command (each phase at two totals, the difference)."""
+    d = os.path.join(outdir, "callgrind", "cluster-" + os.path.basename(path))
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    out = {}
+    for phase, n1, n2 in CLUSTER_INSTR:
+        totals = []
+        for n in (n1, n2):
+            f = os.path.join(d, f"{phase.replace(':', '_')}_{n}.out")
+            r = subprocess.run(["valgrind", "--tool=callgrind", "-q", f"--callgrind-out-file={f}",
+                                path, f"{phase}:{n}"], env=env, text=True, capture_output=True)
+            total = callgrind_dump(f)[1] if r.returncode == 0 and os.path.exists(f) else None
+            if total is None:
+                log(f"bench: callgrind cluster {phase}:{n} failed: {r.stderr.strip()[-400:]}")
+            totals.append(total)
+        if None not in totals:
+            mix, a = phase.split(":")
+            out[f"cluster {mix}/{'pipe' if mix == 'mget' else 'if'}{a} instr_per_cmd"] = \
+                (totals[1] - totals[0]) / (n2 - n1)
     return out
 
 
@@ -471,6 +588,14 @@ SUMMARY = [
                                 ("16 in flight, CPU ns/command", "if16/c1", "cpu_ns_per_cmd"))
 ] + [
     ("async: peak RSS with 1M SETs queued, MB", "async mem peak_rss_MB"),
+] + [
+    (f"cluster (against hiredis-cluster 0.14.0): {label}", f"cluster {case} {metric}")
+    for case, what in (("set/if1000", "async SET, 1000 in flight"), ("get/if1000", "async GET, 1000 in flight"),
+                       ("mget/pipe100", "pipelined MGET of 12 keys in 4 slots"))
+    for label, metric in ((f"{what}, client instructions/command", "instr_per_cmd"),
+                          (f"{what}, CPU ns/command", "cpu_ns_per_cmd"),
+                          (f"{what}, allocations/command", "allocs_per_cmd"),
+                          (f"{what}, commands/s", "cmds_per_s"))
 ]
 
 
@@ -518,6 +643,8 @@ def main():
     ap.add_argument("--mem-commands", type=int, default=1000000)
     ap.add_argument("--timeout", type=int, default=180, help="seconds per program run")
     ap.add_argument("--no-strace", action="store_true", help="skip the system call counts")
+    ap.add_argument("--cluster-ref", default=os.environ.get("BENCH_CLUSTER_REF") or None,
+                    help="install prefix of hiredis-cluster 0.14.0 on hiredis 1.4.1 (the cluster reference)")
     args = ap.parse_args()
     global REFERENCE_VERSION
     REFERENCE_VERSION = reference_version(args.system_include)
@@ -526,10 +653,11 @@ def main():
     if args.mode == "instr":
         # Reader and formatter; async too (client instructions per command, ~40 s) when a
         # redis-server is at hand.
-        progs = [p for p in progs if p in ("reader", "format", "async")]
-        if "async" in progs and not shutil.which("redis-server"):
-            log("bench: no redis-server, async instruction counts skipped")
-            progs.remove("async")
+        progs = [p for p in progs if p in ("reader", "format", "async", "cluster")]
+        for p in ("async", "cluster"):
+            if p in progs and not shutil.which("redis-server"):
+                log(f"bench: no redis-server, {p} instruction counts skipped")
+                progs.remove(p)
     os.makedirs(args.out, exist_ok=True)
     bins = build(args, args.out, progs)
     results = {"ours": {}, "theirs": {}}
@@ -545,12 +673,15 @@ def main():
         raise KeyboardInterrupt
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGHUP, _stop)
-    server = None
+    server = cluster = None
     try:
-        if any(p in ("sync", "async") for p in progs):
+        if any(p in ("sync", "async", "cluster") for p in progs):
             if not shutil.which("redis-server"):
                 sys.exit("bench: redis-server not found (apt-get install redis-server), or use --progs reader,format")
-            server = RedisServer()
+            if any(p in ("sync", "async") for p in progs):
+                server = RedisServer()
+        if "cluster" in progs:
+            cluster = RedisCluster()
         for run in range(runs):
             order = ("ours", "theirs") if run % 2 == 0 else ("theirs", "ours")
             log(f"bench: run {run + 1}/{runs} ({' then '.join(order)}), {time.time() - started:.0f}s so far")
@@ -561,6 +692,10 @@ def main():
                         continue
                     if args.mode == "instr" and p == "async":
                         add(v, async_callgrind(path, args.out, server.env()))
+                        continue
+                    if p == "cluster":
+                        add(v, cluster_callgrind(path, args.out, cluster.env()) if args.mode == "instr"
+                            else run_prog(path, [], cluster.env(), args.timeout))
                         continue
                     if args.mode == "instr":
                         ann = os.path.join(args.out, "annotate") if v == "ours" and run == 0 else None
@@ -578,12 +713,15 @@ def main():
     finally:
         if server:
             server.stop()
+        if cluster:
+            cluster.stop()
 
     text = table(results)
     load1 = os.getloadavg()[0]
     hdr = (f"{args.mode}: medians of {runs} run(s) per library, alternating; ours = "
            f"{os.path.relpath(args.stage, TOP)}, hiredis = the library in {args.system_libdir}"
-           f"{f' (hiredis.h: {REFERENCE_VERSION})' if REFERENCE_VERSION else ''}; "
+           f"{f' (hiredis.h: {REFERENCE_VERSION})' if REFERENCE_VERSION else ''}"
+           f"{'' if 'cluster' not in progs else f', cluster rows against hiredis-cluster in {args.cluster_ref}' if args.cluster_ref else ', cluster rows without a reference'}; "
            f"{time.time() - started:.0f}s on {os.cpu_count()} CPUs, load average {load0:.1f} at start, "
            f"{load1:.1f} at end")
     print(hdr)
