@@ -30,19 +30,117 @@ pub type redisClusterCallbackFnPtr = Option<
 const IN_FLIGHT: i64 = i64::MAX;
 const THROTTLE_US: i64 = 1_000_000;
 
-/// One submitted command, the privdata hiredis hands back to `reply_callback`.
+/// One submitted command, the privdata hiredis hands back to `reply_callback`: one
+/// `hi_malloc` block, this header followed by the RESP command (kept for resending after a
+/// redirect). Blocks with room for `POOLED_CMD` command bytes are kept on the async
+/// context's free list when done with, so a steady stream of commands allocates none.
+#[repr(C)]
 struct Record {
     acc: *mut redisClusterAsyncContext,
-    /// The RESP command, kept for resending after a redirect.
-    cmd: Vec<u8>,
     fn_: redisClusterCallbackFnPtr,
     privdata: *mut c_void,
+    /// The command's length, and the room for it in this block.
+    len: usize,
+    cap: usize,
+    /// The next free record while on the free list.
+    next: *mut Record,
     retry_count: c_int,
     /// ToNode commands are delivered as they come (no redirects).
     to_node: bool,
     /// A subscribe command: hiredis calls back for every frame, so the record lives until the
     /// last unsubscribe frame or a NULL reply (0.14.0 frees it after the first frame).
     subscribe: bool,
+}
+
+/// Pooled records are 256-byte blocks.
+const POOLED_CMD: usize = 256 - size_of::<Record>();
+/// The most records kept on a context's free list.
+const POOL_MAX: usize = 4096;
+
+/// The async context as allocated: the public struct, then the record free list.
+#[repr(C)]
+struct AsyncContext {
+    public: redisClusterAsyncContext,
+    pool: *mut Record,
+    pooled: usize,
+}
+
+/// The command bytes of a record.
+///
+/// # Safety
+/// `rec` live, outliving the slice.
+unsafe fn record_cmd<'a>(rec: *const Record) -> &'a [u8] {
+    // SAFETY: caller's promise; `len` command bytes follow the header in its block.
+    unsafe { std::slice::from_raw_parts(rec.add(1) as *const u8, (*rec).len) }
+}
+
+/// A record for `cmd` (from the free list when it fits), NULL when out of memory.
+///
+/// # Safety
+/// `acc` live (allocated by `wrap`).
+unsafe fn new_record(
+    acc: *mut redisClusterAsyncContext,
+    cmd: &[u8],
+    fn_: redisClusterCallbackFnPtr,
+    privdata: *mut c_void,
+    to_node: bool,
+    subscribe: bool,
+) -> *mut Record {
+    let ctx = acc as *mut AsyncContext;
+    // SAFETY: caller's promise: `acc` is the head of an `AsyncContext`; free-list records are
+    // blocks of `POOLED_CMD` command bytes this context owns.
+    unsafe {
+        let (rec, cap) = if cmd.len() <= POOLED_CMD {
+            let rec = if (*ctx).pool.is_null() {
+                core::malloc(size_of::<Record>() + POOLED_CMD) as *mut Record
+            } else {
+                let r = (*ctx).pool;
+                (*ctx).pool = (*r).next;
+                (*ctx).pooled -= 1;
+                r
+            };
+            (rec, POOLED_CMD)
+        } else {
+            (
+                core::malloc(size_of::<Record>() + cmd.len()) as *mut Record,
+                cmd.len(),
+            )
+        };
+        if rec.is_null() {
+            return rec;
+        }
+        rec.write(Record {
+            acc,
+            fn_,
+            privdata,
+            len: cmd.len(),
+            cap,
+            next: ptr::null_mut(),
+            retry_count: 0,
+            to_node,
+            subscribe,
+        });
+        ptr::copy_nonoverlapping(cmd.as_ptr(), rec.add(1) as *mut u8, cmd.len());
+        rec
+    }
+}
+
+/// Done with a record: back on its context's free list, or freed.
+///
+/// # Safety
+/// `rec` live and not used afterwards; its context live.
+unsafe fn free_record(rec: *mut Record) {
+    // SAFETY: caller's promise.
+    unsafe {
+        let ctx = (*rec).acc as *mut AsyncContext;
+        if (*rec).cap == POOLED_CMD && (*ctx).pooled < POOL_MAX {
+            (*rec).next = (*ctx).pool;
+            (*ctx).pool = rec;
+            (*ctx).pooled += 1;
+        } else {
+            core::free(rec.cast());
+        }
+    }
 }
 
 unsafe fn set_acc_error(acc: *mut redisClusterAsyncContext, kind: c_int, text: &[u8]) {
@@ -354,7 +452,7 @@ unsafe fn deliver(rec: *mut Record, reply: *mut redisReply) {
             clear_acc_error(acc);
         }
         if !(*rec).subscribe || subscription_over(reply) {
-            drop(Box::from_raw(rec));
+            free_record(rec);
         }
     }
 }
@@ -363,7 +461,7 @@ unsafe fn deliver(rec: *mut Record, reply: *mut redisReply) {
 unsafe fn send(rec: *mut Record, ac: *mut redisAsyncContext) -> bool {
     // SAFETY: caller's promise: both live.
     unsafe {
-        let cmd = &(*rec).cmd;
+        let cmd = record_cmd(rec);
         if core::redisAsyncFormattedCommand(
             ac,
             Some(reply_callback),
@@ -459,7 +557,7 @@ unsafe extern "C" fn reply_callback(
 // ---- contexts -----------------------------------------------------------------------------
 
 unsafe fn wrap(cc: *mut redisClusterContext) -> *mut redisClusterAsyncContext {
-    let acc: *mut redisClusterAsyncContext = core::alloc_zeroed();
+    let acc: *mut redisClusterAsyncContext = core::alloc_zeroed::<AsyncContext>().cast();
     if !acc.is_null() {
         // SAFETY: fresh; `cc` live.
         unsafe {
@@ -624,34 +722,18 @@ pub unsafe extern "C" fn redisClusterAsyncFree(acc: *mut redisClusterAsyncContex
         let cc = (*acc).cc;
         (*cc).flags |= HIRCLUSTER_FLAG_SHUTDOWN;
         redisClusterFree(cc);
+        // Every pending callback has run: the free list holds all remaining records.
+        let ctx = acc as *mut AsyncContext;
+        while !(*ctx).pool.is_null() {
+            let r = (*ctx).pool;
+            (*ctx).pool = (*r).next;
+            core::free(r.cast());
+        }
         core::free(acc.cast());
     }
 }
 
 // ---- submitting commands ------------------------------------------------------------------
-
-unsafe fn new_record(
-    acc: *mut redisClusterAsyncContext,
-    cmd: &[u8],
-    fn_: redisClusterCallbackFnPtr,
-    privdata: *mut c_void,
-    to_node: bool,
-) -> *mut Record {
-    let name_end = command::split_args(cmd).and_then(|a| a.first().map(|n| n.to_ascii_lowercase()));
-    let subscribe = matches!(
-        name_end.as_deref(),
-        Some(b"subscribe" | b"psubscribe" | b"ssubscribe")
-    );
-    Box::into_raw(Box::new(Record {
-        acc,
-        cmd: cmd.to_vec(),
-        fn_,
-        privdata,
-        retry_count: 0,
-        to_node,
-        subscribe,
-    }))
-}
 
 /// Routes and sends a RESP command (spec §4.4); exactly one callback follows an OK.
 ///
@@ -681,7 +763,8 @@ pub unsafe extern "C" fn redisClusterAsyncFormattedCommand(
             return REDIS_ERR;
         }
         let b = std::slice::from_raw_parts(cmd as *const u8, len as usize);
-        let p = match command::parse(b) {
+        let mut store = command::Args::new();
+        let p = match command::parse(b, &mut store) {
             Ok(p) => p,
             Err(e) => {
                 parse_error(cc, e);
@@ -707,9 +790,14 @@ pub unsafe extern "C" fn redisClusterAsyncFormattedCommand(
         if ac.is_null() {
             return REDIS_ERR;
         }
-        let rec = new_record(acc, b, fn_, privdata, false);
+        let subscribe = command::is_subscribe(p.args[0]);
+        let rec = new_record(acc, b, fn_, privdata, false, subscribe);
+        if rec.is_null() {
+            set_acc_error(acc, REDIS_ERR_OOM, OOM);
+            return REDIS_ERR;
+        }
         if !send(rec, ac) {
-            drop(Box::from_raw(rec));
+            free_record(rec);
             return REDIS_ERR;
         }
         REDIS_OK
@@ -749,9 +837,16 @@ pub unsafe extern "C" fn redisClusterAsyncFormattedCommandToNode(
             return REDIS_ERR;
         }
         let b = std::slice::from_raw_parts(cmd as *const u8, len as usize);
-        let rec = new_record(acc, b, fn_, privdata, true);
+        let mut args = command::Args::new();
+        let subscribe =
+            command::split_args(b, &mut args) && command::is_subscribe(args.as_slice()[0]);
+        let rec = new_record(acc, b, fn_, privdata, true, subscribe);
+        if rec.is_null() {
+            set_acc_error(acc, REDIS_ERR_OOM, OOM);
+            return REDIS_ERR;
+        }
         if !send(rec, ac) {
-            drop(Box::from_raw(rec));
+            free_record(rec);
             return REDIS_ERR;
         }
         REDIS_OK

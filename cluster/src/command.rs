@@ -2,6 +2,8 @@
 //! to, looked up in hiredis-cluster 0.14.0's command table (name, subcommand, arity and where
 //! the keys are: the facts of spec Appendix A, sorted by name then subcommand).
 
+use std::mem::MaybeUninit;
+
 use crate::hiutil::key_hash_slot;
 
 /// Where a command's keys are.
@@ -42,8 +44,10 @@ const fn c(
     }
 }
 
+const TABLE_LEN: usize = 376;
+
 /// hiredis-cluster 0.14.0's command table, in its byte order.
-static TABLE: &[Entry] = &[
+static TABLE: &[Entry; TABLE_LEN] = &[
     c(b"ACL", b"CAT", -2, NONE, 0),
     c(b"ACL", b"DELUSER", -3, NONE, 0),
     c(b"ACL", b"DRYRUN", -4, NONE, 0),
@@ -462,84 +466,198 @@ fn cut99(mut v: Vec<u8>) -> Vec<u8> {
     v
 }
 
-/// The arguments of a RESP command (`*N\r\n` then N bulk strings), borrowed from it.
-pub(crate) fn split_args(cmd: &[u8]) -> Option<Vec<&[u8]>> {
-    fn number(s: &[u8], at: &mut usize) -> Option<usize> {
-        let start = *at;
-        let mut v: usize = 0;
-        while *at < s.len() && s[*at].is_ascii_digit() {
-            v = v.checked_mul(10)?.checked_add((s[*at] - b'0') as usize)?;
-            *at += 1;
-        }
-        if *at == start || s.get(*at..*at + 2)? != b"\r\n" {
-            return None;
-        }
-        *at += 2;
-        Some(v)
-    }
-    if cmd.first() != Some(&b'*') {
-        return None;
-    }
-    let mut at = 1;
-    let n = number(cmd, &mut at)?;
-    if n == 0 {
-        return None;
-    }
-    let mut args = Vec::with_capacity(n.min(1024));
-    for _ in 0..n {
-        if cmd.get(at) != Some(&b'$') {
-            return None;
-        }
-        at += 1;
-        let len = number(cmd, &mut at)?;
-        let end = at.checked_add(len)?;
-        if cmd.get(end..end + 2)? != b"\r\n" {
-            return None;
-        }
-        args.push(&cmd[at..end]);
-        at = end + 2;
-    }
-    Some(args)
+/// Arguments kept inline by `Args`; a command with more spills to the heap for the call.
+const INLINE_ARGS: usize = 32;
+
+/// The arguments of a RESP command, borrowed from it: inline for up to `INLINE_ARGS`
+/// (no allocation for the common command), on the heap beyond. Filled in place by
+/// `split_args`, so the caller keeps it on its stack and nothing large is moved.
+pub(crate) struct Args<'a> {
+    n: usize,
+    /// The first `n` entries are written when `n <= INLINE_ARGS`.
+    inline: MaybeUninit<[&'a [u8]; INLINE_ARGS]>,
+    heap: Vec<&'a [u8]>,
 }
 
-/// What routing needs of a command: its keys (argument indexes) and whether it is split.
+impl<'a> Args<'a> {
+    pub(crate) fn new() -> Self {
+        Args {
+            n: 0,
+            inline: MaybeUninit::uninit(),
+            heap: Vec::new(),
+        }
+    }
+
+    pub(crate) fn as_slice(&self) -> &[&'a [u8]] {
+        if self.n <= INLINE_ARGS {
+            // SAFETY: `split_args` wrote the first `n` inline entries before setting `n`.
+            unsafe { std::slice::from_raw_parts(self.inline.as_ptr().cast::<&'a [u8]>(), self.n) }
+        } else {
+            &self.heap
+        }
+    }
+}
+
+/// A decimal number ended by CRLF at `*at` (advanced past the CRLF).
+fn number(s: &[u8], at: &mut usize) -> Option<usize> {
+    let start = *at;
+    let mut v: usize = 0;
+    while *at < s.len() && s[*at].is_ascii_digit() {
+        v = v.checked_mul(10)?.checked_add((s[*at] - b'0') as usize)?;
+        *at += 1;
+    }
+    if *at == start || s.get(*at..*at + 2)? != b"\r\n" {
+        return None;
+    }
+    *at += 2;
+    Some(v)
+}
+
+/// The arguments of a RESP command (`*N\r\n` then N bulk strings), borrowed from it, into
+/// `args`; false when `cmd` is not such a command.
+pub(crate) fn split_args<'a>(cmd: &'a [u8], args: &mut Args<'a>) -> bool {
+    args.n = 0;
+    args.heap.clear();
+    if cmd.first() != Some(&b'*') {
+        return false;
+    }
+    let mut at = 1;
+    let Some(n) = number(cmd, &mut at).filter(|&n| n > 0) else {
+        return false;
+    };
+    if n > INLINE_ARGS {
+        args.heap.reserve(n.min(1024));
+    }
+    let inline = args.inline.as_mut_ptr().cast::<&'a [u8]>();
+    for i in 0..n {
+        if cmd.get(at) != Some(&b'$') {
+            return false;
+        }
+        at += 1;
+        let Some(len) = number(cmd, &mut at) else {
+            return false;
+        };
+        let Some(end) = at.checked_add(len) else {
+            return false;
+        };
+        if cmd.get(end..end + 2) != Some(b"\r\n") {
+            return false;
+        }
+        if n <= INLINE_ARGS {
+            // SAFETY: i < n <= INLINE_ARGS: inside the inline array.
+            unsafe { inline.add(i).write(&cmd[at..end]) };
+        } else {
+            args.heap.push(&cmd[at..end]);
+        }
+        at = end + 2;
+    }
+    args.n = n;
+    true
+}
+
+/// Whether a command name is SUBSCRIBE, PSUBSCRIBE or SSUBSCRIBE (any case, whole name).
+pub(crate) fn is_subscribe(name: &[u8]) -> bool {
+    [&b"subscribe"[..], b"psubscribe", b"ssubscribe"]
+        .iter()
+        .any(|n| name.eq_ignore_ascii_case(n))
+}
+
+/// Where the keys are among the arguments: `count` keys, the first at `first`, every
+/// `step` arguments.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Keys {
+    first: usize,
+    step: usize,
+    count: usize,
+}
+
+/// What routing needs of a command: its arguments, its keys (argument indexes) and whether
+/// it is split.
 #[derive(Debug)]
-pub(crate) struct Parsed<'a> {
-    pub(crate) args: Vec<&'a [u8]>,
-    /// Indexes into `args` of the keys (one, or all keys of a multi-key command).
-    pub(crate) keys: Vec<usize>,
+pub(crate) struct Parsed<'x, 'a> {
+    pub(crate) args: &'x [&'a [u8]],
+    keys: Keys,
     pub(crate) multi: Option<MultiKey>,
 }
 
-impl Parsed<'_> {
+impl Parsed<'_, '_> {
+    /// The number of keys (one, or all keys of a multi-key command).
+    pub(crate) fn nkeys(&self) -> usize {
+        self.keys.count
+    }
+
+    /// The argument index of key number `i`.
+    pub(crate) fn key_arg(&self, i: usize) -> usize {
+        self.keys.first + i * self.keys.step
+    }
+
     /// The slot of key number `i`.
     pub(crate) fn slot(&self, i: usize) -> u32 {
-        key_hash_slot(self.args[self.keys[i]])
+        key_hash_slot(self.args[self.key_arg(i)])
     }
 }
 
-/// Upper-cased `a`, cut at a NUL (hiredis-cluster compares names as C strings).
-fn upper_c(a: &[u8]) -> Vec<u8> {
-    let end = a.iter().position(|&b| b == 0).unwrap_or(a.len());
-    a[..end].to_ascii_uppercase()
+/// The longest name or subcommand in the table fits (checked by a test).
+const NAME_MAX: usize = 32;
+
+/// `a` upper-cased into `buf`, cut at a NUL (hiredis-cluster compares names as C strings);
+/// None when longer than any name in the table.
+fn upper_c<'b>(a: &[u8], buf: &'b mut [u8; NAME_MAX]) -> Option<&'b [u8]> {
+    let end = memchr_nul(a);
+    if end > NAME_MAX {
+        return None;
+    }
+    for (d, s) in buf.iter_mut().zip(&a[..end]) {
+        *d = s.to_ascii_uppercase();
+    }
+    Some(&buf[..end])
 }
 
-fn lookup(args: &[&[u8]]) -> Option<&'static Entry> {
-    let name = upper_c(args[0]);
-    let first = TABLE.partition_point(|e| e.name < &name[..]);
-    let mut i = first;
-    while i < TABLE.len() && TABLE[i].name == &name[..] {
-        let e = &TABLE[i];
-        if e.sub.is_empty() {
-            return Some(e);
-        }
-        let sub = upper_c(args.get(1)?);
-        if e.sub == &sub[..] {
-            return Some(e);
-        }
+fn memchr_nul(a: &[u8]) -> usize {
+    a.iter().position(|&b| b == 0).unwrap_or(a.len())
+}
+
+/// A name as four big-endian words, zero-padded: ordered as the bytes are (names have no NUL,
+/// so a shorter name sorts before the longer names it starts).
+type NameKey = [u64; NAME_MAX / 8];
+
+const fn name_key(name: &[u8]) -> NameKey {
+    let mut k = [0u64; NAME_MAX / 8];
+    let mut i = 0;
+    while i < name.len() {
+        k[i / 8] |= (name[i] as u64) << (56 - 8 * (i % 8));
         i += 1;
     }
-    None
+    k
+}
+
+/// The table's names as keys, for the binary search.
+static NAME_KEYS: [NameKey; TABLE_LEN] = {
+    let mut keys = [[0u64; NAME_MAX / 8]; TABLE_LEN];
+    let mut i = 0;
+    while i < TABLE_LEN {
+        keys[i] = name_key(TABLE[i].name);
+        i += 1;
+    }
+    keys
+};
+
+fn lookup(args: &[&[u8]]) -> Option<&'static Entry> {
+    let mut nb = [0u8; NAME_MAX];
+    let name = upper_c(args[0], &mut nb)?;
+    let key = name_key(name);
+    let first = NAME_KEYS.partition_point(|k| *k < key);
+    let e = TABLE.get(first).filter(|_| NAME_KEYS[first] == key)?;
+    // A name's entry without subcommand sorts first.
+    if e.sub.is_empty() {
+        return Some(e);
+    }
+    let mut sb = [0u8; NAME_MAX];
+    let sub = upper_c(args.get(1)?, &mut sb)?;
+    TABLE[first..]
+        .iter()
+        .take_while(|e| e.name == name)
+        .find(|e| e.sub == sub)
 }
 
 /// Whether `arg` names the STREAMS keyword (case-insensitive, whole word).
@@ -550,9 +668,15 @@ fn is_streams(arg: &[u8]) -> bool {
 /// The keys of a RESP command, per the command table. A fix over 0.14.0 (issue 11): XREAD and
 /// XREADGROUP find their first stream after a whole-word `STREAMS` (0.14.0 prefix-matched
 /// from one argument too far on).
-pub(crate) fn parse(cmd: &[u8]) -> Result<Parsed<'_>, ParseError> {
-    let args = split_args(cmd).ok_or(ParseError::NotResp)?;
-    let Some(e) = lookup(&args) else {
+pub(crate) fn parse<'x, 'a>(
+    cmd: &'a [u8],
+    store: &'x mut Args<'a>,
+) -> Result<Parsed<'x, 'a>, ParseError> {
+    if !split_args(cmd, store) {
+        return Err(ParseError::NotResp);
+    }
+    let args: &'x [&'a [u8]] = store.as_slice();
+    let Some(e) = lookup(args) else {
         let mut t = b"Unknown command ".to_vec();
         t.extend_from_slice(args[0]);
         if let Some(a1) = args.get(1) {
@@ -587,28 +711,41 @@ pub(crate) fn parse(cmd: &[u8]) -> Result<Parsed<'_>, ParseError> {
         (b"MSET", b"") => Some(MultiKey::Mset),
         _ => None,
     };
-    let keys: Vec<usize> = match (e.method, multi) {
-        (NONE, _) => Vec::new(),
+    let one = |at: usize| Keys {
+        first: at,
+        step: 1,
+        count: 1,
+    };
+    let keys = match (e.method, multi) {
+        (NONE, _) => return Err(ParseError::NoKeys),
         (INDEX, Some(MultiKey::Mset)) => {
             if n % 2 == 0 {
                 return Err(keys_error());
             }
-            (1..n).step_by(2).collect()
+            Keys {
+                first: 1,
+                step: 2,
+                count: n / 2,
+            }
         }
-        (INDEX, Some(_)) => (1..n).collect(),
+        (INDEX, Some(_)) => Keys {
+            first: 1,
+            step: 1,
+            count: n - 1,
+        },
         (INDEX, None) => {
             if pos >= n || (e.name == b"MIGRATE" && args[pos].is_empty()) {
                 return Err(keys_error());
             }
-            vec![pos]
+            one(pos)
         }
         (KEYNUM, _) => {
             let numkeys = args.get(pos).ok_or_else(keys_error)?;
             // Only the argument's own bytes are compared with "0": "" counts as zero too.
             if b"0".starts_with(numkeys) {
-                Vec::new()
+                return Err(ParseError::NoKeys);
             } else if pos + 1 < n {
-                vec![pos + 1]
+                one(pos + 1)
             } else {
                 return Err(keys_error());
             }
@@ -621,10 +758,10 @@ pub(crate) fn parse(cmd: &[u8]) -> Result<Parsed<'_>, ParseError> {
             if at + 1 >= n {
                 return Err(keys_error());
             }
-            vec![at + 1]
+            one(at + 1)
         }
     };
-    if keys.is_empty() {
+    if keys.count == 0 {
         return Err(ParseError::NoKeys);
     }
     Ok(Parsed { args, keys, multi })
@@ -645,10 +782,10 @@ mod tests {
 
     fn key_of(args: &[&str]) -> Result<Vec<String>, ParseError> {
         let cmd = resp(args);
-        let p = parse(&cmd)?;
-        Ok(p.keys
-            .iter()
-            .map(|&i| String::from_utf8(p.args[i].to_vec()).unwrap())
+        let mut store = Args::new();
+        let p = parse(&cmd, &mut store)?;
+        Ok((0..p.nkeys())
+            .map(|k| String::from_utf8(p.args[p.key_arg(k)].to_vec()).unwrap())
             .collect())
     }
 
@@ -662,8 +799,20 @@ mod tests {
     #[test]
     fn table_is_sorted_and_complete() {
         assert_eq!(TABLE.len(), 376);
+        assert!(
+            TABLE
+                .iter()
+                .all(|e| e.name.len() <= NAME_MAX && e.sub.len() <= NAME_MAX)
+        );
         for w in TABLE.windows(2) {
             assert!((w[0].name, w[0].sub) < (w[1].name, w[1].sub));
+        }
+        // The keys order names as their bytes do.
+        for (i, e) in TABLE.iter().enumerate() {
+            assert!(!e.name.contains(&0));
+            for (j, f) in TABLE.iter().enumerate() {
+                assert_eq!(NAME_KEYS[i].cmp(&NAME_KEYS[j]), e.name.cmp(f.name));
+            }
         }
     }
 
@@ -689,6 +838,11 @@ mod tests {
         assert_eq!(key_of(&["MSET", "a", "1", "b", "2"]).unwrap(), ["a", "b"]);
         assert_eq!(key_of(&["exists", "a", "a"]).unwrap(), ["a", "a"]);
         assert_eq!(key_of(&["del", "x"]).unwrap(), ["x"]);
+        // More arguments than kept inline.
+        let many: Vec<String> = (0..40).map(|i| format!("k{i}")).collect();
+        let mut cmd = vec!["MGET"];
+        cmd.extend(many.iter().map(String::as_str));
+        assert_eq!(key_of(&cmd).unwrap(), many);
     }
 
     #[test]
@@ -757,9 +911,12 @@ mod tests {
             text(key_of(&["migrate", "h", "1", "", "0", "5", "KEYS", "a"]).unwrap_err()),
             "Failed to find keys of command MIGRATE"
         );
-        assert_eq!(parse(b"GET foo\r\n").unwrap_err(), ParseError::NotResp);
         assert_eq!(
-            parse(b"*2\r\n$3\r\nGET\r\n$9\r\nfoo\r\n").unwrap_err(),
+            parse(b"GET foo\r\n", &mut Args::new()).unwrap_err(),
+            ParseError::NotResp
+        );
+        assert_eq!(
+            parse(b"*2\r\n$3\r\nGET\r\n$9\r\nfoo\r\n", &mut Args::new()).unwrap_err(),
             ParseError::NotResp
         );
         let long = "x".repeat(200);

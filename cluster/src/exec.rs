@@ -3,7 +3,6 @@
 
 #![allow(non_snake_case)]
 
-use std::collections::BTreeMap;
 use std::ffi::{c_char, c_int, c_longlong, c_void};
 use std::ptr;
 
@@ -275,44 +274,142 @@ pub(crate) unsafe fn parse_error(cc: *mut redisClusterContext, e: ParseError) {
     }
 }
 
-/// The per-slot sub-commands of a multi-key command: (slot, RESP, indexes of its keys in the
-/// key list), ascending by slot; None when every key is in one slot.
-/// One sub-command of a split command: its slot, its RESP, the indexes of its keys.
-pub(crate) type SubCommand = (u32, Vec<u8>, Vec<usize>);
-
-pub(crate) fn split(p: &command::Parsed<'_>, multi: MultiKey) -> Option<Vec<SubCommand>> {
-    let mut by_slot: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
-    for k in 0..p.keys.len() {
-        by_slot.entry(p.slot(k)).or_default().push(k);
-    }
-    if by_slot.len() < 2 {
-        return None;
-    }
-    let per_key = if multi == MultiKey::Mset { 2 } else { 1 };
-    let subs = by_slot
-        .into_iter()
-        .map(|(slot, ks)| {
-            let mut args: Vec<&[u8]> = vec![multi.name()];
-            for &k in &ks {
-                let at = p.keys[k];
-                args.extend_from_slice(&p.args[at..at + per_key]);
-            }
-            (slot, resp(&args), ks)
-        })
-        .collect();
-    Some(subs)
+/// A small vector: `N` values inline, the heap only beyond (for the rare large command).
+pub(crate) struct Small<T: Copy, const N: usize> {
+    len: usize,
+    inline: [T; N],
+    heap: Vec<T>,
 }
 
-/// RESP for an argument list.
-pub(crate) fn resp(args: &[&[u8]]) -> Vec<u8> {
-    let mut v = Vec::with_capacity(16 + args.iter().map(|a| a.len() + 16).sum::<usize>());
-    v.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
-    for a in args {
-        v.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        v.extend_from_slice(a);
-        v.extend_from_slice(b"\r\n");
+impl<T: Copy, const N: usize> Small<T, N> {
+    pub(crate) fn new(fill: T) -> Self {
+        Small {
+            len: 0,
+            inline: [fill; N],
+            heap: Vec::new(),
+        }
     }
-    v
+
+    pub(crate) fn push(&mut self, v: T) {
+        if self.len < N {
+            self.inline[self.len] = v;
+        } else {
+            if self.len == N {
+                self.heap.extend_from_slice(&self.inline);
+            }
+            self.heap.push(v);
+        }
+        self.len += 1;
+    }
+
+    pub(crate) fn extend(&mut self, vs: &[T]) {
+        if self.len + vs.len() <= N {
+            self.inline[self.len..self.len + vs.len()].copy_from_slice(vs);
+            self.len += vs.len();
+        } else {
+            for &v in vs {
+                self.push(v);
+            }
+        }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.len = 0;
+        self.heap.clear();
+    }
+
+    pub(crate) fn as_slice(&self) -> &[T] {
+        if self.len <= N {
+            &self.inline[..self.len]
+        } else {
+            &self.heap
+        }
+    }
+
+    pub(crate) fn as_mut_slice(&mut self) -> &mut [T] {
+        if self.len <= N {
+            &mut self.inline[..self.len]
+        } else {
+            &mut self.heap
+        }
+    }
+}
+
+/// A split multi-key command: (slot, key number) per key, ordered by slot then key; each run
+/// of one slot is a sub-command, sent in that order.
+pub(crate) struct Split {
+    pairs: Small<(u32, u32), 32>,
+}
+
+impl Split {
+    /// The sub-commands: per slot, its (slot, key number) pairs.
+    pub(crate) fn subs(&self) -> impl Iterator<Item = &[(u32, u32)]> {
+        self.pairs.as_slice().chunk_by(|a, b| a.0 == b.0)
+    }
+
+    pub(crate) fn pairs(&self) -> &[(u32, u32)] {
+        self.pairs.as_slice()
+    }
+}
+
+/// The per-slot sub-commands of a multi-key command; None when every key is in one slot.
+pub(crate) fn split(p: &command::Parsed<'_, '_>, _multi: MultiKey) -> Option<Split> {
+    let mut pairs = Small::new((0, 0));
+    for k in 0..p.nkeys() {
+        pairs.push((p.slot(k), k as u32));
+    }
+    let v = pairs.as_mut_slice();
+    if v.iter().all(|x| x.0 == v[0].0) {
+        return None;
+    }
+    // (slot, key) pairs are distinct, so the unstable sort gives one order.
+    v.sort_unstable();
+    Some(Split { pairs })
+}
+
+/// A command's RESP built in place: on the stack up to 512 bytes, on the heap beyond.
+pub(crate) type CmdBuf = Small<u8, 512>;
+
+fn put_len(buf: &mut CmdBuf, lead: u8, n: usize) {
+    let mut digits = [0u8; 24];
+    let mut i = digits.len();
+    let mut v = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    buf.push(lead);
+    buf.extend(&digits[i..]);
+    buf.extend(b"\r\n");
+}
+
+/// The RESP of one sub-command (`keys`: its (slot, key number) pairs) into `buf`.
+pub(crate) fn sub_command(
+    p: &command::Parsed<'_, '_>,
+    multi: MultiKey,
+    keys: &[(u32, u32)],
+    buf: &mut CmdBuf,
+) {
+    let per_key = if multi == MultiKey::Mset { 2 } else { 1 };
+    let args = p.args;
+    buf.clear();
+    put_len(buf, b'*', 1 + keys.len() * per_key);
+    let name = multi.name();
+    put_len(buf, b'$', name.len());
+    buf.extend(name);
+    buf.extend(b"\r\n");
+    for &(_, k) in keys {
+        let at = p.key_arg(k as usize);
+        for a in &args[at..at + per_key] {
+            put_len(buf, b'$', a.len());
+            buf.extend(a);
+            buf.extend(b"\r\n");
+        }
+    }
 }
 
 fn new_reply(ty: c_int) -> *mut redisReply {
@@ -337,9 +434,10 @@ unsafe fn merge(
     cc: *mut redisClusterContext,
     multi: MultiKey,
     nkeys: usize,
-    subs: &[Vec<usize>],
-    replies: Vec<*mut redisReply>,
+    pairs: &[(u32, u32)],
+    replies: &[*mut redisReply],
 ) -> *mut redisReply {
+    let subs = || pairs.chunk_by(|a, b| a.0 == b.0);
     // SAFETY: caller's promise: `replies` are live owned replies, one per sub-command.
     unsafe {
         let fail = |text: &[u8], replies: &[*mut redisReply]| {
@@ -354,12 +452,12 @@ unsafe fn merge(
         };
         match multi {
             MultiKey::Mget => {
-                for (r, ks) in replies.iter().zip(subs) {
+                for (r, ks) in replies.iter().zip(subs()) {
                     if (**r).r#type != REDIS_REPLY_ARRAY {
-                        return fail(b"reply type error", &replies);
+                        return fail(b"reply type error", replies);
                     }
                     if (**r).elements == 0 || (**r).elements != ks.len() {
-                        return fail(b"sub reply elements error", &replies);
+                        return fail(b"sub reply elements error", replies);
                     }
                 }
                 let out = new_reply(REDIS_REPLY_ARRAY);
@@ -368,39 +466,39 @@ unsafe fn merge(
                 if out.is_null() || elems.is_null() {
                     core::free(out.cast());
                     core::free(elems.cast());
-                    return fail(OOM, &replies);
+                    return fail(OOM, replies);
                 }
-                for (r, ks) in replies.iter().zip(subs) {
-                    for (j, &k) in ks.iter().enumerate() {
-                        *elems.add(k) = *(**r).element.add(j);
+                for (r, ks) in replies.iter().zip(subs()) {
+                    for (j, &(_, k)) in ks.iter().enumerate() {
+                        *elems.add(k as usize) = *(**r).element.add(j);
                         *(**r).element.add(j) = ptr::null_mut();
                     }
                 }
                 (*out).elements = nkeys;
                 (*out).element = elems;
-                free_all(&replies);
+                free_all(replies);
                 out
             }
             MultiKey::Del | MultiKey::Exists => {
                 let mut sum: c_longlong = 0;
-                for r in &replies {
+                for r in replies {
                     if (**r).r#type != REDIS_REPLY_INTEGER {
-                        return fail(b"reply type error", &replies);
+                        return fail(b"reply type error", replies);
                     }
                     sum = sum.wrapping_add((**r).integer);
                 }
                 let out = new_reply(REDIS_REPLY_INTEGER);
                 if out.is_null() {
-                    return fail(OOM, &replies);
+                    return fail(OOM, replies);
                 }
                 (*out).integer = sum;
-                free_all(&replies);
+                free_all(replies);
                 out
             }
             MultiKey::Mset => {
-                for r in &replies {
+                for r in replies {
                     if (**r).r#type != REDIS_REPLY_STATUS || reply_str(*r) != b"OK" {
-                        return fail(b"reply type error", &replies);
+                        return fail(b"reply type error", replies);
                     }
                 }
                 let out = new_reply(REDIS_REPLY_STATUS);
@@ -408,11 +506,11 @@ unsafe fn merge(
                 if out.is_null() || s.is_null() {
                     core::free(out.cast());
                     core::free(s.cast());
-                    return fail(OOM, &replies);
+                    return fail(OOM, replies);
                 }
                 (*out).str = s;
                 (*out).len = 2;
-                free_all(&replies);
+                free_all(replies);
                 out
             }
         }
@@ -424,7 +522,8 @@ unsafe fn run_formatted(cc: *mut redisClusterContext, cmd: &[u8]) -> *mut redisR
     // SAFETY: caller's promise: `cc` live.
     unsafe {
         clear_error(cc);
-        let p = match command::parse(cmd) {
+        let mut store = command::Args::new();
+        let p = match command::parse(cmd, &mut store) {
             Ok(p) => p,
             Err(e) => {
                 parse_error(cc, e);
@@ -434,11 +533,13 @@ unsafe fn run_formatted(cc: *mut redisClusterContext, cmd: &[u8]) -> *mut redisR
         let subs = p.multi.and_then(|m| split(&p, m).map(|s| (m, s)));
         let result = match subs {
             None => execute(cc, p.slot(0), cmd),
-            Some((multi, subs)) => {
-                let mut replies = Vec::with_capacity(subs.len());
+            Some((multi, split)) => {
+                let mut replies: Small<*mut redisReply, 32> = Small::new(ptr::null_mut());
                 let mut early: Option<*mut redisReply> = None;
-                for (slot, sub, _) in &subs {
-                    let r = execute(cc, *slot, sub);
+                let mut buf = CmdBuf::new(0);
+                for keys in split.subs() {
+                    sub_command(&p, multi, keys, &mut buf);
+                    let r = execute(cc, keys[0].0, buf.as_slice());
                     if r.is_null() || (*r).r#type == REDIS_REPLY_ERROR {
                         early = Some(r);
                         break;
@@ -447,13 +548,10 @@ unsafe fn run_formatted(cc: *mut redisClusterContext, cmd: &[u8]) -> *mut redisR
                 }
                 match early {
                     Some(r) => {
-                        free_all(&replies);
+                        free_all(replies.as_slice());
                         r
                     }
-                    None => {
-                        let keysets: Vec<Vec<usize>> = subs.into_iter().map(|s| s.2).collect();
-                        merge(cc, multi, p.keys.len(), &keysets, replies)
-                    }
+                    None => merge(cc, multi, p.nkeys(), split.pairs(), replies.as_slice()),
                 }
             }
         };
@@ -611,33 +709,98 @@ pub unsafe extern "C" fn hircl_to_node_finish(
 
 // ---- pipelining ---------------------------------------------------------------------------
 
-/// One queued pipeline request.
-enum Request {
-    /// A single-slot command: its reply comes from the slot's current owner.
+/// One queued pipeline request, the `value` of a node in `cc->requests`. A single-slot
+/// request (the common one) is the slot itself in a tagged pointer (`slot << 1 | 1`), with
+/// nothing allocated; the others are one `hi_malloc` block: a `ReqHeader` and its payload (a
+/// ToNode request's node address; a split command's (slot, key number) pairs, `u32`s).
+#[repr(C)]
+struct ReqHeader {
+    kind: u32,
+    multi: u32,
+    /// Payload length: address bytes, or (slot, key) pairs.
+    n: u32,
+    nkeys: u32,
+}
+
+const REQ_NODE: u32 = 1;
+const REQ_MULTI: u32 = 2;
+
+/// A queued request, read back.
+enum Request<'a> {
     Slot(u32),
-    /// A ToNode command: the node's address.
-    Node(Vec<u8>),
-    /// A split multi-key command: per sub-command its slot and key indexes.
+    Node(&'a [u8]),
     Multi {
         multi: MultiKey,
         nkeys: usize,
-        subs: Vec<(u32, Vec<usize>)>,
+        pairs: &'a [(u32, u32)],
     },
 }
 
-unsafe extern "C" fn request_free(p: *mut c_void) {
+fn slot_request(slot: u32) -> *mut c_void {
+    ((slot as usize) << 1 | 1) as *mut c_void
+}
+
+/// A request block: the header and `payload` bytes; NULL when out of memory.
+fn request_block(kind: u32, multi: u32, n: u32, nkeys: u32, payload: &[u8]) -> *mut c_void {
+    let p = core::malloc(size_of::<ReqHeader>() + payload.len()) as *mut ReqHeader;
     if !p.is_null() {
-        // SAFETY: the queue's values are `Box<Request>` pointers it owns.
-        drop(unsafe { Box::from_raw(p as *mut Request) });
+        // SAFETY: a fresh block of the header's size plus the payload's; the header is
+        // 4-aligned like malloc's result.
+        unsafe {
+            p.write(ReqHeader {
+                kind,
+                multi,
+                n,
+                nkeys,
+            });
+            ptr::copy_nonoverlapping(payload.as_ptr(), p.add(1).cast(), payload.len());
+        }
+    }
+    p.cast()
+}
+
+/// Reads a queued request.
+///
+/// # Safety
+/// `p` is a live queue value (tagged slot or request block) outliving the result.
+unsafe fn request<'a>(p: *mut c_void) -> Request<'a> {
+    if p as usize & 1 != 0 {
+        return Request::Slot((p as usize >> 1) as u32);
+    }
+    // SAFETY: caller's promise: a block written by `request_block`.
+    unsafe {
+        let h = &*(p as *const ReqHeader);
+        let payload = (p as *const ReqHeader).add(1) as *const u8;
+        if h.kind == REQ_NODE {
+            Request::Node(std::slice::from_raw_parts(payload, h.n as usize))
+        } else {
+            let multi = match h.multi {
+                0 => MultiKey::Exists,
+                1 => MultiKey::Mget,
+                2 => MultiKey::Del,
+                _ => MultiKey::Mset,
+            };
+            Request::Multi {
+                multi,
+                nkeys: h.nkeys as usize,
+                pairs: std::slice::from_raw_parts(payload as *const (u32, u32), h.n as usize),
+            }
+        }
     }
 }
 
-unsafe fn queue(cc: *mut redisClusterContext, req: Request) -> c_int {
+unsafe extern "C" fn request_free(p: *mut c_void) {
+    if p as usize & 1 == 0 {
+        core::free(p);
+    }
+}
+
+/// Queues a request value (freed here when it cannot be queued).
+unsafe fn queue(cc: *mut redisClusterContext, req: *mut c_void) -> c_int {
     // SAFETY: caller's promise: `cc` live with a request list.
     unsafe {
-        let p = Box::into_raw(Box::new(req));
-        if listAddNodeTail((*cc).requests, p.cast()).is_null() {
-            request_free(p.cast());
+        if req.is_null() || listAddNodeTail((*cc).requests, req).is_null() {
+            request_free(req);
             set_error(cc, REDIS_ERR_OOM, OOM);
             return REDIS_ERR;
         }
@@ -703,7 +866,8 @@ pub unsafe extern "C" fn redisClusterAppendFormattedCommand(
             return REDIS_ERR;
         }
         let b = std::slice::from_raw_parts(cmd as *const u8, len as usize);
-        let p = match command::parse(b) {
+        let mut store = command::Args::new();
+        let p = match command::parse(b, &mut store) {
             Ok(p) => p,
             Err(e) => {
                 parse_error(cc, e);
@@ -716,22 +880,29 @@ pub unsafe extern "C" fn redisClusterAppendFormattedCommand(
                 if append_to_slot(cc, slot, b) != REDIS_OK {
                     return REDIS_ERR;
                 }
-                queue(cc, Request::Slot(slot))
+                queue(cc, slot_request(slot))
             }
-            Some((multi, subs)) => {
-                for (slot, sub, _) in &subs {
-                    if append_to_slot(cc, *slot, sub) != REDIS_OK {
+            Some((multi, split)) => {
+                let mut buf = CmdBuf::new(0);
+                for keys in split.subs() {
+                    sub_command(&p, multi, keys, &mut buf);
+                    if append_to_slot(cc, keys[0].0, buf.as_slice()) != REDIS_OK {
                         return REDIS_ERR;
                     }
                 }
-                let subs = subs.into_iter().map(|(s, _, ks)| (s, ks)).collect();
+                let pairs = split.pairs();
+                // SAFETY: (u32, u32) pairs are plain bytes, read back as pairs by `request`.
+                let bytes =
+                    std::slice::from_raw_parts(pairs.as_ptr().cast::<u8>(), size_of_val(pairs));
                 queue(
                     cc,
-                    Request::Multi {
-                        multi,
-                        nkeys: p.keys.len(),
-                        subs,
-                    },
+                    request_block(
+                        REQ_MULTI,
+                        multi as u32,
+                        pairs.len() as u32,
+                        p.nkeys() as u32,
+                        bytes,
+                    ),
                 )
             }
         }
@@ -813,7 +984,8 @@ pub unsafe extern "C" fn hircl_append_to_node(
             copy_ctx_error(cc, c);
             REDIS_ERR
         } else {
-            queue(cc, Request::Node(core::sds_bytes((*node).addr).to_vec()))
+            let addr = core::sds_bytes((*node).addr);
+            queue(cc, request_block(REQ_NODE, 0, addr.len() as u32, 0, addr))
         };
         core::redisFreeCommand(cmd);
         rc
@@ -887,10 +1059,20 @@ pub unsafe extern "C" fn redisClusterGetReply(
         if head.is_null() {
             return REDIS_OK;
         }
-        let req = Box::from_raw((*head).value as *mut Request);
+        // The value is freed with its node at the end of this call (the guard), so the
+        // request's payload stays readable until then.
+        let value = (*head).value;
         (*head).value = ptr::null_mut();
         listDelNode(list, head);
-        match *req {
+        struct Guard(*mut c_void);
+        impl Drop for Guard {
+            fn drop(&mut self) {
+                // SAFETY: the request value taken off the queue above, owned by this call.
+                unsafe { request_free(self.0) };
+            }
+        }
+        let _guard = Guard(value);
+        match request(value) {
             Request::Slot(slot) => {
                 let Ok(r) = read_from(cc, slot_owner(cc, slot)) else {
                     return REDIS_ERR;
@@ -902,7 +1084,7 @@ pub unsafe extern "C" fn redisClusterGetReply(
                 REDIS_OK
             }
             Request::Node(addr) => {
-                let node = dict_node((*cc).nodes, &addr);
+                let node = dict_node((*cc).nodes, addr);
                 if node.is_null() {
                     set_error(
                         cc,
@@ -917,30 +1099,34 @@ pub unsafe extern "C" fn redisClusterGetReply(
                 *reply = r.cast();
                 REDIS_OK
             }
-            Request::Multi { multi, nkeys, subs } => {
-                let mut replies = Vec::with_capacity(subs.len());
-                for (slot, _) in &subs {
-                    match read_from(cc, slot_owner(cc, *slot)) {
+            Request::Multi {
+                multi,
+                nkeys,
+                pairs,
+            } => {
+                let mut replies: Small<*mut redisReply, 32> = Small::new(ptr::null_mut());
+                for keys in pairs.chunk_by(|a, b| a.0 == b.0) {
+                    match read_from(cc, slot_owner(cc, keys[0].0)) {
                         Ok(r) => replies.push(r),
                         Err(()) => {
-                            free_all(&replies);
+                            free_all(replies.as_slice());
                             return REDIS_ERR;
                         }
                     }
                 }
+                let replies = replies.as_mut_slice();
                 // An error sub-reply is returned on its own, detached (0.14.0 returns it
                 // and frees it in the same call).
                 if let Some(at) = replies
                     .iter()
                     .position(|&r| (*r).r#type == REDIS_REPLY_ERROR)
                 {
-                    let r = replies.remove(at);
-                    free_all(&replies);
+                    let r = std::mem::replace(&mut replies[at], ptr::null_mut());
+                    free_all(replies);
                     *reply = r.cast();
                     return REDIS_OK;
                 }
-                let keysets: Vec<Vec<usize>> = subs.into_iter().map(|s| s.1).collect();
-                let r = merge(cc, multi, nkeys, &keysets, replies);
+                let r = merge(cc, multi, nkeys, pairs, replies);
                 if r.is_null() {
                     return REDIS_ERR;
                 }
