@@ -17,6 +17,7 @@ use crate::dict::{
     DICT_OK, dict, dictAdd, dictCreate, dictEntry, dictFind, dictInitIterator, dictIterator,
 };
 use crate::dict::{dictNext, dictRelease, dictType};
+use crate::exec::{Pools, free_pools};
 use crate::hiarray::{hiarray, hiarray_create, hiarray_destroy, hiarray_get, hiarray_push};
 use crate::types::*;
 
@@ -24,6 +25,14 @@ pub(crate) const SLOTS: usize = 16384;
 pub(crate) const OOM: &[u8] = b"Out of memory";
 pub(crate) const CMD_CLUSTER_SLOTS: &[u8] = b"*2\r\n$7\r\nCLUSTER\r\n$5\r\nSLOTS\r\n";
 pub(crate) const CMD_CLUSTER_NODES: &[u8] = b"*2\r\n$7\r\nCLUSTER\r\n$5\r\nNODES\r\n";
+
+/// The cluster context as allocated: the public struct (its size is ABI, so nothing is added
+/// to it), then the pipeline's free lists (`exec.rs`).
+#[repr(C)]
+pub(crate) struct ContextAlloc {
+    pub(crate) public: redisClusterContext,
+    pub(crate) pools: Pools,
+}
 
 // ---- errors ------------------------------------------------------------------------------
 
@@ -296,7 +305,7 @@ pub(crate) unsafe fn dict_nodes(d: *mut dict) -> Vec<*mut redisClusterNode> {
 /// A zeroed context with `max_retry_count` 5; NULL on OOM.
 #[unsafe(no_mangle)]
 pub extern "C" fn redisClusterContextInit() -> *mut redisClusterContext {
-    let cc: *mut redisClusterContext = core::alloc_zeroed();
+    let cc: *mut redisClusterContext = core::alloc_zeroed::<ContextAlloc>().cast();
     if !cc.is_null() {
         // SAFETY: fresh context.
         unsafe { (*cc).max_retry_count = 5 };
@@ -329,6 +338,7 @@ pub unsafe extern "C" fn redisClusterFree(cc: *mut redisClusterContext) {
         let requests = (*cc).requests;
         (*cc).requests = ptr::null_mut();
         listRelease(requests);
+        free_pools(cc);
         core::free((*cc).username.cast());
         core::free((*cc).password.cast());
         core::free(cc.cast());

@@ -6,7 +6,7 @@
 use std::ffi::{c_char, c_int, c_longlong, c_void};
 use std::ptr;
 
-use crate::adlist::{listAddNodeTail, listCreate, listDelNode, listRelease};
+use crate::adlist::{listCreate, listNode, listRelease};
 use crate::cluster::*;
 use crate::command::{self, MultiKey, ParseError};
 use crate::core::{self, redisContext, redisReply};
@@ -709,6 +709,88 @@ pub unsafe extern "C" fn hircl_to_node_finish(
 
 // ---- pipelining ---------------------------------------------------------------------------
 
+/// The pipeline's free lists, kept after the public context (`ContextAlloc`): queue nodes and
+/// request blocks of `BLOCK` bytes, so a steady pipeline allocates none per command. Both are
+/// `hi_malloc` blocks, linked through their first word; `listRelease` may free them as usual.
+#[repr(C)]
+pub(crate) struct Pools {
+    nodes: *mut listNode,
+    nnodes: usize,
+    blocks: *mut *mut c_void,
+    nblocks: usize,
+}
+
+/// The most entries kept on each free list.
+const POOL_MAX: usize = 1024;
+/// Request blocks up to this size come from (and return to) the free list.
+const BLOCK: usize = 128;
+
+unsafe fn pools(cc: *mut redisClusterContext) -> *mut Pools {
+    // SAFETY: caller's promise: `cc` came from `redisClusterContextInit`, which allocates a
+    // `ContextAlloc` with the public context first.
+    unsafe { &raw mut (*(cc as *mut ContextAlloc)).pools }
+}
+
+/// Frees the free lists' blocks (at `redisClusterFree`).
+///
+/// # Safety
+/// `cc` live.
+pub(crate) unsafe fn free_pools(cc: *mut redisClusterContext) {
+    // SAFETY: caller's promise; every entry is a block owned by the list.
+    unsafe {
+        let p = pools(cc);
+        while !(*p).nodes.is_null() {
+            let n = (*p).nodes;
+            (*p).nodes = (*n).next;
+            core::free(n.cast());
+        }
+        while !(*p).blocks.is_null() {
+            let b = (*p).blocks;
+            (*p).blocks = (*b).cast();
+            core::free(b.cast());
+        }
+        (*p).nnodes = 0;
+        (*p).nblocks = 0;
+    }
+}
+
+/// A block of `size` bytes for a request: from the free list when it fits.
+unsafe fn take_block(cc: *mut redisClusterContext, size: usize) -> *mut c_void {
+    // SAFETY: caller's promise: `cc` live.
+    unsafe {
+        let p = pools(cc);
+        if size > BLOCK {
+            return core::malloc(size);
+        }
+        if (*p).blocks.is_null() {
+            return core::malloc(BLOCK);
+        }
+        let b = (*p).blocks;
+        (*p).blocks = (*b).cast();
+        (*p).nblocks -= 1;
+        b.cast()
+    }
+}
+
+/// Done with a request value taken off the queue: a block back to the free list (or freed).
+unsafe fn put_request(cc: *mut redisClusterContext, v: *mut c_void) {
+    // SAFETY: caller's promise: `cc` live, `v` a queue value no longer queued.
+    unsafe {
+        if v.is_null() || v as usize & 1 != 0 {
+            return;
+        }
+        let p = pools(cc);
+        if request_size(v) <= BLOCK && (*p).nblocks < POOL_MAX {
+            let b = v as *mut *mut c_void;
+            *b = (*p).blocks.cast();
+            (*p).blocks = b;
+            (*p).nblocks += 1;
+        } else {
+            core::free(v);
+        }
+    }
+}
+
 /// One queued pipeline request, the `value` of a node in `cc->requests`. A single-slot
 /// request (the common one) is the slot itself in a tagged pointer (`slot << 1 | 1`), with
 /// nothing allocated; the others are one `hi_malloc` block: a `ReqHeader` and its payload (a
@@ -740,9 +822,32 @@ fn slot_request(slot: u32) -> *mut c_void {
     ((slot as usize) << 1 | 1) as *mut c_void
 }
 
+/// The bytes a request block uses (its header and payload).
+///
+/// # Safety
+/// `v` is a live request block.
+unsafe fn request_size(v: *mut c_void) -> usize {
+    // SAFETY: caller's promise.
+    let h = unsafe { &*(v as *const ReqHeader) };
+    let payload = if h.kind == REQ_NODE {
+        h.n as usize
+    } else {
+        h.n as usize * size_of::<(u32, u32)>()
+    };
+    size_of::<ReqHeader>() + payload
+}
+
 /// A request block: the header and `payload` bytes; NULL when out of memory.
-fn request_block(kind: u32, multi: u32, n: u32, nkeys: u32, payload: &[u8]) -> *mut c_void {
-    let p = core::malloc(size_of::<ReqHeader>() + payload.len()) as *mut ReqHeader;
+unsafe fn request_block(
+    cc: *mut redisClusterContext,
+    kind: u32,
+    multi: u32,
+    n: u32,
+    nkeys: u32,
+    payload: &[u8],
+) -> *mut c_void {
+    // SAFETY: caller's promise: `cc` live.
+    let p = unsafe { take_block(cc, size_of::<ReqHeader>() + payload.len()) } as *mut ReqHeader;
     if !p.is_null() {
         // SAFETY: a fresh block of the header's size plus the payload's; the header is
         // 4-aligned like malloc's result.
@@ -795,16 +900,70 @@ unsafe extern "C" fn request_free(p: *mut c_void) {
     }
 }
 
-/// Queues a request value (freed here when it cannot be queued).
+/// Queues a request value at the tail of `cc->requests` (freed here when it cannot be
+/// queued), in a node from the free list when there is one.
 unsafe fn queue(cc: *mut redisClusterContext, req: *mut c_void) -> c_int {
-    // SAFETY: caller's promise: `cc` live with a request list.
+    // SAFETY: caller's promise: `cc` live with a request list; a node from the free list is
+    // a block of a node's size that only the list held.
     unsafe {
-        if req.is_null() || listAddNodeTail((*cc).requests, req).is_null() {
+        let p = pools(cc);
+        let n = if req.is_null() {
+            ptr::null_mut()
+        } else if (*p).nodes.is_null() {
+            core::malloc(size_of::<listNode>()) as *mut listNode
+        } else {
+            let n = (*p).nodes;
+            (*p).nodes = (*n).next;
+            (*p).nnodes -= 1;
+            n
+        };
+        if n.is_null() {
             request_free(req);
             set_error(cc, REDIS_ERR_OOM, OOM);
             return REDIS_ERR;
         }
+        // As listAddNodeTail.
+        let list = (*cc).requests;
+        (*n).value = req;
+        (*n).next = ptr::null_mut();
+        if (*list).len == 0 {
+            (*n).prev = ptr::null_mut();
+            (*list).head = n;
+        } else {
+            (*n).prev = (*list).tail;
+            (*(*list).tail).next = n;
+        }
+        (*list).tail = n;
+        (*list).len += 1;
         REDIS_OK
+    }
+}
+
+/// Takes the head node off `cc->requests` (non-empty) and returns its value; the node goes to
+/// the free list.
+unsafe fn dequeue(cc: *mut redisClusterContext) -> *mut c_void {
+    // SAFETY: caller's promise: `cc` live with a non-empty request list.
+    unsafe {
+        let list = (*cc).requests;
+        let n = (*list).head;
+        let v = (*n).value;
+        // As listDelNode, without freeing the value.
+        (*list).head = (*n).next;
+        if (*n).next.is_null() {
+            (*list).tail = ptr::null_mut();
+        } else {
+            (*(*n).next).prev = ptr::null_mut();
+        }
+        (*list).len -= 1;
+        let p = pools(cc);
+        if (*p).nnodes < POOL_MAX {
+            (*n).next = (*p).nodes;
+            (*p).nodes = n;
+            (*p).nnodes += 1;
+        } else {
+            core::free(n.cast());
+        }
+        v
     }
 }
 
@@ -897,6 +1056,7 @@ pub unsafe extern "C" fn redisClusterAppendFormattedCommand(
                 queue(
                     cc,
                     request_block(
+                        cc,
                         REQ_MULTI,
                         multi as u32,
                         pairs.len() as u32,
@@ -985,7 +1145,10 @@ pub unsafe extern "C" fn hircl_append_to_node(
             REDIS_ERR
         } else {
             let addr = core::sds_bytes((*node).addr);
-            queue(cc, request_block(REQ_NODE, 0, addr.len() as u32, 0, addr))
+            queue(
+                cc,
+                request_block(cc, REQ_NODE, 0, addr.len() as u32, 0, addr),
+            )
         };
         core::redisFreeCommand(cmd);
         rc
@@ -1059,19 +1222,18 @@ pub unsafe extern "C" fn redisClusterGetReply(
         if head.is_null() {
             return REDIS_OK;
         }
-        // The value is freed with its node at the end of this call (the guard), so the
-        // request's payload stays readable until then.
-        let value = (*head).value;
-        (*head).value = ptr::null_mut();
-        listDelNode(list, head);
-        struct Guard(*mut c_void);
+        // The value is given back at the end of this call (the guard), so the request's
+        // payload stays readable until then.
+        let value = dequeue(cc);
+        struct Guard(*mut redisClusterContext, *mut c_void);
         impl Drop for Guard {
             fn drop(&mut self) {
-                // SAFETY: the request value taken off the queue above, owned by this call.
-                unsafe { request_free(self.0) };
+                // SAFETY: the live context and the request value taken off its queue above,
+                // owned by this call.
+                unsafe { put_request(self.0, self.1) };
             }
         }
-        let _guard = Guard(value);
+        let _guard = Guard(cc, value);
         match request(value) {
             Request::Slot(slot) => {
                 let Ok(r) = read_from(cc, slot_owner(cc, slot)) else {
