@@ -1,7 +1,7 @@
 /* The async API on libevent against the real cluster (spec §4): Connect2 in the event loop
  * (SLOTMAP_UPDATED then READY), commands refused before the slot map and for several slots,
  * many commands over all masters with every callback called exactly once with its own reply,
- * a NULL callback, ToNode, a MOVED followed without blocking (slot map updated), a stale error
+ * commands longer than a reused record, a NULL callback, ToNode, a MOVED followed without blocking (slot map updated), a stale error
  * not swallowing a later reply, disconnect (pending replies first, then "client closing") and
  * free with a command in flight (callback with NULL). */
 #include "cluster_test.h"
@@ -52,6 +52,21 @@ static void on_reply(redisClusterAsyncContext *acc, void *r, void *privdata) {
     snprintf(want, sizeof want, "v%ld", i % 2048);
     if (i < 2048) good[i] += cl_is_status(reply, "OK");
     else good[i] += cl_is_str(reply, want);
+    if (--pending == 0) event_base_loopbreak(base);
+}
+
+/* Commands longer than a reused record (600-byte values), between short ones. */
+#define NBIG 64
+static char bigval[NBIG][600];
+static int big_calls[3 * NBIG], big_good[3 * NBIG];
+static void on_big(redisClusterAsyncContext *acc, void *r, void *privdata) {
+    (void)acc;
+    long i = (long)privdata;
+    redisReply *reply = r;
+    big_calls[i]++;
+    if (i < NBIG || i >= 2 * NBIG) big_good[i] += cl_is_status(reply, "OK");
+    else big_good[i] += reply && reply->type == REDIS_REPLY_STRING && reply->len == sizeof bigval[0] &&
+                        memcmp(reply->str, bigval[i - NBIG], sizeof bigval[0]) == 0;
     if (--pending == 0) event_base_loopbreak(base);
 }
 
@@ -120,6 +135,24 @@ int main(void) {
     }
     CHECK(!timed_out && once == n && right == n, "%d called once, %d right, of %d", once, right, n);
     CHECK(connected_ok == 3, "connect callback per master (%d)", connected_ok);
+
+    SECTION("long commands (not from the record free list) between short ones");
+    for (long i = 0; i < NBIG; i++) {
+        for (size_t j = 0; j < sizeof bigval[0]; j++) bigval[i][j] = (char)('a' + (i + (long)j) % 26);
+        pending += 3;
+        if (redisClusterAsyncCommand(acc, on_big, (void *)i, "SET bk%ld %b", i, bigval[i], sizeof bigval[i]) != REDIS_OK)
+            pending--;
+        if (redisClusterAsyncCommand(acc, on_big, (void *)(2 * NBIG + i), "SET sk%ld x", i) != REDIS_OK) pending--;
+        if (redisClusterAsyncCommand(acc, on_big, (void *)(NBIG + i), "GET bk%ld", i) != REDIS_OK) pending--;
+    }
+    CHECK(pending == 3 * NBIG, "all submitted (%d)", pending);
+    run(20);
+    once = right = 0;
+    for (int i = 0; i < 3 * NBIG; i++) {
+        once += big_calls[i] == 1;
+        right += big_good[i] == 1;
+    }
+    CHECK(!timed_out && once == 3 * NBIG && right == 3 * NBIG, "%d called once, %d right, of %d", once, right, 3 * NBIG);
 
     SECTION("refused submissions");
     CHECK(redisClusterAsyncCommand(acc, keep_reply, NULL, "MGET a b") == REDIS_ERR && acc->err == REDIS_ERR_OTHER &&

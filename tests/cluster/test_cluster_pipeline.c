@@ -70,6 +70,53 @@ static void long_pipeline(redisClusterContext *cc) {
     CHECK(ok == 2 * n, "%d of %d replies in order", ok, 2 * n);
 }
 
+/* Split commands of 40 keys (more arguments than the parser keeps inline, more slots than a
+ * reused request block holds) between small ones (which reuse blocks), round after round:
+ * every merged reply keeps the caller's key order. */
+static void wide_splits(redisClusterContext *cc) {
+    SECTION("pipelined multi-slot commands of many keys, round after round");
+    enum { K = 40 };
+    int rounds = tl_under_valgrind() ? 3 : 20, ok = 0, appended = 0;
+    static char keys[K][16], vals[K][16];
+    const char *argv[1 + 2 * K];
+    for (int round = 0; round < rounds; round++) {
+        for (int j = 0; j < K; j++) {
+            snprintf(keys[j], sizeof keys[j], "w%d:%d", round, j);
+            snprintf(vals[j], sizeof vals[j], "v%d-%d", round, j);
+        }
+        argv[0] = "MSET";
+        for (int j = 0; j < K; j++) argv[1 + 2 * j] = keys[j], argv[2 + 2 * j] = vals[j];
+        appended += redisClusterAppendCommandArgv(cc, 1 + 2 * K, argv, NULL) == REDIS_OK;
+        appended += redisClusterAppendCommand(cc, "MGET %s %s", keys[1], keys[0]) == REDIS_OK;
+        argv[0] = "MGET";
+        for (int j = 0; j < K; j++) argv[1 + j] = keys[K - 1 - j];
+        argv[1 + K] = "w-missing";
+        appended += redisClusterAppendCommandArgv(cc, 2 + K, argv, NULL) == REDIS_OK;
+        argv[0] = "DEL";
+        for (int j = 0; j < K; j++) argv[1 + j] = keys[j];
+        appended += redisClusterAppendCommandArgv(cc, 1 + K, argv, NULL) == REDIS_OK;
+        redisReply *r;
+        ok += redisClusterGetReply(cc, (void **)&r) == REDIS_OK && cl_is_status(r, "OK");
+        freeReplyObject(r);
+        ok += redisClusterGetReply(cc, (void **)&r) == REDIS_OK && r && r->type == REDIS_REPLY_ARRAY &&
+              r->elements == 2 && cl_is_str(r->element[0], vals[1]) && cl_is_str(r->element[1], vals[0]);
+        freeReplyObject(r);
+        int same = 0;
+        if (redisClusterGetReply(cc, (void **)&r) == REDIS_OK && r && r->type == REDIS_REPLY_ARRAY &&
+            r->elements == K + 1) {
+            for (int j = 0; j < K; j++) same += cl_is_str(r->element[j], vals[K - 1 - j]);
+            same += r->element[K]->type == REDIS_REPLY_NIL;
+        }
+        ok += same == K + 1;
+        freeReplyObject(r);
+        ok += redisClusterGetReply(cc, (void **)&r) == REDIS_OK && cl_is_int(r, K);
+        freeReplyObject(r);
+        redisClusterReset(cc);
+    }
+    CHECK(appended == 4 * rounds, "%d of %d appended (MSET and DEL of %d keys, MGET of %d)", appended, 4 * rounds, K, K + 1);
+    CHECK(ok == 4 * rounds, "%d of %d replies right", ok, 4 * rounds);
+}
+
 static void acl_sub_error(redisClusterContext *cc) {
     SECTION("a multi-slot command whose sub-command is refused");
     redisClusterNodeIterator it;
@@ -110,6 +157,7 @@ int main(void) {
     CHECK(cc && cc->err == 0, "connect");
     basic(cc);
     long_pipeline(cc);
+    wide_splits(cc);
     acl_sub_error(cc);
     redisClusterFree(cc);
     return tl_done();
