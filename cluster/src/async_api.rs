@@ -772,7 +772,7 @@ pub unsafe extern "C" fn redisClusterAsyncFormattedCommand(
                 return REDIS_ERR;
             }
         };
-        if p.multi.is_some_and(|m| split(&p, m).is_some()) {
+        if p.multi.is_some() && split(&p).is_some() {
             set_acc_error(
                 acc,
                 REDIS_ERR_OTHER,

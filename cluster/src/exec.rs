@@ -353,7 +353,7 @@ impl Split {
 }
 
 /// The per-slot sub-commands of a multi-key command; None when every key is in one slot.
-pub(crate) fn split(p: &command::Parsed<'_, '_>, _multi: MultiKey) -> Option<Split> {
+pub(crate) fn split(p: &command::Parsed<'_, '_>) -> Option<Split> {
     let mut pairs = Small::new((0, 0));
     for k in 0..p.nkeys() {
         pairs.push((p.slot(k), k as u32));
@@ -530,7 +530,7 @@ unsafe fn run_formatted(cc: *mut redisClusterContext, cmd: &[u8]) -> *mut redisR
                 return ptr::null_mut();
             }
         };
-        let subs = p.multi.and_then(|m| split(&p, m).map(|s| (m, s)));
+        let subs = p.multi.and_then(|m| split(&p).map(|s| (m, s)));
         let result = match subs {
             None => execute(cc, p.slot(0), cmd),
             Some((multi, split)) => {
@@ -723,7 +723,7 @@ pub(crate) struct Pools {
 /// The most entries kept on each free list.
 const POOL_MAX: usize = 1024;
 /// Request blocks up to this size come from (and return to) the free list.
-const BLOCK: usize = 128;
+const BLOCK: usize = 256;
 
 unsafe fn pools(cc: *mut redisClusterContext) -> *mut Pools {
     // SAFETY: caller's promise: `cc` came from `redisClusterContextInit`, which allocates a
@@ -1033,7 +1033,7 @@ pub unsafe extern "C" fn redisClusterAppendFormattedCommand(
                 return REDIS_ERR;
             }
         };
-        match p.multi.and_then(|m| split(&p, m).map(|s| (m, s))) {
+        match p.multi.and_then(|m| split(&p).map(|s| (m, s))) {
             None => {
                 let slot = p.slot(0);
                 if append_to_slot(cc, slot, b) != REDIS_OK {
