@@ -26,7 +26,7 @@ use crate::abi::hiredis::{
     REDIS_CONN_TCP, REDIS_CONN_USERFD, REDIS_CONNECTED, REDIS_DISCONNECTING, REDIS_FREEING,
     REDIS_IN_CALLBACK, REDIS_MONITORING, REDIS_NO_AUTO_FREE, REDIS_NO_AUTO_FREE_REPLIES,
     REDIS_OPT_NO_PUSH_AUTOFREE, REDIS_OPT_NONBLOCK, REDIS_SUBSCRIBED, REDIS_SUPPORTS_PUSH,
-    redisContext, redisOptions, redisReply,
+    redisContext, redisContextFuncs, redisOptions, redisReply,
 };
 use crate::abi::read::{
     REDIS_ERR, REDIS_ERR_IO, REDIS_ERR_OOM, REDIS_ERR_OTHER, REDIS_ERR_TIMEOUT, REDIS_OK,
@@ -108,16 +108,19 @@ unsafe fn initialize(c: *mut redisContext) -> *mut redisAsyncContext {
     }
 }
 
-/// `redisAsyncConnectWithOptions`.
+/// `redisAsyncConnectWithOptions`, with `funcs` as the default transport table.
 ///
 /// # Safety
 /// `options` is a valid `redisOptions` whose strings are C strings.
-pub(crate) unsafe fn connect(options: &redisOptions) -> *mut redisAsyncContext {
+pub(crate) unsafe fn connect(
+    options: &redisOptions,
+    funcs: *const redisContextFuncs,
+) -> *mut redisAsyncContext {
     let mut my = *options;
     my.push_cb = None;
     my.options |= REDIS_OPT_NO_PUSH_AUTOFREE | REDIS_OPT_NONBLOCK;
     // SAFETY: `my` is a valid options struct whose strings are the caller's C strings.
-    let c = unsafe { context::connect_with_options(&my) };
+    let c = unsafe { context::connect_with_options(&my, funcs) };
     if c.is_null() {
         return ptr::null_mut();
     }

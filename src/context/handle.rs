@@ -5,13 +5,20 @@
 //! `c->funcs`, the push callback, the privdata destructor, the reader's functions) is a
 //! method taking `&mut self`, so no Rust reference to the context is held across it. C code
 //! called from here may read and write the context through its pointer, but not free it (no
-//! hiredis API allows that from these hooks). The `unsafe` of the sync context lives here.
+//! hiredis API allows that from these hooks). The `unsafe` of the sync context lives here,
+//! with the one step that reads a C `redisOptions` ([`connect_with_options`]) and the default
+//! push handler.
+#![allow(unsafe_code)]
 
-use core::ffi::{c_char, c_int, c_void};
+use core::ffi::{CStr, c_char, c_int, c_void};
 use core::mem::MaybeUninit;
-use core::ptr::NonNull;
+use core::ptr::{self, NonNull};
 
-use crate::abi::hiredis::{redisContext, redisContextFuncs, redisReply};
+use super::{Endpoint, Options};
+use crate::abi::hiredis::{
+    REDIS_CONN_TCP, REDIS_CONN_UNIX, REDIS_CONN_USERFD, redisContext, redisContextFuncs,
+    redisOptions, redisReply,
+};
 use crate::abi::read::{REDIS_ERR, REDIS_OK, REDIS_REPLY_PUSH, redisReader};
 use crate::reader::Reader;
 use crate::{alloc, sds};
@@ -29,7 +36,18 @@ impl Ctx {
         NonNull::new(c).map(Ctx)
     }
 
+    /// A new all-zero context block from the allocator hooks; `None` on OOM. (All-zero is a
+    /// valid context: every pointer NULL.)
+    pub(super) fn alloc() -> Option<Ctx> {
+        NonNull::new(alloc::calloc_one::<redisContext>()).map(Ctx)
+    }
+
     pub(crate) fn as_ptr(&self) -> *mut redisContext {
+        self.0.as_ptr()
+    }
+
+    /// The pointer, for C (the handle is given up).
+    pub(crate) fn into_raw(self) -> *mut redisContext {
         self.0.as_ptr()
     }
 
@@ -47,11 +65,23 @@ impl Ctx {
         unsafe { self.ctx().funcs.as_ref() }.and_then(pick)
     }
 
-    /// `c->funcs->read` into `buf`: the byte count (< 0 on error), `None` without a hook.
-    pub(crate) fn transport_read(&mut self, buf: &mut [MaybeUninit<u8>]) -> Option<isize> {
-        let read = self.hook(|f| f.read)?;
-        // SAFETY: the transport's hook for this context; `buf` is writable for its length.
-        Some(unsafe { read(self.as_ptr(), buf.as_mut_ptr() as *mut c_char, buf.len()) })
+    /// `c->funcs->read` into `buf`: the bytes read (the start of `buf`); Err on an error
+    /// (< 0) or without a hook.
+    pub(crate) fn transport_read<'b>(
+        &mut self,
+        buf: &'b mut [MaybeUninit<u8>],
+    ) -> Result<&'b [u8], ()> {
+        let read = self.hook(|f| f.read).ok_or(())?;
+        // SAFETY: the transport's hook for this context, given `buf`, writable for its
+        // length; the count it reports (at most that length, clamped anyway) was written,
+        // so those first bytes are initialised.
+        let n = unsafe { read(self.as_ptr(), buf.as_mut_ptr() as *mut c_char, buf.len()) };
+        if n < 0 {
+            return Err(());
+        }
+        let n = (n as usize).min(buf.len());
+        // SAFETY: the first `n` bytes of `buf` are initialised (above).
+        Ok(unsafe { core::slice::from_raw_parts(buf.as_ptr() as *const u8, n) })
     }
 
     /// `c->funcs->write` of `obuf`: bytes written (< 0 on error), `None` without a hook.
@@ -153,23 +183,6 @@ impl Ctx {
         }
     }
 
-    /// Frees the hook blocks the context owns: endpoint strings, timeouts, `saddr`.
-    pub(crate) fn free_owned(&mut self) {
-        let c = self.ctx();
-        for p in [
-            c.tcp.host as *mut c_void,
-            c.tcp.source_addr as *mut c_void,
-            c.unix_sock.path as *mut c_void,
-            c.connect_timeout as *mut c_void,
-            c.command_timeout as *mut c_void,
-            c.saddr as *mut c_void,
-        ] {
-            // SAFETY: each is NULL or a hook block owned by the context, freed once here
-            // (the context is released right after).
-            unsafe { alloc::free(p) };
-        }
-    }
-
     /// Poisons and frees the block, like hiredis, so a use after free fails loudly.
     pub(crate) fn release(self) {
         let c = self.as_ptr();
@@ -182,8 +195,7 @@ impl Ctx {
 
     /// The length of the output buffer.
     pub(crate) fn obuf_len(&mut self) -> usize {
-        // SAFETY: `obuf` is the context's live sds (context invariant).
-        unsafe { sds::len(self.ctx().obuf) }
+        crate::net::owned::obuf(self.ctx()).len()
     }
 
     /// Appends raw bytes to `obuf`; false on OOM (then `obuf` is unchanged).
@@ -244,4 +256,52 @@ impl Ctx {
         }
         true
     }
+}
+
+/// Frees a reply made with the default reply functions (NULL is a no-op).
+pub(super) fn free_reply_object(reply: *mut c_void) {
+    // SAFETY: `reply` is NULL or a reply tree this library's reader built, not used after.
+    unsafe { crate::reader::free_reply(reply) }
+}
+
+/// The push handler sync contexts get by default: RESP3 pushes are dropped.
+pub(super) unsafe extern "C" fn push_auto_free(_privdata: *mut c_void, reply: *mut c_void) {
+    free_reply_object(reply)
+}
+
+/// `redisConnectWithOptions` on the C struct: reads `o` into [`Options`] (copies of the
+/// timevals, the endpoint member `o.type` selects) and connects ([`super::connect`]) with
+/// `funcs` as the context's default transport table. NULL on OOM at creation or for an
+/// unknown type.
+///
+/// # Safety
+/// The endpoint member `o.type` selects is the one set; its strings are NULL or C strings
+/// and the timevals NULL or readable, for the duration of the call.
+pub(crate) unsafe fn connect_with_options(
+    o: &redisOptions,
+    funcs: *const redisContextFuncs,
+) -> *mut redisContext {
+    // SAFETY: the caller's promise above; everything is copied or borrowed for this call only.
+    let opts = unsafe {
+        let cstr = |p: *const c_char| (!p.is_null()).then(|| CStr::from_ptr(p));
+        Options {
+            endpoint: match o.r#type {
+                REDIS_CONN_TCP => Some(Endpoint::Tcp {
+                    ip: cstr(o.endpoint.tcp.ip),
+                    port: o.endpoint.tcp.port,
+                    source_addr: cstr(o.endpoint.tcp.source_addr),
+                }),
+                REDIS_CONN_UNIX => Some(Endpoint::Unix(cstr(o.endpoint.unix_socket))),
+                REDIS_CONN_USERFD => Some(Endpoint::Fd(o.endpoint.fd)),
+                _ => None,
+            },
+            options: o.options,
+            connect_timeout: o.connect_timeout.as_ref().copied(),
+            command_timeout: o.command_timeout.as_ref().copied(),
+            privdata: o.privdata,
+            free_privdata: o.free_privdata,
+            push_cb: o.push_cb,
+        }
+    };
+    super::connect(&opts, funcs).map_or(ptr::null_mut(), Ctx::into_raw)
 }

@@ -11,81 +11,78 @@
 //!   `flags` as [`crate::net::HIRS_SOCK_CLOEXEC`] (a bit hiredis does not define).
 //! * All I/O goes through `c->funcs` (`read`, `write`, `close`, `free_privctx`), so an SSL
 //!   layer that swaps the table keeps working.
-//! * Everything after creation works on a [`Ctx`] handle (`handle.rs`), which holds the
-//!   calls into C and the sds byte work; the functions here are safe Rust.
+//! * Everything works on a [`Ctx`] handle (`handle.rs`), which holds the calls into C and
+//!   the sds byte work; this file is safe Rust (`unsafe_code` is denied). The C
+//!   `redisOptions` is read once, by [`connect_with_options`], into [`Options`].
+//! * The default transport table is the caller's: the exports pass their own
+//!   (`redisNetRead` & co., as in hiredis) to [`connect_with_options`].
 //!
 //! The socket-level pieces (`close`, `read`, `write`, `check_socket_error`,
 //! `set_tcp_no_delay`, `keep_alive`, `set_timeout`, ...) are in [`crate::net`] on
 //! `&mut redisContext`.
+#![deny(unsafe_code)]
 
-use core::ffi::{c_int, c_void};
+use core::ffi::{CStr, c_int, c_void};
 use core::ptr;
 
 use crate::abi::hiredis::{
-    REDIS_BLOCK, REDIS_CONN_TCP, REDIS_CONN_UNIX, REDIS_CONN_USERFD, REDIS_CONNECTED,
-    REDIS_INVALID_FD, REDIS_NO_AUTO_FREE, REDIS_NO_AUTO_FREE_REPLIES, REDIS_OPT_NO_PUSH_AUTOFREE,
+    REDIS_BLOCK, REDIS_CONN_TCP, REDIS_CONN_UNIX, REDIS_CONNECTED, REDIS_INVALID_FD,
+    REDIS_NO_AUTO_FREE, REDIS_NO_AUTO_FREE_REPLIES, REDIS_OPT_NO_PUSH_AUTOFREE,
     REDIS_OPT_NOAUTOFREE, REDIS_OPT_NOAUTOFREEREPLIES, REDIS_OPT_NONBLOCK, REDIS_OPT_PREFER_IPV4,
     REDIS_OPT_PREFER_IPV6, REDIS_OPT_REUSEADDR, REDIS_OPT_SET_SOCK_CLOEXEC, REDIS_PREFER_IPV4,
-    REDIS_PREFER_IPV6, REDIS_REUSEADDR, redisContext, redisContextFuncs, redisOptions,
+    REDIS_PREFER_IPV6, REDIS_REUSEADDR, redisContextFuncs, redisFD, redisPushFnPtr,
 };
 use crate::abi::read::{REDIS_ERR, REDIS_ERR_OTHER, REDIS_OK, redisReader};
-use crate::alloc;
 use crate::net;
+use crate::net::owned::Block;
 use crate::sds;
 
 mod handle;
-pub(crate) use handle::Ctx;
+pub(crate) use handle::{Ctx, connect_with_options};
+use handle::{free_reply_object, push_auto_free};
 
-/// hiredis's default I/O table (`redisContextDefaultFuncs`). Writable, like hiredis's: the
-/// public `funcs` field is a non-const pointer, so C code may patch the table in place.
-pub(crate) static mut DEFAULT_FUNCS: redisContextFuncs = redisContextFuncs {
-    close: Some(crate::ffi::net::redisNetClose),
-    free_privctx: None,
-    async_read: Some(crate::ffi::r#async::redisAsyncRead),
-    async_write: Some(crate::ffi::r#async::redisAsyncWrite),
-    read: Some(crate::ffi::net::redisNetRead),
-    write: Some(crate::ffi::net::redisNetWrite),
-};
+/// What a context connects to (the C `redisOptions.endpoint` by `type`).
+pub(crate) enum Endpoint<'a> {
+    Tcp {
+        ip: Option<&'a CStr>,
+        port: c_int,
+        source_addr: Option<&'a CStr>,
+    },
+    Unix(Option<&'a CStr>),
+    /// An adopted descriptor (`redisConnectFd`).
+    Fd(redisFD),
+}
+
+/// `redisOptions`, read: `endpoint` is `None` for an unknown type, the timeouts are copies.
+pub(crate) struct Options<'a> {
+    pub(crate) endpoint: Option<Endpoint<'a>>,
+    pub(crate) options: c_int,
+    pub(crate) connect_timeout: Option<libc::timeval>,
+    pub(crate) command_timeout: Option<libc::timeval>,
+    pub(crate) privdata: *mut c_void,
+    pub(crate) free_privdata: Option<unsafe extern "C" fn(*mut c_void)>,
+    pub(crate) push_cb: redisPushFnPtr,
+}
 
 /// A new reader with the default reply functions (NULL on OOM).
 fn reader_create() -> *mut redisReader {
     crate::reader::create_default()
 }
 
-/// Frees a reply made with the default reply functions (NULL is a no-op).
-fn free_reply_object(reply: *mut c_void) {
-    // SAFETY: `reply` is NULL or a reply tree this library's reader built, not used after.
-    unsafe { crate::reader::free_reply(reply) }
-}
-
-/// The push handler sync contexts get by default: RESP3 pushes are dropped.
-unsafe extern "C" fn push_auto_free(_privdata: *mut c_void, reply: *mut c_void) {
-    // SAFETY: the reader handed us ownership of this reply.
-    unsafe { crate::reader::free_reply(reply) }
-}
-
-/// `redisContextInit`: a zeroed context with the default table, an empty `obuf`, a fresh
-/// reader and no socket. NULL on OOM.
-pub(crate) fn init() -> *mut redisContext {
-    let c = alloc::calloc_one::<redisContext>();
-    if c.is_null() {
-        return c;
-    }
-    // SAFETY: `c` is a fresh zeroed block of the right size; all-zero is a valid context,
-    // and nothing else refers to it yet.
-    let Some(mut h) = (unsafe { Ctx::from_raw(c) }) else {
-        return c;
-    };
+/// `redisContextInit`: a zeroed context with the transport table `funcs`, an empty `obuf`, a
+/// fresh reader and no socket. `None` on OOM.
+pub(crate) fn init(funcs: *const redisContextFuncs) -> Option<Ctx> {
+    let mut h = Ctx::alloc()?;
     let cx = h.ctx();
-    cx.funcs = &raw const DEFAULT_FUNCS;
+    cx.funcs = funcs;
     cx.obuf = sds::empty();
     cx.reader = reader_create();
     cx.fd = REDIS_INVALID_FD;
     if cx.obuf.is_null() || cx.reader.is_null() {
         free(h);
-        return ptr::null_mut();
+        return None;
     }
-    c
+    Some(h)
 }
 
 /// `__redisSetError` (see [`net::set_error`]); `msg` is copied first, so it may be text the
@@ -107,18 +104,12 @@ fn set_error_from_reader(c: &mut Ctx) {
     set_error(c, kind, Some(&text[..n]));
 }
 
-/// `redisConnectWithOptions`. Returns NULL only on OOM at creation or an unknown connection
-/// type; every other failure is reported through `err`.
-///
-/// # Safety
-/// The strings and timevals `o` points at are readable.
-pub(crate) unsafe fn connect_with_options(o: &redisOptions) -> *mut redisContext {
-    let c = init();
-    if c.is_null() {
-        return c;
-    }
-    // SAFETY: `c` is a live context owned here; no callback runs while `cx` is borrowed.
-    let cx = unsafe { &mut *c };
+/// `redisConnectWithOptions` (see [`connect_with_options`] for the C struct). `None` only on
+/// OOM at creation or an unknown connection type; every other failure is reported through
+/// `err`.
+pub(crate) fn connect(o: &Options<'_>, funcs: *const redisContextFuncs) -> Option<Ctx> {
+    let mut h = init(funcs)?;
+    let cx = h.ctx();
     let opts = o.options;
     if opts & REDIS_OPT_NONBLOCK == 0 {
         cx.flags |= REDIS_BLOCK;
@@ -144,59 +135,60 @@ pub(crate) unsafe fn connect_with_options(o: &redisOptions) -> *mut redisContext
     cx.privdata = o.privdata;
     cx.free_privdata = o.free_privdata;
 
-    // SAFETY: the timevals are readable (caller's promise).
-    let copied = unsafe {
-        (o.connect_timeout.is_null()
-            || net::update_connect_timeout(cx, o.connect_timeout) == REDIS_OK)
-            && (o.command_timeout.is_null()
-                || net::update_command_timeout(cx, o.command_timeout) == REDIS_OK)
-    };
+    let copied = o
+        .connect_timeout
+        .is_none_or(|tv| net::update_connect_timeout(cx, tv) == REDIS_OK)
+        && o.command_timeout
+            .is_none_or(|tv| net::update_command_timeout(cx, tv) == REDIS_OK);
     if !copied {
         net::oom(cx);
-        return c;
+        return Some(h);
     }
 
-    match o.r#type {
-        REDIS_CONN_TCP => {
-            // SAFETY: reading the union member the type selects; strings per caller.
-            unsafe {
-                let t = o.endpoint.tcp;
-                net::connect_tcp(cx, t.ip, t.port, o.connect_timeout, t.source_addr);
-            }
+    match o.endpoint {
+        Some(Endpoint::Tcp {
+            ip,
+            port,
+            source_addr,
+        }) => {
+            net::connect_tcp(cx, ip, port, o.connect_timeout, source_addr);
         }
-        REDIS_CONN_UNIX => {
-            // SAFETY: as above.
-            unsafe { net::connect_unix(cx, o.endpoint.unix_socket, o.connect_timeout) };
+        Some(Endpoint::Unix(path)) => {
+            net::connect_unix(cx, path, o.connect_timeout);
         }
-        REDIS_CONN_USERFD => {
-            // SAFETY: as above. `connection_type` stays TCP (0), as in hiredis.
-            cx.fd = unsafe { o.endpoint.fd };
+        Some(Endpoint::Fd(fd)) => {
+            // `connection_type` stays TCP (0), as in hiredis.
+            cx.fd = fd;
             cx.flags |= REDIS_CONNECTED;
         }
-        _ => {
-            // SAFETY: `c` is ours and unused afterwards.
-            if let Some(c) = unsafe { Ctx::from_raw(c) } {
-                free(c);
-            }
-            return ptr::null_mut();
+        None => {
+            free(h);
+            return None;
         }
     }
-    if cx.err == 0
-        && cx.fd != REDIS_INVALID_FD
-        && !o.command_timeout.is_null()
-        && cx.flags & REDIS_BLOCK != 0
-    {
-        // SAFETY: readable (caller's promise).
-        net::set_timeout(cx, unsafe { *o.command_timeout });
+    if let Some(tv) = o.command_timeout {
+        if cx.err == 0 && cx.fd != REDIS_INVALID_FD && cx.flags & REDIS_BLOCK != 0 {
+            net::set_timeout(cx, tv);
+        }
     }
-    c
+    Some(h)
 }
 
 /// `redisFree`: closes through `funcs->close`, frees everything the context owns, runs the
 /// privdata and privctx destructors, poisons and releases the block.
 pub(crate) fn free(mut c: Ctx) {
     close_io(&mut c);
-    c.free_owned();
+    // The hook blocks the context owns: endpoint strings, timeouts, `saddr`.
+    for b in [
+        Block::Host,
+        Block::SourceAddr,
+        Block::UnixPath,
+        Block::ConnectTimeout,
+        Block::CommandTimeout,
+        Block::Saddr,
+    ] {
+        net::owned::free(c.ctx(), b);
+    }
     c.free_privdata();
     c.free_privctx(false);
     c.release();
@@ -233,22 +225,8 @@ pub(crate) fn reconnect(c: &mut Ctx) -> c_int {
         return REDIS_ERR;
     }
     let ret = match cx.connection_type {
-        REDIS_CONN_TCP => {
-            let (h, p, t, s) = (
-                cx.tcp.host,
-                cx.tcp.port,
-                cx.connect_timeout,
-                cx.tcp.source_addr,
-            );
-            // SAFETY: the stored endpoint: the host and source are NULL or the context's
-            // own C strings, the timeout NULL or its own timeval.
-            unsafe { net::connect_tcp(cx, h, p, t, s) }
-        }
-        REDIS_CONN_UNIX => {
-            let (p, t) = (cx.unix_sock.path, cx.connect_timeout);
-            // SAFETY: as above, for the stored path.
-            unsafe { net::connect_unix(cx, p, t) }
-        }
+        REDIS_CONN_TCP => net::reconnect_tcp(cx),
+        REDIS_CONN_UNIX => net::reconnect_unix(cx),
         _ => {
             net::set_error(
                 cx,
@@ -273,16 +251,10 @@ pub(crate) fn buffer_read(c: &mut Ctx) -> c_int {
     if c.ctx().err != 0 {
         return REDIS_ERR;
     }
-    let Some(n) = c.transport_read(&mut buf) else {
+    let Ok(bytes) = c.transport_read(&mut buf) else {
         return REDIS_ERR;
     };
-    if n < 0 {
-        return REDIS_ERR;
-    }
-    let n = (n as usize).min(buf.len());
-    // SAFETY: the read hook reported `n` bytes written at the start of `buf`.
-    let bytes = unsafe { core::slice::from_raw_parts(buf.as_ptr() as *const u8, n) };
-    if n > 0 && !c.reader_feed(bytes) {
+    if !bytes.is_empty() && !c.reader_feed(bytes) {
         set_error_from_reader(c);
         return REDIS_ERR;
     }

@@ -29,7 +29,7 @@ pub unsafe extern "C" fn redisAsyncConnectWithOptions(
         return core::ptr::null_mut();
     };
     // SAFETY: `o` is a valid options struct whose strings are C strings.
-    unsafe { engine::connect(o) }
+    unsafe { engine::connect(o, super::net::default_funcs()) }
 }
 
 /// # Safety
@@ -41,7 +41,7 @@ pub unsafe extern "C" fn redisAsyncConnect(
 ) -> *mut redisAsyncContext {
     let o = tcp_options(ip, port, core::ptr::null(), 0);
     // SAFETY: `o` is valid; the strings are the caller's.
-    unsafe { engine::connect(&o) }
+    unsafe { engine::connect(&o, super::net::default_funcs()) }
 }
 
 /// # Safety
@@ -54,7 +54,7 @@ pub unsafe extern "C" fn redisAsyncConnectBind(
 ) -> *mut redisAsyncContext {
     let o = tcp_options(ip, port, source_addr, 0);
     // SAFETY: as in `redisAsyncConnect`.
-    unsafe { engine::connect(&o) }
+    unsafe { engine::connect(&o, super::net::default_funcs()) }
 }
 
 /// # Safety
@@ -67,7 +67,7 @@ pub unsafe extern "C" fn redisAsyncConnectBindWithReuse(
 ) -> *mut redisAsyncContext {
     let o = tcp_options(ip, port, source_addr, REDIS_OPT_REUSEADDR);
     // SAFETY: as in `redisAsyncConnect`.
-    unsafe { engine::connect(&o) }
+    unsafe { engine::connect(&o, super::net::default_funcs()) }
 }
 
 /// # Safety
@@ -76,7 +76,7 @@ pub unsafe extern "C" fn redisAsyncConnectBindWithReuse(
 pub unsafe extern "C" fn redisAsyncConnectUnix(path: *const c_char) -> *mut redisAsyncContext {
     let o = unix_options(path, 0);
     // SAFETY: as in `redisAsyncConnect`.
-    unsafe { engine::connect(&o) }
+    unsafe { engine::connect(&o, super::net::default_funcs()) }
 }
 
 /// # Safety

@@ -17,6 +17,15 @@ use core::ptr;
 use crate::abi::read::{REDIS_ERR, REDIS_OK};
 use crate::context::{self, Ctx};
 
+/// `redisConnectWithOptions` with the default transport table.
+///
+/// # Safety
+/// As for [`context::connect_with_options`].
+unsafe fn connect(o: &redisOptions) -> *mut redisContext {
+    // SAFETY: forwarded caller promise; the table is the exported one, which lives forever.
+    unsafe { context::connect_with_options(o, super::net::default_funcs()) }
+}
+
 /// Options for a TCP endpoint, as hiredis's wrappers build them.
 /// The options of the `redisConnect*`/`redisAsyncConnect*` shorthands for TCP.
 pub(crate) fn tcp_options(
@@ -64,7 +73,7 @@ pub unsafe extern "C" fn redisConnectWithOptions(
     // SAFETY: valid pointer (caller's promise).
     match unsafe { options.as_ref() } {
         // SAFETY: the strings and timevals `o` points at are readable (caller's promise).
-        Some(o) => unsafe { context::connect_with_options(o) },
+        Some(o) => unsafe { connect(o) },
         None => ptr::null_mut(),
     }
 }
@@ -76,7 +85,7 @@ pub unsafe extern "C" fn redisConnectWithOptions(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn redisConnect(ip: *const c_char, port: c_int) -> *mut redisContext {
     // SAFETY: forwarded promise.
-    unsafe { context::connect_with_options(&tcp_options(ip, port, ptr::null(), 0)) }
+    unsafe { connect(&tcp_options(ip, port, ptr::null(), 0)) }
 }
 
 /// `redisConnectWithTimeout`: blocking TCP connection with a connect timeout.
@@ -92,7 +101,7 @@ pub unsafe extern "C" fn redisConnectWithTimeout(
     let mut o = tcp_options(ip, port, ptr::null(), 0);
     o.connect_timeout = &tv;
     // SAFETY: forwarded promise; `tv` outlives the call.
-    unsafe { context::connect_with_options(&o) }
+    unsafe { connect(&o) }
 }
 
 /// `redisConnectNonBlock`.
@@ -102,9 +111,7 @@ pub unsafe extern "C" fn redisConnectWithTimeout(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn redisConnectNonBlock(ip: *const c_char, port: c_int) -> *mut redisContext {
     // SAFETY: forwarded promise.
-    unsafe {
-        context::connect_with_options(&tcp_options(ip, port, ptr::null(), REDIS_OPT_NONBLOCK))
-    }
+    unsafe { connect(&tcp_options(ip, port, ptr::null(), REDIS_OPT_NONBLOCK)) }
 }
 
 /// `redisConnectBindNonBlock`: non-blocking, bound to `source_addr`.
@@ -118,9 +125,7 @@ pub unsafe extern "C" fn redisConnectBindNonBlock(
     source_addr: *const c_char,
 ) -> *mut redisContext {
     // SAFETY: forwarded promise.
-    unsafe {
-        context::connect_with_options(&tcp_options(ip, port, source_addr, REDIS_OPT_NONBLOCK))
-    }
+    unsafe { connect(&tcp_options(ip, port, source_addr, REDIS_OPT_NONBLOCK)) }
 }
 
 /// `redisConnectBindNonBlockWithReuse`: as above plus `REDIS_OPT_REUSEADDR`.
@@ -140,7 +145,7 @@ pub unsafe extern "C" fn redisConnectBindNonBlockWithReuse(
         REDIS_OPT_NONBLOCK | REDIS_OPT_REUSEADDR,
     );
     // SAFETY: forwarded promise.
-    unsafe { context::connect_with_options(&o) }
+    unsafe { connect(&o) }
 }
 
 /// `redisConnectUnix`.
@@ -150,7 +155,7 @@ pub unsafe extern "C" fn redisConnectBindNonBlockWithReuse(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn redisConnectUnix(path: *const c_char) -> *mut redisContext {
     // SAFETY: forwarded promise.
-    unsafe { context::connect_with_options(&unix_options(path, 0)) }
+    unsafe { connect(&unix_options(path, 0)) }
 }
 
 /// `redisConnectUnixWithTimeout`.
@@ -165,7 +170,7 @@ pub unsafe extern "C" fn redisConnectUnixWithTimeout(
     let mut o = unix_options(path, 0);
     o.connect_timeout = &tv;
     // SAFETY: forwarded promise; `tv` outlives the call.
-    unsafe { context::connect_with_options(&o) }
+    unsafe { connect(&o) }
 }
 
 /// `redisConnectUnixNonBlock`.
@@ -175,7 +180,7 @@ pub unsafe extern "C" fn redisConnectUnixWithTimeout(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn redisConnectUnixNonBlock(path: *const c_char) -> *mut redisContext {
     // SAFETY: forwarded promise.
-    unsafe { context::connect_with_options(&unix_options(path, REDIS_OPT_NONBLOCK)) }
+    unsafe { connect(&unix_options(path, REDIS_OPT_NONBLOCK)) }
 }
 
 /// `redisConnectFd`: a blocking context over a descriptor the caller already connected.
@@ -185,7 +190,7 @@ pub extern "C" fn redisConnectFd(fd: redisFD) -> *mut redisContext {
     o.r#type = REDIS_CONN_USERFD;
     o.endpoint = redisOptionsEndpoint { fd };
     // SAFETY: no strings or timevals are referenced.
-    unsafe { context::connect_with_options(&o) }
+    unsafe { connect(&o) }
 }
 
 /// `redisReconnect`: closes and reconnects with the stored endpoint; pending I/O is lost.

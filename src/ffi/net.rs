@@ -3,11 +3,47 @@
 //!
 //! Where hiredis would dereference a NULL context, these return `REDIS_ERR` (or do nothing).
 
-use core::ffi::{c_char, c_int, c_uint};
+use core::ffi::{CStr, c_char, c_int, c_uint};
 
-use crate::abi::hiredis::redisContext;
+use crate::abi::hiredis::{redisContext, redisContextFuncs};
 use crate::abi::read::REDIS_ERR;
 use crate::net;
+
+/// hiredis's default I/O table (`redisContextDefaultFuncs`), which the connect exports hand to
+/// the core for every new context: it points at the exported functions themselves, as
+/// hiredis's does, so C may compare `c->funcs->read == redisNetRead`. Writable, like hiredis's:
+/// the public `funcs` field is a non-const pointer, so C code may patch the table in place.
+static mut DEFAULT_FUNCS: redisContextFuncs = redisContextFuncs {
+    close: Some(redisNetClose),
+    free_privctx: None,
+    async_read: Some(super::r#async::redisAsyncRead),
+    async_write: Some(super::r#async::redisAsyncWrite),
+    read: Some(redisNetRead),
+    write: Some(redisNetWrite),
+};
+
+/// The address of [`DEFAULT_FUNCS`].
+pub(crate) fn default_funcs() -> *const redisContextFuncs {
+    &raw const DEFAULT_FUNCS
+}
+
+/// A C string argument (NULL: `None`).
+///
+/// # Safety
+/// `p` is NULL or a C string that outlives `'a`.
+unsafe fn cstr<'a>(p: *const c_char) -> Option<&'a CStr> {
+    // SAFETY: the caller's promise.
+    (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) })
+}
+
+/// A timeval argument, copied (NULL: `None`).
+///
+/// # Safety
+/// `p` is NULL or readable.
+unsafe fn timeval(p: *const libc::timeval) -> Option<libc::timeval> {
+    // SAFETY: the caller's promise.
+    unsafe { p.as_ref() }.copied()
+}
 
 /// `redisNetClose`: closes the socket, if any, and sets `fd` to -1.
 ///
@@ -113,11 +149,10 @@ pub unsafe extern "C" fn redisContextConnectBindTcp(
     timeout: *const libc::timeval,
     source_addr: *const c_char,
 ) -> c_int {
-    // SAFETY: valid pointer and strings (caller's promise).
-    match unsafe { c.as_mut() } {
-        // SAFETY: strings and timeout as the caller promised.
-        Some(c) => unsafe { net::connect_tcp(c, addr, port, timeout, source_addr) },
-        None => REDIS_ERR,
+    // SAFETY: valid pointer, strings and timeout (caller's promise).
+    match unsafe { (c.as_mut(), cstr(addr), timeval(timeout), cstr(source_addr)) } {
+        (Some(c), addr, timeout, source) => net::connect_tcp(c, addr, port, timeout, source),
+        _ => REDIS_ERR,
     }
 }
 
@@ -131,11 +166,10 @@ pub unsafe extern "C" fn redisContextConnectUnix(
     path: *const c_char,
     timeout: *const libc::timeval,
 ) -> c_int {
-    // SAFETY: valid pointer and string (caller's promise).
-    match unsafe { c.as_mut() } {
-        // SAFETY: string and timeout as the caller promised.
-        Some(c) => unsafe { net::connect_unix(c, path, timeout) },
-        None => REDIS_ERR,
+    // SAFETY: valid pointer, string and timeout (caller's promise).
+    match unsafe { (c.as_mut(), cstr(path), timeval(timeout)) } {
+        (Some(c), path, timeout) => net::connect_unix(c, path, timeout),
+        _ => REDIS_ERR,
     }
 }
 
@@ -210,9 +244,12 @@ pub unsafe extern "C" fn redisContextUpdateConnectTimeout(
 ) -> c_int {
     // SAFETY: valid pointers (caller's promise).
     match unsafe { c.as_mut() } {
-        // SAFETY: `timeout` is readable (caller's promise, checked non-NULL).
-        Some(c) if !timeout.is_null() => unsafe { net::update_connect_timeout(c, timeout) },
-        _ => REDIS_ERR,
+        // SAFETY: `timeout` is readable (caller's promise; NULL gives REDIS_ERR).
+        Some(c) => match unsafe { timeval(timeout) } {
+            Some(tv) => net::update_connect_timeout(c, tv),
+            None => REDIS_ERR,
+        },
+        None => REDIS_ERR,
     }
 }
 
@@ -227,8 +264,11 @@ pub unsafe extern "C" fn redisContextUpdateCommandTimeout(
 ) -> c_int {
     // SAFETY: valid pointers (caller's promise).
     match unsafe { c.as_mut() } {
-        // SAFETY: `timeout` is readable (caller's promise, checked non-NULL).
-        Some(c) if !timeout.is_null() => unsafe { net::update_command_timeout(c, timeout) },
-        _ => REDIS_ERR,
+        // SAFETY: `timeout` is readable (caller's promise; NULL gives REDIS_ERR).
+        Some(c) => match unsafe { timeval(timeout) } {
+            Some(tv) => net::update_command_timeout(c, tv),
+            None => REDIS_ERR,
+        },
+        None => REDIS_ERR,
     }
 }

@@ -1,0 +1,180 @@
+//! The blocks a `redisContext` owns through its public pointer fields: the endpoint strings,
+//! the two timeouts, the peer address `saddr` and (read only here) the output buffer.
+//!
+//! Context invariant (kept by `context::init` and every function here): each of these
+//! fields is NULL or a live block from the allocator hooks that only this context refers to
+//! (`obuf`: NULL or its live sds). A `&redisContext` therefore lends the blocks too, and a
+//! `&mut redisContext` may replace or free them.
+#![allow(unsafe_code)]
+
+use core::ffi::{CStr, c_char, c_void};
+use core::mem::{replace, size_of};
+use core::ptr;
+
+use crate::abi::hiredis::redisContext;
+use crate::{alloc, sds};
+
+/// The owned blocks, by field.
+#[derive(Clone, Copy)]
+pub(crate) enum Block {
+    Host,
+    SourceAddr,
+    UnixPath,
+    ConnectTimeout,
+    CommandTimeout,
+    Saddr,
+}
+
+/// The endpoint strings.
+#[derive(Clone, Copy)]
+pub(super) enum Str {
+    Host,
+    SourceAddr,
+    UnixPath,
+}
+
+/// The two timeouts.
+#[derive(Clone, Copy)]
+pub(crate) enum Timeout {
+    Connect,
+    Command,
+}
+
+fn str_field(c: &mut redisContext, f: Str) -> &mut *mut c_char {
+    match f {
+        Str::Host => &mut c.tcp.host,
+        Str::SourceAddr => &mut c.tcp.source_addr,
+        Str::UnixPath => &mut c.unix_sock.path,
+    }
+}
+
+fn tv_field(c: &mut redisContext, w: Timeout) -> &mut *mut libc::timeval {
+    match w {
+        Timeout::Connect => &mut c.connect_timeout,
+        Timeout::Command => &mut c.command_timeout,
+    }
+}
+
+/// Detaches block `b` from its field (leaving NULL) and frees it.
+pub(crate) fn free(c: &mut redisContext, b: Block) {
+    let p: *mut c_void = match b {
+        Block::Host => replace(&mut c.tcp.host, ptr::null_mut()).cast(),
+        Block::SourceAddr => replace(&mut c.tcp.source_addr, ptr::null_mut()).cast(),
+        Block::UnixPath => replace(&mut c.unix_sock.path, ptr::null_mut()).cast(),
+        Block::ConnectTimeout => replace(&mut c.connect_timeout, ptr::null_mut()).cast(),
+        Block::CommandTimeout => replace(&mut c.command_timeout, ptr::null_mut()).cast(),
+        Block::Saddr => replace(&mut c.saddr, ptr::null_mut()).cast(),
+    };
+    // SAFETY: NULL or the context's own hook block (invariant), no longer reachable from
+    // the context, so freed exactly once.
+    unsafe { alloc::free(p) }
+}
+
+/// The stored string `f`, borrowed with the context.
+pub(super) fn string(c: &redisContext, f: Str) -> Option<&CStr> {
+    let p = match f {
+        Str::Host => c.tcp.host,
+        Str::SourceAddr => c.tcp.source_addr,
+        Str::UnixPath => c.unix_sock.path,
+    };
+    // SAFETY: NULL or the context's own NUL-terminated hook copy (invariant), which only a
+    // `&mut` of the context can replace.
+    (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) })
+}
+
+/// Replaces string `f` with a hook copy of `s` (`hi_strdup`; `None` stores NULL) unless `s`
+/// is the stored string itself. Err on OOM (the field is then NULL).
+pub(super) fn store_string(c: &mut redisContext, f: Str, s: Option<&CStr>) -> Result<(), ()> {
+    let sp = s.map_or(ptr::null(), CStr::as_ptr);
+    if ptr::eq(*str_field(c, f), sp) {
+        return Ok(());
+    }
+    free(
+        c,
+        match f {
+            Str::Host => Block::Host,
+            Str::SourceAddr => Block::SourceAddr,
+            Str::UnixPath => Block::UnixPath,
+        },
+    );
+    // SAFETY: `sp` is NULL or a C string (it comes from a `&CStr`).
+    let copy = unsafe { alloc::strdup(sp) };
+    *str_field(c, f) = copy;
+    if copy.is_null() && s.is_some() {
+        Err(())
+    } else {
+        Ok(())
+    }
+}
+
+/// A copy of timeout `w`, if one is stored.
+pub(crate) fn timeout(c: &redisContext, w: Timeout) -> Option<libc::timeval> {
+    let p = match w {
+        Timeout::Connect => c.connect_timeout,
+        Timeout::Command => c.command_timeout,
+    };
+    // SAFETY: NULL or the context's own heap timeval (invariant).
+    unsafe { p.as_ref() }.copied()
+}
+
+/// Stores `tv` as timeout `w`, allocating its block (malloc hook) on first use. Err on OOM.
+pub(crate) fn store_timeout(c: &mut redisContext, w: Timeout, tv: libc::timeval) -> Result<(), ()> {
+    let slot = tv_field(c, w);
+    if slot.is_null() {
+        *slot = alloc::malloc(size_of::<libc::timeval>()) as *mut libc::timeval;
+        if slot.is_null() {
+            return Err(());
+        }
+    }
+    // SAFETY: the context's own timeval block (invariant, or just allocated with its size).
+    unsafe { slot.write(tv) };
+    Ok(())
+}
+
+/// Makes sure timeout `w` has a block, a zeroed one from the calloc hook when new (what
+/// hiredis's async setter does). Err on OOM.
+pub(crate) fn alloc_timeout_zeroed(c: &mut redisContext, w: Timeout) -> Result<(), ()> {
+    let slot = tv_field(c, w);
+    if slot.is_null() {
+        *slot = alloc::calloc_one::<libc::timeval>();
+        if slot.is_null() {
+            return Err(());
+        }
+    }
+    Ok(())
+}
+
+/// The peer address the connect functions saved (`saddr`, `addrlen` bytes); empty if none.
+pub(super) fn saddr(c: &redisContext) -> &[u8] {
+    if c.saddr.is_null() {
+        return &[];
+    }
+    // SAFETY: a non-NULL `saddr` is the context's own block of `addrlen` bytes, written
+    // whole by `store_saddr`.
+    unsafe { core::slice::from_raw_parts(c.saddr as *const u8, c.addrlen) }
+}
+
+/// Replaces `saddr` with a hook copy (malloc) of `bytes` and sets `addrlen`. Err on OOM
+/// (`saddr` is then NULL and `addrlen` unchanged).
+pub(super) fn store_saddr(c: &mut redisContext, bytes: &[u8]) -> Result<(), ()> {
+    free(c, Block::Saddr);
+    let p = alloc::malloc(bytes.len()) as *mut u8;
+    if p.is_null() {
+        return Err(());
+    }
+    // SAFETY: `p` is a fresh block of `bytes.len()` bytes, so writable and disjoint.
+    unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), p, bytes.len()) };
+    c.saddr = p as *mut libc::sockaddr;
+    c.addrlen = bytes.len();
+    Ok(())
+}
+
+/// The pending output (`obuf`), empty if there is none.
+pub(crate) fn obuf(c: &redisContext) -> &[u8] {
+    if c.obuf.is_null() {
+        return &[];
+    }
+    // SAFETY: a non-NULL `obuf` is the context's live sds (invariant), which only a `&mut`
+    // of the context can change.
+    unsafe { sds::as_bytes(c.obuf) }
+}

@@ -1,0 +1,214 @@
+//! The system calls of the socket layer, one safe function per call (family): descriptors are
+//! plain `c_int`s (a bad one is an `EBADF` from the kernel, never memory unsafety), buffers
+//! and addresses are slices, option values are typed. Return values and `errno` are the
+//! C library's, untouched, so the callers report errors exactly as hiredis does.
+#![allow(unsafe_code)]
+
+use core::ffi::{CStr, c_char, c_int, c_void};
+use core::mem::size_of;
+use core::ptr;
+
+/// The calling thread's `errno`.
+pub(crate) fn errno() -> c_int {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+}
+
+/// Sets the calling thread's `errno` (hiredis leaves some failures' reasons there).
+pub(crate) fn set_errno(e: c_int) {
+    // SAFETY: __errno_location returns the calling thread's errno slot, valid for writes.
+    unsafe { *libc::__errno_location() = e }
+}
+
+/// The C library's text for `e` (XSI `strerror_r`) in `buf`, without its NUL.
+pub(super) fn strerror(e: c_int, buf: &mut [u8]) -> &[u8] {
+    // SAFETY: `buf` is writable for its whole length, which is what we pass; strerror_r
+    // writes at most that much, NUL-terminated (truncating if needed).
+    unsafe { libc::strerror_r(e, buf.as_mut_ptr() as *mut c_char, buf.len()) };
+    let n = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    &buf[..n]
+}
+
+/// `gai_strerror(rv)`.
+pub(super) fn gai_strerror(rv: c_int) -> &'static [u8] {
+    // SAFETY: gai_strerror returns a static NUL-terminated string for any code.
+    unsafe { CStr::from_ptr(libc::gai_strerror(rv)) }.to_bytes()
+}
+
+/// `close(fd)`.
+pub(super) fn close(fd: c_int) -> c_int {
+    // SAFETY: no memory is involved; which descriptor to close is the caller's business.
+    unsafe { libc::close(fd) }
+}
+
+/// `recv(fd, buf, len, 0)`.
+pub(super) fn recv(fd: c_int, buf: &mut [u8]) -> isize {
+    // SAFETY: `buf` is writable for the length passed.
+    unsafe { libc::recv(fd, buf.as_mut_ptr() as *mut c_void, buf.len(), 0) }
+}
+
+/// `send(fd, buf, len, 0)` (no MSG_NOSIGNAL, like hiredis). An empty `buf` is sent as NULL.
+pub(super) fn send(fd: c_int, buf: &[u8]) -> isize {
+    let p = if buf.is_empty() {
+        ptr::null()
+    } else {
+        buf.as_ptr() as *const c_void
+    };
+    // SAFETY: `p` is NULL with length 0, or readable for `buf.len()` bytes.
+    unsafe { libc::send(fd, p, buf.len(), 0) }
+}
+
+/// A socket option's value: plain data the kernel may read or write whole. Sealed: only the
+/// types below, for which every bit pattern is a valid value.
+pub(super) trait SockOpt: Copy + private::Sealed {}
+impl SockOpt for c_int {}
+impl SockOpt for libc::timeval {}
+mod private {
+    pub(crate) trait Sealed {}
+    impl Sealed for core::ffi::c_int {}
+    impl Sealed for libc::timeval {}
+}
+
+/// `setsockopt(fd, level, name, &val, sizeof val)`.
+pub(super) fn setsockopt<T: SockOpt>(fd: c_int, level: c_int, name: c_int, val: &T) -> c_int {
+    // SAFETY: `val` is a live `T` of the size passed, only read.
+    unsafe {
+        libc::setsockopt(
+            fd,
+            level,
+            name,
+            val as *const T as *const c_void,
+            size_of::<T>() as libc::socklen_t,
+        )
+    }
+}
+
+/// `getsockopt(fd, level, name, &out, &len)` with `len = sizeof *out`.
+pub(super) fn getsockopt<T: SockOpt>(fd: c_int, level: c_int, name: c_int, out: &mut T) -> c_int {
+    let mut len = size_of::<T>() as libc::socklen_t;
+    // SAFETY: `out` is writable for the `len` bytes passed, and any bytes are a valid `T`
+    // (`SockOpt`); `len` is a writable socklen_t.
+    unsafe { libc::getsockopt(fd, level, name, out as *mut T as *mut c_void, &mut len) }
+}
+
+/// `fcntl(fd, cmd, arg)` for the integer commands (F_GETFL, F_SETFL).
+pub(super) fn fcntl(fd: c_int, cmd: c_int, arg: c_int) -> c_int {
+    // SAFETY: the commands used take an int (or nothing, where the extra argument is
+    // ignored); no memory is involved.
+    unsafe { libc::fcntl(fd, cmd, arg) }
+}
+
+/// `poll` on one descriptor: the result, with `events` for `fd`.
+pub(super) fn poll_one(fd: c_int, events: i16, timeout_ms: c_int) -> c_int {
+    let mut pfd = libc::pollfd {
+        fd,
+        events,
+        revents: 0,
+    };
+    // SAFETY: one valid, writable pollfd, count 1.
+    unsafe { libc::poll(&mut pfd, 1, timeout_ms) }
+}
+
+/// `socket(domain, ty, protocol)`.
+pub(super) fn socket(domain: c_int, ty: c_int, protocol: c_int) -> c_int {
+    // SAFETY: no memory is involved.
+    unsafe { libc::socket(domain, ty, protocol) }
+}
+
+/// A socket address as the bytes of a `sockaddr_*` (what the kernel reads); empty is NULL.
+fn sockaddr(addr: &[u8]) -> (*const libc::sockaddr, libc::socklen_t) {
+    let p = if addr.is_empty() {
+        ptr::null()
+    } else {
+        addr.as_ptr() as *const libc::sockaddr
+    };
+    (p, addr.len() as libc::socklen_t)
+}
+
+/// `connect(fd, addr, len)`.
+pub(super) fn connect(fd: c_int, addr: &[u8]) -> c_int {
+    let (p, len) = sockaddr(addr);
+    // SAFETY: `p` is NULL with length 0 or readable for `len` bytes; the kernel copies
+    // the bytes (no alignment needed) and checks length and family itself.
+    unsafe { libc::connect(fd, p, len) }
+}
+
+/// `bind(fd, addr, len)`.
+pub(super) fn bind(fd: c_int, addr: &[u8]) -> c_int {
+    let (p, len) = sockaddr(addr);
+    // SAFETY: as in `connect`.
+    unsafe { libc::bind(fd, p, len) }
+}
+
+/// One address of an [`AddrList`].
+pub(super) struct Addr<'a> {
+    pub(super) family: c_int,
+    pub(super) socktype: c_int,
+    pub(super) protocol: c_int,
+    /// The `sockaddr_*` bytes (`ai_addr`, `ai_addrlen`).
+    pub(super) bytes: &'a [u8],
+}
+
+/// A `getaddrinfo` result list, freed on drop.
+pub(super) struct AddrList(*mut libc::addrinfo);
+
+impl AddrList {
+    /// `getaddrinfo(host, service, hints)` with the hints' family and socket type set (all
+    /// else zero); the `EAI_*` code on failure.
+    pub(super) fn resolve(
+        host: Option<&CStr>,
+        service: Option<&CStr>,
+        family: c_int,
+        socktype: c_int,
+    ) -> Result<Self, c_int> {
+        let hints = libc::addrinfo {
+            ai_flags: 0,
+            ai_family: family,
+            ai_socktype: socktype,
+            ai_protocol: 0,
+            ai_addrlen: 0,
+            ai_addr: ptr::null_mut(),
+            ai_canonname: ptr::null_mut(),
+            ai_next: ptr::null_mut(),
+        };
+        let cp = |s: Option<&CStr>| s.map_or(ptr::null(), CStr::as_ptr);
+        let mut res: *mut libc::addrinfo = ptr::null_mut();
+        // SAFETY: host/service are C strings or NULL, `hints` a complete addrinfo, `res` a
+        // writable out-parameter.
+        let rv = unsafe { libc::getaddrinfo(cp(host), cp(service), &hints, &mut res) };
+        if rv != 0 { Err(rv) } else { Ok(AddrList(res)) }
+    }
+
+    /// The addresses, in the resolver's order.
+    pub(super) fn iter(&self) -> impl Iterator<Item = Addr<'_>> {
+        let mut p = self.0;
+        core::iter::from_fn(move || {
+            // SAFETY: the nodes, and the `ai_addrlen` bytes at each non-NULL `ai_addr`, live
+            // until the list is freed in `drop`, which the borrow of `self` outlasts.
+            let (node, bytes) = unsafe {
+                let node = p.as_ref()?;
+                let bytes: &[u8] = if node.ai_addr.is_null() {
+                    &[]
+                } else {
+                    core::slice::from_raw_parts(node.ai_addr as *const u8, node.ai_addrlen as usize)
+                };
+                (node, bytes)
+            };
+            p = node.ai_next;
+            Some(Addr {
+                family: node.ai_family,
+                socktype: node.ai_socktype,
+                protocol: node.ai_protocol,
+                bytes,
+            })
+        })
+    }
+}
+
+impl Drop for AddrList {
+    fn drop(&mut self) {
+        if !self.0.is_null() {
+            // SAFETY: the list came from getaddrinfo and is freed once, here.
+            unsafe { libc::freeaddrinfo(self.0) };
+        }
+    }
+}
