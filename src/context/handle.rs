@@ -72,16 +72,17 @@ impl Ctx {
         buf: &'b mut [MaybeUninit<u8>],
     ) -> Result<&'b [u8], ()> {
         let read = self.hook(|f| f.read).ok_or(())?;
+        let (p, cap) = (buf.as_mut_ptr() as *mut u8, buf.len());
         // SAFETY: the transport's hook for this context, given `buf`, writable for its
-        // length; the count it reports (at most that length, clamped anyway) was written,
-        // so those first bytes are initialised.
-        let n = unsafe { read(self.as_ptr(), buf.as_mut_ptr() as *mut c_char, buf.len()) };
-        if n < 0 {
-            return Err(());
+        // length; the count it reports (at most that length, clamped anyway) is what it
+        // wrote at the start, so the slice covers initialised bytes only.
+        unsafe {
+            let n = read(self.as_ptr(), p as *mut c_char, cap);
+            if n < 0 {
+                return Err(());
+            }
+            Ok(core::slice::from_raw_parts(p, (n as usize).min(cap)))
         }
-        let n = (n as usize).min(buf.len());
-        // SAFETY: the first `n` bytes of `buf` are initialised (above).
-        Ok(unsafe { core::slice::from_raw_parts(buf.as_ptr() as *const u8, n) })
     }
 
     /// `c->funcs->write` of `obuf`: bytes written (< 0 on error), `None` without a hook.

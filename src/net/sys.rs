@@ -34,10 +34,39 @@ pub(super) fn gai_strerror(rv: c_int) -> &'static [u8] {
     unsafe { CStr::from_ptr(libc::gai_strerror(rv)) }.to_bytes()
 }
 
+/// The calls that take and return integers only.
+enum IntCall {
+    Close(c_int),
+    Fcntl(c_int, c_int, c_int),
+    Socket(c_int, c_int, c_int),
+}
+
+fn int_call(call: IntCall) -> c_int {
+    // SAFETY: no pointer is passed, so these calls cannot touch our memory; which descriptor
+    // they act on is the caller's business (a wrong one is EBADF or a logic error, not UB).
+    // fcntl is only given the int-argument commands (F_GETFL ignores the argument).
+    unsafe {
+        match call {
+            IntCall::Close(fd) => libc::close(fd),
+            IntCall::Fcntl(fd, cmd, arg) => libc::fcntl(fd, cmd, arg),
+            IntCall::Socket(domain, ty, protocol) => libc::socket(domain, ty, protocol),
+        }
+    }
+}
+
 /// `close(fd)`.
 pub(super) fn close(fd: c_int) -> c_int {
-    // SAFETY: no memory is involved; which descriptor to close is the caller's business.
-    unsafe { libc::close(fd) }
+    int_call(IntCall::Close(fd))
+}
+
+/// `fcntl(fd, cmd, arg)` for the integer commands (F_GETFL, F_SETFL).
+pub(super) fn fcntl(fd: c_int, cmd: c_int, arg: c_int) -> c_int {
+    int_call(IntCall::Fcntl(fd, cmd, arg))
+}
+
+/// `socket(domain, ty, protocol)`.
+pub(super) fn socket(domain: c_int, ty: c_int, protocol: c_int) -> c_int {
+    int_call(IntCall::Socket(domain, ty, protocol))
 }
 
 /// `recv(fd, buf, len, 0)`.
@@ -90,13 +119,6 @@ pub(super) fn getsockopt<T: SockOpt>(fd: c_int, level: c_int, name: c_int, out: 
     unsafe { libc::getsockopt(fd, level, name, out as *mut T as *mut c_void, &mut len) }
 }
 
-/// `fcntl(fd, cmd, arg)` for the integer commands (F_GETFL, F_SETFL).
-pub(super) fn fcntl(fd: c_int, cmd: c_int, arg: c_int) -> c_int {
-    // SAFETY: the commands used take an int (or nothing, where the extra argument is
-    // ignored); no memory is involved.
-    unsafe { libc::fcntl(fd, cmd, arg) }
-}
-
 /// `poll` on one descriptor: the result, with `events` for `fd`.
 pub(super) fn poll_one(fd: c_int, events: i16, timeout_ms: c_int) -> c_int {
     let mut pfd = libc::pollfd {
@@ -108,35 +130,39 @@ pub(super) fn poll_one(fd: c_int, events: i16, timeout_ms: c_int) -> c_int {
     unsafe { libc::poll(&mut pfd, 1, timeout_ms) }
 }
 
-/// `socket(domain, ty, protocol)`.
-pub(super) fn socket(domain: c_int, ty: c_int, protocol: c_int) -> c_int {
-    // SAFETY: no memory is involved.
-    unsafe { libc::socket(domain, ty, protocol) }
+/// The calls that take a socket address.
+#[derive(Clone, Copy)]
+enum AddrCall {
+    Connect,
+    Bind,
 }
 
-/// A socket address as the bytes of a `sockaddr_*` (what the kernel reads); empty is NULL.
-fn sockaddr(addr: &[u8]) -> (*const libc::sockaddr, libc::socklen_t) {
+/// `connect` or `bind` of `fd` to `addr`, the bytes of a `sockaddr_*` (empty: NULL, 0).
+fn addr_call(call: AddrCall, fd: c_int, addr: &[u8]) -> c_int {
     let p = if addr.is_empty() {
         ptr::null()
     } else {
         addr.as_ptr() as *const libc::sockaddr
     };
-    (p, addr.len() as libc::socklen_t)
+    let len = addr.len() as libc::socklen_t;
+    // SAFETY: `p` is NULL with length 0 or readable for `len` bytes, only read; the kernel
+    // copies the bytes (no alignment needed) and checks length and family itself.
+    unsafe {
+        match call {
+            AddrCall::Connect => libc::connect(fd, p, len),
+            AddrCall::Bind => libc::bind(fd, p, len),
+        }
+    }
 }
 
 /// `connect(fd, addr, len)`.
 pub(super) fn connect(fd: c_int, addr: &[u8]) -> c_int {
-    let (p, len) = sockaddr(addr);
-    // SAFETY: `p` is NULL with length 0 or readable for `len` bytes; the kernel copies
-    // the bytes (no alignment needed) and checks length and family itself.
-    unsafe { libc::connect(fd, p, len) }
+    addr_call(AddrCall::Connect, fd, addr)
 }
 
 /// `bind(fd, addr, len)`.
 pub(super) fn bind(fd: c_int, addr: &[u8]) -> c_int {
-    let (p, len) = sockaddr(addr);
-    // SAFETY: as in `connect`.
-    unsafe { libc::bind(fd, p, len) }
+    addr_call(AddrCall::Bind, fd, addr)
 }
 
 /// One address of an [`AddrList`].
