@@ -178,3 +178,44 @@ pub(crate) fn obuf(c: &redisContext) -> &[u8] {
     // of the context can change.
     unsafe { sds::as_bytes(c.obuf) }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_are_stored_reused_and_freed() {
+        let mut h = crate::context::init(ptr::null()).expect("context");
+        let c = h.ctx();
+        store_string(c, Str::Host, Some(c"localhost")).expect("strdup");
+        let host = c.tcp.host;
+        assert_eq!(string(c, Str::Host), Some(c"localhost"));
+        // Storing the stored string itself keeps the block (hiredis's reconnect).
+        let stored: *const c_char = host;
+        // SAFETY: `stored` is the context's own C string, alive until replaced below.
+        let again = unsafe { CStr::from_ptr(stored) };
+        store_string(c, Str::Host, Some(again)).expect("no-op");
+        assert_eq!(c.tcp.host, host);
+        store_string(c, Str::Host, None).expect("NULL");
+        assert!(c.tcp.host.is_null() && string(c, Str::Host).is_none());
+
+        let tv = libc::timeval {
+            tv_sec: 3,
+            tv_usec: 4,
+        };
+        assert!(timeout(c, Timeout::Connect).is_none());
+        store_timeout(c, Timeout::Connect, tv).expect("malloc");
+        let block = c.connect_timeout;
+        store_timeout(c, Timeout::Connect, libc::timeval { tv_sec: 5, ..tv }).expect("reuse");
+        assert_eq!(c.connect_timeout, block);
+        assert_eq!(timeout(c, Timeout::Connect).map(|t| t.tv_sec), Some(5));
+        free(c, Block::ConnectTimeout);
+        assert!(c.connect_timeout.is_null() && timeout(c, Timeout::Connect).is_none());
+
+        assert!(saddr(c).is_empty());
+        store_saddr(c, &[1, 2, 3]).expect("malloc");
+        assert_eq!((saddr(c), c.addrlen), (&[1u8, 2, 3][..], 3));
+        assert!(obuf(c).is_empty());
+        crate::context::free(h);
+    }
+}
