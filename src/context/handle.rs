@@ -132,19 +132,25 @@ impl Ctx {
         true
     }
 
+    /// The context's reader, lent for as long as the handle is borrowed (`None` if NULL).
+    #[inline(always)]
+    fn reader(&mut self) -> Option<Reader<'_>> {
+        let r = self.ctx().reader;
+        // SAFETY: `reader` is NULL or the context's live reader (context invariant), which
+        // only this handle reaches, and the loan is tied to `&mut self`.
+        unsafe { Reader::from_raw(r) }
+    }
+
     /// Feeds `bytes` to the context's reader.
     pub(crate) fn reader_feed(&mut self, bytes: &[u8]) -> bool {
-        let r = self.ctx().reader;
-        // SAFETY: `reader` is NULL or the context's live reader, lent only for this call.
-        unsafe { Reader::from_raw(r) }.is_some_and(|mut rd| rd.feed(bytes) == REDIS_OK)
+        self.reader()
+            .is_some_and(|mut rd| rd.feed(bytes) == REDIS_OK)
     }
 
     /// One step of the context's reader into `*out` (`redisReaderGetReply`).
     pub(crate) fn reader_get_reply(&mut self, out: &mut *mut c_void) -> c_int {
         *out = core::ptr::null_mut();
-        let r = self.ctx().reader;
-        // SAFETY: `reader` is NULL or the context's live reader, lent only for this call.
-        match unsafe { Reader::from_raw(r) } {
+        match self.reader() {
             Some(mut rd) => rd.get_reply(Some(out)),
             None => REDIS_ERR,
         }
