@@ -3,7 +3,8 @@
 # `pids` array (every redis-server started is appended, for its clean-up); make_cluster and
 # start_nodes set `ports` to the data ports of the nodes they started. With CLUSTER_TLS_CERTS set
 # (a directory with ca.crt, server.crt, server.key) each node also gets a TLS port (`tls_ports`,
-# in the same order), and the cluster bus and replication run over TLS.
+# in the same order), and the cluster bus and replication run over TLS; CLUSTER_TLS_AUTH_CLIENTS
+# (default no) is the nodes' tls-auth-clients.
 
 # N distinct free loopback ports (all bound at once, so none repeats).
 free_ports() { # n
@@ -79,7 +80,7 @@ start_nodes() { # dir count password -> sets ports (and tls_ports)
 tls-cert-file $certs/server.crt
 tls-key-file $certs/server.key
 tls-ca-cert-file $certs/ca.crt
-tls-auth-clients no
+tls-auth-clients ${CLUSTER_TLS_AUTH_CLIENTS:-no}
 tls-cluster yes
 tls-replication yes"
             fi

@@ -15,6 +15,12 @@
 #                      replica each, --tls-cluster yes, --tls-replication yes, a plain port beside
 #                      each TLS port>; CLUSTER_TLS_PORTS its six TLS ports; CLUSTER_TLS_CA the CA
 #                      (made here with openssl) that signed the servers' certificate
+#   CLUSTER_MTLS_SEED  127.0.0.1:<TLS port of a master of the mutual-TLS cluster: 3 masters, no
+#                      replicas, TLS as above with tls-auth-clients yes>; CLUSTER_TLS_CERT and
+#                      CLUSTER_TLS_KEY a client certificate (signed by the same CA) and its key
+#   CLUSTER_SPARE      127.0.0.1:<port of a cluster-enabled node in no cluster>, for a program
+#                      that adds it to the main cluster (and removes and stops it again);
+#                      CLUSTER_SPARE_DIR its directory (node-<port>.pid)
 #   TEST_TMPDIR        a scratch directory
 # Programs whose name contains "failover" kill a master: they run last, each on a fresh main
 # cluster. Each program prints "N passed, M failed" last. TEST_WRAPPER wraps each run
@@ -60,6 +66,19 @@ gen x509 -req -sha256 -days 2 -in "$certs/server.csr" -CA "$certs/ca.crt" -CAkey
     -CAcreateserial -out "$certs/server.crt" -extfile "$certs/server.ext"
 CLUSTER_TLS_CERTS=$certs make_cluster "$top/tls" 6 1 "" || exit 1
 export CLUSTER_TLS_SEED=127.0.0.1:${tls_ports[0]} CLUSTER_TLS_PORTS="${tls_ports[*]}" CLUSTER_TLS_CA=$certs/ca.crt
+
+# The mutual-TLS cluster, and a client certificate for it.
+printf 'keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n' > "$certs/client.ext"
+gen genrsa -out "$certs/client.key" 2048
+gen req -new -sha256 -key "$certs/client.key" -subj "/O=hiredis-rs test/CN=cluster client" -out "$certs/client.csr"
+gen x509 -req -sha256 -days 2 -in "$certs/client.csr" -CA "$certs/ca.crt" -CAkey "$certs/ca.key" \
+    -CAcreateserial -out "$certs/client.crt" -extfile "$certs/client.ext"
+CLUSTER_TLS_CERTS=$certs CLUSTER_TLS_AUTH_CLIENTS=yes make_cluster "$top/mtls" 3 0 "" || exit 1
+export CLUSTER_MTLS_SEED=127.0.0.1:${tls_ports[0]} CLUSTER_TLS_CERT=$certs/client.crt CLUSTER_TLS_KEY=$certs/client.key
+
+# The spare node (not in any cluster).
+start_nodes "$top/spare" 1 "" || exit 1
+export CLUSTER_SPARE=127.0.0.1:${ports[0]} CLUSTER_SPARE_DIR=$top/spare
 
 ordered=(); last=()
 for prog in "$@"; do
