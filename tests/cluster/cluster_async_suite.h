@@ -8,7 +8,14 @@
  *   cl_step()                one iteration of its loop; it must return within ~10 ms (the
  *                            test file keeps a repeating timer in the loop for that)
  *
- * then calls run_cluster_async_suite() from main() and ends with `return tl_done();`. */
+ * then calls run_cluster_async_suite() from main() and ends with `return tl_done();`.
+ *
+ * Unless SUITE_NO_MIGRATION is defined (a cluster whose ports plain hiredis cannot reach), the
+ * suite also migrates a slot of its own (of the hash tag {ADAPTER_NAME:mig}) to another master
+ * while commands run: GETs and a SET followed through ASK mid-migration (slot map unchanged), a
+ * same-slot MGET over keys on both sides getting TRYAGAIN until its retries run out (NULL with
+ * "too many cluster retries"), then GETs followed through MOVED once the slot is reassigned (slot
+ * map fixed); every callback once with its own reply. The slot is moved back at the end. */
 #ifndef HIREDIS_RS_CLUSTER_ASYNC_SUITE_H
 #define HIREDIS_RS_CLUSTER_ASYNC_SUITE_H
 
@@ -44,6 +51,122 @@ static int suite_run_until(int *flag, int want, double secs) {
     return *flag == want;
 }
 
+#ifndef SUITE_NO_MIGRATION
+#define MIG_KEYS 20
+/* mig_calls[i], mig_good[i]: GET of key i (0..MIG_KEYS-1), then the SET of a new key, then the
+ * MGET over both sides. */
+static int mig_calls[MIG_KEYS + 2], mig_good[MIG_KEYS + 2], mig_pending;
+static char mig_err[128];
+static void mig_reply(redisClusterAsyncContext *acc, void *r, void *privdata) {
+    long i = (long)privdata;
+    char want[64];
+    snprintf(want, sizeof want, "%s-mv%ld", ADAPTER_NAME, i);
+    mig_calls[i]++;
+    if (i < MIG_KEYS) mig_good[i] += cl_is_str(r, want);
+    else if (i == MIG_KEYS) mig_good[i] += cl_is_status(r, "OK");
+    else {
+        mig_good[i] += r == NULL;
+        snprintf(mig_err, sizeof mig_err, "%s", acc->errstr);
+    }
+    mig_pending--;
+}
+static int mig_all_once(int n) {
+    int ok = 0;
+    for (int i = 0; i < n; i++) ok += mig_calls[i] == 1 && mig_good[i] == 1;
+    memset(mig_calls, 0, sizeof mig_calls);
+    memset(mig_good, 0, sizeof mig_good);
+    return ok;
+}
+static void mig_gets(redisClusterAsyncContext *acc) {
+    for (long i = 0; i < MIG_KEYS; i++) {
+        mig_pending++;
+        if (redisClusterAsyncCommand(acc, mig_reply, (void *)i, "GET {%s:mig}%ld", ADAPTER_NAME, i) != REDIS_OK)
+            mig_pending--;
+    }
+}
+
+static void suite_migration(redisClusterAsyncContext *acc) {
+    char tag[64], masters[3][64], src[64] = "", dst[64] = "";
+    snprintf(tag, sizeof tag, "%s:mig", ADAPTER_NAME);
+    int slot = redisClusterGetSlotByKey(tag), nmasters = 0;
+    redisClusterNodeIterator it;
+    redisClusterNode *n;
+    redisClusterInitNodeIterator(&it, acc->cc);
+    while ((n = redisClusterNodeNext(&it)) != NULL && nmasters < 3) snprintf(masters[nmasters++], 64, "%s", n->addr);
+    snprintf(src, sizeof src, "%s", acc->cc->table[slot]->addr);
+    for (int i = 0; i < nmasters; i++) if (strcmp(masters[i], src) != 0) snprintf(dst, sizeof dst, "%s", masters[i]);
+    int src_port = atoi(strrchr(src, ':') + 1), dst_port = atoi(strrchr(dst, ':') + 1);
+
+    SECTION(ADAPTER_NAME ": a slot migrated while commands run (ASK, TRYAGAIN, MOVED)");
+    redisContext *rs = cl_raw(src), *rd = cl_raw(dst);
+    for (long i = 0; i < MIG_KEYS; i++) {
+        redisReply *r = redisCommand(rs, "SET {%s}%ld %s-mv%ld", tag, i, ADAPTER_NAME, i);
+        freeReplyObject(r);
+    }
+    char *src_id = cl_node_id(rs), *dst_id = cl_node_id(rd);
+    CHECK(cl_ok(redisCommand(rd, "CLUSTER SETSLOT %d IMPORTING %s", slot, src_id)) &&
+          cl_ok(redisCommand(rs, "CLUSTER SETSLOT %d MIGRATING %s", slot, dst_id)), "slot %d: %s -> %s", slot, src, dst);
+    /* GETs in flight while half the keys move: each is served by the source or, once its key
+     * has moved, through ASK by the destination. */
+    mig_gets(acc);
+    cl_step();
+    CHECK(cl_migrate_keys(rs, slot, dst_port, MIG_KEYS / 2) == MIG_KEYS / 2, "MIGRATE half the keys");
+    suite_run_until(&mig_pending, 0, 10);
+    CHECK(mig_all_once(MIG_KEYS) == MIG_KEYS, "GETs mid-migration: each called once, right value");
+    mig_gets(acc);
+    mig_pending++;
+    if (redisClusterAsyncCommand(acc, mig_reply, (void *)(long)MIG_KEYS, "SET {%s}new %s-new", tag, ADAPTER_NAME) != REDIS_OK)
+        mig_pending--;
+    suite_run_until(&mig_pending, 0, 10);
+    CHECK(mig_all_once(MIG_KEYS + 1) == MIG_KEYS + 1, "GETs through ASK and a new key's SET: each once, right reply");
+    CHECK(acc->cc->table[slot] && acc->cc->table[slot]->port == src_port, "ASK leaves the slot map alone");
+    freeReplyObject(redisCommand(rd, "ASKING"));
+    redisReply *r = redisCommand(rd, "GET {%s}new", tag);
+    char want[64];
+    snprintf(want, sizeof want, "%s-new", ADAPTER_NAME);
+    CHECK(cl_is_str(r, want), "the new key is on the destination");
+    freeReplyObject(r);
+
+    /* Keys on both sides: TRYAGAIN from the source until the retries run out. */
+    long k_src = -1, k_dst = -1;
+    for (long i = 0; i < MIG_KEYS; i++) {
+        r = redisCommand(rs, "EXISTS {%s}%ld", tag, i);
+        if (cl_is_int(r, 1)) k_src = i; else k_dst = i;
+        freeReplyObject(r);
+    }
+    mig_pending = 1;
+    CHECK(redisClusterAsyncCommand(acc, mig_reply, (void *)(long)(MIG_KEYS + 1), "MGET {%s}%ld {%s}%ld", tag, k_src,
+                                   tag, k_dst) == REDIS_OK, "MGET over both sides submitted");
+    suite_run_until(&mig_pending, 0, 10);
+    CHECK(mig_calls[MIG_KEYS + 1] == 1 && mig_good[MIG_KEYS + 1] == 1 && strcmp(mig_err, "too many cluster retries") == 0,
+          "MGET: NULL once after TRYAGAIN (%d calls, %s)", mig_calls[MIG_KEYS + 1], mig_err);
+    memset(mig_calls, 0, sizeof mig_calls);
+    memset(mig_good, 0, sizeof mig_good);
+
+    /* The rest moves and the slot is reassigned: MOVED. */
+    mig_gets(acc);
+    cl_step();
+    CHECK(cl_migrate_keys(rs, slot, dst_port, -1) >= 1, "MIGRATE the rest");
+    CHECK(cl_ok(redisCommand(rd, "CLUSTER SETSLOT %d NODE %s", slot, dst_id)) &&
+          cl_assign_slot(slot, dst_id, masters, nmasters) == nmasters, "slot given to the destination");
+    suite_run_until(&mig_pending, 0, 10);
+    CHECK(mig_all_once(MIG_KEYS) == MIG_KEYS, "GETs in flight meanwhile: each once, right value");
+    mig_gets(acc);
+    suite_run_until(&mig_pending, 0, 10);
+    CHECK(mig_all_once(MIG_KEYS) == MIG_KEYS, "GETs through MOVED: each once, right value");
+    CHECK(acc->cc->table[slot] && acc->cc->table[slot]->port == dst_port, "slot map now names the destination");
+    mig_gets(acc);
+    suite_run_until(&mig_pending, 0, 10);
+    CHECK(mig_all_once(MIG_KEYS) == MIG_KEYS, "GETs after: each once, right value");
+
+    CHECK(cl_move_slot(slot, dst, src, masters, nmasters), "slot moved back");
+    free(src_id);
+    free(dst_id);
+    redisFree(rs);
+    redisFree(rd);
+}
+#endif
+
 static void run_cluster_async_suite(void) {
     const char *seed = tl_env("CLUSTER_SEED", "127.0.0.1:7000");
     SECTION(ADAPTER_NAME ": attach and Connect2");
@@ -75,6 +198,10 @@ static void run_cluster_async_suite(void) {
         good += suite_good[i] == 1;
     }
     CHECK(once == 512 && good == 512, "%d called once, %d right", once, good);
+
+#ifndef SUITE_NO_MIGRATION
+    suite_migration(acc);
+#endif
 
     SECTION(ADAPTER_NAME ": disconnect");
     suite_pending = 1;

@@ -86,6 +86,77 @@ static inline void cl_slot_ports(const char *addr, int ports[16384]) {
     if (c) redisFree(c);
 }
 
+/* A server's node id (CLUSTER MYID), malloc'd; "?" when it does not answer. */
+static inline char *cl_node_id(redisContext *c) {
+    redisReply *r = redisCommand(c, "CLUSTER MYID");
+    char *id = strdup(r && r->type == REDIS_REPLY_STRING ? r->str : "?");
+    freeReplyObject(r);
+    return id;
+}
+
+/* Whether a reply is the status OK (freed). */
+static inline int cl_ok(redisReply *r) {
+    int ok = cl_is_status(r, "OK");
+    freeReplyObject(r);
+    return ok;
+}
+
+/* MIGRATEs up to `max` keys of `slot` from `from` to 127.0.0.1:port (all of them with max -1),
+ * 100 at a time; the number moved, -1 on an error. */
+static inline int cl_migrate_keys(redisContext *from, int slot, int port, int max) {
+    int moved = 0;
+    char portbuf[16];
+    snprintf(portbuf, sizeof portbuf, "%d", port);
+    while (max < 0 || moved < max) {
+        int want = max < 0 || max - moved > 100 ? 100 : max - moved;
+        redisReply *keys = redisCommand(from, "CLUSTER GETKEYSINSLOT %d %d", slot, want);
+        if (!keys || keys->type != REDIS_REPLY_ARRAY) { freeReplyObject(keys); return -1; }
+        if (keys->elements == 0) { freeReplyObject(keys); break; }
+        const char *argv[108] = {"MIGRATE", "127.0.0.1", portbuf, "", "0", "5000", "KEYS"};
+        int argc = 7;
+        for (size_t i = 0; i < keys->elements; i++) argv[argc++] = keys->element[i]->str;
+        redisReply *r = redisCommandArgv(from, argc, argv, NULL);
+        int ok = r && r->type == REDIS_REPLY_STATUS;
+        moved += (int)keys->elements;
+        freeReplyObject(r);
+        freeReplyObject(keys);
+        if (!ok) return -1;
+    }
+    return moved;
+}
+
+/* CLUSTER SETSLOT slot NODE id on each of the given addresses; how many said OK. */
+static inline int cl_assign_slot(int slot, const char *id, char addrs[][64], int n) {
+    int ok = 0;
+    for (int i = 0; i < n; i++) {
+        redisContext *c = cl_raw(addrs[i]);
+        if (c && c->err == 0) ok += cl_ok(redisCommand(c, "CLUSTER SETSLOT %d NODE %s", slot, id));
+        if (c) redisFree(c);
+    }
+    return ok;
+}
+
+/* Moves a slot with its keys from `from` to `to` (IMPORTING, MIGRATING, MIGRATE, then NODE on
+ * every address given); whether each step worked. */
+static inline int cl_move_slot(int slot, const char *from, const char *to, char addrs[][64], int n) {
+    redisContext *f = cl_raw(from), *t = cl_raw(to);
+    int ok = 0;
+    if (f && t && f->err == 0 && t->err == 0) {
+        char *fid = cl_node_id(f), *tid = cl_node_id(t);
+        ok = cl_ok(redisCommand(t, "CLUSTER SETSLOT %d IMPORTING %s", slot, fid)) &&
+             cl_ok(redisCommand(f, "CLUSTER SETSLOT %d MIGRATING %s", slot, tid)) &&
+             cl_migrate_keys(f, slot, atoi(strrchr(to, ':') + 1), -1) >= 0 &&
+             cl_ok(redisCommand(t, "CLUSTER SETSLOT %d NODE %s", slot, tid)) &&
+             cl_ok(redisCommand(f, "CLUSTER SETSLOT %d NODE %s", slot, tid)) &&
+             cl_assign_slot(slot, tid, addrs, n) == n;
+        free(fid);
+        free(tid);
+    }
+    if (f) redisFree(f);
+    if (t) redisFree(t);
+    return ok;
+}
+
 static inline double cl_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -3,13 +3,18 @@
  * many commands over all masters with every callback called exactly once with its own reply,
  * commands longer than a reused record, a NULL callback, ToNode, a MOVED followed without blocking (slot map updated), a stale error
  * not swallowing a later reply, disconnect (pending replies first, then "client closing") and
- * free with a command in flight (callback with NULL). */
-#include "cluster_test.h"
+ * free with a command in flight (callback with NULL); then the scenario of cluster_async_suite.h
+ * (with its slot migration) on libevent. */
+#define ADAPTER_NAME "libevent"
 #include <hiredis_cluster/adapters/libevent.h>
+#include "cluster_async_suite.h"
 
 #include <event2/event.h>
 
 static struct event_base *base;
+static void tick(evutil_socket_t fd, short what, void *arg) { (void)fd; (void)what; (void)arg; }
+static int cl_adapter_attach(redisClusterAsyncContext *acc) { return redisClusterLibeventAttach(acc, base); }
+static void cl_step(void) { event_base_loop(base, EVLOOP_ONCE); }
 static int pending, timed_out;
 static int events_seen[8], nevents;
 static int connected_ok, disconnected_ok, disconnected_err;
@@ -250,6 +255,11 @@ int main(void) {
     redisClusterAsyncFree(acc);
     CHECK(last_calls == 1 && last == NULL, "its callback ran once, with NULL (%d)", last_calls);
 
+    struct event *t = event_new(base, -1, EV_PERSIST, tick, NULL);
+    struct timeval tv = {0, 10000};
+    event_add(t, &tv);
+    run_cluster_async_suite();
+    event_free(t);
     event_base_free(base);
     return tl_done();
 }

@@ -3,6 +3,7 @@
  * reply, disconnect) with redisClusterSetOptionEnableSSL on the context, so every node context
  * the library makes gets TLS. */
 #define ADAPTER_NAME "tls-libevent"
+#define SUITE_NO_MIGRATION /* the TLS ports: plain hiredis cannot move slots there */
 #include <stdlib.h>
 #include <hiredis_cluster/hircluster_ssl.h>
 #include <hiredis_cluster/adapters/libevent.h>
