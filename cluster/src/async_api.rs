@@ -735,6 +735,26 @@ pub unsafe extern "C" fn redisClusterAsyncFree(acc: *mut redisClusterAsyncContex
 
 // ---- submitting commands ------------------------------------------------------------------
 
+/// Sends an UNSUBSCRIBE, PUNSUBSCRIBE or SUNSUBSCRIBE without a callback record: hiredis keeps
+/// no callback for them (their frames go to the subscribe callbacks), so a record would never
+/// be freed (0.14.0 leaks it). The user's callback is not called for them, as in hiredis.
+unsafe fn send_unsubscribe(
+    acc: *mut redisClusterAsyncContext,
+    ac: *mut redisAsyncContext,
+    b: &[u8],
+) -> c_int {
+    // SAFETY: caller's promise: `acc` and `ac` live.
+    unsafe {
+        if core::redisAsyncFormattedCommand(ac, None, ptr::null_mut(), b.as_ptr().cast(), b.len())
+            != REDIS_OK
+        {
+            copy_ac_error(acc, ac);
+            return REDIS_ERR;
+        }
+        REDIS_OK
+    }
+}
+
 /// Routes and sends a RESP command (spec §4.4); exactly one callback follows an OK.
 ///
 /// # Safety
@@ -790,6 +810,9 @@ pub unsafe extern "C" fn redisClusterAsyncFormattedCommand(
         if ac.is_null() {
             return REDIS_ERR;
         }
+        if command::is_unsubscribe(p.args[0]) {
+            return send_unsubscribe(acc, ac, b);
+        }
         let subscribe = command::is_subscribe(p.args[0]);
         let rec = new_record(acc, b, fn_, privdata, false, subscribe);
         if rec.is_null() {
@@ -838,8 +861,11 @@ pub unsafe extern "C" fn redisClusterAsyncFormattedCommandToNode(
         }
         let b = std::slice::from_raw_parts(cmd as *const u8, len as usize);
         let mut args = command::Args::new();
-        let subscribe =
-            command::split_args(b, &mut args) && command::is_subscribe(args.as_slice()[0]);
+        let split = command::split_args(b, &mut args);
+        if split && command::is_unsubscribe(args.as_slice()[0]) {
+            return send_unsubscribe(acc, ac, b);
+        }
+        let subscribe = split && command::is_subscribe(args.as_slice()[0]);
         let rec = new_record(acc, b, fn_, privdata, true, subscribe);
         if rec.is_null() {
             set_acc_error(acc, REDIS_ERR_OOM, OOM);

@@ -562,6 +562,13 @@ pub(crate) fn is_subscribe(name: &[u8]) -> bool {
         .any(|n| name.eq_ignore_ascii_case(n))
 }
 
+/// Whether a command name is UNSUBSCRIBE, PUNSUBSCRIBE or SUNSUBSCRIBE (any case, whole name).
+pub(crate) fn is_unsubscribe(name: &[u8]) -> bool {
+    [&b"unsubscribe"[..], b"punsubscribe", b"sunsubscribe"]
+        .iter()
+        .any(|n| name.eq_ignore_ascii_case(n))
+}
+
 /// Where the keys are among the arguments: `count` keys, the first at `first`, every
 /// `step` arguments.
 #[derive(Debug, Clone, Copy)]
