@@ -94,9 +94,10 @@ static inline char *cl_node_id(redisContext *c) {
     return id;
 }
 
-/* Whether a reply is the status OK (freed). */
+/* Whether a reply is the status OK (freed); what it was instead is printed. */
 static inline int cl_ok(redisReply *r) {
     int ok = cl_is_status(r, "OK");
+    if (!ok) printf("not OK: %s\n", r ? (r->str ? r->str : "(no text)") : "no reply");
     freeReplyObject(r);
     return ok;
 }
@@ -110,13 +111,18 @@ static inline int cl_migrate_keys(redisContext *from, int slot, int port, int ma
     while (max < 0 || moved < max) {
         int want = max < 0 || max - moved > 100 ? 100 : max - moved;
         redisReply *keys = redisCommand(from, "CLUSTER GETKEYSINSLOT %d %d", slot, want);
-        if (!keys || keys->type != REDIS_REPLY_ARRAY) { freeReplyObject(keys); return -1; }
+        if (!keys || keys->type != REDIS_REPLY_ARRAY) {
+            printf("GETKEYSINSLOT: %s\n", keys && keys->str ? keys->str : "no reply");
+            freeReplyObject(keys);
+            return -1;
+        }
         if (keys->elements == 0) { freeReplyObject(keys); break; }
         const char *argv[108] = {"MIGRATE", "127.0.0.1", portbuf, "", "0", "5000", "KEYS"};
         int argc = 7;
         for (size_t i = 0; i < keys->elements; i++) argv[argc++] = keys->element[i]->str;
         redisReply *r = redisCommandArgv(from, argc, argv, NULL);
         int ok = r && r->type == REDIS_REPLY_STATUS;
+        if (!ok) printf("MIGRATE: %s\n", r && r->str ? r->str : "no reply");
         moved += (int)keys->elements;
         freeReplyObject(r);
         freeReplyObject(keys);
