@@ -102,6 +102,16 @@ static inline int cl_ok(redisReply *r) {
     return ok;
 }
 
+/* cl_ok, or the refusal of a node that became a replica: Redis 7 turns a master that lost
+ * its last slot into a replica of the new owner as soon as it hears of it. */
+static inline int cl_ok_or_replica(redisReply *r) {
+    if (r && r->type == REDIS_REPLY_ERROR && strcmp(r->str, "ERR Please use SETSLOT only with masters.") == 0) {
+        freeReplyObject(r);
+        return 1;
+    }
+    return cl_ok(r);
+}
+
 /* MIGRATEs up to `max` keys of `slot` from `from` to 127.0.0.1:port (all of them with max -1),
  * 100 at a time; the number moved, -1 on an error. */
 static inline int cl_migrate_keys(redisContext *from, int slot, int port, int max) {
@@ -153,7 +163,7 @@ static inline int cl_move_slot(int slot, const char *from, const char *to, char 
              cl_ok(redisCommand(f, "CLUSTER SETSLOT %d MIGRATING %s", slot, tid)) &&
              cl_migrate_keys(f, slot, atoi(strrchr(to, ':') + 1), -1) >= 0 &&
              cl_ok(redisCommand(t, "CLUSTER SETSLOT %d NODE %s", slot, tid)) &&
-             cl_ok(redisCommand(f, "CLUSTER SETSLOT %d NODE %s", slot, tid)) &&
+             cl_ok_or_replica(redisCommand(f, "CLUSTER SETSLOT %d NODE %s", slot, tid)) &&
              cl_assign_slot(slot, tid, addrs, n) == n;
         free(fid);
         free(tid);

@@ -198,7 +198,8 @@ int main(void) {
     SECTION("the node's slots moved back");
     moved = 0;
     /* Without the spare among the nodes told: once its last slot is gone, Redis 7 makes it a
-     * replica of the new owner (cluster-allow-replica-migration), and replicas refuse SETSLOT. */
+     * replica of the new owner (cluster-allow-replica-migration), and replicas refuse SETSLOT
+     * (cl_move_slot allows that refusal from the source). */
     for (int s = 0; s < NSLOTS; s++) moved += cl_move_slot(slots[s], spare, owners[s], masters, nmasters);
     CHECK(moved == NSLOTS, "slots moved back (%d)", moved);
     CHECK(sync_all(cc) == NSLOTS * KEYS_PER_SLOT && slots_on(cc->table, spare_port) == 0, "sync: every key served");
