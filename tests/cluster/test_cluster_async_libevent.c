@@ -3,7 +3,8 @@
  * many commands over all masters with every callback called exactly once with its own reply,
  * commands longer than a reused record, a NULL callback, ToNode, a MOVED followed without blocking (slot map updated), a stale error
  * not swallowing a later reply, disconnect (pending replies first, then "client closing") and
- * free with a command in flight (callback with NULL); then the scenario of cluster_async_suite.h
+ * free with a command in flight (callback with NULL), a SET and GET in every slot (no MOVED, the
+ * table agreeing with CLUSTER SLOTS); then the scenario of cluster_async_suite.h
  * (with its slot migration) on libevent. */
 #define ADAPTER_NAME "libevent"
 #include <hiredis_cluster/adapters/libevent.h>
@@ -72,6 +73,17 @@ static void on_big(redisClusterAsyncContext *acc, void *r, void *privdata) {
     if (i < NBIG || i >= 2 * NBIG) big_good[i] += cl_is_status(reply, "OK");
     else big_good[i] += reply && reply->type == REDIS_REPLY_STRING && reply->len == sizeof bigval[0] &&
                         memcmp(reply->str, bigval[i - NBIG], sizeof bigval[0]) == 0;
+    if (--pending == 0) event_base_loopbreak(base);
+}
+
+static int slot_once[16384], slot_right[16384];
+static void slot_reply(redisClusterAsyncContext *acc, void *r, void *privdata) {
+    (void)acc;
+    long s = (long)privdata;
+    char want[16];
+    snprintf(want, sizeof want, "s%ld", s);
+    slot_once[s]++;
+    slot_right[s] += cl_is_str(r, want);
     if (--pending == 0) event_base_loopbreak(base);
 }
 
@@ -207,6 +219,33 @@ int main(void) {
     run(5);
     CHECK(last && strcmp(last->str, "hi") == 0, "ECHO hi");
     free_last();
+
+    SECTION("routing over all 16384 slots");
+    {
+        /* A key per slot (every 16th slot under valgrind): SET then GET, each callback once
+         * with its own reply; no MOVED (no slot-map update, with the throttle open); the table
+         * names, for every slot, the owner the servers' CLUSTER SLOTS names. */
+        static int owners[16384];
+        char (*keys)[16] = cl_keys_per_slot();
+        int step = tl_under_valgrind() ? 16 : 1, sent = 0, before_all = nevents;
+        usleep(1100000);
+        for (long s = 0; s < 16384; s += step) {
+            sent += redisClusterAsyncCommand(acc, NULL, NULL, "SET %s s%ld", keys[s], s) == REDIS_OK;
+            pending++;
+            if (redisClusterAsyncCommand(acc, slot_reply, (void *)s, "GET %s", keys[s]) != REDIS_OK) pending--;
+        }
+        CHECK(sent == 16384 / step && pending == 16384 / step, "submitted (%d, %d)", sent, pending);
+        run(30);
+        int once = 0;
+        for (int s = 0; s < 16384; s += step) once += slot_once[s] == 1 && slot_right[s] == 1;
+        CHECK(!timed_out && once == 16384 / step, "%d of %d called once with their value", once, 16384 / step);
+        run(0.2);
+        CHECK(nevents == before_all, "no slot-map update (%d events)", nevents - before_all);
+        cl_slot_ports(seed, owners);
+        int agree = 0;
+        for (int s = 0; s < 16384; s++) agree += acc->cc->table[s] && acc->cc->table[s]->port == owners[s];
+        CHECK(agree == 16384, "the table agrees with CLUSTER SLOTS on %d slots", agree);
+    }
 
     SECTION("MOVED followed from the callback");
     usleep(1100000); /* past the one-second throttle of slot-map updates */
