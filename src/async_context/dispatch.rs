@@ -6,23 +6,18 @@ use super::*;
 
 /// Frees a reply with the reader's own destructor (the reader's `fn` may be replaced by C).
 fn free_reply(ac: &mut Ac, reply: *mut c_void) {
-    // SAFETY: the reader is NULL or a live part of the context.
-    if let Some(r) = unsafe { ac.ctx().c.reader.as_ref() } {
-        crate::reader::free_object(r.r#fn, reply);
-    }
+    ac.free_reply(reply);
 }
 
 /// The reply as a tree we may inspect, when it is one: a NULL reader `fn` makes the reader
 /// hand out placeholder values instead.
 fn view_of<'r>(ac: &mut Ac, reply: *mut c_void) -> Option<ReplyView<'r>> {
-    // SAFETY: the reader is NULL or a live part of the context.
-    let objects = unsafe { ac.ctx().c.reader.as_ref() }.is_some_and(|r| !r.r#fn.is_null());
-    if !objects {
+    if !ac.replies_are_trees() {
         return None;
     }
     // SAFETY: with the default functions the reader's replies are `redisReply` trees, alive
     // until `free_reply`, which every caller runs only after its last use of the view.
-    unsafe { ReplyView::new(reply as *const redisReply) }
+    unsafe { (reply as *const redisReply).as_ref() }.map(ReplyView)
 }
 
 /// Finds the callback for a reply in subscribed mode (hiredis's routing, plus the shard
@@ -211,17 +206,25 @@ mod tests {
     }
 
     /// Reply trees for the tests (leaked: test-only, so they live for `'static`).
+    type Tree = &'static redisReply;
+
     fn leaked(kind: c_int) -> &'static mut redisReply {
-        // SAFETY: an all-zero redisReply is a valid value (NULL pointers, zero counts).
-        let r = Box::leak(Box::new(unsafe { core::mem::zeroed::<redisReply>() }));
-        r.r#type = kind;
-        r
+        Box::leak(Box::new(redisReply {
+            r#type: kind,
+            integer: 0,
+            dval: 0.0,
+            len: 0,
+            str: ptr::null_mut(),
+            vtype: [0; 4],
+            elements: 0,
+            element: ptr::null_mut(),
+        }))
     }
-    fn reply(kind: c_int) -> *mut redisReply {
+    fn reply(kind: c_int) -> Tree {
         leaked(kind)
     }
 
-    fn st(text: &str) -> *mut redisReply {
+    fn st(text: &str) -> Tree {
         let r = leaked(REDIS_REPLY_STRING);
         let bytes: &'static mut [u8] =
             Box::leak(format!("{text}\0").into_bytes().into_boxed_slice());
@@ -229,15 +232,19 @@ mod tests {
         r.len = text.len();
         r
     }
-    fn int(n: i64) -> *mut redisReply {
+    fn int(n: i64) -> Tree {
         let r = leaked(REDIS_REPLY_INTEGER);
         r.integer = n;
         r
     }
-    fn agg(kind: c_int, elems: Vec<*mut redisReply>) -> *mut redisReply {
+    fn agg(kind: c_int, elems: Vec<Tree>) -> Tree {
         let r = leaked(kind);
         let n = elems.len();
-        let arr: &'static mut [*mut redisReply] = Box::leak(elems.into_boxed_slice());
+        let ptrs: Vec<*mut redisReply> = elems
+            .into_iter()
+            .map(|e| ptr::from_ref(e).cast_mut())
+            .collect();
+        let arr: &'static mut [*mut redisReply] = Box::leak(ptrs.into_boxed_slice());
         r.elements = n;
         r.element = if n == 0 {
             ptr::null_mut()
@@ -246,9 +253,8 @@ mod tests {
         };
         r
     }
-    fn view(r: *mut redisReply) -> ReplyView<'static> {
-        // SAFETY: test trees are leaked, so 'static.
-        unsafe { ReplyView::new(r) }.unwrap()
+    fn view(r: Tree) -> ReplyView<'static> {
+        ReplyView(r)
     }
 
     fn tag(cb: Option<ReplyCallback>) -> Option<usize> {
@@ -293,9 +299,9 @@ mod tests {
         assert!(ac.ctx().c.flags & REDIS_SUBSCRIBED == 0);
         // GET moved from sub.replies to replies.
         assert!(ac.ctx().sub.replies.head.is_null());
-        let head = ac.ctx().replies.head;
-        // SAFETY: the public list points into the live queue of `ac`.
-        assert_eq!(unsafe { (*head).privdata } as usize, 9);
+        assert!(!ac.ctx().replies.head.is_null());
+        assert_eq!(tag(pop_reply_cb(ac)), Some(9));
+        assert!(ac.ctx().replies.head.is_null());
     }
 
     #[test]

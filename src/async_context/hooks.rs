@@ -7,60 +7,53 @@
 
 use super::{REDIS_CONNECTED, redisAsyncContext};
 
-/// Re-arms the timer before every add: command timeout once connected, else connect timeout.
+/// Which adapter hook to call.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Hook {
+    AddRead,
+    AddWrite,
+    DelWrite,
+}
+
+/// Calls `hook` with the adapter's data. An add first re-arms the timer (`scheduleTimer`):
+/// with the command timeout once connected, else the connect timeout, when it is non-zero.
+/// Each hook is read just before its call, as hiredis does.
 ///
 /// # Safety
 /// `ac` is live.
-pub(super) unsafe fn refresh_timer(ac: *mut redisAsyncContext) {
-    // SAFETY: `ac` is live; the timeout pointers are NULL or owned by the context.
-    unsafe {
-        let Some(sched) = (*ac).ev.scheduleTimer else {
-            return;
+pub(super) unsafe fn run(ac: *mut redisAsyncContext, hook: Hook) {
+    if hook != Hook::DelWrite {
+        // SAFETY: `ac` is live and the timeout pointers are NULL or point to timevals the
+        // context owns; only copies leave the block (no borrow spans the hook below).
+        let (sched, data, tv) = unsafe {
+            let (ev, c) = (&(*ac).ev, &(*ac).c);
+            let connected = c.flags & REDIS_CONNECTED != 0;
+            let tv = if connected {
+                c.command_timeout
+            } else {
+                c.connect_timeout
+            };
+            (ev.scheduleTimer, ev.data, tv.as_ref().copied())
         };
-        let tv = if (*ac).c.flags & REDIS_CONNECTED != 0 {
-            (*ac).c.command_timeout
-        } else {
-            (*ac).c.connect_timeout
-        };
-        if let Some(tv) = tv.as_ref() {
+        if let (Some(sched), Some(tv)) = (sched, tv) {
             if tv.tv_sec != 0 || tv.tv_usec != 0 {
-                sched((*ac).ev.data, *tv);
+                // SAFETY: the adapter installed `sched` for its own `data`.
+                unsafe { sched(data, tv) };
             }
         }
     }
-}
-
-/// # Safety
-/// `ac` is live.
-pub(super) unsafe fn add_read(ac: *mut redisAsyncContext) {
-    // SAFETY: `ac` is live; hooks get the adapter's own data pointer.
-    unsafe {
-        refresh_timer(ac);
-        if let Some(h) = (*ac).ev.addRead {
-            h((*ac).ev.data);
-        }
-    }
-}
-
-/// # Safety
-/// `ac` is live.
-pub(super) unsafe fn add_write(ac: *mut redisAsyncContext) {
-    // SAFETY: as in `add_read`.
-    unsafe {
-        refresh_timer(ac);
-        if let Some(h) = (*ac).ev.addWrite {
-            h((*ac).ev.data);
-        }
-    }
-}
-
-/// # Safety
-/// `ac` is live.
-pub(super) unsafe fn del_write(ac: *mut redisAsyncContext) {
-    // SAFETY: as in `add_read`.
-    unsafe {
-        if let Some(h) = (*ac).ev.delWrite {
-            h((*ac).ev.data);
-        }
+    // SAFETY: `ac` is live (an adapter hook cannot free it); only copies leave the block.
+    let (h, data) = unsafe {
+        let ev = &(*ac).ev;
+        let h = match hook {
+            Hook::AddRead => ev.addRead,
+            Hook::AddWrite => ev.addWrite,
+            Hook::DelWrite => ev.delWrite,
+        };
+        (h, ev.data)
+    };
+    if let Some(h) = h {
+        // SAFETY: the adapter installed `h` for its own `data`.
+        unsafe { h(data) };
     }
 }

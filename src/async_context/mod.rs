@@ -13,7 +13,6 @@
 //! fields C may write (`ev.*`, `data`, `onConnect`, flags) are re-read after each call.
 
 use core::ffi::{c_int, c_void};
-use core::mem::size_of;
 use core::ptr;
 
 use crate::alloc::{HMap, HRing};
@@ -26,7 +25,7 @@ use crate::abi::hiredis::{
     REDIS_CONN_TCP, REDIS_CONN_USERFD, REDIS_CONNECTED, REDIS_DISCONNECTING, REDIS_FREEING,
     REDIS_IN_CALLBACK, REDIS_MONITORING, REDIS_NO_AUTO_FREE, REDIS_NO_AUTO_FREE_REPLIES,
     REDIS_OPT_NO_PUSH_AUTOFREE, REDIS_OPT_NONBLOCK, REDIS_SUBSCRIBED, REDIS_SUPPORTS_PUSH,
-    redisContext, redisContextFuncs, redisOptions, redisReply,
+    redisContextFuncs, redisOptions, redisReply,
 };
 use crate::abi::read::{
     REDIS_ERR, REDIS_ERR_IO, REDIS_ERR_OOM, REDIS_ERR_OTHER, REDIS_ERR_TIMEOUT, REDIS_OK,
@@ -85,29 +84,6 @@ pub(crate) struct AsyncCtx {
     st: AsyncState,
 }
 
-/// Grows a fresh sync context into an async one. NULL on OOM (then `c` is untouched).
-///
-/// # Safety
-/// `c` is a live context from `redisConnectWithOptions`.
-unsafe fn initialize(c: *mut redisContext) -> *mut redisAsyncContext {
-    // SAFETY: `c` came from the configured allocator and realloc keeps its prefix; the tail
-    // is zeroed and the state written before anything reads the block.
-    unsafe {
-        let block = crate::alloc::realloc(c as *mut c_void, size_of::<AsyncCtx>()) as *mut AsyncCtx;
-        if block.is_null() {
-            return ptr::null_mut();
-        }
-        let tail = size_of::<redisContext>();
-        ptr::write_bytes(
-            (block as *mut u8).add(tail),
-            0,
-            size_of::<AsyncCtx>() - tail,
-        );
-        ptr::write(&mut (*block).st, AsyncState::default());
-        block as *mut redisAsyncContext
-    }
-}
-
 /// `redisAsyncConnectWithOptions`, with `funcs` as the default transport table.
 ///
 /// # Safety
@@ -119,23 +95,18 @@ pub(crate) unsafe fn connect(
     let mut my = *options;
     my.push_cb = None;
     my.options |= REDIS_OPT_NO_PUSH_AUTOFREE | REDIS_OPT_NONBLOCK;
-    // SAFETY: `my` is a valid options struct whose strings are the caller's C strings.
-    let c = unsafe { context::connect_with_options(&my, funcs) };
-    if c.is_null() {
+    // SAFETY: `my` is a valid options struct whose strings are the caller's C strings; the
+    // result is NULL or the live context just made, with no other handle on it.
+    let Some(c) = (unsafe { context::Ctx::from_raw(context::connect_with_options(&my, funcs)) })
+    else {
         return ptr::null_mut();
-    }
-    // SAFETY: `c` is the live context just made.
-    let raw = unsafe { initialize(c) };
-    if raw.is_null() {
-        // SAFETY: `c` is still live and ours (initialize left it untouched).
-        if let Some(c) = unsafe { context::Ctx::from_raw(c) } {
+    };
+    let mut ac = match Ac::adopt(c) {
+        Ok(ac) => ac,
+        Err(c) => {
             context::free(c);
+            return ptr::null_mut();
         }
-        return ptr::null_mut();
-    }
-    // SAFETY: `raw` is the block `initialize` just made; no other handle exists.
-    let Some(mut ac) = (unsafe { Ac::from_raw(raw) }) else {
-        return ptr::null_mut();
     };
     let (a, st) = ac.parts();
     // Async "connected" means "the first I/O event confirmed it".
@@ -149,7 +120,7 @@ pub(crate) unsafe fn connect(
         net::set_nonblocking_fd(a.c.fd);
     }
     copy_error(ac.ctx());
-    raw
+    ac.as_ptr()
 }
 
 /// Mirrors the sync error into `ac->err` (`errstr` always points at `c.errstr`).

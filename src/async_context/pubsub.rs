@@ -146,18 +146,12 @@ pub(crate) fn is_pubsub_name(name: &[u8]) -> bool {
         || name.eq_ignore_ascii_case(b"smessage")
 }
 
-/// A read-only view of a reply tree built by the default reply functions.
+/// A read-only view of a reply tree built by the default reply functions (whose invariants
+/// the accessors rely on: `element` holds `elements` subtrees, `str` holds `len` bytes).
 #[derive(Clone, Copy)]
 pub(crate) struct ReplyView<'a>(pub(super) &'a redisReply);
 
 impl<'a> ReplyView<'a> {
-    /// # Safety
-    /// `r` is a reply tree made by the default reply functions, alive for `'a`.
-    pub(crate) unsafe fn new(r: *const redisReply) -> Option<Self> {
-        // SAFETY: caller's promise.
-        unsafe { r.as_ref() }.map(ReplyView)
-    }
-
     pub(crate) fn kind(self) -> c_int {
         self.0.r#type
     }
@@ -174,8 +168,9 @@ impl<'a> ReplyView<'a> {
         if i >= self.len() {
             return None;
         }
-        // SAFETY: `element` holds `elements` valid pointers (reply tree invariant).
-        unsafe { ReplyView::new(*self.0.element.add(i)) }
+        // SAFETY: `element` holds `elements` pointers to live subtrees (reply tree
+        // invariant), each NULL or alive as long as this tree.
+        unsafe { (*self.0.element.add(i)).as_ref() }.map(ReplyView)
     }
 
     /// The bytes of a STRING element.

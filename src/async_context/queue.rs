@@ -145,8 +145,7 @@ impl CbQueue {
 pub(super) mod tests {
     use super::*;
 
-    pub(crate) unsafe extern "C" fn nop(_: *mut redisAsyncContext, _: *mut c_void, _: *mut c_void) {
-    }
+    pub(crate) extern "C" fn nop(_: *mut redisAsyncContext, _: *mut c_void, _: *mut c_void) {}
 
     pub(crate) fn cb(tag: usize) -> ReplyCallback {
         ReplyCallback::new(Some(nop), tag as *mut c_void)

@@ -15,7 +15,7 @@ use crate::core::{
 // The core's event-hook helpers, compiled here against this crate's mirror of the structs.
 #[path = "../../src/async_context/hooks.rs"]
 mod hooks;
-use hooks::{add_read, add_write, del_write};
+use hooks::{Hook, run as hook};
 
 unsafe extern "C" {
     // In libssl, but not bound by openssl-sys.
@@ -318,13 +318,13 @@ unsafe extern "C" fn ssl_async_read(ac: *mut redisAsyncContext) {
                 return;
             }
             if done == 0 {
-                add_write(ac);
+                hook(ac, Hook::AddWrite);
             }
         }
         if core::redisBufferRead(c) == REDIS_ERR {
             core::__redisAsyncDisconnect(ac);
         } else {
-            add_read(ac);
+            hook(ac, Hook::AddRead);
             core::redisProcessCallbacks(ac);
         }
     }
@@ -346,14 +346,14 @@ unsafe extern "C" fn ssl_async_write(ac: *mut redisAsyncContext) {
         if done == 0 {
             if (*conn).want_read != 0 {
                 (*conn).pending_write = 1;
-                del_write(ac);
+                hook(ac, Hook::DelWrite);
             } else {
-                add_write(ac);
+                hook(ac, Hook::AddWrite);
             }
         } else {
-            del_write(ac);
+            hook(ac, Hook::DelWrite);
         }
-        add_read(ac);
+        hook(ac, Hook::AddRead);
     }
 }
 
