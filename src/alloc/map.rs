@@ -1,3 +1,4 @@
+#![forbid(unsafe_code)]
 //! [`HMap`]: a hash table from byte strings to values, keys and slots in hook memory.
 //!
 //! Open addressing with linear probing and backward-shift deletion (no tombstones); the

@@ -3,7 +3,8 @@
 //! Everything handed to C (replies, strings, sds, formatted commands, contexts) is allocated
 //! here, never with Rust's global allocator, because C frees it with `hi_free`. So is the
 //! library's own state that outlives a call (reader state and stacks, async callback rings,
-//! subscription tables), through the small containers of [`vec`], [`ring`] and [`map`]:
+//! subscription tables), through the small containers of [`vec`], [`ring`] and [`map`],
+//! which all sit on one block type ([`raw::RawBuf`]):
 //! programs account their memory through the hooks, and a failing hook is an "Out of
 //! memory" error, never an abort.
 //! A NULL hook behaves as an allocation failure instead of a crash.
@@ -15,6 +16,7 @@ use crate::abi::alloc::{hiredisAllocFns, hiredisAllocFuncs};
 
 pub(crate) mod cache;
 pub(crate) mod map;
+mod raw;
 pub(crate) mod ring;
 pub(crate) mod vec;
 

@@ -1,33 +1,29 @@
+#![forbid(unsafe_code)]
 //! [`HRing`]: a FIFO ring buffer of plain-data items in a hook block, with fallible growth.
+//! Safe code over a [`Filled`] block (every slot holds a value, blank when unused).
 
-use core::mem::{align_of, size_of};
-use core::ptr::NonNull;
-
+use super::raw::Filled;
 use super::vec::AllocError;
 
-/// A double-ended queue for `Copy` items (nothing to drop), stored in one hook block.
-pub(crate) struct HRing<T: Copy> {
-    buf: NonNull<T>,
-    cap: usize,
+/// A double-ended queue for `Copy` items (nothing to drop), stored in one hook block. Free
+/// slots hold `T::default()` or a stale copy.
+pub(crate) struct HRing<T: Copy + Default> {
+    buf: Filled<T>,
     /// Index of the front item.
     head: usize,
     len: usize,
 }
 
-impl<T: Copy> Default for HRing<T> {
+impl<T: Copy + Default> Default for HRing<T> {
     fn default() -> Self {
         HRing::new()
     }
 }
 
-impl<T: Copy> HRing<T> {
-    const CHECK: () = assert!(size_of::<T>() > 0 && align_of::<T>() <= 16);
-
+impl<T: Copy + Default> HRing<T> {
     pub(crate) const fn new() -> Self {
-        let () = Self::CHECK;
         HRing {
-            buf: NonNull::dangling(),
-            cap: 0,
+            buf: Filled::new(),
             head: 0,
             len: 0,
         }
@@ -46,62 +42,43 @@ impl<T: Copy> HRing<T> {
 
     #[inline(always)]
     pub(crate) fn capacity(&self) -> usize {
-        self.cap
+        self.buf.len()
     }
 
     /// The slot of the `i`th item (`i < cap`).
     #[inline(always)]
-    fn slot(&self, i: usize) -> *mut T {
+    fn slot(&mut self, i: usize) -> &mut T {
         let mut k = self.head + i;
-        if k >= self.cap {
-            k -= self.cap;
+        if k >= self.capacity() {
+            k -= self.capacity();
         }
-        // `k < cap`: inside the block.
-        self.buf.as_ptr().wrapping_add(k)
+        self.buf.slot_mut(k)
     }
 
     /// Makes room for `additional` more items, moving them to a new block (front first).
     /// Item addresses change when this grows.
     pub(crate) fn try_reserve(&mut self, additional: usize) -> Result<(), AllocError> {
         let need = self.len.checked_add(additional).ok_or(AllocError)?;
-        if need <= self.cap {
+        if need <= self.capacity() {
             return Ok(());
         }
-        let cap = need.max(self.cap.saturating_mul(2)).max(16);
-        let bytes = cap.checked_mul(size_of::<T>()).ok_or(AllocError)?;
-        if bytes > isize::MAX as usize {
-            return Err(AllocError);
-        }
-        let new = NonNull::new(super::malloc(bytes) as *mut T).ok_or(AllocError)?;
+        let cap = need.max(self.capacity().saturating_mul(2)).max(16);
+        let mut new = Filled::with_capacity(cap, T::default())?;
         for i in 0..self.len {
-            // SAFETY: item `i` is initialised in the old block; slot `i` of the new block
-            // (cap > len) is free; the blocks are distinct.
-            unsafe { new.as_ptr().add(i).write(self.slot(i).read()) };
+            *new.slot_mut(i) = *self.slot(i);
         }
-        self.release_block();
+        // The old block goes with the old value of `buf`.
         self.buf = new;
-        self.cap = cap;
         self.head = 0;
         Ok(())
     }
 
-    fn release_block(&mut self) {
-        if self.cap != 0 {
-            // SAFETY: the ring's own hook block; its items are `Copy` (nothing to drop).
-            unsafe { super::free(self.buf.as_ptr().cast()) };
-        }
-        self.buf = NonNull::dangling();
-        self.cap = 0;
-        self.head = 0;
-    }
-
     /// Appends at the back; on allocation failure nothing changes.
     pub(crate) fn try_push_back(&mut self, v: T) -> Result<(), AllocError> {
-        if self.len == self.cap {
+        if self.len == self.capacity() {
             self.try_reserve(1)?;
         }
-        // SAFETY: `len < cap`: the slot is inside the block and free.
-        unsafe { self.slot(self.len).write(v) };
+        *self.slot(self.len) = v;
         self.len += 1;
         Ok(())
     }
@@ -110,10 +87,9 @@ impl<T: Copy> HRing<T> {
         if self.len == 0 {
             return None;
         }
-        // SAFETY: the front item is initialised; it leaves the ring (a plain copy).
-        let v = unsafe { self.slot(0).read() };
+        let v = *self.slot(0);
         self.head += 1;
-        if self.head == self.cap {
+        if self.head == self.capacity() {
             self.head = 0;
         }
         self.len -= 1;
@@ -124,8 +100,7 @@ impl<T: Copy> HRing<T> {
         if i >= self.len {
             return None;
         }
-        // SAFETY: item `i` is initialised; `&mut self` makes the borrow unique.
-        Some(unsafe { &mut *self.slot(i) })
+        Some(self.slot(i))
     }
 
     pub(crate) fn front_mut(&mut self) -> Option<&mut T> {
@@ -138,33 +113,26 @@ impl<T: Copy> HRing<T> {
 
     /// Gives the block back if the ring is empty and holds more than `keep` slots.
     pub(crate) fn shrink_if_empty(&mut self, keep: usize) {
-        if self.len == 0 && self.cap > keep {
-            self.release_block();
+        if self.len == 0 && self.capacity() > keep {
+            self.buf = Filled::new();
+            self.head = 0;
         }
     }
 
     /// Moves every item of `other` to the back of `self`, in order; on allocation failure
     /// neither ring changes.
     pub(crate) fn try_append(&mut self, other: &mut HRing<T>) -> Result<(), AllocError> {
-        if self.len == 0 && self.cap <= other.cap {
+        if self.len == 0 && self.capacity() <= other.capacity() {
             core::mem::swap(self, other);
             return Ok(());
         }
         self.try_reserve(other.len)?;
         while let Some(v) = other.pop_front() {
-            // SAFETY: room was reserved, so this push cannot allocate or fail.
-            unsafe {
-                self.slot(self.len).write(v);
-            }
+            // Room was reserved: this push cannot allocate or fail.
+            *self.slot(self.len) = v;
             self.len += 1;
         }
         Ok(())
-    }
-}
-
-impl<T: Copy> Drop for HRing<T> {
-    fn drop(&mut self) {
-        self.release_block();
     }
 }
 

@@ -1,24 +1,20 @@
 //! [`HVec`]: a growable array whose storage comes from the `hiredisAllocFns` hooks, and
 //! [`HBox`]: one value in hook memory. Growth is fallible ([`AllocError`]), never an abort.
+//! The block is a [`RawBuf`]; the only `unsafe` left here reads the initialised items.
 
-use core::marker::PhantomData;
-use core::mem::{align_of, size_of};
 use core::ops::{Deref, DerefMut};
-use core::ptr::{self, NonNull};
+
+use super::raw::RawBuf;
 
 /// A hook allocation failed (or the size overflowed).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct AllocError;
 
-/// What a hook block guarantees: malloc's alignment for any fundamental type.
-const HOOK_ALIGN: usize = 16;
-
-/// A `Vec` over hook memory, with only fallible growth.
+/// A `Vec` over hook memory, with only fallible growth: the first `len` slots of `buf` hold
+/// the items.
 pub(crate) struct HVec<T> {
-    ptr: NonNull<T>,
+    buf: RawBuf<T>,
     len: usize,
-    cap: usize,
-    _owns: PhantomData<T>,
 }
 
 impl<T> Default for HVec<T> {
@@ -28,15 +24,10 @@ impl<T> Default for HVec<T> {
 }
 
 impl<T> HVec<T> {
-    const CHECK: () = assert!(size_of::<T>() > 0 && align_of::<T>() <= HOOK_ALIGN);
-
     pub(crate) const fn new() -> Self {
-        let () = Self::CHECK;
         HVec {
-            ptr: NonNull::dangling(),
+            buf: RawBuf::new(),
             len: 0,
-            cap: 0,
-            _owns: PhantomData,
         }
     }
 
@@ -53,54 +44,35 @@ impl<T> HVec<T> {
     #[cfg(test)]
     #[inline(always)]
     pub(crate) fn capacity(&self) -> usize {
-        self.cap
+        self.buf.capacity()
     }
 
     /// Makes room for `additional` more items (at least doubling, at least 4 slots).
     pub(crate) fn try_reserve(&mut self, additional: usize) -> Result<(), AllocError> {
         let need = self.len.checked_add(additional).ok_or(AllocError)?;
-        if need <= self.cap {
+        let cap = self.buf.capacity();
+        if need <= cap {
             return Ok(());
         }
-        self.grow_to(need.max(self.cap.saturating_mul(2)).max(4))
+        self.buf.resize(need.max(cap.saturating_mul(2)).max(4))
     }
 
     /// Makes room for exactly `additional` more items.
     pub(crate) fn try_reserve_exact(&mut self, additional: usize) -> Result<(), AllocError> {
         let need = self.len.checked_add(additional).ok_or(AllocError)?;
-        if need <= self.cap {
+        if need <= self.buf.capacity() {
             return Ok(());
         }
-        self.grow_to(need)
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn grow_to(&mut self, cap: usize) -> Result<(), AllocError> {
-        let bytes = cap.checked_mul(size_of::<T>()).ok_or(AllocError)?;
-        if bytes > isize::MAX as usize {
-            return Err(AllocError);
-        }
-        let old = if self.cap == 0 {
-            ptr::null_mut()
-        } else {
-            self.ptr.as_ptr().cast()
-        };
-        // SAFETY: `old` is NULL or this vector's hook block; on failure it is left untouched.
-        let p = unsafe { super::realloc(old, bytes) } as *mut T;
-        self.ptr = NonNull::new(p).ok_or(AllocError)?;
-        self.cap = cap;
-        Ok(())
+        self.buf.resize(need)
     }
 
     /// Appends `v`; on allocation failure `v` is dropped and nothing else changes.
     #[inline]
     pub(crate) fn try_push(&mut self, v: T) -> Result<(), AllocError> {
-        if self.len == self.cap {
+        if self.len == self.buf.capacity() {
             self.try_reserve(1)?;
         }
-        // SAFETY: `len < cap`, so the slot is inside the block and unused.
-        unsafe { self.ptr.as_ptr().add(self.len).write(v) };
+        self.buf.slots_mut()[self.len].write(v);
         self.len += 1;
         Ok(())
     }
@@ -108,9 +80,10 @@ impl<T> HVec<T> {
     #[inline]
     pub(crate) fn pop(&mut self) -> Option<T> {
         self.len = self.len.checked_sub(1)?;
+        let slot = &self.buf.slots_mut()[self.len];
         // SAFETY: the slot at the old `len - 1` was initialised and is now outside the
         // vector, so it is moved out exactly once.
-        Some(unsafe { self.ptr.as_ptr().add(self.len).read() })
+        Some(unsafe { slot.assume_init_read() })
     }
 
     /// Drops the items past `n`.
@@ -125,19 +98,15 @@ impl<T> HVec<T> {
     }
 
     /// Gives the block back (after dropping the items).
+    #[cfg(test)]
     pub(crate) fn release(&mut self) {
         self.clear();
-        if self.cap != 0 {
-            // SAFETY: the vector's own hook block, not used afterwards (cap is reset).
-            unsafe { super::free(self.ptr.as_ptr().cast()) };
-            self.ptr = NonNull::dangling();
-            self.cap = 0;
-        }
+        self.buf = RawBuf::new();
     }
 
     #[inline(always)]
     pub(crate) fn as_mut_ptr(&mut self) -> *mut T {
-        self.ptr.as_ptr()
+        self.buf.as_ptr()
     }
 }
 
@@ -146,23 +115,21 @@ impl<T: Copy> HVec<T> {
     pub(crate) fn try_resize(&mut self, n: usize, v: T) -> Result<(), AllocError> {
         if n > self.len {
             self.try_reserve_exact(n - self.len)?;
-            while self.len < n {
-                // SAFETY: `len < n <= cap`.
-                unsafe { self.ptr.as_ptr().add(self.len).write(v) };
-                self.len += 1;
+            for slot in &mut self.buf.slots_mut()[self.len..n] {
+                slot.write(v);
             }
+            self.len = n;
         }
         Ok(())
     }
 
     pub(crate) fn try_extend_from_slice(&mut self, s: &[T]) -> Result<(), AllocError> {
         self.try_reserve(s.len())?;
-        // SAFETY: room for `s.len()` more items was reserved; `s` cannot overlap the unused
-        // tail of this vector.
-        unsafe {
-            ptr::copy_nonoverlapping(s.as_ptr(), self.ptr.as_ptr().add(self.len), s.len());
+        let end = self.len + s.len();
+        for (slot, v) in self.buf.slots_mut()[self.len..end].iter_mut().zip(s) {
+            slot.write(*v);
         }
-        self.len += s.len();
+        self.len = end;
         Ok(())
     }
 }
@@ -171,8 +138,9 @@ impl<T> Deref for HVec<T> {
     type Target = [T];
     #[inline(always)]
     fn deref(&self) -> &[T] {
-        // SAFETY: `ptr` is aligned and non-null, and the first `len` items are initialised.
-        unsafe { core::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+        // SAFETY: the block's pointer is aligned and non-null, and its first `len` slots
+        // hold the items.
+        unsafe { core::slice::from_raw_parts(self.buf.as_ptr(), self.len) }
     }
 }
 
@@ -180,13 +148,14 @@ impl<T> DerefMut for HVec<T> {
     #[inline(always)]
     fn deref_mut(&mut self) -> &mut [T] {
         // SAFETY: as in `deref`, and `&mut self` makes the borrow unique.
-        unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+        unsafe { core::slice::from_raw_parts_mut(self.buf.as_ptr(), self.len) }
     }
 }
 
 impl<T> Drop for HVec<T> {
     fn drop(&mut self) {
-        self.release();
+        // The items first; the block goes with `buf`.
+        self.clear();
     }
 }
 
@@ -196,66 +165,47 @@ impl<T: core::fmt::Debug> core::fmt::Debug for HVec<T> {
     }
 }
 
-/// One `T` in a hook block.
-pub(crate) struct HBox<T> {
-    ptr: NonNull<T>,
-}
+/// One `T` in a hook block: a vector of exactly one item.
+pub(crate) struct HBox<T>(HVec<T>);
 
 impl<T> HBox<T> {
-    const CHECK: () = assert!(size_of::<T>() > 0 && align_of::<T>() <= HOOK_ALIGN);
-
-    /// Moves `v` into a hook block; gives it back when the hook fails.
+    /// Moves `v` into a hook block (from the malloc hook); gives it back when the hook fails.
     pub(crate) fn try_new(v: T) -> Result<HBox<T>, T> {
-        let () = Self::CHECK;
-        match NonNull::new(super::malloc(size_of::<T>()) as *mut T) {
-            Some(ptr) => {
-                // SAFETY: a fresh block of `T`'s size, aligned for it (HOOK_ALIGN).
-                unsafe { ptr.as_ptr().write(v) };
-                Ok(HBox { ptr })
-            }
-            None => Err(v),
-        }
+        let Ok(buf) = RawBuf::with_capacity(1) else {
+            return Err(v);
+        };
+        let mut b = HVec { buf, len: 0 };
+        b.buf.slots_mut()[0].write(v);
+        b.len = 1;
+        Ok(HBox(b))
     }
 
     /// Hands the block to the caller, who gives it back with [`HBox::from_raw`].
     pub(crate) fn into_raw(b: HBox<T>) -> *mut T {
-        let p = b.ptr.as_ptr();
-        core::mem::forget(b);
-        p
+        // Never dropped: the value and its block now belong to the caller.
+        let b = core::mem::ManuallyDrop::new(b);
+        b.0.buf.as_ptr()
     }
 
     /// # Safety
     /// `p` came from [`HBox::into_raw`] and is not used otherwise afterwards.
     pub(crate) unsafe fn from_raw(p: *mut T) -> HBox<T> {
-        HBox {
-            // SAFETY: `into_raw` never returns NULL.
-            ptr: unsafe { NonNull::new_unchecked(p) },
-        }
+        // SAFETY: `into_raw` gave away a one-slot block holding the value.
+        let buf = unsafe { RawBuf::from_raw(p, 1) };
+        HBox(HVec { buf, len: 1 })
     }
 }
 
 impl<T> Deref for HBox<T> {
     type Target = T;
     fn deref(&self) -> &T {
-        // SAFETY: the block holds an initialised `T` owned by this box.
-        unsafe { self.ptr.as_ref() }
+        &self.0[0]
     }
 }
 
 impl<T> DerefMut for HBox<T> {
     fn deref_mut(&mut self) -> &mut T {
-        // SAFETY: as in `deref`; `&mut self` makes the borrow unique.
-        unsafe { self.ptr.as_mut() }
-    }
-}
-
-impl<T> Drop for HBox<T> {
-    fn drop(&mut self) {
-        // SAFETY: the box owns an initialised `T` in its hook block; both are released once.
-        unsafe {
-            ptr::drop_in_place(self.ptr.as_ptr());
-            super::free(self.ptr.as_ptr().cast());
-        }
+        &mut self.0[0]
     }
 }
 
@@ -265,6 +215,7 @@ pub(crate) mod tests {
     use crate::abi::alloc::hiredisAllocFuncs;
     use core::cell::Cell;
     use core::ffi::c_void;
+    use core::ptr;
 
     thread_local! {
         /// Hook calls left before one fails (tests on other threads use libc's hooks, which
@@ -286,7 +237,7 @@ pub(crate) mod tests {
         })
     }
 
-    unsafe extern "C" fn f_malloc(n: usize) -> *mut c_void {
+    extern "C" fn f_malloc(n: usize) -> *mut c_void {
         if fail_now() {
             return ptr::null_mut();
         }
