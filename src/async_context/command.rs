@@ -1,3 +1,4 @@
+#![forbid(unsafe_code)]
 //! Command classification and the multibulk parser.
 
 use super::*;

@@ -1,3 +1,4 @@
+#![forbid(unsafe_code)]
 //! The callback ring and its C-visible `redisCallbackList`.
 
 use super::*;
@@ -164,20 +165,20 @@ pub(super) mod tests {
         ReplyCallback::new(Some(nop), tag as *mut c_void)
     }
 
-    fn walk(list: &redisCallbackList) -> Vec<usize> {
-        let mut out = vec![];
-        let mut p = list.head;
-        while !p.is_null() {
-            // SAFETY: the list points into the live queue.
-            unsafe {
-                out.push((*p).privdata as usize);
-                if (*p).next.is_null() {
-                    assert_eq!(p, list.tail);
-                }
-                p = (*p).next;
-            }
-        }
-        out
+    /// The queue's records in order (their `privdata`), after checking that the C list
+    /// links exactly them: head, each `next` and tail point at the ring's slots, in order.
+    fn walk(q: &mut CbQueue, list: &redisCallbackList) -> Vec<usize> {
+        let n = q.ring.len();
+        assert_eq!(list.head, q.slot(0));
+        assert_eq!(list.tail, q.slot(n.wrapping_sub(1)));
+        (0..n)
+            .map(|i| {
+                let next = q.slot(i + 1);
+                let r = q.ring.get_mut(i).unwrap();
+                assert_eq!(r.next, next);
+                r.privdata as usize
+            })
+            .collect()
     }
 
     #[test]
@@ -190,7 +191,7 @@ pub(super) mod tests {
         for i in 1..=100 {
             q.push(cb(i), &mut l).unwrap();
         }
-        assert_eq!(walk(&l), (1..=100).collect::<Vec<_>>());
+        assert_eq!(walk(&mut q, &l), (1..=100).collect::<Vec<_>>());
         for i in 1..=50 {
             assert_eq!(q.pop(&mut l).unwrap().privdata as usize, i);
         }
@@ -198,7 +199,7 @@ pub(super) mod tests {
         for i in 101..=300 {
             q.push(cb(i), &mut l).unwrap();
         }
-        assert_eq!(walk(&l), (51..=300).collect::<Vec<_>>());
+        assert_eq!(walk(&mut q, &l), (51..=300).collect::<Vec<_>>());
         while q.pop(&mut l).is_some() {}
         assert!(l.head.is_null() && l.tail.is_null());
         assert!(q.is_empty());
@@ -220,16 +221,16 @@ pub(super) mod tests {
         }
         let r = crate::alloc::vec::tests::failing_after(0, || a.append(&mut la, &mut b, &mut lb));
         assert_eq!(r, Err(()));
-        assert_eq!(walk(&la), vec![1, 2, 3]);
-        assert_eq!(walk(&lb), (4..=40).collect::<Vec<_>>());
+        assert_eq!(walk(&mut a, &la), vec![1, 2, 3]);
+        assert_eq!(walk(&mut b, &lb), (4..=40).collect::<Vec<_>>());
         a.append(&mut la, &mut b, &mut lb).unwrap();
-        assert_eq!(walk(&la), (1..=40).collect::<Vec<_>>());
+        assert_eq!(walk(&mut a, &la), (1..=40).collect::<Vec<_>>());
         assert!(lb.head.is_null() && lb.tail.is_null());
         // An empty queue takes the other's ring as it is.
         let mut c = CbQueue::default();
         let mut lc = blank();
         c.append(&mut lc, &mut a, &mut la).unwrap();
-        assert_eq!(walk(&lc), (1..=40).collect::<Vec<_>>());
+        assert_eq!(walk(&mut c, &lc), (1..=40).collect::<Vec<_>>());
         assert!(la.head.is_null());
     }
 }

@@ -1,3 +1,4 @@
+#![forbid(unsafe_code)]
 //! Submitting commands: the refusal rules, callback registration (with the subscription
 //! bookkeeping) and the three ways a command arrives (pre-formatted, printf-style, argv).
 
