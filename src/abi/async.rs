@@ -13,9 +13,10 @@ pub struct dict {
 /// `redisCallbackFn *`: the header declares `redisCallbackFn` as a function type.
 pub type redisCallbackFnPtr =
     Option<unsafe extern "C" fn(*mut redisAsyncContext, *mut c_void, *mut c_void)>;
-/// `redisDisconnectCallback *` and `redisConnectCallback *` (same shape).
+/// `redisDisconnectCallback *` and `redisConnectCallback *` (same shape; each name is
+/// renamed to its own typedef in the header).
 pub type redisDisconnectCallbackPtr = Option<unsafe extern "C" fn(*const redisAsyncContext, c_int)>;
-pub type redisConnectCallbackPtr = Option<unsafe extern "C" fn(*const redisAsyncContext, c_int)>;
+pub type redisConnectCallbackPtr = redisDisconnectCallbackPtr;
 /// `redisConnectCallbackNC *`: the non-const variant.
 pub type redisConnectCallbackNCPtr = Option<unsafe extern "C" fn(*mut redisAsyncContext, c_int)>;
 
