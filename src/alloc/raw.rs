@@ -1,6 +1,5 @@
 //! [`RawBuf`]: a block of slots from the `hiredisAllocFns` hooks, the one place the
 //! containers ([`super::HVec`], [`super::HBox`], [`super::HRing`]) allocate, grow and free.
-//! [`Filled`]: a block whose every slot holds a `Copy` value, so it is plain safe slots.
 
 use core::marker::PhantomData;
 use core::mem::{MaybeUninit, align_of, size_of};
@@ -112,38 +111,5 @@ impl<T> Drop for RawBuf<T> {
             // owner has dropped whatever values the slots held.
             unsafe { super::free(self.ptr.as_ptr().cast()) };
         }
-    }
-}
-
-/// A block whose every slot holds a value: filled when made, items `Copy` (nothing to drop).
-pub(crate) struct Filled<T: Copy>(RawBuf<T>);
-
-impl<T: Copy> Filled<T> {
-    pub(crate) const fn new() -> Self {
-        Filled(RawBuf::new())
-    }
-
-    /// `cap` (> 0) slots from the malloc hook, each set to `fill`.
-    pub(crate) fn with_capacity(cap: usize, fill: T) -> Result<Self, AllocError> {
-        let mut b = RawBuf::with_capacity(cap)?;
-        for s in b.slots_mut() {
-            s.write(fill);
-        }
-        Ok(Filled(b))
-    }
-
-    #[inline(always)]
-    pub(crate) fn len(&self) -> usize {
-        self.0.capacity()
-    }
-
-    /// Slot `k` (`k < len`). Only that slot is borrowed, so pointers handed out to other
-    /// slots stay valid.
-    #[inline(always)]
-    pub(crate) fn slot_mut(&mut self, k: usize) -> &mut T {
-        assert!(k < self.0.capacity());
-        // SAFETY: `k` is inside the block, and every slot holds a value (filled when made,
-        // written only with values since); `&mut self` makes the borrow unique.
-        unsafe { &mut *self.0.as_ptr().add(k) }
     }
 }

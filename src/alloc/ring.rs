@@ -1,29 +1,28 @@
-#![forbid(unsafe_code)]
-//! [`HRing`]: a FIFO ring buffer of plain-data items in a hook block, with fallible growth.
-//! Safe code over a [`Filled`] block (every slot holds a value, blank when unused).
+//! [`HRing`]: a FIFO ring buffer of plain-data items in a hook block ([`RawBuf`]), with
+//! fallible growth.
 
-use super::raw::Filled;
+use super::raw::RawBuf;
 use super::vec::AllocError;
 
-/// A double-ended queue for `Copy` items (nothing to drop), stored in one hook block. Free
-/// slots hold `T::default()` or a stale copy.
-pub(crate) struct HRing<T: Copy + Default> {
-    buf: Filled<T>,
+/// A double-ended queue for `Copy` items (nothing to drop), stored in one hook block.
+pub(crate) struct HRing<T: Copy> {
+    /// Items `head..head + len` (modulo the capacity) are initialised.
+    buf: RawBuf<T>,
     /// Index of the front item.
     head: usize,
     len: usize,
 }
 
-impl<T: Copy + Default> Default for HRing<T> {
+impl<T: Copy> Default for HRing<T> {
     fn default() -> Self {
         HRing::new()
     }
 }
 
-impl<T: Copy + Default> HRing<T> {
+impl<T: Copy> HRing<T> {
     pub(crate) const fn new() -> Self {
         HRing {
-            buf: Filled::new(),
+            buf: RawBuf::new(),
             head: 0,
             len: 0,
         }
@@ -42,17 +41,18 @@ impl<T: Copy + Default> HRing<T> {
 
     #[inline(always)]
     pub(crate) fn capacity(&self) -> usize {
-        self.buf.len()
+        self.buf.capacity()
     }
 
     /// The slot of the `i`th item (`i < cap`).
     #[inline(always)]
-    fn slot(&mut self, i: usize) -> &mut T {
+    fn slot(&self, i: usize) -> *mut T {
         let mut k = self.head + i;
         if k >= self.capacity() {
             k -= self.capacity();
         }
-        self.buf.slot_mut(k)
+        // `k < cap`: inside the block.
+        self.buf.as_ptr().wrapping_add(k)
     }
 
     /// Makes room for `additional` more items, moving them to a new block (front first).
@@ -63,11 +63,13 @@ impl<T: Copy + Default> HRing<T> {
             return Ok(());
         }
         let cap = need.max(self.capacity().saturating_mul(2)).max(16);
-        let mut new = Filled::with_capacity(cap, T::default())?;
+        let new = RawBuf::<T>::with_capacity(cap)?;
         for i in 0..self.len {
-            *new.slot_mut(i) = *self.slot(i);
+            // SAFETY: item `i` is initialised in the old block; slot `i` of the new block
+            // (cap > len) is free; the blocks are distinct.
+            unsafe { new.as_ptr().add(i).write(self.slot(i).read()) };
         }
-        // The old block goes with the old value of `buf`.
+        // The old block goes with the old value of `buf` (its items are `Copy`).
         self.buf = new;
         self.head = 0;
         Ok(())
@@ -78,7 +80,8 @@ impl<T: Copy + Default> HRing<T> {
         if self.len == self.capacity() {
             self.try_reserve(1)?;
         }
-        *self.slot(self.len) = v;
+        // SAFETY: `len < cap`: the slot is inside the block and free.
+        unsafe { self.slot(self.len).write(v) };
         self.len += 1;
         Ok(())
     }
@@ -87,7 +90,8 @@ impl<T: Copy + Default> HRing<T> {
         if self.len == 0 {
             return None;
         }
-        let v = *self.slot(0);
+        // SAFETY: the front item is initialised; it leaves the ring (a plain copy).
+        let v = unsafe { self.slot(0).read() };
         self.head += 1;
         if self.head == self.capacity() {
             self.head = 0;
@@ -100,7 +104,8 @@ impl<T: Copy + Default> HRing<T> {
         if i >= self.len {
             return None;
         }
-        Some(self.slot(i))
+        // SAFETY: item `i` is initialised; `&mut self` makes the borrow unique.
+        Some(unsafe { &mut *self.slot(i) })
     }
 
     pub(crate) fn front_mut(&mut self) -> Option<&mut T> {
@@ -114,7 +119,7 @@ impl<T: Copy + Default> HRing<T> {
     /// Gives the block back if the ring is empty and holds more than `keep` slots.
     pub(crate) fn shrink_if_empty(&mut self, keep: usize) {
         if self.len == 0 && self.capacity() > keep {
-            self.buf = Filled::new();
+            self.buf = RawBuf::new();
             self.head = 0;
         }
     }
@@ -128,8 +133,10 @@ impl<T: Copy + Default> HRing<T> {
         }
         self.try_reserve(other.len)?;
         while let Some(v) = other.pop_front() {
-            // Room was reserved: this push cannot allocate or fail.
-            *self.slot(self.len) = v;
+            // SAFETY: room was reserved, so this push cannot allocate or fail.
+            unsafe {
+                self.slot(self.len).write(v);
+            }
             self.len += 1;
         }
         Ok(())

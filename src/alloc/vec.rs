@@ -72,7 +72,8 @@ impl<T> HVec<T> {
         if self.len == self.buf.capacity() {
             self.try_reserve(1)?;
         }
-        self.buf.slots_mut()[self.len].write(v);
+        // SAFETY: `len < cap`, so the slot is inside the block and unused.
+        unsafe { self.buf.as_ptr().add(self.len).write(v) };
         self.len += 1;
         Ok(())
     }
@@ -80,10 +81,9 @@ impl<T> HVec<T> {
     #[inline]
     pub(crate) fn pop(&mut self) -> Option<T> {
         self.len = self.len.checked_sub(1)?;
-        let slot = &self.buf.slots_mut()[self.len];
         // SAFETY: the slot at the old `len - 1` was initialised and is now outside the
         // vector, so it is moved out exactly once.
-        Some(unsafe { slot.assume_init_read() })
+        Some(unsafe { self.buf.as_ptr().add(self.len).read() })
     }
 
     /// Drops the items past `n`.

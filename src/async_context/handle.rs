@@ -68,6 +68,7 @@ enum UserCall {
 }
 
 impl UserCall {
+    #[inline(always)]
     fn is_set(&self) -> bool {
         match self {
             UserCall::Reply(f, ..) => f.is_some(),
@@ -159,6 +160,7 @@ impl Ac {
     /// after, unless an outer callback runs), so it cannot free the context:
     /// `redisAsyncFree` and `redisAsyncDisconnect` only set a flag then, and the caller acts
     /// on it afterwards. Returns whether a function was set (and ran).
+    #[inline(always)]
     fn call_user(&mut self, call: UserCall) -> bool {
         if !call.is_set() {
             return false;
@@ -214,6 +216,7 @@ impl Ac {
     }
 
     /// The context's one-argument hooks, which get only their own data pointer.
+    #[inline(always)]
     fn call_plain(&mut self, which: PlainHook) {
         let a = self.ctx();
         let (f, data) = match which {
@@ -237,6 +240,7 @@ impl Ac {
         self.call_plain(PlainHook::AdapterCleanup);
     }
 
+    #[inline(always)]
     fn hook(&mut self, h: Hook) {
         // SAFETY: the context is live; `hooks::run` reads fields through the raw pointer and
         // holds no reference across the adapter's hooks.
@@ -273,6 +277,7 @@ impl Ac {
 
     /// Runs `f` with a sync handle on the context's `c` member (for the sync context's
     /// buffer, reader and output-buffer functions).
+    #[inline(always)]
     fn with_sync<R>(&mut self, f: impl FnOnce(&mut Ctx) -> R) -> R {
         // SAFETY: `c` is the first member of the live block, so it is a live context; the
         // sync handle is only lent to `f` while `self` is borrowed mutably, so no other
@@ -344,7 +349,12 @@ impl Ac {
         fmt: &[u8],
         args: &mut dyn crate::format::ArgSource,
     ) -> Result<usize, crate::format::FormatError> {
-        self.with_sync(|c| c.obuf_format(fmt, args))
+        let c = &mut self.ctx().c;
+        // SAFETY: `obuf` is the context's live sds; it is replaced by the live result in
+        // every case. The arguments' pointers are the ArgSource's promise (not into `obuf`).
+        let (obuf, r) = unsafe { crate::format::append_command_sds(c.obuf, fmt, args) };
+        c.obuf = obuf;
+        r
     }
 
     /// Runs `f` on the last `n` bytes of `obuf` (`n` <= its length) together with both

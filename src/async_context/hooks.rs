@@ -21,6 +21,7 @@ pub(super) enum Hook {
 ///
 /// # Safety
 /// `ac` is live.
+#[inline(always)]
 pub(super) unsafe fn run(ac: *mut redisAsyncContext, hook: Hook) {
     if hook != Hook::DelWrite {
         // SAFETY: `ac` is live and the timeout pointers are NULL or point to timevals the

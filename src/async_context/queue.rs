@@ -33,19 +33,6 @@ impl ReplyCallback {
 // ---------------------------------------------------------------------------------------------
 // Callback queue
 
-/// A blank record (what the ring's free slots hold).
-impl Default for redisCallback {
-    fn default() -> Self {
-        redisCallback {
-            next: ptr::null_mut(),
-            r#fn: None,
-            pending_subs: 0,
-            unsubscribe_sent: 0,
-            privdata: ptr::null_mut(),
-        }
-    }
-}
-
 /// An idle queue keeps at most this many slots.
 pub(crate) const SHRINK_ABOVE: usize = 1 << 14;
 
