@@ -63,7 +63,7 @@ FUZZ_SECONDS ?= 20
 # Seconds per fuzz target inside `make test` (0 skips it).
 TEST_FUZZ_SECONDS ?= 10
 
-.PHONY: all lib headers check-headers stage dist install install-debug uninstall test test-cargo test-c test-c-build \
+.PHONY: all lib headers check-headers stage dist install install-debug uninstall test test-cargo test-miri test-c test-c-build \
         test-examples test-symbols test-install test-valgrind test-valgrind-run test-fuzz fuzz-smoke fuzz-build conformance examples demo deps clean \
         test-redismodule test-python
 
@@ -291,7 +291,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(CMAKEDIR)/hiredis_ssl $(DESTDIR)$(CMAKEDIR)/hiredis_rs_ssl
 	-rmdir $(DESTDIR)$(CMAKEDIR) $(DESTDIR)$(PKGCONFIGDIR) 2>/dev/null || true
 
-TEST_STEPS := check-headers test-lint test-cargo test-c test-redismodule test-python test-examples test-tls test-cluster test-symbols test-install test-diff test-valgrind-run test-fuzz
+TEST_STEPS := check-headers test-lint test-cargo test-miri test-c test-redismodule test-python test-examples test-tls test-cluster test-symbols test-install test-diff test-valgrind-run test-fuzz
 
 # Installs missing system packages (and cargo-fuzz for test) on a fresh machine.
 deps:
@@ -320,6 +320,11 @@ test-lint:
 # Unit tests of both libraries (the workspace's default-members).
 test-cargo:
 	$(CARGO) test --lib
+
+# The core's unit tests under Miri (nightly; see tests/miri.sh for what runs and when it
+# skips).
+test-miri:
+	tests/miri.sh
 
 # Every tests/test_*.c is a program built as a user would (pkg-config against the staged
 # install), then run by tests/harness.sh against its own redis-server.

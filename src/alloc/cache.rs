@@ -106,9 +106,13 @@ fn make_key() -> Option<libc::pthread_key_t> {
     if unsafe { libc::pthread_key_create(&mut k, Some(key_destructor)) } != 0 {
         return None;
     }
-    keep_loaded();
-    // SAFETY: registers a plain function of this (never unloaded) object.
-    unsafe { libc::atexit(release_at_exit) };
+    // (Miri has neither dladdr nor atexit; its runs never unload or exit early.)
+    #[cfg(not(miri))]
+    {
+        keep_loaded();
+        // SAFETY: registers a plain function of this (never unloaded) object.
+        unsafe { libc::atexit(release_at_exit) };
+    }
     Some(k)
 }
 
@@ -117,6 +121,7 @@ unsafe extern "C" fn key_destructor(_blocks: *mut c_void) {
 }
 
 /// `exit` runs no key destructors: the cache of the thread that calls it is freed here.
+#[cfg(not(miri))]
 extern "C" fn release_at_exit() {
     release();
 }
@@ -124,6 +129,7 @@ extern "C" fn release_at_exit() {
 /// Marks the object holding this code (the library, or whatever it was linked into) as never
 /// to be unloaded: threads that hold a cache call `key_destructor` when they exit, even after
 /// a `dlclose`.
+#[cfg(not(miri))]
 fn keep_loaded() {
     // SAFETY: dladdr fills `info` for an address in a loaded object; dlopen with
     // RTLD_NOLOAD only takes another reference to that already loaded object.
@@ -222,9 +228,16 @@ unsafe extern "C" {
 
 /// # Safety
 /// `p` is a live libc `malloc` block.
+#[cfg(not(miri))]
 unsafe fn usable_size(p: *mut c_void) -> usize {
     // SAFETY: caller's promise; glibc, musl and the malloc replacements all provide it.
     unsafe { malloc_usable_size(p) }
+}
+
+/// Miri cannot measure a block: none counts as a small one, so no string block is kept.
+#[cfg(miri)]
+unsafe fn usable_size(_p: *mut c_void) -> usize {
+    0
 }
 
 /// The thread's slot value when it has no cache: it is off, or the thread is exiting.
@@ -429,6 +442,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "Miri has no malloc_usable_size")]
     fn kept_blocks_come_back() {
         let b = Blocks::new(false);
         // SAFETY: blocks from libc malloc, handed to the cache and taken back.

@@ -108,12 +108,10 @@ impl<T: Copy> HRing<T> {
         Some(unsafe { &mut *self.slot(i) })
     }
 
-    pub(crate) fn front_mut(&mut self) -> Option<&mut T> {
-        self.get_mut(0)
-    }
-
-    pub(crate) fn back_mut(&mut self) -> Option<&mut T> {
-        self.get_mut(self.len.wrapping_sub(1))
+    /// A raw pointer to item `i` (for C to hold), made without a reference, so later
+    /// borrows of the ring do not invalidate it.
+    pub(crate) fn ptr(&self, i: usize) -> Option<*mut T> {
+        (i < self.len).then(|| self.slot(i))
     }
 
     /// Gives the block back if the ring is empty and holds more than `keep` slots.
@@ -165,9 +163,9 @@ mod tests {
                 }
             }
             assert_eq!(r.len(), (next_in - next_out) as usize);
-            assert_eq!(r.front_mut().copied(), (!r.is_empty()).then_some(next_out));
+            assert_eq!(r.get_mut(0).copied(), (!r.is_empty()).then_some(next_out));
             assert_eq!(
-                r.back_mut().copied(),
+                r.get_mut(r.len().wrapping_sub(1)).copied(),
                 (!r.is_empty()).then_some(next_in - 1)
             );
         }

@@ -113,10 +113,8 @@ impl CbQueue {
     }
 
     /// The address of record `i` (NULL past the end).
-    fn slot(&mut self, i: usize) -> *mut redisCallback {
-        self.ring
-            .get_mut(i)
-            .map_or(ptr::null_mut(), |r| r as *mut _)
+    fn slot(&self, i: usize) -> *mut redisCallback {
+        self.ring.ptr(i).unwrap_or(ptr::null_mut())
     }
 
     /// After the ring moved its storage every `next` link is stale.
@@ -131,14 +129,8 @@ impl CbQueue {
 
     /// Points the C list's head and tail at the ring's ends (NULL when empty).
     pub(super) fn publish(&mut self, list: &mut redisCallbackList) {
-        list.head = self
-            .ring
-            .front_mut()
-            .map_or(ptr::null_mut(), |r| r as *mut _);
-        list.tail = self
-            .ring
-            .back_mut()
-            .map_or(ptr::null_mut(), |r| r as *mut _);
+        list.head = self.slot(0);
+        list.tail = self.slot(self.ring.len().wrapping_sub(1));
     }
 }
 

@@ -130,10 +130,12 @@ mod tests {
         assert_eq!(rc, REDIS_OK);
         // SAFETY: a reply from the default builders; the reader fields are plain data.
         unsafe {
-            let rep = &*(rep as *const redisReply);
-            assert_eq!((rep.r#type, rep.elements), (REDIS_REPLY_ARRAY, 2));
-            assert_eq!((**rep.element.add(1)).integer, 7);
-            freeReplyObject(rep as *const redisReply as *mut c_void);
+            let reply = &*(rep as *const redisReply);
+            assert_eq!((reply.r#type, reply.elements), (REDIS_REPLY_ARRAY, 2));
+            assert_eq!((**reply.element.add(1)).integer, 7);
+            // Freed through the pointer we were given (not the shared reference): the block
+            // is reused and written.
+            freeReplyObject(rep);
             assert_eq!(((*r).pos, (*r).len, sds::len((*r).buf)), (12, 14, 14));
         }
         assert_eq!(get(r), (REDIS_OK, ptr::null_mut()));

@@ -1083,6 +1083,11 @@ fn short_decimal(line: &[u8]) -> Option<f64> {
 mod tests {
     use super::*;
 
+    /// Random-input rounds: fewer under Miri, which runs about a thousand times slower.
+    fn rounds(n: usize) -> usize {
+        if cfg!(miri) { n / 100 } else { n }
+    }
+
     /// A reply tree built by [`Tree`]; `Arr` children are filled in by linking.
     #[derive(Clone, Debug, PartialEq)]
     enum V {
@@ -1521,6 +1526,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "1024 levels fed a byte at a time: minutes under Miri")]
     fn nesting_limit() {
         // Rendering a 1024-deep tree recurses; give it room.
         std::thread::Builder::new()
@@ -1738,7 +1744,7 @@ mod tests {
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
         let mut seen = [0usize; 4];
         let mut partial = 0;
-        for _ in 0..20_000 {
+        for _ in 0..rounds(20_000) {
             let mut input = Vec::new();
             for _ in 0..4 {
                 seed ^= seed << 13;
@@ -1821,7 +1827,7 @@ mod tests {
         }
         let alphabet = [b'a', b'\r', b'\n', 0x0c, 0x0e, 0x0b];
         let mut seed = 0x2545_f491_4f6c_dd1du64;
-        for _ in 0..200_000 {
+        for _ in 0..rounds(200_000) {
             seed ^= seed << 13;
             seed ^= seed >> 7;
             seed ^= seed << 17;
@@ -1935,7 +1941,7 @@ mod tests {
         let mut s = Vec::new();
         every_string(alphabet, 4, &mut check);
         let mut seed = 0x2545_f491_4f6c_dd1du64;
-        for _ in 0..200_000 {
+        for _ in 0..rounds(200_000) {
             seed ^= seed << 13;
             seed ^= seed >> 7;
             seed ^= seed << 17;

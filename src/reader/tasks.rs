@@ -141,9 +141,12 @@ impl CBuilder<'_> {
             self.m.sync(at.frames());
         }
         let base = self.m.tasks.as_mut_ptr();
+        // The pointer handed out derives from `base` (not from the reference below), so it
+        // may reach the neighbouring tasks too (`array` links the child level through it).
+        let tp = base.wrapping_add(d);
         // SAFETY: d < tasks.len() (reserved above); `base` is the vector's live buffer, and
         // nothing else borrows the tasks now.
-        let t = unsafe { &mut *base.add(d) };
+        let t = unsafe { &mut *tp };
         t.r#type = kind as c_int;
         t.elements = -1;
         // `obj` is left alone: hiredis reuses a level's task for siblings, so it still holds
@@ -158,7 +161,7 @@ impl CBuilder<'_> {
                 t.parent = base.wrapping_add(d - 1);
             }
         }
-        Some(t)
+        Some(tp)
     }
 }
 
@@ -209,11 +212,12 @@ impl Builder for CBuilder<'_> {
             self.m.sync(at.frames());
         }
         let base = self.m.tasks.as_mut_ptr();
+        let tp = base.wrapping_add(d);
         // SAFETY: 1 <= d < tasks.len() (reserved above); nothing else borrows the tasks.
-        let t = unsafe { &mut *base.add(d) };
+        let t = unsafe { &mut *tp };
         t.parent = base.wrapping_add(d - 1);
         t.elements = -1;
-        Some(t)
+        Some(tp)
     }
 
     /// As [`CBuilder::integer`] or [`CBuilder::string`] would: the task gets the item's type
