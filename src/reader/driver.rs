@@ -169,6 +169,14 @@ pub(crate) unsafe fn free(r: *mut redisReader) {
     }
 }
 
+/// The reader's function table (`fn`), or `None` for NULL.
+#[inline(always)]
+fn table(r: &redisReader) -> Option<&redisReplyObjectFunctions> {
+    // SAFETY: `fn` is NULL or a table valid while the reader uses it (`create`'s contract,
+    // which `Reader::from_raw` restates).
+    unsafe { r.r#fn.as_ref() }
+}
+
 /// The bytes `buf` holds, `len` of them. The slice lives in the buffer's own block, not in
 /// the reader, so it is not tied to a borrow of `r`.
 ///
@@ -464,8 +472,7 @@ fn hand_out_custom_scalar(
     next: usize,
     reply: Out<'_>,
 ) -> bool {
-    // SAFETY: `fn` is NULL or a valid table.
-    let fns = unsafe { r.r#fn.as_ref() };
+    let fns = table(r);
     let (integer, string) = fns.map_or((None, None), |f| (f.createInteger, f.createString));
     let builder = if item.kind == Kind::Integer {
         integer.is_some()
@@ -592,8 +599,7 @@ fn parse_custom(
     bytes: &[u8],
     pos: &mut usize,
 ) -> Result<Option<*mut c_void>, ReadError> {
-    // SAFETY: `fn` is NULL or a valid table.
-    let fns = unsafe { r.r#fn.as_ref() }.unwrap_or(&NO_FUNCTIONS);
+    let fns = table(r).unwrap_or(&NO_FUNCTIONS);
     let mut b = CBuilder {
         create_string: fns.createString,
         create_integer: fns.createInteger,
