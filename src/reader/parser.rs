@@ -1800,7 +1800,7 @@ mod tests {
             assert_eq!(pos, next, "{:?}", String::from_utf8_lossy(buf));
         }
         assert!(
-            seen.iter().all(|&n| n > 100) && partial > 100,
+            seen.iter().all(|&n| n > rounds(100)) && partial > rounds(100),
             "each shape taken often: {seen:?}, partial {partial}"
         );
     }
