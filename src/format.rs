@@ -1,20 +1,23 @@
 //! Command formatting: printf-like formats and argv vectors to RESP multi-bulk commands.
 //!
 //! # API for the context modules (sync `redis(v)AppendCommand*`, async `redis(v)AsyncCommand*`)
-//! - [`append_command_sds`]`(obuf, fmt, &mut args)`: formats straight into the spare room of
-//!   an sds such as `c->obuf` (one `sdsMakeRoomFor`, no intermediate buffer) and returns
-//!   `(new_obuf, Result<len, FormatError>)`. Always store the returned sds back (it may have
-//!   moved even on error); on error its content is unchanged. For C callers,
-//!   `args = unsafe { crate::ffi::variadic::VaArgs::new(hirs_args_ptr) }`.
-//! - [`append_argv_sds`]`(obuf, argv_iter)`: the same for an argv; from C pointers build the
-//!   iterator with `crate::ffi::format::c_argv(argc, argv, argvlen)` (`None` for bad
-//!   arguments). Returns `(new_obuf, Option<len>)`, `None` meaning OOM.
+//! - [`append_command_sds`]`(&mut obuf, fmt, &mut args)`: formats straight into the spare room
+//!   of an [`Sds`] such as `c->obuf` (one `sdsMakeRoomFor`, no intermediate buffer) and returns
+//!   `Result<len, FormatError>`; on error the content is unchanged. Store the handle back
+//!   (it may have moved). For C callers, `args = unsafe { VaArgs::new(hirs_args_ptr) }`.
+//! - [`append_argv_sds`]`(&mut obuf, argv_iter)`: the same for an argv; from C pointers build
+//!   the iterator with `crate::ffi::format::c_argv(argc, argv, argvlen)` (`None` for bad
+//!   arguments). Returns `Option<len>`, `None` meaning OOM.
 //! - [`format_command`]`(fmt, &mut args) -> Result<HookBuf, FormatError>` and
 //!   [`format_argv`]`(iter) -> Option<HookBuf>`: a fresh NUL-terminated `hi_malloc` block
-//!   (`HookBuf { ptr, len }`, free with `alloc::free`), as `redisvFormatCommand` returns (the
-//!   async layer keeps such a block per queued command).
-//! - [`format_command_into`] / [`format_argv_into`]`(…, dest)`: the general form: `dest(total)`
-//!   is called once with the exact command length and returns where to write it.
+//!   ([`HookBuf`], freed when dropped, or handed to C with `into_raw`), as
+//!   `redisvFormatCommand` returns.
+//!
+//! Formatting is two steps: parsing pulls every argument and measures the command, then the
+//! bytes are written front to back through a [`Fill`] into room of exactly that size. The
+//! arguments come as slices ([`ArgSource`]: the C `va_list` side turns pointers into slices at
+//! the boundary); `unsafe` is left only in the stack array's uninitialised slots, the
+//! `snprintf` call and [`HookBuf`]'s block.
 //!
 //! Errors are [`FormatError`]: `Oom` (hiredis's -1: set `REDIS_ERR_OOM` "Out of memory") or
 //! `Invalid` (-2: hiredis sets `REDIS_ERR_OTHER` "Invalid format string"); `.code()` gives the
@@ -26,22 +29,23 @@
 //! (bare `%d`/`%i`/`%u` are printed in Rust: no locale affects them).
 //! Where hiredis would crash (NULL `%s`, NULL `%b` with a length), the format is `Invalid`.
 
-use core::ffi::{CStr, c_char, c_int, c_long, c_longlong, c_uint, c_ulonglong, c_void};
-use core::mem::MaybeUninit;
-use core::ptr;
+use core::ffi::{c_char, c_int, c_long, c_longlong, c_uint, c_ulonglong};
+use core::mem::{ManuallyDrop, MaybeUninit};
+use core::ptr::NonNull;
 
 use crate::alloc;
-use crate::sds::{self, Sds};
+use crate::sds::{self, Fill, Sds};
 
 /// Where the formatter gets its arguments: a C `va_list` in the library, a list in tests.
-///
-/// # Safety
-/// Implementations promise that a pointer returned by `ptr` right before `size` (a `%b`
-/// argument) points at `size` readable bytes, and that any other pointer returned by `ptr` is
-/// NULL or a NUL-terminated string; both stay valid for the whole formatting call.
-pub(crate) unsafe trait ArgSource {
-    fn ptr(&mut self) -> *const c_void;
-    fn size(&mut self) -> usize;
+/// Byte arguments come as slices valid for `'a` (the whole formatting call).
+pub(crate) trait ArgSource<'a> {
+    /// A `%s` argument: the bytes of a C string; `None` for NULL.
+    fn cstr(&mut self) -> Option<&'a [u8]>;
+    /// A `%b` argument (a pointer, then a `size_t`): its bytes; `None` for NULL with a
+    /// non-zero size.
+    fn bytes(&mut self) -> Option<&'a [u8]>;
+    /// An `%S` argument of `sdscatfmt`: the content of an sds; `None` for NULL.
+    fn sds(&mut self) -> Option<&'a [u8]>;
     fn int(&mut self) -> c_int;
     fn uint(&mut self) -> c_uint;
     fn long(&mut self) -> c_long;
@@ -92,28 +96,27 @@ impl<T: Copy, const N: usize> Small<T, N> {
             self.inline[self.len].write(v);
         } else {
             if self.len == N {
-                self.heap.reserve(2 * N);
-                // SAFETY: all N inline items are initialised; MaybeUninit<T> has T's layout.
-                let init =
-                    unsafe { core::slice::from_raw_parts(self.inline.as_ptr() as *const T, N) };
-                self.heap.extend_from_slice(init);
+                let mut heap = core::mem::take(&mut self.heap);
+                heap.reserve(2 * N);
+                heap.extend_from_slice(self.inline_init());
+                self.heap = heap;
             }
             self.heap.push(v);
         }
         self.len += 1;
     }
 
-    /// # Safety
-    /// The first `n <= N` inline items are initialised.
-    unsafe fn inline_init(&self, n: usize) -> &[T] {
-        // SAFETY: promised by the caller; MaybeUninit<T> has T's layout.
-        unsafe { core::slice::from_raw_parts(self.inline.as_ptr() as *const T, n) }
+    /// The inline items pushed so far (all `N` once spilled).
+    fn inline_init(&self) -> &[T] {
+        let init = &self.inline[..self.len.min(N)];
+        // SAFETY: `push` writes an inline item before counting it, and nothing un-writes
+        // them, so the first `min(len, N)` are initialised; `MaybeUninit<T>` has `T`'s layout.
+        unsafe { core::slice::from_raw_parts(init.as_ptr() as *const T, init.len()) }
     }
 
     fn as_slice(&self) -> &[T] {
         if self.len <= N {
-            // SAFETY: `push` initialised the first `len` inline items.
-            unsafe { self.inline_init(self.len) }
+            self.inline_init()
         } else {
             &self.heap
         }
@@ -122,11 +125,11 @@ impl<T: Copy, const N: usize> Small<T, N> {
 
 /// One piece of an argument's bytes.
 #[derive(Clone, Copy)]
-enum Piece {
+enum Piece<'a> {
     /// Bytes `start..end` of the format string.
     Lit(usize, usize),
-    /// Bytes of a `%s`/`%b` argument (valid for the call, see [`ArgSource`]).
-    Ext(*const u8, usize),
+    /// Bytes of a `%s`/`%b` argument.
+    Ext(&'a [u8]),
     /// Bytes `start..end` of the printf scratch buffer.
     Printed(usize, usize),
     /// The current argument ends here.
@@ -134,8 +137,8 @@ enum Piece {
 }
 
 /// A command parsed from a format: its arguments as pieces, not yet copied.
-struct Parsed {
-    pieces: Small<Piece, 24>,
+struct Parsed<'a> {
+    pieces: Small<Piece<'a>, 24>,
     lens: Small<usize, 12>,
     scratch: Vec<u8>,
 }
@@ -202,7 +205,7 @@ enum Kind {
     Double,
 }
 
-fn pull(args: &mut dyn ArgSource, kind: Kind) -> Value {
+fn pull(args: &mut dyn ArgSource<'_>, kind: Kind) -> Value {
     match kind {
         Kind::Int => Value::Int(args.int()),
         Kind::Long => Value::Long(args.long()),
@@ -219,35 +222,37 @@ fn render(directive: &[u8], v: Value, out: &mut Vec<u8>) -> Result<(), FormatErr
     }
     let mut f = [0u8; MAX_DIRECTIVE + 2];
     f[..directive.len()].copy_from_slice(directive);
-    let f = f.as_ptr() as *const c_char;
-    let print = |buf: *mut c_char, cap: usize| -> c_int {
+    let print = |buf: &mut [u8]| -> c_int {
+        let (out, cap, f) = (
+            buf.as_mut_ptr() as *mut c_char,
+            buf.len(),
+            f.as_ptr().cast(),
+        );
         // SAFETY: `f` is a NUL-terminated directive whose conversion consumes exactly the
-        // C type passed here (checked by `scan_directive`); `buf` has `cap` writable bytes.
+        // C type passed here (checked by `scan_directive`); `out` has `cap` writable bytes.
         unsafe {
             match v {
-                Value::Int(x) => libc::snprintf(buf, cap, f, x),
-                Value::Long(x) => libc::snprintf(buf, cap, f, x),
-                Value::LLong(x) => libc::snprintf(buf, cap, f, x),
-                Value::Double(x) => libc::snprintf(buf, cap, f, x),
+                Value::Int(x) => libc::snprintf(out, cap, f, x),
+                Value::Long(x) => libc::snprintf(out, cap, f, x),
+                Value::LLong(x) => libc::snprintf(out, cap, f, x),
+                Value::Double(x) => libc::snprintf(out, cap, f, x),
             }
         }
     };
-    out.reserve(64);
-    let start = out.len();
-    let spare = out.capacity() - start;
-    // SAFETY: the spare capacity of `out` is writable.
-    let n = print(unsafe { out.as_mut_ptr().add(start) } as *mut c_char, spare);
-    let n = usize::try_from(n).map_err(|_| FormatError::Oom)?;
-    if n >= spare {
-        out.try_reserve(n + 1).map_err(|_| FormatError::Oom)?;
-        let spare = out.capacity() - start;
-        // SAFETY: as above, with room for all `n` bytes and the NUL now.
-        if print(unsafe { out.as_mut_ptr().add(start) } as *mut c_char, spare) < 0 {
-            return Err(FormatError::Oom);
-        }
+    // Most conversions fit a small stack buffer; a wide one is printed again into `out`.
+    let mut small = [0u8; 64];
+    let n = usize::try_from(print(&mut small)).map_err(|_| FormatError::Oom)?;
+    if n < small.len() {
+        out.extend_from_slice(&small[..n]);
+        return Ok(());
     }
-    // SAFETY: snprintf initialised `n` bytes after `start`.
-    unsafe { out.set_len(start + n) };
+    let start = out.len();
+    out.try_reserve(n + 1).map_err(|_| FormatError::Oom)?;
+    out.resize(start + n + 1, 0);
+    if print(&mut out[start..]) < 0 {
+        return Err(FormatError::Oom);
+    }
+    out.truncate(start + n);
     Ok(())
 }
 
@@ -314,7 +319,11 @@ fn push_decimal(out: &mut Vec<u8>, n: i128) {
 
 /// Parses `fmt`, pulling every argument it names, and records where each RESP argument's
 /// bytes come from.
-fn parse(fmt: &[u8], args: &mut dyn ArgSource, out: &mut Parsed) -> Result<(), FormatError> {
+fn parse<'a>(
+    fmt: &[u8],
+    args: &mut dyn ArgSource<'a>,
+    out: &mut Parsed<'a>,
+) -> Result<(), FormatError> {
     let n = fmt.len();
     let mut cur = 0usize; // bytes in the current argument
     let mut touched = false;
@@ -348,29 +357,20 @@ fn parse(fmt: &[u8], args: &mut dyn ArgSource, out: &mut Parsed) -> Result<(), F
         }
         match fmt[i + 1] {
             b's' => {
-                let p = args.ptr() as *const c_char;
-                if p.is_null() {
-                    // hiredis would crash in strlen; refuse instead.
-                    return Err(FormatError::Invalid);
-                }
-                // SAFETY: `ArgSource` promises a NUL-terminated string for `%s`.
-                let len = unsafe { CStr::from_ptr(p) }.count_bytes();
-                if len > 0 {
-                    out.pieces.push(Piece::Ext(p as *const u8, len));
-                    cur += len;
+                // hiredis would crash in strlen on NULL; refuse instead.
+                let b = args.cstr().ok_or(FormatError::Invalid)?;
+                if !b.is_empty() {
+                    out.pieces.push(Piece::Ext(b));
+                    cur += b.len();
                 }
                 i += 2;
             }
             b'b' => {
-                let p = args.ptr() as *const u8;
-                let len = args.size();
-                if len > 0 {
-                    if p.is_null() {
-                        // hiredis would crash in memcpy; refuse instead.
-                        return Err(FormatError::Invalid);
-                    }
-                    out.pieces.push(Piece::Ext(p, len));
-                    cur = cur.checked_add(len).ok_or(FormatError::Oom)?;
+                // hiredis would crash in memcpy on NULL with a length; refuse instead.
+                let b = args.bytes().ok_or(FormatError::Invalid)?;
+                if !b.is_empty() {
+                    out.pieces.push(Piece::Ext(b));
+                    cur = cur.checked_add(b.len()).ok_or(FormatError::Oom)?;
                 }
                 i += 2;
             }
@@ -421,208 +421,170 @@ fn bulk_len(len: usize) -> Option<usize> {
     len.checked_add(digits(len) + 5)
 }
 
-/// Writes into uninitialised memory, front to back.
-struct Writer<'a> {
-    buf: &'a mut [MaybeUninit<u8>],
-    pos: usize,
-}
-
-impl Writer<'_> {
-    fn put(&mut self, b: &[u8]) {
-        let dst = &mut self.buf[self.pos..self.pos + b.len()];
-        // SAFETY: `dst` is exactly `b.len()` writable bytes, and a `&[u8]` never overlaps
-        // memory we hold `&mut` to.
-        unsafe { ptr::copy_nonoverlapping(b.as_ptr(), dst.as_mut_ptr() as *mut u8, b.len()) };
-        self.pos += b.len();
-    }
-
-    /// `<prefix><v>\r\n`
-    fn header(&mut self, prefix: u8, mut v: usize) {
-        let mut tmp = [0u8; 24];
-        let mut k = tmp.len() - 2;
-        tmp[k] = b'\r';
-        tmp[k + 1] = b'\n';
-        loop {
-            k -= 1;
-            tmp[k] = b'0' + (v % 10) as u8;
-            v /= 10;
-            if v == 0 {
-                break;
-            }
-        }
+/// Writes `<prefix><v>\r\n`.
+#[inline(always)]
+fn put_header(w: &mut Fill<'_>, prefix: u8, mut v: usize) {
+    let mut tmp = [0u8; 24];
+    let mut k = tmp.len() - 2;
+    tmp[k] = b'\r';
+    tmp[k + 1] = b'\n';
+    loop {
         k -= 1;
-        tmp[k] = prefix;
-        self.put(&tmp[k..]);
+        tmp[k] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
     }
+    k -= 1;
+    tmp[k] = prefix;
+    w.put(&tmp[k..]);
 }
 
-/// Formats a command from a hiredis format string, pulling arguments from `args`.
-///
-/// `dest(total)` is called once, after every argument was pulled, with the exact length of
-/// the command; the command is written into the first `total` bytes of the slice it returns
-/// (`None` means OOM). Returns `total`.
-pub(crate) fn format_command_into<'d>(
-    fmt: &[u8],
-    args: &mut dyn ArgSource,
-    dest: impl FnOnce(usize) -> Option<&'d mut [MaybeUninit<u8>]>,
-) -> Result<usize, FormatError> {
-    let mut parsed = Parsed {
-        pieces: Small::new(),
-        lens: Small::new(),
-        scratch: Vec::new(),
-    };
-    parse(fmt, args, &mut parsed)?;
-    let lens = parsed.lens.as_slice();
-    let mut total = 1 + digits(lens.len()) + 2;
-    for &l in lens {
-        total = bulk_len(l)
-            .and_then(|b| total.checked_add(b))
-            .ok_or(FormatError::Oom)?;
-    }
-    let buf = dest(total).ok_or(FormatError::Oom)?;
-    if buf.len() < total {
-        return Err(FormatError::Oom);
-    }
-    let mut w = Writer { buf, pos: 0 };
-    w.header(b'*', lens.len());
-    let mut arg = 0;
-    let mut open = false;
-    for piece in parsed.pieces.as_slice() {
-        if !open {
-            w.header(b'$', lens[arg]);
-            open = true;
+impl<'a> Parsed<'a> {
+    #[inline(always)]
+    fn new() -> Self {
+        Parsed {
+            pieces: Small::new(),
+            lens: Small::new(),
+            scratch: Vec::new(),
         }
-        match *piece {
-            Piece::Lit(a, b) => w.put(&fmt[a..b]),
-            // SAFETY: `ArgSource` keeps `%s`/`%b` bytes valid for the whole call.
-            Piece::Ext(p, l) => w.put(unsafe { core::slice::from_raw_parts(p, l) }),
-            Piece::Printed(a, b) => w.put(&parsed.scratch[a..b]),
-            Piece::End => {
-                w.put(b"\r\n");
-                arg += 1;
-                open = false;
+    }
+
+    /// Parses `fmt`, pulling the arguments it names from `args`; returns the length of the
+    /// command. (`self` is filled in place: it is large, and moving it would cost a copy.)
+    fn measure(&mut self, fmt: &[u8], args: &mut dyn ArgSource<'a>) -> Result<usize, FormatError> {
+        parse(fmt, args, self)?;
+        let lens = self.lens.as_slice();
+        let mut total = 1 + digits(lens.len()) + 2;
+        for &l in lens {
+            total = bulk_len(l)
+                .and_then(|b| total.checked_add(b))
+                .ok_or(FormatError::Oom)?;
+        }
+        Ok(total)
+    }
+
+    /// Writes the measured command for `fmt`, the format it was parsed from.
+    #[inline(always)]
+    fn write(&self, fmt: &[u8], w: &mut Fill<'_>) {
+        let lens = self.lens.as_slice();
+        put_header(w, b'*', lens.len());
+        let mut arg = 0;
+        let mut open = false;
+        for piece in self.pieces.as_slice() {
+            if !open {
+                put_header(w, b'$', lens[arg]);
+                open = true;
+            }
+            match *piece {
+                Piece::Lit(a, b) => w.put(&fmt[a..b]),
+                Piece::Ext(b) => w.put(b),
+                Piece::Printed(a, b) => w.put(&self.scratch[a..b]),
+                Piece::End => {
+                    w.put(b"\r\n");
+                    arg += 1;
+                    open = false;
+                }
             }
         }
     }
-    debug_assert_eq!(w.pos, total);
-    Ok(total)
 }
 
-/// A `hi_malloc`-allocated, NUL-terminated command and its length (NUL not counted).
-pub(crate) struct HookBuf {
-    pub(crate) ptr: *mut c_char,
-    pub(crate) len: usize,
-}
-
-/// A hook-allocated `total + 1` byte block, viewed as uninitialised bytes.
-fn hook_block<'a>(total: usize, out: &mut *mut u8) -> Option<&'a mut [MaybeUninit<u8>]> {
-    let size = total.checked_add(1)?;
-    let p = alloc::malloc(size) as *mut u8;
-    if p.is_null() {
-        return None;
-    }
-    *out = p;
-    // SAFETY: `p` is a fresh block of `size` bytes that only this slice refers to.
-    Some(unsafe { core::slice::from_raw_parts_mut(p as *mut MaybeUninit<u8>, size) })
-}
-
-/// `redisvFormatCommand` in Rust: the command in a fresh `hi_malloc` block (caller frees it
-/// with `alloc::free`).
-pub(crate) fn format_command(fmt: &[u8], args: &mut dyn ArgSource) -> Result<HookBuf, FormatError> {
-    let mut p = ptr::null_mut();
-    let r = format_command_into(fmt, args, |total| hook_block(total, &mut p));
-    finish_hook(p, r)
-}
-
-fn finish_hook(p: *mut u8, r: Result<usize, FormatError>) -> Result<HookBuf, FormatError> {
-    match r {
-        Ok(len) => {
-            // SAFETY: the block has `len + 1` bytes.
-            unsafe { *p.add(len) = 0 };
-            Ok(HookBuf {
-                ptr: p as *mut c_char,
-                len,
-            })
-        }
-        Err(e) => {
-            // SAFETY: `p` is NULL or the block allocated above, not handed out.
-            unsafe { alloc::free(p as *mut c_void) };
-            Err(e)
-        }
-    }
-}
-
-/// Room for `total` more bytes at the end of `*s` (grown in place), as uninitialised bytes.
-///
-/// # Safety
-/// `*s` is a live sds; it may be replaced by a grown one.
-unsafe fn sds_room<'a>(s: &mut Sds, total: usize) -> Option<&'a mut [MaybeUninit<u8>]> {
-    // SAFETY: `*s` is live (caller's promise); make_room_for leaves it valid on failure.
-    unsafe {
-        let grown = sds::make_room_for(*s, total);
-        if grown.is_null() {
-            return None;
-        }
-        *s = grown;
-        let end = (grown as *mut u8).add(sds::len(grown));
-        Some(core::slice::from_raw_parts_mut(
-            end as *mut MaybeUninit<u8>,
-            total,
-        ))
-    }
-}
-
-/// Appends the formatted command to the sds `s` (e.g. `c->obuf`) without an intermediate
-/// copy. Returns the (possibly moved) sds and the command length. On error `s` is unchanged
-/// in content (but may have moved: the returned pointer is always the live one).
-///
-/// # Safety
-/// `s` is a live sds; the old pointer is dead afterwards, use the returned one. No `%s`/`%b`
-/// argument points into `s` (its bytes are read after `s` may have been reallocated).
-pub(crate) unsafe fn append_command_sds(
-    s: Sds,
-    fmt: &[u8],
-    args: &mut dyn ArgSource,
-) -> (Sds, Result<usize, FormatError>) {
-    let mut s = s;
-    // SAFETY: `s` is live; the room is written before the length is increased.
-    let r = format_command_into(fmt, args, |total| unsafe { sds_room(&mut s, total) });
-    if let Ok(n) = r {
-        // SAFETY: `n` bytes were written into the spare room of `s`.
-        unsafe { sds::incr_len(s, n as isize) };
-    }
-    (s, r)
-}
-
-/// The argv form: the command for `args` (walked twice: lengths, then bytes), written like
-/// [`format_command_into`]. Returns `None` on OOM or size overflow.
-pub(crate) fn format_argv_into<'a, 'd, I>(
-    args: I,
-    dest: impl FnOnce(usize) -> Option<&'d mut [MaybeUninit<u8>]>,
-) -> Option<usize>
-where
-    I: Iterator<Item = &'a [u8]> + Clone,
-{
+/// The length of the argv command for `args`, and the argument count.
+#[inline(always)]
+fn argv_total<'a>(args: impl Iterator<Item = &'a [u8]>) -> Option<(usize, usize)> {
     let mut argc = 0usize;
     let mut body = 0usize;
-    for a in args.clone() {
+    for a in args {
         argc += 1;
         body = body.checked_add(bulk_len(a.len())?)?;
     }
-    let total = body.checked_add(1 + digits(argc) + 2)?;
-    let buf = dest(total)?;
-    if buf.len() < total {
-        return None;
-    }
-    let mut w = Writer { buf, pos: 0 };
-    w.header(b'*', argc);
+    Some((body.checked_add(1 + digits(argc) + 2)?, argc))
+}
+
+/// Writes the argv command for the `argc` arguments `args`.
+#[inline(always)]
+fn write_argv<'a>(args: impl Iterator<Item = &'a [u8]>, argc: usize, w: &mut Fill<'_>) {
+    put_header(w, b'*', argc);
     for a in args {
-        w.header(b'$', a.len());
+        put_header(w, b'$', a.len());
         w.put(a);
         w.put(b"\r\n");
     }
-    debug_assert_eq!(w.pos, total);
-    Some(total)
+}
+
+/// A `hi_malloc`-allocated, NUL-terminated command: freed when dropped, or handed to C with
+/// [`HookBuf::into_raw`] (C frees it with `hi_free`).
+pub(crate) struct HookBuf {
+    ptr: NonNull<u8>,
+    len: usize,
+}
+
+impl HookBuf {
+    /// A block holding the `len` bytes `write` puts and a NUL; `None` on OOM.
+    #[inline(always)]
+    fn build(len: usize, write: impl FnOnce(&mut Fill<'_>)) -> Option<HookBuf> {
+        let size = len.checked_add(1)?;
+        let ptr = NonNull::new(alloc::malloc(size) as *mut u8)?;
+        // SAFETY: a fresh block of `size` bytes that only this slice refers to.
+        let room = unsafe { core::slice::from_raw_parts_mut(ptr.as_ptr().cast(), size) };
+        let mut w = Fill::new(room);
+        write(&mut w);
+        // Every byte handed out is written: the writers produce exactly the measured length.
+        assert_eq!(w.len(), len, "command length");
+        w.put(&[0]);
+        Some(HookBuf { ptr, len })
+    }
+
+    /// The command's length (the NUL not counted).
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The command's bytes.
+    #[cfg(test)]
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        // SAFETY: `build` wrote all `len` bytes (and the NUL after them).
+        unsafe { core::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+
+    /// The block, for C.
+    pub(crate) fn into_raw(self) -> *mut c_char {
+        ManuallyDrop::new(self).ptr.as_ptr().cast()
+    }
+}
+
+impl Drop for HookBuf {
+    fn drop(&mut self) {
+        // SAFETY: the block came from the hooks and is owned by this value alone.
+        unsafe { alloc::free(self.ptr.as_ptr().cast()) }
+    }
+}
+
+/// `redisvFormatCommand` in Rust: the command in a fresh `hi_malloc` block.
+pub(crate) fn format_command(
+    fmt: &[u8],
+    args: &mut dyn ArgSource<'_>,
+) -> Result<HookBuf, FormatError> {
+    let mut cmd = Parsed::new();
+    let total = cmd.measure(fmt, args)?;
+    HookBuf::build(total, |w| cmd.write(fmt, w)).ok_or(FormatError::Oom)
+}
+
+/// Appends the formatted command to `s` (e.g. `c->obuf`) without an intermediate copy.
+/// Returns the command length. On error the content is unchanged (the handle may have moved
+/// all the same: store it back).
+pub(crate) fn append_command_sds(
+    s: &mut Sds,
+    fmt: &[u8],
+    args: &mut dyn ArgSource<'_>,
+) -> Result<usize, FormatError> {
+    let mut cmd = Parsed::new();
+    let total = cmd.measure(fmt, args)?;
+    s.append_with(total, |w| cmd.write(fmt, w))
+        .map_err(|_| FormatError::Oom)?;
+    Ok(total)
 }
 
 /// `redisFormatCommandArgv` in Rust: the command in a fresh `hi_malloc` block.
@@ -630,27 +592,18 @@ pub(crate) fn format_argv<'a, I>(args: I) -> Option<HookBuf>
 where
     I: Iterator<Item = &'a [u8]> + Clone,
 {
-    let mut p = ptr::null_mut();
-    let r = format_argv_into(args, |total| hook_block(total, &mut p));
-    finish_hook(p, r.ok_or(FormatError::Oom)).ok()
+    let (total, argc) = argv_total(args.clone())?;
+    HookBuf::build(total, |w| write_argv(args, argc, w))
 }
 
-/// Appends the argv command to the sds `s`, like [`append_command_sds`].
-///
-/// # Safety
-/// As [`append_command_sds`]: no argument points into `s`.
-pub(crate) unsafe fn append_argv_sds<'a, I>(s: Sds, args: I) -> (Sds, Option<usize>)
+/// Appends the argv command to `s`, like [`append_command_sds`]; `None` on OOM.
+pub(crate) fn append_argv_sds<'a, I>(s: &mut Sds, args: I) -> Option<usize>
 where
     I: Iterator<Item = &'a [u8]> + Clone,
 {
-    let mut s = s;
-    // SAFETY: `s` is live; the room is written before the length is increased.
-    let r = format_argv_into(args, |total| unsafe { sds_room(&mut s, total) });
-    if let Some(n) = r {
-        // SAFETY: `n` bytes were written into the spare room of `s`.
-        unsafe { sds::incr_len(s, n as isize) };
-    }
-    (s, r)
+    let (total, argc) = argv_total(args.clone())?;
+    s.append_with(total, |w| write_argv(args, argc, w)).ok()?;
+    Some(total)
 }
 
 #[cfg(test)]
@@ -661,9 +614,9 @@ pub(crate) mod tests {
     /// A test argument list, checked against the types the formatter asks for.
     pub(crate) enum Arg {
         S(CString),
+        /// A NULL pointer (`%s`, `%S`, or `%b` with length 0).
         Null,
-        /// Any pointer (an sds for `sdscatfmt`'s `%S`).
-        Raw(*const c_void),
+        /// `%b` bytes, or the content of an sds for `sdscatfmt`'s `%S`.
         B(Vec<u8>),
         I(c_int),
         L(c_long),
@@ -673,22 +626,16 @@ pub(crate) mod tests {
         D(f64),
     }
 
-    pub(crate) struct ListArgs {
-        args: Vec<Arg>,
+    pub(crate) struct ListArgs<'a> {
+        args: &'a [Arg],
         next: usize,
-        /// Pending length of a `%b` whose pointer was just taken.
-        pending_size: Option<usize>,
     }
 
-    impl ListArgs {
-        pub(crate) fn new(args: Vec<Arg>) -> Self {
-            ListArgs {
-                args,
-                next: 0,
-                pending_size: None,
-            }
+    impl<'a> ListArgs<'a> {
+        pub(crate) fn new(args: &'a [Arg]) -> Self {
+            ListArgs { args, next: 0 }
         }
-        fn take(&mut self) -> &Arg {
+        fn take(&mut self) -> &'a Arg {
             let a = &self.args[self.next];
             self.next += 1;
             a
@@ -698,21 +645,27 @@ pub(crate) mod tests {
         }
     }
 
-    // SAFETY: pointers come from owned CStrings/Vecs that live as long as the list.
-    unsafe impl ArgSource for ListArgs {
-        fn ptr(&mut self) -> *const c_void {
-            let (p, size) = match self.take() {
-                Arg::S(s) => (s.as_ptr() as *const c_void, None),
-                Arg::Null => (ptr::null(), Some(0)),
-                Arg::Raw(p) => (*p, None),
-                Arg::B(b) => (b.as_ptr() as *const c_void, Some(b.len())),
-                _ => panic!("pointer asked for a non-pointer argument"),
-            };
-            self.pending_size = size;
-            p
+    impl<'a> ArgSource<'a> for ListArgs<'a> {
+        fn cstr(&mut self) -> Option<&'a [u8]> {
+            match self.take() {
+                Arg::S(s) => Some(s.as_bytes()),
+                Arg::Null => None,
+                _ => panic!("C string expected"),
+            }
         }
-        fn size(&mut self) -> usize {
-            self.pending_size.take().expect("size without a %b pointer")
+        fn bytes(&mut self) -> Option<&'a [u8]> {
+            match self.take() {
+                Arg::B(b) => Some(b),
+                Arg::Null => Some(&[]),
+                _ => panic!("%b bytes expected"),
+            }
+        }
+        fn sds(&mut self) -> Option<&'a [u8]> {
+            match self.take() {
+                Arg::B(b) => Some(b),
+                Arg::Null => None,
+                _ => panic!("sds expected"),
+            }
         }
         fn int(&mut self) -> c_int {
             match self.take() {
@@ -757,19 +710,14 @@ pub(crate) mod tests {
     }
 
     fn fmt(f: &str, args: Vec<Arg>) -> Result<Vec<u8>, FormatError> {
-        let nargs = args.len();
-        let mut a = ListArgs::new(args);
+        let mut a = ListArgs::new(&args);
         let r = format_command(f.as_bytes(), &mut a).map(|hb| {
-            // SAFETY: `hb` holds `len + 1` bytes from the hooks.
-            let v =
-                unsafe { core::slice::from_raw_parts(hb.ptr as *const u8, hb.len + 1) }.to_vec();
-            assert_eq!(v[hb.len], 0, "NUL terminated");
-            // SAFETY: the block came from the hooks and is not used again.
-            unsafe { alloc::free(hb.ptr.cast()) };
-            v[..hb.len].to_vec()
+            let v = hb.as_bytes().to_vec();
+            assert_eq!(v.len(), hb.len());
+            v
         });
         if r.is_ok() {
-            assert_eq!(a.consumed(), nargs, "every argument consumed");
+            assert_eq!(a.consumed(), args.len(), "every argument consumed");
         }
         r
     }
@@ -981,12 +929,7 @@ pub(crate) mod tests {
         }
         let got = fmt(&f, args).unwrap();
         let hb = format_argv(want.iter().map(|w| w.as_bytes())).unwrap();
-        // SAFETY: `hb` holds `len` bytes from the hooks, freed right after.
-        let argv_form =
-            unsafe { core::slice::from_raw_parts(hb.ptr as *const u8, hb.len) }.to_vec();
-        // SAFETY: as above.
-        unsafe { alloc::free(hb.ptr.cast()) };
-        assert_eq!(got, argv_form);
+        assert_eq!(got, hb.as_bytes());
         assert!(got.starts_with(b"*40\r\n$3\r\nk0:\r\n$4\r\nk1:v\r\n"));
     }
 
@@ -994,37 +937,37 @@ pub(crate) mod tests {
     fn argv_forms() {
         let argv: [&[u8]; 3] = [b"SET", b"foo\0xxx", b"bar"];
         let hb = format_argv(argv.iter().copied()).unwrap();
-        // SAFETY: `hb` holds `len + 1` bytes.
-        let got = unsafe { core::slice::from_raw_parts(hb.ptr as *const u8, hb.len + 1) };
-        assert_eq!(got, b"*3\r\n$3\r\nSET\r\n$7\r\nfoo\0xxx\r\n$3\r\nbar\r\n\0");
-        // SAFETY: hook block, not used again.
-        unsafe { alloc::free(hb.ptr.cast()) };
+        assert_eq!(
+            hb.as_bytes(),
+            b"*3\r\n$3\r\nSET\r\n$7\r\nfoo\0xxx\r\n$3\r\nbar\r\n"
+        );
+        let raw = hb.into_raw();
+        // SAFETY: the block holds the command and its NUL; it is freed right after.
+        assert_eq!(unsafe { *raw.add(35) }, 0, "NUL terminated");
+        // SAFETY: a hook block handed out by `into_raw`, not used again.
+        unsafe { alloc::free(raw.cast()) };
         let hb = format_argv(core::iter::empty()).unwrap();
-        assert_eq!(hb.len, 4);
-        // SAFETY: as above.
-        unsafe { alloc::free(hb.ptr.cast()) };
+        assert_eq!(hb.as_bytes(), b"*0\r\n");
     }
 
     #[test]
     fn sds_append_forms() {
-        // SAFETY: `o` stays the one live sds, replaced by each call's result.
-        unsafe {
-            let o = sds::new_len(b"prefix");
-            let mut a = ListArgs::new(vec![s("k"), Arg::B(b"v\0".to_vec())]);
-            let (o, r) = append_command_sds(o, b"SET %s %b", &mut a);
-            assert_eq!(r, Ok(28));
-            let argv: [&[u8]; 1] = [b"PING"];
-            let (o, r) = append_argv_sds(o, argv.iter().copied());
-            assert_eq!(r, Some(14));
-            assert_eq!(
-                sds::as_bytes(o),
-                b"prefix*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\nv\0\r\n*1\r\n$4\r\nPING\r\n"
-            );
-            let mut a = ListArgs::new(vec![]);
-            let (o, r) = append_command_sds(o, b"%c", &mut a);
-            assert_eq!(r, Err(FormatError::Invalid));
-            assert_eq!(sds::len(o), 6 + 28 + 14);
-            sds::free(o);
-        }
+        let mut o = Sds::new(b"prefix").unwrap();
+        let list = [s("k"), Arg::B(b"v\0".to_vec())];
+        let mut a = ListArgs::new(&list);
+        assert_eq!(append_command_sds(&mut o, b"SET %s %b", &mut a), Ok(28));
+        let argv: [&[u8]; 1] = [b"PING"];
+        assert_eq!(append_argv_sds(&mut o, argv.iter().copied()), Some(14));
+        assert_eq!(
+            o.as_bytes(),
+            b"prefix*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\nv\0\r\n*1\r\n$4\r\nPING\r\n"
+        );
+        let mut a = ListArgs::new(&[]);
+        assert_eq!(
+            append_command_sds(&mut o, b"%c", &mut a),
+            Err(FormatError::Invalid)
+        );
+        assert_eq!(o.len(), 6 + 28 + 14);
+        o.free();
     }
 }

@@ -6,22 +6,24 @@
 //! the inline helpers in `sds.h`, so the encoding is ABI. All blocks come from the
 //! `hiredisAllocFns` hooks.
 //!
-//! The functions here take raw `sds` pointers: each `unsafe fn` requires `s` to be a live sds
-//! (made by this module or by C code with the same layout) that no one else mutates meanwhile.
+//! Rust code reaches an sds through [`Sds`], a handle made once from the raw pointer
+//! ([`Sds::from_raw`], the one `unsafe` step, whose contract is "a live sds not accessed
+//! otherwise meanwhile"). Its methods are safe: a few private primitives turn the header into
+//! byte slices (the header, the content, the room up to the capacity) and call the hooks;
+//! the encoding, growth and every string operation here and in [`ops`] work on those slices.
 
-use core::ffi::{c_char, c_int, c_void};
-use core::ptr;
+use core::ffi::{c_char, c_void};
+use core::mem::MaybeUninit;
+use core::ptr::NonNull;
+use core::slice;
 
-use crate::alloc;
+use crate::alloc::{self, AllocError};
 
 mod ops;
 pub(crate) use ops::{
-    LLSTR_SIZE, alloc_size, c_tolower, c_toupper, cat_fmt, cat_repr, cmp, cpy_len, free_split_res,
-    from_longlong, grow_zero, hex_digit_to_int, join, ll2str, map_bytes, map_chars,
-    remove_free_space, split_args, split_len, trim, ull2str, update_len,
+    LLSTR_SIZE, c_tolower, c_toupper, hex_digit_to_int, join, ll2str, split_args, split_len,
+    ull2str,
 };
-
-pub(crate) type Sds = *mut c_char;
 
 /// Growth doubles the size below this, then grows by this much.
 pub(crate) const SDS_MAX_PREALLOC: usize = 1024 * 1024;
@@ -33,6 +35,8 @@ const TYPE_32: u8 = 3;
 const TYPE_64: u8 = 4;
 const TYPE_MASK: u8 = 7;
 const TYPE_BITS: u32 = 3;
+/// The largest header (type 64).
+const MAX_HDR: usize = 17;
 
 /// The header type for a string of `size` bytes (hiredis's `< 0xff` style thresholds).
 fn req_type(size: usize) -> u8 {
@@ -49,238 +53,392 @@ fn req_type(size: usize) -> u8 {
     }
 }
 
-/// Header size in bytes, flags byte included.
+/// Header size in bytes, flags byte included (an unknown type reads as type 5's one byte).
+#[inline(always)]
 fn hdr_size(ty: u8) -> usize {
-    match ty & TYPE_MASK {
-        TYPE_5 => 1,
+    match ty {
         TYPE_8 => 3,
         TYPE_16 => 5,
         TYPE_32 => 9,
         TYPE_64 => 17,
-        _ => 0,
+        _ => 1,
     }
 }
 
-/// # Safety
-/// `s` is a live sds.
-unsafe fn flags(s: Sds) -> u8 {
-    // SAFETY: every sds has its flags byte right before the string.
-    unsafe { *(s as *const u8).sub(1) }
+/// A length/capacity field of one width, native-endian (the header is packed).
+trait Field {
+    const W: usize;
+    fn get(b: &[u8]) -> usize;
+    fn put(b: &mut [u8], v: usize);
 }
 
-/// Reads an unaligned little header field of `width` bytes ending `back` bytes before `s`.
-///
-/// # Safety
-/// `s` is a live sds whose header has that field.
-unsafe fn read_field(s: Sds, back: usize, width: usize) -> usize {
-    // SAFETY: the field lies `back` bytes before `s`, inside the header (caller's promise).
-    let p = unsafe { (s as *const u8).sub(back) };
-    // SAFETY: the header field lies within the sds block (promised by the caller).
-    unsafe {
-        match width {
-            1 => *p as usize,
-            2 => ptr::read_unaligned(p as *const u16) as usize,
-            4 => ptr::read_unaligned(p as *const u32) as usize,
-            _ => ptr::read_unaligned(p as *const u64) as usize,
+macro_rules! field {
+    ($($t:ty),*) => {$(
+        impl Field for $t {
+            const W: usize = size_of::<$t>();
+            #[inline(always)]
+            fn get(b: &[u8]) -> usize {
+                let mut a = [0u8; size_of::<$t>()];
+                a.copy_from_slice(&b[..size_of::<$t>()]);
+                <$t>::from_ne_bytes(a) as usize
+            }
+            #[inline(always)]
+            fn put(b: &mut [u8], v: usize) {
+                // The value fits: the header type is picked by size.
+                b[..size_of::<$t>()].copy_from_slice(&(v as $t).to_ne_bytes());
+            }
+        }
+    )*};
+}
+field!(u8, u16, u32, u64);
+
+/// Length and capacity from the fields at the start of a header.
+#[inline(always)]
+fn fields<F: Field>(h: &[u8]) -> (usize, usize) {
+    (F::get(h), F::get(&h[F::W..]))
+}
+
+/// A header, by type: its bytes as an array of the type's size, flags byte last.
+enum Hdr<'a> {
+    T5(&'a mut [u8; 1]),
+    T8(&'a mut [u8; 3]),
+    T16(&'a mut [u8; 5]),
+    T32(&'a mut [u8; 9]),
+    T64(&'a mut [u8; 17]),
+}
+
+impl Hdr<'_> {
+    /// Length and capacity (type 5 records no capacity: its length twice).
+    #[inline(always)]
+    fn len_cap(&self) -> (usize, usize) {
+        match self {
+            Hdr::T5(h) => {
+                let n = (h[0] >> TYPE_BITS) as usize;
+                (n, n)
+            }
+            Hdr::T8(h) => fields::<u8>(&h[..]),
+            Hdr::T16(h) => fields::<u16>(&h[..]),
+            Hdr::T32(h) => fields::<u32>(&h[..]),
+            Hdr::T64(h) => fields::<u64>(&h[..]),
+        }
+    }
+
+    #[inline(always)]
+    fn set_len(&mut self, n: usize) {
+        match self {
+            Hdr::T5(h) => h[0] = TYPE_5 | ((n as u8) << TYPE_BITS),
+            Hdr::T8(h) => u8::put(&mut h[..], n),
+            Hdr::T16(h) => u16::put(&mut h[..], n),
+            Hdr::T32(h) => u32::put(&mut h[..], n),
+            Hdr::T64(h) => u64::put(&mut h[..], n),
+        }
+    }
+
+    fn set_cap(&mut self, n: usize) {
+        match self {
+            Hdr::T5(_) => {}
+            Hdr::T8(h) => u8::put(&mut h[1..], n),
+            Hdr::T16(h) => u16::put(&mut h[2..], n),
+            Hdr::T32(h) => u32::put(&mut h[4..], n),
+            Hdr::T64(h) => u64::put(&mut h[8..], n),
         }
     }
 }
 
-/// # Safety
-/// As [`read_field`]; the value fits the field (callers pick the type by size).
-unsafe fn write_field(s: Sds, back: usize, width: usize, v: usize) {
-    // SAFETY: as in `read_field`.
-    let p = unsafe { (s as *mut u8).sub(back) };
-    // SAFETY: as in `read_field`.
-    unsafe {
-        match width {
-            1 => *p = v as u8,
-            2 => ptr::write_unaligned(p as *mut u16, v as u16),
-            4 => ptr::write_unaligned(p as *mut u32, v as u32),
-            _ => ptr::write_unaligned(p as *mut u64, v as u64),
+/// What a header says.
+#[derive(Clone, Copy)]
+struct Head {
+    ty: u8,
+    /// Header size, flags byte included.
+    hdr: usize,
+    len: usize,
+    cap: usize,
+}
+
+impl Head {
+    #[inline(always)]
+    fn of<F: Field>(ty: u8, h: &[u8]) -> Head {
+        let (len, cap) = fields::<F>(h);
+        Head {
+            ty,
+            hdr: h.len(),
+            len,
+            cap,
         }
     }
 }
 
-/// Width of the len/alloc fields of a header type (0 for type 5).
-fn field_width(ty: u8) -> usize {
+/// A whole header of type `ty` for length `len` and capacity `cap`: its bytes, flags last.
+fn header_bytes(ty: u8, len: usize, cap: usize) -> ([u8; MAX_HDR], usize) {
+    fn put<F: Field>(b: &mut [u8], len: usize, cap: usize) {
+        F::put(b, len);
+        F::put(&mut b[F::W..], cap);
+    }
+    let n = hdr_size(ty);
+    let mut b = [0u8; MAX_HDR];
     match ty {
-        TYPE_8 => 1,
-        TYPE_16 => 2,
-        TYPE_32 => 4,
-        TYPE_64 => 8,
-        _ => 0,
+        TYPE_8 => put::<u8>(&mut b, len, cap),
+        TYPE_16 => put::<u16>(&mut b, len, cap),
+        TYPE_32 => put::<u32>(&mut b, len, cap),
+        TYPE_64 => put::<u64>(&mut b, len, cap),
+        _ => b[0] = (len as u8) << TYPE_BITS,
+    }
+    b[n - 1] |= ty;
+    (b, n)
+}
+
+/// Views initialised bytes as possibly uninitialised ones, to copy them into room.
+#[inline(always)]
+pub(crate) fn as_uninit(b: &[u8]) -> &[MaybeUninit<u8>] {
+    // SAFETY: `MaybeUninit<u8>` has `u8`'s layout, and through a shared slice nothing can
+    // write an uninitialised byte back into `b`.
+    unsafe { &*(b as *const [u8] as *const [MaybeUninit<u8>]) }
+}
+
+/// Writes bytes front to back into uninitialised room: the first [`Fill::len`] bytes are
+/// initialised, which is what makes appending through it safe.
+pub(crate) struct Fill<'a> {
+    buf: &'a mut [MaybeUninit<u8>],
+    pos: usize,
+}
+
+impl<'a> Fill<'a> {
+    pub(crate) fn new(buf: &'a mut [MaybeUninit<u8>]) -> Self {
+        Fill { buf, pos: 0 }
+    }
+
+    /// Appends `b` (panics past the room, which callers size beforehand).
+    #[inline(always)]
+    pub(crate) fn put(&mut self, b: &[u8]) {
+        let end = self.pos + b.len();
+        self.buf[self.pos..end].copy_from_slice(as_uninit(b));
+        self.pos = end;
+    }
+
+    /// Appends `n` zero bytes.
+    pub(crate) fn zeros(&mut self, n: usize) {
+        let end = self.pos + n;
+        self.buf[self.pos..end].fill(MaybeUninit::new(0));
+        self.pos = end;
+    }
+
+    /// Bytes written so far.
+    pub(crate) fn len(&self) -> usize {
+        self.pos
     }
 }
 
-/// `sdslen`.
+/// How a new sds's content starts.
+enum Init<'a> {
+    Copy(&'a [u8]),
+    Zero(usize),
+}
+
+/// An sds string, by its content pointer (what C holds).
 ///
-/// # Safety
-/// `s` is a live sds.
-pub(crate) unsafe fn len(s: Sds) -> usize {
-    // SAFETY: `s` is live; the header layout follows from its flags byte.
-    unsafe {
-        let f = flags(s);
-        let ty = f & TYPE_MASK;
-        match field_width(ty) {
-            0 => (f >> TYPE_BITS) as usize,
-            w => read_field(s, hdr_size(ty), w),
+/// The handle does not free the string when dropped (C usually owns it): [`Sds::free`] does.
+/// Growing may move the string; the handle then points at the new one, and the caller stores
+/// [`Sds::into_raw`] back where the old pointer was.
+pub(crate) struct Sds(NonNull<u8>);
+
+impl Sds {
+    /// The handle for the sds at `p`; `None` for NULL.
+    ///
+    /// # Safety
+    /// `p` is NULL or a live sds (made by this module or by C code with hiredis's layout),
+    /// and for as long as the handle is used nothing else reads or writes its block: no
+    /// other handle to it (or to a view inside it, see [`Sds::cut_front`]) is used meanwhile.
+    #[inline(always)]
+    pub(crate) unsafe fn from_raw(p: *mut c_char) -> Option<Sds> {
+        NonNull::new(p.cast()).map(Sds)
+    }
+
+    /// The raw pointer, for C (the handle is given up).
+    #[inline(always)]
+    pub(crate) fn into_raw(self) -> *mut c_char {
+        self.0.as_ptr().cast()
+    }
+
+    /// The raw pointer, the handle kept.
+    #[inline(always)]
+    pub(crate) fn as_ptr(&self) -> *mut c_char {
+        self.0.as_ptr().cast()
+    }
+
+    /// What the header says.
+    #[inline(always)]
+    fn head(&self) -> Head {
+        let p = self.0.as_ptr();
+        // SAFETY: a live sds has its flags byte right before the content and the rest of the
+        // header its type names before that, all inside its block (`from_raw`'s contract).
+        unsafe {
+            match *p.sub(1) & TYPE_MASK {
+                TYPE_8 => Head::of::<u8>(TYPE_8, &*(p.sub(3) as *const [u8; 3])),
+                TYPE_16 => Head::of::<u16>(TYPE_16, &*(p.sub(5) as *const [u8; 5])),
+                TYPE_32 => Head::of::<u32>(TYPE_32, &*(p.sub(9) as *const [u8; 9])),
+                TYPE_64 => Head::of::<u64>(TYPE_64, &*(p.sub(17) as *const [u8; 17])),
+                _ => {
+                    let n = (*p.sub(1) >> TYPE_BITS) as usize;
+                    Head {
+                        ty: TYPE_5,
+                        hdr: 1,
+                        len: n,
+                        cap: n,
+                    }
+                }
+            }
         }
     }
-}
 
-/// `sdsalloc`: the capacity, header and NUL not counted.
-///
-/// # Safety
-/// `s` is a live sds.
-pub(crate) unsafe fn alloc(s: Sds) -> usize {
-    // SAFETY: as in `len`; the capacity field follows the length field.
-    unsafe {
-        let f = flags(s);
-        let ty = f & TYPE_MASK;
-        match field_width(ty) {
-            0 => (f >> TYPE_BITS) as usize,
-            w => read_field(s, hdr_size(ty) - w, w),
+    /// The header, writable.
+    #[inline(always)]
+    fn hdr_mut(&mut self) -> Hdr<'_> {
+        let p = self.0.as_ptr();
+        // SAFETY: as in `head`; `&mut self` means nothing else uses the block now.
+        unsafe {
+            match *p.sub(1) & TYPE_MASK {
+                TYPE_8 => Hdr::T8(&mut *(p.sub(3) as *mut [u8; 3])),
+                TYPE_16 => Hdr::T16(&mut *(p.sub(5) as *mut [u8; 5])),
+                TYPE_32 => Hdr::T32(&mut *(p.sub(9) as *mut [u8; 9])),
+                TYPE_64 => Hdr::T64(&mut *(p.sub(17) as *mut [u8; 17])),
+                _ => Hdr::T5(&mut *(p.sub(1) as *mut [u8; 1])),
+            }
         }
     }
-}
 
-/// `sdsavail`.
-///
-/// # Safety
-/// `s` is a live sds.
-pub(crate) unsafe fn avail(s: Sds) -> usize {
-    // SAFETY: forwarded promise.
-    unsafe {
-        if flags(s) & TYPE_MASK == TYPE_5 {
-            0
-        } else {
-            alloc(s).saturating_sub(len(s))
-        }
+    /// The header, writable, and the room after it: `cap + 1` bytes from the content's start
+    /// (content, NUL, spare capacity), of which the first `len + 1` are initialised. Module
+    /// code keeps that true: it raises the length only over bytes it wrote.
+    #[inline(always)]
+    fn parts_mut(&mut self) -> (Hdr<'_>, &mut [MaybeUninit<u8>]) {
+        let p = self.0.as_ptr();
+        let h = self.hdr_mut();
+        let cap = h.len_cap().1;
+        // SAFETY: the block holds the capacity and the NUL after the header, disjoint from
+        // the header; `MaybeUninit` makes no claim about the spare bytes.
+        let room = unsafe { slice::from_raw_parts_mut(p as *mut MaybeUninit<u8>, cap + 1) };
+        (h, room)
     }
-}
 
-/// `sdssetlen` (no NUL written).
-///
-/// # Safety
-/// `s` is a live sds and `n` fits its header type.
-unsafe fn set_len(s: Sds, n: usize) {
-    // SAFETY: forwarded promise.
-    unsafe {
-        let f = flags(s);
-        let ty = f & TYPE_MASK;
-        match field_width(ty) {
-            0 => *(s as *mut u8).sub(1) = TYPE_5 | ((n as u8) << TYPE_BITS),
-            w => write_field(s, hdr_size(ty), w, n),
-        }
+    /// `sdslen`.
+    #[inline(always)]
+    pub(crate) fn len(&self) -> usize {
+        self.head().len
     }
-}
 
-/// # Safety
-/// `s` is a live sds of a type other than 5 and `n` fits its header type.
-unsafe fn set_alloc(s: Sds, n: usize) {
-    // SAFETY: forwarded promise.
-    unsafe {
-        let ty = flags(s) & TYPE_MASK;
-        if let w @ 1.. = field_width(ty) {
-            write_field(s, hdr_size(ty) - w, w, n);
-        }
+    /// `sdsalloc`: the capacity, header and NUL not counted.
+    pub(crate) fn alloc(&self) -> usize {
+        self.head().cap
     }
-}
 
-/// The string bytes of `s`.
-///
-/// # Safety
-/// `s` is a live sds that is not changed while the slice lives.
-pub(crate) unsafe fn as_bytes<'a>(s: Sds) -> &'a [u8] {
-    // SAFETY: `len(s)` bytes are initialised content.
-    unsafe { core::slice::from_raw_parts(s as *const u8, len(s)) }
-}
-
-/// Start of the allocation that holds `s` (`sdsAllocPtr`).
-///
-/// # Safety
-/// `s` is a live sds.
-pub(crate) unsafe fn alloc_ptr(s: Sds) -> *mut c_void {
-    // SAFETY: the header precedes the string within the same block.
-    unsafe { (s as *mut u8).sub(hdr_size(flags(s))) as *mut c_void }
-}
-
-/// A new sds holding `init` (or `n` zero bytes when `init` is `None`); NULL on OOM.
-fn new_raw(init: Option<&[u8]>, n: usize) -> Sds {
-    let mut ty = req_type(n);
-    // Empty strings are usually appended to: give them a header that can grow.
-    if ty == TYPE_5 && n == 0 {
-        ty = TYPE_8;
+    /// `sdsavail` (0 for type 5, which records no capacity).
+    pub(crate) fn avail(&self) -> usize {
+        let h = self.head();
+        h.cap.saturating_sub(h.len)
     }
-    let hdr = hdr_size(ty);
-    let Some(total) = hdr.checked_add(n).and_then(|t| t.checked_add(1)) else {
-        return ptr::null_mut();
-    };
-    let block = alloc::malloc(total) as *mut u8;
-    if block.is_null() {
-        return ptr::null_mut();
+
+    /// `sdsAllocSize`: header + capacity + NUL.
+    pub(crate) fn alloc_size(&self) -> usize {
+        let h = self.head();
+        h.hdr + h.cap + 1
     }
-    // SAFETY: `block` has `total` writable bytes; the header, content and NUL fit exactly.
-    unsafe {
-        let s = block.add(hdr);
-        match init {
-            Some(b) => ptr::copy_nonoverlapping(b.as_ptr(), s, n),
-            None => ptr::write_bytes(block, 0, total),
-        }
-        *s.sub(1) = ty;
-        let s = s as Sds;
-        if ty == TYPE_5 {
-            set_len(s, n);
-        } else {
-            set_len(s, n);
-            set_alloc(s, n);
-        }
-        *(s as *mut u8).add(n) = 0;
-        s
+
+    /// `sdsAllocPtr`: the start of the block (its header).
+    pub(crate) fn alloc_ptr(&self) -> *mut c_void {
+        self.0.as_ptr().wrapping_sub(self.head().hdr).cast()
     }
-}
 
-/// `sdsnewlen` with content.
-pub(crate) fn new_len(init: &[u8]) -> Sds {
-    new_raw(Some(init), init.len())
-}
-
-/// `sdsnewlen(NULL, n)`: `n` zero bytes.
-pub(crate) fn new_zeroed(n: usize) -> Sds {
-    new_raw(None, n)
-}
-
-/// `sdsempty`.
-pub(crate) fn empty() -> Sds {
-    new_raw(Some(&[]), 0)
-}
-
-/// `sdsfree`; NULL is a no-op.
-///
-/// # Safety
-/// `s` is NULL or a live sds, not used afterwards.
-pub(crate) unsafe fn free(s: Sds) {
-    if !s.is_null() {
-        // SAFETY: the block starts at the header and came from the hooks.
-        unsafe { alloc::free(alloc_ptr(s)) }
+    fn ty(&self) -> u8 {
+        self.head().ty
     }
-}
 
-/// `sdsMakeRoomFor`: ensures `add` more bytes fit. NULL on OOM or size overflow, in which
-/// case `s` is still valid and owned by the caller.
-///
-/// # Safety
-/// `s` is a live sds; on success the old pointer is dead and the returned one replaces it.
-pub(crate) unsafe fn make_room_for(s: Sds, add: usize) -> Sds {
-    // SAFETY: `s` is live (caller's promise).
-    unsafe {
-        if avail(s) >= add {
-            return s;
-        }
-        let Some(mut want) = len(s).checked_add(add) else {
-            return ptr::null_mut();
+    /// The string bytes.
+    #[inline(always)]
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        let n = self.len();
+        // SAFETY: the first `len` bytes of a live sds are its initialised content.
+        unsafe { slice::from_raw_parts(self.0.as_ptr(), n) }
+    }
+
+    /// The string bytes, writable (the length stays).
+    pub(crate) fn as_bytes_mut(&mut self) -> &mut [u8] {
+        let n = self.len();
+        // SAFETY: as in `as_bytes`; `&mut self` means nothing else uses them now.
+        unsafe { slice::from_raw_parts_mut(self.0.as_ptr(), n) }
+    }
+
+    /// Sets the length to `n` (at most the capacity) and writes the NUL after it. The bytes
+    /// up to `n` must be initialised: callers in this module shorten, or wrote them first.
+    #[inline(always)]
+    fn set_len(&mut self, n: usize) {
+        let (mut h, room) = self.parts_mut();
+        room[n].write(0);
+        h.set_len(n);
+    }
+
+    /// A new sds with a header of type `ty`, room for `cap` bytes and `init` as content.
+    fn with_capacity(ty: u8, cap: usize, init: Init<'_>) -> Option<Sds> {
+        let (h, hdr) = header_bytes(ty, init.len(), cap);
+        let total = hdr.checked_add(cap)?.checked_add(1)?;
+        let block = NonNull::new(alloc::malloc(total) as *mut u8)?;
+        // SAFETY: a fresh block of `total` bytes that only this slice refers to.
+        let buf = unsafe { slice::from_raw_parts_mut(block.as_ptr().cast(), total) };
+        let (head, room) = buf.split_at_mut(hdr);
+        head.copy_from_slice(as_uninit(&h[..hdr]));
+        let n = match init {
+            Init::Copy(b) => {
+                room[..b.len()].copy_from_slice(as_uninit(b));
+                b.len()
+            }
+            Init::Zero(n) => {
+                // As hiredis, the header bytes that carry no field are zero too.
+                room[..n].fill(MaybeUninit::new(0));
+                n
+            }
         };
+        room[n].write(0);
+        NonNull::new(block.as_ptr().wrapping_add(hdr)).map(Sds)
+    }
+
+    /// `sdsnewlen` with content; `None` on OOM.
+    pub(crate) fn new(init: &[u8]) -> Option<Sds> {
+        Sds::new_with(Init::Copy(init))
+    }
+
+    /// `sdsnewlen(NULL, n)`: `n` zero bytes.
+    pub(crate) fn new_zeroed(n: usize) -> Option<Sds> {
+        Sds::new_with(Init::Zero(n))
+    }
+
+    /// `sdsempty`.
+    pub(crate) fn empty() -> Option<Sds> {
+        Sds::new(&[])
+    }
+
+    fn new_with(init: Init<'_>) -> Option<Sds> {
+        let n = init.len();
+        let mut ty = req_type(n);
+        // Empty strings are usually appended to: give them a header that can grow.
+        if ty == TYPE_5 && n == 0 {
+            ty = TYPE_8;
+        }
+        Sds::with_capacity(ty, n, init)
+    }
+
+    /// `sdsfree`.
+    pub(crate) fn free(self) {
+        // SAFETY: the block starts at the header and came from the hooks; the handle, the
+        // only one in use, is consumed.
+        unsafe { alloc::free(self.alloc_ptr()) }
+    }
+
+    /// `sdsMakeRoomFor`: ensures `add` more bytes fit. On OOM or size overflow nothing
+    /// changes.
+    pub(crate) fn make_room_for(&mut self, add: usize) -> Result<(), AllocError> {
+        if self.avail() >= add {
+            return Ok(());
+        }
+        let mut want = self.len().checked_add(add).ok_or(AllocError)?;
         want = if want < SDS_MAX_PREALLOC {
             want.saturating_mul(2)
         } else {
@@ -291,189 +449,161 @@ pub(crate) unsafe fn make_room_for(s: Sds, add: usize) -> Sds {
         if ty == TYPE_5 {
             ty = TYPE_8;
         }
-        resize(s, ty, want)
+        self.resize(ty, want)
     }
-}
 
-/// Moves `s` into a block with room for `cap` bytes and the NUL under a header of type `ty`:
-/// the block is resized in place when the type stays, else the string is copied into a new
-/// one. The length is kept and the capacity recorded (type 5 has none). NULL on OOM or size
-/// overflow, with `s` untouched.
-///
-/// # Safety
-/// `s` is a live sds of at most `cap` bytes; on success the old pointer is dead.
-pub(crate) unsafe fn resize(s: Sds, ty: u8, cap: usize) -> Sds {
-    // SAFETY: `s` is live; the new block holds the header, `cap >= len` bytes and the NUL.
-    unsafe {
-        let n = len(s);
+    /// Moves the string into a block with room for `cap >= len` bytes and the NUL under a
+    /// header of type `ty`: the block is resized in place when the type stays, else the
+    /// string is copied into a new one. The length is kept and the capacity recorded (type 5
+    /// has none). On OOM or size overflow nothing changes.
+    fn resize(&mut self, ty: u8, cap: usize) -> Result<(), AllocError> {
         let hdr = hdr_size(ty);
-        let Some(total) = hdr.checked_add(cap).and_then(|t| t.checked_add(1)) else {
-            return ptr::null_mut();
-        };
-        let ns = if ty == flags(s) & TYPE_MASK {
-            let block = alloc::realloc(alloc_ptr(s), total) as *mut u8;
-            if block.is_null() {
-                return ptr::null_mut();
-            }
-            block.add(hdr) as Sds
-        } else {
-            let block = alloc::malloc(total) as *mut u8;
-            if block.is_null() {
-                return ptr::null_mut();
-            }
-            ptr::copy_nonoverlapping(s as *const u8, block.add(hdr), n + 1);
-            alloc::free(alloc_ptr(s));
-            let ns = block.add(hdr);
-            *ns.sub(1) = ty;
-            ns as Sds
-        };
-        set_len(ns, n);
-        set_alloc(ns, cap);
-        ns
+        let total = hdr
+            .checked_add(cap)
+            .and_then(|t| t.checked_add(1))
+            .ok_or(AllocError)?;
+        if ty != self.ty() {
+            let grown =
+                Sds::with_capacity(ty, cap, Init::Copy(self.as_bytes())).ok_or(AllocError)?;
+            core::mem::replace(self, grown).free();
+            return Ok(());
+        }
+        // SAFETY: the block came from the hooks; on failure it is left as it was.
+        let block = unsafe { alloc::realloc(self.alloc_ptr(), total) } as *mut u8;
+        let block = NonNull::new(block).ok_or(AllocError)?;
+        self.0 = NonNull::new(block.as_ptr().wrapping_add(hdr)).ok_or(AllocError)?;
+        self.hdr_mut().set_cap(cap);
+        Ok(())
     }
-}
 
-/// `sdscatlen` when `t` fits the spare room: appended, the new length returned. `None`
-/// (nothing changed) when it does not fit or the header (type 5) records no capacity. The
-/// header is decoded once: this runs on every reader feed.
-///
-/// # Safety
-/// As [`cat_len`].
-#[inline(always)]
-pub(crate) unsafe fn cat_in_place(s: Sds, t: &[u8]) -> Option<usize> {
-    // SAFETY: `n + t.len() <= cap`, so the bytes and the NUL stay inside the block.
-    unsafe {
-        let ty = flags(s) & TYPE_MASK;
-        let w = field_width(ty);
-        if w == 0 {
+    /// `sdscatlen` when `t` fits the spare room: appended, the new length returned. `None`
+    /// (nothing changed) when it does not fit (type 5 records no spare room).
+    /// The header is decoded once: this runs on every reader feed.
+    #[inline(always)]
+    pub(crate) fn cat_in_place(&mut self, t: &[u8]) -> Option<usize> {
+        let (mut h, room) = self.parts_mut();
+        let n = h.len_cap().0;
+        // The spare room and the NUL slot after the content (one byte for type 5, whose
+        // capacity is its length: nothing fits).
+        let spare = room.get_mut(n..)?;
+        if spare.len() <= t.len() {
             return None;
         }
-        let hdr = hdr_size(ty);
-        let (n, cap) = (read_field(s, hdr, w), read_field(s, hdr - w, w));
-        if cap.checked_sub(n)? < t.len() {
-            return None;
-        }
-        let p = s as *mut u8;
-        ptr::copy(t.as_ptr(), p.add(n), t.len());
-        write_field(s, hdr, w, n + t.len());
-        *p.add(n + t.len()) = 0;
+        spare[..t.len()].copy_from_slice(as_uninit(t));
+        spare[t.len()].write(0);
+        h.set_len(n + t.len());
         Some(n + t.len())
     }
-}
 
-/// `sdscatlen`: appends `t`. NULL on OOM (then `s` is still valid).
-///
-/// # Safety
-/// As [`make_room_for`]; `t` does not point into `s`'s spare room.
-pub(crate) unsafe fn cat_len(s: Sds, t: &[u8]) -> Sds {
-    // SAFETY: after make_room_for there is room for `t` and the NUL.
-    unsafe {
-        if cat_in_place(s, t).is_some() {
-            return s;
+    /// `sdscatlen`: appends `t`. On OOM nothing changes.
+    pub(crate) fn cat(&mut self, t: &[u8]) -> Result<(), AllocError> {
+        if self.cat_in_place(t).is_some() {
+            return Ok(());
         }
-        let cur = len(s);
-        let s = make_room_for(s, t.len());
-        if s.is_null() {
-            return s;
-        }
-        ptr::copy(t.as_ptr(), (s as *mut u8).add(cur), t.len());
-        set_len(s, cur + t.len());
-        *(s as *mut u8).add(cur + t.len()) = 0;
-        s
+        self.append_with(t.len(), |w| w.put(t))
     }
-}
 
-/// `sdsrange(s, from, -1)` without moving the kept bytes: a header is written over dropped
-/// bytes right before `s + from`, and the string starting there is returned. `s` is `block`
-/// or a string made by this function inside it; the result lies inside `block` too, with the
-/// bytes that followed and the rest of `block`'s room as its capacity. It does not own an
-/// allocation: it is never freed or resized (`block` is, once nothing uses the result).
-/// `None`, with nothing written, when the header would not fit in the dropped bytes, `from`
-/// is past the end or `block` has a type-5 header.
-///
-/// # Safety
-/// `block` is a live sds and `s` is `block` or a result of this function for it.
-pub(crate) unsafe fn cut_front(block: Sds, s: Sds, from: usize) -> Option<Sds> {
-    // SAFETY: the new header sits in `s[from - hdr..from]`, dropped bytes inside `block`;
-    // every field written is within the block and sized for `block`'s type.
-    unsafe {
-        let ty = flags(block) & TYPE_MASK;
-        let hdr = hdr_size(ty);
-        let n = len(s);
-        if ty == TYPE_5 || from < hdr || from > n {
-            return None;
-        }
-        let end = (block as *mut u8).add(alloc(block));
-        let v = (s as *mut u8).add(from);
-        *v.sub(1) = ty;
-        let v = v as Sds;
-        set_len(v, n - from);
-        set_alloc(v, end.offset_from(v as *mut u8) as usize);
-        Some(v)
+    /// Makes room for `add` bytes, lets `f` write up to that many after the content through
+    /// a [`Fill`], and appends what it wrote. On OOM `f` does not run and nothing changes.
+    #[inline]
+    pub(crate) fn append_with<R>(
+        &mut self,
+        add: usize,
+        f: impl FnOnce(&mut Fill<'_>) -> R,
+    ) -> Result<R, AllocError> {
+        self.make_room_for(add)?;
+        let (mut h, room) = self.parts_mut();
+        let cur = h.len_cap().0;
+        let mut w = Fill::new(&mut room[cur..cur + add]);
+        let r = f(&mut w);
+        let end = cur + w.len();
+        room[end].write(0);
+        h.set_len(end);
+        Ok(r)
     }
-}
 
-/// Undoes [`cut_front`]: moves the bytes of `s` (a view into `block`) and their NUL to the
-/// start of `block`, which then holds them, and returns `block`.
-///
-/// # Safety
-/// `block` is a live sds and `s` `block` or a result of [`cut_front`] for it.
-pub(crate) unsafe fn uncut(block: Sds, s: Sds) -> Sds {
-    // SAFETY: `s[..=n]` lies inside `block`'s room and `n` fits it; the regions may overlap.
-    unsafe {
-        let n = len(s);
-        if s != block {
-            ptr::copy(s as *const u8, block as *mut u8, n + 1);
-            set_len(block, n);
+    /// `sdsrange(s, from, -1)` without moving the kept bytes: a header of the same type is
+    /// written over dropped bytes right before `from`, and the string starting there is
+    /// returned: a view with the bytes that followed and the rest of the room as its
+    /// capacity. It owns no allocation: it is never freed or resized; the block it lies in
+    /// (the string first cut, which this may be a view of already) is, once the view is no
+    /// longer used ([`Sds::uncut`] brings its bytes back). The caller keeps that block's raw
+    /// pointer and uses the view instead of `self` from then on. `Err(self)`, with nothing
+    /// written, when the header would not fit in the dropped bytes, `from` is past the end
+    /// or the header is type 5.
+    pub(crate) fn cut_front(mut self, from: usize) -> Result<Sds, Sds> {
+        let Head { ty, hdr, len, cap } = self.head();
+        if ty == TYPE_5 || from < hdr || from > len {
+            return Err(self);
         }
-        block
-    }
-}
-
-/// `sdsIncrLen`: moves the end by `incr` (after writing into spare room, or to drop a tail).
-/// Out-of-range moves, where hiredis asserts, are ignored.
-///
-/// # Safety
-/// `s` is a live sds; new bytes were written by the caller.
-pub(crate) unsafe fn incr_len(s: Sds, incr: isize) {
-    // SAFETY: the new length stays within the capacity, so the NUL store is in bounds.
-    unsafe {
-        let cur = len(s);
-        let new = if incr >= 0 {
-            // Type 5 has no capacity field: hiredis lets it grow while the length fits 5 bits.
-            let room = if flags(s) & TYPE_MASK == TYPE_5 {
-                31 - cur
-            } else {
-                avail(s)
-            };
-            if incr as usize > room {
-                return;
-            }
-            cur + incr as usize
-        } else {
-            match cur.checked_sub(incr.unsigned_abs()) {
-                Some(n) => n,
-                None => return,
-            }
+        let Some(p) = NonNull::new(self.0.as_ptr().wrapping_add(from)) else {
+            return Err(self);
         };
-        set_len(s, new);
-        *(s as *mut u8).add(new) = 0;
+        // The view's flags byte, in dropped content; the rest of its header follows from it.
+        self.as_bytes_mut()[from - 1] = ty;
+        let mut view = Sds(p);
+        let mut h = view.hdr_mut();
+        h.set_len(len - from);
+        h.set_cap(cap - from);
+        Ok(view)
     }
-}
 
-/// `sdsrange`: keeps bytes `start..=end` (negative indexes count from the end).
-///
-/// # Safety
-/// `s` is a live sds.
-pub(crate) unsafe fn range(s: Sds, start: isize, end: isize) -> c_int {
-    // SAFETY: all indexes are clamped to the current length before the move.
-    unsafe {
-        let n = len(s);
+    /// Undoes [`Sds::cut_front`]: moves the bytes of `view` (a view inside this block, or
+    /// this string itself) and their NUL to the start of the block, which then holds them.
+    pub(crate) fn uncut(&mut self, view: Sds) {
+        if view.0 == self.0 {
+            return;
+        }
+        let n = view.len();
+        let off = view.0.as_ptr() as usize - self.0.as_ptr() as usize;
+        let (mut h, room) = self.parts_mut();
+        // The view's content and NUL lie in this block's room (initialised: they are the
+        // view's); the bounds check keeps a stray pointer from reaching outside.
+        room.copy_within(off..off + n + 1, 0);
+        h.set_len(n);
+    }
+
+    /// `sdsIncrLen` with `incr >= 0`: the caller wrote `incr` bytes after the content.
+    /// Out-of-range moves, where hiredis asserts, are ignored. Type 5, which records no
+    /// capacity, grows while the length fits its 5 bits, as in hiredis.
+    ///
+    /// # Safety
+    /// The `incr` bytes after the content are initialised and inside the block.
+    pub(crate) unsafe fn assume_appended(&mut self, incr: usize) {
+        let Head {
+            ty, len: cur, cap, ..
+        } = self.head();
+        let room = if ty == TYPE_5 {
+            31 - cur.min(31)
+        } else {
+            cap - cur.min(cap)
+        };
+        if incr > room {
+            return;
+        }
+        let new = cur + incr;
+        // SAFETY: the caller wrote `incr` bytes after the content inside the block, so the
+        // NUL after them is in the block too (type 5 has no recorded capacity to check).
+        unsafe { self.0.as_ptr().add(new).write(0) };
+        self.hdr_mut().set_len(new);
+    }
+
+    /// `sdsIncrLen` with a negative increment: drops the last `n` bytes (ignored when there
+    /// are fewer, where hiredis asserts).
+    pub(crate) fn shorten(&mut self, n: usize) {
+        if let Some(new) = self.len().checked_sub(n) {
+            self.set_len(new);
+        }
+    }
+
+    /// `sdsrange`: keeps bytes `start..=end` (negative indexes count from the end).
+    pub(crate) fn range(&mut self, start: isize, end: isize) -> Result<(), ()> {
+        let n = self.len();
         if n > isize::MAX as usize {
-            return -1;
+            return Err(());
         }
         if n == 0 {
-            return 0;
+            return Ok(());
         }
         let n = n as isize;
         let mut start = if start < 0 { (n + start).max(0) } else { start };
@@ -489,64 +619,87 @@ pub(crate) unsafe fn range(s: Sds, start: isize, end: isize) -> c_int {
         } else {
             start = 0;
         }
-        if start != 0 && newlen != 0 {
-            ptr::copy(
-                (s as *const u8).add(start as usize),
-                s as *mut u8,
-                newlen as usize,
-            );
+        self.keep(start as usize, newlen as usize);
+        Ok(())
+    }
+
+    /// Keeps the `n` bytes from `start` (within the content), moved to the front.
+    fn keep(&mut self, start: usize, n: usize) {
+        if start != 0 && n != 0 {
+            self.as_bytes_mut().copy_within(start..start + n, 0);
         }
-        *(s as *mut u8).add(newlen as usize) = 0;
-        set_len(s, newlen as usize);
-        0
+        self.set_len(n);
+    }
+
+    /// `sdsclear`: empty, capacity kept.
+    pub(crate) fn clear(&mut self) {
+        self.set_len(0);
     }
 }
 
-/// `sdsclear`: empty, capacity kept.
+impl Init<'_> {
+    fn len(&self) -> usize {
+        match *self {
+            Init::Copy(b) => b.len(),
+            Init::Zero(n) => n,
+        }
+    }
+}
+
+/// The content of the sds at `p` (NULL: empty), borrowed for `'a`: for a string held in a C
+/// struct whose borrow the caller ties the slice to.
 ///
 /// # Safety
-/// `s` is a live sds.
-pub(crate) unsafe fn clear(s: Sds) {
-    // SAFETY: every sds has room for its NUL at index 0.
-    unsafe {
-        set_len(s, 0);
-        *s = 0;
-    }
+/// `p` is NULL or a live sds that nothing changes or frees while the slice lives.
+pub(crate) unsafe fn bytes_of<'a>(p: *const c_char) -> &'a [u8] {
+    // SAFETY: the caller's promise: a live sds, so `len` initialised content bytes at `p`,
+    // unchanged for 'a; the handle is only read.
+    unsafe { Sds::from_raw(p.cast_mut()).map_or(&[], |s| slice::from_raw_parts(p.cast(), s.len())) }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn new(b: &[u8]) -> Sds {
+        Sds::new(b).unwrap()
+    }
+
     #[test]
     fn cut_front_views_the_rest_and_uncut_moves_it_back() {
         let text: Vec<u8> = (0..3000u32).map(|i| b'a' + (i % 26) as u8).collect();
         for n in [40, 300, 2000] {
             for cut in [3, 17, 20, n / 2, n - 1, n] {
-                // SAFETY: live sds strings made and freed here; views stay inside the block.
-                unsafe {
-                    let block = make_room_for(new_len(&text[..n]), 100);
-                    let cap_end = (block as *const u8).add(alloc(block));
-                    let Some(v) = cut_front(block, block, cut) else {
-                        assert!(cut < hdr_size(flags(block) & TYPE_MASK), "n {n} cut {cut}");
-                        free(block);
+                let mut block = new(&text[..n]);
+                block.make_room_for(100).unwrap();
+                let cap_end = block.as_ptr() as usize + block.alloc();
+                let raw = block.as_ptr();
+                let v = match block.cut_front(cut) {
+                    Ok(v) => v,
+                    Err(block) => {
+                        assert!(cut < hdr_size(block.ty()), "n {n} cut {cut}");
+                        block.free();
                         continue;
-                    };
-                    assert_eq!(as_bytes(v), &text[cut..n]);
-                    let v_end = (v as *const u8).add(alloc(v));
-                    assert_eq!(v_end, cap_end, "room up to the block's end");
-                    assert_eq!(*(v as *const u8).add(len(v)), 0);
-                    // A view of a view, then appends in place and back to the block.
-                    let w = cut_front(block, v, (n - cut) / 2).unwrap_or(v);
-                    let kept = len(w);
-                    assert_eq!(cat_in_place(w, b"xyz"), Some(kept + 3));
-                    let b = uncut(block, w);
-                    assert_eq!(b, block);
-                    assert_eq!(&as_bytes(b)[..kept], &text[n - kept..n]);
-                    assert_eq!(&as_bytes(b)[kept..], b"xyz");
-                    assert_eq!(*(b as *const u8).add(len(b)), 0);
-                    free(b);
-                }
+                    }
+                };
+                assert_eq!(v.as_bytes(), &text[cut..n]);
+                assert_eq!(
+                    v.as_ptr() as usize + v.alloc(),
+                    cap_end,
+                    "room to the block's end"
+                );
+                // A view of a view, then appends in place and back to the block.
+                let half = (n - cut) / 2;
+                let mut w = v.cut_front(half).unwrap_or_else(|v| v);
+                let kept = w.len();
+                assert_eq!(w.cat_in_place(b"xyz"), Some(kept + 3));
+                assert_eq!(&w.as_bytes()[kept..], b"xyz");
+                // SAFETY: `raw` is the block; the views are not used after `uncut`.
+                let mut b = unsafe { Sds::from_raw(raw) }.unwrap();
+                b.uncut(w);
+                assert_eq!(&b.as_bytes()[..kept], &text[n - kept..n]);
+                assert_eq!(&b.as_bytes()[kept..], b"xyz");
+                b.free();
             }
         }
     }
@@ -562,32 +715,48 @@ mod tests {
             (255, TYPE_16),
             (70000, TYPE_32),
         ] {
-            let s = new_zeroed(n);
-            // SAFETY: `s` is a fresh sds.
-            unsafe {
-                assert_eq!(flags(s) & TYPE_MASK, ty, "size {n}");
-                assert_eq!(len(s), n);
-                assert_eq!(*(s as *const u8).add(n), 0);
-                free(s);
-            }
+            let s = Sds::new_zeroed(n).unwrap();
+            assert_eq!(s.ty(), ty, "size {n}");
+            assert_eq!(s.len(), n);
+            assert!(s.as_bytes().iter().all(|&b| b == 0));
+            assert_eq!(s.alloc_size(), hdr_size(ty) + n + 1);
+            s.free();
         }
     }
 
     #[test]
+    fn header_encoding_is_hiredis_layout() {
+        let mut s = new(&[b'x'; 300]);
+        s.make_room_for(10).unwrap();
+        let cap = s.alloc();
+        let Hdr::T16(h) = s.hdr_mut() else {
+            panic!("type 16 expected");
+        };
+        assert_eq!(u16::from_ne_bytes([h[0], h[1]]), 300);
+        assert_eq!(u16::from_ne_bytes([h[2], h[3]]) as usize, cap);
+        assert_eq!(h[4], TYPE_16);
+        s.free();
+        let mut s = new(b"abc");
+        assert!(matches!(s.hdr_mut(), Hdr::T5(&mut [f]) if f == TYPE_5 | (3 << TYPE_BITS)));
+        s.free();
+        let (b, n) = header_bytes(TYPE_32, 70000, 80000);
+        assert_eq!(n, 9);
+        assert_eq!(b[..4], 70000u32.to_ne_bytes());
+        assert_eq!(b[4..8], 80000u32.to_ne_bytes());
+        assert_eq!(b[8], TYPE_32);
+    }
+
+    #[test]
     fn append_grows_and_keeps_content() {
-        let mut s = new_len(b"ab");
-        // SAFETY: `s` stays the one live sds, replaced by each call's result.
-        unsafe {
-            for i in 0..1000 {
-                s = cat_len(s, format!("{i},").as_bytes());
-                assert!(!s.is_null());
-            }
-            let b = as_bytes(s);
-            assert!(b.starts_with(b"ab0,1,2,"));
-            assert!(b.ends_with(b"998,999,"));
-            assert!(alloc(s) >= len(s));
-            free(s);
+        let mut s = new(b"ab");
+        for i in 0..1000 {
+            s.cat(format!("{i},").as_bytes()).unwrap();
         }
+        let b = s.as_bytes();
+        assert!(b.starts_with(b"ab0,1,2,"));
+        assert!(b.ends_with(b"998,999,"));
+        assert!(s.alloc() >= s.len());
+        s.free();
     }
 
     #[test]
@@ -602,29 +771,25 @@ mod tests {
             (0, 0, b"h"),
         ];
         for &(a, b, want) in cases {
-            let s = new_len(b"hello");
-            // SAFETY: `s` is a fresh sds.
-            unsafe {
-                assert_eq!(range(s, a, b), 0);
-                assert_eq!(as_bytes(s), want, "range({a},{b})");
-                free(s);
-            }
+            let mut s = new(b"hello");
+            assert_eq!(s.range(a, b), Ok(()));
+            assert_eq!(s.as_bytes(), want, "range({a},{b})");
+            s.free();
         }
     }
 
     #[test]
-    fn incr_len_after_make_room() {
-        // SAFETY: writes stay within the room made.
-        unsafe {
-            let s = make_room_for(empty(), 10);
-            ptr::copy_nonoverlapping(b"xyz".as_ptr(), s as *mut u8, 3);
-            incr_len(s, 3);
-            assert_eq!(as_bytes(s), b"xyz");
-            incr_len(s, -1);
-            assert_eq!(as_bytes(s), b"xy");
-            incr_len(s, -10); // ignored, hiredis would assert
-            assert_eq!(as_bytes(s), b"xy");
-            free(s);
-        }
+    fn append_with_and_shorten() {
+        let mut s = Sds::empty().unwrap();
+        s.append_with(10, |w| w.put(b"xyz")).unwrap();
+        assert_eq!(s.as_bytes(), b"xyz");
+        assert!(s.avail() >= 7);
+        s.shorten(1);
+        assert_eq!(s.as_bytes(), b"xy");
+        s.shorten(10); // ignored, hiredis would assert
+        assert_eq!(s.as_bytes(), b"xy");
+        s.clear();
+        assert_eq!(s.len(), 0);
+        s.free();
     }
 }

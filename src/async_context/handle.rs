@@ -35,7 +35,6 @@ use crate::abi::r#async::{
 use crate::abi::hiredis::{REDIS_IN_CALLBACK, redisAsyncPushFnPtr, redisContext};
 use crate::abi::read::redisReplyObjectFunctions;
 use crate::context::Ctx;
-use crate::sds;
 
 /// A live async context made by [`super::connect`].
 pub(crate) struct Ac(NonNull<AsyncCtx>);
@@ -350,10 +349,13 @@ impl Ac {
         args: &mut dyn crate::format::ArgSource,
     ) -> Result<usize, crate::format::FormatError> {
         let c = &mut self.ctx().c;
-        // SAFETY: `obuf` is the context's live sds; it is replaced by the live result in
-        // every case. The arguments' pointers are the ArgSource's promise (not into `obuf`).
-        let (obuf, r) = unsafe { crate::format::append_command_sds(c.obuf, fmt, args) };
-        c.obuf = obuf;
+        // SAFETY: `obuf` is the context's live sds, used only through this handle here and
+        // stored back in every case. The arguments are the ArgSource's slices (not `obuf`).
+        let Some(mut obuf) = (unsafe { crate::sds::Sds::from_raw(c.obuf) }) else {
+            return Err(crate::format::FormatError::Oom);
+        };
+        let r = crate::format::append_command_sds(&mut obuf, fmt, args);
+        c.obuf = obuf.into_raw();
         r
     }
 
@@ -366,17 +368,19 @@ impl Ac {
     ) -> R {
         let (a, st) = self.parts();
         // SAFETY: `obuf` is the context's live sds, a hook allocation apart from the block, so
-        // the slice overlaps neither borrow; `f` cannot resize or free it (the sds functions
-        // are `unsafe` and not reachable from safe code), so it stays valid for the call.
-        let all = unsafe { sds::as_bytes(a.c.obuf) };
+        // the slice overlaps neither borrow; `f` cannot resize or free it (reaching an sds from
+        // its raw pointer is `unsafe`), so it stays valid for the call.
+        let all = unsafe { crate::sds::bytes_of(a.c.obuf) };
         f(&all[all.len() - n..], a, st)
     }
 
     /// Cuts the last `n` bytes off `obuf` (`n` <= its length).
     pub(crate) fn obuf_truncate(&mut self, n: usize) {
         debug_assert!(n <= self.obuf_len());
-        // SAFETY: `obuf` is the context's live sds and holds at least `n` bytes.
-        unsafe { sds::incr_len(self.ctx().c.obuf, -(n as isize)) }
+        // SAFETY: `obuf` is the context's live sds.
+        if let Some(mut obuf) = unsafe { crate::sds::Sds::from_raw(self.ctx().c.obuf) } {
+            obuf.shorten(n);
+        }
     }
 
     /// Drops the private state and frees the block with the sync context's `redisFree`.

@@ -20,8 +20,9 @@ use crate::abi::hiredis::{
     redisOptions, redisReply,
 };
 use crate::abi::read::{REDIS_ERR, REDIS_OK, REDIS_REPLY_PUSH, redisReader};
+use crate::alloc;
 use crate::reader::Reader;
-use crate::{alloc, sds};
+use crate::sds::Sds;
 
 /// A live sync context (or the sync half of an async one).
 pub(crate) struct Ctx(NonNull<redisContext>);
@@ -183,7 +184,9 @@ impl Ctx {
         // SAFETY: both are the context's own (the sds or NULL, the reader or NULL), and
         // neither field is read again before it is replaced or the block freed.
         unsafe {
-            sds::free(obuf);
+            if let Some(obuf) = Sds::from_raw(obuf) {
+                obuf.free();
+            }
             if !reader.is_null() {
                 crate::reader::free(reader);
             }
@@ -210,12 +213,12 @@ impl Ctx {
         let c = self.ctx();
         // SAFETY: `obuf` is the context's live sds; `bytes` cannot point into it (the handle
         // is borrowed mutably while `bytes` is alive).
-        let grown = unsafe { sds::cat_len(c.obuf, bytes) };
-        if grown.is_null() {
+        let Some(mut obuf) = (unsafe { Sds::from_raw(c.obuf) }) else {
             return false;
-        }
-        c.obuf = grown;
-        true
+        };
+        let r = obuf.cat(bytes);
+        c.obuf = obuf.into_raw();
+        r.is_ok()
     }
 
     /// Appends the RESP encoding of `args` to `obuf`; false on OOM (`obuf` unchanged).
@@ -223,8 +226,11 @@ impl Ctx {
         let c = self.ctx();
         // SAFETY: `obuf` is the context's live sds, replaced by the live result; the
         // arguments are slices that cannot point into it (the handle is borrowed mutably).
-        let (grown, r) = unsafe { crate::format::append_argv_sds(c.obuf, args) };
-        c.obuf = grown;
+        let Some(mut obuf) = (unsafe { Sds::from_raw(c.obuf) }) else {
+            return false;
+        };
+        let r = crate::format::append_argv_sds(&mut obuf, args);
+        c.obuf = obuf.into_raw();
         r.is_some()
     }
 
@@ -237,8 +243,11 @@ impl Ctx {
         let c = self.ctx();
         // SAFETY: `obuf` is the context's live sds, replaced by the live result in every
         // case; the arguments' pointers are the ArgSource's promise (not into `obuf`).
-        let (obuf, r) = unsafe { crate::format::append_command_sds(c.obuf, fmt, args) };
-        c.obuf = obuf;
+        let Some(mut obuf) = (unsafe { Sds::from_raw(c.obuf) }) else {
+            return Err(crate::format::FormatError::Oom);
+        };
+        let r = crate::format::append_command_sds(&mut obuf, fmt, args);
+        c.obuf = obuf.into_raw();
         r
     }
 
@@ -247,19 +256,20 @@ impl Ctx {
     pub(crate) fn obuf_consume(&mut self, n: usize, keep_below: usize) -> bool {
         let c = self.ctx();
         // SAFETY: `obuf` is the context's live sds; a freed one is replaced at once.
-        unsafe {
-            let len = sds::len(c.obuf);
-            if n >= len && sds::alloc(c.obuf) <= keep_below {
-                // All sent: a small buffer is kept for the next commands (hiredis swaps in a
-                // new empty sds, which the next command has to grow again).
-                sds::clear(c.obuf);
-            } else if n >= len {
-                sds::free(c.obuf);
-                c.obuf = sds::empty();
-                return !c.obuf.is_null();
-            } else if sds::range(c.obuf, n as isize, -1) < 0 {
-                return false;
-            }
+        let Some(mut obuf) = (unsafe { Sds::from_raw(c.obuf) }) else {
+            return false;
+        };
+        let len = obuf.len();
+        if n >= len && obuf.alloc() <= keep_below {
+            // All sent: a small buffer is kept for the next commands (hiredis swaps in a
+            // new empty sds, which the next command has to grow again).
+            obuf.clear();
+        } else if n >= len {
+            obuf.free();
+            c.obuf = Sds::empty().map_or(ptr::null_mut(), Sds::into_raw);
+            return !c.obuf.is_null();
+        } else if obuf.range(n as isize, -1).is_err() {
+            return false;
         }
         true
     }

@@ -35,7 +35,7 @@ use crate::abi::hiredis::{
 use crate::abi::read::{REDIS_ERR, REDIS_ERR_OTHER, REDIS_OK, redisReader};
 use crate::net;
 use crate::net::owned::Block;
-use crate::sds;
+use crate::sds::Sds;
 
 mod handle;
 pub(crate) use handle::{Ctx, connect_with_options};
@@ -75,7 +75,7 @@ pub(crate) fn init(funcs: *const redisContextFuncs) -> Option<Ctx> {
     let mut h = Ctx::alloc()?;
     let cx = h.ctx();
     cx.funcs = funcs;
-    cx.obuf = sds::empty();
+    cx.obuf = Sds::empty().map_or(ptr::null_mut(), Sds::into_raw);
     cx.reader = reader_create();
     cx.fd = REDIS_INVALID_FD;
     if cx.obuf.is_null() || cx.reader.is_null() {
@@ -218,7 +218,7 @@ pub(crate) fn reconnect(c: &mut Ctx) -> c_int {
     c.free_privctx(true);
     close_io(c);
     let cx = c.ctx();
-    cx.obuf = sds::empty();
+    cx.obuf = Sds::empty().map_or(ptr::null_mut(), Sds::into_raw);
     cx.reader = reader_create();
     if cx.obuf.is_null() || cx.reader.is_null() {
         net::oom(cx);

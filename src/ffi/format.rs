@@ -7,7 +7,8 @@ use core::ffi::{c_char, c_int, c_longlong};
 use crate::abi::sds::sds;
 use crate::boundary;
 use crate::ffi::variadic::{VaArgs, hirs_args};
-use crate::{alloc, format, sds as core_sds};
+use crate::sds::Sds;
+use crate::{alloc, format};
 
 /// Called by `redisvFormatCommand` in `variadic.c` (which narrows the result to `int`):
 /// the length, -1 for a NULL target or OOM, -2 for an invalid format.
@@ -32,16 +33,13 @@ pub unsafe extern "C" fn hirs_format_command(
     // SAFETY: `args` wraps the caller's va_list, valid for this call.
     let mut va = unsafe { VaArgs::new(args) };
     match format::format_command(fmt, &mut va) {
-        // The result must fit the `int` that redisvFormatCommand returns.
-        Ok(hb) if hb.len > c_int::MAX as usize => {
-            // SAFETY: our own hook block, not handed out.
-            unsafe { alloc::free(hb.ptr.cast()) };
-            -1
-        }
+        // The result must fit the `int` that redisvFormatCommand returns (dropped: freed).
+        Ok(hb) if hb.len() > c_int::MAX as usize => -1,
         Ok(hb) => {
+            let n = hb.len() as c_longlong;
             // SAFETY: `target` is valid for writes (checked non-NULL above).
-            unsafe { *target = hb.ptr };
-            hb.len as c_longlong
+            unsafe { *target = hb.into_raw() };
+            n
         }
         Err(e) => e.code() as c_longlong,
     }
@@ -107,9 +105,10 @@ pub unsafe extern "C" fn redisFormatCommandArgv(
     };
     match format::format_argv(args) {
         Some(hb) => {
+            let n = hb.len() as c_longlong;
             // SAFETY: `target` is valid for writes (checked non-NULL above).
-            unsafe { *target = hb.ptr };
-            hb.len as c_longlong
+            unsafe { *target = hb.into_raw() };
+            n
         }
         None => -1,
     }
@@ -134,20 +133,17 @@ pub unsafe extern "C" fn redisFormatSdsCommandArgv(
         return -1;
     };
     // hiredis's capacity: sdsempty() grown by sdsMakeRoomFor(total).
-    let s = core_sds::empty();
-    if s.is_null() {
+    let Some(mut s) = Sds::empty() else {
         return -1;
-    }
-    // SAFETY: `s` is a live sds of ours; the arguments are the caller's buffers.
-    match unsafe { format::append_argv_sds(s, args) } {
-        (s, Some(n)) => {
+    };
+    match format::append_argv_sds(&mut s, args) {
+        Some(n) => {
             // SAFETY: `target` is valid for writes (checked non-NULL above).
-            unsafe { *target = s };
+            unsafe { *target = s.into_raw() };
             n as c_longlong
         }
-        (s, None) => {
-            // SAFETY: `s` is ours and not handed out.
-            unsafe { core_sds::free(s) };
+        None => {
+            s.free();
             -1
         }
     }
@@ -169,8 +165,10 @@ pub unsafe extern "C" fn redisFreeCommand(cmd: *mut c_char) {
 /// `cmd` is NULL or such a command, not used afterwards.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn redisFreeSdsCommand(cmd: sds) {
-    // SAFETY: the caller promises an sds or NULL.
-    unsafe { core_sds::free(cmd) }
+    // SAFETY: the caller promises an sds or NULL, not used afterwards.
+    if let Some(s) = unsafe { Sds::from_raw(cmd) } {
+        s.free();
+    }
 }
 
 #[cfg(test)]
@@ -203,9 +201,8 @@ mod tests {
             let mut s: sds = ptr::null_mut();
             let n = redisFormatSdsCommandArgv(&mut s, 3, argv.as_ptr().cast_mut(), lens.as_ptr());
             assert_eq!(n, 35);
-            assert_eq!(core_sds::len(s), 35);
             assert_eq!(
-                core_sds::as_bytes(s),
+                Sds::from_raw(s).unwrap().as_bytes(),
                 b"*3\r\n$3\r\nSET\r\n$7\r\nfoo\0xxx\r\n$3\r\nbar\r\n"
             );
             redisFreeSdsCommand(s);

@@ -83,7 +83,7 @@ mod tests {
     use crate::abi::read::{REDIS_REPLY_ARRAY, REDIS_REPLY_MAP, REDIS_REPLY_STATUS};
     use crate::ffi::reply::{freeReplyObject, redisReaderCreate};
     use crate::reader::tasks::NO_FUNCTIONS;
-    use crate::sds;
+    use crate::sds::Sds;
     use core::cell::RefCell;
     use core::ffi::c_longlong;
     use core::ptr;
@@ -136,7 +136,10 @@ mod tests {
             // Freed through the pointer we were given (not the shared reference): the block
             // is reused and written.
             freeReplyObject(rep);
-            assert_eq!(((*r).pos, (*r).len, sds::len((*r).buf)), (12, 14, 14));
+            assert_eq!(
+                ((*r).pos, (*r).len, Sds::from_raw((*r).buf).unwrap().len()),
+                (12, 14, 14)
+            );
         }
         assert_eq!(get(r), (REDIS_OK, ptr::null_mut()));
         // SAFETY: plain field reads.
@@ -258,9 +261,9 @@ mod tests {
         unsafe {
             freeReplyObject(rep);
             assert_eq!((*r).len, 0);
-            assert!(sds::avail((*r).buf) > (*r).maxbuf);
+            assert!(Sds::from_raw((*r).buf).unwrap().avail() > (*r).maxbuf);
             feed(r, b"+a\r\n");
-            assert!(sds::avail((*r).buf) <= (*r).maxbuf);
+            assert!(Sds::from_raw((*r).buf).unwrap().avail() <= (*r).maxbuf);
             redisReaderFree(r);
         }
     }

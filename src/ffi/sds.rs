@@ -1,13 +1,45 @@
 //! `sds.h`: hiredis's dynamic strings. The header structs and inline accessors are
-//! hand-written in `headers/sds.pre.h`; the encoding lives in `crate::sds`.
+//! hand-written in `headers/sds.pre.h`; the encoding lives in `crate::sds`. Each export turns
+//! its `sds` arguments into [`Sds`] handles (the unsafe step: the caller's promise that they
+//! are live) and calls the core.
+
+use std::borrow::Cow;
 
 use core::ffi::{c_char, c_int, c_longlong, c_ulonglong, c_void};
 use core::ptr;
 
 use crate::abi::sds::sds;
+use crate::alloc;
 use crate::boundary;
 use crate::ffi::variadic::{VaArgs, hirs_args, hirs_vsnprintf};
-use crate::sds as core_sds;
+use crate::sds::{self as core_sds, Sds};
+
+/// The C pointer for a new sds, NULL for `None` (OOM).
+fn out(s: Option<Sds>) -> sds {
+    s.map_or(ptr::null_mut(), Sds::into_raw)
+}
+
+/// `s` after a change that may fail: its (possibly moved) pointer, or NULL on OOM, where `s`
+/// is still live and the caller's, as in hiredis.
+fn grown(s: Sds, r: Result<(), alloc::AllocError>) -> sds {
+    match r {
+        Ok(()) => s.into_raw(),
+        Err(_) => ptr::null_mut(),
+    }
+}
+
+/// A C buffer to read while `s` is written: copied first when it lies in `s`'s block (C may
+/// pass part of `s` itself, as in `sdscatsds(s, s)`), borrowed otherwise.
+fn apart<'a>(s: &Sds, b: &'a [u8]) -> Cow<'a, [u8]> {
+    let start = s.alloc_ptr() as usize;
+    let end = start + s.alloc_size();
+    let (bs, be) = (b.as_ptr() as usize, b.as_ptr() as usize + b.len());
+    if !b.is_empty() && bs < end && be > start {
+        Cow::Owned(b.to_vec())
+    } else {
+        Cow::Borrowed(b)
+    }
+}
 
 /// A new sds with `initlen` bytes from `init`, or zero bytes when `init` is NULL.
 ///
@@ -16,12 +48,12 @@ use crate::sds as core_sds;
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sdsnewlen(init: *const c_void, initlen: usize) -> sds {
     if init.is_null() {
-        return core_sds::new_zeroed(initlen);
+        return out(Sds::new_zeroed(initlen));
     }
     // SAFETY: the caller promises `initlen` readable bytes at `init`.
     match unsafe { boundary::bytes(init as *const u8, initlen) } {
-        Some(b) => core_sds::new_len(b),
-        None => core::ptr::null_mut(),
+        Some(b) => out(Sds::new(b)),
+        None => ptr::null_mut(),
     }
 }
 
@@ -32,23 +64,23 @@ pub unsafe extern "C" fn sdsnewlen(init: *const c_void, initlen: usize) -> sds {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sdsnew(init: *const c_char) -> sds {
     // SAFETY: the caller promises a C string.
-    core_sds::new_len(unsafe { boundary::cstr(init) }.unwrap_or(&[]))
+    out(Sds::new(unsafe { boundary::cstr(init) }.unwrap_or(&[])))
 }
 
 #[unsafe(no_mangle)]
 pub extern "C" fn sdsempty() -> sds {
-    core_sds::empty()
+    out(Sds::empty())
 }
 
 /// # Safety
 /// `s` is a live sds.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sdsdup(s: sds) -> sds {
-    if s.is_null() {
-        return core::ptr::null_mut();
+    // SAFETY: the caller promises a live sds (or NULL).
+    match unsafe { Sds::from_raw(s) } {
+        Some(s) => out(Sds::new(s.as_bytes())),
+        None => ptr::null_mut(),
     }
-    // SAFETY: the caller promises a live sds.
-    core_sds::new_len(unsafe { core_sds::as_bytes(s) })
 }
 
 /// # Safety
@@ -56,7 +88,9 @@ pub unsafe extern "C" fn sdsdup(s: sds) -> sds {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sdsfree(s: sds) {
     // SAFETY: forwarded promise.
-    unsafe { core_sds::free(s) }
+    if let Some(s) = unsafe { Sds::from_raw(s) } {
+        s.free();
+    }
 }
 
 /// # Safety
@@ -64,11 +98,12 @@ pub unsafe extern "C" fn sdsfree(s: sds) {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sdscatlen(s: sds, t: *const c_void, len: usize) -> sds {
     // SAFETY: forwarded promises.
-    unsafe {
-        match boundary::bytes(t as *const u8, len) {
-            Some(b) if !s.is_null() => core_sds::cat_len(s, b),
-            _ => core::ptr::null_mut(),
+    match unsafe { (Sds::from_raw(s), boundary::bytes(t as *const u8, len)) } {
+        (Some(mut s), Some(t)) => {
+            let r = s.cat(&apart(&s, t));
+            grown(s, r)
         }
+        _ => ptr::null_mut(),
     }
 }
 
@@ -77,11 +112,12 @@ pub unsafe extern "C" fn sdscatlen(s: sds, t: *const c_void, len: usize) -> sds 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sdscat(s: sds, t: *const c_char) -> sds {
     // SAFETY: forwarded promises.
-    unsafe {
-        match boundary::cstr(t) {
-            Some(b) if !s.is_null() => core_sds::cat_len(s, b),
-            _ => core::ptr::null_mut(),
+    match unsafe { (Sds::from_raw(s), boundary::cstr(t)) } {
+        (Some(mut s), Some(t)) => {
+            let r = s.cat(&apart(&s, t));
+            grown(s, r)
         }
+        _ => ptr::null_mut(),
     }
 }
 
@@ -89,20 +125,29 @@ pub unsafe extern "C" fn sdscat(s: sds, t: *const c_char) -> sds {
 /// `s` is a live sds.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sdsMakeRoomFor(s: sds, addlen: usize) -> sds {
-    if s.is_null() {
-        return s;
-    }
     // SAFETY: forwarded promise.
-    unsafe { core_sds::make_room_for(s, addlen) }
+    match unsafe { Sds::from_raw(s) } {
+        Some(mut s) => {
+            let r = s.make_room_for(addlen);
+            grown(s, r)
+        }
+        None => s,
+    }
 }
 
 /// # Safety
-/// `s` is a live sds.
+/// `s` is a live sds; with `incr > 0`, the caller wrote `incr` bytes after its content,
+/// inside its room.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sdsIncrLen(s: sds, incr: c_int) {
-    if !s.is_null() {
-        // SAFETY: forwarded promise.
-        unsafe { core_sds::incr_len(s, incr as isize) }
+    // SAFETY: forwarded promise.
+    let Some(mut s) = (unsafe { Sds::from_raw(s) }) else {
+        return;
+    };
+    match usize::try_from(incr) {
+        // SAFETY: the caller wrote the `incr` bytes (sdsIncrLen's contract).
+        Ok(n) => unsafe { s.assume_appended(n) },
+        Err(_) => s.shorten(incr.unsigned_abs() as usize),
     }
 }
 
@@ -110,20 +155,20 @@ pub unsafe extern "C" fn sdsIncrLen(s: sds, incr: c_int) {
 /// `s` is a live sds.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sdsrange(s: sds, start: libc::ssize_t, end: libc::ssize_t) -> c_int {
-    if s.is_null() {
-        return -1;
-    }
     // SAFETY: forwarded promise.
-    unsafe { core_sds::range(s, start, end) }
+    match unsafe { Sds::from_raw(s) }.map(|mut s| s.range(start, end)) {
+        Some(Ok(())) => 0,
+        _ => -1,
+    }
 }
 
 /// # Safety
 /// `s` is a live sds.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sdsclear(s: sds) {
-    if !s.is_null() {
-        // SAFETY: forwarded promise.
-        unsafe { core_sds::clear(s) }
+    // SAFETY: forwarded promise.
+    if let Some(mut s) = unsafe { Sds::from_raw(s) } {
+        s.clear();
     }
 }
 
@@ -133,22 +178,29 @@ pub unsafe extern "C" fn sdsclear(s: sds) {
 /// `s` is a live sds.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sdsgrowzero(s: sds, len: usize) -> sds {
-    if s.is_null() {
-        return s;
-    }
     // SAFETY: forwarded promise.
-    unsafe { core_sds::grow_zero(s, len) }
+    match unsafe { Sds::from_raw(s) } {
+        Some(mut s) => {
+            let r = s.grow_zero(len);
+            grown(s, r)
+        }
+        None => s,
+    }
 }
 
 /// # Safety
 /// `s` and `t` are live sds.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sdscatsds(s: sds, t: sds) -> sds {
-    if s.is_null() || t.is_null() {
-        return ptr::null_mut();
+    // SAFETY: forwarded promises; `t` is only read, before `s` changes (`apart`).
+    match unsafe { (Sds::from_raw(s), Sds::from_raw(t)) } {
+        (Some(mut s), Some(t)) => {
+            let t = apart(&s, t.as_bytes()).into_owned();
+            let r = s.cat(&t);
+            grown(s, r)
+        }
+        _ => ptr::null_mut(),
     }
-    // SAFETY: forwarded promises.
-    unsafe { core_sds::cat_len(s, core_sds::as_bytes(t)) }
 }
 
 /// # Safety
@@ -156,11 +208,12 @@ pub unsafe extern "C" fn sdscatsds(s: sds, t: sds) -> sds {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sdscpylen(s: sds, t: *const c_char, len: usize) -> sds {
     // SAFETY: forwarded promises.
-    unsafe {
-        match boundary::bytes(t as *const u8, len) {
-            Some(b) if !s.is_null() => core_sds::cpy_len(s, b),
-            _ => ptr::null_mut(),
+    match unsafe { (Sds::from_raw(s), boundary::bytes(t as *const u8, len)) } {
+        (Some(mut s), Some(t)) => {
+            let r = s.cpy(&apart(&s, t));
+            grown(s, r)
         }
+        _ => ptr::null_mut(),
     }
 }
 
@@ -169,11 +222,12 @@ pub unsafe extern "C" fn sdscpylen(s: sds, t: *const c_char, len: usize) -> sds 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sdscpy(s: sds, t: *const c_char) -> sds {
     // SAFETY: forwarded promises.
-    unsafe {
-        match boundary::cstr(t) {
-            Some(b) if !s.is_null() => core_sds::cpy_len(s, b),
-            _ => ptr::null_mut(),
+    match unsafe { (Sds::from_raw(s), boundary::cstr(t)) } {
+        (Some(mut s), Some(t)) => {
+            let r = s.cpy(&apart(&s, t));
+            grown(s, r)
         }
+        _ => ptr::null_mut(),
     }
 }
 
@@ -183,9 +237,10 @@ pub unsafe extern "C" fn sdscpy(s: sds, t: *const c_char) -> sds {
 /// `s` is a live sds and `cset` a C string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sdstrim(s: sds, cset: *const c_char) -> sds {
-    if !s.is_null() {
-        // SAFETY: forwarded promises.
-        unsafe { core_sds::trim(s, boundary::cstr(cset).unwrap_or(&[])) }
+    // SAFETY: forwarded promises.
+    if let (Some(mut h), cset) = unsafe { (Sds::from_raw(s), boundary::cstr(cset)) } {
+        let cset = apart(&h, cset.unwrap_or(&[]));
+        h.trim(&cset);
     }
     s
 }
@@ -194,9 +249,9 @@ pub unsafe extern "C" fn sdstrim(s: sds, cset: *const c_char) -> sds {
 /// `s` is a live sds.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sdsupdatelen(s: sds) {
-    if !s.is_null() {
-        // SAFETY: forwarded promise.
-        unsafe { core_sds::update_len(s) }
+    // SAFETY: forwarded promise.
+    if let Some(mut s) = unsafe { Sds::from_raw(s) } {
+        s.update_len();
     }
 }
 
@@ -204,11 +259,27 @@ pub unsafe extern "C" fn sdsupdatelen(s: sds) {
 /// `s1` and `s2` are live sds (NULL, where hiredis would crash, sorts first).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sdscmp(s1: sds, s2: sds) -> c_int {
-    match (s1.is_null(), s2.is_null()) {
-        // SAFETY: forwarded promise.
-        (false, false) => unsafe { core_sds::cmp(s1, s2) },
-        (a, b) => b as c_int - a as c_int,
+    // SAFETY: forwarded promise; both are only read.
+    match unsafe { (Sds::from_raw(s1), Sds::from_raw(s2)) } {
+        (Some(a), Some(b)) => a.cmp(&b),
+        (a, b) => b.is_none() as c_int - a.is_none() as c_int,
     }
+}
+
+/// `sds` in a hook-allocated array (at least one slot, so never NULL on success), as
+/// `sdssplitlen`/`sdssplitargs` return them; the strings are freed on OOM.
+fn hook_array(items: Vec<Sds>) -> Option<(*mut sds, usize)> {
+    let n = items.len();
+    let p = alloc::malloc(n.max(1) * size_of::<sds>()) as *mut sds;
+    if p.is_null() {
+        items.into_iter().for_each(Sds::free);
+        return None;
+    }
+    for (j, s) in items.into_iter().enumerate() {
+        // SAFETY: `p` has room for `n` pointers.
+        unsafe { p.add(j).write(s.into_raw()) };
+    }
+    Some((p, n))
 }
 
 /// Splits `(s, len)` on `(sep, seplen)`: an array of `*count` sds to free with
@@ -234,7 +305,7 @@ pub unsafe extern "C" fn sdssplitlen(
     ) else {
         return ptr::null_mut();
     };
-    match core_sds::split_len(s, sep) {
+    match core_sds::split_len(s, sep).and_then(hook_array) {
         Some((tokens, n)) => {
             // SAFETY: `count` is valid (checked non-NULL); `n <= len + 1` fits an int.
             unsafe { *count = n as c_int };
@@ -252,17 +323,25 @@ pub unsafe extern "C" fn sdssplitlen(
 /// `tokens` is NULL or a result of `sdssplitlen`/`sdssplitargs` with its `count`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sdsfreesplitres(tokens: *mut sds, count: c_int) {
-    // SAFETY: forwarded promise.
-    unsafe { core_sds::free_split_res(tokens, count.max(0) as usize) }
+    if tokens.is_null() {
+        return;
+    }
+    // SAFETY: the caller promises a hook-allocated array of `count` live sds.
+    unsafe {
+        for &t in boundary::slice(tokens, count.max(0) as usize).iter().rev() {
+            sdsfree(t);
+        }
+        alloc::free(tokens.cast());
+    }
 }
 
 /// # Safety
 /// `s` is a live sds.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sdstolower(s: sds) {
-    if !s.is_null() {
-        // SAFETY: forwarded promise.
-        unsafe { core_sds::map_bytes(s, core_sds::c_tolower) }
+    // SAFETY: forwarded promise.
+    if let Some(mut s) = unsafe { Sds::from_raw(s) } {
+        s.map_bytes(core_sds::c_tolower);
     }
 }
 
@@ -270,15 +349,15 @@ pub unsafe extern "C" fn sdstolower(s: sds) {
 /// `s` is a live sds.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sdstoupper(s: sds) {
-    if !s.is_null() {
-        // SAFETY: forwarded promise.
-        unsafe { core_sds::map_bytes(s, core_sds::c_toupper) }
+    // SAFETY: forwarded promise.
+    if let Some(mut s) = unsafe { Sds::from_raw(s) } {
+        s.map_bytes(core_sds::c_toupper);
     }
 }
 
 #[unsafe(no_mangle)]
 pub extern "C" fn sdsfromlonglong(value: c_longlong) -> sds {
-    core_sds::from_longlong(value)
+    out(Sds::from_longlong(value))
 }
 
 /// Appends `(p, len)` quoted and escaped.
@@ -288,11 +367,12 @@ pub extern "C" fn sdsfromlonglong(value: c_longlong) -> sds {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sdscatrepr(s: sds, p: *const c_char, len: usize) -> sds {
     // SAFETY: forwarded promises.
-    unsafe {
-        match boundary::bytes(p as *const u8, len) {
-            Some(b) if !s.is_null() => core_sds::cat_repr(s, b),
-            _ => ptr::null_mut(),
+    match unsafe { (Sds::from_raw(s), boundary::bytes(p as *const u8, len)) } {
+        (Some(mut s), Some(p)) => {
+            let r = s.cat_repr(&apart(&s, p));
+            grown(s, r)
         }
+        _ => ptr::null_mut(),
     }
 }
 
@@ -312,13 +392,17 @@ pub unsafe extern "C" fn sdssplitargs(line: *const c_char, argc: *mut c_int) -> 
     let Some(line) = (unsafe { boundary::cstr(line) }) else {
         return ptr::null_mut();
     };
-    match core_sds::split_args(line) {
-        Ok(Some((v, n))) => {
+    match core_sds::split_args(line)
+        .ok()
+        .flatten()
+        .and_then(hook_array)
+    {
+        Some((v, n)) => {
             // SAFETY: as above; `n` is at most the line length, which fits an int.
             unsafe { *argc = n as c_int };
             v
         }
-        _ => ptr::null_mut(),
+        None => ptr::null_mut(),
     }
 }
 
@@ -334,14 +418,16 @@ pub unsafe extern "C" fn sdsmapchars(
     setlen: usize,
 ) -> sds {
     // SAFETY: forwarded promises.
-    unsafe {
-        if let (false, Some(f), Some(t)) = (
-            s.is_null(),
+    let (h, f, t) = unsafe {
+        (
+            Sds::from_raw(s),
             boundary::bytes(from as *const u8, setlen),
             boundary::bytes(to as *const u8, setlen),
-        ) {
-            core_sds::map_chars(s, f, t);
-        }
+        )
+    };
+    if let (Some(mut h), Some(f), Some(t)) = (h, f, t) {
+        let (f, t) = (apart(&h, f), apart(&h, t));
+        h.map_chars(&f, &t);
     }
     s
 }
@@ -356,7 +442,10 @@ pub unsafe extern "C" fn sdsjoin(argv: *mut *mut c_char, argc: c_int, sep: *mut 
     unsafe {
         let argv = boundary::slice(argv, argc.max(0) as usize);
         let sep = boundary::cstr(sep).unwrap_or(&[]);
-        core_sds::join(argv.iter().map(|&a| boundary::cstr(a).unwrap_or(&[])), sep)
+        out(core_sds::join(
+            argv.iter().map(|&a| boundary::cstr(a).unwrap_or(&[])),
+            sep,
+        ))
     }
 }
 
@@ -371,22 +460,21 @@ pub unsafe extern "C" fn sdsjoinsds(
     sep: *const c_char,
     seplen: usize,
 ) -> sds {
-    // SAFETY: forwarded promises.
+    // SAFETY: forwarded promises; the parts are only read.
     unsafe {
-        let argv = boundary::slice(argv, argc.max(0) as usize);
         let Some(sep) = boundary::bytes(sep as *const u8, seplen) else {
             return ptr::null_mut();
         };
-        core_sds::join(
-            argv.iter().map(|&a| {
-                if a.is_null() {
-                    &[][..]
-                } else {
-                    core_sds::as_bytes(a)
-                }
-            }),
+        let parts: Vec<Option<Sds>> = boundary::slice(argv, argc.max(0) as usize)
+            .iter()
+            .map(|&a| Sds::from_raw(a))
+            .collect();
+        out(core_sds::join(
+            parts
+                .iter()
+                .map(|a| a.as_ref().map_or(&[][..], Sds::as_bytes)),
             sep,
-        )
+        ))
     }
 }
 
@@ -396,11 +484,14 @@ pub unsafe extern "C" fn sdsjoinsds(
 /// `s` is a live sds.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sdsRemoveFreeSpace(s: sds) -> sds {
-    if s.is_null() {
-        return s;
-    }
     // SAFETY: forwarded promise.
-    unsafe { core_sds::remove_free_space(s) }
+    match unsafe { Sds::from_raw(s) } {
+        Some(mut s) => {
+            let r = s.remove_free_space();
+            grown(s, r)
+        }
+        None => s,
+    }
 }
 
 /// Header + capacity + NUL of `s` (0 for NULL).
@@ -409,11 +500,8 @@ pub unsafe extern "C" fn sdsRemoveFreeSpace(s: sds) -> sds {
 /// `s` is a live sds.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sdsAllocSize(s: sds) -> usize {
-    if s.is_null() {
-        return 0;
-    }
     // SAFETY: forwarded promise.
-    unsafe { core_sds::alloc_size(s) }
+    unsafe { Sds::from_raw(s) }.map_or(0, |s| s.alloc_size())
 }
 
 /// The start of the block holding `s` (its header).
@@ -422,11 +510,8 @@ pub unsafe extern "C" fn sdsAllocSize(s: sds) -> usize {
 /// `s` is a live sds.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sdsAllocPtr(s: sds) -> *mut c_void {
-    if s.is_null() {
-        return ptr::null_mut();
-    }
     // SAFETY: forwarded promise.
-    unsafe { core_sds::alloc_ptr(s) }
+    unsafe { Sds::from_raw(s) }.map_or(ptr::null_mut(), |s| s.alloc_ptr())
 }
 
 #[unsafe(no_mangle)]
@@ -497,18 +582,19 @@ pub unsafe extern "C" fn hirs_sdscatfmt(s: sds, fmt: *const c_char, args: *mut h
     let Some(fmt) = (unsafe { boundary::cstr(fmt) }) else {
         return ptr::null_mut();
     };
-    if s.is_null() {
+    // SAFETY: the caller promises a live sds.
+    let Some(mut s) = (unsafe { Sds::from_raw(s) }) else {
         return ptr::null_mut();
-    }
-    // SAFETY: `args` wraps the caller's va_list, valid for this call; `s` is live.
-    unsafe {
-        let mut va = VaArgs::new(args);
-        core_sds::cat_fmt(s, fmt, &mut va)
-    }
+    };
+    // SAFETY: `args` wraps the caller's va_list, valid for this call.
+    let mut va = unsafe { VaArgs::new(args) };
+    let r = s.cat_fmt(fmt, &mut va);
+    grown(s, r)
 }
 
-/// Called by `sdscatvprintf` in `variadic.c`: measures with `vsnprintf`, makes room, then
-/// prints straight into `s`. Like hiredis (which appends with `sdscat`), the appended text
+/// Called by `sdscatvprintf` in `variadic.c`: measures with `vsnprintf`, then prints straight
+/// into the spare room of `s` when it fits, else into a buffer (an argument may point into
+/// `s`, which growing moves) appended after growing as hiredis would. Like hiredis (which appends with `sdscat`), the appended text
 /// ends at the first NUL the conversion produced.
 ///
 /// # Safety
@@ -519,25 +605,37 @@ pub unsafe extern "C" fn hirs_sdscatvprintf(
     fmt: *const c_char,
     args: *mut hirs_args,
 ) -> sds {
-    if s.is_null() || fmt.is_null() {
+    if fmt.is_null() {
         return ptr::null_mut();
     }
-    // SAFETY: hirs_vsnprintf copies the va_list on each call; the room made below holds
-    // `n` bytes and the NUL after the current content.
-    unsafe {
-        let n = hirs_vsnprintf(ptr::null_mut(), 0, fmt, args);
-        let Ok(n) = usize::try_from(n) else {
-            // An encoding error: hiredis would append an unspecified buffer; append nothing.
-            return s;
-        };
-        let s = core_sds::make_room_for(s, n);
-        if s.is_null() {
-            return s;
-        }
-        let end = s.add(core_sds::len(s));
-        hirs_vsnprintf(end, n + 1, fmt, args);
-        let added = libc::strlen(end);
-        core_sds::incr_len(s, added as isize);
-        s
+    // SAFETY: the caller promises a live sds.
+    let Some(mut h) = (unsafe { Sds::from_raw(s) }) else {
+        return ptr::null_mut();
+    };
+    // SAFETY: hirs_vsnprintf copies the va_list on each call.
+    let n = unsafe { hirs_vsnprintf(ptr::null_mut(), 0, fmt, args) };
+    let Ok(n) = usize::try_from(n) else {
+        // An encoding error: hiredis would append an unspecified buffer; append nothing.
+        return s;
+    };
+    if h.avail() < n {
+        // Growing may move `s`, which an argument may point into: print first, into a
+        // buffer of our own, as hiredis does, then append.
+        let mut buf = vec![0u8; n + 1];
+        // SAFETY: `buf` has `n + 1` writable bytes.
+        unsafe { hirs_vsnprintf(buf.as_mut_ptr().cast(), n + 1, fmt, args) };
+        let end = buf.iter().position(|&b| b == 0).unwrap_or(n);
+        let r = h.make_room_for(n).and_then(|()| h.cat(&buf[..end]));
+        return grown(h, r);
     }
+    let end = h.as_ptr().wrapping_add(h.len());
+    // SAFETY: the room after the content holds `n` bytes and the NUL; the string does not
+    // move, so arguments pointing into its content stay valid.
+    unsafe {
+        hirs_vsnprintf(end, n + 1, fmt, args);
+        // Like hiredis (which appends with `sdscat`), the text ends at its first NUL.
+        let added = libc::strlen(end);
+        h.assume_appended(added);
+    }
+    h.into_raw()
 }

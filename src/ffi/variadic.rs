@@ -2,6 +2,9 @@
 //! one at a time, in the order and with the types the format string dictates.
 
 use core::ffi::{c_char, c_int, c_long, c_longlong, c_uint, c_ulonglong, c_void};
+use core::marker::PhantomData;
+
+use crate::boundary;
 
 /// `hirs_args` in `variadic.c`: wraps a `va_list`. Only C touches its inside.
 #[repr(C)]
@@ -47,14 +50,16 @@ unsafe extern "C" {
 ///
 /// The format parser decides each type; asking for the wrong one is undefined behaviour in C,
 /// which is why only the formatters (which follow hiredis's type rules) use this.
-pub(crate) struct VaArgs(*mut hirs_args);
+pub(crate) struct VaArgs<'a>(*mut hirs_args, PhantomData<&'a [u8]>);
 
-impl VaArgs {
+impl VaArgs<'_> {
     /// # Safety
     /// `a` comes from `variadic.c` and stays valid while this value is used; the caller pulls
-    /// arguments with the types the C caller passed.
+    /// arguments with the types the C caller passed, and the strings and buffers among them
+    /// (C strings for `%s`, `size` bytes for `%b`, live sds for `%S`) stay valid and
+    /// unchanged for `'a`.
     pub(crate) unsafe fn new(a: *mut hirs_args) -> Self {
-        VaArgs(a)
+        VaArgs(a, PhantomData)
     }
 
     fn next(&mut self, kind: c_int) -> hirs_arg {
@@ -63,18 +68,30 @@ impl VaArgs {
         unsafe { hirs_args_next(self.0, kind, &mut out) };
         out
     }
-}
 
-// SAFETY: the pointers are the C caller's arguments, which hiredis's API contract requires
-// to be C strings (`%s`) or buffers of the given size (`%b`), valid during the call.
-unsafe impl crate::format::ArgSource for VaArgs {
     fn ptr(&mut self) -> *const c_void {
         // SAFETY: the union field matches the kind C filled in.
         unsafe { self.next(HIRS_ARG_PTR).ptr }
     }
-    fn size(&mut self) -> usize {
-        // SAFETY: as above.
-        unsafe { self.next(HIRS_ARG_SIZE).size }
+}
+
+impl<'a> crate::format::ArgSource<'a> for VaArgs<'a> {
+    fn cstr(&mut self) -> Option<&'a [u8]> {
+        let p = self.ptr();
+        // SAFETY: a `%s` argument is NULL or a C string valid for 'a (`new`'s contract).
+        unsafe { boundary::cstr(p.cast()) }
+    }
+    fn bytes(&mut self) -> Option<&'a [u8]> {
+        let p = self.ptr();
+        // SAFETY: the union field matches the kind C filled in.
+        let size = unsafe { self.next(HIRS_ARG_SIZE).size };
+        // SAFETY: a `%b` argument is `size` readable bytes valid for 'a (`new`'s contract).
+        unsafe { boundary::bytes(p.cast(), size) }
+    }
+    fn sds(&mut self) -> Option<&'a [u8]> {
+        let p = self.ptr() as *const c_char;
+        // SAFETY: an `%S` argument is NULL or a live sds, unchanged for 'a (`new`'s contract).
+        (!p.is_null()).then(|| unsafe { crate::sds::bytes_of(p) })
     }
     fn int(&mut self) -> c_int {
         // SAFETY: as above.

@@ -171,12 +171,9 @@ pub(super) fn store_saddr(c: &mut redisContext, bytes: &[u8]) -> Result<(), ()> 
 
 /// The pending output (`obuf`), empty if there is none.
 pub(crate) fn obuf(c: &redisContext) -> &[u8] {
-    if c.obuf.is_null() {
-        return &[];
-    }
-    // SAFETY: a non-NULL `obuf` is the context's live sds (invariant), which only a `&mut`
-    // of the context can change.
-    unsafe { sds::as_bytes(c.obuf) }
+    // SAFETY: `obuf` is NULL or the context's live sds (invariant), which only a `&mut` of
+    // the context can change.
+    unsafe { sds::bytes_of(c.obuf) }
 }
 
 #[cfg(test)]

@@ -18,8 +18,9 @@ use crate::abi::read::{
     REDIS_READER_MAX_BUF, REDIS_REPLY_INTEGER, redisReadTask, redisReader,
     redisReplyObjectFunctions,
 };
+use crate::abi::sds::sds;
 use crate::alloc::{self, HBox, cache};
-use crate::sds;
+use crate::sds::Sds;
 
 /// Reader state C never sees, boxed behind `redisReader.task` (the 216-byte struct has no
 /// other room; hiredis keeps its own task stack there).
@@ -28,8 +29,8 @@ struct State {
     mirror: Mirror,
     /// When `buf` is a view made by `trim` (consumed bytes cut without moving the rest), the
     /// sds that owns the allocation, else NULL; `view` is that `buf`.
-    block: sds::Sds,
-    view: sds::Sds,
+    block: sds,
+    view: sds,
 }
 
 /// A library reader lent out for one call: the public struct and its private state.
@@ -75,7 +76,8 @@ impl<'a> Reader<'a> {
         // buffer is not empty (maxbuf applies only then).
         if r.len != 0 && (st.block.is_null() || r.buf == st.view) {
             // SAFETY: outside the error state `buf` is the reader's live sds (or view).
-            if let Some(n) = unsafe { sds::cat_in_place(r.buf, data) } {
+            if let Some(n) = unsafe { Sds::from_raw(r.buf) }.and_then(|mut b| b.cat_in_place(data))
+            {
                 r.len = n;
                 return REDIS_OK;
             }
@@ -109,12 +111,11 @@ pub(crate) fn create(fns: *mut redisReplyObjectFunctions) -> *mut redisReader {
     if r.is_null() {
         return r;
     }
-    let buf = sds::empty();
-    if buf.is_null() {
+    let Some(buf) = Sds::empty() else {
         // SAFETY: `r` is our fresh block.
         unsafe { alloc::free(r.cast()) };
         return ptr::null_mut();
-    }
+    };
     let st = State {
         parser: Parser::default(),
         mirror: Mirror::new(),
@@ -122,16 +123,14 @@ pub(crate) fn create(fns: *mut redisReplyObjectFunctions) -> *mut redisReader {
         view: ptr::null_mut(),
     };
     let Ok(st) = HBox::try_new(st) else {
-        // SAFETY: `buf` and `r` are our fresh blocks.
-        unsafe {
-            sds::free(buf);
-            alloc::free(r.cast());
-        }
+        buf.free();
+        // SAFETY: `r` is our fresh block.
+        unsafe { alloc::free(r.cast()) };
         return ptr::null_mut();
     };
     // SAFETY: `r` is a fresh zeroed reader owned here.
     let rr = unsafe { &mut *r };
-    rr.buf = buf;
+    rr.buf = buf.into_raw();
     rr.r#fn = fns;
     rr.maxbuf = REDIS_READER_MAX_BUF;
     rr.maxelements = REDIS_READER_MAX_ARRAY_ELEMENTS;
@@ -164,7 +163,9 @@ pub(crate) unsafe fn free(r: *mut redisReader) {
     }
     // SAFETY: `buf` is NULL (released above) or the reader's sds; `r` came from the hooks.
     unsafe {
-        sds::free(rr.buf);
+        if let Some(buf) = Sds::from_raw(rr.buf) {
+            buf.free();
+        }
         alloc::free(r.cast());
     }
 }
@@ -213,14 +214,16 @@ fn set_error(r: &mut redisReader, st: &mut State, kind: c_int, msg: &[u8]) {
 fn release_buf(r: &mut redisReader, st: &mut State) {
     let owner = own_buf(r, st);
     // SAFETY: `owner` is NULL or the sds that owns the buffer's allocation.
-    unsafe { sds::free(owner) };
+    if let Some(owner) = unsafe { Sds::from_raw(owner) } {
+        owner.free();
+    }
     st.block = ptr::null_mut();
     r.buf = ptr::null_mut();
 }
 
 /// The sds owning `buf`'s allocation: the block behind a view, else `buf` itself. A block
 /// whose view C code replaced in `buf` is freed (it cannot be reached otherwise).
-fn own_buf(r: &redisReader, st: &mut State) -> sds::Sds {
+fn own_buf(r: &redisReader, st: &mut State) -> sds {
     if st.block.is_null() {
         return r.buf;
     }
@@ -228,7 +231,9 @@ fn own_buf(r: &redisReader, st: &mut State) -> sds::Sds {
         return st.block;
     }
     // SAFETY: the block is ours and nothing points into it any more.
-    unsafe { sds::free(st.block) };
+    if let Some(block) = unsafe { Sds::from_raw(st.block) } {
+        block.free();
+    }
     st.block = ptr::null_mut();
     r.buf
 }
@@ -240,33 +245,39 @@ fn set_oom(r: &mut redisReader, st: &mut State) {
 /// [`Reader::feed`] when the buffer must grow, is empty, or is a view that ran out of room.
 #[inline(never)]
 fn feed_slow(r: &mut redisReader, st: &mut State, data: &[u8]) -> c_int {
-    // SAFETY: outside the error state `buf` is the reader's live sds.
-    unsafe {
+    let owner = own_buf(r, st);
+    // SAFETY: outside the error state `owner` is the reader's live sds and `buf` the same one
+    // or a view into it (see `trim`); the view is only read, before the block is written.
+    let (block, view) = unsafe { (Sds::from_raw(owner), Sds::from_raw(r.buf)) };
+    let Some(mut buf) = block else {
+        return REDIS_ERR;
+    };
+    if owner != r.buf {
         // A view's bytes move to the start of their block, which then grows as hiredis's
         // buffer would (same length, same capacity).
-        let owner = own_buf(r, st);
-        if owner != r.buf {
-            r.buf = sds::uncut(owner, r.buf);
-            st.block = ptr::null_mut();
+        if let Some(view) = view {
+            buf.uncut(view);
         }
-        // An empty buffer with lots of spare room is dropped for a fresh one. Consumed bytes
-        // are not cut here: like hiredis, `redisReaderGetReply` cuts them (see `trim`).
-        if r.len == 0 && r.maxbuf != 0 && sds::avail(r.buf) > r.maxbuf {
-            sds::free(r.buf);
-            r.buf = sds::empty();
-            r.pos = 0;
-            if r.buf.is_null() {
-                set_oom(r, st);
-                return REDIS_ERR;
-            }
-        }
-        let grown = sds::cat_len(r.buf, data);
-        if grown.is_null() {
+        st.block = ptr::null_mut();
+    }
+    // An empty buffer with lots of spare room is dropped for a fresh one. Consumed bytes
+    // are not cut here: like hiredis, `redisReaderGetReply` cuts them (see `trim`).
+    if r.len == 0 && r.maxbuf != 0 && buf.avail() > r.maxbuf {
+        buf.free();
+        r.pos = 0;
+        let Some(fresh) = Sds::empty() else {
+            r.buf = ptr::null_mut();
             set_oom(r, st);
             return REDIS_ERR;
-        }
-        r.buf = grown;
-        r.len = sds::len(grown);
+        };
+        buf = fresh;
+    }
+    let grown = buf.cat(data);
+    r.len = buf.len();
+    r.buf = buf.into_raw();
+    if grown.is_err() {
+        set_oom(r, st);
+        return REDIS_ERR;
     }
     REDIS_OK
 }
@@ -301,28 +312,37 @@ const TRIM_AT: usize = 1024;
 
 /// hiredis's `sdsrange(buf, pos, -1)`, with `pos >= TRIM_AT`. hiredis moves the unread rest
 /// to the front each time (quadratic for one huge feed); here `buf` becomes a view of the
-/// rest inside the same block (`sds::cut_front`), with the same length and contents, and
+/// rest inside the same block (`Sds::cut_front`), with the same length and contents, and
 /// the bytes move once, when a feed needs the block's room (README: differences).
 #[cold]
 #[inline(never)]
 fn trim(r: &mut redisReader, st: &mut State) {
     let owner = own_buf(r, st);
     // SAFETY: `buf` is the reader's live sds, a view into `owner` or `owner` itself (not in
-    // the error state: the parse succeeded).
-    unsafe {
-        if r.pos >= r.len {
-            // All consumed: back to the block's start, empty, nothing moved.
-            sds::clear(owner);
-            r.buf = owner;
-            st.block = ptr::null_mut();
-        } else if let Some(v) = sds::cut_front(owner, r.buf, r.pos) {
-            r.buf = v;
-            st.block = owner;
-            st.view = v;
-        } else {
-            sds::range(r.buf, r.pos.min(isize::MAX as usize) as isize, -1);
+    // the error state: the parse succeeded); one of the two handles is used.
+    let (block, buf) = unsafe { (Sds::from_raw(owner), Sds::from_raw(r.buf)) };
+    if r.pos >= r.len {
+        // All consumed: back to the block's start, empty, nothing moved.
+        if let Some(mut block) = block {
+            block.clear();
         }
-        r.len = sds::len(r.buf);
+        r.buf = owner;
+        r.len = 0;
+        st.block = ptr::null_mut();
+    } else {
+        match buf.map(|b| b.cut_front(r.pos)) {
+            Some(Ok(view)) => {
+                r.len = view.len();
+                r.buf = view.into_raw();
+                st.block = owner;
+                st.view = r.buf;
+            }
+            Some(Err(mut buf)) => {
+                let _ = buf.range(r.pos.min(isize::MAX as usize) as isize, -1);
+                r.len = buf.len();
+            }
+            None => {}
+        }
     }
     r.pos = 0;
 }
