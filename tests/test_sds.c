@@ -107,6 +107,22 @@ static void test_append_copy(void) {
     x = sdsMakeRoomFor(x, 2 * 1024 * 1024);
     CHECK(x && sdsalloc(x) == 3 * 1024 * 1024, "growth adds 1MB above 1MB");
     sdsfree(x);
+
+    SECTION("arguments pointing into the target");
+    x = sdsnew("abcdefghijklmnopqrstuvwxyz0123456789"); /* type 8, no spare room */
+    x = sdscatsds(x, x);
+    CHECK(x && sdslen(x) == 72 && memcmp(x, "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789", 73) == 0,
+          "sdscatsds(s, s) while growing");
+    x = sdscpylen(x, x + 2, 5);
+    CHECK(SDS_IS(x, "cdefg"), "sdscpylen from its own middle");
+    x = sdscatlen(x, x + 1, 3);
+    CHECK(SDS_IS(x, "cdefgdef"), "sdscatlen of its own bytes");
+    sdsfree(x);
+    x = sdsnew("0123456789abcdefghijklmnopqrstuvwxyz"); /* no spare room: printing grows it */
+    x = sdscatprintf(x, "|%s|", x);
+    CHECK(SDS_IS(x, "0123456789abcdefghijklmnopqrstuvwxyz|0123456789abcdefghijklmnopqrstuvwxyz|"),
+          "sdscatprintf with the target as an argument");
+    sdsfree(x);
 }
 
 static sds vprintf_helper(sds s, const char *fmt, ...) {
