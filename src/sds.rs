@@ -495,12 +495,13 @@ impl Sds {
         Some(n + t.len())
     }
 
-    /// `sdscatlen`: appends `t`. On OOM nothing changes.
-    pub(crate) fn cat(&mut self, t: &[u8]) -> Result<(), AllocError> {
-        if self.cat_in_place(t).is_some() {
-            return Ok(());
+    /// `sdscatlen`: appends `t`; the new length. On OOM nothing changes.
+    pub(crate) fn cat(&mut self, t: &[u8]) -> Result<usize, AllocError> {
+        if let Some(n) = self.cat_in_place(t) {
+            return Ok(n);
         }
-        self.append_with(t.len(), |w| w.put(t))
+        self.append_with(t.len(), |w| w.put(t))?;
+        Ok(self.len())
     }
 
     /// Makes room for `add` bytes, lets `f` write up to that many after the content through

@@ -21,9 +21,9 @@ fn out(s: Option<Sds>) -> sds {
 
 /// `s` after a change that may fail: its (possibly moved) pointer, or NULL on OOM, where `s`
 /// is still live and the caller's, as in hiredis.
-fn grown(s: Sds, r: Result<(), alloc::AllocError>) -> sds {
+fn grown<T>(s: Sds, r: Result<T, alloc::AllocError>) -> sds {
     match r {
-        Ok(()) => s.into_raw(),
+        Ok(_) => s.into_raw(),
         Err(_) => ptr::null_mut(),
     }
 }

@@ -273,12 +273,12 @@ fn feed_slow(r: &mut redisReader, st: &mut State, data: &[u8]) -> c_int {
         buf = fresh;
     }
     let grown = buf.cat(data);
-    r.len = buf.len();
     r.buf = buf.into_raw();
-    if grown.is_err() {
+    let Ok(n) = grown else {
         set_oom(r, st);
         return REDIS_ERR;
-    }
+    };
+    r.len = n;
     REDIS_OK
 }
 

@@ -109,7 +109,7 @@ impl Sds {
             }
         }
         out.push(b'"');
-        self.cat(&out)
+        self.cat(&out).map(drop)
     }
 
     /// `sdsRemoveFreeSpace`: shrinks the block to the content (the header type may shrink
@@ -370,8 +370,8 @@ pub(crate) fn split_args(line: &[u8]) -> Result<Option<Vec<Sds>>, AllocError> {
 pub(crate) fn join<'a>(parts: impl Iterator<Item = &'a [u8]>, sep: &[u8]) -> Option<Sds> {
     let mut s = Sds::empty()?;
     for (j, part) in parts.enumerate() {
-        let r = if j > 0 { s.cat(sep) } else { Ok(()) };
-        if r.and_then(|()| s.cat(part)).is_err() {
+        let r = if j > 0 { s.cat(sep) } else { Ok(0) };
+        if r.and_then(|_| s.cat(part)).is_err() {
             s.free();
             return None;
         }
