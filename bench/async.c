@@ -99,6 +99,7 @@ typedef struct bench bench;
 typedef struct {
     redisAsyncContext *ac;
     long sent, done, quota;
+    double sent_at; /* with one in flight: when the command in flight was sent */
     bench *b;
 } conn;
 
@@ -110,12 +111,15 @@ struct bench {
     int failed;
     conn *conns;
     int nconns;
+    double *lat; /* with one in flight per connection: each round trip, in seconds */
+    long nlat;
 };
 
 static void on_reply(redisAsyncContext *ac, void *r, void *privdata);
 
 static int send_one(conn *c) {
     long i = c->sent++;
+    if (c->b->lat) c->sent_at = bl_now();
     redisAsyncContext *ac = c->ac;
     switch (c->b->mix) {
     case MIX_SET:
@@ -152,6 +156,7 @@ static void on_reply(redisAsyncContext *ac, void *r, void *privdata) {
                                 reply->type == REDIS_REPLY_ERROR ? reply->str : "");
         b->failed = 1;
     }
+    if (b->lat && b->nlat < b->total) b->lat[b->nlat++] = bl_now() - c->sent_at;
     c->done++;
     if (++b->done_all == b->total) {
         loop_break(b->base);
@@ -205,8 +210,24 @@ static long rss_bytes(void) {
     return resident * sysconf(_SC_PAGESIZE);
 }
 
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The q-quantile (0..1) of n sorted values, nearest rank. */
+static double quantile(const double *v, long n, double q) {
+    long k = (long)(q * (double)n + 0.999999) - 1;
+    return v[k < 0 ? 0 : k >= n ? n - 1 : k];
+}
+
+/* Round-trip latencies of the last phase run with one command in flight per connection. */
+static double *last_lat;
+static long last_nlat;
+
 /* Runs one phase; returns 0 on success. With mem != NULL, reports the RSS growth while
- * every command is queued (window must be 0 and conns 1). */
+ * every command is queued (window must be 0 and conns 1). With window 1 it also records
+ * every round trip (last_lat). */
 static int run_phase(int mix, long window, int nconns, long total, double *wall, double *cpu, long *mem) {
     bench b = {0};
     b.base = loop_new();
@@ -216,6 +237,10 @@ static int run_phase(int mix, long window, int nconns, long total, double *wall,
     b.nconns = nconns;
     b.conns = calloc((size_t)nconns, sizeof(conn));
     if (!b.base || !b.conns) return -1;
+    if (window == 1) {
+        b.lat = malloc((size_t)total * sizeof(double));
+        if (!b.lat) return -1;
+    }
 
     /* A watchdog so a stuck run ends (and fails) instead of hanging the benchmark. */
     alarm(120);
@@ -247,6 +272,9 @@ static int run_phase(int mix, long window, int nconns, long total, double *wall,
     for (int i = 0; i < nconns; i++) redisAsyncFree(b.conns[i].ac);
     loop_free(b.base);
     free(b.conns);
+    free(last_lat);
+    last_lat = b.lat;
+    last_nlat = b.nlat;
     return ok ? 0 : -1;
 }
 
@@ -320,6 +348,11 @@ int main(int argc, char **argv) {
         else snprintf(cname, sizeof cname, "%s/ifall/c%d", mixs, conns);
         bl_result(BENCH_PROG, cname, "cmds_per_s", (double)total / wall);
         bl_result(BENCH_PROG, cname, "cpu_ns_per_cmd", cpu * 1e9 / (double)total);
+        if (window == 1 && last_nlat > 0) {
+            qsort(last_lat, (size_t)last_nlat, sizeof(double), cmp_double);
+            bl_result(BENCH_PROG, cname, "latency_p50_us", quantile(last_lat, last_nlat, 0.50) * 1e6);
+            bl_result(BENCH_PROG, cname, "latency_p99_us", quantile(last_lat, last_nlat, 0.99) * 1e6);
+        }
     }
     return 0;
 }
