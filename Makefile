@@ -312,6 +312,7 @@ test: deps
 # their tests and build scripts, and the fuzz crate (its own workspace; its targets are bins).
 .PHONY: test-lint
 test-lint:
+	tests/check-boundary.sh
 	$(CARGO) fmt --all -- --check
 	cd fuzz && $(CARGO) fmt -- --check
 	$(CARGO) clippy --workspace --all-targets -q -- -D warnings
