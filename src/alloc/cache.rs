@@ -222,6 +222,7 @@ unsafe fn small_block(p: *mut c_void, len: usize, floor: bool) -> bool {
     len < SMALL && (floor || (SMALL..=SMALL_MAX_USABLE).contains(&unsafe { usable_size(p) }))
 }
 
+#[cfg(not(miri))]
 unsafe extern "C" {
     fn malloc_usable_size(p: *mut c_void) -> usize;
 }
