@@ -33,7 +33,8 @@ const THROTTLE_US: i64 = 1_000_000;
 /// One submitted command, the privdata hiredis hands back to `reply_callback`: one
 /// `hi_malloc` block, this header followed by the RESP command (kept for resending after a
 /// redirect). Blocks with room for `POOLED_CMD` command bytes are kept on the async
-/// context's free list when done with, so a steady stream of commands allocates none.
+/// context's free list when done with, larger ones on a second list bounded in count and bytes
+/// (`BIG_MAX`, `BIG_BYTES`), so a steady stream of commands of any size allocates none.
 #[repr(C)]
 struct Record {
     acc: *mut redisClusterAsyncContext,
@@ -56,13 +57,60 @@ struct Record {
 const POOLED_CMD: usize = 256 - size_of::<Record>();
 /// The most records kept on a context's free list.
 const POOL_MAX: usize = 4096;
+/// The most larger records kept, and the most bytes they may hold together: one huge command
+/// does not pin its block for the context's lifetime beyond this.
+const BIG_MAX: usize = 1024;
+const BIG_BYTES: usize = 1 << 20;
+/// How many kept larger records a new command looks at for one with room enough.
+const BIG_SCAN: usize = 8;
+/// Larger records' room is rounded up to this, so commands of nearby sizes share blocks.
+const BIG_ROUND: usize = 64;
 
-/// The async context as allocated: the public struct, then the record free list.
+/// The async context as allocated: the public struct, then the record free lists.
 #[repr(C)]
 struct AsyncContext {
     public: redisClusterAsyncContext,
     pool: *mut Record,
     pooled: usize,
+    /// Records with room for more than `POOLED_CMD` bytes, their count and total block bytes.
+    big: *mut Record,
+    nbig: usize,
+    big_bytes: usize,
+}
+
+/// A kept larger record with room for `need` command bytes (among the first `BIG_SCAN`), or
+/// a fresh one whose room is `need` rounded up; NULL when out of memory. When none of those
+/// looked at fits, the list's head is freed so that the larger block takes its place.
+///
+/// # Safety
+/// `ctx` live; its `big` list holds only records it owns.
+unsafe fn take_big(ctx: *mut AsyncContext, need: usize) -> (*mut Record, usize) {
+    // SAFETY: caller's promise: every record on the list is a live block of its `cap`
+    // command bytes after the header, linked through `next`.
+    unsafe {
+        let mut link = &raw mut (*ctx).big;
+        let mut looked = 0;
+        while !(*link).is_null() && looked < BIG_SCAN {
+            let r = *link;
+            if (*r).cap >= need {
+                *link = (*r).next;
+                (*ctx).nbig -= 1;
+                (*ctx).big_bytes -= size_of::<Record>() + (*r).cap;
+                return (r, (*r).cap);
+            }
+            link = &raw mut (*r).next;
+            looked += 1;
+        }
+        let head = (*ctx).big;
+        if !head.is_null() {
+            (*ctx).big = (*head).next;
+            (*ctx).nbig -= 1;
+            (*ctx).big_bytes -= size_of::<Record>() + (*head).cap;
+            core::free(head.cast());
+        }
+        let cap = need.div_ceil(BIG_ROUND) * BIG_ROUND;
+        (core::malloc(size_of::<Record>() + cap) as *mut Record, cap)
+    }
 }
 
 /// The command bytes of a record.
@@ -101,10 +149,7 @@ unsafe fn new_record(
             };
             (rec, POOLED_CMD)
         } else {
-            (
-                core::malloc(size_of::<Record>() + cmd.len()) as *mut Record,
-                cmd.len(),
-            )
+            take_big(ctx, cmd.len())
         };
         if rec.is_null() {
             return rec;
@@ -133,10 +178,20 @@ unsafe fn free_record(rec: *mut Record) {
     // SAFETY: caller's promise.
     unsafe {
         let ctx = (*rec).acc as *mut AsyncContext;
-        if (*rec).cap == POOLED_CMD && (*ctx).pooled < POOL_MAX {
-            (*rec).next = (*ctx).pool;
-            (*ctx).pool = rec;
-            (*ctx).pooled += 1;
+        let bytes = size_of::<Record>() + (*rec).cap;
+        if (*rec).cap == POOLED_CMD {
+            if (*ctx).pooled < POOL_MAX {
+                (*rec).next = (*ctx).pool;
+                (*ctx).pool = rec;
+                (*ctx).pooled += 1;
+            } else {
+                core::free(rec.cast());
+            }
+        } else if (*ctx).nbig < BIG_MAX && (*ctx).big_bytes + bytes <= BIG_BYTES {
+            (*rec).next = (*ctx).big;
+            (*ctx).big = rec;
+            (*ctx).nbig += 1;
+            (*ctx).big_bytes += bytes;
         } else {
             core::free(rec.cast());
         }
@@ -722,12 +777,14 @@ pub unsafe extern "C" fn redisClusterAsyncFree(acc: *mut redisClusterAsyncContex
         let cc = (*acc).cc;
         (*cc).flags |= HIRCLUSTER_FLAG_SHUTDOWN;
         redisClusterFree(cc);
-        // Every pending callback has run: the free list holds all remaining records.
+        // Every pending callback has run: the free lists hold all remaining records.
         let ctx = acc as *mut AsyncContext;
-        while !(*ctx).pool.is_null() {
-            let r = (*ctx).pool;
-            (*ctx).pool = (*r).next;
-            core::free(r.cast());
+        for list in [&raw mut (*ctx).pool, &raw mut (*ctx).big] {
+            while !(*list).is_null() {
+                let r = *list;
+                *list = (*r).next;
+                core::free(r.cast());
+            }
         }
         core::free(acc.cast());
     }

@@ -710,20 +710,32 @@ pub unsafe extern "C" fn hircl_to_node_finish(
 // ---- pipelining ---------------------------------------------------------------------------
 
 /// The pipeline's free lists, kept after the public context (`ContextAlloc`): queue nodes and
-/// request blocks of `BLOCK` bytes, so a steady pipeline allocates none per command. Both are
-/// `hi_malloc` blocks, linked through their first word; `listRelease` may free them as usual.
+/// request blocks of `BLOCK` bytes, and larger request blocks (their room in the header's
+/// `cap`) bounded in count and bytes (`BIG_MAX`, `BIG_BYTES`), so a steady pipeline allocates
+/// none per command. All are `hi_malloc` blocks, linked through their first word;
+/// `listRelease` may free them as usual.
 #[repr(C)]
 pub(crate) struct Pools {
     nodes: *mut listNode,
     nnodes: usize,
     blocks: *mut *mut c_void,
     nblocks: usize,
+    big: *mut *mut c_void,
+    nbig: usize,
+    big_bytes: usize,
 }
 
 /// The most entries kept on each free list.
 const POOL_MAX: usize = 1024;
 /// Request blocks up to this size come from (and return to) the free list.
 const BLOCK: usize = 256;
+/// The most larger request blocks kept, and the most bytes they may hold together.
+const BIG_MAX: usize = 256;
+const BIG_BYTES: usize = 1 << 20;
+/// How many kept larger blocks a request looks at for one with room enough.
+const BIG_SCAN: usize = 8;
+/// Larger blocks' sizes are rounded up to this, so requests of nearby sizes share blocks.
+const BIG_ROUND: usize = 64;
 
 unsafe fn pools(cc: *mut redisClusterContext) -> *mut Pools {
     // SAFETY: caller's promise: `cc` came from `redisClusterContextInit`, which allocates a
@@ -744,31 +756,60 @@ pub(crate) unsafe fn free_pools(cc: *mut redisClusterContext) {
             (*p).nodes = (*n).next;
             core::free(n.cast());
         }
-        while !(*p).blocks.is_null() {
-            let b = (*p).blocks;
-            (*p).blocks = (*b).cast();
-            core::free(b.cast());
+        for list in [&raw mut (*p).blocks, &raw mut (*p).big] {
+            while !(*list).is_null() {
+                let b = *list;
+                *list = (*b).cast();
+                core::free(b.cast());
+            }
         }
         (*p).nnodes = 0;
         (*p).nblocks = 0;
+        (*p).nbig = 0;
+        (*p).big_bytes = 0;
     }
 }
 
-/// A block of `size` bytes for a request: from the free list when it fits.
-unsafe fn take_block(cc: *mut redisClusterContext, size: usize) -> *mut c_void {
-    // SAFETY: caller's promise: `cc` live.
+/// A block of at least `size` bytes for a request, and its size: from a free list when one
+/// there fits (a larger block among the first `BIG_SCAN` kept). When none looked at fits,
+/// the larger list's head is freed, so the new, larger block takes its place when done.
+unsafe fn take_block(cc: *mut redisClusterContext, size: usize) -> (*mut c_void, usize) {
+    // SAFETY: caller's promise: `cc` live; every block on a free list is a live block the
+    // list owns, linked through its first word, a larger one with its size in `cap`.
     unsafe {
         let p = pools(cc);
-        if size > BLOCK {
-            return core::malloc(size);
+        if size <= BLOCK {
+            if (*p).blocks.is_null() {
+                return (core::malloc(BLOCK), BLOCK);
+            }
+            let b = (*p).blocks;
+            (*p).blocks = (*b).cast();
+            (*p).nblocks -= 1;
+            return (b.cast(), BLOCK);
         }
-        if (*p).blocks.is_null() {
-            return core::malloc(BLOCK);
+        let mut link = &raw mut (*p).big;
+        let mut looked = 0;
+        while !(*link).is_null() && looked < BIG_SCAN {
+            let b = *link;
+            let cap = (*(b as *const ReqHeader)).cap as usize;
+            if cap >= size {
+                *link = (*b).cast();
+                (*p).nbig -= 1;
+                (*p).big_bytes -= cap;
+                return (b.cast(), cap);
+            }
+            link = b.cast();
+            looked += 1;
         }
-        let b = (*p).blocks;
-        (*p).blocks = (*b).cast();
-        (*p).nblocks -= 1;
-        b.cast()
+        let head = (*p).big;
+        if !head.is_null() {
+            (*p).big = (*head).cast();
+            (*p).nbig -= 1;
+            (*p).big_bytes -= (*(head as *const ReqHeader)).cap as usize;
+            core::free(head.cast());
+        }
+        let cap = size.div_ceil(BIG_ROUND) * BIG_ROUND;
+        (core::malloc(cap), cap)
     }
 }
 
@@ -780,11 +821,17 @@ unsafe fn put_request(cc: *mut redisClusterContext, v: *mut c_void) {
             return;
         }
         let p = pools(cc);
-        if request_size(v) <= BLOCK && (*p).nblocks < POOL_MAX {
-            let b = v as *mut *mut c_void;
+        let cap = (*(v as *const ReqHeader)).cap as usize;
+        let b = v as *mut *mut c_void;
+        if cap == BLOCK && (*p).nblocks < POOL_MAX {
             *b = (*p).blocks.cast();
             (*p).blocks = b;
             (*p).nblocks += 1;
+        } else if cap > BLOCK && (*p).nbig < BIG_MAX && (*p).big_bytes + cap <= BIG_BYTES {
+            *b = (*p).big.cast();
+            (*p).big = b;
+            (*p).nbig += 1;
+            (*p).big_bytes += cap;
         } else {
             core::free(v);
         }
@@ -795,17 +842,20 @@ unsafe fn put_request(cc: *mut redisClusterContext, v: *mut c_void) {
 /// request (the common one) is the slot itself in a tagged pointer (`slot << 1 | 1`), with
 /// nothing allocated; the others are one `hi_malloc` block: a `ReqHeader` and its payload (a
 /// ToNode request's node address; a split command's (slot, key number) pairs, `u32`s).
+/// While on a free list the block's first word is the link; `cap` (its size) stays.
 #[repr(C)]
 struct ReqHeader {
-    kind: u32,
-    multi: u32,
+    kind: u16,
+    multi: u16,
     /// Payload length: address bytes, or (slot, key) pairs.
     n: u32,
+    /// The block's size (`BLOCK` for the pooled ones).
+    cap: u32,
     nkeys: u32,
 }
 
-const REQ_NODE: u32 = 1;
-const REQ_MULTI: u32 = 2;
+const REQ_NODE: u16 = 1;
+const REQ_MULTI: u16 = 2;
 
 /// A queued request, read back.
 enum Request<'a> {
@@ -822,32 +872,22 @@ fn slot_request(slot: u32) -> *mut c_void {
     ((slot as usize) << 1 | 1) as *mut c_void
 }
 
-/// The bytes a request block uses (its header and payload).
-///
-/// # Safety
-/// `v` is a live request block.
-unsafe fn request_size(v: *mut c_void) -> usize {
-    // SAFETY: caller's promise.
-    let h = unsafe { &*(v as *const ReqHeader) };
-    let payload = if h.kind == REQ_NODE {
-        h.n as usize
-    } else {
-        h.n as usize * size_of::<(u32, u32)>()
-    };
-    size_of::<ReqHeader>() + payload
-}
-
 /// A request block: the header and `payload` bytes; NULL when out of memory.
 unsafe fn request_block(
     cc: *mut redisClusterContext,
-    kind: u32,
-    multi: u32,
+    kind: u16,
+    multi: u16,
     n: u32,
     nkeys: u32,
     payload: &[u8],
 ) -> *mut c_void {
+    let size = size_of::<ReqHeader>() + payload.len();
+    if size > (u32::MAX as usize) - BIG_ROUND {
+        return ptr::null_mut();
+    }
     // SAFETY: caller's promise: `cc` live.
-    let p = unsafe { take_block(cc, size_of::<ReqHeader>() + payload.len()) } as *mut ReqHeader;
+    let (p, cap) = unsafe { take_block(cc, size) };
+    let p = p as *mut ReqHeader;
     if !p.is_null() {
         // SAFETY: a fresh block of the header's size plus the payload's; the header is
         // 4-aligned like malloc's result.
@@ -856,6 +896,7 @@ unsafe fn request_block(
                 kind,
                 multi,
                 n,
+                cap: cap as u32,
                 nkeys,
             });
             ptr::copy_nonoverlapping(payload.as_ptr(), p.add(1).cast(), payload.len());
@@ -1058,7 +1099,7 @@ pub unsafe extern "C" fn redisClusterAppendFormattedCommand(
                     request_block(
                         cc,
                         REQ_MULTI,
-                        multi as u32,
+                        multi as u16,
                         pairs.len() as u32,
                         p.nkeys() as u32,
                         bytes,
