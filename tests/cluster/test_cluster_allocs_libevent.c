@@ -4,7 +4,9 @@
  * 600-byte values (records larger than the pooled size) on libevent, and pipelined MGETs of 40
  * keys split over the masters (a key-order block larger than the pooled size): after warm-up
  * the cluster library allocates nothing for the SETs and only the merged reply (the reply and
- * its element array) for each MGET, besides the request list once per pipeline. Memory Rust's own collections take (the transient argument
+ * its element array) for each MGET, besides the request list once per pipeline. A larger
+ * command allocates its record once and the next of its size none; one of 2 MiB (over the kept
+ * bytes' bound) allocates each time. Memory Rust's own collections take (the transient argument
  * array of a command of more than 32 arguments, the per-slot key list of a split over more than
  * 32 keys, a sub-command over 512 bytes) does not pass through the table and is not counted. */
 #define _GNU_SOURCE
@@ -102,6 +104,31 @@ int main(void) {
            n_cluster / 3000.0, n_core / 3000.0);
     CHECK(n_cluster == 0, "cluster library allocated %lu times for 3000 SETs\n", n_cluster);
     CHECK(n_core > 0, "the counting table is in use\n");
+
+    /* A command larger than every kept record: one new block, which then takes its place, so
+     * the next such command allocates nothing. One over the kept bytes' bound (1 MiB) is
+     * freed when done: every such command allocates its record. */
+    static char mid[1000];
+    memset(mid, 'm', sizeof mid);
+    size_t huge_len = 2u << 20;
+    char *huge = malloc(huge_len);
+    memset(huge, 'h', huge_len);
+    unsigned long per[4];
+    for (int i = 0; i < 4; i++) {
+        n_cluster = 0;
+        const char *v = i < 2 ? mid : huge;
+        size_t len = i < 2 ? sizeof mid : huge_len;
+        int rc = redisClusterAsyncCommand(acc, on_set, NULL, "SET allocs:big:%d %b", i, v, len);
+        CHECK(rc == REDIS_OK, "SET of %zu bytes\n", len);
+        if (rc == REDIS_OK) pending++;
+        while (pending > 0 && event_base_loop(base, EVLOOP_ONCE) == 0) {}
+        per[i] = n_cluster;
+    }
+    CHECK(per[0] == 1 && per[1] == 0, "1000-byte SETs after 600-byte ones: %lu then %lu\n",
+          per[0], per[1]);
+    CHECK(per[2] == 1 && per[3] == 1, "2 MiB SETs: %lu then %lu\n", per[2], per[3]);
+    CHECK(bad == 0, "%d bad replies\n", bad);
+    free(huge);
     redisClusterAsyncFree(acc);
     event_base_free(base);
 
