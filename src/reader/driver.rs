@@ -294,8 +294,94 @@ fn get_reply_default(r: &mut redisReader, st: &mut State, mut out: Out<'_>) -> c
 
 /// [`redisReaderGetReply`] for a reader with a table of its own (or none), from the point
 /// where it has bytes to look at.
+///
+/// The commonest case first: between replies, a short whole scalar ([`parser::scalar_in_word`])
+/// and a table with its builder. It does what [`hand_out_custom_scalar`] does, in fewer steps
+/// (`pending` is already clear, the table's entry is read once); anything else goes the
+/// general way.
 #[inline(never)]
-fn get_reply_custom(r: &mut redisReader, st: &mut State, mut out: Out<'_>) -> c_int {
+fn get_reply_custom(r: &mut redisReader, st: &mut State, out: Out<'_>) -> c_int {
+    // A reply started by an earlier call (`ridx` 0: its root task keeps that call's
+    // privdata) goes the general way too.
+    if !st.parser.is_idle() || r.ridx != -1 || st.mirror.tasks.len() < 2 {
+        return get_reply_custom_general(r, st, out);
+    }
+    // SAFETY: not in the error state (checked on entry); `bytes` is dropped before `buf`
+    // changes.
+    let bytes = unsafe { buffered(r) };
+    // One copy of the rest per kind (bulk strings first: aggregates mostly hold those).
+    match bytes.get(r.pos) {
+        Some(b'$') => custom_scalar(r, st, out, Kind::String),
+        Some(b'+') => custom_scalar(r, st, out, Kind::Status),
+        Some(b':') => custom_scalar(r, st, out, Kind::Integer),
+        Some(b'-') => custom_scalar(r, st, out, Kind::Error),
+        _ => get_reply_custom_general(r, st, out),
+    }
+}
+
+/// [`get_reply_custom`] for a `kind` item at `pos`, its type byte checked.
+#[inline(always)]
+fn custom_scalar(r: &mut redisReader, st: &mut State, out: Out<'_>, kind: Kind) -> c_int {
+    // SAFETY: as in the caller.
+    let bytes = unsafe { buffered(r) };
+    let Some((item, next)) = parser::scalar_data_in_word(kind, bytes, r.pos + 1) else {
+        return get_reply_custom_general(r, st, out);
+    };
+    // SAFETY: `fn` is NULL or a valid table.
+    let Some(fns) = (unsafe { r.r#fn.as_ref() }) else {
+        return get_reply_custom_general(r, st, out);
+    };
+    // The root task as hiredis passes it (see `hand_out_custom_scalar`), with the privdata
+    // of now (the reply starts in this call); room for it was checked by the caller.
+    let privdata = r.privdata;
+    let t = &mut st.mirror.tasks[0];
+    let obj = if kind == Kind::Integer {
+        let Some(f) = fns.createInteger else {
+            return get_reply_custom_general(r, st, out);
+        };
+        *t = root_task(kind, privdata);
+        r.pos = next;
+        // SAFETY: a valid task.
+        unsafe { f(t, item.int) }
+    } else {
+        let Some(f) = fns.createString else {
+            return get_reply_custom_general(r, st, out);
+        };
+        *t = root_task(kind, privdata);
+        r.pos = next;
+        // SAFETY: a valid task and the text, valid for the call (builders must not write
+        // to it).
+        unsafe { f(t, item.text.as_ptr() as *mut c_char, item.text.len()) }
+    };
+    if obj.is_null() {
+        set_oom(r, st);
+        return REDIS_ERR;
+    }
+    // (`ridx` is still -1: the reply ends in this call.)
+    r.reply = ptr::null_mut();
+    hand_out(r, obj, out);
+    if r.pos >= TRIM_AT {
+        trim(r, st);
+    }
+    REDIS_OK
+}
+
+/// The task of a top-level item of `kind` as builders see it.
+#[inline(always)]
+fn root_task(kind: Kind, privdata: *mut c_void) -> redisReadTask {
+    redisReadTask {
+        r#type: kind as c_int,
+        elements: -1,
+        idx: -1,
+        obj: ptr::null_mut(),
+        parent: ptr::null_mut(),
+        privdata,
+    }
+}
+
+/// [`get_reply_custom`] for everything but its commonest case.
+#[inline(never)]
+fn get_reply_custom_general(r: &mut redisReader, st: &mut State, mut out: Out<'_>) -> c_int {
     if !custom_scalar_fast_path(r, st, out.as_deref_mut()) && parse(r, st, out) != REDIS_OK {
         return REDIS_ERR;
     }

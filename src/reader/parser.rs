@@ -302,6 +302,12 @@ impl<O: Copy> Parser<O> {
         }
     }
 
+    /// Between replies: [`Parser::top_level`] is `Idle`.
+    #[inline(always)]
+    pub(crate) fn is_idle(&self) -> bool {
+        self.stack.is_empty() && self.pending.is_none()
+    }
+
     /// Notes what [`Parser::parse`] would on meeting the start of a top-level scalar that is
     /// not complete: its type byte is read (the caller moves past it) and its data awaited.
     #[inline(always)]
@@ -677,6 +683,82 @@ pub(crate) fn scalar_at(buf: &[u8], pos: usize) -> Option<Found<'_>> {
         scalar_data(Kind::Error, buf, p)
     } else {
         None
+    }
+}
+
+/// [`scalar_at`] for the shortest shapes only, with no searching: a whole status, error,
+/// integer or non-empty-length bulk string whose line (the length line for a bulk string)
+/// ends with the first CR or LF among the 8 bytes after the type byte, and whose number has
+/// at most 8 bytes. `None` for everything else, which [`scalar_at`] then looks at: where
+/// this finds an item, [`scalar_at`] finds the same one (the `word_scan_agrees` test).
+#[cfg(test)]
+pub(crate) fn scalar_in_word(buf: &[u8], pos: usize) -> Option<(Scalar<'_>, usize)> {
+    let kind = match *buf.get(pos)? {
+        b'$' => Kind::String,
+        b'+' => Kind::Status,
+        b':' => Kind::Integer,
+        b'-' => Kind::Error,
+        _ => return None,
+    };
+    scalar_data_in_word(kind, buf, pos + 1)
+}
+
+/// [`scalar_in_word`] after the type byte: the data of a `kind` item (one of the four) at
+/// `buf[from..]`, with `from <= buf.len()`.
+#[inline(always)]
+pub(crate) fn scalar_data_in_word(
+    kind: Kind,
+    buf: &[u8],
+    from: usize,
+) -> Option<(Scalar<'_>, usize)> {
+    let rest = buf.get(from..)?;
+    let w = u64::from_le_bytes(*rest.first_chunk::<8>()?);
+    let cr_marks = bytes_equal(w, b'\r');
+    let marks = cr_marks | bytes_equal(w, b'\n');
+    // The lowest mark is exact (see `bytes_equal`): it must be a CR, with an LF after it.
+    let first = marks & marks.wrapping_neg();
+    if first & cr_marks == 0 {
+        return None;
+    }
+    let n = first_marked(first);
+    if *rest.get(n + 1)? != b'\n' {
+        return None;
+    }
+    let cr = from + n;
+    match kind {
+        Kind::Integer => {
+            let int = parse_short(w, n)?;
+            Some((
+                Scalar {
+                    kind,
+                    text: &[],
+                    int,
+                },
+                cr + 2,
+            ))
+        }
+        Kind::String => {
+            // Digits only, no leading zero (but "0"): what `parse_len` takes, up to 8 of them.
+            let (&d0, more) = rest[..n].split_first()?;
+            let mut len = usize::from(d0.wrapping_sub(b'0'));
+            if len > 9 || (len == 0 && !more.is_empty()) {
+                return None;
+            }
+            for &c in more {
+                let d = c.wrapping_sub(b'0');
+                if d > 9 {
+                    return None;
+                }
+                len = len * 10 + usize::from(d);
+            }
+            // The payload and the two bytes after it (skipped unchecked, as by the parser).
+            let payload = rest.get(n + 2..)?;
+            if payload.len() < 2 || len > payload.len() - 2 {
+                return None;
+            }
+            Some((Scalar::text(kind, &payload[..len]), cr + 4 + len))
+        }
+        _ => Some((Scalar::text(kind, &rest[..n]), cr + 2)),
     }
 }
 
@@ -1703,6 +1785,68 @@ mod tests {
                 assert_eq!(scalar_data(kind, data, 0), None, "{kind:?}");
             }
         }
+    }
+
+    #[test]
+    fn word_scan_agrees() {
+        // Whatever the word scan finds, `scalar_at` finds too; and it finds the short shapes.
+        let pieces: [&[u8]; 16] = [
+            b"+OK\r\n",
+            b"-ERR\r\n",
+            b":1234567\r\n",
+            b":12345678\r\n",
+            b":-5\r\n",
+            b":01\r\n",
+            b":-0\r\n",
+            b"$3\r\nabc\r\n",
+            b"$0\r\n\r\n",
+            b"$-1\r\n",
+            b"$03\r\nabc\r\n",
+            b"+a\rb\r\n",
+            b"+a\nb\r\n",
+            b"+\r\n",
+            b":\r\n",
+            b"\r\n\r",
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut found = 0;
+        for _ in 0..20_000 {
+            let mut input = Vec::new();
+            for _ in 0..3 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                input.extend_from_slice(pieces[(seed % pieces.len() as u64) as usize]);
+            }
+            let cut = (seed >> 32) as usize % (input.len() + 1);
+            let buf = &input[..cut];
+            let at = (seed >> 16) as usize % 3;
+            let Some((item, next)) = scalar_in_word(buf, at) else {
+                continue;
+            };
+            found += 1;
+            assert_eq!(
+                scalar_at(buf, at),
+                Some(Found::Whole(item, next)),
+                "{:?} at {at}",
+                String::from_utf8_lossy(buf)
+            );
+        }
+        assert!(found > 1000, "{found}");
+        assert_eq!(
+            scalar_in_word(b"+OK\r\n+OK\r\n", 0),
+            Some((Scalar::text(Kind::Status, b"OK"), 5))
+        );
+        let int = scalar_in_word(b":1234567\r\n:", 0).map(|(s, n)| (s.int, n));
+        assert_eq!(int, Some((1_234_567, 10)));
+        assert_eq!(
+            scalar_in_word(b"$3\r\nabc\r\n", 0),
+            Some((Scalar::text(Kind::String, b"abc"), 9))
+        );
+        // A stray LF, a leading zero, a nil: not taken.
+        assert_eq!(scalar_in_word(b"+a\nb\r\n+OK\r\n", 0), None);
+        assert_eq!(scalar_in_word(b"$03\r\nabc\r\n", 0), None);
+        assert_eq!(scalar_in_word(b"$-1\r\n+OK\r\n", 0), None);
     }
 
     #[test]
