@@ -80,7 +80,10 @@ mod tests {
     use crate::abi::read::{
         REDIS_ERR_OOM, REDIS_ERR_PROTOCOL, REDIS_OK, REDIS_REPLY_INTEGER, redisReadTask,
     };
-    use crate::abi::read::{REDIS_REPLY_ARRAY, REDIS_REPLY_MAP, REDIS_REPLY_STATUS};
+    use crate::abi::read::{
+        REDIS_REPLY_ARRAY, REDIS_REPLY_ERROR, REDIS_REPLY_MAP, REDIS_REPLY_STATUS,
+        REDIS_REPLY_STRING,
+    };
     use crate::ffi::reply::{freeReplyObject, redisReaderCreate};
     use crate::reader::tasks::NO_FUNCTIONS;
     use crate::sds::Sds;
@@ -247,6 +250,106 @@ mod tests {
         );
         // SAFETY: a live reader.
         unsafe { redisReaderFree(r) };
+    }
+
+    thread_local! {
+        /// (type, elements, idx, obj, parent, privdata) of each root task a builder saw.
+        static ROOTS: RefCell<Vec<(c_int, c_longlong, c_int, usize, usize, usize)>> =
+            const { RefCell::new(Vec::new()) };
+    }
+
+    fn note_root(t: *const redisReadTask) -> *mut c_void {
+        // SAFETY: the reader passes a valid task.
+        let t = unsafe { &*t };
+        if t.parent.is_null() {
+            let row = (
+                t.r#type,
+                t.elements,
+                t.idx,
+                t.obj as usize,
+                t.parent as usize,
+                t.privdata as usize,
+            );
+            ROOTS.with(|s| s.borrow_mut().push(row));
+        }
+        300 as *mut c_void
+    }
+
+    unsafe extern "C" fn root_str(
+        t: *const redisReadTask,
+        _: *mut c_char,
+        _: usize,
+    ) -> *mut c_void {
+        note_root(t)
+    }
+
+    unsafe extern "C" fn root_int(t: *const redisReadTask, _: c_longlong) -> *mut c_void {
+        note_root(t)
+    }
+
+    unsafe extern "C" fn root_arr(t: *const redisReadTask, _: usize) -> *mut c_void {
+        note_root(t)
+    }
+
+    #[test]
+    fn root_tasks_between_replies() {
+        // Whole scalars between replies take the custom table's fast path; whatever came
+        // before (nothing, an aggregate through this table or through the default builders,
+        // a scalar split over feeds), builders see hiredis's root task.
+        let mut fns = NO_FUNCTIONS;
+        fns.createString = Some(root_str);
+        fns.createInteger = Some(root_int);
+        fns.createArray = Some(root_arr);
+        let r = redisReaderCreate();
+        let scalars: &[u8] = b"+OK\r\n:12\r\n$3\r\nabc\r\n-E\r\n";
+        let mut want = Vec::new();
+        let mut read = |input: &[u8], privdata: usize, replies: usize| {
+            // SAFETY: plain field writes on a live reader; `fns` outlives it.
+            unsafe {
+                (*r).privdata = privdata as *mut c_void;
+                (*r).r#fn = &mut fns;
+            }
+            feed(r, input);
+            for _ in 0..replies {
+                let (rc, rep) = get(r);
+                assert_eq!((rc, rep as usize), (REDIS_OK, 300));
+            }
+        };
+        // The default builders first: an aggregate reply leaves objects in the tasks.
+        let (_, rep) = get_default(r, b"*2\r\n*1\r\n:1\r\n:2\r\n");
+        // SAFETY: a reply from the default builders.
+        unsafe { freeReplyObject(rep) };
+        read(scalars, 7, 4);
+        read(b"*1\r\n:1\r\n", 8, 1);
+        want.extend([(REDIS_REPLY_ARRAY, -1, -1, 0, 0, 8)]);
+        read(scalars, 9, 4);
+        read(b"+O", 10, 0);
+        assert_eq!(get(r), (REDIS_OK, ptr::null_mut()));
+        read(b"K\r\n+OK\r\n", 11, 2);
+        let kinds = [
+            REDIS_REPLY_STATUS,
+            REDIS_REPLY_INTEGER,
+            REDIS_REPLY_STRING,
+            REDIS_REPLY_ERROR,
+        ];
+        let mut all = Vec::new();
+        all.extend(kinds.map(|k| (k, -1, -1, 0, 0, 7)));
+        all.extend(want);
+        all.extend(kinds.map(|k| (k, -1, -1, 0, 0, 9)));
+        // The split reply keeps the privdata of the call that started it.
+        all.extend([
+            (REDIS_REPLY_STATUS, -1, -1, 0, 0, 10),
+            (REDIS_REPLY_STATUS, -1, -1, 0, 0, 11),
+        ]);
+        assert_eq!(ROOTS.with(|s| s.borrow().clone()), all);
+        // SAFETY: a live reader.
+        unsafe { redisReaderFree(r) };
+    }
+
+    /// Feeds `input` and reads one reply with the default builders.
+    fn get_default(r: *mut redisReader, input: &[u8]) -> (c_int, *mut c_void) {
+        feed(r, input);
+        get(r)
     }
 
     #[test]

@@ -92,11 +92,12 @@ impl<'a> Reader<'a> {
         if r.err != 0 || r.buf.is_null() {
             return REDIS_ERR;
         }
-        if r.len == 0 {
-            return REDIS_OK;
-        }
-        // Two paths out of line, so that this part needs no saved registers.
+        // Two paths out of line, so that this part needs no saved registers. (The custom
+        // path's first test, of `pos < len`, also covers an empty buffer.)
         if ptr::eq(r.r#fn, reply::default_functions()) {
+            if r.len == 0 {
+                return REDIS_OK;
+            }
             get_reply_default(r, st, out)
         } else {
             get_reply_custom(r, st, out)
@@ -303,19 +304,29 @@ fn get_reply_default(r: &mut redisReader, st: &mut State, mut out: Out<'_>) -> c
 fn get_reply_custom(r: &mut redisReader, st: &mut State, out: Out<'_>) -> c_int {
     // A reply started by an earlier call (`ridx` 0: its root task keeps that call's
     // privdata) goes the general way too.
-    if !st.parser.is_idle() || r.ridx != -1 || st.mirror.tasks.len() < 2 {
+    // The root task must be blank (`Mirror::root_blank`), as a reply through this table
+    // leaves it.
+    if !st.parser.is_idle() || r.ridx != -1 || !st.mirror.root_blank() {
         return get_reply_custom_general(r, st, out);
     }
     // SAFETY: not in the error state (checked on entry); `bytes` is dropped before `buf`
     // changes.
     let bytes = unsafe { buffered(r) };
-    // One copy of the rest per kind (bulk strings first: aggregates mostly hold those).
-    match bytes.get(r.pos) {
-        Some(b'$') => custom_scalar(r, st, out, Kind::String),
-        Some(b'+') => custom_scalar(r, st, out, Kind::Status),
-        Some(b':') => custom_scalar(r, st, out, Kind::Integer),
-        Some(b'-') => custom_scalar(r, st, out, Kind::Error),
-        _ => get_reply_custom_general(r, st, out),
+    // One copy of the rest per kind (bulk strings first: aggregates mostly hold those);
+    // compares rather than a jump table.
+    let Some(&c) = bytes.get(r.pos) else {
+        return get_reply_custom_general(r, st, out);
+    };
+    if c == b'$' {
+        custom_scalar(r, st, out, Kind::String)
+    } else if c == b'+' {
+        custom_scalar(r, st, out, Kind::Status)
+    } else if c == b':' {
+        custom_scalar(r, st, out, Kind::Integer)
+    } else if c == b'-' {
+        custom_scalar(r, st, out, Kind::Error)
+    } else {
+        get_reply_custom_general(r, st, out)
     }
 }
 
@@ -333,13 +344,21 @@ fn custom_scalar(r: &mut redisReader, st: &mut State, out: Out<'_>, kind: Kind) 
     };
     // The root task as hiredis passes it (see `hand_out_custom_scalar`), with the privdata
     // of now (the reply starts in this call); room for it was checked by the caller.
+    // Between replies the root task already holds the rest (see `Mirror::blank_root`).
     let privdata = r.privdata;
-    let t = &mut st.mirror.tasks[0];
+    let Some(t) = st.mirror.tasks.first_mut() else {
+        return get_reply_custom_general(r, st, out);
+    };
+    debug_assert_eq!(
+        (t.elements, t.idx, t.obj, t.parent),
+        (-1, -1, ptr::null_mut(), ptr::null_mut())
+    );
     let obj = if kind == Kind::Integer {
         let Some(f) = fns.createInteger else {
             return get_reply_custom_general(r, st, out);
         };
-        *t = root_task(kind, privdata);
+        t.r#type = kind as c_int;
+        t.privdata = privdata;
         r.pos = next;
         // SAFETY: a valid task.
         unsafe { f(t, item.int) }
@@ -347,7 +366,8 @@ fn custom_scalar(r: &mut redisReader, st: &mut State, out: Out<'_>, kind: Kind) 
         let Some(f) = fns.createString else {
             return get_reply_custom_general(r, st, out);
         };
-        *t = root_task(kind, privdata);
+        t.r#type = kind as c_int;
+        t.privdata = privdata;
         r.pos = next;
         // SAFETY: a valid task and the text, valid for the call (builders must not write
         // to it).
@@ -366,22 +386,12 @@ fn custom_scalar(r: &mut redisReader, st: &mut State, out: Out<'_>, kind: Kind) 
     REDIS_OK
 }
 
-/// The task of a top-level item of `kind` as builders see it.
-#[inline(always)]
-fn root_task(kind: Kind, privdata: *mut c_void) -> redisReadTask {
-    redisReadTask {
-        r#type: kind as c_int,
-        elements: -1,
-        idx: -1,
-        obj: ptr::null_mut(),
-        parent: ptr::null_mut(),
-        privdata,
-    }
-}
-
 /// [`get_reply_custom`] for everything but its commonest case.
 #[inline(never)]
 fn get_reply_custom_general(r: &mut redisReader, st: &mut State, mut out: Out<'_>) -> c_int {
+    if r.len == 0 {
+        return REDIS_OK;
+    }
     if !custom_scalar_fast_path(r, st, out.as_deref_mut()) && parse(r, st, out) != REDIS_OK {
         return REDIS_ERR;
     }
@@ -613,6 +623,7 @@ fn hand_out_custom_scalar(
             privdata,
         };
         let t: *mut redisReadTask = t;
+        m.set_root_blank();
         // The reader is past the item while its builder runs (fewer values are kept across
         // the call). Builders do not see `pos` move in step with hiredis's anyway: the
         // parser's calls run before it is stored.
@@ -706,6 +717,7 @@ fn parse_custom(
     pos: &mut usize,
 ) -> Result<Option<*mut c_void>, ReadError> {
     let fns = table(r).unwrap_or(&NO_FUNCTIONS);
+    st.mirror.leave_root_blank();
     let mut b = CBuilder {
         create_string: fns.createString,
         create_integer: fns.createInteger,
@@ -713,7 +725,11 @@ fn parse_custom(
         m: &mut st.mirror,
         privdata: r.privdata,
     };
-    st.parser.parse(bytes, pos, r.maxelements, &mut b)
+    let res = st.parser.parse(bytes, pos, r.maxelements, &mut b);
+    if let Ok(Some(_)) = res {
+        st.mirror.blank_root();
+    }
+    res
 }
 
 /// Gives a complete reply to the caller, or frees it when the caller passed no pointer.

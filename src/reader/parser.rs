@@ -714,8 +714,13 @@ pub(crate) fn scalar_data_in_word(
     let rest = buf.get(from..)?;
     let w = u64::from_le_bytes(*rest.first_chunk::<8>()?);
     let cr_marks = bytes_equal(w, b'\r');
-    let marks = cr_marks | bytes_equal(w, b'\n');
-    // The lowest mark is exact (see `bytes_equal`): it must be a CR, with an LF after it.
+    // A status or error line must hold no LF: then the lowest CR or LF mark (exact, see
+    // `bytes_equal`) must be a CR. In numbers an LF fails the digit checks anyway.
+    let marks = if matches!(kind, Kind::Status | Kind::Error) {
+        cr_marks | bytes_equal(w, b'\n')
+    } else {
+        cr_marks
+    };
     let first = marks & marks.wrapping_neg();
     if first & cr_marks == 0 {
         return None;

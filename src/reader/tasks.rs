@@ -62,6 +62,42 @@ impl Mirror {
         }
     }
 
+    /// A reply through a C table ends: the root task is left as a top-level scalar's task
+    /// has it but for the type and privdata (elements and idx -1, no object, no parent), and
+    /// noted so ([`Mirror::root_blank`]): between replies the custom table's fast path then
+    /// writes only those two. The note lives in `synced` (a value it never takes otherwise),
+    /// so that the default builders' parse, which sets `synced` to 0, clears it unawares.
+    pub(super) fn blank_root(&mut self) {
+        if let Some(t) = self.tasks.first_mut() {
+            t.elements = -1;
+            t.idx = -1;
+            t.obj = ptr::null_mut();
+            t.parent = ptr::null_mut();
+            self.synced = ROOT_BLANK;
+        }
+    }
+
+    /// The root task was written whole for a top-level scalar (see [`Mirror::blank_root`]).
+    pub(super) fn set_root_blank(&mut self) {
+        if !self.tasks.is_empty() {
+            self.synced = ROOT_BLANK;
+        }
+    }
+
+    /// Between replies: the root task exists and is blank (see [`Mirror::blank_root`]).
+    #[inline(always)]
+    pub(super) fn root_blank(&self) -> bool {
+        self.synced == ROOT_BLANK
+    }
+
+    /// Before the parser runs with a C table: the note is dropped (no levels in step).
+    #[inline(always)]
+    pub(super) fn leave_root_blank(&mut self) {
+        if self.synced == ROOT_BLANK {
+            self.synced = 0;
+        }
+    }
+
     /// A reply starts: the root task carries the current privdata.
     pub(super) fn start_reply(&mut self, privdata: *mut c_void) -> Result<(), AllocError> {
         self.reserve(0)?;
@@ -70,6 +106,9 @@ impl Mirror {
         Ok(())
     }
 }
+
+/// `synced` when the root task is blank between replies ([`Mirror::blank_root`]).
+const ROOT_BLANK: usize = usize::MAX;
 
 const BLANK_TASK: redisReadTask = redisReadTask {
     r#type: -1,
