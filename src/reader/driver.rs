@@ -305,10 +305,12 @@ fn get_reply_custom(r: &mut redisReader, st: &mut State, out: Out<'_>) -> c_int 
     // A reply started by an earlier call (`ridx` 0: its root task keeps that call's
     // privdata) goes the general way too.
     // The root task must be blank (`Mirror::root_blank`), as a reply through this table
-    // leaves it.
-    if !st.parser.is_idle() || r.ridx != -1 || !st.mirror.root_blank() {
+    // leaves it; the parser is then between replies too (the note is dropped whenever it
+    // starts a reply: `parse`, `start_waiting`).
+    if r.ridx != -1 || !st.mirror.root_blank() {
         return get_reply_custom_general(r, st, out);
     }
+    debug_assert!(st.parser.is_idle());
     // SAFETY: not in the error state (checked on entry); `bytes` is dropped before `buf`
     // changes.
     let bytes = unsafe { buffered(r) };
@@ -525,6 +527,7 @@ fn start_waiting(r: &mut redisReader, st: &mut State, kind: Kind) -> bool {
         return false;
     }
     st.parser.wait_for(kind);
+    st.mirror.leave_root_blank();
     r.pos += 1;
     true
 }

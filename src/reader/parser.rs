@@ -713,20 +713,16 @@ pub(crate) fn scalar_data_in_word(
 ) -> Option<(Scalar<'_>, usize)> {
     let rest = buf.get(from..)?;
     let w = u64::from_le_bytes(*rest.first_chunk::<8>()?);
-    let cr_marks = bytes_equal(w, b'\r');
-    // A status or error line must hold no LF: then the lowest CR or LF mark (exact, see
-    // `bytes_equal`) must be a CR. In numbers an LF fails the digit checks anyway.
-    let marks = if matches!(kind, Kind::Status | Kind::Error) {
-        cr_marks | bytes_equal(w, b'\n')
-    } else {
-        cr_marks
-    };
-    let first = marks & marks.wrapping_neg();
-    if first & cr_marks == 0 {
+    // The lowest byte below 0x0e (the lowest mark is exact, as in `bytes_equal`): CR LF
+    // must be the first such bytes, so that a status or error line holds no CR or LF (a
+    // line with other control bytes goes the long way).
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    let marks = w.wrapping_sub(LOW * 0x0e) & !w & (LOW * 0x80);
+    if marks == 0 {
         return None;
     }
-    let n = first_marked(first);
-    if *rest.get(n + 1)? != b'\n' {
+    let n = first_marked(marks);
+    if rest[n] != b'\r' || *rest.get(n + 1)? != b'\n' {
         return None;
     }
     let cr = from + n;

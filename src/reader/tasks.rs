@@ -90,7 +90,8 @@ impl Mirror {
         self.synced == ROOT_BLANK
     }
 
-    /// Before the parser runs with a C table: the note is dropped (no levels in step).
+    /// Before the parser runs with a C table, or starts a reply: the note is dropped (no
+    /// levels in step).
     #[inline(always)]
     pub(super) fn leave_root_blank(&mut self) {
         if self.synced == ROOT_BLANK {
