@@ -314,8 +314,9 @@ fn get_reply_custom(r: &mut redisReader, st: &mut State, out: Out<'_>) -> c_int 
     // SAFETY: not in the error state (checked on entry); `bytes` is dropped before `buf`
     // changes.
     let bytes = unsafe { buffered(r) };
-    // One copy of the rest per kind (bulk strings first: aggregates mostly hold those);
-    // compares rather than a jump table.
+    // One copy of the rest per kind (bulk strings first: aggregates mostly hold those).
+    // Three kinds, so that they are told apart by compares rather than a jump table: errors
+    // go the general way.
     let Some(&c) = bytes.get(r.pos) else {
         return get_reply_custom_general(r, st, out);
     };
@@ -325,8 +326,6 @@ fn get_reply_custom(r: &mut redisReader, st: &mut State, out: Out<'_>) -> c_int 
         custom_scalar(r, st, out, Kind::Status)
     } else if c == b':' {
         custom_scalar(r, st, out, Kind::Integer)
-    } else if c == b'-' {
-        custom_scalar(r, st, out, Kind::Error)
     } else {
         get_reply_custom_general(r, st, out)
     }
