@@ -711,20 +711,7 @@ pub(crate) fn scalar_data_in_word(
     buf: &[u8],
     from: usize,
 ) -> Option<(Scalar<'_>, usize)> {
-    let rest = buf.get(from..)?;
-    let w = u64::from_le_bytes(*rest.first_chunk::<8>()?);
-    // The lowest byte below 0x0e (the lowest mark is exact, as in `bytes_equal`): CR LF
-    // must be the first such bytes, so that a status or error line holds no CR or LF (a
-    // line with other control bytes goes the long way).
-    const LOW: u64 = 0x0101_0101_0101_0101;
-    let marks = w.wrapping_sub(LOW * 0x0e) & !w & (LOW * 0x80);
-    if marks == 0 {
-        return None;
-    }
-    let n = first_marked(marks);
-    if rest[n] != b'\r' || *rest.get(n + 1)? != b'\n' {
-        return None;
-    }
+    let (rest, w, n) = line_in_word(buf, from)?;
     let cr = from + n;
     match kind {
         Kind::Integer => {
@@ -739,19 +726,7 @@ pub(crate) fn scalar_data_in_word(
             ))
         }
         Kind::String => {
-            // Digits only, no leading zero (but "0"): what `parse_len` takes, up to 8 of them.
-            let (&d0, more) = rest[..n].split_first()?;
-            let mut len = usize::from(d0.wrapping_sub(b'0'));
-            if len > 9 || (len == 0 && !more.is_empty()) {
-                return None;
-            }
-            for &c in more {
-                let d = c.wrapping_sub(b'0');
-                if d > 9 {
-                    return None;
-                }
-                len = len * 10 + usize::from(d);
-            }
+            let len = short_len(&rest[..n])?;
             // The payload and the two bytes after it (skipped unchecked, as by the parser).
             let payload = rest.get(n + 2..)?;
             if payload.len() < 2 || len > payload.len() - 2 {
@@ -763,15 +738,60 @@ pub(crate) fn scalar_data_in_word(
     }
 }
 
+/// A line at `buf[from..]` ending within the 8 bytes there: `buf[from..]`, those bytes as
+/// a little-endian word, and the offset of the line's CR. The CR LF must be the first bytes below 0x0e (one
+/// subtraction marks them; the lowest mark is exact, as in `bytes_equal`), so the line holds
+/// no CR or LF, as status and error lines must (one with other control bytes is searched).
+#[inline(always)]
+fn line_in_word(buf: &[u8], from: usize) -> Option<(&[u8], u64, usize)> {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    let rest = buf.get(from..)?;
+    let w = u64::from_le_bytes(*rest.first_chunk::<8>()?);
+    let marks = w.wrapping_sub(LOW * 0x0e) & !w & (LOW * 0x80);
+    if marks == 0 {
+        return None;
+    }
+    let n = first_marked(marks);
+    if rest[n] != b'\r' || *rest.get(n + 1)? != b'\n' {
+        return None;
+    }
+    Some((rest, w, n))
+}
+
+/// [`parse_len`] of at most 8 bytes (no overflow possible): digits only, no leading zero
+/// (but "0").
+#[inline(always)]
+fn short_len(digits: &[u8]) -> Option<usize> {
+    let (&d0, more) = digits.split_first()?;
+    let mut len = usize::from(d0.wrapping_sub(b'0'));
+    if len > 9 || (len == 0 && !more.is_empty()) {
+        return None;
+    }
+    for &c in more {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        len = len * 10 + usize::from(d);
+    }
+    Some(len)
+}
+
 /// [`scalar_at`] after the type byte: the data of a `kind` item (one of the four) at
 /// `buf[p]`. Also what a parser waiting for such a top-level item would read.
 #[inline(always)]
 pub(crate) fn scalar_data(kind: Kind, buf: &[u8], p: usize) -> Option<Found<'_>> {
+    // Short lines are found without searching ([`line_in_word`]).
     if kind == Kind::String {
-        let Some(cr) = find_crlf(buf, p) else {
-            return Some(Found::Partial(kind));
+        let (cr, n) = match line_in_word(buf, p) {
+            Some((rest, _, k)) => (p + k, short_len(&rest[..k])?),
+            None => {
+                let Some(cr) = find_crlf(buf, p) else {
+                    return Some(Found::Partial(kind));
+                };
+                (cr, usize::try_from(parse_len(&buf[p..cr])?).ok()?)
+            }
         };
-        let n = usize::try_from(parse_len(&buf[p..cr])?).ok()?;
         let start = cr + 2;
         let end = start.checked_add(n)?;
         // The payload and the two bytes after it (skipped unchecked, as by the parser).
@@ -782,6 +802,18 @@ pub(crate) fn scalar_data(kind: Kind, buf: &[u8], p: usize) -> Option<Found<'_>>
     }
     if !matches!(kind, Kind::Status | Kind::Error | Kind::Integer) {
         return None;
+    }
+    if let Some((rest, w, n)) = line_in_word(buf, p) {
+        let item = if kind == Kind::Integer {
+            Scalar {
+                kind,
+                text: &[],
+                int: parse_short(w, n)?,
+            }
+        } else {
+            Scalar::text(kind, &rest[..n])
+        };
+        return Some(Found::Whole(item, p + n + 2));
     }
     let Some((cr, clean)) = find_line(buf, p) else {
         return Some(Found::Partial(kind));
