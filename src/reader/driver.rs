@@ -321,21 +321,26 @@ fn get_reply_custom(r: &mut redisReader, st: &mut State, out: Out<'_>) -> c_int 
         return get_reply_custom_general(r, st, out);
     };
     if c == b'$' {
-        custom_scalar(r, st, out, Kind::String)
+        custom_scalar(r, st, out, bytes, Kind::String)
     } else if c == b'+' {
-        custom_scalar(r, st, out, Kind::Status)
+        custom_scalar(r, st, out, bytes, Kind::Status)
     } else if c == b':' {
-        custom_scalar(r, st, out, Kind::Integer)
+        custom_scalar(r, st, out, bytes, Kind::Integer)
     } else {
         get_reply_custom_general(r, st, out)
     }
 }
 
-/// [`get_reply_custom`] for a `kind` item at `pos`, its type byte checked.
+/// [`get_reply_custom`] for a `kind` item at `pos` in `bytes` (the buffer), its type byte
+/// checked.
 #[inline(always)]
-fn custom_scalar(r: &mut redisReader, st: &mut State, out: Out<'_>, kind: Kind) -> c_int {
-    // SAFETY: as in the caller.
-    let bytes = unsafe { buffered(r) };
+fn custom_scalar(
+    r: &mut redisReader,
+    st: &mut State,
+    out: Out<'_>,
+    bytes: &[u8],
+    kind: Kind,
+) -> c_int {
     let Some((item, next)) = parser::scalar_data_in_word(kind, bytes, r.pos + 1) else {
         return get_reply_custom_general(r, st, out);
     };
