@@ -252,10 +252,11 @@ mod tests {
         unsafe { redisReaderFree(r) };
     }
 
+    /// (type, elements, idx, obj, parent, privdata) of a root task a builder saw.
+    type RootTask = (c_int, c_longlong, c_int, usize, usize, usize);
+
     thread_local! {
-        /// (type, elements, idx, obj, parent, privdata) of each root task a builder saw.
-        static ROOTS: RefCell<Vec<(c_int, c_longlong, c_int, usize, usize, usize)>> =
-            const { RefCell::new(Vec::new()) };
+        static ROOTS: RefCell<Vec<RootTask>> = const { RefCell::new(Vec::new()) };
     }
 
     fn note_root(t: *const redisReadTask) -> *mut c_void {
