@@ -344,8 +344,7 @@ fn custom_scalar(
     let Some((item, next)) = parser::scalar_data_in_word(kind, bytes, r.pos + 1) else {
         return get_reply_custom_general(r, st, out);
     };
-    // SAFETY: `fn` is NULL or a valid table.
-    let Some(fns) = (unsafe { r.r#fn.as_ref() }) else {
+    let Some(fns) = table(r) else {
         return get_reply_custom_general(r, st, out);
     };
     // The root task as hiredis passes it (see `hand_out_custom_scalar`), with the privdata
