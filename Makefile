@@ -451,7 +451,14 @@ test-tls: test-tls-build examples
 # tests/cluster/test_*.c built against `pkg-config hiredis_cluster` and run by
 # tests/cluster/harness.sh (which starts real 6-node clusters on loopback ports), first plainly
 # with the cluster examples (tests/cluster/run-examples.sh), then under valgrind.
-CLUSTER_TESTS := $(patsubst tests/cluster/%.c,%,$(wildcard tests/cluster/test_*.c))
+# A scenario tests/cluster/test_cluster_<s>_any.c is built once per cluster adapter
+# (-DCL_ADAPTER_<NAME>, see tests/cluster/cluster_adapter.h) into test_cluster_<s>_<adapter>;
+# valgrind runs its libevent build only (CLUSTER_VG_TESTS), to keep the step's time.
+CLUSTER_ADAPTERS := ae glib libev libevent libuv poll
+CLUSTER_ANY := $(patsubst tests/cluster/%_any.c,%,$(wildcard tests/cluster/test_*_any.c))
+CLUSTER_PLAIN := $(filter-out %_any,$(patsubst tests/cluster/%.c,%,$(wildcard tests/cluster/test_*.c)))
+CLUSTER_TESTS := $(CLUSTER_PLAIN) $(foreach s,$(CLUSTER_ANY),$(addprefix $(s)_,$(CLUSTER_ADAPTERS)))
+CLUSTER_VG_TESTS := $(CLUSTER_PLAIN) $(addsuffix _libevent,$(CLUSTER_ANY))
 
 .PHONY: test-cluster test-cluster-build
 # The TLS ones (test_cluster_tls*) against `pkg-config hiredis_cluster_ssl`.
@@ -459,7 +466,12 @@ test-cluster-build: stage
 	@mkdir -p $(TESTBIN)/cluster
 	@set -e; for prog in $(CLUSTER_TESTS); do \
 	  pc=hiredis_cluster; case $$prog in (test_cluster_tls*) pc=hiredis_cluster_ssl;; esac; \
-	  $(CC) $(CWARN) -g -I tests -o $(TESTBIN)/cluster/$$prog tests/cluster/$$prog.c \
+	  src=tests/cluster/$$prog.c; def=; \
+	  if [ ! -e $$src ]; then \
+	    src=tests/cluster/$${prog%_*}_any.c; \
+	    def=-DCL_ADAPTER_$$(echo $${prog##*_} | tr a-z A-Z); \
+	  fi; \
+	  $(CC) $(CWARN) -g -I tests $$def -o $(TESTBIN)/cluster/$$prog $$src \
 	    $$($(STAGE_PC) --cflags --libs $$pc) $(EVENT_LIB_FLAGS); \
 	done
 
@@ -469,7 +481,7 @@ test-cluster: test-cluster-build examples
 	  $(addprefix $(TESTBIN)/cluster/,$(CLUSTER_TESTS)) tests/cluster/run-examples.sh
 	@command -v valgrind >/dev/null || { echo "valgrind not found (run .ci/run)"; exit 2; }
 	LD_LIBRARY_PATH=$(STAGE)/lib CLUSTER_UNDER_VALGRIND=1 TEST_WRAPPER="$(VALGRIND)" \
-	  tests/cluster/harness.sh $(addprefix $(TESTBIN)/cluster/,$(CLUSTER_TESTS))
+	  tests/cluster/harness.sh $(addprefix $(TESTBIN)/cluster/,$(CLUSTER_VG_TESTS))
 
 # Exported symbols, NEEDED and SONAME of the built library against tests/symbols.txt.
 test-symbols: stage

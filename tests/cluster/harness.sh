@@ -18,8 +18,9 @@
 #   CLUSTER_MTLS_SEED  127.0.0.1:<TLS port of a master of the mutual-TLS cluster: 3 masters, no
 #                      replicas, TLS as above with tls-auth-clients yes>; CLUSTER_TLS_CERT and
 #                      CLUSTER_TLS_KEY a client certificate (signed by the same CA) and its key
-#   CLUSTER_SPARE      127.0.0.1:<port of a cluster-enabled node in no cluster>, for a program
-#                      that adds it to the main cluster (and removes and stops it again);
+#   CLUSTER_SPARE      (programs whose name contains "reshard") 127.0.0.1:<port of a
+#                      cluster-enabled node in no cluster, started for that program>, which it
+#                      adds to the main cluster (and removes and stops again);
 #                      CLUSTER_SPARE_DIR its directory (node-<port>.pid)
 #   TEST_TMPDIR        a scratch directory
 # Programs whose name contains "failover" kill a master: they run last, each on a fresh main
@@ -76,19 +77,19 @@ gen x509 -req -sha256 -days 2 -in "$certs/client.csr" -CA "$certs/ca.crt" -CAkey
 CLUSTER_TLS_CERTS=$certs CLUSTER_TLS_AUTH_CLIENTS=yes make_cluster "$top/mtls" 3 0 "" || exit 1
 export CLUSTER_MTLS_SEED=127.0.0.1:${tls_ports[0]} CLUSTER_TLS_CERT=$certs/client.crt CLUSTER_TLS_KEY=$certs/client.key
 
-# The spare node (not in any cluster).
-start_nodes "$top/spare" 1 "" || exit 1
-export CLUSTER_SPARE=127.0.0.1:${ports[0]} CLUSTER_SPARE_DIR=$top/spare
-
 ordered=(); last=()
 for prog in "$@"; do
     case $(basename "$prog") in *failover*) last+=("$prog");; *) ordered+=("$prog");; esac
 done
 
-start_servers() { # dir: the clusters are shared; a failover program gets a fresh main cluster
+start_servers() { # dir: the clusters are shared; a failover program gets a fresh main cluster,
+    # a reshard program a spare node of its own (in its directory)
     export TEST_TMPDIR=$1
     case $(basename "$1") in
         *failover*) stop_cluster "$top/main"; setup_main;;
+        *reshard*)
+            start_nodes "$1/spare" 1 "" || return 1
+            export CLUSTER_SPARE=127.0.0.1:${ports[0]} CLUSTER_SPARE_DIR=$1/spare;;
     esac
 }
 run_program() { ${TEST_WRAPPER:-} "$1"; }

@@ -1,15 +1,11 @@
 /* Mutual TLS: the harness's mutual-TLS cluster (3 masters, tls-auth-clients yes) with a client
  * certificate given to redisCreateSSLContext (cert and key): the slot map, commands over every
- * master and ToNode, sync and async (libevent, every callback once with its own reply); then a
- * client without a certificate, refused sync and async with the server's TLS alert as the
- * error. */
-#include "cluster_test.h"
+ * master and ToNode, sync and async (on each cluster adapter, cluster_adapter.h: every callback
+ * once with its own reply); then a client without a certificate, refused sync and async with the
+ * server's TLS alert as the error. */
+#include "cluster_adapter.h"
 #include <hiredis_cluster/hircluster_ssl.h>
-#include <hiredis_cluster/adapters/libevent.h>
 
-#include <event2/event.h>
-
-static struct event_base *base;
 static int ready, pending, calls[200], good[200], nulls;
 static char null_err[128];
 
@@ -39,10 +35,9 @@ static void on_link(const redisAsyncContext *ac, int status) {
 }
 static int run_until(int *flag, int want, double secs) {
     double end = cl_now() + secs;
-    while (*flag != want && cl_now() < end) event_base_loop(base, EVLOOP_ONCE);
+    while (*flag != want && cl_now() < end) cl_step();
     return *flag == want;
 }
-static void tick(evutil_socket_t fd, short what, void *arg) { (void)fd; (void)what; (void)arg; }
 
 static redisClusterContext *sync_on(const char *seed, redisSSLContext *ssl) {
     redisClusterContext *cc = redisClusterContextInit();
@@ -108,16 +103,13 @@ int main(void) {
     freeReplyObject(r);
     redisClusterFree(cc);
 
-    SECTION("async on libevent, with a client certificate");
-    base = event_base_new();
-    struct event *t = event_new(base, -1, EV_PERSIST, tick, NULL);
-    struct timeval tv = {0, 10000};
-    event_add(t, &tv);
+    SECTION("async on " ADAPTER_NAME ", with a client certificate");
+    cl_loop_init();
     redisClusterAsyncContext *acc = redisClusterAsyncContextInit();
     redisClusterSetOptionAddNodes(acc->cc, seed);
     redisClusterSetEventCallback(acc->cc, on_event, NULL);
     CHECK(redisClusterSetOptionEnableSSL(acc->cc, ssl) == REDIS_OK, "EnableSSL");
-    CHECK(redisClusterLibeventAttach(acc, base) == REDIS_OK, "attach");
+    CHECK(cl_adapter_attach(acc) == REDIS_OK, "attach");
     CHECK(redisClusterAsyncConnect2(acc) == REDIS_OK, "Connect2: %s", acc->errstr);
     CHECK(run_until(&ready, 1, 10), "READY");
     for (long i = 0; i < 100; i++) {
@@ -136,9 +128,9 @@ int main(void) {
         right += good[i] == 1;
     }
     CHECK(once == 200 && right == 200 && nulls == 0, "%d called once, %d right", once, right);
-    redisClusterAsyncFree(acc);
+    cl_async_free(acc);
 
-    SECTION("without a client certificate: refused");
+    SECTION(ADAPTER_NAME ": without a client certificate: refused");
     /* TLS 1.3 lets the client finish its handshake; the server's alert (and reset) comes on the
      * first write or read. The slot-map request then fails as spec 3.4 e/f says: a failed flush
      * leaves no error text (as 0.14.0), a failed read gives the NULL-reply text. */
@@ -167,16 +159,15 @@ int main(void) {
     redisClusterSetOptionEnableSSL(acc->cc, nocert);
     redisClusterAsyncSetConnectCallback(acc, on_link);
     redisClusterAsyncSetDisconnectCallback(acc, on_link);
-    redisClusterLibeventAttach(acc, base);
+    cl_adapter_attach(acc);
     CHECK(redisClusterAsyncConnect2(acc) == REDIS_OK, "Connect2 starts: %s", acc->errstr);
     run_until(&link_errs, 1, 5);
-    double end = cl_now() + 0.2;
-    while (cl_now() < end) event_base_loop(base, EVLOOP_ONCE);
+    cl_run_for(0.2);
     CHECK(ready == 0, "no READY without a certificate");
     CHECK(link_errs >= 1 && cert_refusal(link_err), "the node context failed: %d, %s", link_errs, link_err);
     CHECK(redisClusterAsyncCommand(acc, on_reply, (void *)0L, "GET mtls:a0") == REDIS_ERR &&
           strcmp(acc->errstr, "slotmap not available") == 0, "commands refused: %s", acc->errstr);
-    redisClusterAsyncFree(acc);
+    cl_async_free(acc);
 
     /* AsyncConnect builds the slot map blocking, with the same refusal. */
     acc = redisClusterAsyncContextInit();
@@ -184,10 +175,9 @@ int main(void) {
     redisClusterSetOptionEnableSSL(acc->cc, nocert);
     CHECK(redisClusterConnect2(acc->cc) == REDIS_ERR && acc->cc->table == NULL, "blocking slot map: %s",
           acc->cc->errstr);
-    redisClusterAsyncFree(acc);
+    cl_async_free(acc);
 
-    event_free(t);
-    event_base_free(base);
+    cl_loop_free();
     redisFreeSSLContext(ssl);
     redisFreeSSLContext(nocert);
     return tl_done();

@@ -1,31 +1,20 @@
-/* Sharded pub/sub through the async API (libevent) against the real cluster, Redis >= 7:
- * SSUBSCRIBE goes to the channel's slot owner, SPUBLISH from a sync context delivers each
- * message to the subscribe callback in order, the subscription stays (more messages later, and
- * while other commands run on the other masters) until SUNSUBSCRIBE, whose frame is the
- * callback's last (SUNSUBSCRIBE's own callback is never called, as in hiredis, and its record
- * is not leaked as 0.14.0's is); a second subscription ended by redisClusterAsyncFree gets NULL
- * once. The harness runs it under valgrind too (0.14.0 reads the freed callback record here). */
-#include "cluster_test.h"
-#include <hiredis_cluster/adapters/libevent.h>
+/* Sharded pub/sub through the async API, on each cluster adapter (cluster_adapter.h), against the
+ * real cluster, Redis >= 7: SSUBSCRIBE goes to the channel's slot owner, SPUBLISH from a sync
+ * context delivers each message to the subscribe callback in order, the subscription stays (more
+ * messages later, and while other commands run on the other masters) until SUNSUBSCRIBE, whose
+ * frame is the callback's last (SUNSUBSCRIBE's own callback is never called, as in hiredis, and
+ * its record is not leaked as 0.14.0's is); a second subscription ended by redisClusterAsyncFree
+ * gets NULL once. The harness runs it under valgrind too (0.14.0 reads the freed callback record
+ * here). */
+#include "cluster_adapter.h"
 
-#include <event2/event.h>
-
-static struct event_base *base;
 static int ready;
 static void on_event(const redisClusterContext *cc, int event, void *privdata) {
     (void)cc; (void)privdata;
     if (event == HIRCLUSTER_EVENT_READY) ready++;
 }
-static void tick(evutil_socket_t fd, short what, void *arg) { (void)fd; (void)what; (void)arg; }
-static int run_until(int *flag, int want, double secs) {
-    double end = cl_now() + secs;
-    while (*flag < want && cl_now() < end) event_base_loop(base, EVLOOP_ONCE);
-    return *flag >= want;
-}
-static void run_for(double secs) {
-    double end = cl_now() + secs;
-    while (cl_now() < end) event_base_loop(base, EVLOOP_ONCE);
-}
+#define run_until cl_run_until
+#define run_for cl_run_for
 
 /* Every frame the subscribe callback got: "kind channel count-or-payload", and NULLs. */
 static char frames[64][96];
@@ -86,18 +75,15 @@ int main(void) {
         printf("SKIP: sharded pub/sub needs Redis >= 7 (the server says %d)\n", major);
         return tl_done();
     }
-    base = event_base_new();
-    struct event *t = event_new(base, -1, EV_PERSIST, tick, NULL);
-    struct timeval tv = {0, 10000};
-    event_add(t, &tv);
+    cl_loop_init();
     redisClusterContext *cc = cl_connect(seed, 0);
     CHECK(cc->err == 0, "sync context: %s", cc->errstr);
 
-    SECTION("SSUBSCRIBE to the slot owner");
+    SECTION(ADAPTER_NAME ": SSUBSCRIBE to the slot owner");
     redisClusterAsyncContext *acc = redisClusterAsyncContextInit();
     redisClusterSetOptionAddNodes(acc->cc, seed);
     redisClusterSetEventCallback(acc->cc, on_event, NULL);
-    redisClusterLibeventAttach(acc, base);
+    cl_adapter_attach(acc);
     CHECK(redisClusterAsyncConnect2(acc) == REDIS_OK && run_until(&ready, 1, 10), "READY");
     const char *ch = "news{spub}";
     redisClusterNode *owner = redisClusterGetNodeByKey(acc->cc, (char *)ch);
@@ -112,7 +98,7 @@ int main(void) {
     freeReplyObject(r);
     if (ro) redisFree(ro);
 
-    SECTION("SPUBLISH from a sync context");
+    SECTION(ADAPTER_NAME ": SPUBLISH from a sync context");
     int delivered = 0;
     for (int i = 0; i < 5; i++) {
         char m[16];
@@ -129,7 +115,7 @@ int main(void) {
     }
     CHECK(in_order == 5, "in order, whole (%d)", in_order);
 
-    SECTION("the subscription stays");
+    SECTION(ADAPTER_NAME ": the subscription stays");
     /* Other commands meanwhile, to the other masters: on RESP2 the owner's connection takes
      * only pub/sub commands now (the server refuses others with an error, which hiredis treats
      * as fatal for the connection). */
@@ -147,7 +133,7 @@ int main(void) {
     CHECK(submitted == 30 && others == 30 && others_ok == 30 && nulls == 0, "other commands meanwhile: %d, %d replies",
           others, others_ok);
 
-    SECTION("SUNSUBSCRIBE: the callback's last frame");
+    SECTION(ADAPTER_NAME ": SUNSUBSCRIBE: the callback's last frame");
     CHECK(redisClusterAsyncCommand(acc, on_other, NULL, "SUNSUBSCRIBE %s", ch) == REDIS_OK, "SUNSUBSCRIBE: %s",
           acc->errstr);
     CHECK(run_until(&nframes, 8, 5) && strcmp(frames[7], "sunsubscribe news{spub} 0") == 0, "last frame: %s",
@@ -158,16 +144,15 @@ int main(void) {
           nulls);
     CHECK(others == 30, "SUNSUBSCRIBE's own callback is not called, as in hiredis (%d)", others);
 
-    SECTION("a subscription ended by free");
+    SECTION(ADAPTER_NAME ": a subscription ended by free");
     nframes = 0;
     CHECK(redisClusterAsyncCommand(acc, on_sub, (void *)cookie, "SSUBSCRIBE %s", ch) == REDIS_OK &&
           run_until(&nframes, 1, 5) && strcmp(frames[0], "ssubscribe news{spub} 1") == 0, "subscribed again");
     CHECK(publish(cc, ch, "again") == 1 && run_until(&nframes, 2, 5), "a message");
-    redisClusterAsyncFree(acc);
+    cl_async_free(acc);
     CHECK(nulls == 1 && nframes == 2, "free: NULL once (%d)", nulls);
 
     redisClusterFree(cc);
-    event_free(t);
-    event_base_free(base);
+    cl_loop_free();
     return tl_done();
 }

@@ -1,30 +1,23 @@
-/* A node added to the running main cluster and given slots, then removed, with a sync context
- * and an async one (libevent) in use throughout: the harness's spare node (CLUSTER_SPARE) joins
- * by CLUSTER MEET, three slots with their keys move to it (SETSLOT IMPORTING / MIGRATING,
- * MIGRATE, SETSLOT NODE); both contexts follow MOVED to it, their slot maps name it, every async
- * callback once with its own reply. Then the slots move back, every other node FORGETs it and
- * its process is stopped: both contexts keep serving every key, their maps no longer name it. */
-#include "cluster_test.h"
-#include <hiredis_cluster/adapters/libevent.h>
+/* A node added to the running main cluster and given slots, then removed, with a sync context and
+ * an async one (on each cluster adapter, cluster_adapter.h) in use throughout: a spare node the
+ * harness starts for this program (CLUSTER_SPARE) joins by CLUSTER MEET, three slots with their
+ * keys move to it (SETSLOT IMPORTING / MIGRATING, MIGRATE, SETSLOT NODE); both contexts follow
+ * MOVED to it, their slot maps name it, every async callback once with its own reply. Then the
+ * slots move back, every other node FORGETs it and its process is stopped: both contexts keep
+ * serving every key, their maps no longer name it. */
+#include "cluster_adapter.h"
 
-#include <event2/event.h>
 #include <signal.h>
 
 #define NSLOTS 3
 #define KEYS_PER_SLOT 10
 
-static struct event_base *base;
 static int ready;
 static void on_event(const redisClusterContext *cc, int event, void *privdata) {
     (void)cc; (void)privdata;
     if (event == HIRCLUSTER_EVENT_READY) ready++;
 }
-static void tick(evutil_socket_t fd, short what, void *arg) { (void)fd; (void)what; (void)arg; }
-static int run_until(int *flag, int want, double secs) {
-    double end = cl_now() + secs;
-    while (*flag < want && cl_now() < end) event_base_loop(base, EVLOOP_ONCE);
-    return *flag >= want;
-}
+#define run_until cl_run_until
 
 static char tags[NSLOTS][16];
 static int slots[NSLOTS];
@@ -131,17 +124,14 @@ int main(void) {
     const char *seed = tl_env("CLUSTER_SEED", "127.0.0.1:7000");
     const char *spare = tl_env("CLUSTER_SPARE", "127.0.0.1:7006");
     int spare_port = atoi(strrchr(spare, ':') + 1);
-    base = event_base_new();
-    struct event *t = event_new(base, -1, EV_PERSIST, tick, NULL);
-    struct timeval tv = {0, 10000};
-    event_add(t, &tv);
+    cl_loop_init();
 
     redisClusterContext *cc = cl_connect(seed, 0);
     CHECK(cc->err == 0, "sync context: %s", cc->errstr);
     redisClusterAsyncContext *acc = redisClusterAsyncContextInit();
     redisClusterSetOptionAddNodes(acc->cc, seed);
     redisClusterSetEventCallback(acc->cc, on_event, NULL);
-    redisClusterLibeventAttach(acc, base);
+    cl_adapter_attach(acc);
     CHECK(redisClusterAsyncConnect2(acc) == REDIS_OK && run_until(&ready, 1, 10), "async READY");
 
     /* Three slots (of tags {rs0}, {rs1}, ...) with keys; the masters; every node of the cluster. */
@@ -172,7 +162,7 @@ int main(void) {
     }
     CHECK(set_ok == NSLOTS * KEYS_PER_SLOT, "keys written (%d)", set_ok);
 
-    SECTION("a node added (CLUSTER MEET) and given three slots");
+    SECTION(ADAPTER_NAME ": a node added (CLUSTER MEET) and given three slots");
     redisContext *rspare = cl_raw(spare), *rseed = cl_raw(seed);
     char *spare_id = cl_node_id(rspare);
     redisReply *r = redisCommand(rspare, "CONFIG GET cluster-port"); /* its bus port: not port + 10000 here */
@@ -195,7 +185,7 @@ int main(void) {
     CHECK(async_all(acc) == NSLOTS * KEYS_PER_SLOT && slots_on(acc->cc->table, spare_port) == NSLOTS,
           "async: served again, map still right");
 
-    SECTION("the node's slots moved back");
+    SECTION(ADAPTER_NAME ": the node's slots moved back");
     moved = 0;
     /* Without the spare among the nodes told: once its last slot is gone, Redis 7 makes it a
      * replica of the new owner (cluster-allow-replica-migration), and replicas refuse SETSLOT
@@ -208,7 +198,7 @@ int main(void) {
     CHECK(async_all(acc) == NSLOTS * KEYS_PER_SLOT && slots_on(acc->cc->table, spare_port) == 0,
           "async: every key served, each callback once");
 
-    SECTION("the node forgotten and stopped");
+    SECTION(ADAPTER_NAME ": the node forgotten and stopped");
     int forgot = 0;
     for (int i = 0; i < nall; i++) {
         redisContext *c = cl_raw(all[i]);
@@ -244,9 +234,8 @@ int main(void) {
 
     free(spare_id);
     redisFree(rseed);
-    redisClusterAsyncFree(acc);
+    cl_async_free(acc);
     redisClusterFree(cc);
-    event_free(t);
-    event_base_free(base);
+    cl_loop_free();
     return tl_done();
 }

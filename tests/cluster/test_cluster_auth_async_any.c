@@ -1,25 +1,16 @@
-/* The async API (libevent) on the password cluster (requirepass secretword): with the password,
- * and with user "default" and the password, READY and commands over every master each called
- * back once with its own reply, ToNode to each master; with a wrong password or none, no READY
- * (the slot-map update fails) and commands refused. */
-#include "cluster_test.h"
-#include <hiredis_cluster/adapters/libevent.h>
+/* The async API, on each cluster adapter (cluster_adapter.h), on the password cluster (requirepass
+ * secretword): with the password, and with user "default" and the password, READY and commands
+ * over every master each called back once with its own reply, ToNode to each master; with a wrong
+ * password or none, no READY (the slot-map update fails) and commands refused. */
+#include "cluster_adapter.h"
 
-#include <event2/event.h>
-
-static struct event_base *base;
 static int ready, updates, done, calls[200], good[200];
 static void on_event(const redisClusterContext *cc, int event, void *privdata) {
     (void)cc; (void)privdata;
     if (event == HIRCLUSTER_EVENT_READY) ready++;
     if (event == HIRCLUSTER_EVENT_SLOTMAP_UPDATED) updates++;
 }
-static void tick(evutil_socket_t fd, short what, void *arg) { (void)fd; (void)what; (void)arg; }
-static int run_until(int *flag, int want, double secs) {
-    double end = cl_now() + secs;
-    while (*flag < want && cl_now() < end) event_base_loop(base, EVLOOP_ONCE);
-    return *flag >= want;
-}
+#define run_until cl_run_until
 static void on_reply(redisClusterAsyncContext *acc, void *r, void *privdata) {
     (void)acc;
     long i = (long)privdata;
@@ -42,7 +33,7 @@ static redisClusterAsyncContext *connect_as(const char *seed, const char *user, 
     if (user) redisClusterSetOptionUsername(acc->cc, user);
     if (pass) redisClusterSetOptionPassword(acc->cc, pass);
     redisClusterSetEventCallback(acc->cc, on_event, NULL);
-    redisClusterLibeventAttach(acc, base);
+    cl_adapter_attach(acc);
     ready = updates = 0;
     if (redisClusterAsyncConnect2(acc) == REDIS_OK) run_until(&ready, 1, secs);
     return acc;
@@ -51,10 +42,7 @@ static redisClusterAsyncContext *connect_as(const char *seed, const char *user, 
 int main(void) {
     const char *seed = tl_env("CLUSTER_AUTH_SEED", "127.0.0.1:7100");
     const char *pw = tl_env("CLUSTER_PASSWORD", "secretword");
-    base = event_base_new();
-    struct event *t = event_new(base, -1, EV_PERSIST, tick, NULL);
-    struct timeval tv = {0, 10000};
-    event_add(t, &tv);
+    cl_loop_init();
 
     const char *users[2] = {NULL, "default"};
     for (int u = 0; u < 2; u++) {
@@ -82,20 +70,19 @@ int main(void) {
             masters += redisClusterAsyncCommandToNode(acc, node, on_pong, NULL, "PING") == REDIS_OK;
         run_until(&done, masters, 5);
         CHECK(masters == 3 && pongs == 3, "PING to each master: %d of %d", pongs, masters);
-        redisClusterAsyncFree(acc);
+        cl_async_free(acc);
     }
 
-    SECTION("async, wrong password or none");
+    SECTION(ADAPTER_NAME ": async, wrong password or none");
     const char *bad[2] = {"wrong", NULL};
     for (int b = 0; b < 2; b++) {
         redisClusterAsyncContext *acc = connect_as(seed, NULL, bad[b], 0.5);
         CHECK(ready == 0 && updates == 0 && acc->cc->table == NULL, "%s: no READY", bad[b] ? bad[b] : "none");
         CHECK(redisClusterAsyncCommand(acc, on_reply, (void *)0L, "GET auth-a1") == REDIS_ERR &&
               strcmp(acc->errstr, "slotmap not available") == 0, "commands refused: %s", acc->errstr);
-        redisClusterAsyncFree(acc);
+        cl_async_free(acc);
     }
 
-    event_free(t);
-    event_base_free(base);
+    cl_loop_free();
     return tl_done();
 }
