@@ -2,7 +2,7 @@
  * (cluster_adapter.h): every callback is called exactly once, no reply reaches the wrong callback
  * (each GET's privdata names the key it asked for), commands for the dead master's slots fail
  * with NULL and an error text, and service comes back through the promoted replica. Each build
- * runs on a fresh cluster of its own. */
+ * runs on a fresh cluster of its own; the Makefile runs the libevent, GLib and poll builds. */
 #include "cluster_adapter.h"
 
 #include <signal.h>
