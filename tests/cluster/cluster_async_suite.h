@@ -15,7 +15,10 @@
  * while commands run: GETs and a SET followed through ASK mid-migration (slot map unchanged), a
  * same-slot MGET over keys on both sides getting TRYAGAIN until its retries run out (NULL with
  * "too many cluster retries"), then GETs followed through MOVED once the slot is reassigned (slot
- * map fixed); every callback once with its own reply. The slot is moved back at the end. */
+ * map fixed); every callback once with its own reply. The slot is moved back at the end. It also
+ * routes over all 16384 slots first (every 16th under valgrind): a SET and a GET of a key per slot,
+ * each GET's callback once with its own value, no slot-map update (the throttle open), the table agreeing with the
+ * servers' CLUSTER SLOTS. */
 #ifndef HIREDIS_RS_CLUSTER_ASYNC_SUITE_H
 #define HIREDIS_RS_CLUSTER_ASYNC_SUITE_H
 
@@ -24,11 +27,12 @@
 static int cl_adapter_attach(redisClusterAsyncContext *acc);
 static void cl_step(void);
 
-static int suite_ready, suite_pending, suite_disc_ok, suite_calls[512], suite_good[512];
+static int suite_ready, suite_updates, suite_pending, suite_disc_ok, suite_calls[512], suite_good[512];
 
 static void suite_event(const redisClusterContext *cc, int event, void *privdata) {
     (void)cc; (void)privdata;
     if (event == HIRCLUSTER_EVENT_READY) suite_ready++;
+    if (event == HIRCLUSTER_EVENT_SLOTMAP_UPDATED) suite_updates++;
 }
 static void suite_disconnected(const redisAsyncContext *ac, int status) {
     (void)ac;
@@ -83,6 +87,42 @@ static void mig_gets(redisClusterAsyncContext *acc) {
         if (redisClusterAsyncCommand(acc, mig_reply, (void *)i, "GET {%s:mig}%ld", ADAPTER_NAME, i) != REDIS_OK)
             mig_pending--;
     }
+}
+
+static int suite_slot_once[16384], suite_slot_right[16384], suite_slot_pending;
+static void suite_slot_reply(redisClusterAsyncContext *acc, void *r, void *privdata) {
+    (void)acc;
+    long s = (long)privdata;
+    char want[32];
+    snprintf(want, sizeof want, "%s%ld", ADAPTER_NAME, s);
+    suite_slot_once[s]++;
+    suite_slot_right[s] += cl_is_str(r, want);
+    suite_slot_pending--;
+}
+
+static void suite_all_slots(redisClusterAsyncContext *acc) {
+    static int owners[16384];
+    SECTION(ADAPTER_NAME ": routing over all 16384 slots");
+    char (*keys)[16] = cl_keys_per_slot();
+    usleep(1100000); /* past the throttle of slot-map updates: a MOVED would cause one */
+    int step = tl_under_valgrind() ? 16 : 1, sent = 0, submitted = 0, before = suite_updates;
+    for (long s = 0; s < 16384; s += step) {
+        sent += redisClusterAsyncCommand(acc, NULL, NULL, "SET %s %s%ld", keys[s], ADAPTER_NAME, s) == REDIS_OK;
+        suite_slot_pending++;
+        if (redisClusterAsyncCommand(acc, suite_slot_reply, (void *)s, "GET %s", keys[s]) == REDIS_OK) submitted++;
+        else suite_slot_pending--;
+    }
+    CHECK(sent == 16384 / step && submitted == 16384 / step, "submitted (%d, %d)", sent, submitted);
+    double end = cl_now() + 30;
+    while (suite_slot_pending > 0 && cl_now() < end) cl_step();
+    int once = 0;
+    for (int s = 0; s < 16384; s += step) once += suite_slot_once[s] == 1 && suite_slot_right[s] == 1;
+    CHECK(suite_slot_pending == 0 && once == 16384 / step, "%d of %d called once with their value", once, 16384 / step);
+    CHECK(suite_updates == before, "no slot-map update (%d)", suite_updates - before);
+    cl_slot_ports(tl_env("CLUSTER_SEED", "127.0.0.1:7000"), owners);
+    int agree = 0;
+    for (int s = 0; s < 16384; s++) agree += acc->cc->table[s] && acc->cc->table[s]->port == owners[s];
+    CHECK(agree == 16384, "the table agrees with CLUSTER SLOTS on %d slots", agree);
 }
 
 static void suite_migration(redisClusterAsyncContext *acc) {
@@ -200,6 +240,7 @@ static void run_cluster_async_suite(void) {
     CHECK(once == 512 && good == 512, "%d called once, %d right", once, good);
 
 #ifndef SUITE_NO_MIGRATION
+    suite_all_slots(acc);
     suite_migration(acc);
 #endif
 
