@@ -192,6 +192,7 @@ mod tests {
     use crate::async_context::queue::tests::cb;
     use crate::async_context::submit::register;
     use core::ffi::c_char;
+    use std::sync::atomic::AtomicPtr;
 
     // ---- routing decisions on a context built in Rust (no socket, no hooks) ----
 
@@ -208,8 +209,19 @@ mod tests {
     /// Reply trees for the tests (leaked: test-only, so they live for `'static`).
     type Tree = &'static redisReply;
 
+    /// Every leaked test object, reachable from a static so that Miri's leak check knows
+    /// they are kept on purpose.
+    static KEPT: std::sync::Mutex<Vec<AtomicPtr<u8>>> = std::sync::Mutex::new(Vec::new());
+
+    fn keep<T: ?Sized>(obj: &'static mut T) -> &'static mut T {
+        let p = ptr::from_mut(obj);
+        KEPT.lock().unwrap().push(AtomicPtr::new(p.cast::<u8>()));
+        // The pointer was only copied: `obj` is handed back as it came.
+        obj
+    }
+
     fn leaked(kind: c_int) -> &'static mut redisReply {
-        Box::leak(Box::new(redisReply {
+        keep(Box::leak(Box::new(redisReply {
             r#type: kind,
             integer: 0,
             dval: 0.0,
@@ -218,7 +230,7 @@ mod tests {
             vtype: [0; 4],
             elements: 0,
             element: ptr::null_mut(),
-        }))
+        })))
     }
     fn reply(kind: c_int) -> Tree {
         leaked(kind)
@@ -226,8 +238,9 @@ mod tests {
 
     fn st(text: &str) -> Tree {
         let r = leaked(REDIS_REPLY_STRING);
-        let bytes: &'static mut [u8] =
-            Box::leak(format!("{text}\0").into_bytes().into_boxed_slice());
+        let bytes: &'static mut [u8] = keep(Box::leak(
+            format!("{text}\0").into_bytes().into_boxed_slice(),
+        ));
         r.str = bytes.as_mut_ptr() as *mut c_char;
         r.len = text.len();
         r
@@ -244,7 +257,7 @@ mod tests {
             .into_iter()
             .map(|e| ptr::from_ref(e).cast_mut())
             .collect();
-        let arr: &'static mut [*mut redisReply] = Box::leak(ptrs.into_boxed_slice());
+        let arr: &'static mut [*mut redisReply] = keep(Box::leak(ptrs.into_boxed_slice()));
         r.elements = n;
         r.element = if n == 0 {
             ptr::null_mut()
