@@ -4,8 +4,8 @@
 //! per installed header in each. An export checks pointers, converts arguments (a context
 //! becomes a handle), calls one function of a core module and converts the result back. The
 //! core modules (`alloc`, `sds`, `reader`, `format`, `net`, `context`, `async_context`) hold
-//! the logic; where they still need `unsafe` (the context handles, socket calls, sds and
-//! allocator byte work) ARCHITECTURE.md says why.
+//! the logic; where they still need `unsafe` (the context and reader handles, calls into C
+//! builders and callbacks, socket calls, sds and allocator byte work) ARCHITECTURE.md says why.
 //!
 //! # Safety vocabulary
 //! The `# Safety` sections of exported functions use these terms:
