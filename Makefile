@@ -458,7 +458,7 @@ test-tls: test-tls-build examples
 CLUSTER_ADAPTERS := ae glib libev libevent libuv poll
 CLUSTER_ANY := $(patsubst tests/cluster/%_any.c,%,$(wildcard tests/cluster/test_*_any.c))
 CLUSTER_PLAIN := $(filter-out %_any,$(patsubst tests/cluster/%.c,%,$(wildcard tests/cluster/test_*.c)))
-CLUSTER_TESTS := $(CLUSTER_PLAIN) $(filter-out $(addprefix test_cluster_async_failover_,ae libev libuv), \
+CLUSTER_TESTS := $(CLUSTER_PLAIN) $(filter-out $(addprefix test_cluster_async_failover_,ae glib libev libuv), \
   $(foreach s,$(CLUSTER_ANY),$(addprefix $(s)_,$(CLUSTER_ADAPTERS))))
 CLUSTER_VG_TESTS := $(CLUSTER_PLAIN) $(addsuffix _libevent,$(CLUSTER_ANY))
 

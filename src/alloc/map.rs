@@ -181,17 +181,19 @@ mod tests {
     fn insert_get_remove_many() {
         let mut m: HMap<usize> = HMap::default();
         let key = |i: usize| format!("channel:{i}").into_bytes();
-        for i in 0..2000 {
+        // Fewer under Miri, which runs about a thousand times slower.
+        let n = if cfg!(miri) { 200 } else { 2000 };
+        for i in 0..n {
             m.try_insert(&key(i), i).unwrap();
         }
-        assert_eq!(m.len(), 2000);
+        assert_eq!(m.len(), n);
         m.try_insert(&key(7), 70).unwrap();
-        assert_eq!(m.len(), 2000);
+        assert_eq!(m.len(), n);
         assert_eq!(m.get(&key(7)), Some(&70));
-        for i in (0..2000).step_by(3) {
+        for i in (0..n).step_by(3) {
             assert_eq!(m.remove(&key(i)), Some(if i == 7 { 70 } else { i }));
         }
-        for i in 0..2000 {
+        for i in 0..n {
             let want = (i % 3 != 0).then_some(if i == 7 { 70 } else { i });
             assert_eq!(m.get(&key(i)).copied(), want, "key {i}");
         }
@@ -200,7 +202,7 @@ mod tests {
         assert_eq!(m.values_mut().count(), m.len());
         let mut all: Vec<usize> = m.drain_values().collect();
         all.sort();
-        assert_eq!(all.len(), 2000 - 667);
+        assert_eq!(all.len(), n - n.div_ceil(3));
         assert_eq!(m.len(), 0);
         assert_eq!(m.get(&key(1)), None);
         m.try_insert(b"", 1).unwrap();
