@@ -324,14 +324,15 @@ ASYNC_INSTR = [("set:1:1", 1000, 2000), ("set:1000:1", 50000, 100000),
                ("get:1000:1", 50000, 100000), ("lrange:1000:1", 5000, 10000)]
 
 
-def async_callgrind(path, outdir, env):
-    """Client instructions per async command: each phase runs twice under callgrind with
-    two totals; the difference over the extra commands cancels start-up and connection."""
-    d = os.path.join(outdir, "callgrind", "async-" + os.path.basename(path))
+def phases_callgrind(kind, path, outdir, env, phases):
+    """Client instructions per command of each (phase, n1, n2): the phase runs under callgrind
+    with two totals; the difference over the extra commands cancels start-up and connection.
+    Returns {phase: instructions per command} for the phases whose two runs succeeded."""
+    d = os.path.join(outdir, "callgrind", f"{kind}-" + os.path.basename(path))
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
     out = {}
-    for phase, n1, n2 in ASYNC_INSTR:
+    for phase, n1, n2 in phases:
         totals = []
         for n in (n1, n2):
             f = os.path.join(d, f"{phase.replace(':', '_')}_{n}.out")
@@ -339,11 +340,19 @@ def async_callgrind(path, outdir, env):
                                 path, f"{phase}:{n}"], env=env, text=True, capture_output=True)
             total = callgrind_dump(f)[1] if r.returncode == 0 and os.path.exists(f) else None
             if total is None:
-                log(f"bench: callgrind async {phase}:{n} failed: {r.stderr.strip()[-400:]}")
+                log(f"bench: callgrind {kind} {phase}:{n} failed: {r.stderr.strip()[-400:]}")
             totals.append(total)
         if None not in totals:
-            mix, inflight, conns = phase.split(":")
-            out[f"async {mix}/if{inflight}/c{conns} instr_per_cmd"] = (totals[1] - totals[0]) / (n2 - n1)
+            out[phase] = (totals[1] - totals[0]) / (n2 - n1)
+    return out
+
+
+def async_callgrind(path, outdir, env):
+    """Client instructions per async command (ASYNC_INSTR)."""
+    out = {}
+    for phase, v in phases_callgrind("async", path, outdir, env, ASYNC_INSTR).items():
+        mix, inflight, conns = phase.split(":")
+        out[f"async {mix}/if{inflight}/c{conns} instr_per_cmd"] = v
     return out
 
 
@@ -352,25 +361,11 @@ CLUSTER_INSTR = [("set:1000", 10000, 20000), ("get:1000", 10000, 20000), ("mget:
 
 
 def cluster_callgrind(path, outdir, env):
-    """Client instructions per cluster command (each phase at two totals, the difference)."""
-    d = os.path.join(outdir, "callgrind", "cluster-" + os.path.basename(path))
-    shutil.rmtree(d, ignore_errors=True)
-    os.makedirs(d)
+    """Client instructions per cluster command (CLUSTER_INSTR)."""
     out = {}
-    for phase, n1, n2 in CLUSTER_INSTR:
-        totals = []
-        for n in (n1, n2):
-            f = os.path.join(d, f"{phase.replace(':', '_')}_{n}.out")
-            r = subprocess.run(["valgrind", "--tool=callgrind", "-q", f"--callgrind-out-file={f}",
-                                path, f"{phase}:{n}"], env=env, text=True, capture_output=True)
-            total = callgrind_dump(f)[1] if r.returncode == 0 and os.path.exists(f) else None
-            if total is None:
-                log(f"bench: callgrind cluster {phase}:{n} failed: {r.stderr.strip()[-400:]}")
-            totals.append(total)
-        if None not in totals:
-            mix, a = phase.split(":")
-            out[f"cluster {mix}/{'pipe' if mix == 'mget' else 'if'}{a} instr_per_cmd"] = \
-                (totals[1] - totals[0]) / (n2 - n1)
+    for phase, v in phases_callgrind("cluster", path, outdir, env, CLUSTER_INSTR).items():
+        mix, a = phase.split(":")
+        out[f"cluster {mix}/{'pipe' if mix == 'mget' else 'if'}{a} instr_per_cmd"] = v
     return out
 
 
