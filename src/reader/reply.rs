@@ -295,17 +295,29 @@ unsafe fn link(parent: *mut c_void, idx: usize, r: *mut redisReply) -> *mut c_vo
     r.cast()
 }
 
-/// The parent object and index a task describes.
+/// What every default C-table builder does around its reply: NULL for a NULL task, else the
+/// reply `make` builds (NULL on failure), linked into the task's parent as hiredis's builders
+/// link it.
 ///
 /// # Safety
-/// `task.parent` is NULL or a valid task.
-unsafe fn task_parent(task: &redisReadTask) -> (*mut c_void, usize) {
+/// `task` is NULL or a valid task whose `parent` is NULL or a valid task.
+#[inline(always)]
+unsafe fn build_for(
+    task: *const redisReadTask,
+    make: impl FnOnce(&redisReadTask) -> *mut redisReply,
+) -> *mut c_void {
     // SAFETY: caller's promise.
-    match unsafe { task.parent.as_ref() } {
+    let Some(task) = (unsafe { task.as_ref() }) else {
+        return ptr::null_mut();
+    };
+    // SAFETY: caller's promise.
+    let (parent, idx) = match unsafe { task.parent.as_ref() } {
         None => (ptr::null_mut(), 0),
         // A negative index wraps to a huge one, which `link` refuses.
         Some(p) => (p.obj, task.idx as usize),
-    }
+    };
+    // SAFETY: a parent task's object is one its builder returned (reader contract).
+    unsafe { link(parent, idx, make(task)) }
 }
 
 unsafe extern "C" fn create_string_object(
@@ -315,23 +327,16 @@ unsafe extern "C" fn create_string_object(
 ) -> *mut c_void {
     // SAFETY: builders get a valid task and `len` bytes at `str` (reader contract).
     unsafe {
-        let (Some(task), Some(s)) = (task.as_ref(), boundary::bytes(str as *const u8, len)) else {
-            return ptr::null_mut();
-        };
-        let (parent, idx) = task_parent(task);
-        link(parent, idx, string_reply(None, task.r#type, s))
+        build_for(task, |t| match boundary::bytes(str as *const u8, len) {
+            Some(s) => string_reply(None, t.r#type, s),
+            None => ptr::null_mut(),
+        })
     }
 }
 
 unsafe extern "C" fn create_array_object(task: *const redisReadTask, n: usize) -> *mut c_void {
     // SAFETY: builders get a valid task.
-    unsafe {
-        let Some(task) = task.as_ref() else {
-            return ptr::null_mut();
-        };
-        let (parent, idx) = task_parent(task);
-        link(parent, idx, array_reply(None, task.r#type, n))
-    }
+    unsafe { build_for(task, |t| array_reply(None, t.r#type, n)) }
 }
 
 unsafe extern "C" fn create_integer_object(
@@ -339,13 +344,7 @@ unsafe extern "C" fn create_integer_object(
     v: c_longlong,
 ) -> *mut c_void {
     // SAFETY: builders get a valid task.
-    unsafe {
-        let Some(task) = task.as_ref() else {
-            return ptr::null_mut();
-        };
-        let (parent, idx) = task_parent(task);
-        link(parent, idx, integer_reply(None, REDIS_REPLY_INTEGER, v))
-    }
+    unsafe { build_for(task, |_| integer_reply(None, REDIS_REPLY_INTEGER, v)) }
 }
 
 unsafe extern "C" fn create_double_object(
@@ -356,37 +355,24 @@ unsafe extern "C" fn create_double_object(
 ) -> *mut c_void {
     // SAFETY: builders get a valid task and `len` bytes at `str`.
     unsafe {
-        let (Some(task), Some(s)) = (task.as_ref(), boundary::bytes(str as *const u8, len)) else {
-            return ptr::null_mut();
-        };
-        let (parent, idx) = task_parent(task);
-        link(parent, idx, double_reply(None, v, s))
+        build_for(task, |_| match boundary::bytes(str as *const u8, len) {
+            Some(s) => double_reply(None, v, s),
+            None => ptr::null_mut(),
+        })
     }
 }
 
 unsafe extern "C" fn create_nil_object(task: *const redisReadTask) -> *mut c_void {
     // SAFETY: builders get a valid task.
-    unsafe {
-        let Some(task) = task.as_ref() else {
-            return ptr::null_mut();
-        };
-        let (parent, idx) = task_parent(task);
-        link(parent, idx, new_reply(None, REDIS_REPLY_NIL))
-    }
+    unsafe { build_for(task, |_| new_reply(None, REDIS_REPLY_NIL)) }
 }
 
 unsafe extern "C" fn create_bool_object(task: *const redisReadTask, v: c_int) -> *mut c_void {
     // SAFETY: builders get a valid task.
     unsafe {
-        let Some(task) = task.as_ref() else {
-            return ptr::null_mut();
-        };
-        let (parent, idx) = task_parent(task);
-        link(
-            parent,
-            idx,
-            integer_reply(None, REDIS_REPLY_BOOL, (v != 0) as c_longlong),
-        )
+        build_for(task, |_| {
+            integer_reply(None, REDIS_REPLY_BOOL, (v != 0) as c_longlong)
+        })
     }
 }
 

@@ -167,12 +167,15 @@ impl CBuilder<'_> {
         Some(ty as usize as *mut c_void)
     }
 
-    /// The task for the item at `at`: type, elements, idx and parent written as hiredis has
-    /// them when it calls a builder; `obj` and `privdata` are the level's (see
-    /// [`Mirror::opened`]). The ancestors' tasks are written only when they are out of step
-    /// (after a table switch or a move of the tasks). `None` when the task stack cannot grow.
+    /// The mirror's buffer and the task at `at`'s depth, reserved and with the ancestors'
+    /// tasks in step. Both pointers derive from the buffer (not from a reference to one task),
+    /// so the task pointer may reach its neighbours too (`array` links the child level through
+    /// it). `None` when the task stack cannot grow.
     #[inline(always)]
-    fn task(&mut self, at: At<'_, *mut c_void>, kind: Kind) -> Option<*mut redisReadTask> {
+    fn level(
+        &mut self,
+        at: At<'_, *mut c_void>,
+    ) -> Option<(*mut redisReadTask, *mut redisReadTask)> {
         let d = at.depth();
         // Level `d` was reserved when its parent opened (the root at the reply's start), so
         // this only guards against a broken promise.
@@ -181,10 +184,17 @@ impl CBuilder<'_> {
             self.m.sync(at.frames());
         }
         let base = self.m.tasks.as_mut_ptr();
-        // The pointer handed out derives from `base` (not from the reference below), so it
-        // may reach the neighbouring tasks too (`array` links the child level through it).
-        let tp = base.wrapping_add(d);
-        // SAFETY: d < tasks.len() (reserved above); `base` is the vector's live buffer, and
+        Some((base, base.wrapping_add(d)))
+    }
+
+    /// The task for the item at `at`: type, elements, idx and parent written as hiredis has
+    /// them when it calls a builder; `obj` and `privdata` are the level's (see
+    /// [`Mirror::opened`]). The ancestors' tasks are written only when they are out of step
+    /// (after a table switch or a move of the tasks). `None` when the task stack cannot grow.
+    #[inline(always)]
+    fn task(&mut self, at: At<'_, *mut c_void>, kind: Kind) -> Option<*mut redisReadTask> {
+        let (_, tp) = self.level(at)?;
+        // SAFETY: `tp` is the reserved task at this depth in the vector's live buffer, and
         // nothing else borrows the tasks now.
         let t = unsafe { &mut *tp };
         t.r#type = kind as c_int;
@@ -198,7 +208,8 @@ impl CBuilder<'_> {
             }
             Some(f) => {
                 t.idx = f.next as c_int;
-                t.parent = base.wrapping_add(d - 1);
+                // Not the root: the parent is the task before this one.
+                t.parent = tp.wrapping_sub(1);
             }
         }
         Some(tp)
@@ -247,13 +258,8 @@ impl Builder for CBuilder<'_> {
         if d == 0 {
             return None;
         }
-        self.m.reserve(d).ok()?;
-        if self.m.synced < d {
-            self.m.sync(at.frames());
-        }
-        let base = self.m.tasks.as_mut_ptr();
-        let tp = base.wrapping_add(d);
-        // SAFETY: 1 <= d < tasks.len() (reserved above); nothing else borrows the tasks.
+        let (base, tp) = self.level(at)?;
+        // SAFETY: `tp` is the reserved task at depth d >= 1; nothing else borrows the tasks.
         let t = unsafe { &mut *tp };
         t.parent = base.wrapping_add(d - 1);
         t.elements = -1;
