@@ -452,15 +452,13 @@ test-tls: test-tls-build examples
 # tests/cluster/harness.sh (which starts real 6-node clusters on loopback ports), first plainly
 # with the cluster examples (tests/cluster/run-examples.sh), then under valgrind.
 # A scenario tests/cluster/test_cluster_<s>_any.c is built once per cluster adapter
-# (-DCL_ADAPTER_<NAME>, see tests/cluster/cluster_adapter.h) into test_cluster_<s>_<adapter>;
-# valgrind runs its libevent build only (CLUSTER_VG_TESTS), to keep the step's time. The
-# failover scenario (a fresh cluster per run) on three: libevent, GLib (no timers) and poll.
+# (-DCL_ADAPTER_<NAME>, see tests/cluster/cluster_adapter.h) into test_cluster_<s>_<adapter>.
+# All of them run plainly, then under valgrind. The failover builds run together on one fresh
+# cluster (tests/cluster/harness.sh).
 CLUSTER_ADAPTERS := ae glib libev libevent libuv poll
 CLUSTER_ANY := $(patsubst tests/cluster/%_any.c,%,$(wildcard tests/cluster/test_*_any.c))
 CLUSTER_PLAIN := $(filter-out %_any,$(patsubst tests/cluster/%.c,%,$(wildcard tests/cluster/test_*.c)))
-CLUSTER_TESTS := $(CLUSTER_PLAIN) $(filter-out $(addprefix test_cluster_async_failover_,ae glib libev libuv), \
-  $(foreach s,$(CLUSTER_ANY),$(addprefix $(s)_,$(CLUSTER_ADAPTERS))))
-CLUSTER_VG_TESTS := $(CLUSTER_PLAIN) $(addsuffix _libevent,$(CLUSTER_ANY))
+CLUSTER_TESTS := $(CLUSTER_PLAIN) $(foreach s,$(CLUSTER_ANY),$(addprefix $(s)_,$(CLUSTER_ADAPTERS)))
 
 .PHONY: test-cluster test-cluster-build
 # The TLS ones (test_cluster_tls*) against `pkg-config hiredis_cluster_ssl`.
@@ -483,7 +481,7 @@ test-cluster: test-cluster-build examples
 	  $(addprefix $(TESTBIN)/cluster/,$(CLUSTER_TESTS)) tests/cluster/run-examples.sh
 	@command -v valgrind >/dev/null || { echo "valgrind not found (run .ci/run)"; exit 2; }
 	LD_LIBRARY_PATH=$(STAGE)/lib CLUSTER_UNDER_VALGRIND=1 TEST_WRAPPER="$(VALGRIND)" \
-	  tests/cluster/harness.sh $(addprefix $(TESTBIN)/cluster/,$(CLUSTER_VG_TESTS))
+	  tests/cluster/harness.sh $(addprefix $(TESTBIN)/cluster/,$(CLUSTER_TESTS))
 
 # Exported symbols, NEEDED and SONAME of the built library against tests/symbols.txt.
 test-symbols: stage

@@ -8,6 +8,7 @@
 harness_setup() { # name
     top=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
     pids=()
+    total_pass=0 total_fail=0 failed_progs=()
     trap harness_cleanup EXIT INT TERM
 }
 
@@ -29,8 +30,15 @@ free_port() {
 # program prints "N passed, M failed" last; one that prints no such line or exits non-zero
 # counts as at least one failure. Ends with "<label>: N passed, M failed"; fails if any failed.
 harness_run() { # label program...
-    local label=$1 prog name out rc line p f pf total_pass=0 total_fail=0 failed_progs=()
+    local label=$1
     shift
+    harness_run_each "$@"
+    harness_report "$label"
+}
+
+# harness_run's loop, without the closing line: totals add up until harness_report.
+harness_run_each() { # program...
+    local prog name out rc
     for prog in "$@"; do
         name=$(basename "$prog")
         dir="$top/$name"; mkdir -p "$dir"
@@ -39,18 +47,27 @@ harness_run() { # label program...
         out="$dir/output"
         run_program "$prog" > "$out" 2>&1
         rc=$?
-        cat "$out"
-        line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -1)
-        p=$(echo "$line" | awk '{print $1}'); f=$(echo "$line" | awk '{print $3}')
-        total_pass=$((total_pass + ${p:-0})); total_fail=$((total_fail + ${f:-0}))
-        if [ $rc -ne 0 ] || [ -z "$line" ]; then
-            failed_progs+=("$name (exit $rc)")
-            [ "${f:-0}" -eq 0 ] && total_fail=$((total_fail + 1))
-        fi
+        harness_tally "$name" "$out" $rc
         for pf in "$dir"/*.pid; do [ -f "$pf" ] && kill "$(cat "$pf" 2>/dev/null)" 2>/dev/null; done
         sleep 0.05
     done
+}
+
+# Prints a finished program's output and adds its "N passed, M failed" line to the totals.
+harness_tally() { # name output-file exit-status
+    local line p f
+    cat "$2"
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$2" | tail -1)
+    p=$(echo "$line" | awk '{print $1}'); f=$(echo "$line" | awk '{print $3}')
+    total_pass=$((total_pass + ${p:-0})); total_fail=$((total_fail + ${f:-0}))
+    if [ "$3" -ne 0 ] || [ -z "$line" ]; then
+        failed_progs+=("$1 (exit $3)")
+        [ "${f:-0}" -eq 0 ] && total_fail=$((total_fail + 1))
+    fi
+}
+
+harness_report() { # label
     [ ${#failed_progs[@]} -gt 0 ] && echo "failed: ${failed_progs[*]}"
-    echo "$label: $total_pass passed, $total_fail failed"
+    echo "$1: $total_pass passed, $total_fail failed"
     [ $total_fail -eq 0 ]
 }

@@ -1,31 +1,28 @@
-/* The scenario every cluster adapter test runs (tests/cluster/test_cluster_async_<loop>.c):
- * attach with the adapter header, Connect2 in the loop until READY, SET and GET over all
- * masters with each callback once and its own reply, then a disconnect that delivers the
- * pending reply first. A test file defines ADAPTER_NAME, includes its adapter header and this
- * file, and implements:
- *
- *   cl_adapter_attach(acc)   the adapter's redisCluster...Attach (NULL acc: must fail)
- *   cl_step()                one iteration of its loop; it must return within ~10 ms (the
- *                            test file keeps a repeating timer in the loop for that)
- *
- * then calls run_cluster_async_suite() from main() and ends with `return tl_done();`.
+/* The scenario every cluster adapter runs, on the loop of cluster_adapter.h (which a program
+ * built per adapter includes first, with -DCL_ADAPTER_<NAME>): attach, Connect2 in the loop until
+ * READY, SET and GET over all masters with each callback once and its own reply, then a
+ * disconnect that delivers the pending reply first. A program calls run_cluster_async_suite()
+ * from main() between cl_loop_init() and cl_loop_free() and ends with `return tl_done();`.
+ * SUITE_PREPARE(acc), if defined, runs on the new context before it is attached (the TLS
+ * program enables TLS there) and SUITE_NAME names the keys and sections (default: ADAPTER_NAME).
  *
  * Unless SUITE_NO_MIGRATION is defined (a cluster whose ports plain hiredis cannot reach), the
- * suite also migrates a slot of its own (of the hash tag {ADAPTER_NAME:mig}) to another master
+ * suite also migrates a slot of its own (of the hash tag {SUITE_NAME:mig}) to another master
  * while commands run: GETs and a SET followed through ASK mid-migration (slot map unchanged), a
  * same-slot MGET over keys on both sides getting TRYAGAIN until its retries run out (NULL with
  * "too many cluster retries"), then GETs followed through MOVED once the slot is reassigned (slot
  * map fixed); every callback once with its own reply. The slot is moved back at the end. It also
  * routes over all 16384 slots first (every 16th under valgrind): a SET and a GET of a key per slot,
- * each GET's callback once with its own value, no slot-map update (the throttle open), the table agreeing with the
- * servers' CLUSTER SLOTS. */
+ * each GET's callback once with its own value, no slot-map update (the throttle open), the table
+ * agreeing with the servers' CLUSTER SLOTS. */
 #ifndef HIREDIS_RS_CLUSTER_ASYNC_SUITE_H
 #define HIREDIS_RS_CLUSTER_ASYNC_SUITE_H
 
-#include "cluster_test.h"
+#include "cluster_adapter.h"
 
-static int cl_adapter_attach(redisClusterAsyncContext *acc);
-static void cl_step(void);
+#ifndef SUITE_NAME
+#define SUITE_NAME ADAPTER_NAME
+#endif
 
 static int suite_ready, suite_updates, suite_pending, suite_disc_ok, suite_calls[512], suite_good[512];
 
@@ -42,7 +39,7 @@ static void suite_reply(redisClusterAsyncContext *acc, void *r, void *privdata) 
     (void)acc;
     long i = (long)privdata;
     char want[32];
-    snprintf(want, sizeof want, "%s%ld", ADAPTER_NAME, i % 256);
+    snprintf(want, sizeof want, "%s%ld", SUITE_NAME, i % 256);
     suite_calls[i]++;
     suite_good[i] += i < 256 ? cl_is_status(r, "OK") : cl_is_str(r, want);
     suite_pending--;
@@ -64,7 +61,7 @@ static char mig_err[128];
 static void mig_reply(redisClusterAsyncContext *acc, void *r, void *privdata) {
     long i = (long)privdata;
     char want[64];
-    snprintf(want, sizeof want, "%s-mv%ld", ADAPTER_NAME, i);
+    snprintf(want, sizeof want, "%s-mv%ld", SUITE_NAME, i);
     mig_calls[i]++;
     if (i < MIG_KEYS) mig_good[i] += cl_is_str(r, want);
     else if (i == MIG_KEYS) mig_good[i] += cl_is_status(r, "OK");
@@ -84,7 +81,7 @@ static int mig_all_once(int n) {
 static void mig_gets(redisClusterAsyncContext *acc) {
     for (long i = 0; i < MIG_KEYS; i++) {
         mig_pending++;
-        if (redisClusterAsyncCommand(acc, mig_reply, (void *)i, "GET {%s:mig}%ld", ADAPTER_NAME, i) != REDIS_OK)
+        if (redisClusterAsyncCommand(acc, mig_reply, (void *)i, "GET {%s:mig}%ld", SUITE_NAME, i) != REDIS_OK)
             mig_pending--;
     }
 }
@@ -94,7 +91,7 @@ static void suite_slot_reply(redisClusterAsyncContext *acc, void *r, void *privd
     (void)acc;
     long s = (long)privdata;
     char want[32];
-    snprintf(want, sizeof want, "%s%ld", ADAPTER_NAME, s);
+    snprintf(want, sizeof want, "%s%ld", SUITE_NAME, s);
     suite_slot_once[s]++;
     suite_slot_right[s] += cl_is_str(r, want);
     suite_slot_pending--;
@@ -102,12 +99,12 @@ static void suite_slot_reply(redisClusterAsyncContext *acc, void *r, void *privd
 
 static void suite_all_slots(redisClusterAsyncContext *acc) {
     static int owners[16384];
-    SECTION(ADAPTER_NAME ": routing over all 16384 slots");
+    SECTION(SUITE_NAME ": routing over all 16384 slots");
     char (*keys)[16] = cl_keys_per_slot();
     usleep(1100000); /* past the throttle of slot-map updates: a MOVED would cause one */
     int step = tl_under_valgrind() ? 16 : 1, sent = 0, submitted = 0, before = suite_updates;
     for (long s = 0; s < 16384; s += step) {
-        sent += redisClusterAsyncCommand(acc, NULL, NULL, "SET %s %s%ld", keys[s], ADAPTER_NAME, s) == REDIS_OK;
+        sent += redisClusterAsyncCommand(acc, NULL, NULL, "SET %s %s%ld", keys[s], SUITE_NAME, s) == REDIS_OK;
         suite_slot_pending++;
         if (redisClusterAsyncCommand(acc, suite_slot_reply, (void *)s, "GET %s", keys[s]) == REDIS_OK) submitted++;
         else suite_slot_pending--;
@@ -127,7 +124,7 @@ static void suite_all_slots(redisClusterAsyncContext *acc) {
 
 static void suite_migration(redisClusterAsyncContext *acc) {
     char tag[64], masters[3][64], src[64] = "", dst[64] = "";
-    snprintf(tag, sizeof tag, "%s:mig", ADAPTER_NAME);
+    snprintf(tag, sizeof tag, "%s:mig", SUITE_NAME);
     int slot = redisClusterGetSlotByKey(tag), nmasters = 0;
     redisClusterNodeIterator it;
     redisClusterNode *n;
@@ -137,10 +134,10 @@ static void suite_migration(redisClusterAsyncContext *acc) {
     for (int i = 0; i < nmasters; i++) if (strcmp(masters[i], src) != 0) snprintf(dst, sizeof dst, "%s", masters[i]);
     int src_port = atoi(strrchr(src, ':') + 1), dst_port = atoi(strrchr(dst, ':') + 1);
 
-    SECTION(ADAPTER_NAME ": a slot migrated while commands run (ASK, TRYAGAIN, MOVED)");
+    SECTION(SUITE_NAME ": a slot migrated while commands run (ASK, TRYAGAIN, MOVED)");
     redisContext *rs = cl_raw(src), *rd = cl_raw(dst);
     for (long i = 0; i < MIG_KEYS; i++) {
-        redisReply *r = redisCommand(rs, "SET {%s}%ld %s-mv%ld", tag, i, ADAPTER_NAME, i);
+        redisReply *r = redisCommand(rs, "SET {%s}%ld %s-mv%ld", tag, i, SUITE_NAME, i);
         freeReplyObject(r);
     }
     char *src_id = cl_node_id(rs), *dst_id = cl_node_id(rd);
@@ -155,7 +152,7 @@ static void suite_migration(redisClusterAsyncContext *acc) {
     CHECK(mig_all_once(MIG_KEYS) == MIG_KEYS, "GETs mid-migration: each called once, right value");
     mig_gets(acc);
     mig_pending++;
-    if (redisClusterAsyncCommand(acc, mig_reply, (void *)(long)MIG_KEYS, "SET {%s}new %s-new", tag, ADAPTER_NAME) != REDIS_OK)
+    if (redisClusterAsyncCommand(acc, mig_reply, (void *)(long)MIG_KEYS, "SET {%s}new %s-new", tag, SUITE_NAME) != REDIS_OK)
         mig_pending--;
     suite_run_until(&mig_pending, 0, 10);
     CHECK(mig_all_once(MIG_KEYS + 1) == MIG_KEYS + 1, "GETs through ASK and a new key's SET: each once, right reply");
@@ -163,7 +160,7 @@ static void suite_migration(redisClusterAsyncContext *acc) {
     freeReplyObject(redisCommand(rd, "ASKING"));
     redisReply *r = redisCommand(rd, "GET {%s}new", tag);
     char want[64];
-    snprintf(want, sizeof want, "%s-new", ADAPTER_NAME);
+    snprintf(want, sizeof want, "%s-new", SUITE_NAME);
     CHECK(cl_is_str(r, want), "the new key is on the destination");
     freeReplyObject(r);
 
@@ -209,25 +206,28 @@ static void suite_migration(redisClusterAsyncContext *acc) {
 
 static void run_cluster_async_suite(void) {
     const char *seed = tl_env("CLUSTER_SEED", "127.0.0.1:7000");
-    SECTION(ADAPTER_NAME ": attach and Connect2");
+    SECTION(SUITE_NAME ": attach and Connect2");
     CHECK(cl_adapter_attach(NULL) == REDIS_ERR, "attach(NULL) fails");
     redisClusterAsyncContext *acc = redisClusterAsyncContextInit();
     redisClusterSetOptionAddNodes(acc->cc, seed);
     redisClusterSetEventCallback(acc->cc, suite_event, NULL);
     redisClusterAsyncSetDisconnectCallback(acc, suite_disconnected);
+#ifdef SUITE_PREPARE
+    SUITE_PREPARE(acc);
+#endif
     CHECK(cl_adapter_attach(acc) == REDIS_OK && acc->adapter != NULL && acc->attach_fn != NULL, "attach");
     CHECK(redisClusterAsyncConnect2(acc) == REDIS_OK, "Connect2: %s", acc->errstr);
     CHECK(suite_run_until(&suite_ready, 1, 10), "READY");
 
-    SECTION(ADAPTER_NAME ": SET and GET over all masters");
+    SECTION(SUITE_NAME ": SET and GET over all masters");
     for (long i = 0; i < 256; i++) {
         suite_pending++;
-        if (redisClusterAsyncCommand(acc, suite_reply, (void *)i, "SET %sk%ld %s%ld", ADAPTER_NAME, i, ADAPTER_NAME, i) != REDIS_OK)
+        if (redisClusterAsyncCommand(acc, suite_reply, (void *)i, "SET %sk%ld %s%ld", SUITE_NAME, i, SUITE_NAME, i) != REDIS_OK)
             suite_pending--;
     }
     for (long i = 0; i < 256; i++) {
         suite_pending++;
-        if (redisClusterAsyncCommand(acc, suite_reply, (void *)(256 + i), "GET %sk%ld", ADAPTER_NAME, i) != REDIS_OK)
+        if (redisClusterAsyncCommand(acc, suite_reply, (void *)(256 + i), "GET %sk%ld", SUITE_NAME, i) != REDIS_OK)
             suite_pending--;
     }
     CHECK(suite_pending == 512, "submitted");
@@ -244,13 +244,13 @@ static void run_cluster_async_suite(void) {
     suite_migration(acc);
 #endif
 
-    SECTION(ADAPTER_NAME ": disconnect");
+    SECTION(SUITE_NAME ": disconnect");
     suite_pending = 1;
-    CHECK(redisClusterAsyncCommand(acc, suite_reply, (void *)256L, "GET %sk0", ADAPTER_NAME) == REDIS_OK, "GET");
+    CHECK(redisClusterAsyncCommand(acc, suite_reply, (void *)256L, "GET %sk0", SUITE_NAME) == REDIS_OK, "GET");
     redisClusterAsyncDisconnect(acc);
     CHECK(suite_run_until(&suite_pending, 0, 5) && suite_calls[256] == 2 && suite_good[256] == 2, "pending reply delivered");
     CHECK(suite_run_until(&suite_disc_ok, 3, 5), "3 disconnect callbacks (%d)", suite_disc_ok);
-    redisClusterAsyncFree(acc);
+    cl_async_free(acc);
 }
 
 #endif

@@ -23,9 +23,10 @@
 #                      adds to the main cluster (and removes and stops again);
 #                      CLUSTER_SPARE_DIR its directory (node-<port>.pid)
 #   TEST_TMPDIR        a scratch directory
-# Programs whose name contains "failover" kill a master: they run last, each on a fresh main
-# cluster. Each program prints "N passed, M failed" last. TEST_WRAPPER wraps each run
-# (valgrind).
+# Programs whose name contains "failover" see a master killed: they run last, each on a fresh
+# main cluster, except the async ones (one build per adapter), which run all at once on one
+# (run_failover_group below), with CLUSTER_FAILOVER_DIR set. Each program
+# prints "N passed, M failed" last. TEST_WRAPPER wraps each run (valgrind).
 set -u
 
 command -v redis-server >/dev/null || { echo "cluster harness: redis-server not found"; exit 2; }
@@ -77,13 +78,17 @@ gen x509 -req -sha256 -days 2 -in "$certs/client.csr" -CA "$certs/ca.crt" -CAkey
 CLUSTER_TLS_CERTS=$certs CLUSTER_TLS_AUTH_CLIENTS=yes make_cluster "$top/mtls" 3 0 "" || exit 1
 export CLUSTER_MTLS_SEED=127.0.0.1:${tls_ports[0]} CLUSTER_TLS_CERT=$certs/client.crt CLUSTER_TLS_KEY=$certs/client.key
 
-ordered=(); last=()
+ordered=(); alone=(); group=()
 for prog in "$@"; do
-    case $(basename "$prog") in *failover*) last+=("$prog");; *) ordered+=("$prog");; esac
+    case $(basename "$prog") in
+        *async_failover*) group+=("$prog");;
+        *failover*) alone+=("$prog");;
+        *) ordered+=("$prog");;
+    esac
 done
 
-start_servers() { # dir: the clusters are shared; a failover program gets a fresh main cluster,
-    # a reshard program a spare node of its own (in its directory)
+start_servers() { # dir: the clusters are shared; a failover program run alone gets a fresh main
+    # cluster, a reshard program a spare node of its own (in its directory)
     export TEST_TMPDIR=$1
     case $(basename "$1") in
         *failover*) stop_cluster "$top/main"; setup_main;;
@@ -94,4 +99,39 @@ start_servers() { # dir: the clusters are shared; a failover program gets a fres
 }
 run_program() { ${TEST_WRAPPER:-} "$1"; }
 
-harness_run "cluster tests" "${ordered[@]}" "${last[@]}"
+# The failover programs (one per cluster adapter), started together on a fresh main cluster, so
+# one failover serves them all: each keeps commands in flight and, when it has some, writes
+# $CLUSTER_FAILOVER_DIR/ready-<name> holding the port of the master it asks to lose (the owner
+# of its key); once all are ready (60 s at most) the harness kills that master with SIGKILL, by
+# the pid of the server it started, and writes $CLUSTER_FAILOVER_DIR/killed; each program then
+# waits for the replica's promotion and checks its callbacks.
+run_failover_group() { # program...
+    local sync=$top/failover-sync prog name i port gpids=() names=()
+    stop_cluster "$top/main"; setup_main
+    mkdir -p "$sync"
+    for prog in "$@"; do
+        name=$(basename "$prog"); mkdir -p "$top/$name"
+        echo "== $name (with the other failover programs)"
+        TEST_TMPDIR=$top/$name CLUSTER_FAILOVER_DIR=$sync run_program "$prog" > "$top/$name/output" 2>&1 &
+        gpids+=($!); names+=("$name")
+    done
+    for ((i = 0; i < 600; i++)); do
+        [ "$(find "$sync" -name 'ready-*' | wc -l)" -ge $# ] && break
+        sleep 0.1
+    done
+    port=$(cat "$sync"/ready-* 2>/dev/null | head -1)
+    if [ -n "$port" ] && [ -f "$top/main/node-$port.pid" ]; then
+        kill -9 "$(cat "$top/main/node-$port.pid")" && : > "$sync/killed"
+        echo "failover: killed the master on port $port with $(find "$sync" -name 'ready-*' | wc -l) of $# programs ready"
+    else
+        echo "failover: no program asked for a master to kill"
+    fi
+    for i in "${!gpids[@]}"; do
+        wait "${gpids[$i]}"
+        harness_tally "${names[$i]}" "$top/${names[$i]}/output" $?
+    done
+}
+
+harness_run_each "${ordered[@]}" "${alone[@]}"
+[ ${#group[@]} -gt 0 ] && run_failover_group "${group[@]}"
+harness_report "cluster tests"

@@ -1,8 +1,11 @@
 /* A master killed (kill -9) while async commands are in flight, on each cluster adapter
  * (cluster_adapter.h): every callback is called exactly once, no reply reaches the wrong callback
  * (each GET's privdata names the key it asked for), commands for the dead master's slots fail
- * with NULL and an error text, and service comes back through the promoted replica. Each build
- * runs on a fresh cluster of its own; the Makefile runs the libevent, GLib and poll builds. */
+ * with NULL and an error text, and service comes back through the promoted replica. Run alone,
+ * the program kills the master itself (by the pid in its pidfile); under the cluster harness the
+ * builds for every adapter run at once with CLUSTER_FAILOVER_DIR set: each writes
+ * ready-<adapter> there (the port to kill) once it has commands in flight, and the harness kills
+ * that master and writes "killed" when all are ready. */
 #include "cluster_adapter.h"
 
 #include <signal.h>
@@ -11,6 +14,8 @@
 static redisClusterAsyncContext *acc;
 static int calls[MAXCMD], refused[MAXCMD], submitted, nulls, wrong, ok_after_kill, killed, stop;
 static long dead_pid;
+static int dead_port;
+static const char *sync_dir; /* CLUSTER_FAILOVER_DIR, or NULL: kill it ourselves */
 static double t_kill, t_recovered;
 static char keys[2][16] = {"foo", ""}; /* foo on the master to kill, keys[1] elsewhere */
 
@@ -30,6 +35,23 @@ static void on_reply(redisClusterAsyncContext *a, void *r, void *privdata) {
     }
 }
 
+/* Under the harness's group: says ready (once), then whether the master is dead yet. */
+static int harness_killed(void) {
+    static int announced;
+    char path[512];
+    if (!announced) {
+        snprintf(path, sizeof path, "%s/ready-" ADAPTER_NAME, sync_dir);
+        FILE *f = fopen(path, "w");
+        if (f) {
+            fprintf(f, "%d\n", dead_port);
+            fclose(f);
+        }
+        announced = 1;
+    }
+    snprintf(path, sizeof path, "%s/killed", sync_dir);
+    return access(path, F_OK) == 0;
+}
+
 /* Every 20 ms of the loop: two more GETs, the kill after 40. */
 static void submit(void) {
     if (!stop && submitted + 2 < MAXCMD) {
@@ -39,9 +61,13 @@ static void submit(void) {
             if (redisClusterAsyncCommand(acc, on_reply, (void *)id, "GET %s", keys[id % 2]) != REDIS_OK) refused[id] = 1;
         }
         if (!killed && submitted >= 40) {
-            kill((pid_t)dead_pid, SIGKILL);
-            killed = 1;
-            t_kill = cl_now();
+            if (sync_dir == NULL) {
+                kill((pid_t)dead_pid, SIGKILL);
+                killed = 1;
+            } else {
+                killed = harness_killed();
+            }
+            if (killed) t_kill = cl_now();
         }
         if (killed && (ok_after_kill >= 5 || cl_now() - t_kill > 40)) stop = 1;
     }
@@ -50,6 +76,7 @@ static void submit(void) {
 int main(void) {
     const char *seed = tl_env("CLUSTER_SEED", "127.0.0.1:7000");
     const char *dir = tl_env("CLUSTER_DIR", ".");
+    sync_dir = getenv("CLUSTER_FAILOVER_DIR");
     cl_loop_init();
     acc = redisClusterAsyncConnect(seed, 0);
     CHECK(acc && acc->err == 0, "connect: %s", acc ? acc->errstr : "OOM");
@@ -61,7 +88,7 @@ int main(void) {
     /* Each key holds its own name; foo's value is replicated before the kill. */
     redisClusterContext *cc = cl_connect(seed, 0);
     redisClusterNode *owner = redisClusterGetNodeByKey(cc, (char *)"foo");
-    int dead_port = owner->port;
+    dead_port = owner->port;
     for (int i = 0; keys[1][0] == 0; i++) {
         char k[16];
         snprintf(k, sizeof k, "o%d", i);
@@ -78,7 +105,8 @@ int main(void) {
     CHECK(f && fscanf(f, "%ld", &dead_pid) == 1 && dead_pid > 0, "pidfile");
     if (f) fclose(f);
 
-    for (double end = cl_now() + 60; !stop && cl_now() < end;) {
+    /* 60 s for the harness to see every program ready, 40 for service to come back. */
+    for (double end = cl_now() + 100; !stop && cl_now() < end;) {
         submit();
         cl_run_for(0.02);
     }
