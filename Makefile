@@ -291,22 +291,44 @@ uninstall:
 	rm -rf $(DESTDIR)$(CMAKEDIR)/hiredis_ssl $(DESTDIR)$(CMAKEDIR)/hiredis_rs_ssl
 	-rmdir $(DESTDIR)$(CMAKEDIR) $(DESTDIR)$(PKGCONFIGDIR) 2>/dev/null || true
 
-TEST_STEPS := check-headers test-lint test-cargo test-miri test-c test-redismodule test-python test-examples test-tls test-cluster test-symbols test-install test-diff test-valgrind-run test-fuzz
+# make test's steps in two lanes that run side by side: A the compiling and single-threaded CPU
+# steps, B the server tests (which spend much of their time waiting on servers). On two cores
+# this takes about two thirds of the time of one lane after the other.
+TEST_LANE_A := check-headers test-lint test-cargo test-miri test-diff test-valgrind-run test-fuzz
+TEST_LANE_B := test-c test-redismodule test-python test-examples test-tls test-cluster test-symbols test-install
+TEST_LOGS := $(BUILD)/test-logs
 
 # Installs missing system packages (and cargo-fuzz for test) on a fresh machine.
 deps:
 	@tests/deps.sh $(DEPS_FLAGS)
 
-# Each step in turn, with its duration; stops at the first failing step. The steps after
-# test-examples take its examples as built (-o examples), so test-tls does not build them again.
+# What the steps share is built first (the library, the staged install, the examples, the C
+# test programs); then lane A runs in the background into $(TEST_LOGS)/lane-a.log (printed when
+# both are done) while lane B runs here. In each lane every step in turn, with its duration; a
+# lane stops at its first failing step. The lanes' makes take the shared builds as made (-o), so
+# neither rewrites a file the other is running.
 test: DEPS_FLAGS = --fuzz
 test: deps
-	@total=$$(date +%s); built=; for step in $(TEST_STEPS); do \
+	@total=$$(date +%s); \
+	 $(MAKE) --no-print-directory lib stage examples test-c-build || { echo "make test: the build FAILED"; exit 1; }; \
+	 mkdir -p $(TEST_LOGS); rm -f $(TEST_LOGS)/lane-a.log $(TEST_LOGS)/lane-a.rc; \
+	 ( $(MAKE) --no-print-directory test-lane LANE_STEPS="$(TEST_LANE_A)" > $(TEST_LOGS)/lane-a.log 2>&1; \
+	   echo $$? > $(TEST_LOGS)/lane-a.rc ) & \
+	 $(MAKE) --no-print-directory test-lane LANE_STEPS="$(TEST_LANE_B)"; b=$$?; \
+	 wait; a=$$(cat $(TEST_LOGS)/lane-a.rc 2>/dev/null || echo 1); \
+	 echo "== make test: lane A ($(TEST_LANE_A)), run beside the steps above"; \
+	 cat $(TEST_LOGS)/lane-a.log; \
+	 echo "== make test: the steps' times"; grep -h '^make test: test-\|^make test: check-' $(TEST_LOGS)/lane-a.log; \
+	 if [ $$a -ne 0 ] || [ $$b -ne 0 ]; then echo "make test: FAILED (lane A exit $$a, lane B exit $$b)"; exit 1; fi; \
+	 echo "make test: all passed in $$(( $$(date +%s) - total )) s"
+
+.PHONY: test-lane
+test-lane:
+	@for step in $(LANE_STEPS); do \
 	  start=$$(date +%s); \
-	  $(MAKE) --no-print-directory $$built $$step || { echo "make test: $$step FAILED"; exit 1; }; \
+	  $(MAKE) --no-print-directory -o lib -o stage -o examples -o test-c-build $$step || { echo "make test: $$step FAILED"; exit 1; }; \
 	  echo "make test: $$step passed in $$(( $$(date +%s) - start )) s"; \
-	  if [ $$step = test-examples ]; then built="-o examples"; fi; \
-	done; echo "make test: all passed in $$(( $$(date +%s) - total )) s"
+	done
 
 # Formatting and lints, enforced: rustfmt and clippy (warnings are errors) over both libraries,
 # their tests and build scripts, and the fuzz crate (its own workspace; its targets are bins).
