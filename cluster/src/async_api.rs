@@ -14,7 +14,7 @@ use crate::core::{self, redisAsyncContext, redisReply};
 use crate::core::{
     REDIS_ERR, REDIS_ERR_CLUSTER_TOO_MANY_RETRIES, REDIS_ERR_OOM, REDIS_ERR_OTHER, REDIS_OK,
 };
-use crate::exec::{Redirect, classify, parse_error, redirect_target, split};
+use crate::exec::{Redirect, classify, parse_error, redirect_target, spans_slots};
 use crate::hiutil::hi_usec_now;
 use crate::types::*;
 
@@ -576,7 +576,7 @@ unsafe extern "C" fn reply_callback(
                 copy_cc_error(acc);
                 return deliver(rec, ptr::null_mut());
             };
-            let node = dict_node((*cc).nodes, &addr);
+            let node = dict_node((*cc).nodes, addr.as_slice());
             if kind == Redirect::Moved
                 && (0..SLOTS as i64).contains(&slot)
                 && !(*cc).table.is_null()
@@ -841,7 +841,7 @@ pub unsafe extern "C" fn redisClusterAsyncFormattedCommand(
         }
         let b = std::slice::from_raw_parts(cmd as *const u8, len as usize);
         let mut store = command::Args::new();
-        let p = match command::parse(b, &mut store) {
+        let p = match command::parse(b, &mut store, scratch(cc)) {
             Ok(p) => p,
             Err(e) => {
                 parse_error(cc, e);
@@ -849,7 +849,7 @@ pub unsafe extern "C" fn redisClusterAsyncFormattedCommand(
                 return REDIS_ERR;
             }
         };
-        if p.multi.is_some() && split(&p).is_some() {
+        if p.multi.is_some() && spans_slots(&p) {
             set_acc_error(
                 acc,
                 REDIS_ERR_OTHER,
@@ -917,12 +917,11 @@ pub unsafe extern "C" fn redisClusterAsyncFormattedCommandToNode(
             return REDIS_ERR;
         }
         let b = std::slice::from_raw_parts(cmd as *const u8, len as usize);
-        let mut args = command::Args::new();
-        let split = command::split_args(b, &mut args);
-        if split && command::is_unsubscribe(args.as_slice()[0]) {
+        let name = command::command_name(b);
+        if name.is_some_and(command::is_unsubscribe) {
             return send_unsubscribe(acc, ac, b);
         }
-        let subscribe = split && command::is_subscribe(args.as_slice()[0]);
+        let subscribe = name.is_some_and(command::is_subscribe);
         let rec = new_record(acc, b, fn_, privdata, true, subscribe);
         if rec.is_null() {
             set_acc_error(acc, REDIS_ERR_OOM, OOM);

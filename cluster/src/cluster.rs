@@ -19,6 +19,7 @@ use crate::dict::{
 use crate::dict::{dictNext, dictRelease, dictType};
 use crate::exec::{Pools, free_pools};
 use crate::hiarray::{hiarray, hiarray_create, hiarray_destroy, hiarray_get, hiarray_push};
+use crate::scratch::Scratch;
 use crate::types::*;
 
 pub(crate) const SLOTS: usize = 16384;
@@ -27,11 +28,22 @@ pub(crate) const CMD_CLUSTER_SLOTS: &[u8] = b"*2\r\n$7\r\nCLUSTER\r\n$5\r\nSLOTS
 pub(crate) const CMD_CLUSTER_NODES: &[u8] = b"*2\r\n$7\r\nCLUSTER\r\n$5\r\nNODES\r\n";
 
 /// The cluster context as allocated: the public struct (its size is ABI, so nothing is added
-/// to it), then the pipeline's free lists (`exec.rs`).
+/// to it), then the pipeline's free lists (`exec.rs`) and the scratch area of the large
+/// commands (`scratch.rs`, shared by the async context built on it).
 #[repr(C)]
 pub(crate) struct ContextAlloc {
     pub(crate) public: redisClusterContext,
     pub(crate) pools: Pools,
+    pub(crate) scratch: Scratch,
+}
+
+/// The context's scratch area.
+///
+/// # Safety
+/// `cc` came from `redisClusterContextInit` (a `ContextAlloc`) and is live.
+pub(crate) unsafe fn scratch(cc: *mut redisClusterContext) -> *mut Scratch {
+    // SAFETY: caller's promise: the public context heads a `ContextAlloc`.
+    unsafe { &raw mut (*(cc as *mut ContextAlloc)).scratch }
 }
 
 // ---- errors ------------------------------------------------------------------------------
@@ -339,6 +351,7 @@ pub unsafe extern "C" fn redisClusterFree(cc: *mut redisClusterContext) {
         (*cc).requests = ptr::null_mut();
         listRelease(requests);
         free_pools(cc);
+        (*scratch(cc)).release();
         core::free((*cc).username.cast());
         core::free((*cc).password.cast());
         core::free(cc.cast());

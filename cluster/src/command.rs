@@ -2,9 +2,8 @@
 //! to, looked up in hiredis-cluster 0.14.0's command table (name, subcommand, arity and where
 //! the keys are: the facts of spec Appendix A, sorted by name then subcommand).
 
-use std::mem::MaybeUninit;
-
 use crate::hiutil::key_hash_slot;
+use crate::scratch::{Scratch, Small};
 
 /// Where a command's keys are.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -458,6 +457,8 @@ pub(crate) enum ParseError {
     Unknown(Vec<u8>),
     /// A known command without keys (OTHER).
     NoKeys,
+    /// No room for the arguments: "Out of memory" (OOM).
+    Oom,
 }
 
 /// The parser texts go through a 100-byte buffer in hiredis-cluster: 99 bytes at most.
@@ -466,37 +467,17 @@ fn cut99(mut v: Vec<u8>) -> Vec<u8> {
     v
 }
 
-/// Arguments kept inline by `Args`; a command with more spills to the heap for the call.
+/// Arguments kept inline by `Args`; a command with more leases room from the context's
+/// scratch area for the call.
 const INLINE_ARGS: usize = 32;
 
 /// The arguments of a RESP command, borrowed from it: inline for up to `INLINE_ARGS`
-/// (no allocation for the common command), on the heap beyond. Filled in place by
+/// (nothing allocated for the common command), in the scratch area beyond. Filled in place by
 /// `split_args`, so the caller keeps it on its stack and nothing large is moved.
-pub(crate) struct Args<'a> {
-    n: usize,
-    /// The first `n` entries are written when `n <= INLINE_ARGS`.
-    inline: MaybeUninit<[&'a [u8]; INLINE_ARGS]>,
-    heap: Vec<&'a [u8]>,
-}
+pub(crate) type Args<'a> = Small<&'a [u8], INLINE_ARGS>;
 
-impl<'a> Args<'a> {
-    pub(crate) fn new() -> Self {
-        Args {
-            n: 0,
-            inline: MaybeUninit::uninit(),
-            heap: Vec::new(),
-        }
-    }
-
-    pub(crate) fn as_slice(&self) -> &[&'a [u8]] {
-        if self.n <= INLINE_ARGS {
-            // SAFETY: `split_args` wrote the first `n` inline entries before setting `n`.
-            unsafe { std::slice::from_raw_parts(self.inline.as_ptr().cast::<&'a [u8]>(), self.n) }
-        } else {
-            &self.heap
-        }
-    }
-}
+/// The smallest RESP argument: `$0\r\n\r\n`.
+const MIN_ARG: usize = 6;
 
 /// A decimal number ended by CRLF at `*at` (advanced past the CRLF).
 fn number(s: &[u8], at: &mut usize) -> Option<usize> {
@@ -513,46 +494,83 @@ fn number(s: &[u8], at: &mut usize) -> Option<usize> {
     Some(v)
 }
 
-/// The arguments of a RESP command (`*N\r\n` then N bulk strings), borrowed from it, into
-/// `args`; false when `cmd` is not such a command.
-pub(crate) fn split_args<'a>(cmd: &'a [u8], args: &mut Args<'a>) -> bool {
-    args.n = 0;
-    args.heap.clear();
+/// Why `split_args` failed.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum SplitError {
+    /// Not a RESP array of bulk strings.
+    NotResp,
+    /// No room for its arguments.
+    Oom,
+}
+
+/// The argument count of a RESP command (`*N\r\n` then N bulk strings) and where its first
+/// argument starts; None when the header is not one, or claims more arguments than the bytes
+/// could hold.
+#[inline(always)]
+fn header(cmd: &[u8]) -> Option<(usize, usize)> {
     if cmd.first() != Some(&b'*') {
-        return false;
+        return None;
     }
     let mut at = 1;
-    let Some(n) = number(cmd, &mut at).filter(|&n| n > 0) else {
-        return false;
+    let n = number(cmd, &mut at).filter(|&n| n > 0)?;
+    (n <= (cmd.len() - at) / MIN_ARG).then_some((n, at))
+}
+
+/// The bulk string at `*at` (advanced past it).
+#[inline(always)]
+fn next_arg<'a>(cmd: &'a [u8], at: &mut usize) -> Option<&'a [u8]> {
+    if cmd.get(*at) != Some(&b'$') {
+        return None;
+    }
+    *at += 1;
+    let len = number(cmd, at)?;
+    let end = at.checked_add(len)?;
+    if cmd.get(end..end + 2) != Some(b"\r\n") {
+        return None;
+    }
+    let arg = &cmd[*at..end];
+    *at = end + 2;
+    Some(arg)
+}
+
+/// The arguments of a RESP command, borrowed from it, into `args` (room for more than
+/// `INLINE_ARGS` leased from `scratch`).
+///
+/// # Safety
+/// `scratch` as for `Lease::new` (the context's, outliving `args`).
+pub(crate) unsafe fn split_args<'a>(
+    cmd: &'a [u8],
+    args: &mut Args<'a>,
+    scratch: *mut Scratch,
+) -> Result<(), SplitError> {
+    args.clear();
+    let Some((n, mut at)) = header(cmd) else {
+        return Err(SplitError::NotResp);
     };
-    if n > INLINE_ARGS {
-        args.heap.reserve(n.min(1024));
+    // SAFETY: caller's promise.
+    if !unsafe { args.reserve(scratch, n) } {
+        return Err(SplitError::Oom);
     }
-    let inline = args.inline.as_mut_ptr().cast::<&'a [u8]>();
+    let room = args.as_mut_ptr();
     for i in 0..n {
-        if cmd.get(at) != Some(&b'$') {
-            return false;
-        }
-        at += 1;
-        let Some(len) = number(cmd, &mut at) else {
-            return false;
-        };
-        let Some(end) = at.checked_add(len) else {
-            return false;
-        };
-        if cmd.get(end..end + 2) != Some(b"\r\n") {
-            return false;
-        }
-        if n <= INLINE_ARGS {
-            // SAFETY: i < n <= INLINE_ARGS: inside the inline array.
-            unsafe { inline.add(i).write(&cmd[at..end]) };
-        } else {
-            args.heap.push(&cmd[at..end]);
-        }
-        at = end + 2;
+        let arg = next_arg(cmd, &mut at).ok_or(SplitError::NotResp)?;
+        // SAFETY: i < n, the room reserved above.
+        unsafe { room.add(i).write(arg) };
     }
-    args.n = n;
-    true
+    // SAFETY: the first `n` values were written above.
+    unsafe { args.set_len(n) };
+    Ok(())
+}
+
+/// The first argument (the command's name) of a well-formed RESP command, None otherwise;
+/// nothing is kept of the others.
+pub(crate) fn command_name(cmd: &[u8]) -> Option<&[u8]> {
+    let (n, mut at) = header(cmd)?;
+    let name = next_arg(cmd, &mut at)?;
+    for _ in 1..n {
+        next_arg(cmd, &mut at)?;
+    }
+    Some(name)
 }
 
 /// Whether a command name is SUBSCRIBE, PSUBSCRIBE or SSUBSCRIBE (any case, whole name).
@@ -675,12 +693,19 @@ fn is_streams(arg: &[u8]) -> bool {
 /// The keys of a RESP command, per the command table. A fix over 0.14.0 (issue 11): XREAD and
 /// XREADGROUP find their first stream after a whole-word `STREAMS` (0.14.0 prefix-matched
 /// from one argument too far on).
-pub(crate) fn parse<'x, 'a>(
+///
+/// # Safety
+/// `scratch` as for `split_args`.
+pub(crate) unsafe fn parse<'x, 'a>(
     cmd: &'a [u8],
     store: &'x mut Args<'a>,
+    scratch: *mut Scratch,
 ) -> Result<Parsed<'x, 'a>, ParseError> {
-    if !split_args(cmd, store) {
-        return Err(ParseError::NotResp);
+    // SAFETY: caller's promise.
+    match unsafe { split_args(cmd, store, scratch) } {
+        Ok(()) => {}
+        Err(SplitError::NotResp) => return Err(ParseError::NotResp),
+        Err(SplitError::Oom) => return Err(ParseError::Oom),
     }
     let args: &'x [&'a [u8]] = store.as_slice();
     let Some(e) = lookup(args) else {
@@ -789,11 +814,27 @@ mod tests {
 
     fn key_of(args: &[&str]) -> Result<Vec<String>, ParseError> {
         let cmd = resp(args);
+        let mut scratch = Scratch::new();
         let mut store = Args::new();
-        let p = parse(&cmd, &mut store)?;
-        Ok((0..p.nkeys())
-            .map(|k| String::from_utf8(p.args[p.key_arg(k)].to_vec()).unwrap())
-            .collect())
+        // SAFETY: `scratch` outlives `store`, released once `store` is gone.
+        let keys = unsafe { parse(&cmd, &mut store, &mut scratch) }.map(|p| {
+            (0..p.nkeys())
+                .map(|k| String::from_utf8(p.args[p.key_arg(k)].to_vec()).unwrap())
+                .collect()
+        });
+        drop(store);
+        scratch.release();
+        keys
+    }
+
+    fn parse_err(cmd: &[u8]) -> ParseError {
+        let mut scratch = Scratch::new();
+        let mut store = Args::new();
+        // SAFETY: as in `key_of` (no room is taken for a command that fails to parse).
+        let e = unsafe { parse(cmd, &mut store, &mut scratch) }.unwrap_err();
+        drop(store);
+        scratch.release();
+        e
     }
 
     fn text(e: ParseError) -> String {
@@ -850,6 +891,49 @@ mod tests {
         let mut cmd = vec!["MGET"];
         cmd.extend(many.iter().map(String::as_str));
         assert_eq!(key_of(&cmd).unwrap(), many);
+    }
+
+    #[test]
+    fn many_arguments_lease_and_give_back() {
+        let keys: Vec<String> = (0..40).map(|i| format!("k{i}")).collect();
+        let mut args = vec!["MGET"];
+        args.extend(keys.iter().map(String::as_str));
+        let cmd = resp(&args);
+        let mut scratch = Scratch::new();
+        let sp: *mut Scratch = &mut scratch;
+        // SAFETY: `scratch` outlives the leases (they end with the blocks).
+        unsafe {
+            {
+                let mut store = Args::new();
+                let p = parse(&cmd, &mut store, sp).unwrap();
+                assert_eq!((p.nkeys(), p.args[40]), (40, &b"k39"[..]));
+                assert_eq!((*sp).live(), 1);
+            }
+            assert_eq!((*sp).live(), 0);
+            let get = resp(&["GET", "k"]);
+            {
+                let mut store = Args::new();
+                parse(&get, &mut store, sp).unwrap();
+                assert_eq!((*sp).live(), 0);
+            }
+            (*sp).release();
+        }
+    }
+
+    #[test]
+    fn command_names() {
+        assert_eq!(
+            command_name(&resp(&["SUBSCRIBE", "a", "b"])),
+            Some(&b"SUBSCRIBE"[..])
+        );
+        let keys: Vec<String> = (0..40).map(|i| format!("c{i}")).collect();
+        let mut args = vec!["sunsubscribe"];
+        args.extend(keys.iter().map(String::as_str));
+        assert_eq!(command_name(&resp(&args)), Some(&b"sunsubscribe"[..]));
+        // Only a whole, well-formed command has a name.
+        assert_eq!(command_name(b"*2\r\n$9\r\nSUBSCRIBE\r\n"), None);
+        assert_eq!(command_name(b"*2\r\n$9\r\nSUBSCRIBE\r\n$1\r\nab\r\n"), None);
+        assert_eq!(command_name(b"SUBSCRIBE a\r\n"), None);
     }
 
     #[test]
@@ -918,12 +1002,18 @@ mod tests {
             text(key_of(&["migrate", "h", "1", "", "0", "5", "KEYS", "a"]).unwrap_err()),
             "Failed to find keys of command MIGRATE"
         );
+        assert_eq!(parse_err(b"GET foo\r\n"), ParseError::NotResp);
         assert_eq!(
-            parse(b"GET foo\r\n", &mut Args::new()).unwrap_err(),
+            parse_err(b"*2\r\n$3\r\nGET\r\n$9\r\nfoo\r\n"),
+            ParseError::NotResp
+        );
+        // More arguments claimed than the bytes could hold: refused before any room is taken.
+        assert_eq!(
+            parse_err(b"*1000000000000\r\n$3\r\nGET\r\n$3\r\nfoo\r\n"),
             ParseError::NotResp
         );
         assert_eq!(
-            parse(b"*2\r\n$3\r\nGET\r\n$9\r\nfoo\r\n", &mut Args::new()).unwrap_err(),
+            parse_err(b"*3\r\n$3\r\nGET\r\n$0\r\n\r\n"),
             ParseError::NotResp
         );
         let long = "x".repeat(200);

@@ -285,3 +285,18 @@ pub(crate) unsafe fn cstr_bytes<'a>(s: *const c_char) -> &'a [u8] {
     // SAFETY: caller's promise.
     unsafe { std::ffi::CStr::from_ptr(s).to_bytes() }
 }
+
+/// Unit tests link no core: they get libc's allocator under the table's name.
+#[cfg(test)]
+mod test_table {
+    use super::hiredisAllocFuncs;
+
+    #[unsafe(export_name = "hiredisAllocFns")]
+    static mut TABLE: hiredisAllocFuncs = hiredisAllocFuncs {
+        mallocFn: Some(libc::malloc),
+        callocFn: Some(libc::calloc),
+        reallocFn: Some(libc::realloc),
+        strdupFn: Some(libc::strdup),
+        freeFn: Some(libc::free),
+    };
+}

@@ -15,6 +15,7 @@ use crate::core::{
     REDIS_ERR_PROTOCOL, REDIS_OK, REDIS_REPLY_ARRAY, REDIS_REPLY_ERROR, REDIS_REPLY_INTEGER,
     REDIS_REPLY_STATUS,
 };
+use crate::scratch::Small;
 use crate::types::*;
 
 /// What an error reply asks of the client.
@@ -46,31 +47,32 @@ pub(crate) unsafe fn classify(r: *const redisReply) -> Option<Redirect> {
     }
 }
 
+/// A redirect's node address, copied out of the reply (which is freed before it is used).
+pub(crate) type Addr = Small<u8, 64>;
+
 /// A parsed `MOVED|ASK <slot> <endpoint>:<port>`: the slot (-1 if not a number) and the
 /// target node's address; the node is created (and added to `cc->nodes`) when unknown.
 pub(crate) unsafe fn redirect_target(
     cc: *mut redisClusterContext,
     r: *const redisReply,
-) -> Option<(i64, Vec<u8>)> {
+) -> Option<(i64, Addr)> {
     // SAFETY: caller's promise: `cc` and `r` live.
     unsafe {
-        let parts: Vec<&[u8]> = reply_str(r).split(|&b| b == b' ').collect();
-        if parts.len() != 3 {
+        let mut parts = reply_str(r).split(|&b| b == b' ');
+        let (Some(_), Some(slot), Some(addr), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
             set_error(cc, REDIS_ERR_OTHER, b"failed to parse redirect");
             return None;
-        }
-        let slot = if !parts[1].is_empty()
-            && parts[1].len() < 12
-            && parts[1].iter().all(u8::is_ascii_digit)
-        {
-            std::str::from_utf8(parts[1])
+        };
+        let slot = if !slot.is_empty() && slot.len() < 12 && slot.iter().all(u8::is_ascii_digit) {
+            std::str::from_utf8(slot)
                 .unwrap_or("-1")
                 .parse::<i64>()
                 .unwrap_or(-1)
         } else {
             -1
         };
-        let addr = parts[2];
         let Some(colon) = addr.iter().rposition(|&b| b == b':') else {
             set_error(cc, REDIS_ERR_OTHER, b"port separator missing in redirect");
             return None;
@@ -96,7 +98,13 @@ pub(crate) unsafe fn redirect_target(
                 return None;
             }
         }
-        Some((slot, addr.to_vec()))
+        let mut copy = Addr::new();
+        if !copy.reserve(scratch(cc), addr.len()) {
+            set_error(cc, REDIS_ERR_OOM, OOM);
+            return None;
+        }
+        copy.extend(addr);
+        Some((slot, copy))
     }
 }
 
@@ -206,7 +214,7 @@ unsafe fn execute(cc: *mut redisClusterContext, slot: u32, cmd: &[u8]) -> *mut r
                     break 'retry;
                 };
                 if kind == Redirect::Moved {
-                    let t = dict_node((*cc).nodes, &addr);
+                    let t = dict_node((*cc).nodes, addr.as_slice());
                     // A slot number outside the table is ignored (0.14.0 writes past it).
                     if (0..SLOTS as i64).contains(&moved_slot) && !(*cc).table.is_null() {
                         *(*cc).table.add(moved_slot as usize) = t;
@@ -220,7 +228,7 @@ unsafe fn execute(cc: *mut redisClusterContext, slot: u32, cmd: &[u8]) -> *mut r
                     }
                 }
                 // Looked up again: a blocking update above replaces every node.
-                let t = dict_node((*cc).nodes, &addr);
+                let t = dict_node((*cc).nodes, addr.as_slice());
                 if t.is_null() {
                     continue 'retry;
                 }
@@ -265,6 +273,7 @@ pub(crate) unsafe fn parse_error(cc: *mut redisClusterContext, e: ParseError) {
         match e {
             ParseError::NotResp => set_error(cc, REDIS_ERR_PROTOCOL, b"Command parse error"),
             ParseError::Keys(t) | ParseError::Unknown(t) => set_error(cc, REDIS_ERR_PROTOCOL, &t),
+            ParseError::Oom => set_error(cc, REDIS_ERR_OOM, OOM),
             ParseError::NoKeys => set_error(
                 cc,
                 REDIS_ERR_OTHER,
@@ -274,101 +283,46 @@ pub(crate) unsafe fn parse_error(cc: *mut redisClusterContext, e: ParseError) {
     }
 }
 
-/// A small vector: `N` values inline, the heap only beyond (for the rare large command).
-pub(crate) struct Small<T: Copy, const N: usize> {
-    len: usize,
-    inline: [T; N],
-    heap: Vec<T>,
+/// (slot, key number) per key of a multi-key command, ordered by slot then key; each run of
+/// one slot is a sub-command, sent in that order.
+pub(crate) type Pairs = Small<(u32, u32), 32>;
+
+/// The sub-commands of `pairs`: per slot, its (slot, key number) pairs.
+pub(crate) fn subs(pairs: &[(u32, u32)]) -> impl Iterator<Item = &[(u32, u32)]> {
+    pairs.chunk_by(|a, b| a.0 == b.0)
 }
 
-impl<T: Copy, const N: usize> Small<T, N> {
-    pub(crate) fn new(fill: T) -> Self {
-        Small {
-            len: 0,
-            inline: [fill; N],
-            heap: Vec::new(),
-        }
-    }
-
-    pub(crate) fn push(&mut self, v: T) {
-        if self.len < N {
-            self.inline[self.len] = v;
-        } else {
-            if self.len == N {
-                self.heap.extend_from_slice(&self.inline);
-            }
-            self.heap.push(v);
-        }
-        self.len += 1;
-    }
-
-    pub(crate) fn extend(&mut self, vs: &[T]) {
-        if self.len + vs.len() <= N {
-            self.inline[self.len..self.len + vs.len()].copy_from_slice(vs);
-            self.len += vs.len();
-        } else {
-            for &v in vs {
-                self.push(v);
-            }
-        }
-    }
-
-    pub(crate) fn clear(&mut self) {
-        self.len = 0;
-        self.heap.clear();
-    }
-
-    pub(crate) fn as_slice(&self) -> &[T] {
-        if self.len <= N {
-            &self.inline[..self.len]
-        } else {
-            &self.heap
-        }
-    }
-
-    pub(crate) fn as_mut_slice(&mut self) -> &mut [T] {
-        if self.len <= N {
-            &mut self.inline[..self.len]
-        } else {
-            &mut self.heap
-        }
-    }
-}
-
-/// A split multi-key command: (slot, key number) per key, ordered by slot then key; each run
-/// of one slot is a sub-command, sent in that order.
-pub(crate) struct Split {
-    pairs: Small<(u32, u32), 32>,
-}
-
-impl Split {
-    /// The sub-commands: per slot, its (slot, key number) pairs.
-    pub(crate) fn subs(&self) -> impl Iterator<Item = &[(u32, u32)]> {
-        self.pairs.as_slice().chunk_by(|a, b| a.0 == b.0)
-    }
-
-    pub(crate) fn pairs(&self) -> &[(u32, u32)] {
-        self.pairs.as_slice()
-    }
-}
-
-/// The per-slot sub-commands of a multi-key command; None when every key is in one slot.
-pub(crate) fn split(p: &command::Parsed<'_, '_>) -> Option<Split> {
-    let mut pairs = Small::new((0, 0));
+/// Fills `pairs` (room for `p.nkeys()` reserved) with the keys' (slot, key number) pairs in
+/// sub-command order; false when every key is in one slot (no split).
+pub(crate) fn split(p: &command::Parsed<'_, '_>, pairs: &mut Pairs) -> bool {
+    pairs.clear();
     for k in 0..p.nkeys() {
         pairs.push((p.slot(k), k as u32));
     }
     let v = pairs.as_mut_slice();
     if v.iter().all(|x| x.0 == v[0].0) {
-        return None;
+        return false;
     }
     // (slot, key) pairs are distinct, so the unstable sort gives one order.
     v.sort_unstable();
-    Some(Split { pairs })
+    true
 }
 
-/// A command's RESP built in place: on the stack up to 512 bytes, on the heap beyond.
+/// Whether the keys of a multi-key command fall in more than one slot.
+pub(crate) fn spans_slots(p: &command::Parsed<'_, '_>) -> bool {
+    let first = p.slot(0);
+    (1..p.nkeys()).any(|k| p.slot(k) != first)
+}
+
+/// A command's RESP built in place: on the stack up to 512 bytes, in the scratch area beyond.
 pub(crate) type CmdBuf = Small<u8, 512>;
+
+/// Room for any sub-command of `cmd`: a sub-command is no longer than the command it comes
+/// from (a name of the same length, a subset of its arguments, each length written without
+/// the leading zeros the command may have).
+fn sub_command_room(cmd: &[u8]) -> usize {
+    cmd.len()
+}
 
 fn put_len(buf: &mut CmdBuf, lead: u8, n: usize) {
     let mut digits = [0u8; 24];
@@ -523,40 +477,58 @@ unsafe fn run_formatted(cc: *mut redisClusterContext, cmd: &[u8]) -> *mut redisR
     unsafe {
         clear_error(cc);
         let mut store = command::Args::new();
-        let p = match command::parse(cmd, &mut store) {
+        let p = match command::parse(cmd, &mut store, scratch(cc)) {
             Ok(p) => p,
             Err(e) => {
                 parse_error(cc, e);
                 return ptr::null_mut();
             }
         };
-        let subs = p.multi.and_then(|m| split(&p).map(|s| (m, s)));
-        let result = match subs {
+        let result = match p.multi {
             None => execute(cc, p.slot(0), cmd),
-            Some((multi, split)) => {
-                let mut replies: Small<*mut redisReply, 32> = Small::new(ptr::null_mut());
-                let mut early: Option<*mut redisReply> = None;
-                let mut buf = CmdBuf::new(0);
-                for keys in split.subs() {
-                    sub_command(&p, multi, keys, &mut buf);
-                    let r = execute(cc, keys[0].0, buf.as_slice());
-                    if r.is_null() || (*r).r#type == REDIS_REPLY_ERROR {
-                        early = Some(r);
-                        break;
-                    }
-                    replies.push(r);
-                }
-                match early {
-                    Some(r) => {
-                        free_all(replies.as_slice());
-                        r
-                    }
-                    None => merge(cc, multi, p.nkeys(), split.pairs(), replies.as_slice()),
-                }
-            }
+            Some(multi) => run_multi(cc, &p, multi, cmd),
         };
         (*cc).retry_count = 0;
         result
+    }
+}
+
+/// Runs a multi-key command: whole when its keys share a slot, else split per slot and the
+/// replies merged.
+unsafe fn run_multi(
+    cc: *mut redisClusterContext,
+    p: &command::Parsed<'_, '_>,
+    multi: MultiKey,
+    cmd: &[u8],
+) -> *mut redisReply {
+    // SAFETY: caller's promise: `cc` live; the leases end with this call.
+    unsafe {
+        let sc = scratch(cc);
+        let mut pairs = Pairs::new();
+        if !pairs.reserve(sc, p.nkeys()) {
+            set_error(cc, REDIS_ERR_OOM, OOM);
+            return ptr::null_mut();
+        }
+        if !split(p, &mut pairs) {
+            return execute(cc, p.slot(0), cmd);
+        }
+        let pairs = pairs.as_slice();
+        let mut replies: Small<*mut redisReply, 32> = Small::new();
+        let mut buf = CmdBuf::new();
+        if !replies.reserve(sc, subs(pairs).count()) || !buf.reserve(sc, sub_command_room(cmd)) {
+            set_error(cc, REDIS_ERR_OOM, OOM);
+            return ptr::null_mut();
+        }
+        for keys in subs(pairs) {
+            sub_command(p, multi, keys, &mut buf);
+            let r = execute(cc, keys[0].0, buf.as_slice());
+            if r.is_null() || (*r).r#type == REDIS_REPLY_ERROR {
+                free_all(replies.as_slice());
+                return r;
+            }
+            replies.push(r);
+        }
+        merge(cc, multi, p.nkeys(), pairs, replies.as_slice())
     }
 }
 
@@ -1066,15 +1038,27 @@ pub unsafe extern "C" fn redisClusterAppendFormattedCommand(
             return REDIS_ERR;
         }
         let b = std::slice::from_raw_parts(cmd as *const u8, len as usize);
+        let sc = scratch(cc);
         let mut store = command::Args::new();
-        let p = match command::parse(b, &mut store) {
+        let p = match command::parse(b, &mut store, sc) {
             Ok(p) => p,
             Err(e) => {
                 parse_error(cc, e);
                 return REDIS_ERR;
             }
         };
-        match p.multi.and_then(|m| split(&p).map(|s| (m, s))) {
+        let mut pairs = Pairs::new();
+        let multi = match p.multi {
+            Some(m) => {
+                if !pairs.reserve(sc, p.nkeys()) {
+                    set_error(cc, REDIS_ERR_OOM, OOM);
+                    return REDIS_ERR;
+                }
+                split(&p, &mut pairs).then_some(m)
+            }
+            None => None,
+        };
+        match multi {
             None => {
                 let slot = p.slot(0);
                 if append_to_slot(cc, slot, b) != REDIS_OK {
@@ -1082,15 +1066,19 @@ pub unsafe extern "C" fn redisClusterAppendFormattedCommand(
                 }
                 queue(cc, slot_request(slot))
             }
-            Some((multi, split)) => {
-                let mut buf = CmdBuf::new(0);
-                for keys in split.subs() {
+            Some(multi) => {
+                let pairs = pairs.as_slice();
+                let mut buf = CmdBuf::new();
+                if !buf.reserve(sc, sub_command_room(b)) {
+                    set_error(cc, REDIS_ERR_OOM, OOM);
+                    return REDIS_ERR;
+                }
+                for keys in subs(pairs) {
                     sub_command(&p, multi, keys, &mut buf);
                     if append_to_slot(cc, keys[0].0, buf.as_slice()) != REDIS_OK {
                         return REDIS_ERR;
                     }
                 }
-                let pairs = split.pairs();
                 // SAFETY: (u32, u32) pairs are plain bytes, read back as pairs by `request`.
                 let bytes =
                     std::slice::from_raw_parts(pairs.as_ptr().cast::<u8>(), size_of_val(pairs));
@@ -1307,8 +1295,12 @@ pub unsafe extern "C" fn redisClusterGetReply(
                 nkeys,
                 pairs,
             } => {
-                let mut replies: Small<*mut redisReply, 32> = Small::new(ptr::null_mut());
-                for keys in pairs.chunk_by(|a, b| a.0 == b.0) {
+                let mut replies: Small<*mut redisReply, 32> = Small::new();
+                if !replies.reserve(scratch(cc), subs(pairs).count()) {
+                    set_error(cc, REDIS_ERR_OOM, OOM);
+                    return REDIS_ERR;
+                }
+                for keys in subs(pairs) {
                     match read_from(cc, slot_owner(cc, keys[0].0)) {
                         Ok(r) => replies.push(r),
                         Err(()) => {
@@ -1402,5 +1394,95 @@ pub unsafe extern "C" fn redisClusterReset(cc: *mut redisClusterContext) {
         if (*cc).need_update_route != 0 && redisClusterUpdateSlotmap(cc) == REDIS_OK {
             (*cc).need_update_route = 0;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scratch::Scratch;
+
+    /// RESP for the given arguments, each length written with `zeros` leading zeros.
+    fn resp(args: &[&str], zeros: usize) -> Vec<u8> {
+        let z = "0".repeat(zeros);
+        let mut v = format!("*{z}{}\r\n", args.len()).into_bytes();
+        for a in args {
+            v.extend_from_slice(format!("${z}{}\r\n{a}\r\n", a.len()).as_bytes());
+        }
+        v
+    }
+
+    /// The sub-commands of a multi-key command as built for sending (None: one slot).
+    fn sub_commands(args: &[&str], zeros: usize) -> Option<Vec<Vec<u8>>> {
+        let cmd = resp(args, zeros);
+        let mut scratch = Scratch::new();
+        let sc: *mut Scratch = &mut scratch;
+        let mut out = None;
+        {
+            let mut store = command::Args::new();
+            // SAFETY: `scratch` outlives every lease here (they end with this block).
+            unsafe {
+                let p = command::parse(&cmd, &mut store, sc).unwrap();
+                let multi = p.multi.unwrap();
+                let mut pairs = Pairs::new();
+                assert!(pairs.reserve(sc, p.nkeys()));
+                if split(&p, &mut pairs) {
+                    assert!(spans_slots(&p));
+                    let mut buf = CmdBuf::new();
+                    assert!(buf.reserve(sc, sub_command_room(&cmd)));
+                    let mut subs_out = Vec::new();
+                    for keys in subs(pairs.as_slice()) {
+                        sub_command(&p, multi, keys, &mut buf);
+                        assert!(buf.as_slice().len() <= cmd.len());
+                        subs_out.push(buf.as_slice().to_vec());
+                    }
+                    out = Some(subs_out);
+                } else {
+                    assert!(!spans_slots(&p));
+                }
+            }
+        }
+        scratch.release();
+        out
+    }
+
+    #[test]
+    fn sub_commands_by_slot() {
+        // {a} is slot 15495, {b} 3300: b's sub-command first.
+        let subs = sub_commands(&["MGET", "{a}1", "{b}1", "{a}2"], 0).unwrap();
+        assert_eq!(subs[0], resp(&["mget", "{b}1"], 0));
+        assert_eq!(subs[1], resp(&["mget", "{a}1", "{a}2"], 0));
+        let subs = sub_commands(&["mset", "{a}1", "x", "{b}1", "y"], 0).unwrap();
+        assert_eq!(subs[0], resp(&["mset", "{b}1", "y"], 0));
+        assert_eq!(subs[1], resp(&["mset", "{a}1", "x"], 0));
+        assert!(sub_commands(&["DEL", "{a}1", "{a}2"], 0).is_none());
+    }
+
+    #[test]
+    fn sub_commands_fit_their_room() {
+        // Many keys (their arguments, pairs and a sub-command past the inline sizes), and
+        // lengths written with leading zeros, which the sub-commands drop.
+        let keys: Vec<String> = (0..40)
+            .map(|i| format!("key:{i}:{}", "v".repeat(20)))
+            .collect();
+        for name in ["MGET", "EXISTS", "DEL"] {
+            let mut args = vec![name];
+            args.extend(keys.iter().map(String::as_str));
+            for zeros in [0, 3] {
+                let subs = sub_commands(&args, zeros).unwrap();
+                assert!(subs.len() > 1);
+                assert!(subs.iter().map(Vec::len).sum::<usize>() > 512);
+            }
+        }
+        let mut args = vec!["MSET"];
+        for k in &keys {
+            args.push(k);
+            args.push("value");
+        }
+        assert!(sub_commands(&args, 2).unwrap().len() > 1);
+        // A single-key sub-command as long as the whole command can get.
+        let long = "k".repeat(600);
+        let subs = sub_commands(&["MGET", &long, "{b}"], 0).unwrap();
+        assert!(subs.iter().any(|s| s.len() > 600));
     }
 }

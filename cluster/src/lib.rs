@@ -15,4 +15,5 @@ pub mod dict;
 pub mod exec;
 pub mod hiarray;
 pub mod hiutil;
+mod scratch;
 pub mod types;
