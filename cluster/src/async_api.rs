@@ -486,8 +486,10 @@ unsafe fn subscription_over(r: *const redisReply) -> bool {
         }
         let kind = *(*r).element;
         let count = *(*r).element.add(2);
-        let name = reply_str(kind).to_ascii_lowercase();
-        name.ends_with(b"unsubscribe")
+        let name = reply_str(kind);
+        let word = b"unsubscribe";
+        name.len() >= word.len()
+            && name[name.len() - word.len()..].eq_ignore_ascii_case(word)
             && (*count).r#type == core::REDIS_REPLY_INTEGER
             && (*count).integer == 0
     }

@@ -283,33 +283,48 @@ pub(crate) unsafe fn dict_add_node(d: *mut dict, node: *mut redisClusterNode) ->
     }
 }
 
-/// The nodes of a dict in its iteration order.
+/// The nodes of a dict in its iteration order, read as the walk goes (nothing allocated).
+pub(crate) struct NodeIter {
+    it: dictIterator,
+}
+
+/// Walks a node dict. The dict must stay as it is during the walk (`dict_nodes` copies the
+/// nodes out for callers that change it).
 ///
 /// # Safety
-/// `d` is NULL or a live node dict; the pointers die with it.
-pub(crate) unsafe fn dict_nodes(d: *mut dict) -> Vec<*mut redisClusterNode> {
-    let mut v = Vec::new();
-    if d.is_null() {
-        return v;
-    }
+/// `d` is NULL or a live node dict, unchanged and alive while the iterator is used.
+pub(crate) unsafe fn dict_iter(d: *mut dict) -> NodeIter {
     let mut it = dictIterator {
         ht: ptr::null_mut(),
         index: 0,
         entry: ptr::null_mut(),
         nextEntry: ptr::null_mut(),
     };
-    // SAFETY: caller's promise; the iterator is local.
-    unsafe {
-        dictInitIterator(&mut it, d);
-        loop {
-            let e: *mut dictEntry = dictNext(&mut it);
-            if e.is_null() {
-                break;
-            }
-            v.push((*e).val.cast());
+    // SAFETY: the iterator is local; it holds no pointer to itself, so it may move.
+    unsafe { dictInitIterator(&mut it, d) };
+    NodeIter { it }
+}
+
+impl Iterator for NodeIter {
+    type Item = *mut redisClusterNode;
+
+    fn next(&mut self) -> Option<*mut redisClusterNode> {
+        // SAFETY: `dict_iter`'s promise: the dict is live and unchanged (dictNext returns NULL
+        // at once for a NULL dict).
+        unsafe {
+            let e: *mut dictEntry = dictNext(&mut self.it);
+            (!e.is_null()).then(|| (*e).val.cast())
         }
     }
-    v
+}
+
+/// The nodes of a dict in its iteration order.
+///
+/// # Safety
+/// `d` is NULL or a live node dict; the pointers die with it.
+pub(crate) unsafe fn dict_nodes(d: *mut dict) -> Vec<*mut redisClusterNode> {
+    // SAFETY: caller's promise; the walk ends before this returns.
+    unsafe { dict_iter(d).collect() }
 }
 
 // ---- context lifecycle and options ----------------------------------------------------------

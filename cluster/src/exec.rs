@@ -1333,9 +1333,9 @@ pub unsafe extern "C" fn redisClusterGetReply(
 }
 
 unsafe fn close_all(cc: *mut redisClusterContext) {
-    // SAFETY: caller's promise: live.
+    // SAFETY: caller's promise: live; freeing a connection leaves the dict as it is.
     unsafe {
-        for node in dict_nodes((*cc).nodes) {
+        for node in dict_iter((*cc).nodes) {
             if !(*node).con.is_null() {
                 core::redisFree((*node).con);
                 (*node).con = ptr::null_mut();
@@ -1363,7 +1363,8 @@ pub unsafe extern "C" fn redisClusterReset(cc: *mut redisClusterContext) {
             clear_error(cc);
             close_all(cc);
         } else {
-            'flush: for node in dict_nodes((*cc).nodes) {
+            // Writing out a connection's buffer leaves the dict as it is.
+            'flush: for node in dict_iter((*cc).nodes) {
                 let c = ctx_get_by_node(cc, node);
                 if c.is_null() || (*c).err != 0 {
                     continue;
