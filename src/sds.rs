@@ -17,7 +17,8 @@ use core::mem::MaybeUninit;
 use core::ptr::NonNull;
 use core::slice;
 
-use crate::alloc::{self, AllocError};
+pub(crate) use crate::alloc::as_uninit;
+use crate::alloc::{self, AllocError, RawBuf};
 
 mod ops;
 pub(crate) use ops::{
@@ -187,14 +188,6 @@ fn header_bytes(ty: u8, len: usize, cap: usize) -> ([u8; MAX_HDR], usize) {
     (b, n)
 }
 
-/// Views initialised bytes as possibly uninitialised ones, to copy them into room.
-#[inline(always)]
-pub(crate) fn as_uninit(b: &[u8]) -> &[MaybeUninit<u8>] {
-    // SAFETY: `MaybeUninit<u8>` has `u8`'s layout, and through a shared slice nothing can
-    // write an uninitialised byte back into `b`.
-    unsafe { &*(b as *const [u8] as *const [MaybeUninit<u8>]) }
-}
-
 /// Writes bytes front to back into uninitialised room: the first [`Fill::len`] bytes are
 /// initialised, which is what makes appending through it safe.
 pub(crate) struct Fill<'a> {
@@ -265,14 +258,15 @@ impl Sds {
         self.0.as_ptr().cast()
     }
 
-    /// What the header says.
+    /// What the header says, and the content it describes.
     #[inline(always)]
-    fn head(&self) -> Head {
+    fn view(&self) -> (Head, &[u8]) {
         let p = self.0.as_ptr();
         // SAFETY: a live sds has its flags byte right before the content and the rest of the
-        // header its type names before that, all inside its block (`from_raw`'s contract).
+        // header its type names before that, all inside its block, and its first `len` bytes
+        // are initialised content (`from_raw`'s contract); the borrow is tied to `&self`.
         unsafe {
-            match *p.sub(1) & TYPE_MASK {
+            let head = match *p.sub(1) & TYPE_MASK {
                 TYPE_8 => Head::of::<u8>(TYPE_8, &*(p.sub(3) as *const [u8; 3])),
                 TYPE_16 => Head::of::<u16>(TYPE_16, &*(p.sub(5) as *const [u8; 5])),
                 TYPE_32 => Head::of::<u32>(TYPE_32, &*(p.sub(9) as *const [u8; 9])),
@@ -286,8 +280,15 @@ impl Sds {
                         cap: n,
                     }
                 }
-            }
+            };
+            (head, slice::from_raw_parts(p, head.len))
         }
+    }
+
+    /// What the header says.
+    #[inline(always)]
+    fn head(&self) -> Head {
+        self.view().0
     }
 
     /// The header, writable.
@@ -355,9 +356,7 @@ impl Sds {
     /// The string bytes.
     #[inline(always)]
     pub(crate) fn as_bytes(&self) -> &[u8] {
-        let n = self.len();
-        // SAFETY: the first `len` bytes of a live sds are its initialised content.
-        unsafe { slice::from_raw_parts(self.0.as_ptr(), n) }
+        self.view().1
     }
 
     /// The string bytes, writable (the length stays).
@@ -380,10 +379,8 @@ impl Sds {
     fn with_capacity(ty: u8, cap: usize, init: Init<'_>) -> Option<Sds> {
         let (h, hdr) = header_bytes(ty, init.len(), cap);
         let total = hdr.checked_add(cap)?.checked_add(1)?;
-        let block = NonNull::new(alloc::malloc(total) as *mut u8)?;
-        // SAFETY: a fresh block of `total` bytes that only this slice refers to.
-        let buf = unsafe { slice::from_raw_parts_mut(block.as_ptr().cast(), total) };
-        let (head, room) = buf.split_at_mut(hdr);
+        let mut block = RawBuf::<u8>::with_capacity(total).ok()?;
+        let (head, room) = block.slots_mut().split_at_mut(hdr);
         head.copy_from_slice(as_uninit(&h[..hdr]));
         let n = match init {
             Init::Copy(b) => {
@@ -397,7 +394,7 @@ impl Sds {
             }
         };
         room[n].write(0);
-        NonNull::new(block.as_ptr().wrapping_add(hdr)).map(Sds)
+        NonNull::new(block.into_raw().wrapping_add(hdr)).map(Sds)
     }
 
     /// `sdsnewlen` with content; `None` on OOM.

@@ -15,7 +15,7 @@
 
 use core::cell::Cell;
 use core::ffi::c_void;
-use core::ptr;
+use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicU8, Ordering};
 
 use crate::abi::alloc::LIBC_ALLOCATORS;
@@ -32,7 +32,65 @@ pub(crate) const SMALL: usize = 24;
 /// block may be kept, and at most [`CAP`] are).
 const SMALL_MAX_USABLE: usize = 64;
 
-/// A LIFO of free blocks.
+/// A block of libc's `malloc`, owned: dropping it gives it to `free`. The one step that
+/// trusts a raw pointer is [`Block::from_raw`]; measuring and freeing are its methods.
+struct Block(NonNull<c_void>);
+
+impl Block {
+    /// Takes ownership of `p`; `None` for NULL.
+    ///
+    /// # Safety
+    /// `p` is NULL or a live libc `malloc` block that nothing else uses or frees afterwards.
+    #[inline(always)]
+    unsafe fn from_raw(p: *mut c_void) -> Option<Block> {
+        NonNull::new(p).map(Block)
+    }
+
+    /// A fresh block of `n` bytes; `None` when malloc fails.
+    fn alloc(n: usize) -> Option<Block> {
+        // SAFETY: what libc malloc returns is NULL or a new block that only this handle holds.
+        unsafe { Block::from_raw(libc::malloc(n)) }
+    }
+
+    /// Gives up ownership: the pointer, for the reader to fill.
+    #[inline(always)]
+    fn into_raw(self) -> *mut c_void {
+        core::mem::ManuallyDrop::new(self).0.as_ptr()
+    }
+
+    /// The block's usable size as the allocator reports it.
+    #[cfg(not(miri))]
+    fn usable_size(&self) -> usize {
+        // SAFETY: a live malloc block (handle invariant); glibc, musl and the malloc
+        // replacements all provide the call.
+        unsafe { libc::malloc_usable_size(self.0.as_ptr()) }
+    }
+
+    /// Miri cannot measure a block: none counts as a small one, so no string block is kept.
+    #[cfg(miri)]
+    fn usable_size(&self) -> usize {
+        0
+    }
+
+    /// Whether this freed string block of `len` bytes may serve small strings. `len` is only
+    /// a hint (C code may have changed it, or put in a block of its own): unless every block
+    /// has room for a small string (`floor`), the block's real size decides.
+    #[inline(always)]
+    fn is_small(&self, len: usize, floor: bool) -> bool {
+        len < SMALL && (floor || (SMALL..=SMALL_MAX_USABLE).contains(&self.usable_size()))
+    }
+}
+
+impl Drop for Block {
+    #[inline(always)]
+    fn drop(&mut self) {
+        // SAFETY: the handle owns the live block (see `from_raw`) and is going away.
+        unsafe { libc::free(self.0.as_ptr()) }
+    }
+}
+
+/// A LIFO of free blocks: the first `n` slots each own a live malloc block (put there by
+/// `push` from a [`Block`]), the others hold nothing.
 struct Stack {
     n: Cell<usize>,
     slots: [Cell<*mut c_void>; CAP],
@@ -46,6 +104,8 @@ impl Stack {
         }
     }
 
+    /// The most recently kept block, which the caller now owns (as a raw pointer: the reader
+    /// writes a reply or string into it).
     #[inline(always)]
     fn pop(&self) -> Option<*mut c_void> {
         let n = self.n.get().checked_sub(1)?;
@@ -53,22 +113,25 @@ impl Stack {
         Some(self.slots[n].get())
     }
 
-    /// False when full (the caller frees the block instead).
+    /// Keeps `b`; gives it back when full (the caller then frees it).
     #[inline(always)]
-    fn push(&self, p: *mut c_void) -> bool {
+    fn push(&self, b: Block) -> Result<(), Block> {
         let n = self.n.get();
         let Some(slot) = self.slots.get(n) else {
-            return false;
+            return Err(b);
         };
-        slot.set(p);
+        slot.set(b.into_raw());
         self.n.set(n + 1);
-        true
+        Ok(())
     }
+}
 
-    fn drain(&self) {
+impl Drop for Stack {
+    fn drop(&mut self) {
         while let Some(p) = self.pop() {
-            // SAFETY: every cached block came from libc `malloc` and is owned by the cache.
-            unsafe { libc::free(p) };
+            // SAFETY: a popped slot owned its block (the stack's invariant), now no longer
+            // reachable from the stack.
+            drop(unsafe { Block::from_raw(p) });
         }
     }
 }
@@ -87,7 +150,8 @@ fn release() {
     let p = slot::get();
     slot::set(UNUSED);
     if !p.is_null() && p != UNUSED {
-        // SAFETY: a live slot holds the Box made by `set_up`, released only here.
+        // SAFETY: a live slot holds the Box leaked by `set_up`, released only here (the slot
+        // is UNUSED from now on, so no reference to it is handed out again).
         drop(unsafe { Box::from_raw(p) });
     }
 }
@@ -116,7 +180,7 @@ fn make_key() -> Option<libc::pthread_key_t> {
     Some(k)
 }
 
-unsafe extern "C" fn key_destructor(_blocks: *mut c_void) {
+extern "C" fn key_destructor(_blocks: *mut c_void) {
     release();
 }
 
@@ -143,13 +207,6 @@ fn keep_loaded() {
                 libc::RTLD_NOW | libc::RTLD_NOLOAD | libc::RTLD_NODELETE,
             );
         }
-    }
-}
-
-impl Drop for Blocks {
-    fn drop(&mut self) {
-        self.replies.drain();
-        self.strings.drain();
     }
 }
 
@@ -185,10 +242,8 @@ impl Blocks {
     /// by the caller and not used afterwards.
     #[inline(always)]
     pub(crate) unsafe fn give_reply(&self, p: *mut c_void) {
-        if !self.replies.push(p) {
-            // SAFETY: caller's promise.
-            unsafe { libc::free(p) }
-        }
+        // SAFETY: caller's promise (a live block, so not NULL: no check on this hot path).
+        self.keep_reply(Block(unsafe { NonNull::new_unchecked(p) }));
     }
 
     /// Keeps a freed reply string of `len` bytes (NUL not counted) when it is a small block,
@@ -198,47 +253,26 @@ impl Blocks {
     /// `p` is NULL or a live libc `malloc` block owned by the caller, not used afterwards.
     #[inline(always)]
     pub(crate) unsafe fn give_string(&self, p: *mut c_void, len: usize) {
-        if p.is_null() {
-            return;
-        }
-        // SAFETY: `p` is a live malloc block.
-        if unsafe { small_block(p, len, self.floor) } && self.strings.push(p) {
-            return;
-        }
         // SAFETY: caller's promise.
-        unsafe { libc::free(p) }
+        if let Some(b) = unsafe { Block::from_raw(p) } {
+            self.keep_string(b, len);
+        }
     }
-}
 
-/// Whether a freed string block of `len` bytes may serve small strings. `len` is only a
-/// hint (C code may have changed it, or put in a block of its own): unless every block has
-/// room for a small string (`floor`), the block's real size decides.
-///
-/// # Safety
-/// `p` is a live libc `malloc` block.
-#[inline(always)]
-unsafe fn small_block(p: *mut c_void, len: usize, floor: bool) -> bool {
-    // SAFETY: caller's promise.
-    len < SMALL && (floor || (SMALL..=SMALL_MAX_USABLE).contains(&unsafe { usable_size(p) }))
-}
+    /// Keeps a freed `redisReply` block, or frees it when the cache is full.
+    #[inline(always)]
+    fn keep_reply(&self, b: Block) {
+        // A full stack hands the block back, and it is freed here.
+        let _ = self.replies.push(b);
+    }
 
-#[cfg(not(miri))]
-unsafe extern "C" {
-    fn malloc_usable_size(p: *mut c_void) -> usize;
-}
-
-/// # Safety
-/// `p` is a live libc `malloc` block.
-#[cfg(not(miri))]
-unsafe fn usable_size(p: *mut c_void) -> usize {
-    // SAFETY: caller's promise; glibc, musl and the malloc replacements all provide it.
-    unsafe { malloc_usable_size(p) }
-}
-
-/// Miri cannot measure a block: none counts as a small one, so no string block is kept.
-#[cfg(miri)]
-unsafe fn usable_size(_p: *mut c_void) -> usize {
-    0
+    /// Keeps a freed string block of `len` bytes when it is a small one, else frees it.
+    #[inline(always)]
+    fn keep_string(&self, b: Block, len: usize) {
+        if b.is_small(len, self.floor) {
+            let _ = self.strings.push(b);
+        }
+    }
 }
 
 /// The thread's slot value when it has no cache: it is off, or the thread is exiting.
@@ -282,16 +316,7 @@ fn decide_now() -> bool {
 
 /// True when the allocator's smallest block has [`SMALL`] usable bytes.
 fn small_floor() -> bool {
-    // SAFETY: a 1-byte libc allocation, measured and freed at once.
-    unsafe {
-        let p = libc::malloc(1);
-        if p.is_null() {
-            return false;
-        }
-        let floor = usable_size(p) >= SMALL;
-        libc::free(p);
-        floor
-    }
+    Block::alloc(1).is_some_and(|b| b.usable_size() >= SMALL)
 }
 
 fn decide(
@@ -323,11 +348,9 @@ fn asan_present() -> bool {
 /// True while the allocator table holds libc's `malloc` and `free`.
 #[inline(always)]
 fn libc_hooks() -> bool {
-    let t = super::table();
-    let addr = |f: Option<unsafe extern "C" fn(usize) -> *mut c_void>| f.map(|f| f as usize);
-    let faddr = |f: Option<unsafe extern "C" fn(*mut c_void)>| f.map(|f| f as usize);
-    addr(t.mallocFn) == addr(LIBC_ALLOCATORS.mallocFn)
-        && faddr(t.freeFn) == faddr(LIBC_ALLOCATORS.freeFn)
+    let (t, libc) = (super::table(), &LIBC_ALLOCATORS);
+    t.mallocFn.map(|f| f as usize) == libc.mallocFn.map(|f| f as usize)
+        && t.freeFn.map(|f| f as usize) == libc.freeFn.map(|f| f as usize)
 }
 
 /// This thread's cache, or `None` when it must not be used (custom allocator hooks, or
@@ -356,17 +379,17 @@ fn set_up() -> Option<&'static Blocks> {
         true => (*KEY.get_or_init(make_key))?,
         false => return None,
     };
-    let floor = MODE.load(Ordering::Relaxed) == ON_SMALL_FLOOR;
-    let p = Box::into_raw(Box::new(Blocks::new(floor)));
-    // SAFETY: a key of ours; a non-NULL value makes glibc call `key_destructor` at exit.
-    if unsafe { libc::pthread_setspecific(key, p as *const c_void) } != 0 {
-        // SAFETY: just made and not shared.
-        drop(unsafe { Box::from_raw(p) });
+    // Any non-NULL value makes glibc call `key_destructor` at thread exit, which finds the
+    // cache through the slot.
+    // SAFETY: a key of ours, given a value that is never dereferenced.
+    if unsafe { libc::pthread_setspecific(key, UNUSED as *const c_void) } != 0 {
         return None;
     }
-    slot::set(p);
-    // SAFETY: just made; owned by the slot until `release` frees it at thread exit.
-    Some(unsafe { &*p })
+    let floor = MODE.load(Ordering::Relaxed) == ON_SMALL_FLOOR;
+    // Owned by the slot until `release` frees it at thread exit.
+    let blocks: &'static Blocks = Box::leak(Box::new(Blocks::new(floor)));
+    slot::set(ptr::from_ref(blocks).cast_mut());
+    Some(blocks)
 }
 
 /// The thread's pointer to its [`Blocks`]: NULL before first use, then the cache or
@@ -416,48 +439,46 @@ mod tests {
     fn stack_is_lifo_and_bounded() {
         let s = Stack::new();
         assert_eq!(s.pop(), None);
-        for i in 1..=CAP {
-            assert!(s.push(i as *mut c_void));
+        let mut last = ptr::null_mut();
+        for _ in 0..CAP {
+            let b = Block::alloc(8).unwrap();
+            last = b.0.as_ptr();
+            assert!(s.push(b).is_ok());
         }
-        assert!(!s.push(ptr::null_mut()));
-        assert_eq!(s.pop(), Some(CAP as *mut c_void));
-        s.n.set(0);
+        assert!(s.push(Block::alloc(8).unwrap()).is_err());
+        assert_eq!(s.pop(), Some(last));
+        // SAFETY: popped, so the stack no longer holds it; freed once here.
+        drop(unsafe { Block::from_raw(last) });
+        // The other blocks go with the stack.
     }
 
     #[test]
     fn small_blocks_by_real_size() {
-        // SAFETY: blocks from libc malloc, measured and freed here.
-        unsafe {
-            let (small, big) = (libc::malloc(3), libc::malloc(4096));
-            let glibc_floor = usable_size(small) >= SMALL;
-            assert_eq!(small_block(small, 2, false), glibc_floor);
-            assert!(small_block(small, 2, true));
-            assert!(!small_block(small, SMALL, true));
-            // A big block whose len was shrunk is measured and refused...
-            assert!(!small_block(big, 1, false));
-            // ...unless every block is known to be big enough.
-            assert!(small_block(big, 1, true));
-            libc::free(small);
-            libc::free(big);
-        }
+        let (small, big) = (Block::alloc(3).unwrap(), Block::alloc(4096).unwrap());
+        let glibc_floor = small.usable_size() >= SMALL;
+        assert_eq!(small.is_small(2, false), glibc_floor);
+        assert!(small.is_small(2, true));
+        assert!(!small.is_small(SMALL, true));
+        // A big block whose len was shrunk is measured and refused...
+        assert!(!big.is_small(1, false));
+        // ...unless every block is known to be big enough.
+        assert!(big.is_small(1, true));
     }
 
     #[test]
     #[cfg_attr(miri, ignore = "Miri has no malloc_usable_size")]
     fn kept_blocks_come_back() {
         let b = Blocks::new(false);
-        // SAFETY: blocks from libc malloc, handed to the cache and taken back.
-        unsafe {
-            let p = libc::malloc(64);
-            b.give_reply(p);
-            assert_eq!(b.take_reply(), Some(p));
-            assert_eq!(b.take_reply(), None);
-            libc::free(p);
-            let s = libc::malloc(SMALL);
-            b.give_string(s, 2);
-            assert!(b.take_string(SMALL).is_none(), "too long for a small block");
-            assert_eq!(b.take_string(SMALL - 1), Some(s));
-            libc::free(s);
-        }
+        let (r, s) = (Block::alloc(64).unwrap(), Block::alloc(SMALL).unwrap());
+        let (rp, sp) = (r.0.as_ptr(), s.0.as_ptr());
+        b.keep_reply(r);
+        assert_eq!(b.take_reply(), Some(rp));
+        assert_eq!(b.take_reply(), None);
+        b.keep_string(s, 2);
+        assert!(b.take_string(SMALL).is_none(), "too long for a small block");
+        assert_eq!(b.take_string(SMALL - 1), Some(sp));
+        // SAFETY: both were just taken back, so they are live blocks that only this test
+        // holds; the cache frees them when it goes.
+        unsafe { (b.give_reply(rp), b.give_string(sp, 2)) };
     }
 }

@@ -17,6 +17,8 @@ use crate::abi::alloc::{hiredisAllocFns, hiredisAllocFuncs};
 pub(crate) mod cache;
 pub(crate) mod map;
 mod raw;
+
+pub(crate) use raw::{RawBuf, as_uninit};
 pub(crate) mod ring;
 pub(crate) mod vec;
 
@@ -103,15 +105,13 @@ pub(crate) fn copy_bytes(bytes: &[u8]) -> *mut c_char {
     let Some(size) = bytes.len().checked_add(1) else {
         return ptr::null_mut();
     };
-    let p = malloc(size) as *mut u8;
-    if !p.is_null() {
-        // SAFETY: `p` has room for `bytes.len() + 1` bytes and does not overlap `bytes`.
-        unsafe {
-            ptr::copy_nonoverlapping(bytes.as_ptr(), p, bytes.len());
-            *p.add(bytes.len()) = 0;
-        }
-    }
-    p as *mut c_char
+    let Ok(mut block) = RawBuf::<u8>::with_capacity(size) else {
+        return ptr::null_mut();
+    };
+    let (head, nul) = block.slots_mut().split_at_mut(bytes.len());
+    head.copy_from_slice(as_uninit(bytes));
+    nul[0].write(0);
+    block.into_raw().cast()
 }
 
 /// Allocates one zeroed `T` from the hooks (for `#[repr(C)]` plain-data structs).

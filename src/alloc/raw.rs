@@ -74,6 +74,17 @@ impl<T> RawBuf<T> {
         self.ptr.as_ptr()
     }
 
+    /// Gives the block away (to C, which frees it with `hi_free`); NULL while there is none.
+    #[inline(always)]
+    pub(crate) fn into_raw(self) -> *mut T {
+        let b = core::mem::ManuallyDrop::new(self);
+        if b.cap == 0 {
+            core::ptr::null_mut()
+        } else {
+            b.ptr.as_ptr()
+        }
+    }
+
     /// Resizes the block to `cap` (> 0) slots with the realloc hook (realloc of NULL for the
     /// first block), keeping the bytes of the slots both sizes have. On failure nothing
     /// changes.
@@ -102,6 +113,14 @@ impl<T> RawBuf<T> {
         // the borrow unique.
         unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr().cast(), self.cap) }
     }
+}
+
+/// Views initialised values as possibly uninitialised ones, to copy them into slots.
+#[inline(always)]
+pub(crate) fn as_uninit<T: Copy>(b: &[T]) -> &[MaybeUninit<T>] {
+    // SAFETY: `MaybeUninit<T>` has `T`'s layout, and through a shared slice nothing can
+    // write an uninitialised value back into `b`.
+    unsafe { &*(b as *const [T] as *const [MaybeUninit<T>]) }
 }
 
 impl<T> Drop for RawBuf<T> {

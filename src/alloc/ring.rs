@@ -4,7 +4,9 @@
 use super::raw::RawBuf;
 use super::vec::AllocError;
 
-/// A double-ended queue for `Copy` items (nothing to drop), stored in one hook block.
+/// A double-ended queue for `Copy` items (nothing to drop), stored in one hook block. Slots
+/// are reached through [`RawBuf::slots_mut`] (bounds-checked); only reading an item assumes
+/// it initialised.
 pub(crate) struct HRing<T: Copy> {
     /// Items `head..head + len` (modulo the capacity) are initialised.
     buf: RawBuf<T>,
@@ -44,15 +46,10 @@ impl<T: Copy> HRing<T> {
         self.buf.capacity()
     }
 
-    /// The slot of the `i`th item (`i < cap`).
+    /// The slot index of the `i`th item (`i < cap`).
     #[inline(always)]
-    fn slot(&self, i: usize) -> *mut T {
-        let mut k = self.head + i;
-        if k >= self.capacity() {
-            k -= self.capacity();
-        }
-        // `k < cap`: inside the block.
-        self.buf.as_ptr().wrapping_add(k)
+    fn index(&self, i: usize) -> usize {
+        wrap(self.head + i, self.capacity())
     }
 
     /// Makes room for `additional` more items, moving them to a new block (front first).
@@ -63,11 +60,12 @@ impl<T: Copy> HRing<T> {
             return Ok(());
         }
         let cap = need.max(self.capacity().saturating_mul(2)).max(16);
-        let new = RawBuf::<T>::with_capacity(cap)?;
-        for i in 0..self.len {
-            // SAFETY: item `i` is initialised in the old block; slot `i` of the new block
-            // (cap > len) is free; the blocks are distinct.
-            unsafe { new.as_ptr().add(i).write(self.slot(i).read()) };
+        let mut new = RawBuf::<T>::with_capacity(cap)?;
+        let (head, old_cap) = (self.head, self.capacity());
+        let (old, dst) = (self.buf.slots_mut(), new.slots_mut());
+        for (i, d) in dst[..self.len].iter_mut().enumerate() {
+            // Copies the slot, initialised or not (`MaybeUninit<T>` is `Copy` for `T: Copy`).
+            *d = old[wrap(head + i, old_cap)];
         }
         // The old block goes with the old value of `buf` (its items are `Copy`).
         self.buf = new;
@@ -80,8 +78,8 @@ impl<T: Copy> HRing<T> {
         if self.len == self.capacity() {
             self.try_reserve(1)?;
         }
-        // SAFETY: `len < cap`: the slot is inside the block and free.
-        unsafe { self.slot(self.len).write(v) };
+        let k = self.index(self.len);
+        self.buf.slots_mut()[k].write(v);
         self.len += 1;
         Ok(())
     }
@@ -90,8 +88,10 @@ impl<T: Copy> HRing<T> {
         if self.len == 0 {
             return None;
         }
-        // SAFETY: the front item is initialised; it leaves the ring (a plain copy).
-        let v = unsafe { self.slot(0).read() };
+        let head = self.head;
+        // SAFETY: the front item's slot is initialised (ring invariant); it leaves the ring
+        // as a plain copy.
+        let v = unsafe { self.buf.slots_mut()[head].assume_init() };
         self.head += 1;
         if self.head == self.capacity() {
             self.head = 0;
@@ -104,14 +104,16 @@ impl<T: Copy> HRing<T> {
         if i >= self.len {
             return None;
         }
-        // SAFETY: item `i` is initialised; `&mut self` makes the borrow unique.
-        Some(unsafe { &mut *self.slot(i) })
+        let k = self.index(i);
+        // SAFETY: item `i`'s slot is initialised (ring invariant); the loan is tied to
+        // `&mut self`.
+        Some(unsafe { self.buf.slots_mut()[k].assume_init_mut() })
     }
 
     /// A raw pointer to item `i` (for C to hold), made without a reference, so later
     /// borrows of the ring do not invalidate it.
     pub(crate) fn ptr(&self, i: usize) -> Option<*mut T> {
-        (i < self.len).then(|| self.slot(i))
+        (i < self.len).then(|| self.buf.as_ptr().wrapping_add(self.index(i)))
     }
 
     /// Gives the block back if the ring is empty and holds more than `keep` slots.
@@ -131,14 +133,19 @@ impl<T: Copy> HRing<T> {
         }
         self.try_reserve(other.len)?;
         while let Some(v) = other.pop_front() {
-            // SAFETY: room was reserved, so this push cannot allocate or fail.
-            unsafe {
-                self.slot(self.len).write(v);
-            }
+            // Room was reserved: the slot is free, nothing allocates.
+            let k = self.index(self.len);
+            self.buf.slots_mut()[k].write(v);
             self.len += 1;
         }
         Ok(())
     }
+}
+
+/// `k` modulo `cap`, for `k < 2 * cap`.
+#[inline(always)]
+fn wrap(k: usize, cap: usize) -> usize {
+    if k >= cap { k - cap } else { k }
 }
 
 #[cfg(test)]

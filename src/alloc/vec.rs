@@ -1,6 +1,7 @@
 //! [`HVec`]: a growable array whose storage comes from the `hiredisAllocFns` hooks, and
 //! [`HBox`]: one value in hook memory. Growth is fallible ([`AllocError`]), never an abort.
-//! The block is a [`RawBuf`]; the only `unsafe` left here reads the initialised items.
+//! The block is a [`RawBuf`], whose slots are written through safe (bounds-checked) slices;
+//! the only `unsafe` left here reads the initialised items.
 
 use core::ops::{Deref, DerefMut};
 
@@ -69,12 +70,15 @@ impl<T> HVec<T> {
     /// Appends `v`; on allocation failure `v` is dropped and nothing else changes.
     #[inline]
     pub(crate) fn try_push(&mut self, v: T) -> Result<(), AllocError> {
-        if self.len == self.buf.capacity() {
+        let len = self.len;
+        // The slot's bounds check is the capacity check: one comparison, as without it.
+        if let Some(slot) = self.buf.slots_mut().get_mut(len) {
+            slot.write(v);
+        } else {
             self.try_reserve(1)?;
+            self.buf.slots_mut()[len].write(v);
         }
-        // SAFETY: `len < cap`, so the slot is inside the block and unused.
-        unsafe { self.buf.as_ptr().add(self.len).write(v) };
-        self.len += 1;
+        self.len = len + 1;
         Ok(())
     }
 

@@ -59,13 +59,11 @@ impl Sds {
     /// `size_t` difference narrowed to `int`).
     pub(crate) fn cmp(&self, other: &Sds) -> c_int {
         let (a, b) = (self.as_bytes(), other.as_bytes());
-        let m = a.len().min(b.len());
-        // SAFETY: both slices hold at least `m` bytes; hiredis's exact `memcmp` value is kept.
-        let c = unsafe { libc::memcmp(a.as_ptr().cast(), b.as_ptr().cast(), m) };
-        if c == 0 {
-            a.len().wrapping_sub(b.len()) as c_int
-        } else {
-            c
+        // The C libraries' `memcmp` (glibc's, musl's) returns the difference of the first
+        // differing bytes, as unsigned chars: so does this.
+        match a.iter().zip(b).find(|(x, y)| x != y) {
+            Some((&x, &y)) => c_int::from(x) - c_int::from(y),
+            None => a.len().wrapping_sub(b.len()) as c_int,
         }
     }
 
