@@ -89,28 +89,28 @@ impl Drop for Block {
     }
 }
 
-/// A LIFO of free blocks: the first `n` slots each own a live malloc block (put there by
-/// `push` from a [`Block`]), the others hold nothing.
+/// A LIFO of free blocks: the first `n` slots each own a live malloc block (moved in by
+/// `push` from a [`Block`] and out by `pop` as one), the others hold nothing of worth.
 struct Stack {
     n: Cell<usize>,
-    slots: [Cell<*mut c_void>; CAP],
+    slots: [Cell<NonNull<c_void>>; CAP],
 }
 
 impl Stack {
     const fn new() -> Stack {
         Stack {
             n: Cell::new(0),
-            slots: [const { Cell::new(ptr::null_mut()) }; CAP],
+            slots: [const { Cell::new(NonNull::dangling()) }; CAP],
         }
     }
 
-    /// The most recently kept block, which the caller now owns (as a raw pointer: the reader
-    /// writes a reply or string into it).
+    /// The most recently kept block.
     #[inline(always)]
-    fn pop(&self) -> Option<*mut c_void> {
+    fn pop(&self) -> Option<Block> {
         let n = self.n.get().checked_sub(1)?;
         self.n.set(n);
-        Some(self.slots[n].get())
+        // Slot `n` owned its block; now the returned handle does.
+        Some(Block(self.slots[n].get()))
     }
 
     /// Keeps `b`; gives it back when full (the caller then frees it).
@@ -120,7 +120,7 @@ impl Stack {
         let Some(slot) = self.slots.get(n) else {
             return Err(b);
         };
-        slot.set(b.into_raw());
+        slot.set(core::mem::ManuallyDrop::new(b).0);
         self.n.set(n + 1);
         Ok(())
     }
@@ -128,10 +128,8 @@ impl Stack {
 
 impl Drop for Stack {
     fn drop(&mut self) {
-        while let Some(p) = self.pop() {
-            // SAFETY: a popped slot owned its block (the stack's invariant), now no longer
-            // reachable from the stack.
-            drop(unsafe { Block::from_raw(p) });
+        while let Some(b) = self.pop() {
+            drop(b);
         }
     }
 }
@@ -222,7 +220,7 @@ impl Blocks {
     /// A block for a `redisReply`, if one is cached.
     #[inline(always)]
     pub(crate) fn take_reply(&self) -> Option<*mut c_void> {
-        self.replies.pop()
+        self.replies.pop().map(Block::into_raw)
     }
 
     /// A block of at least [`SMALL`] bytes for a string of `len` bytes and its NUL, if it
@@ -232,7 +230,7 @@ impl Blocks {
         if len >= SMALL {
             return None;
         }
-        self.strings.pop()
+        self.strings.pop().map(Block::into_raw)
     }
 
     /// Keeps a freed `redisReply` block, or frees it when the cache is full.
@@ -438,7 +436,7 @@ mod tests {
     #[test]
     fn stack_is_lifo_and_bounded() {
         let s = Stack::new();
-        assert_eq!(s.pop(), None);
+        assert!(s.pop().is_none());
         let mut last = ptr::null_mut();
         for _ in 0..CAP {
             let b = Block::alloc(8).unwrap();
@@ -446,10 +444,8 @@ mod tests {
             assert!(s.push(b).is_ok());
         }
         assert!(s.push(Block::alloc(8).unwrap()).is_err());
-        assert_eq!(s.pop(), Some(last));
-        // SAFETY: popped, so the stack no longer holds it; freed once here.
-        drop(unsafe { Block::from_raw(last) });
-        // The other blocks go with the stack.
+        assert_eq!(s.pop().map(|b| b.0.as_ptr()), Some(last));
+        // The popped block is freed here, the others with the stack.
     }
 
     #[test]

@@ -176,21 +176,33 @@ impl Ctx {
         unsafe { (*(reply as *const redisReply)).r#type == REDIS_REPLY_PUSH }
     }
 
-    /// Frees `obuf` and the reader (the fields are left dangling: the caller replaces them
-    /// or frees the context).
+    /// Frees `obuf` and the reader (`obuf` is left NULL, `reader` dangling: the caller
+    /// replaces them or frees the context).
     pub(crate) fn drop_obuf_and_reader(&mut self) {
-        let c = self.ctx();
-        let (obuf, reader) = (c.obuf, c.reader);
-        // SAFETY: both are the context's own (the sds or NULL, the reader or NULL), and
-        // neither field is read again before it is replaced or the block freed.
-        unsafe {
-            if let Some(obuf) = Sds::from_raw(obuf) {
-                obuf.free();
-            }
-            if !reader.is_null() {
-                crate::reader::free(reader);
-            }
+        if let Some(obuf) = self.take_obuf() {
+            obuf.free();
         }
+        let reader = self.ctx().reader;
+        if !reader.is_null() {
+            // SAFETY: the context's own reader, and the field is not read again before it is
+            // replaced or the block freed.
+            unsafe { crate::reader::free(reader) };
+        }
+    }
+
+    /// Takes the output buffer out of the context (the field is NULL until [`Ctx::put_obuf`]
+    /// stores it, or another, back): the sds methods then work on a handle nothing else
+    /// reaches.
+    fn take_obuf(&mut self) -> Option<Sds> {
+        let p = core::mem::replace(&mut self.ctx().obuf, ptr::null_mut());
+        // SAFETY: `obuf` is NULL or the context's live sds (context invariant), now reachable
+        // only through this handle.
+        unsafe { Sds::from_raw(p) }
+    }
+
+    /// Stores the output buffer back (NULL for `None`).
+    fn put_obuf(&mut self, obuf: Option<Sds>) {
+        self.ctx().obuf = obuf.map_or(ptr::null_mut(), Sds::into_raw);
     }
 
     /// Poisons and frees the block, like hiredis, so a use after free fails loudly.
@@ -210,27 +222,24 @@ impl Ctx {
 
     /// Appends raw bytes to `obuf`; false on OOM (then `obuf` is unchanged).
     pub(crate) fn obuf_cat(&mut self, bytes: &[u8]) -> bool {
-        let c = self.ctx();
-        // SAFETY: `obuf` is the context's live sds; `bytes` cannot point into it (the handle
-        // is borrowed mutably while `bytes` is alive).
-        let Some(mut obuf) = (unsafe { Sds::from_raw(c.obuf) }) else {
+        // `bytes` cannot point into `obuf`: the handle is borrowed mutably while it lives.
+        let Some(mut obuf) = self.take_obuf() else {
             return false;
         };
         let r = obuf.cat(bytes);
-        c.obuf = obuf.into_raw();
+        self.put_obuf(Some(obuf));
         r.is_ok()
     }
 
     /// Appends the RESP encoding of `args` to `obuf`; false on OOM (`obuf` unchanged).
     pub(crate) fn obuf_argv<'a>(&mut self, args: impl Iterator<Item = &'a [u8]> + Clone) -> bool {
-        let c = self.ctx();
-        // SAFETY: `obuf` is the context's live sds, replaced by the live result; the
-        // arguments are slices that cannot point into it (the handle is borrowed mutably).
-        let Some(mut obuf) = (unsafe { Sds::from_raw(c.obuf) }) else {
+        // The arguments are slices that cannot point into `obuf` (the handle is borrowed
+        // mutably).
+        let Some(mut obuf) = self.take_obuf() else {
             return false;
         };
         let r = crate::format::append_argv_sds(&mut obuf, args);
-        c.obuf = obuf.into_raw();
+        self.put_obuf(Some(obuf));
         r.is_some()
     }
 
@@ -240,38 +249,38 @@ impl Ctx {
         fmt: &[u8],
         args: &mut dyn crate::format::ArgSource,
     ) -> Result<usize, crate::format::FormatError> {
-        let c = self.ctx();
-        // SAFETY: `obuf` is the context's live sds, replaced by the live result in every
-        // case; the arguments' pointers are the ArgSource's promise (not into `obuf`).
-        let Some(mut obuf) = (unsafe { Sds::from_raw(c.obuf) }) else {
+        // The arguments' pointers are the ArgSource's promise (not into `obuf`).
+        let Some(mut obuf) = self.take_obuf() else {
             return Err(crate::format::FormatError::Oom);
         };
         let r = crate::format::append_command_sds(&mut obuf, fmt, args);
-        c.obuf = obuf.into_raw();
+        self.put_obuf(Some(obuf));
         r
     }
 
     /// Drops what was sent from `obuf`: all of it (kept when small, else replaced by an empty
     /// sds) or its first `n` bytes. False on OOM.
     pub(crate) fn obuf_consume(&mut self, n: usize, keep_below: usize) -> bool {
-        let c = self.ctx();
-        // SAFETY: `obuf` is the context's live sds; a freed one is replaced at once.
-        let Some(mut obuf) = (unsafe { Sds::from_raw(c.obuf) }) else {
+        let Some(mut obuf) = self.take_obuf() else {
             return false;
         };
         let len = obuf.len();
-        if n >= len && obuf.alloc() <= keep_below {
+        let ok = if n >= len && obuf.alloc() <= keep_below {
             // All sent: a small buffer is kept for the next commands (hiredis swaps in a
             // new empty sds, which the next command has to grow again).
             obuf.clear();
+            true
         } else if n >= len {
             obuf.free();
-            c.obuf = Sds::empty().map_or(ptr::null_mut(), Sds::into_raw);
-            return !c.obuf.is_null();
-        } else if obuf.range(n as isize, -1).is_err() {
-            return false;
-        }
-        true
+            let empty = Sds::empty();
+            let ok = empty.is_some();
+            self.put_obuf(empty);
+            return ok;
+        } else {
+            obuf.range(n as isize, -1).is_ok()
+        };
+        self.put_obuf(Some(obuf));
+        ok
     }
 }
 
