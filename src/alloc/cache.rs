@@ -15,7 +15,7 @@
 
 use core::cell::Cell;
 use core::ffi::c_void;
-use core::ptr::{self, NonNull};
+use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU8, Ordering};
 
 use crate::abi::alloc::LIBC_ALLOCATORS;
@@ -358,9 +358,9 @@ pub(crate) fn local() -> Option<&'static Blocks> {
     if !libc_hooks() {
         return None;
     }
-    let p = slot::get();
+    let mut p = slot::get();
     if p.is_null() {
-        return set_up();
+        p = set_up();
     }
     // SAFETY: a slot other than NULL and UNUSED holds this thread's live `Blocks`, freed only
     // by `release` at thread exit, after which the slot is UNUSED. `Blocks` is not `Sync`, so
@@ -369,25 +369,28 @@ pub(crate) fn local() -> Option<&'static Blocks> {
 }
 
 /// Makes the thread's cache on first use, if the cache is allowed and blocks can be freed at
-/// thread exit.
+/// thread exit: the new slot value (UNUSED when there is none).
 #[cold]
-fn set_up() -> Option<&'static Blocks> {
+fn set_up() -> *mut Blocks {
     slot::set(UNUSED);
     let key = match allowed() {
-        true => (*KEY.get_or_init(make_key))?,
-        false => return None,
+        true => *KEY.get_or_init(make_key),
+        false => None,
+    };
+    let Some(key) = key else {
+        return UNUSED;
     };
     // Any non-NULL value makes glibc call `key_destructor` at thread exit, which finds the
     // cache through the slot.
     // SAFETY: a key of ours, given a value that is never dereferenced.
     if unsafe { libc::pthread_setspecific(key, UNUSED as *const c_void) } != 0 {
-        return None;
+        return UNUSED;
     }
     let floor = MODE.load(Ordering::Relaxed) == ON_SMALL_FLOOR;
     // Owned by the slot until `release` frees it at thread exit.
-    let blocks: &'static Blocks = Box::leak(Box::new(Blocks::new(floor)));
-    slot::set(ptr::from_ref(blocks).cast_mut());
-    Some(blocks)
+    let p = Box::into_raw(Box::new(Blocks::new(floor)));
+    slot::set(p);
+    p
 }
 
 /// The thread's pointer to its [`Blocks`]: NULL before first use, then the cache or
@@ -437,7 +440,7 @@ mod tests {
     fn stack_is_lifo_and_bounded() {
         let s = Stack::new();
         assert!(s.pop().is_none());
-        let mut last = ptr::null_mut();
+        let mut last = core::ptr::null_mut();
         for _ in 0..CAP {
             let b = Block::alloc(8).unwrap();
             last = b.0.as_ptr();
