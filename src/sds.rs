@@ -380,7 +380,7 @@ impl Sds {
         let (h, hdr) = header_bytes(ty, init.len(), cap);
         let total = hdr.checked_add(cap)?.checked_add(1)?;
         let mut block = RawBuf::<u8>::with_capacity(total).ok()?;
-        let (head, room) = block.slots_mut().split_at_mut(hdr);
+        let (head, room) = block.spare_mut().split_at_mut(hdr);
         head.copy_from_slice(as_uninit(&h[..hdr]));
         let n = match init {
             Init::Copy(b) => {

@@ -108,7 +108,7 @@ pub(crate) fn copy_bytes(bytes: &[u8]) -> *mut c_char {
     let Ok(mut block) = RawBuf::<u8>::with_capacity(size) else {
         return ptr::null_mut();
     };
-    let (head, nul) = block.slots_mut().split_at_mut(bytes.len());
+    let (head, nul) = block.spare_mut().split_at_mut(bytes.len());
     head.copy_from_slice(as_uninit(bytes));
     nul[0].write(0);
     block.into_raw().cast()

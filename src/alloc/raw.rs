@@ -1,5 +1,7 @@
 //! [`RawBuf`]: a block of slots from the `hiredisAllocFns` hooks, the one place the
-//! containers ([`super::HVec`], [`super::HBox`], [`super::HRing`]) allocate, grow and free.
+//! containers ([`super::HVec`], [`super::HBox`], [`super::HRing`]) allocate, grow and free,
+//! and the one place that knows which slots hold values: the first `len`. The containers are
+//! safe code over its methods.
 
 use core::marker::PhantomData;
 use core::mem::{MaybeUninit, align_of, size_of};
@@ -10,12 +12,12 @@ use super::vec::AllocError;
 /// What a hook block guarantees: malloc's alignment for any fundamental type.
 const HOOK_ALIGN: usize = 16;
 
-/// `cap` slots of `T` in one hook block (none, and no block, while `cap` is 0). The slots are
-/// uninitialised memory to this type: its owner tracks which hold values and drops them
-/// before the block goes (dropping a `RawBuf` frees the block only).
+/// `cap` slots of `T` in one hook block (none, and no block, while `cap` is 0), of which the
+/// first `len` hold values (dropped with the buffer) and the rest are uninitialised.
 pub(crate) struct RawBuf<T> {
     ptr: NonNull<T>,
     cap: usize,
+    len: usize,
     _owns: PhantomData<T>,
 }
 
@@ -36,6 +38,7 @@ impl<T> RawBuf<T> {
         RawBuf {
             ptr: NonNull::dangling(),
             cap: 0,
+            len: 0,
             _owns: PhantomData,
         }
     }
@@ -47,19 +50,22 @@ impl<T> RawBuf<T> {
         Ok(RawBuf {
             ptr: NonNull::new(p).ok_or(AllocError)?,
             cap,
+            len: 0,
             _owns: PhantomData,
         })
     }
 
-    /// Takes back a block of `cap` slots whose owner gave it away (as [`super::HBox`] does).
+    /// Takes back a block of `cap` slots, the first `len` holding values, whose owner gave it
+    /// away (as [`super::HBox`] does).
     ///
     /// # Safety
-    /// `p` is the pointer of a `RawBuf` of `cap` slots that was forgotten, not freed, and is
-    /// not used otherwise afterwards.
-    pub(crate) unsafe fn from_raw(p: *mut T, cap: usize) -> Self {
+    /// `p` is the pointer of a `RawBuf` of `cap` slots and `len` values that was forgotten,
+    /// not freed, and is not used otherwise afterwards.
+    pub(crate) unsafe fn from_raw(p: *mut T, cap: usize, len: usize) -> Self {
         RawBuf {
             ptr: NonNull::new(p).expect("a block pointer is never NULL"),
             cap,
+            len,
             _owns: PhantomData,
         }
     }
@@ -69,12 +75,62 @@ impl<T> RawBuf<T> {
         self.cap
     }
 
+    /// How many slots, from the first, hold values.
+    #[inline(always)]
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The values.
+    #[inline(always)]
+    pub(crate) fn as_slice(&self) -> &[T] {
+        // SAFETY: the block's pointer is aligned and non-null (dangling only with `len` 0),
+        // and its first `len` slots hold values.
+        unsafe { core::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+
+    /// The values, writable.
+    #[inline(always)]
+    pub(crate) fn as_mut_slice(&mut self) -> &mut [T] {
+        // SAFETY: as in `as_slice`, and `&mut self` makes the borrow unique.
+        unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+    }
+
+    /// Appends `v` in the next free slot; gives it back when the block is full. The bounds
+    /// check of the slot is the capacity check (one comparison).
+    #[inline(always)]
+    pub(crate) fn push(&mut self, v: T) -> Result<(), T> {
+        let Some(slot) = self.spare_mut().first_mut() else {
+            return Err(v);
+        };
+        slot.write(v);
+        self.len += 1;
+        Ok(())
+    }
+
+    /// Moves the last value out.
+    #[inline(always)]
+    pub(crate) fn pop(&mut self) -> Option<T> {
+        self.len = self.len.checked_sub(1)?;
+        // SAFETY: slot `len` held a value and is now outside the values, so it is moved out
+        // exactly once.
+        Some(unsafe { self.ptr.as_ptr().add(self.len).read() })
+    }
+
+    /// Drops the values past the first `n`.
+    pub(crate) fn truncate(&mut self, n: usize) {
+        while self.len > n {
+            drop(self.pop());
+        }
+    }
+
     #[inline(always)]
     pub(crate) fn as_ptr(&self) -> *mut T {
         self.ptr.as_ptr()
     }
 
-    /// Gives the block away (to C, which frees it with `hi_free`); NULL while there is none.
+    /// Gives the block away (to C, which frees it with `hi_free`, or back to
+    /// [`RawBuf::from_raw`]), values included; NULL while there is none.
     #[inline(always)]
     pub(crate) fn into_raw(self) -> *mut T {
         let b = core::mem::ManuallyDrop::new(self);
@@ -85,12 +141,16 @@ impl<T> RawBuf<T> {
         }
     }
 
-    /// Resizes the block to `cap` (> 0) slots with the realloc hook (realloc of NULL for the
+    /// Resizes the block to `cap` (> 0, at least `len`) slots with the realloc hook (realloc of NULL for the
     /// first block), keeping the bytes of the slots both sizes have. On failure nothing
     /// changes.
     #[cold]
     #[inline(never)]
     pub(crate) fn resize(&mut self, cap: usize) -> Result<(), AllocError> {
+        if cap < self.len {
+            // The values must all fit.
+            return Err(AllocError);
+        }
         let bytes = block_bytes::<T>(cap)?;
         let old = if self.cap == 0 {
             core::ptr::null_mut()
@@ -105,13 +165,19 @@ impl<T> RawBuf<T> {
         Ok(())
     }
 
-    /// The slots, each initialised or not (the owner knows).
+    /// The free slots, after the values (uninitialised; writing them does not change
+    /// `len`: for a block filled here and then given away whole with [`RawBuf::into_raw`]).
     #[inline(always)]
-    pub(crate) fn slots_mut(&mut self) -> &mut [MaybeUninit<T>] {
-        // SAFETY: the block holds `cap` aligned slots (none while dangling) and belongs to
-        // this buffer; `MaybeUninit` makes no claim about their contents; `&mut self` makes
-        // the borrow unique.
-        unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr().cast(), self.cap) }
+    pub(crate) fn spare_mut(&mut self) -> &mut [MaybeUninit<T>] {
+        // SAFETY: slots `len..cap` lie in the block (none while dangling) and belong to this
+        // buffer; `MaybeUninit` makes no claim about their contents, and they hold no values
+        // that a write could leak or break; `&mut self` makes the borrow unique.
+        unsafe {
+            core::slice::from_raw_parts_mut(
+                self.ptr.as_ptr().add(self.len).cast(),
+                self.cap - self.len,
+            )
+        }
     }
 }
 
@@ -123,8 +189,37 @@ pub(crate) fn as_uninit<T: Copy>(b: &[T]) -> &[MaybeUninit<T>] {
     unsafe { &*(b as *const [T] as *const [MaybeUninit<T>]) }
 }
 
+impl<T: Copy> RawBuf<T> {
+    /// Appends copies of `s`; false (nothing written) when they do not fit.
+    pub(crate) fn extend_from_slice(&mut self, s: &[T]) -> bool {
+        let Some(room) = self.spare_mut().get_mut(..s.len()) else {
+            return false;
+        };
+        room.copy_from_slice(as_uninit(s));
+        self.len += s.len();
+        true
+    }
+
+    /// Appends `v` until there are `n` values (none when there are already); false (nothing
+    /// written) when they do not fit.
+    pub(crate) fn fill_to(&mut self, n: usize, v: T) -> bool {
+        let len = self.len;
+        if n <= len {
+            return true;
+        }
+        let Some(room) = self.spare_mut().get_mut(..n - len) else {
+            return false;
+        };
+        room.fill(MaybeUninit::new(v));
+        self.len = n;
+        true
+    }
+}
+
 impl<T> Drop for RawBuf<T> {
     fn drop(&mut self) {
+        // The values first, then the block.
+        self.truncate(0);
         if self.cap != 0 {
             // SAFETY: the buffer's own hook block, freed once (the buffer goes with it); the
             // owner has dropped whatever values the slots held.

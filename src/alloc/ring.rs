@@ -1,14 +1,16 @@
 //! [`HRing`]: a FIFO ring buffer of plain-data items in a hook block ([`RawBuf`]), with
-//! fallible growth.
+//! fallible growth. Safe code over the buffer's values.
+#![forbid(unsafe_code)]
 
 use super::raw::RawBuf;
 use super::vec::AllocError;
 
-/// A double-ended queue for `Copy` items (nothing to drop), stored in one hook block. Slots
-/// are reached through [`RawBuf::slots_mut`] (bounds-checked); only reading an item assumes
-/// it initialised.
+/// A double-ended queue for `Copy` items (nothing to drop), stored in one hook block.
 pub(crate) struct HRing<T: Copy> {
-    /// Items `head..head + len` (modulo the capacity) are initialised.
+    /// Items are in slots `head..head + len` (modulo the capacity), all among the buffer's
+    /// values: the back only ever moves on to the slot after the last one written, so the
+    /// values grow from the first slot until they fill the block, and a slot is written
+    /// either over an old value or as the next value.
     buf: RawBuf<T>,
     /// Index of the front item.
     head: usize,
@@ -61,11 +63,10 @@ impl<T: Copy> HRing<T> {
         }
         let cap = need.max(self.capacity().saturating_mul(2)).max(16);
         let mut new = RawBuf::<T>::with_capacity(cap)?;
-        let (head, old_cap) = (self.head, self.capacity());
-        let (old, dst) = (self.buf.slots_mut(), new.slots_mut());
-        for (i, d) in dst[..self.len].iter_mut().enumerate() {
-            // Copies the slot, initialised or not (`MaybeUninit<T>` is `Copy` for `T: Copy`).
-            *d = old[wrap(head + i, old_cap)];
+        let (head, old_cap, old) = (self.head, self.capacity(), self.buf.as_slice());
+        for i in 0..self.len {
+            // cap > len: every item fits.
+            let _ = new.push(old[wrap(head + i, old_cap)]);
         }
         // The old block goes with the old value of `buf` (its items are `Copy`).
         self.buf = new;
@@ -78,20 +79,30 @@ impl<T: Copy> HRing<T> {
         if self.len == self.capacity() {
             self.try_reserve(1)?;
         }
-        let k = self.index(self.len);
-        self.buf.slots_mut()[k].write(v);
-        self.len += 1;
+        self.put_back(v);
         Ok(())
+    }
+
+    /// Writes `v` behind the back item (there is room): over an old value, or as the
+    /// buffer's next value.
+    #[inline(always)]
+    fn put_back(&mut self, v: T) {
+        let k = self.index(self.len);
+        match self.buf.as_mut_slice().get_mut(k) {
+            Some(slot) => *slot = v,
+            None => {
+                debug_assert_eq!(k, self.buf.len());
+                let _ = self.buf.push(v);
+            }
+        }
+        self.len += 1;
     }
 
     pub(crate) fn pop_front(&mut self) -> Option<T> {
         if self.len == 0 {
             return None;
         }
-        let head = self.head;
-        // SAFETY: the front item's slot is initialised (ring invariant); it leaves the ring
-        // as a plain copy.
-        let v = unsafe { self.buf.slots_mut()[head].assume_init() };
+        let v = self.buf.as_slice()[self.head];
         self.head += 1;
         if self.head == self.capacity() {
             self.head = 0;
@@ -105,9 +116,7 @@ impl<T: Copy> HRing<T> {
             return None;
         }
         let k = self.index(i);
-        // SAFETY: item `i`'s slot is initialised (ring invariant); the loan is tied to
-        // `&mut self`.
-        Some(unsafe { self.buf.slots_mut()[k].assume_init_mut() })
+        self.buf.as_mut_slice().get_mut(k)
     }
 
     /// A raw pointer to item `i` (for C to hold), made without a reference, so later
@@ -133,10 +142,8 @@ impl<T: Copy> HRing<T> {
         }
         self.try_reserve(other.len)?;
         while let Some(v) = other.pop_front() {
-            // Room was reserved: the slot is free, nothing allocates.
-            let k = self.index(self.len);
-            self.buf.slots_mut()[k].write(v);
-            self.len += 1;
+            // Room was reserved: nothing allocates.
+            self.put_back(v);
         }
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! [`HVec`]: a growable array whose storage comes from the `hiredisAllocFns` hooks, and
 //! [`HBox`]: one value in hook memory. Growth is fallible ([`AllocError`]), never an abort.
-//! The block is a [`RawBuf`], whose slots are written through safe (bounds-checked) slices;
-//! the only `unsafe` left here reads the initialised items.
+//! The block and its values are a [`RawBuf`]; this is safe code over it (growth policy and
+//! the fallible API), but for taking an [`HBox`] back from a raw pointer.
 
 use core::ops::{Deref, DerefMut};
 
@@ -11,11 +11,9 @@ use super::raw::RawBuf;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct AllocError;
 
-/// A `Vec` over hook memory, with only fallible growth: the first `len` slots of `buf` hold
-/// the items.
+/// A `Vec` over hook memory, with only fallible growth: the values of `buf`.
 pub(crate) struct HVec<T> {
     buf: RawBuf<T>,
-    len: usize,
 }
 
 impl<T> Default for HVec<T> {
@@ -26,20 +24,17 @@ impl<T> Default for HVec<T> {
 
 impl<T> HVec<T> {
     pub(crate) const fn new() -> Self {
-        HVec {
-            buf: RawBuf::new(),
-            len: 0,
-        }
+        HVec { buf: RawBuf::new() }
     }
 
     #[inline(always)]
     pub(crate) fn len(&self) -> usize {
-        self.len
+        self.buf.len()
     }
 
     #[inline(always)]
     pub(crate) fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 
     #[cfg(test)]
@@ -50,7 +45,7 @@ impl<T> HVec<T> {
 
     /// Makes room for `additional` more items (at least doubling, at least 4 slots).
     pub(crate) fn try_reserve(&mut self, additional: usize) -> Result<(), AllocError> {
-        let need = self.len.checked_add(additional).ok_or(AllocError)?;
+        let need = self.len().checked_add(additional).ok_or(AllocError)?;
         let cap = self.buf.capacity();
         if need <= cap {
             return Ok(());
@@ -60,7 +55,7 @@ impl<T> HVec<T> {
 
     /// Makes room for exactly `additional` more items.
     pub(crate) fn try_reserve_exact(&mut self, additional: usize) -> Result<(), AllocError> {
-        let need = self.len.checked_add(additional).ok_or(AllocError)?;
+        let need = self.len().checked_add(additional).ok_or(AllocError)?;
         if need <= self.buf.capacity() {
             return Ok(());
         }
@@ -70,31 +65,27 @@ impl<T> HVec<T> {
     /// Appends `v`; on allocation failure `v` is dropped and nothing else changes.
     #[inline]
     pub(crate) fn try_push(&mut self, v: T) -> Result<(), AllocError> {
-        let len = self.len;
-        // The slot's bounds check is the capacity check: one comparison, as without it.
-        if let Some(slot) = self.buf.slots_mut().get_mut(len) {
-            slot.write(v);
-        } else {
-            self.try_reserve(1)?;
-            self.buf.slots_mut()[len].write(v);
+        match self.buf.push(v) {
+            Ok(()) => Ok(()),
+            Err(v) => self.grow_and_push(v),
         }
-        self.len = len + 1;
-        Ok(())
+    }
+
+    #[cold]
+    fn grow_and_push(&mut self, v: T) -> Result<(), AllocError> {
+        self.try_reserve(1)?;
+        // Room was made: this push does not give `v` back.
+        self.buf.push(v).map_err(|_| AllocError)
     }
 
     #[inline]
     pub(crate) fn pop(&mut self) -> Option<T> {
-        self.len = self.len.checked_sub(1)?;
-        // SAFETY: the slot at the old `len - 1` was initialised and is now outside the
-        // vector, so it is moved out exactly once.
-        Some(unsafe { self.buf.as_ptr().add(self.len).read() })
+        self.buf.pop()
     }
 
     /// Drops the items past `n`.
     pub(crate) fn truncate(&mut self, n: usize) {
-        while self.len > n {
-            drop(self.pop());
-        }
+        self.buf.truncate(n);
     }
 
     pub(crate) fn clear(&mut self) {
@@ -104,7 +95,6 @@ impl<T> HVec<T> {
     /// Gives the block back (after dropping the items).
     #[cfg(test)]
     pub(crate) fn release(&mut self) {
-        self.clear();
         self.buf = RawBuf::new();
     }
 
@@ -117,23 +107,18 @@ impl<T> HVec<T> {
 impl<T: Copy> HVec<T> {
     /// Grows to `n` items, filling with `v` (never shrinks).
     pub(crate) fn try_resize(&mut self, n: usize, v: T) -> Result<(), AllocError> {
-        if n > self.len {
-            self.try_reserve_exact(n - self.len)?;
-            for slot in &mut self.buf.slots_mut()[self.len..n] {
-                slot.write(v);
-            }
-            self.len = n;
+        if n > self.len() {
+            self.try_reserve_exact(n - self.len())?;
+            // Room was made: this fills.
+            self.buf.fill_to(n, v);
         }
         Ok(())
     }
 
     pub(crate) fn try_extend_from_slice(&mut self, s: &[T]) -> Result<(), AllocError> {
         self.try_reserve(s.len())?;
-        let end = self.len + s.len();
-        for (slot, v) in self.buf.slots_mut()[self.len..end].iter_mut().zip(s) {
-            slot.write(*v);
-        }
-        self.len = end;
+        // Room was made: this copies.
+        self.buf.extend_from_slice(s);
         Ok(())
     }
 }
@@ -142,24 +127,14 @@ impl<T> Deref for HVec<T> {
     type Target = [T];
     #[inline(always)]
     fn deref(&self) -> &[T] {
-        // SAFETY: the block's pointer is aligned and non-null, and its first `len` slots
-        // hold the items.
-        unsafe { core::slice::from_raw_parts(self.buf.as_ptr(), self.len) }
+        self.buf.as_slice()
     }
 }
 
 impl<T> DerefMut for HVec<T> {
     #[inline(always)]
     fn deref_mut(&mut self) -> &mut [T] {
-        // SAFETY: as in `deref`, and `&mut self` makes the borrow unique.
-        unsafe { core::slice::from_raw_parts_mut(self.buf.as_ptr(), self.len) }
-    }
-}
-
-impl<T> Drop for HVec<T> {
-    fn drop(&mut self) {
-        // The items first; the block goes with `buf`.
-        self.clear();
+        self.buf.as_mut_slice()
     }
 }
 
@@ -175,28 +150,25 @@ pub(crate) struct HBox<T>(HVec<T>);
 impl<T> HBox<T> {
     /// Moves `v` into a hook block (from the malloc hook); gives it back when the hook fails.
     pub(crate) fn try_new(v: T) -> Result<HBox<T>, T> {
-        let Ok(buf) = RawBuf::with_capacity(1) else {
+        let Ok(mut buf) = RawBuf::with_capacity(1) else {
             return Err(v);
         };
-        let mut b = HVec { buf, len: 0 };
-        b.buf.slots_mut()[0].write(v);
-        b.len = 1;
-        Ok(HBox(b))
+        buf.push(v)?;
+        Ok(HBox(HVec { buf }))
     }
 
     /// Hands the block to the caller, who gives it back with [`HBox::from_raw`].
     pub(crate) fn into_raw(b: HBox<T>) -> *mut T {
-        // Never dropped: the value and its block now belong to the caller.
-        let b = core::mem::ManuallyDrop::new(b);
-        b.0.buf.as_ptr()
+        // The value and its block now belong to the caller.
+        b.0.buf.into_raw()
     }
 
     /// # Safety
     /// `p` came from [`HBox::into_raw`] and is not used otherwise afterwards.
     pub(crate) unsafe fn from_raw(p: *mut T) -> HBox<T> {
         // SAFETY: `into_raw` gave away a one-slot block holding the value.
-        let buf = unsafe { RawBuf::from_raw(p, 1) };
-        HBox(HVec { buf, len: 1 })
+        let buf = unsafe { RawBuf::from_raw(p, 1, 1) };
+        HBox(HVec { buf })
     }
 }
 
