@@ -141,9 +141,8 @@ impl<T> RawBuf<T> {
         }
     }
 
-    /// Resizes the block to `cap` (> 0, at least `len`) slots with the realloc hook (realloc of NULL for the
-    /// first block), keeping the bytes of the slots both sizes have. On failure nothing
-    /// changes.
+    /// Resizes the block to `cap` (> 0, at least `len`) slots with the realloc hook (realloc
+    /// of NULL for the first block), keeping the values. On failure nothing changes.
     #[cold]
     #[inline(never)]
     pub(crate) fn resize(&mut self, cap: usize) -> Result<(), AllocError> {
@@ -221,8 +220,8 @@ impl<T> Drop for RawBuf<T> {
         // The values first, then the block.
         self.truncate(0);
         if self.cap != 0 {
-            // SAFETY: the buffer's own hook block, freed once (the buffer goes with it); the
-            // owner has dropped whatever values the slots held.
+            // SAFETY: the buffer's own hook block, freed once (the buffer goes with it); its
+            // values were dropped just above.
             unsafe { super::free(self.ptr.as_ptr().cast()) };
         }
     }
