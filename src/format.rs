@@ -106,6 +106,36 @@ impl<T: Copy, const N: usize> Small<T, N> {
         self.len += 1;
     }
 
+    /// Appends `vs`: into the inline part while they fit, else everything moves to the heap
+    /// (reserved fallibly: a huge printf width reports OOM, as hiredis does).
+    fn extend_from_slice(&mut self, vs: &[T]) -> Result<(), FormatError> {
+        let end = self.len + vs.len();
+        if end <= N {
+            for (slot, &v) in self.inline[self.len..end].iter_mut().zip(vs) {
+                slot.write(v);
+            }
+        } else {
+            if self.len <= N {
+                let mut heap = core::mem::take(&mut self.heap);
+                heap.try_reserve(end.max(2 * N))
+                    .map_err(|_| FormatError::Oom)?;
+                heap.extend_from_slice(self.inline_init());
+                self.heap = heap;
+            } else {
+                self.heap
+                    .try_reserve(vs.len())
+                    .map_err(|_| FormatError::Oom)?;
+            }
+            self.heap.extend_from_slice(vs);
+        }
+        self.len = end;
+        Ok(())
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
     /// The inline items pushed so far (all `N` once spilled).
     fn inline_init(&self) -> &[T] {
         let init = &self.inline[..self.len.min(N)];
@@ -140,7 +170,8 @@ enum Piece<'a> {
 struct Parsed<'a> {
     pieces: Small<Piece<'a>, 24>,
     lens: Small<usize, 12>,
-    scratch: Vec<u8>,
+    /// What the printf directives printed: most fit inline, so a `%d` costs no allocation.
+    scratch: Small<u8, 128>,
 }
 
 const INT_CONVS: &[u8] = b"diouxX";
@@ -215,10 +246,19 @@ fn pull(args: &mut dyn ArgSource<'_>, kind: Kind) -> Value {
 }
 
 /// Renders one printf directive (`directive` without NUL) with `v`, appending to `out`.
-fn render(directive: &[u8], v: Value, out: &mut Vec<u8>) -> Result<(), FormatError> {
+fn render<const N: usize>(
+    directive: &[u8],
+    v: Value,
+    out: &mut Small<u8, N>,
+) -> Result<(), FormatError> {
     if let Some(n) = plain_decimal(directive, v) {
-        push_decimal(out, n);
-        return Ok(());
+        if n < 0 {
+            out.extend_from_slice(b"-")?;
+        }
+        // Every C integer magnitude fits in u64 (i64::MIN and u64::MAX included).
+        let mut digits = [0u8; sds::LLSTR_SIZE];
+        let len = sds::ull2str(&mut digits, n.unsigned_abs() as u64);
+        return out.extend_from_slice(&digits[..len]);
     }
     let mut f = [0u8; MAX_DIRECTIVE + 2];
     f[..directive.len()].copy_from_slice(directive);
@@ -239,21 +279,19 @@ fn render(directive: &[u8], v: Value, out: &mut Vec<u8>) -> Result<(), FormatErr
             }
         }
     };
-    // Most conversions fit a small stack buffer; a wide one is printed again into `out`.
+    // Most conversions fit a small stack buffer; a wide one is printed again, into the heap.
     let mut small = [0u8; 64];
     let n = usize::try_from(print(&mut small)).map_err(|_| FormatError::Oom)?;
     if n < small.len() {
-        out.extend_from_slice(&small[..n]);
-        return Ok(());
+        return out.extend_from_slice(&small[..n]);
     }
-    let start = out.len();
-    out.try_reserve(n + 1).map_err(|_| FormatError::Oom)?;
-    out.resize(start + n + 1, 0);
-    if print(&mut out[start..]) < 0 {
+    let mut wide = Vec::new();
+    wide.try_reserve(n + 1).map_err(|_| FormatError::Oom)?;
+    wide.resize(n + 1, 0);
+    if print(&mut wide) < 0 {
         return Err(FormatError::Oom);
     }
-    out.truncate(start + n);
-    Ok(())
+    out.extend_from_slice(&wide[..n])
 }
 
 /// The value of a bare `%d`/`%i`/`%u` (with an optional `hh`/`h`/`l`/`ll`) after C's
@@ -305,16 +343,6 @@ fn plain_decimal(directive: &[u8], v: Value) -> Option<i128> {
         _ => return None,
     };
     Some(n)
-}
-
-fn push_decimal(out: &mut Vec<u8>, n: i128) {
-    if n < 0 {
-        out.push(b'-');
-    }
-    // Every C integer magnitude fits in u64 (i64::MIN and u64::MAX included).
-    let mut buf = [0u8; sds::LLSTR_SIZE];
-    let len = sds::ull2str(&mut buf, n.unsigned_abs() as u64);
-    out.extend_from_slice(&buf[..len]);
 }
 
 /// Parses `fmt`, pulling every argument it names, and records where each RESP argument's
@@ -447,7 +475,7 @@ impl<'a> Parsed<'a> {
         Parsed {
             pieces: Small::new(),
             lens: Small::new(),
-            scratch: Vec::new(),
+            scratch: Small::new(),
         }
     }
 
@@ -480,7 +508,7 @@ impl<'a> Parsed<'a> {
             match *piece {
                 Piece::Lit(a, b) => w.put(&fmt[a..b]),
                 Piece::Ext(b) => w.put(b),
-                Piece::Printed(a, b) => w.put(&self.scratch[a..b]),
+                Piece::Printed(a, b) => w.put(&self.scratch.as_slice()[a..b]),
                 Piece::End => {
                     w.put(b"\r\n");
                     arg += 1;
