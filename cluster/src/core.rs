@@ -35,7 +35,10 @@ pub struct redisContext {
     pub(crate) errstr: [c_char; 128],
     pub(crate) fd: c_int,
     pub(crate) flags: c_int,
-    _rest: [u8; 120],
+    _pad: [u8; 4],
+    /// The output buffer (an sds) that appends fill and writes drain.
+    pub(crate) obuf: *mut c_char,
+    _rest: [u8; 112],
 }
 
 /// `redisAsyncContext` (464 bytes), a `redisContext` at offset 0; only `data` and
@@ -97,6 +100,7 @@ const _: () = {
     assert!(offset_of!(redisContext, err) == 8);
     assert!(offset_of!(redisContext, errstr) == 12);
     assert!(offset_of!(redisContext, flags) == 144);
+    assert!(offset_of!(redisContext, obuf) == 152);
     assert!(size_of::<redisAsyncContext>() == 464);
     assert!(offset_of!(redisAsyncContext, data) == 288);
     assert!(offset_of!(redisAsyncContext, dataCleanup) == 296);
@@ -172,6 +176,8 @@ unsafe extern "C" {
     ) -> c_int;
     pub(crate) fn sdsnewlen(init: *const c_void, initlen: usize) -> *mut c_char;
     pub(crate) fn sdsfree(s: *mut c_char);
+    pub(crate) fn sdsclear(s: *mut c_char);
+    pub(crate) fn sdsrange(s: *mut c_char, start: isize, end: isize) -> c_int;
     /// libc's `random()` (not in the libc crate): node selection follows the user's `srandom()`.
     pub(crate) fn random() -> std::ffi::c_long;
 }

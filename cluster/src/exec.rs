@@ -1011,11 +1011,74 @@ unsafe fn append_to_slot(cc: *mut redisClusterContext, slot: u32, cmd: &[u8]) ->
             copy_ctx_error(cc, c);
             return REDIS_ERR;
         }
+        append_to(cc, c, cmd)
+    }
+}
+
+/// Appends `cmd` to the healthy connection `c`. When its output buffer cannot grow, the error
+/// goes to `cc` and `c` keeps no error of it (its buffer is as it was): marked, it would be
+/// reconnected on its next use, losing the requests already appended to it.
+unsafe fn append_to(cc: *mut redisClusterContext, c: *mut redisContext, cmd: &[u8]) -> c_int {
+    // SAFETY: caller's promise: both live.
+    unsafe {
         if core::redisAppendFormattedCommand(c, cmd.as_ptr().cast(), cmd.len()) != REDIS_OK {
             copy_ctx_error(cc, c);
+            (*c).err = 0;
+            (*c).errstr[0] = 0;
             return REDIS_ERR;
         }
         REDIS_OK
+    }
+}
+
+/// Takes the last `len` bytes appended back out of `c`'s output buffer: an append whose
+/// request could not be queued leaves the pipeline in step (nothing is written during an
+/// append, so the buffer still holds them).
+unsafe fn take_back(c: *mut redisContext, len: usize) {
+    // SAFETY: caller's promise: `c` live, its buffer ending with the `len` bytes.
+    unsafe {
+        if c.is_null() || (*c).obuf.is_null() {
+            return;
+        }
+        let keep = core::sdslen((*c).obuf).saturating_sub(len);
+        if keep == 0 {
+            core::sdsclear((*c).obuf);
+        } else {
+            core::sdsrange((*c).obuf, 0, keep as isize - 1);
+        }
+    }
+}
+
+/// The connection of the node serving `slot`, as an append found it (NULL if none).
+unsafe fn slot_connection(cc: *mut redisClusterContext, slot: u32) -> *mut redisContext {
+    // SAFETY: caller's promise: `cc` live.
+    unsafe {
+        let node = node_for_slot(cc, slot);
+        if node.is_null() {
+            ptr::null_mut()
+        } else {
+            (*node).con
+        }
+    }
+}
+
+/// Takes back the sub-commands of a split command that were appended (`sent`, the pairs of
+/// those sub-commands) when the rest could not be: the command is appended whole or not at
+/// all (0.14.0 leaves them, and later replies answer the wrong requests).
+unsafe fn unappend(
+    cc: *mut redisClusterContext,
+    p: &command::Parsed<'_, '_>,
+    multi: MultiKey,
+    sent: &[(u32, u32)],
+    buf: &mut CmdBuf,
+) {
+    // SAFETY: caller's promise: `cc` live; each slot's node holds the connection its
+    // sub-command went to (nothing reconnects a healthy connection during an append).
+    unsafe {
+        for keys in subs(sent) {
+            sub_command(p, multi, keys, buf);
+            take_back(slot_connection(cc, keys[0].0), buf.as_slice().len());
+        }
     }
 }
 
@@ -1064,7 +1127,11 @@ pub unsafe extern "C" fn redisClusterAppendFormattedCommand(
                 if append_to_slot(cc, slot, b) != REDIS_OK {
                     return REDIS_ERR;
                 }
-                queue(cc, slot_request(slot))
+                let rc = queue(cc, slot_request(slot));
+                if rc != REDIS_OK {
+                    take_back(slot_connection(cc, slot), b.len());
+                }
+                rc
             }
             Some(multi) => {
                 let pairs = pairs.as_slice();
@@ -1073,16 +1140,19 @@ pub unsafe extern "C" fn redisClusterAppendFormattedCommand(
                     set_error(cc, REDIS_ERR_OOM, OOM);
                     return REDIS_ERR;
                 }
+                let mut sent = 0; // pairs whose sub-command is appended
                 for keys in subs(pairs) {
                     sub_command(&p, multi, keys, &mut buf);
                     if append_to_slot(cc, keys[0].0, buf.as_slice()) != REDIS_OK {
+                        unappend(cc, &p, multi, &pairs[..sent], &mut buf);
                         return REDIS_ERR;
                     }
+                    sent += keys.len();
                 }
                 // SAFETY: (u32, u32) pairs are plain bytes, read back as pairs by `request`.
                 let bytes =
                     std::slice::from_raw_parts(pairs.as_ptr().cast::<u8>(), size_of_val(pairs));
-                queue(
+                let rc = queue(
                     cc,
                     request_block(
                         cc,
@@ -1092,7 +1162,11 @@ pub unsafe extern "C" fn redisClusterAppendFormattedCommand(
                         p.nkeys() as u32,
                         bytes,
                     ),
-                )
+                );
+                if rc != REDIS_OK {
+                    unappend(cc, &p, multi, pairs, &mut buf);
+                }
+                rc
             }
         }
     }
@@ -1167,17 +1241,19 @@ pub unsafe extern "C" fn hircl_append_to_node(
                 return REDIS_ERR;
             }
         };
-        let rc = if !ensure_requests(cc) {
-            REDIS_ERR
-        } else if core::redisAppendFormattedCommand(c, cmd, n) != REDIS_OK {
-            copy_ctx_error(cc, c);
+        let cmd_bytes = std::slice::from_raw_parts(cmd as *const u8, n);
+        let rc = if !ensure_requests(cc) || append_to(cc, c, cmd_bytes) != REDIS_OK {
             REDIS_ERR
         } else {
             let addr = core::sds_bytes((*node).addr);
-            queue(
+            let rc = queue(
                 cc,
                 request_block(cc, REQ_NODE, 0, addr.len() as u32, 0, addr),
-            )
+            );
+            if rc != REDIS_OK {
+                take_back(c, n);
+            }
+            rc
         };
         core::redisFreeCommand(cmd);
         rc

@@ -1,6 +1,7 @@
 /* Pipelining on a real cluster (spec §3.11): Append/GetReply/Reset with single-slot,
- * multi-slot (split and merged) and ToNode requests, a long pipeline over many slots, and a
- * sub-command refused by ACL (its error reply returned detached, sync and pipelined). */
+ * multi-slot (split and merged) and ToNode requests, a long pipeline over many slots, a
+ * sub-command refused by ACL (its error reply returned detached, sync and pipelined), and a
+ * split append that runs out of memory part-way (the next request still gets its own reply). */
 #include "cluster_test.h"
 
 static const char *seed;
@@ -151,6 +152,65 @@ static void acl_sub_error(redisClusterContext *cc) {
     while ((n = redisClusterNodeNext(&it)) != NULL) freeReplyObject(redisClusterCommandToNode(cc, n, "ACL DELUSER limited"));
 }
 
+/* Allocation hooks that fail from the fail_at-th call on (0: never). */
+static long allocs, fail_at;
+static int failing(void) { return fail_at > 0 && ++allocs >= fail_at; }
+static void *f_malloc(size_t n) { return failing() ? NULL : malloc(n); }
+static void *f_calloc(size_t n, size_t m) { return failing() ? NULL : calloc(n, m); }
+static void *f_realloc(void *p, size_t n) { return failing() ? NULL : realloc(p, n); }
+static char *f_strdup(const char *s) { return failing() ? NULL : strdup(s); }
+
+/* A 40-key MGET over every master appended with the hooks failing at the n-th allocation, for
+ * n = 1, 2, ... until it goes through: whether the append fails before, between or after its
+ * sub-commands (a node's connection not made, its buffer not grown), a GET appended after it
+ * gets its own reply, and the MGET, when it was accepted, its merged one. 0.14.0 leaves the
+ * sub-commands that went out in the connections, so later replies answer the wrong requests. */
+static void oom_part_way(void) {
+    SECTION("a split append that fails part-way");
+    redisClusterContext *cc = cl_connect(seed, 0);
+    char mget[512] = "MGET";
+    for (int k = 0; k < 40; k++) {
+        char key[16];
+        snprintf(key, sizeof key, " oom%d", k);
+        strcat(mget, key);
+        freeReplyObject(redisClusterCommand(cc, "SET oom%d v%d", k, k));
+    }
+    freeReplyObject(redisClusterCommand(cc, "SET oommark here"));
+    redisClusterFree(cc);
+    hiredisAllocFuncs failing_fns = {f_malloc, f_calloc, f_realloc, f_strdup, free}, prev;
+    int refused = 0, rounds = 0, right = 0, accepted = 0;
+    for (long n = 1; n < 400 && !accepted; n++) {
+        cc = cl_connect(seed, 0); /* fresh: no node connection made yet */
+        allocs = 0;
+        fail_at = n;
+        prev = hiredisSetAllocators(&failing_fns);
+        int rc = redisClusterAppendCommand(cc, mget);
+        hiredisSetAllocators(&prev);
+        fail_at = 0;
+        rounds++;
+        accepted = rc == REDIS_OK;
+        if (!accepted) {
+            refused++;
+            if (cc->err == 0) break; /* an error without its text fails below */
+        }
+        int ok = redisClusterAppendCommand(cc, "GET oommark") == REDIS_OK;
+        redisReply *r = NULL;
+        if (ok && accepted) {
+            ok = redisClusterGetReply(cc, (void **)&r) == REDIS_OK && r && r->type == REDIS_REPLY_ARRAY &&
+                 r->elements == 40 && cl_is_str(r->element[0], "v0") && cl_is_str(r->element[39], "v39");
+            freeReplyObject(r);
+            r = NULL;
+        }
+        ok = ok && redisClusterGetReply(cc, (void **)&r) == REDIS_OK && cl_is_str(r, "here");
+        if (!ok) printf("   failing at allocation %ld: %s (%s)\n", n, accepted ? "accepted" : "refused", cc->errstr);
+        freeReplyObject(r);
+        right += ok;
+        redisClusterFree(cc);
+    }
+    CHECK(accepted && refused >= 3, "the append failed at %d points, then went through", refused);
+    CHECK(right == rounds, "each time the next GET got its own reply (%d of %d)", right, rounds);
+}
+
 int main(void) {
     seed = tl_env("CLUSTER_SEED", "127.0.0.1:7000");
     redisClusterContext *cc = cl_connect(seed, 0);
@@ -160,5 +220,6 @@ int main(void) {
     wide_splits(cc);
     acl_sub_error(cc);
     redisClusterFree(cc);
+    oom_part_way();
     return tl_done();
 }
