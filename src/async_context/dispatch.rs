@@ -194,17 +194,7 @@ mod tests {
     use core::ffi::c_char;
     use std::sync::atomic::AtomicPtr;
 
-    // ---- routing decisions on a context built in Rust (no socket, no hooks) ----
-
-    fn fake_ctx() -> Box<AsyncCtx> {
-        let mut b = Box::<AsyncCtx>::new_zeroed();
-        // SAFETY: an all-zero `redisAsyncContext` is valid (NULL pointers, `None` callbacks);
-        // the state is written before `assume_init`.
-        unsafe {
-            ptr::write(&mut (*b.as_mut_ptr()).st, AsyncState::default());
-            b.assume_init()
-        }
-    }
+    // ---- routing decisions on a context with no connection (no socket, no hooks) ----
 
     /// Reply trees for the tests (leaked: test-only, so they live for `'static`).
     type Tree = &'static redisReply;
@@ -287,8 +277,8 @@ mod tests {
 
     #[test]
     fn resp2_channel_lifecycle() {
-        let mut b = fake_ctx();
-        let ac = &mut Ac::of_block(&mut b);
+        let mut held = test_handle();
+        let ac = &mut held;
         reg(ac, 7, &["SUBSCRIBE", "a"]).unwrap();
         reg(ac, 8, &["PING"]).unwrap();
         assert!(ac.ctx().c.flags & REDIS_SUBSCRIBED != 0);
@@ -315,12 +305,13 @@ mod tests {
         assert!(!ac.ctx().replies.head.is_null());
         assert_eq!(tag(pop_reply_cb(ac)), Some(9));
         assert!(ac.ctx().replies.head.is_null());
+        held.release();
     }
 
     #[test]
     fn unsubscribe_counting_and_refusal() {
-        let mut b = fake_ctx();
-        let ac = &mut Ac::of_block(&mut b);
+        let mut held = test_handle();
+        let ac = &mut held;
         assert!(
             reg(ac, 1, &["UNSUBSCRIBE"]).is_err(),
             "refused when not subscribed"
@@ -357,12 +348,13 @@ mod tests {
         assert_eq!(tag(subscribe_callback(ac, view(f))), None);
         assert_eq!(ac.ctx().sub.pending_unsubs, 0);
         assert!(ac.ctx().c.flags & REDIS_SUBSCRIBED == 0);
+        held.release();
     }
 
     #[test]
     fn malformed_frames_are_ignored_safely() {
-        let mut b = fake_ctx();
-        let ac = &mut Ac::of_block(&mut b);
+        let mut held = test_handle();
+        let ac = &mut held;
         reg(ac, 3, &["SUBSCRIBE", "ch"]).unwrap();
         ac.ctx().c.flags |= REDIS_SUPPORTS_PUSH;
         let cases = [
@@ -393,12 +385,13 @@ mod tests {
         // With push support a 3-element array is a regular reply.
         let arr = agg(REDIS_REPLY_ARRAY, vec![st("message"), st("ch"), st("x")]);
         assert!(!is_frame(view(arr), true));
+        held.release();
     }
 
     #[test]
     fn sharded_frames_use_their_own_table() {
-        let mut b = fake_ctx();
-        let ac = &mut Ac::of_block(&mut b);
+        let mut held = test_handle();
+        let ac = &mut held;
         reg(ac, 5, &["SSUBSCRIBE", "s1"]).unwrap();
         reg(ac, 6, &["SUBSCRIBE", "s1"]).unwrap();
         assert_eq!(ac.state().shards.len(), 1);
@@ -414,5 +407,6 @@ mod tests {
         assert_eq!(ac.state().shards.len(), 0);
         // The plain channel is still there: still subscribed.
         assert!(ac.ctx().c.flags & REDIS_SUBSCRIBED != 0);
+        held.release();
     }
 }

@@ -16,15 +16,16 @@
 //!   events) take the handle by value and give it back inside [`Alive::Yes`] only if it is
 //!   still alive.
 //!
-//! `unsafe` is confined to this file (and the adapter hook calls of [`hooks`]): creating a
-//! handle from a raw pointer (the caller promises a live context made by this engine), growing
-//! the sync block into an async one and releasing it, the field borrows of [`Ac::parts`], the
-//! sync handle lent to the context code, the two `obuf` byte operations, and the calls into
-//! C: every user callback goes through one function (`call_user`), the one-argument hooks
-//! through another (`call_plain`).
+//! `unsafe` is confined to this file: creating a handle from a raw pointer (the caller
+//! promises a live context made by this engine), growing the sync block into an async one,
+//! the field borrows of [`Ac::parts`], the output buffer lent by [`Ac::with_obuf`], the
+//! reader's reply functions, and the calls into C, which all go through one function
+//! ([`Ac::call_c`]: user callbacks, the context's and the adapter's hooks, the transport's
+//! async hooks). The handle holds the sync handle on the block's first member, so the sync
+//! context's functions are lent to it without another raw step.
 
 use core::ffi::{c_int, c_void};
-use core::ptr::{self, NonNull};
+use core::ptr;
 
 use super::hooks::{self, Hook};
 use super::{AsyncCtx, AsyncState, ReplyCallback};
@@ -35,9 +36,12 @@ use crate::abi::r#async::{
 use crate::abi::hiredis::{REDIS_IN_CALLBACK, redisAsyncPushFnPtr, redisContext};
 use crate::abi::read::redisReplyObjectFunctions;
 use crate::context::Ctx;
+use crate::net::owned::Timeout;
+use crate::sds::Sds;
 
-/// A live async context made by [`super::connect`].
-pub(crate) struct Ac(NonNull<AsyncCtx>);
+/// A live async context made by [`super::connect`]: the sync handle on its first member
+/// `c`, whose block is the whole [`AsyncCtx`].
+pub(crate) struct Ac(Ctx);
 
 /// Whether the context survived a step that can free it.
 #[must_use = "the context may have been freed: use the handle given back, or stop"]
@@ -78,13 +82,20 @@ impl UserCall {
     }
 }
 
-/// A one-argument hook of the context that runs outside IN_CALLBACK.
-#[derive(Clone, Copy)]
-enum PlainHook {
+/// Every call the engine makes into C for a context.
+enum CCall {
+    /// A user callback (see [`Ac::call_user`] for the IN_CALLBACK rule).
+    User(UserCall),
     /// `ac->dataCleanup(ac->data)`.
     DataCleanup,
     /// The adapter's `ev.cleanup(ev.data)`, cleared before it runs.
     AdapterCleanup,
+    /// The adapter's `addRead`/`addWrite`/`delWrite` with `ev.data`.
+    Adapter(Hook),
+    /// The adapter's `ev.scheduleTimer(ev.data, tv)`.
+    Timer(libc::timeval),
+    /// The transport's `async_read` (false) or `async_write` (true) hook.
+    Transport(bool),
 }
 
 impl Ac {
@@ -94,7 +105,9 @@ impl Ac {
     /// `ac` is NULL or a live context made by [`super::connect`] (so the first field of an
     /// [`AsyncCtx`] block), and no other handle on it is in use by the caller's frame.
     pub(crate) unsafe fn from_raw(ac: *mut redisAsyncContext) -> Option<Ac> {
-        NonNull::new(ac as *mut AsyncCtx).map(Ac)
+        // SAFETY: the block's first member is its live sync context (offset 0), and the
+        // caller's promise about other handles covers the sync handle too.
+        unsafe { Ctx::from_raw(ac as *mut redisContext) }.map(Ac)
     }
 
     /// Grows the sync context `c` (fresh from `redisConnectWithOptions`) into an async
@@ -103,28 +116,19 @@ impl Ac {
         let size = core::mem::size_of::<AsyncCtx>();
         let tail = core::mem::size_of::<redisContext>();
         // SAFETY: `c`'s block came from the allocator hooks; realloc keeps its prefix (the
-        // `redisContext`) or fails leaving it as it was. The handle `c` is consumed only on
-        // success. The tail is zeroed (NULL pointers, no callbacks) and the state written
-        // before anything reads the block.
-        let block = unsafe {
+        // `redisContext`) or fails leaving it as it was. The tail is zeroed (NULL pointers, no
+        // callbacks) and the state written before anything reads the block, so the new block
+        // is a live context whose only handle is the one made here (`c`, a plain pointer to
+        // the old block, is superseded; on failure it is given back).
+        let grown = unsafe {
             let block = crate::alloc::realloc(c.as_ptr() as *mut c_void, size) as *mut AsyncCtx;
             if !block.is_null() {
                 ptr::write_bytes((block as *mut u8).add(tail), 0, size - tail);
                 ptr::write(&raw mut (*block).st, AsyncState::default());
             }
-            block
+            Ctx::from_raw(block as *mut redisContext)
         };
-        match NonNull::new(block) {
-            // `c` (a plain pointer) is superseded by the new handle.
-            Some(b) => Ok(Ac(b)),
-            None => Err(c),
-        }
-    }
-
-    /// A handle on a block built in a unit test.
-    #[cfg(test)]
-    pub(crate) fn of_block(b: &mut AsyncCtx) -> Ac {
-        Ac(NonNull::from(b))
+        grown.map(Ac).ok_or(c)
     }
 
     /// The pointer C callbacks and hooks receive.
@@ -134,10 +138,10 @@ impl Ac {
 
     /// Both halves of the block, borrowed for as long as the handle is.
     pub(crate) fn parts(&mut self) -> (&mut redisAsyncContext, &mut AsyncState) {
-        let b = self.0.as_ptr();
-        // SAFETY: the block is live (handle invariant); `ac` and `st` are distinct fields, so
-        // the borrows do not overlap, and both are tied to `&mut self`, so they end before any
-        // method of the handle can call into C.
+        let b = self.0.as_ptr() as *mut AsyncCtx;
+        // SAFETY: the block is a live `AsyncCtx` (handle invariant); `ac` and `st` are
+        // distinct fields, so the borrows do not overlap, and both are tied to `&mut self`,
+        // so they end before any method of the handle can call into C.
         unsafe { (&mut (*b).ac, &mut (*b).st) }
     }
 
@@ -155,6 +159,60 @@ impl Ac {
         self.ctx().c.flags
     }
 
+    /// The one place the engine calls into C. Each function is read from its field right
+    /// before its call (as hiredis does) and gets only its context or its own data pointer
+    /// besides its arguments; no Rust borrow of the context is alive across the call.
+    /// Returns whether a function was set (and ran).
+    #[inline(always)]
+    fn call_c(&mut self, call: CCall) -> bool {
+        let ac = self.as_ptr();
+        let a = self.ctx();
+        let plain = match call {
+            CCall::DataCleanup => a.dataCleanup.zip(Some(a.data)),
+            CCall::AdapterCleanup => a.ev.cleanup.take().zip(Some(a.ev.data)),
+            CCall::Adapter(h) => match h {
+                Hook::AddRead => a.ev.addRead,
+                Hook::AddWrite => a.ev.addWrite,
+                Hook::DelWrite => a.ev.delWrite,
+            }
+            .zip(Some(a.ev.data)),
+            _ => None,
+        };
+        let timer = match call {
+            CCall::Timer(tv) => a.ev.scheduleTimer.map(|f| (f, a.ev.data, tv)),
+            _ => None,
+        };
+        let funcs = a.c.funcs;
+        // SAFETY: C installed each function in the field it was just read from (a reply
+        // callback: queued with its `privdata`) with that field's signature, and it gets what
+        // its contract gives it: this context, a reply of the context's reader (or NULL), a
+        // status, or the data pointer installed with it. `funcs` is NULL or the transport's
+        // static table, set at connect. `a` is not used past this point.
+        unsafe {
+            match call {
+                CCall::User(UserCall::Reply(Some(f), reply, privdata)) => f(ac, reply, privdata),
+                CCall::User(UserCall::Push(Some(f), reply)) => f(ac, reply),
+                CCall::User(
+                    UserCall::Connect(Some(f), status) | UserCall::Disconnect(Some(f), status),
+                ) => f(ac, status),
+                CCall::User(UserCall::ConnectNC(Some(f), status)) => f(ac, status),
+                CCall::Transport(write) => {
+                    let t = funcs.as_ref();
+                    match t.and_then(|t| if write { t.async_write } else { t.async_read }) {
+                        Some(h) => h(ac),
+                        None => return false,
+                    }
+                }
+                _ => match (plain, timer) {
+                    (Some((f, data)), _) => f(data),
+                    (_, Some((f, data, tv))) => f(data, tv),
+                    _ => return false,
+                },
+            }
+        }
+        true
+    }
+
     /// Every call into a user callback of the context. It runs with IN_CALLBACK set (restored
     /// after, unless an outer callback runs), so it cannot free the context:
     /// `redisAsyncFree` and `redisAsyncDisconnect` only set a flag then, and the caller acts
@@ -166,22 +224,7 @@ impl Ac {
         }
         let was_in = self.flags() & REDIS_IN_CALLBACK != 0;
         self.ctx().c.flags |= REDIS_IN_CALLBACK;
-        let ac = self.as_ptr();
-        // SAFETY: C installed each function for this context with the signature of its
-        // field (or queued it with `privdata`), and calls it with its context and its own
-        // arguments: a reply of the context's reader (or NULL), `privdata`, a status. No
-        // Rust borrow of the context is alive across the call.
-        unsafe {
-            match call {
-                UserCall::Reply(Some(f), reply, privdata) => f(ac, reply, privdata),
-                UserCall::Push(Some(f), reply) => f(ac, reply),
-                UserCall::Connect(Some(f), status) | UserCall::Disconnect(Some(f), status) => {
-                    f(ac, status)
-                }
-                UserCall::ConnectNC(Some(f), status) => f(ac, status),
-                _ => {}
-            }
-        }
+        self.call_c(CCall::User(call));
         if !was_in {
             self.ctx().c.flags &= !REDIS_IN_CALLBACK;
         }
@@ -214,75 +257,45 @@ impl Ac {
         self.call_user(UserCall::Disconnect(f, status));
     }
 
-    /// The context's one-argument hooks, which get only their own data pointer.
-    #[inline(always)]
-    fn call_plain(&mut self, which: PlainHook) {
-        let a = self.ctx();
-        let (f, data) = match which {
-            PlainHook::DataCleanup => (a.dataCleanup, a.data),
-            PlainHook::AdapterCleanup => (a.ev.cleanup.take(), a.ev.data),
-        };
-        if let Some(f) = f {
-            // SAFETY: C installed `f` to release `data` (its own pointer, read with it); no
-            // Rust borrow of the context is alive across the call.
-            unsafe { f(data) };
-        }
-    }
-
     /// `ac->dataCleanup(ac->data)`, during the free sequence.
     pub(crate) fn run_data_cleanup(&mut self) {
-        self.call_plain(PlainHook::DataCleanup);
+        self.call_c(CCall::DataCleanup);
     }
 
     /// The adapter's `cleanup` hook, at most once (cleared before it runs).
     pub(crate) fn cleanup(&mut self) {
-        self.call_plain(PlainHook::AdapterCleanup);
-    }
-
-    #[inline(always)]
-    fn hook(&mut self, h: Hook) {
-        // SAFETY: the context is live; `hooks::run` reads fields through the raw pointer and
-        // holds no reference across the adapter's hooks.
-        unsafe { hooks::run(self.as_ptr(), h) }
+        self.call_c(CCall::AdapterCleanup);
     }
 
     pub(crate) fn add_read(&mut self) {
-        self.hook(Hook::AddRead)
+        hooks::run(self, Hook::AddRead)
     }
 
     pub(crate) fn add_write(&mut self) {
-        self.hook(Hook::AddWrite)
+        hooks::run(self, Hook::AddWrite)
     }
 
     pub(crate) fn del_write(&mut self) {
-        self.hook(Hook::DelWrite)
+        hooks::run(self, Hook::DelWrite)
     }
 
     /// The transport's `async_read`/`async_write` hook (TLS installs them), if set. They run
     /// the engine's own read or write, which may free the context: the handle is consumed.
     pub(crate) fn run_transport_hook(self, write: bool) -> Result<(), Ac> {
         let mut me = self;
-        let funcs = me.ctx().c.funcs;
-        // SAFETY: `funcs` is NULL or the transport's static table (set at connect).
-        let hook = unsafe { funcs.as_ref() }
-            .and_then(|f| if write { f.async_write } else { f.async_read });
-        match hook {
-            // SAFETY: the transport's hook for this context; nothing is touched afterwards.
-            Some(h) => unsafe { h(me.as_ptr()) },
-            None => return Err(me),
+        if me.call_c(CCall::Transport(write)) {
+            // The context may be gone: `me` goes without being touched.
+            Ok(())
+        } else {
+            Err(me)
         }
-        Ok(())
     }
 
-    /// Runs `f` with a sync handle on the context's `c` member (for the sync context's
+    /// Runs `f` with the sync handle on the context's `c` member (for the sync context's
     /// buffer, reader and output-buffer functions).
     #[inline(always)]
     fn with_sync<R>(&mut self, f: impl FnOnce(&mut Ctx) -> R) -> R {
-        // SAFETY: `c` is the first member of the live block, so it is a live context; the
-        // sync handle is only lent to `f` while `self` is borrowed mutably, so no other
-        // handle on the context is used meanwhile.
-        let mut c = unsafe { Ctx::from_raw(&raw mut (*self.0.as_ptr()).ac.c) }.expect("non-null");
-        f(&mut c)
+        f(&mut self.0)
     }
 
     /// `redisBufferRead` on the context: one transport read, fed to the reader.
@@ -348,39 +361,25 @@ impl Ac {
         fmt: &[u8],
         args: &mut dyn crate::format::ArgSource,
     ) -> Result<usize, crate::format::FormatError> {
-        let c = &mut self.ctx().c;
-        // SAFETY: `obuf` is the context's live sds, used only through this handle here and
-        // stored back in every case. The arguments are the ArgSource's slices (not `obuf`).
-        let Some(mut obuf) = (unsafe { crate::sds::Sds::from_raw(c.obuf) }) else {
-            return Err(crate::format::FormatError::Oom);
-        };
-        let r = crate::format::append_command_sds(&mut obuf, fmt, args);
-        c.obuf = obuf.into_raw();
-        r
+        self.with_sync(|c| c.obuf_format(fmt, args))
     }
 
-    /// Runs `f` on the last `n` bytes of `obuf` (`n` <= its length) together with both
-    /// halves of the context.
-    pub(crate) fn with_obuf_tail<R>(
+    /// Runs `f` on the output buffer together with both halves of the context (to classify
+    /// bytes in place while recording their callback); the handle `f` leaves (growing may
+    /// move the string) is stored back. `None` when there is no `obuf` (after an OOM).
+    pub(crate) fn with_obuf<R>(
         &mut self,
-        n: usize,
-        f: impl FnOnce(&[u8], &mut redisAsyncContext, &mut AsyncState) -> R,
-    ) -> R {
+        f: impl FnOnce(&mut Sds, &mut redisAsyncContext, &mut AsyncState) -> R,
+    ) -> Option<R> {
         let (a, st) = self.parts();
-        // SAFETY: `obuf` is the context's live sds, a hook allocation apart from the block, so
-        // the slice overlaps neither borrow; `f` cannot resize or free it (reaching an sds from
-        // its raw pointer is `unsafe`), so it stays valid for the call.
-        let all = unsafe { crate::sds::bytes_of(a.c.obuf) };
-        f(&all[all.len() - n..], a, st)
-    }
-
-    /// Cuts the last `n` bytes off `obuf` (`n` <= its length).
-    pub(crate) fn obuf_truncate(&mut self, n: usize) {
-        debug_assert!(n <= self.obuf_len());
-        // SAFETY: `obuf` is the context's live sds.
-        if let Some(mut obuf) = unsafe { crate::sds::Sds::from_raw(self.ctx().c.obuf) } {
-            obuf.shorten(n);
-        }
+        // SAFETY: `obuf` is NULL or the context's live sds, a hook block apart from the
+        // context's, so the handle overlaps neither borrow; `f` cannot reach the string
+        // through `a` without `unsafe`, and the handle it leaves is stored back before the
+        // field is read again.
+        let mut obuf = unsafe { Sds::from_raw(a.c.obuf) }?;
+        let r = f(&mut obuf, a, st);
+        a.c.obuf = obuf.into_raw();
+        Some(r)
     }
 
     /// Drops the private state and frees the block with the sync context's `redisFree`.
@@ -389,13 +388,40 @@ impl Ac {
         let a = self.ctx();
         a.sub.channels = ptr::null_mut();
         a.sub.patterns = ptr::null_mut();
-        let b = self.0.as_ptr();
-        // SAFETY: the block is live and this consumes the last handle: the state is dropped
-        // exactly once, then the block goes to the sync context's free as its only handle.
-        let c = unsafe {
-            ptr::drop_in_place(&raw mut (*b).st);
-            Ctx::from_raw(&raw mut (*b).ac.c)
-        };
-        crate::context::free(c.expect("non-null"));
+        // The queues and tables go now; the empty state left in the block owns nothing.
+        drop(core::mem::take(self.state()));
+        crate::context::free(self.0);
     }
+}
+
+/// What the adapter-hook sequence ([`hooks::run`]) needs of the context.
+impl hooks::Events for Ac {
+    fn flags(&mut self) -> c_int {
+        Ac::flags(self)
+    }
+
+    fn timeout(&mut self, command: bool) -> Option<libc::timeval> {
+        let which = if command {
+            Timeout::Command
+        } else {
+            Timeout::Connect
+        };
+        crate::net::owned::timeout(&self.ctx().c, which)
+    }
+
+    fn schedule_timer(&mut self, tv: libc::timeval) {
+        self.call_c(CCall::Timer(tv));
+    }
+
+    fn call(&mut self, hook: Hook) {
+        self.call_c(CCall::Adapter(hook));
+    }
+}
+
+/// A handle on a fresh context with no connection (for unit tests): the sync context of
+/// `redisContextInit`, grown like a connected one.
+#[cfg(test)]
+pub(crate) fn test_handle() -> Ac {
+    let c = crate::context::init(ptr::null()).expect("context");
+    Ac::adopt(c).ok().expect("grown")
 }

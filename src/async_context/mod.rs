@@ -44,6 +44,8 @@ mod submit;
 
 use command::{CmdKind, Multibulk, classify};
 pub(crate) use dispatch::process_callbacks;
+#[cfg(test)]
+use handle::test_handle;
 pub(crate) use handle::{Ac, Alive};
 use pubsub::{FrameKind, ReplyView, SubTable, Table, frame_kind, is_frame, is_pubsub_name};
 use queue::CbQueue;

@@ -123,17 +123,27 @@ pub(crate) fn printf_command(
     let Ok(n) = ac.obuf_format(fmt, args) else {
         return REDIS_ERR;
     };
-    // Classified in place: the appended bytes are read while the callback is recorded.
-    let verdict = ac.with_obuf_tail(n, |cmd, a, st| match Multibulk::formatted(cmd) {
-        Some(mb) => register(a, st, cb, mb.argc(), mb.args()),
-        None => Err(Refused::Quiet),
+    // Classified in place: the appended bytes are read while the callback is recorded, and
+    // cut off again if the command is refused.
+    let verdict = ac.with_obuf(|obuf, a, st| {
+        let all = obuf.as_bytes();
+        let r = match Multibulk::formatted(&all[all.len() - n..]) {
+            Some(mb) => register(a, st, cb, mb.argc(), mb.args()),
+            None => Err(Refused::Quiet),
+        };
+        if r.is_err() {
+            obuf.shorten(n);
+        }
+        r
     });
-    if let Err(why) = verdict {
-        ac.obuf_truncate(n);
-        return refused(&mut ac, why);
+    match verdict {
+        None => REDIS_ERR,
+        Some(Err(why)) => refused(&mut ac, why),
+        Some(Ok(())) => {
+            ac.add_write();
+            REDIS_OK
+        }
     }
-    ac.add_write();
-    REDIS_OK
 }
 
 /// `redisAsyncCommandArgv`. The arguments are the caller's buffers, not `obuf`; the command

@@ -12,10 +12,67 @@ use crate::core::{
     REDIS_ERR_OTHER, REDIS_OK, redisAsyncContext, redisContext, redisContextFuncs,
 };
 
-// The core's event-hook helpers, compiled here against this crate's mirror of the structs.
+// The core's event-hook sequence, compiled here against this crate's mirror of the structs.
 #[path = "../../src/async_context/hooks.rs"]
 mod hooks;
-use hooks::{Hook, run as hook};
+use hooks::Hook;
+
+/// The event hooks of a live async context, reached through its pointer.
+struct RawHooks(*mut redisAsyncContext);
+
+impl hooks::Events for RawHooks {
+    fn flags(&mut self) -> c_int {
+        // SAFETY: `RawHooks` is made only by `hook`, whose caller promises a live context.
+        unsafe { (*self.0).c.flags }
+    }
+
+    fn timeout(&mut self, command: bool) -> Option<libc::timeval> {
+        // SAFETY: as in `flags`; the timeout fields are NULL or timevals the context owns.
+        unsafe {
+            let c = &(*self.0).c;
+            let tv = if command {
+                c.command_timeout
+            } else {
+                c.connect_timeout
+            };
+            tv.as_ref().copied()
+        }
+    }
+
+    fn schedule_timer(&mut self, tv: libc::timeval) {
+        // SAFETY: as in `flags`; only copies leave the struct, and the adapter installed
+        // `f` for its own `data`.
+        unsafe {
+            let ev = &(*self.0).ev;
+            if let (Some(f), data) = (ev.scheduleTimer, ev.data) {
+                f(data, tv);
+            }
+        }
+    }
+
+    fn call(&mut self, hook: Hook) {
+        // SAFETY: as in `schedule_timer`.
+        unsafe {
+            let ev = &(*self.0).ev;
+            let f = match hook {
+                Hook::AddRead => ev.addRead,
+                Hook::AddWrite => ev.addWrite,
+                Hook::DelWrite => ev.delWrite,
+            };
+            if let (Some(f), data) = (f, ev.data) {
+                f(data);
+            }
+        }
+    }
+}
+
+/// Calls the adapter hook `h` of `ac` (re-arming the timer before an add).
+///
+/// # Safety
+/// `ac` is a live async context.
+unsafe fn hook(ac: *mut redisAsyncContext, h: Hook) {
+    hooks::run(&mut RawHooks(ac), h);
+}
 
 unsafe extern "C" {
     // In libssl, but not bound by openssl-sys.
