@@ -570,11 +570,17 @@ impl HookBuf {
         self.len
     }
 
+    /// The command's bytes and the NUL after them.
+    #[cfg(test)]
+    pub(crate) fn with_nul(&self) -> &[u8] {
+        // SAFETY: `build` wrote all `len` bytes and the NUL after them.
+        unsafe { core::slice::from_raw_parts(self.ptr.as_ptr(), self.len + 1) }
+    }
+
     /// The command's bytes.
     #[cfg(test)]
     pub(crate) fn as_bytes(&self) -> &[u8] {
-        // SAFETY: `build` wrote all `len` bytes (and the NUL after them).
-        unsafe { core::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+        &self.with_nul()[..self.len]
     }
 
     /// The block, for C.
@@ -969,11 +975,8 @@ pub(crate) mod tests {
             hb.as_bytes(),
             b"*3\r\n$3\r\nSET\r\n$7\r\nfoo\0xxx\r\n$3\r\nbar\r\n"
         );
-        let raw = hb.into_raw();
-        // SAFETY: the block holds the command and its NUL; it is freed right after.
-        assert_eq!(unsafe { *raw.add(35) }, 0, "NUL terminated");
-        // SAFETY: a hook block handed out by `into_raw`, not used again.
-        unsafe { alloc::free(raw.cast()) };
+        assert_eq!(hb.with_nul()[35..], [0], "NUL terminated");
+        drop(hb);
         let hb = format_argv(core::iter::empty()).unwrap();
         assert_eq!(hb.as_bytes(), b"*0\r\n");
     }
