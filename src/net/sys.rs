@@ -69,21 +69,39 @@ pub(super) fn socket(domain: c_int, ty: c_int, protocol: c_int) -> c_int {
     int_call(IntCall::Socket(domain, ty, protocol))
 }
 
+/// The calls that move bytes through a socket.
+enum IoCall<'a> {
+    Recv(&'a mut [u8]),
+    Send(&'a [u8]),
+}
+
+#[inline(always)]
+fn io_call(fd: c_int, call: IoCall<'_>) -> isize {
+    // SAFETY: each call gets the pointer and length of a live slice (an empty `send` buffer
+    // as NULL with length 0), writable for `recv`, only read by `send`.
+    unsafe {
+        match call {
+            IoCall::Recv(buf) => libc::recv(fd, buf.as_mut_ptr() as *mut c_void, buf.len(), 0),
+            IoCall::Send(buf) => {
+                let p = if buf.is_empty() {
+                    ptr::null()
+                } else {
+                    buf.as_ptr() as *const c_void
+                };
+                libc::send(fd, p, buf.len(), 0)
+            }
+        }
+    }
+}
+
 /// `recv(fd, buf, len, 0)`.
 pub(super) fn recv(fd: c_int, buf: &mut [u8]) -> isize {
-    // SAFETY: `buf` is writable for the length passed.
-    unsafe { libc::recv(fd, buf.as_mut_ptr() as *mut c_void, buf.len(), 0) }
+    io_call(fd, IoCall::Recv(buf))
 }
 
 /// `send(fd, buf, len, 0)` (no MSG_NOSIGNAL, like hiredis). An empty `buf` is sent as NULL.
 pub(super) fn send(fd: c_int, buf: &[u8]) -> isize {
-    let p = if buf.is_empty() {
-        ptr::null()
-    } else {
-        buf.as_ptr() as *const c_void
-    };
-    // SAFETY: `p` is NULL with length 0, or readable for `buf.len()` bytes.
-    unsafe { libc::send(fd, p, buf.len(), 0) }
+    io_call(fd, IoCall::Send(buf))
 }
 
 /// A socket option's value: plain data the kernel may read or write whole. Sealed: only the
@@ -97,26 +115,37 @@ mod private {
     impl Sealed for libc::timeval {}
 }
 
+/// The two socket-option calls, on a value of type `T`.
+enum OptCall<'a, T> {
+    Set(&'a T),
+    Get(&'a mut T),
+}
+
+fn sockopt<T: SockOpt>(fd: c_int, level: c_int, name: c_int, call: OptCall<'_, T>) -> c_int {
+    let mut len = size_of::<T>() as libc::socklen_t;
+    // SAFETY: the value is a live `T` of the `len` bytes passed: only read by setsockopt;
+    // getsockopt writes at most `len` bytes into it, and any bytes are a valid `T`
+    // (`SockOpt`), and it updates `len`, a writable socklen_t.
+    unsafe {
+        match call {
+            OptCall::Set(v) => {
+                libc::setsockopt(fd, level, name, v as *const T as *const c_void, len)
+            }
+            OptCall::Get(out) => {
+                libc::getsockopt(fd, level, name, out as *mut T as *mut c_void, &mut len)
+            }
+        }
+    }
+}
+
 /// `setsockopt(fd, level, name, &val, sizeof val)`.
 pub(super) fn setsockopt<T: SockOpt>(fd: c_int, level: c_int, name: c_int, val: &T) -> c_int {
-    // SAFETY: `val` is a live `T` of the size passed, only read.
-    unsafe {
-        libc::setsockopt(
-            fd,
-            level,
-            name,
-            val as *const T as *const c_void,
-            size_of::<T>() as libc::socklen_t,
-        )
-    }
+    sockopt(fd, level, name, OptCall::Set(val))
 }
 
 /// `getsockopt(fd, level, name, &out, &len)` with `len = sizeof *out`.
 pub(super) fn getsockopt<T: SockOpt>(fd: c_int, level: c_int, name: c_int, out: &mut T) -> c_int {
-    let mut len = size_of::<T>() as libc::socklen_t;
-    // SAFETY: `out` is writable for the `len` bytes passed, and any bytes are a valid `T`
-    // (`SockOpt`); `len` is a writable socklen_t.
-    unsafe { libc::getsockopt(fd, level, name, out as *mut T as *mut c_void, &mut len) }
+    sockopt(fd, level, name, OptCall::Get(out))
 }
 
 /// `poll` on one descriptor: the result, with `events` for `fd`.
