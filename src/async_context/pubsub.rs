@@ -156,21 +156,38 @@ impl<'a> ReplyView<'a> {
         self.0.r#type
     }
 
-    pub(crate) fn len(self) -> usize {
-        if self.0.element.is_null() {
-            0
-        } else {
-            self.0.elements
+    /// The reply's text and its subtrees (NULL ones as `None`), as the reply tree invariant
+    /// describes them; both empty when their pointer is NULL.
+    fn arrays(self) -> (&'a [u8], &'a [Option<&'a redisReply>]) {
+        let r = self.0;
+        // SAFETY: `str` holds `len` bytes and `element` holds `elements` pointers to
+        // subtrees, each NULL or alive as long as this tree (reply tree invariant); a
+        // nullable pointer has the layout of `Option<&redisReply>`.
+        unsafe {
+            (
+                if r.str.is_null() {
+                    &[]
+                } else {
+                    core::slice::from_raw_parts(r.str as *const u8, r.len)
+                },
+                if r.element.is_null() {
+                    &[]
+                } else {
+                    core::slice::from_raw_parts(
+                        r.element as *const Option<&'a redisReply>,
+                        r.elements,
+                    )
+                },
+            )
         }
     }
 
+    pub(crate) fn len(self) -> usize {
+        self.arrays().1.len()
+    }
+
     pub(crate) fn element(self, i: usize) -> Option<ReplyView<'a>> {
-        if i >= self.len() {
-            return None;
-        }
-        // SAFETY: `element` holds `elements` pointers to live subtrees (reply tree
-        // invariant), each NULL or alive as long as this tree.
-        unsafe { (*self.0.element.add(i)).as_ref() }.map(ReplyView)
+        self.arrays().1.get(i).copied().flatten().map(ReplyView)
     }
 
     /// The bytes of a STRING element.
@@ -183,11 +200,7 @@ impl<'a> ReplyView<'a> {
 
     /// The reply's text whatever its type (empty when it has none).
     pub(crate) fn bytes(self) -> &'a [u8] {
-        if self.0.str.is_null() || self.0.len == 0 {
-            return b"";
-        }
-        // SAFETY: `str` holds `len` bytes (reply invariant), alive as long as the tree.
-        unsafe { core::slice::from_raw_parts(self.0.str as *const u8, self.0.len) }
+        self.arrays().0
     }
 
     pub(crate) fn integer(self) -> Option<i64> {
