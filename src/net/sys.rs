@@ -39,17 +39,28 @@ enum IntCall {
     Close(c_int),
     Fcntl(c_int, c_int, c_int),
     Socket(c_int, c_int, c_int),
+    /// `poll` on one descriptor: fd, events, timeout in ms.
+    Poll(c_int, i16, c_int),
 }
 
 fn int_call(call: IntCall) -> c_int {
-    // SAFETY: no pointer is passed, so these calls cannot touch our memory; which descriptor
-    // they act on is the caller's business (a wrong one is EBADF or a logic error, not UB).
-    // fcntl is only given the int-argument commands (F_GETFL ignores the argument).
+    // SAFETY: no pointer to our memory is passed (poll gets its own local pollfd, valid and
+    // writable, count 1), so these calls cannot touch it; which descriptor they act on is the
+    // caller's business (a wrong one is EBADF or a logic error, not UB). fcntl is only given
+    // the int-argument commands (F_GETFL ignores the argument).
     unsafe {
         match call {
             IntCall::Close(fd) => libc::close(fd),
             IntCall::Fcntl(fd, cmd, arg) => libc::fcntl(fd, cmd, arg),
             IntCall::Socket(domain, ty, protocol) => libc::socket(domain, ty, protocol),
+            IntCall::Poll(fd, events, timeout_ms) => {
+                let mut pfd = libc::pollfd {
+                    fd,
+                    events,
+                    revents: 0,
+                };
+                libc::poll(&mut pfd, 1, timeout_ms)
+            }
         }
     }
 }
@@ -150,13 +161,7 @@ pub(super) fn getsockopt<T: SockOpt>(fd: c_int, level: c_int, name: c_int, out: 
 
 /// `poll` on one descriptor: the result, with `events` for `fd`.
 pub(super) fn poll_one(fd: c_int, events: i16, timeout_ms: c_int) -> c_int {
-    let mut pfd = libc::pollfd {
-        fd,
-        events,
-        revents: 0,
-    };
-    // SAFETY: one valid, writable pollfd, count 1.
-    unsafe { libc::poll(&mut pfd, 1, timeout_ms) }
+    int_call(IntCall::Poll(fd, events, timeout_ms))
 }
 
 /// The calls that take a socket address.
