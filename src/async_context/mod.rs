@@ -9,7 +9,7 @@
 //!
 //! Re-entrancy: user callbacks and event hooks may call back into the library (issue commands,
 //! disconnect, free). So nothing here keeps a Rust reference to the context across a call
-//! into C: every access goes through short-lived borrows taken from the raw pointer, and
+//! into C: every access goes through short-lived borrows of the [`Ac`] handle, and
 //! fields C may write (`ev.*`, `data`, `onConnect`, flags) are re-read after each call.
 
 use core::ffi::{c_int, c_void};
