@@ -563,6 +563,14 @@ static void test_net_functions(void) {
     redisNetClose(c);
     CHECK(redisContextConnectTcp(c, host, port, NULL) == REDIS_OK && c->tcp.source_addr == NULL, "redisContextConnectTcp");
     CHECK(redisBufferWrite(c, &done) == REDIS_OK && done && ping_ok(c), "PING");
+    {
+        /* The stored host passed back in (as hiredis's own reconnect does) keeps its block. */
+        char *stored = c->tcp.host;
+        redisNetClose(c);
+        CHECK(redisContextConnectTcp(c, c->tcp.host, port, NULL) == REDIS_OK && c->tcp.host == stored &&
+                  strcmp(stored, host) == 0 && ping_ok(c),
+              "redisContextConnectTcp with the stored host keeps it");
+    }
     redisFree(c);
 }
 
