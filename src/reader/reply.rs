@@ -5,7 +5,8 @@
 //! [`DefaultBuilder`], which the reader uses directly when `fn` is that untouched table.
 
 use core::ffi::{c_char, c_int, c_longlong, c_void};
-use core::ptr;
+use core::ptr::{self, NonNull};
+use core::slice;
 
 use super::parser::{At, Builder, Kind, Scalar};
 use super::tasks::Mirror;
@@ -23,12 +24,12 @@ use crate::boundary;
 /// hiredis's `defaultFunctions` entries.
 const DEFAULTS: redisReplyObjectFunctions = redisReplyObjectFunctions {
     createString: Some(create_string_object),
-    createArray: Some(create_array_object),
-    createInteger: Some(create_integer_object),
+    createArray: Some(create_object::<usize>),
+    createInteger: Some(create_object::<c_longlong>),
     createDouble: Some(create_double_object),
     createNil: Some(create_nil_object),
-    createBool: Some(create_bool_object),
-    freeObject: Some(free_reply_object),
+    createBool: Some(create_object::<c_int>),
+    freeObject: Some(free_reply),
 };
 
 /// hiredis's `defaultFunctions`: mutable memory like hiredis's, since callers can reach it
@@ -40,22 +41,36 @@ pub(crate) fn default_functions() -> *mut redisReplyObjectFunctions {
     &raw mut DEFAULT_FUNCTIONS
 }
 
+/// The default table's entries now (C code may have replaced some).
+#[inline(always)]
+fn installed() -> redisReplyObjectFunctions {
+    // SAFETY: plain data in our static, copied; hiredis objects are not shared between
+    // threads, so no C write races this read.
+    unsafe { ptr::read(&raw const DEFAULT_FUNCTIONS) }
+}
+
 /// The table's entries as addresses (NULL entries as 0).
+#[inline(always)]
 fn addresses(t: redisReplyObjectFunctions) -> [usize; 7] {
-    // SAFETY: the struct is seven `Option<fn>`, each pointer-sized with NULL as `None`.
-    unsafe { core::mem::transmute(t) }
+    [
+        t.createString.map_or(0, |f| f as usize),
+        t.createArray.map_or(0, |f| f as usize),
+        t.createInteger.map_or(0, |f| f as usize),
+        t.createDouble.map_or(0, |f| f as usize),
+        t.createNil.map_or(0, |f| f as usize),
+        t.createBool.map_or(0, |f| f as usize),
+        t.freeObject.map_or(0, |f| f as usize),
+    ]
 }
 
 /// True when `f` is the default table with its original entries, so the reader may build
 /// `redisReply` objects directly instead of calling through it.
 #[inline]
 pub(crate) fn is_default(f: *const redisReplyObjectFunctions) -> bool {
-    // `f` is then our static; hiredis objects are not shared between threads.
     if !ptr::eq(f, default_functions()) {
         return false;
     }
-    // SAFETY: as above.
-    let (now, orig) = (addresses(unsafe { ptr::read(f) }), addresses(DEFAULTS));
+    let (now, orig) = (addresses(installed()), addresses(DEFAULTS));
     // Element-wise, which compiles to seven compares rather than a memcmp call.
     now.iter().zip(orig.iter()).all(|(a, b)| a == b)
 }
@@ -64,12 +79,11 @@ pub(crate) fn is_default(f: *const redisReplyObjectFunctions) -> bool {
 /// string is the original one, so [`scalar_reply`] builds what calling through the table would.
 #[inline(always)]
 pub(crate) fn default_entry_kept(integer: bool) -> bool {
-    // SAFETY: our static; hiredis objects are not shared between threads.
-    let t = unsafe { &*default_functions() };
+    let (now, orig) = (installed(), DEFAULTS);
     if integer {
-        t.createInteger.map(|e| e as usize) == DEFAULTS.createInteger.map(|e| e as usize)
+        now.createInteger.map(|e| e as usize) == orig.createInteger.map(|e| e as usize)
     } else {
-        t.createString.map(|e| e as usize) == DEFAULTS.createString.map(|e| e as usize)
+        now.createString.map(|e| e as usize) == orig.createString.map(|e| e as usize)
     }
 }
 
@@ -81,12 +95,150 @@ fn is_aggregate(ty: c_int) -> bool {
     )
 }
 
-/// Memory for one `redisReply` (uninitialised), from the thread's cache when there is one.
+/// Types whose `str` the reply owns.
 #[inline(always)]
-fn reply_block(c: Option<&Blocks>) -> *mut redisReply {
-    match c.and_then(Blocks::take_reply) {
-        Some(p) => p as *mut redisReply,
-        None => alloc::malloc(size_of::<redisReply>()) as *mut redisReply,
+fn has_string(ty: c_int) -> bool {
+    matches!(
+        ty,
+        REDIS_REPLY_ERROR
+            | REDIS_REPLY_STATUS
+            | REDIS_REPLY_STRING
+            | REDIS_REPLY_DOUBLE
+            | REDIS_REPLY_VERB
+            | REDIS_REPLY_BIGNUM
+    )
+}
+
+/// A reply the default builders made, or C code shaped like one (hiredis lets callers edit
+/// and assemble replies), owned by the handle: its block, string and vector come from the
+/// hooks (libc's whenever the thread's cache is used); an aggregate's `element` is NULL or
+/// holds `elements` slots, each NULL or such a reply, owned by it. A reply that is not an
+/// aggregate owns its `str` only for the string types ([`has_string`]).
+#[repr(transparent)]
+struct Node(NonNull<redisReply>);
+
+impl Node {
+    /// The reply at `p`, or `None` for NULL.
+    ///
+    /// # Safety
+    /// `p` is NULL or a reply as [`Node`] describes, owned by the caller, who gives it up.
+    #[inline(always)]
+    unsafe fn from_raw(p: *mut c_void) -> Option<Node> {
+        NonNull::new(p.cast()).map(Node)
+    }
+
+    /// The reply for C; the handle is given up.
+    #[inline(always)]
+    fn into_raw(self) -> *mut redisReply {
+        self.0.as_ptr()
+    }
+
+    #[inline(always)]
+    fn fields(&self) -> &redisReply {
+        // SAFETY: a live reply, owned by the handle (see the type).
+        unsafe { self.0.as_ref() }
+    }
+
+    /// The child slots of an aggregate (none for other replies, or without a vector).
+    #[inline(always)]
+    fn children(&mut self) -> &mut [Option<Node>] {
+        let r = self.fields();
+        let (element, n) = (r.element, r.elements);
+        if !is_aggregate(r.r#type) || element.is_null() {
+            return &mut [];
+        }
+        // SAFETY: the vector holds `n` slots, each NULL or a reply the handle owns (see the
+        // type); `Option<Node>` has the layout of a reply pointer, NULL as `None`. The
+        // `&mut self` borrow makes the access unique.
+        unsafe { slice::from_raw_parts_mut(element.cast::<Option<Node>>(), n) }
+    }
+
+    /// Frees the reply's own blocks: `own` (for an aggregate, the children are gone), then the
+    /// reply, to the thread's cache `c` or the hooks.
+    #[inline(always)]
+    fn release(self, c: Option<&Blocks>, own: Own) {
+        let r = self.fields();
+        let (str, len, element) = (r.str, r.len, r.element);
+        let block = self.0.as_ptr().cast::<c_void>();
+        // SAFETY: the blocks are the handle's, from the hooks (libc's when there is a
+        // cache), and nothing uses them afterwards: the handle is consumed.
+        unsafe {
+            match (own, c) {
+                (Own::Vector, _) => alloc::free(element.cast()),
+                (Own::String, Some(c)) => c.give_string(str.cast(), len),
+                (Own::String, None) => alloc::free(str.cast()),
+                (Own::Block, _) => {}
+            }
+            match c {
+                Some(c) => c.give_reply(block),
+                None => alloc::free(block),
+            }
+        }
+    }
+}
+
+/// What a reply owns besides its block (and, for an aggregate, its children).
+#[derive(Clone, Copy)]
+enum Own {
+    Block,
+    /// `str` ([`has_string`]).
+    String,
+    /// `element` (aggregates).
+    Vector,
+}
+
+/// Frees `node` and everything it owns: the one place that frees a reply tree.
+#[inline(always)]
+fn free_tree(c: Option<&Blocks>, node: Node) {
+    // String replies, the common case, are told apart first.
+    match node.fields().r#type {
+        ty if has_string(ty) => node.release(c, Own::String),
+        ty if is_aggregate(ty) => free_aggregate(c, node),
+        _ => node.release(c, Own::Block),
+    }
+}
+
+/// [`free_tree`] for an aggregate: its children, then its own blocks.
+fn free_aggregate(c: Option<&Blocks>, mut node: Node) {
+    for slot in node.children() {
+        if let Some(child) = slot.take() {
+            // Scalar children, the common case, are freed without a recursive call.
+            free_tree(c, child);
+        }
+    }
+    node.release(c, Own::Vector);
+}
+
+/// Memory for one `redisReply`, not yet written, owned here: from the thread's cache when
+/// there is one, else from the hooks.
+struct Fresh(NonNull<redisReply>);
+
+impl Fresh {
+    #[inline(always)]
+    fn new(c: Option<&Blocks>) -> Option<Fresh> {
+        let p = match c.and_then(Blocks::take_reply) {
+            Some(p) => p,
+            None => alloc::malloc(size_of::<redisReply>()),
+        };
+        NonNull::new(p.cast()).map(Fresh)
+    }
+
+    /// The reply, written whole. (Built in `malloc` memory and written once: glibc's `calloc`
+    /// skips its thread cache, so a zeroing calloc costs about 100 instructions more per
+    /// reply than malloc plus these stores.)
+    #[inline(always)]
+    fn init(self, fields: redisReply) -> Node {
+        // SAFETY: fresh memory of the reply's size (malloc alignment suits the struct),
+        // owned here; every pointer in `fields` is NULL or a block the reply now owns.
+        unsafe { self.0.write(fields) };
+        Node(self.0)
+    }
+
+    /// Gives the memory back unused.
+    #[cold]
+    fn discard(self, c: Option<&Blocks>) {
+        self.init(reply_fields(REDIS_REPLY_NIL))
+            .release(c, Own::Block);
     }
 }
 
@@ -96,68 +248,37 @@ fn reply_string(c: Option<&Blocks>, s: &[u8]) -> *mut c_char {
     let Some(p) = c.and_then(|c| c.take_string(s.len())) else {
         return alloc::copy_bytes(s);
     };
-    // SAFETY: a cached string block holds `cache::SMALL` bytes, more than `s.len()`, and is
-    // owned here.
-    unsafe { copy_small(p as *mut u8, s) };
-    p as *mut c_char
+    // SAFETY: a cached string block holds `cache::SMALL` bytes and is owned here.
+    copy_small(unsafe { &mut *p.cast::<[u8; cache::SMALL]>() }, s);
+    p.cast()
 }
 
-/// Copies `s` and a NUL into `p` with a few fixed-size moves instead of a `memcpy` call (which
-/// costs more than the copy for strings this short): two overlapping 8- or 4-byte moves, or
-/// three single bytes, cover every length below [`cache::SMALL`].
-///
-/// # Safety
-/// `p` is writable for [`cache::SMALL`] bytes, does not overlap `s`, and `s.len() < SMALL`.
+/// Copies `s` (shorter than the block) and a NUL into `p` with a few fixed-size moves
+/// instead of a `memcpy` call (which costs more than the copy for strings this short): two
+/// overlapping 8- or 4-byte moves, or three single bytes, cover every length below
+/// [`cache::SMALL`].
 #[inline(always)]
-unsafe fn copy_small(p: *mut u8, s: &[u8]) {
-    let (n, src) = (s.len(), s.as_ptr());
-    // SAFETY: every move stays within `s` and within the first `n + 1 <= SMALL` bytes of `p`.
-    unsafe {
-        if n >= 8 {
-            ptr::copy_nonoverlapping(src, p, 8);
-            if n > 16 {
-                ptr::copy_nonoverlapping(src.add(8), p.add(8), 8);
-            }
-            ptr::copy_nonoverlapping(src.add(n - 8), p.add(n - 8), 8);
-        } else if n >= 4 {
-            ptr::copy_nonoverlapping(src, p, 4);
-            ptr::copy_nonoverlapping(src.add(n - 4), p.add(n - 4), 4);
-        } else if n > 0 {
-            *p = s[0];
-            *p.add(n / 2) = s[n / 2];
-            *p.add(n - 1) = s[n - 1];
+fn copy_small(p: &mut [u8; cache::SMALL], s: &[u8]) {
+    let n = s.len();
+    if n >= cache::SMALL {
+        // The cache hands out no block for these.
+        return;
+    }
+    if n >= 8 {
+        p[..8].copy_from_slice(&s[..8]);
+        if n > 16 {
+            p[8..16].copy_from_slice(&s[8..16]);
         }
-        *p.add(n) = 0;
+        p[n - 8..n].copy_from_slice(&s[n - 8..]);
+    } else if n >= 4 {
+        p[..4].copy_from_slice(&s[..4]);
+        p[n - 4..n].copy_from_slice(&s[n - 4..]);
+    } else if n > 0 {
+        p[0] = s[0];
+        p[n / 2] = s[n / 2];
+        p[n - 1] = s[n - 1];
     }
-}
-
-/// Gives a reply's blocks back: to the thread's cache, or to the hooks.
-///
-/// # Safety
-/// `p` is a live block from the hooks that is not used afterwards.
-#[inline(always)]
-unsafe fn drop_reply_block(c: Option<&Blocks>, p: *mut redisReply) {
-    // SAFETY: caller's promise; with a cache the hooks are libc's, so `p` is a malloc block.
-    unsafe {
-        match c {
-            Some(c) => c.give_reply(p.cast()),
-            None => alloc::free(p.cast()),
-        }
-    }
-}
-
-/// A reply with every field given, or NULL. Built in `malloc` memory and written whole:
-/// glibc's `calloc` skips its thread cache, so a zeroing calloc costs about 100 instructions
-/// more per reply than malloc plus these stores.
-#[inline(always)]
-fn alloc_reply(c: Option<&Blocks>, fields: redisReply) -> *mut redisReply {
-    let r = reply_block(c);
-    if !r.is_null() {
-        // SAFETY: `r` is fresh memory of the reply's size from the hooks (malloc alignment
-        // suits the struct), exclusively owned here.
-        unsafe { ptr::write(r, fields) };
-    }
-    r
+    p[n] = 0;
 }
 
 /// A reply of type `ty` with all other fields zero/NULL, as hiredis's calloc leaves them.
@@ -175,38 +296,32 @@ fn reply_fields(ty: c_int) -> redisReply {
     }
 }
 
-/// A zeroed reply of type `ty`, or NULL.
+/// A reply with the fields `f`, or `None` when out of memory.
 #[inline(always)]
-fn new_reply(c: Option<&Blocks>, ty: c_int) -> *mut redisReply {
-    alloc_reply(c, reply_fields(ty))
+fn plain_reply(c: Option<&Blocks>, f: redisReply) -> Option<Node> {
+    Some(Fresh::new(c)?.init(f))
 }
 
-/// A string-like reply: `str`/`len` copy `s`; for VERB, `vtype` gets the first 3 bytes and
-/// `str` what follows the 4-byte `xxx:` prefix.
+/// A string-like reply with the fields `f` (type and all but the string): `str`/`len` copy
+/// `s`; for VERB, `vtype` gets the first 3 bytes and `str` what follows the 4-byte `xxx:`
+/// prefix.
 #[inline(always)]
-fn string_reply(c: Option<&Blocks>, ty: c_int, s: &[u8]) -> *mut redisReply {
-    let (vtype, body) = if ty == REDIS_REPLY_VERB {
+fn string_reply(c: Option<&Blocks>, mut f: redisReply, s: &[u8]) -> Option<Node> {
+    let (vtype, body) = if f.r#type == REDIS_REPLY_VERB {
         // hiredis would underflow here; the reader never passes fewer than 4 bytes.
-        let Some((head, body)) = s.split_first_chunk::<4>() else {
-            return ptr::null_mut();
-        };
+        let (head, body) = s.split_first_chunk::<4>()?;
         (Some(head), body)
     } else {
         (None, s)
     };
     // The reply is allocated before its string, as in hiredis (allocator hooks that fail
     // the n-th call see the same sequence).
-    let r = reply_block(c);
-    if r.is_null() {
-        return r;
-    }
+    let r = Fresh::new(c)?;
     let str = reply_string(c, body);
     if str.is_null() {
-        // SAFETY: `r` came from `reply_block` just above and was never handed out.
-        unsafe { drop_reply_block(c, r) };
-        return ptr::null_mut();
+        r.discard(c);
+        return None;
     }
-    let mut f = reply_fields(ty);
     f.str = str;
     f.len = body.len();
     if let Some(head) = vtype {
@@ -214,85 +329,97 @@ fn string_reply(c: Option<&Blocks>, ty: c_int, s: &[u8]) -> *mut redisReply {
             *d = *s as c_char;
         }
     }
-    // SAFETY: `r` is fresh memory of the reply's size from the hooks, owned here.
-    unsafe { ptr::write(r, f) };
-    r
+    Some(r.init(f))
 }
 
-/// The reply for a top-level scalar the reader recognised on its fast path.
+/// The reply for a top-level scalar the reader recognised on its fast path (NULL when out
+/// of memory).
 #[inline(always)]
-pub(crate) fn scalar_reply(c: Option<&Blocks>, item: Scalar<'_>) -> *mut redisReply {
+pub(crate) fn scalar_reply(c: Option<&Blocks>, item: Scalar<'_>) -> *mut c_void {
+    scalar_node(c, item).map_or(ptr::null_mut(), |r| r.into_raw().cast())
+}
+
+#[inline(always)]
+fn scalar_node(c: Option<&Blocks>, item: Scalar<'_>) -> Option<Node> {
     if item.kind == Kind::Integer {
         integer_reply(c, REDIS_REPLY_INTEGER, item.int)
     } else {
         // Kind numbers are hiredis's reply types.
-        string_reply(c, item.kind as c_int, item.text)
+        string_reply(c, reply_fields(item.kind as c_int), item.text)
     }
 }
 
 /// An aggregate with room for `n` children (no vector when `n == 0`). The vector goes through
 /// the overflow-checked calloc, so absurd counts fail cleanly.
 #[inline(always)]
-fn array_reply(c: Option<&Blocks>, ty: c_int, n: usize) -> *mut redisReply {
-    let r = new_reply(c, ty);
-    if r.is_null() || n == 0 {
-        return r;
-    }
-    let element = alloc::calloc(n, size_of::<*mut redisReply>()) as *mut *mut redisReply;
-    // SAFETY: `r` is a fresh reply owned here.
-    unsafe {
+fn array_reply(c: Option<&Blocks>, ty: c_int, n: usize) -> Option<Node> {
+    let r = Fresh::new(c)?;
+    let mut f = reply_fields(ty);
+    if n > 0 {
+        let element = alloc::calloc(n, size_of::<*mut redisReply>()) as *mut *mut redisReply;
         if element.is_null() {
-            drop_reply_block(c, r);
-            return ptr::null_mut();
+            r.discard(c);
+            return None;
         }
-        (*r).element = element;
-        (*r).elements = n;
+        f.element = element;
+        f.elements = n;
     }
-    r
+    Some(r.init(f))
 }
 
 #[inline(always)]
-fn integer_reply(c: Option<&Blocks>, ty: c_int, v: c_longlong) -> *mut redisReply {
+fn integer_reply(c: Option<&Blocks>, ty: c_int, v: c_longlong) -> Option<Node> {
     let mut f = reply_fields(ty);
     f.integer = v;
-    alloc_reply(c, f)
+    plain_reply(c, f)
 }
 
 #[inline(always)]
-fn double_reply(c: Option<&Blocks>, v: f64, text: &[u8]) -> *mut redisReply {
-    let r = string_reply(c, REDIS_REPLY_DOUBLE, text);
-    if !r.is_null() {
-        // SAFETY: fresh reply owned here.
-        unsafe { (*r).dval = v };
-    }
-    r
+fn double_reply(c: Option<&Blocks>, v: f64, text: &[u8]) -> Option<Node> {
+    let mut f = reply_fields(REDIS_REPLY_DOUBLE);
+    f.dval = v;
+    string_reply(c, f, text)
 }
 
 /// Stores `r` as child `idx` of `parent` (NULL parent: `r` is a root), as hiredis's default
-/// builders do. Where hiredis would assert (the parent is not an aggregate reply with room
-/// at `idx`), `r` is freed and NULL returned, which the reader reports as out of memory.
+/// builders do; NULL when `r` is. Where hiredis would assert (the parent is not an
+/// aggregate reply with room at `idx`), `r` is freed and NULL returned, which the reader
+/// reports as out of memory.
 ///
 /// # Safety
 /// `parent` is NULL, a small fake object (a type number), or a live reply.
 #[inline(always)]
-unsafe fn link(parent: *mut c_void, idx: usize, r: *mut redisReply) -> *mut c_void {
-    if r.is_null() || parent.is_null() {
-        return r.cast();
+unsafe fn link(parent: *mut c_void, idx: usize, r: Option<Node>) -> *mut c_void {
+    let Some(r) = r else {
+        return ptr::null_mut();
+    };
+    if parent.is_null() {
+        return r.into_raw().cast();
     }
     let p = parent as *mut redisReply;
-    // SAFETY: the caller promises a live reply unless the pointer is a fake type number.
-    unsafe {
+    // SAFETY: the caller promises a live reply unless the pointer is a fake type number; an
+    // aggregate's vector holds `elements` slots.
+    let slot = unsafe {
         if (parent as usize) <= REDIS_REPLY_VERB as usize
             || !is_aggregate((*p).r#type)
             || idx >= (*p).elements
             || (*p).element.is_null()
         {
-            free_reply(r.cast());
-            return ptr::null_mut();
+            None
+        } else {
+            Some(&mut *(*p).element.add(idx))
         }
-        *(*p).element.add(idx) = r;
+    };
+    match slot {
+        Some(slot) => {
+            *slot = r.into_raw();
+            (*slot).cast()
+        }
+        None => {
+            free_tree(cache::local(), r);
+            ptr::null_mut()
+        }
     }
-    r.cast()
 }
 
 /// What every default C-table builder does around its reply: NULL for a NULL task, else the
@@ -304,20 +431,21 @@ unsafe fn link(parent: *mut c_void, idx: usize, r: *mut redisReply) -> *mut c_vo
 #[inline(always)]
 unsafe fn build_for(
     task: *const redisReadTask,
-    make: impl FnOnce(&redisReadTask) -> *mut redisReply,
+    make: impl FnOnce(&redisReadTask) -> Option<Node>,
 ) -> *mut c_void {
-    // SAFETY: caller's promise.
-    let Some(task) = (unsafe { task.as_ref() }) else {
-        return ptr::null_mut();
-    };
-    // SAFETY: caller's promise.
-    let (parent, idx) = match unsafe { task.parent.as_ref() } {
-        None => (ptr::null_mut(), 0),
-        // A negative index wraps to a huge one, which `link` refuses.
-        Some(p) => (p.obj, task.idx as usize),
-    };
-    // SAFETY: a parent task's object is one its builder returned (reader contract).
-    unsafe { link(parent, idx, make(task)) }
+    // SAFETY: the caller's promise; a parent task's object is one its builder returned
+    // (reader contract).
+    unsafe {
+        let Some(task) = task.as_ref() else {
+            return ptr::null_mut();
+        };
+        let (parent, idx) = match task.parent.as_ref() {
+            None => (ptr::null_mut(), 0),
+            // A negative index wraps to a huge one, which `link` refuses.
+            Some(p) => (p.obj, task.idx as usize),
+        };
+        link(parent, idx, make(task))
+    }
 }
 
 unsafe extern "C" fn create_string_object(
@@ -327,24 +455,47 @@ unsafe extern "C" fn create_string_object(
 ) -> *mut c_void {
     // SAFETY: builders get a valid task and `len` bytes at `str` (reader contract).
     unsafe {
-        build_for(task, |t| match boundary::bytes(str as *const u8, len) {
-            Some(s) => string_reply(None, t.r#type, s),
-            None => ptr::null_mut(),
+        build_for(task, |t| {
+            string_reply(
+                None,
+                reply_fields(t.r#type),
+                boundary::bytes(str as *const u8, len)?,
+            )
         })
     }
 }
 
-unsafe extern "C" fn create_array_object(task: *const redisReadTask, n: usize) -> *mut c_void {
-    // SAFETY: builders get a valid task.
-    unsafe { build_for(task, |t| array_reply(None, t.r#type, n)) }
+/// The argument of the default builders that take one besides the task: its type tells
+/// which builder it is.
+trait Arg: Copy {
+    fn build(self, ty: c_int) -> Option<Node>;
 }
 
-unsafe extern "C" fn create_integer_object(
-    task: *const redisReadTask,
-    v: c_longlong,
-) -> *mut c_void {
-    // SAFETY: builders get a valid task.
-    unsafe { build_for(task, |_| integer_reply(None, REDIS_REPLY_INTEGER, v)) }
+/// `createArray`.
+impl Arg for usize {
+    fn build(self, ty: c_int) -> Option<Node> {
+        array_reply(None, ty, self)
+    }
+}
+
+/// `createInteger`.
+impl Arg for c_longlong {
+    fn build(self, _ty: c_int) -> Option<Node> {
+        integer_reply(None, REDIS_REPLY_INTEGER, self)
+    }
+}
+
+/// `createBool`.
+impl Arg for c_int {
+    fn build(self, _ty: c_int) -> Option<Node> {
+        integer_reply(None, REDIS_REPLY_BOOL, (self != 0) as c_longlong)
+    }
+}
+
+/// `createArray`, `createInteger` and `createBool` of the default table (one per [`Arg`]).
+unsafe extern "C" fn create_object<A: Arg>(task: *const redisReadTask, v: A) -> *mut c_void {
+    // SAFETY: builders get a valid task (reader contract).
+    unsafe { build_for(task, |t| v.build(t.r#type)) }
 }
 
 unsafe extern "C" fn create_double_object(
@@ -353,27 +504,17 @@ unsafe extern "C" fn create_double_object(
     str: *mut c_char,
     len: usize,
 ) -> *mut c_void {
-    // SAFETY: builders get a valid task and `len` bytes at `str`.
+    // SAFETY: builders get a valid task and `len` bytes at `str` (reader contract).
     unsafe {
-        build_for(task, |_| match boundary::bytes(str as *const u8, len) {
-            Some(s) => double_reply(None, v, s),
-            None => ptr::null_mut(),
+        build_for(task, |_| {
+            double_reply(None, v, boundary::bytes(str as *const u8, len)?)
         })
     }
 }
 
 unsafe extern "C" fn create_nil_object(task: *const redisReadTask) -> *mut c_void {
-    // SAFETY: builders get a valid task.
-    unsafe { build_for(task, |_| new_reply(None, REDIS_REPLY_NIL)) }
-}
-
-unsafe extern "C" fn create_bool_object(task: *const redisReadTask, v: c_int) -> *mut c_void {
-    // SAFETY: builders get a valid task.
-    unsafe {
-        build_for(task, |_| {
-            integer_reply(None, REDIS_REPLY_BOOL, (v != 0) as c_longlong)
-        })
-    }
+    // SAFETY: builders get a valid task (reader contract).
+    unsafe { build_for(task, |_| plain_reply(None, reply_fields(REDIS_REPLY_NIL))) }
 }
 
 /// The default builders without the C table in between: objects are `redisReply`s, linked
@@ -388,13 +529,18 @@ pub(crate) struct DefaultBuilder<'a> {
 
 impl DefaultBuilder<'_> {
     #[inline(always)]
-    fn place(at: At<'_, *mut c_void>, r: *mut redisReply) -> Option<*mut c_void> {
-        let (parent, idx) = at.parent().unwrap_or((ptr::null_mut(), 0));
+    fn attach(parent: *mut c_void, idx: usize, r: Option<Node>) -> Option<*mut c_void> {
         // SAFETY: open aggregates hold what a builder returned for them: replies from this
         // builder, or (if the caller switched tables mid-reply, as hiredis allows) whatever
         // that table made, which hiredis's default builders would equally treat as a reply.
         let obj = unsafe { link(parent, idx, r) };
         (!obj.is_null()).then_some(obj)
+    }
+
+    #[inline(always)]
+    fn place(at: At<'_, *mut c_void>, r: Option<Node>) -> Option<*mut c_void> {
+        let (parent, idx) = at.parent().unwrap_or((ptr::null_mut(), 0));
+        Self::attach(parent, idx, r)
     }
 }
 
@@ -417,14 +563,15 @@ impl Builder for DefaultBuilder<'_> {
         idx: usize,
         item: Scalar<'_>,
     ) -> Option<*mut c_void> {
-        // SAFETY: as in `place`.
-        let obj = unsafe { link(parent, idx, scalar_reply(self.blocks, item)) };
-        (!obj.is_null()).then_some(obj)
+        Self::attach(parent, idx, scalar_node(self.blocks, item))
     }
 
     #[inline(always)]
     fn string(&mut self, at: At<'_, *mut c_void>, kind: Kind, s: &[u8]) -> Option<*mut c_void> {
-        Self::place(at, string_reply(self.blocks, kind as c_int, s))
+        Self::place(
+            at,
+            string_reply(self.blocks, reply_fields(kind as c_int), s),
+        )
     }
 
     #[inline(always)]
@@ -453,7 +600,7 @@ impl Builder for DefaultBuilder<'_> {
 
     #[inline(always)]
     fn nil(&mut self, at: At<'_, *mut c_void>, _kind: Kind) -> Option<*mut c_void> {
-        Self::place(at, new_reply(self.blocks, REDIS_REPLY_NIL))
+        Self::place(at, plain_reply(self.blocks, reply_fields(REDIS_REPLY_NIL)))
     }
 
     #[inline(always)]
@@ -465,86 +612,16 @@ impl Builder for DefaultBuilder<'_> {
     }
 }
 
-/// `freeObject` of the default table: [`free_reply`].
-///
-/// # Safety
-/// As for [`free_reply`].
-unsafe extern "C" fn free_reply_object(reply: *mut c_void) {
-    // SAFETY: the caller's promise.
-    unsafe { free_reply(reply) }
-}
-
-/// Frees a reply and everything it owns (`freeReplyObject`). NULL is a no-op.
+/// Frees a reply and everything it owns (`freeReplyObject`, and the default table's
+/// `freeObject`). NULL is a no-op.
 ///
 /// # Safety
 /// `reply` is NULL or a reply tree built by the default builders, owned by the caller.
 #[inline(always)]
-pub(crate) unsafe fn free_reply(reply: *mut c_void) {
-    if reply.is_null() {
-        return;
-    }
-    let r = reply as *mut redisReply;
-    let c = cache::local();
-    // SAFETY: the caller promises a live reply tree it owns.
-    unsafe {
-        if is_aggregate((*r).r#type) {
-            free_aggregate(c, r);
-        } else {
-            free_scalar(c, r);
-        }
-    }
-}
-
-/// Frees an aggregate reply, its children and its vector.
-///
-/// # Safety
-/// `r` is a live aggregate reply tree from the hooks, owned by the caller.
-unsafe fn free_aggregate(c: Option<&Blocks>, r: *mut redisReply) {
-    // SAFETY: caller's promise.
-    unsafe {
-        let element = (*r).element;
-        if !element.is_null() {
-            for j in 0..(*r).elements {
-                let child = *element.add(j);
-                if child.is_null() {
-                    continue;
-                }
-                // Scalar children, the common case, are freed without a recursive call.
-                if is_aggregate((*child).r#type) {
-                    free_aggregate(c, child);
-                } else {
-                    free_scalar(c, child);
-                }
-            }
-            alloc::free(element.cast());
-        }
-        drop_reply_block(c, r);
-    }
-}
-
-/// Frees a non-aggregate reply and its string.
-///
-/// # Safety
-/// `r` is a live non-aggregate reply from the hooks, owned by the caller.
-#[inline(always)]
-unsafe fn free_scalar(c: Option<&Blocks>, r: *mut redisReply) {
-    // SAFETY: caller's promise.
-    unsafe {
-        if matches!(
-            (*r).r#type,
-            REDIS_REPLY_ERROR
-                | REDIS_REPLY_STATUS
-                | REDIS_REPLY_STRING
-                | REDIS_REPLY_DOUBLE
-                | REDIS_REPLY_VERB
-                | REDIS_REPLY_BIGNUM
-        ) {
-            match c {
-                Some(c) => c.give_string((*r).str.cast(), (*r).len),
-                None => alloc::free((*r).str.cast()),
-            }
-        }
-        drop_reply_block(c, r);
+pub(crate) unsafe extern "C" fn free_reply(reply: *mut c_void) {
+    // SAFETY: the caller's promise, which is the handle's.
+    if let Some(node) = unsafe { Node::from_raw(reply) } {
+        free_tree(cache::local(), node);
     }
 }
 
@@ -557,8 +634,7 @@ mod tests {
         let src: Vec<u8> = (1..=40).collect();
         for n in 0..cache::SMALL {
             let mut dst = [0xffu8; cache::SMALL];
-            // SAFETY: `dst` has SMALL bytes and `n < SMALL`.
-            unsafe { copy_small(dst.as_mut_ptr(), &src[..n]) };
+            copy_small(&mut dst, &src[..n]);
             assert_eq!(&dst[..n], &src[..n], "length {n}");
             assert_eq!(dst[n], 0, "NUL after {n}");
             assert!(
@@ -572,32 +648,37 @@ mod tests {
     fn default_table_is_recognised() {
         assert!(is_default(default_functions()));
         assert!(!is_default(ptr::null()));
+        assert!(default_entry_kept(true) && default_entry_kept(false));
     }
 
     #[test]
     fn verb_reply_splits_prefix() {
-        let r = string_reply(None, REDIS_REPLY_VERB, b"txt:hello");
-        assert!(!r.is_null());
-        // SAFETY: `r` is a fresh reply from this module.
-        unsafe {
-            assert_eq!((*r).len, 5);
-            assert_eq!(boundary::cstr((*r).str), Some(&b"hello"[..]));
-            assert_eq!(boundary::cstr((*r).vtype.as_ptr()), Some(&b"txt"[..]));
-            free_reply(r.cast());
-        }
-        assert!(string_reply(None, REDIS_REPLY_VERB, b"txt").is_null());
+        let r = string_reply(None, reply_fields(REDIS_REPLY_VERB), b"txt:hello").unwrap();
+        let f = r.fields();
+        assert_eq!(f.len, 5);
+        assert_eq!(f.vtype.map(|c| c as u8), *b"txt\0");
+        // SAFETY: the reply's `str` holds `len` bytes and a NUL.
+        let s = unsafe { slice::from_raw_parts(f.str as *const u8, f.len + 1) };
+        assert_eq!(s, b"hello\0");
+        free_tree(None, r);
+        assert!(string_reply(None, reply_fields(REDIS_REPLY_VERB), b"txt").is_none());
     }
 
     #[test]
     fn link_refuses_bad_parents() {
-        let parent = array_reply(None, REDIS_REPLY_ARRAY, 1);
-        // SAFETY: replies from this module; `link` takes ownership of the child.
-        unsafe {
-            assert!(link(parent.cast(), 1, new_reply(None, REDIS_REPLY_NIL)).is_null());
-            assert!(link(2 as *mut c_void, 0, new_reply(None, REDIS_REPLY_NIL)).is_null());
-            let child = link(parent.cast(), 0, new_reply(None, REDIS_REPLY_NIL));
-            assert_eq!(*(*parent).element, child.cast());
-            free_reply(parent.cast());
-        }
+        let nil = || plain_reply(None, reply_fields(REDIS_REPLY_NIL));
+        let parent = array_reply(None, REDIS_REPLY_ARRAY, 1).unwrap().into_raw();
+        let link = |parent: *mut c_void, idx| DefaultBuilder::attach(parent, idx, nil());
+        // Past the end; a fake object (a type number); the slot.
+        assert_eq!(link(parent.cast(), 1), None);
+        assert_eq!(link(REDIS_REPLY_ARRAY as usize as *mut c_void, 0), None);
+        let child = link(parent.cast(), 0).unwrap();
+        let mut parent = Node(NonNull::new(parent).unwrap());
+        assert_eq!(parent.children().len(), 1);
+        assert_eq!(
+            parent.children()[0].as_ref().map(|c| c.0.as_ptr().cast()),
+            Some(child)
+        );
+        free_tree(None, parent);
     }
 }
