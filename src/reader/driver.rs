@@ -8,11 +8,11 @@
 //! together, so everything below works on `&mut` borrows.
 
 use core::ffi::{c_char, c_int, c_void};
-use core::ptr;
+use core::{ptr, slice};
 
 use super::parser::{self, Found, Kind, Parser, ReadError, Scalar, TopLevel};
 use super::reply;
-use super::tasks::{CBuilder, Mirror, NO_FUNCTIONS, free_object};
+use super::tasks::{self, CBuilder, Make, Mirror, free_object};
 use crate::abi::read::{
     REDIS_ERR, REDIS_ERR_OOM, REDIS_ERR_PROTOCOL, REDIS_OK, REDIS_READER_MAX_ARRAY_ELEMENTS,
     REDIS_READER_MAX_BUF, REDIS_REPLY_INTEGER, redisReadTask, redisReader,
@@ -112,24 +112,28 @@ pub(crate) fn create(fns: *mut redisReplyObjectFunctions) -> *mut redisReader {
     if r.is_null() {
         return r;
     }
-    let Some(buf) = Sds::empty() else {
-        // SAFETY: `r` is our fresh block.
-        unsafe { alloc::free(r.cast()) };
-        return ptr::null_mut();
+    // The buffer, then the state: hiredis's order of allocations.
+    let parts = Sds::empty().map(|buf| {
+        let st = State {
+            parser: Parser::default(),
+            mirror: Mirror::new(),
+            block: ptr::null_mut(),
+            view: ptr::null_mut(),
+        };
+        (buf, HBox::try_new(st))
+    });
+    let (buf, st) = match parts {
+        Some((buf, Ok(st))) => (buf, st),
+        failed => {
+            if let Some((buf, _)) = failed {
+                buf.free();
+            }
+            // SAFETY: `r` is our fresh block, not handed out.
+            unsafe { alloc::free(r.cast()) };
+            return ptr::null_mut();
+        }
     };
-    let st = State {
-        parser: Parser::default(),
-        mirror: Mirror::new(),
-        block: ptr::null_mut(),
-        view: ptr::null_mut(),
-    };
-    let Ok(st) = HBox::try_new(st) else {
-        buf.free();
-        // SAFETY: `r` is our fresh block.
-        unsafe { alloc::free(r.cast()) };
-        return ptr::null_mut();
-    };
-    // SAFETY: `r` is a fresh zeroed reader owned here.
+    // SAFETY: `r` is a fresh zeroed block of the reader's size, owned here.
     let rr = unsafe { &mut *r };
     rr.buf = buf.into_raw();
     rr.r#fn = fns;
@@ -169,26 +173,6 @@ pub(crate) unsafe fn free(r: *mut redisReader) {
         }
         alloc::free(r.cast());
     }
-}
-
-/// The reader's function table (`fn`), or `None` for NULL.
-#[inline(always)]
-fn table(r: &redisReader) -> Option<&redisReplyObjectFunctions> {
-    // SAFETY: `fn` is NULL or a table valid while the reader uses it (`create`'s contract,
-    // which `Reader::from_raw` restates).
-    unsafe { r.r#fn.as_ref() }
-}
-
-/// The bytes `buf` holds, `len` of them. The slice lives in the buffer's own block, not in
-/// the reader, so it is not tied to a borrow of `r`.
-///
-/// # Safety
-/// Not in the error state (`buf` is the reader's live sds and `len` its length: this module
-/// keeps the two in step; C code that edits these public fields must too, as with hiredis),
-/// and the slice is dropped before anything frees or grows `buf` (`set_error`, `trim`, feeding).
-unsafe fn buffered<'b>(r: &redisReader) -> &'b [u8] {
-    // SAFETY: the caller's promise.
-    unsafe { core::slice::from_raw_parts(r.buf as *const u8, r.len) }
 }
 
 /// Puts the reader in its final error state: partial reply freed, buffer released.
@@ -311,9 +295,9 @@ fn get_reply_custom(r: &mut redisReader, st: &mut State, out: Out<'_>) -> c_int 
         return get_reply_custom_general(r, st, out);
     }
     debug_assert!(st.parser.is_idle());
-    // SAFETY: not in the error state (checked on entry); `bytes` is dropped before `buf`
-    // changes.
-    let bytes = unsafe { buffered(r) };
+    // SAFETY: not in the error state (checked on entry), so `buf` is the reader's live sds
+    // of `len` bytes (`Reader::from_raw`); `bytes` is dropped before `buf` changes.
+    let bytes = unsafe { slice::from_raw_parts(r.buf as *const u8, r.len) };
     // One copy of the rest per kind (bulk strings first: aggregates mostly hold those).
     // Three kinds, so that they are told apart by compares rather than a jump table: errors
     // go the general way.
@@ -344,40 +328,39 @@ fn custom_scalar(
     let Some((item, next)) = parser::scalar_data_in_word(kind, bytes, r.pos + 1) else {
         return get_reply_custom_general(r, st, out);
     };
-    let Some(fns) = table(r) else {
-        return get_reply_custom_general(r, st, out);
-    };
+    let fns = tasks::entries(r.r#fn);
     // The root task as hiredis passes it (see `hand_out_custom_scalar`), with the privdata
     // of now (the reply starts in this call); room for it was checked by the caller.
     // Between replies the root task already holds the rest (see `Mirror::blank_root`).
     let privdata = r.privdata;
-    let Some(t) = st.mirror.tasks.first_mut() else {
+    let Some(t) = st.mirror.slot(0) else {
         return get_reply_custom_general(r, st, out);
     };
     debug_assert_eq!(
-        (t.elements, t.idx, t.obj, t.parent),
+        {
+            let t = &st.mirror.tasks[0];
+            (t.elements, t.idx, t.obj, t.parent)
+        },
         (-1, -1, ptr::null_mut(), ptr::null_mut())
     );
-    let obj = if kind == Kind::Integer {
-        let Some(f) = fns.createInteger else {
+    let make = if kind == Kind::Integer {
+        if fns.createInteger.is_none() {
             return get_reply_custom_general(r, st, out);
-        };
-        t.r#type = kind as c_int;
-        t.privdata = privdata;
-        r.pos = next;
-        // SAFETY: a valid task.
-        unsafe { f(t, item.int) }
+        }
+        Make::Integer(item.int)
     } else {
-        let Some(f) = fns.createString else {
+        if fns.createString.is_none() {
             return get_reply_custom_general(r, st, out);
-        };
-        t.r#type = kind as c_int;
-        t.privdata = privdata;
-        r.pos = next;
-        // SAFETY: a valid task and the text, valid for the call (builders must not write
-        // to it).
-        unsafe { f(t, item.text.as_ptr() as *mut c_char, item.text.len()) }
+        }
+        Make::String(item.text)
     };
+    r.pos = next;
+    let obj = t
+        .call(&fns, make, |t| {
+            t.r#type = kind as c_int;
+            t.privdata = privdata;
+        })
+        .unwrap_or(ptr::null_mut());
     if obj.is_null() {
         set_oom(r, st);
         return REDIS_ERR;
@@ -454,14 +437,17 @@ fn trim(r: &mut redisReader, st: &mut State) {
 /// aggregates in progress, or a failed allocation, which the parser then meets and reports).
 #[inline(always)]
 fn scalar_fast_path(r: &mut redisReader, st: &mut State, reply: Out<'_>) -> bool {
-    match st.parser.top_level() {
-        TopLevel::Idle => {}
-        TopLevel::Waiting(kind) => return resume_scalar(r, st, kind, reply),
-        TopLevel::Busy => return false,
+    let top = st.parser.top_level();
+    if top == TopLevel::Busy {
+        return false;
     }
-    // SAFETY: not in the error state (checked on entry); `bytes` is dropped before `buf`
-    // changes.
-    let bytes = unsafe { buffered(r) };
+    // SAFETY: not in the error state (checked on entry), so `buf` is the reader's live sds
+    // of `len` bytes (`Reader::from_raw`); nothing below frees or grows it, so `bytes` is
+    // dropped before `buf` changes.
+    let bytes = unsafe { slice::from_raw_parts(r.buf as *const u8, r.len) };
+    if let TopLevel::Waiting(kind) = top {
+        return resume_scalar(r, st, kind, bytes, reply);
+    }
     match parser::scalar_at(bytes, r.pos) {
         Some(Found::Whole(item, next)) => hand_out_scalar(r, st, item, next, reply),
         Some(Found::Partial(kind)) => start_waiting(r, st, kind),
@@ -477,26 +463,27 @@ fn scalar_fast_path(r: &mut redisReader, st: &mut State, reply: Out<'_>) -> bool
 /// reader is in its error state: the parser then runs, or reports the error.
 #[inline(always)]
 fn custom_scalar_fast_path(r: &mut redisReader, st: &mut State, reply: Out<'_>) -> bool {
-    let found = match st.parser.top_level() {
+    let top = st.parser.top_level();
+    if top == TopLevel::Busy {
+        return false;
+    }
+    // SAFETY: as in `scalar_fast_path`: only the builder's failure below frees `buf`, after
+    // the last use of `bytes`.
+    let bytes = unsafe { slice::from_raw_parts(r.buf as *const u8, r.len) };
+    let found = match top {
         TopLevel::Busy => return false,
         TopLevel::Waiting(kind) => {
             if r.pos >= r.len {
                 // As in `resume_scalar`.
                 return r.pos == r.len;
             }
-            // SAFETY: as above.
-            let bytes = unsafe { buffered(r) };
             parser::scalar_data(kind, bytes, r.pos)
         }
-        TopLevel::Idle => {
-            // SAFETY: as above.
-            let bytes = unsafe { buffered(r) };
-            match parser::scalar_at(bytes, r.pos) {
-                Some(Found::Partial(kind)) => return start_waiting(r, st, kind),
-                None if r.pos == r.len => return start_reply(r, st),
-                found => found,
-            }
-        }
+        TopLevel::Idle => match parser::scalar_at(bytes, r.pos) {
+            Some(Found::Partial(kind)) => return start_waiting(r, st, kind),
+            None if r.pos == r.len => return start_reply(r, st),
+            found => found,
+        },
     };
     match found {
         Some(Found::Whole(item, next)) => hand_out_custom_scalar(r, st, item, next, reply),
@@ -539,15 +526,18 @@ fn start_waiting(r: &mut redisReader, st: &mut State, kind: Kind) -> bool {
 /// data is all here, it is built as [`scalar_fast_path`] builds whole ones; until then
 /// nothing changes, as with the parser.
 #[inline(never)]
-fn resume_scalar(r: &mut redisReader, st: &mut State, kind: Kind, reply: Out<'_>) -> bool {
+fn resume_scalar(
+    r: &mut redisReader,
+    st: &mut State,
+    kind: Kind,
+    bytes: &[u8],
+    reply: Out<'_>,
+) -> bool {
     if r.pos >= r.len {
         // Nothing new after the type byte: nothing changes. (Past the end only if C code
         // moved `pos`: the parser's clamping applies.)
         return r.pos == r.len;
     }
-    // SAFETY: not in the error state (checked on entry); `bytes` is dropped before `buf`
-    // changes.
-    let bytes = unsafe { buffered(r) };
     match parser::scalar_data(kind, bytes, r.pos) {
         Some(Found::Whole(item, next)) => hand_out_scalar(r, st, item, next, reply),
         Some(Found::Partial(_)) => true,
@@ -594,12 +584,11 @@ fn hand_out_custom_scalar(
     next: usize,
     reply: Out<'_>,
 ) -> bool {
-    let fns = table(r);
-    let (integer, string) = fns.map_or((None, None), |f| (f.createInteger, f.createString));
+    let fns = tasks::entries(r.r#fn);
     let builder = if item.kind == Kind::Integer {
-        integer.is_some()
+        fns.createInteger.is_some()
     } else {
-        string.is_some()
+        fns.createString.is_some()
     };
     let obj = if !builder {
         st.parser.done_waiting();
@@ -619,8 +608,21 @@ fn hand_out_custom_scalar(
         } else {
             m.tasks[0].privdata
         };
-        let t = &mut m.tasks[0];
-        *t = redisReadTask {
+        let Some(t) = m.slot(0) else {
+            return false;
+        };
+        m.set_root_blank();
+        // The reader is past the item while its builder runs (fewer values are kept across
+        // the call). Builders do not see `pos` move in step with hiredis's anyway: the
+        // parser's calls run before it is stored.
+        st.parser.done_waiting();
+        r.pos = next;
+        let make = if item.kind == Kind::Integer {
+            Make::Integer(item.int)
+        } else {
+            Make::String(item.text)
+        };
+        let task = redisReadTask {
             r#type: item.kind as c_int,
             elements: -1,
             idx: -1,
@@ -628,21 +630,7 @@ fn hand_out_custom_scalar(
             parent: ptr::null_mut(),
             privdata,
         };
-        let t: *mut redisReadTask = t;
-        m.set_root_blank();
-        // The reader is past the item while its builder runs (fewer values are kept across
-        // the call). Builders do not see `pos` move in step with hiredis's anyway: the
-        // parser's calls run before it is stored.
-        st.parser.done_waiting();
-        r.pos = next;
-        let obj = match (integer, string) {
-            // SAFETY: a valid task.
-            (Some(f), _) if item.kind == Kind::Integer => unsafe { f(t, item.int) },
-            // SAFETY: a valid task and the text, valid for the call (builders must not
-            // write to it).
-            (_, Some(f)) => unsafe { f(t, item.text.as_ptr() as *mut c_char, item.text.len()) },
-            _ => ptr::null_mut(),
-        };
+        let obj = t.call(&fns, make, |t| *t = task).unwrap_or(ptr::null_mut());
         if obj.is_null() {
             set_oom(r, st);
             return false;
@@ -663,8 +651,9 @@ fn parse(r: &mut redisReader, st: &mut State, reply: Out<'_>) -> c_int {
         // The fast path met an error (a builder returned NULL).
         return REDIS_ERR;
     }
-    // SAFETY: not in the error state (checked above); `bytes` is not used after `set_error`.
-    let bytes = unsafe { buffered(r) };
+    // SAFETY: not in the error state (checked above), so `buf` is the reader's live sds of
+    // `len` bytes (`Reader::from_raw`); `bytes` is not used after `set_error`.
+    let bytes = unsafe { slice::from_raw_parts(r.buf as *const u8, r.len) };
     let mut pos = r.pos.min(bytes.len());
     if r.ridx < 0 {
         // A new reply starts: its tasks carry the current privdata.
@@ -722,15 +711,8 @@ fn parse_custom(
     bytes: &[u8],
     pos: &mut usize,
 ) -> Result<Option<*mut c_void>, ReadError> {
-    let fns = table(r).unwrap_or(&NO_FUNCTIONS);
     st.mirror.leave_root_blank();
-    let mut b = CBuilder {
-        create_string: fns.createString,
-        create_integer: fns.createInteger,
-        fns,
-        m: &mut st.mirror,
-        privdata: r.privdata,
-    };
+    let mut b = CBuilder::new(r.r#fn, &mut st.mirror, r.privdata);
     let res = st.parser.parse(bytes, pos, r.maxelements, &mut b);
     if let Ok(Some(_)) = res {
         st.mirror.blank_root();

@@ -338,6 +338,7 @@ impl<O: Copy> Parser<O> {
     /// undefined until [`Parser::reset`] (the partial root is still held for freeing).
     ///
     /// `maxelements` caps aggregate counts when > 0.
+    #[inline(always)]
     pub(crate) fn parse<B: Builder<Obj = O>>(
         &mut self,
         buf: &[u8],

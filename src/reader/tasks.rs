@@ -120,43 +120,122 @@ const BLANK_TASK: redisReadTask = redisReadTask {
     privdata: ptr::null_mut(),
 };
 
+/// The entries of the table at `f` now: a copy, so no reference to memory that C code may
+/// change is kept (a NULL table: [`NO_FUNCTIONS`]).
+#[inline(always)]
+pub(crate) fn entries(f: *const redisReplyObjectFunctions) -> redisReplyObjectFunctions {
+    if f.is_null() {
+        return NO_FUNCTIONS;
+    }
+    // SAFETY: a reader's `fn` is NULL or a valid table (a documented requirement of the
+    // field, restated by `Reader::from_raw`); it is read once and not kept.
+    unsafe { ptr::read(f) }
+}
+
 /// Calls `fn->freeObject` on `obj` when the table and the entry exist, as hiredis does
 /// (the sync and async layers free replies this way: `free_object(reader.fn, reply)`).
 pub(crate) fn free_object(f: *const redisReplyObjectFunctions, obj: *mut c_void) {
-    // SAFETY: `fn` is NULL or a valid table (a documented requirement of the field).
-    if let Some(free) = unsafe { f.as_ref() }.and_then(|t| t.freeObject) {
-        // SAFETY: `obj` came from this table's builders.
+    if let Some(free) = entries(f).freeObject {
+        // SAFETY: `obj` came from this table's builders (the callers' contract).
         unsafe { free(obj) }
+    }
+}
+
+/// A task of the [`Mirror`], as the pointer C builders get: its `parent` chain leads to the
+/// tasks before it in the same buffer.
+///
+/// Made only by the mirror ([`Mirror::slot`]), for a slot it holds; valid until the mirror
+/// next grows ([`Mirror::reserve`]). Its users call builders with it before anything
+/// reserves again: within the parser's call that made it, or, for a run's task, while the
+/// run lasts (no aggregate opens during a run, and only opening one grows the mirror).
+#[derive(Clone, Copy)]
+pub(crate) struct TaskPtr(*mut redisReadTask);
+
+/// What a builder is called for: the entry of the table, and its arguments besides the task.
+pub(crate) enum Make<'s> {
+    /// `createString`: the text (builders must not write to it).
+    String(&'s [u8]),
+    Array(usize),
+    Integer(c_longlong),
+    /// `createDouble`: the value, and its text with a NUL as the last byte.
+    Double(f64, &'s [u8]),
+    Nil,
+    Bool(bool),
+}
+
+impl TaskPtr {
+    /// The pointer C sees.
+    #[inline(always)]
+    pub(crate) fn as_ptr(self) -> *mut redisReadTask {
+        self.0
+    }
+
+    /// The one place that calls a C table's builders: `prep` fills the task, then the
+    /// entry of `fns` for `make` is called with it. The builder's object (NULL when it
+    /// failed), or `None` when the table has no such entry.
+    #[inline(always)]
+    pub(crate) fn call(
+        self,
+        fns: &redisReplyObjectFunctions,
+        make: Make<'_>,
+        prep: impl FnOnce(&mut redisReadTask),
+    ) -> Option<*mut c_void> {
+        let t = self.0;
+        // SAFETY: `t` is a task of the mirror's live buffer (see the type); the `&mut` given
+        // to `prep` ends before C sees `t`. Each entry gets the arguments of its C signature:
+        // text valid for the call (builders only read it), a double's NUL-terminated.
+        unsafe {
+            prep(&mut *t);
+            match make {
+                Make::String(s) => fns
+                    .createString
+                    .map(|f| f(t, s.as_ptr() as *mut c_char, s.len())),
+                Make::Array(n) => fns.createArray.map(|f| f(t, n)),
+                Make::Integer(v) => fns.createInteger.map(|f| f(t, v)),
+                Make::Double(v, text) => fns
+                    .createDouble
+                    .map(|f| f(t, v, text.as_ptr() as *mut c_char, text.len() - 1)),
+                Make::Nil => fns.createNil.map(|f| f(t)),
+                Make::Bool(v) => fns.createBool.map(|f| f(t, v as c_int)),
+            }
+        }
     }
 }
 
 /// Builds through a C function table; a NULL table or entry yields the type number as a
 /// stand-in object, as in hiredis.
 pub(super) struct CBuilder<'a> {
-    /// `createString` and `createInteger` of the table, the common ones.
-    pub(super) create_string: CreateString,
-    pub(super) create_integer: CreateInteger,
-    /// The table (a valid one: [`NO_FUNCTIONS`] for NULL), for its other entries.
-    pub(super) fns: *const redisReplyObjectFunctions,
-    pub(super) m: &'a mut Mirror,
+    /// `createString` and `createInteger` of the table when the parse began (the common
+    /// ones, taken from here); no other entries.
+    hot: redisReplyObjectFunctions,
+    /// The table (NULL: none), read again for its other entries.
+    fns: *const redisReplyObjectFunctions,
+    m: &'a mut Mirror,
     /// `reader->privdata` now, for levels opened during this call.
-    pub(super) privdata: *mut c_void,
+    privdata: *mut c_void,
 }
 
 fn non_null(p: *mut c_void) -> Option<*mut c_void> {
     (!p.is_null()).then_some(p)
 }
 
-type CreateString =
-    Option<unsafe extern "C" fn(*const redisReadTask, *mut c_char, usize) -> *mut c_void>;
-type CreateInteger = Option<unsafe extern "C" fn(*const redisReadTask, c_longlong) -> *mut c_void>;
-
-impl CBuilder<'_> {
-    /// The table's entries now.
-    #[inline(always)]
-    fn fns(&self) -> redisReplyObjectFunctions {
-        // SAFETY: a valid table (see the field); copied, no reference kept.
-        unsafe { ptr::read(self.fns) }
+impl<'a> CBuilder<'a> {
+    pub(super) fn new(
+        fns: *const redisReplyObjectFunctions,
+        m: &'a mut Mirror,
+        privdata: *mut c_void,
+    ) -> Self {
+        let t = entries(fns);
+        CBuilder {
+            hot: redisReplyObjectFunctions {
+                createString: t.createString,
+                createInteger: t.createInteger,
+                ..NO_FUNCTIONS
+            },
+            fns,
+            m,
+            privdata,
+        }
     }
 
     /// No builder for this item: hiredis uses the type number as the object. No task is
@@ -167,15 +246,10 @@ impl CBuilder<'_> {
         Some(ty as usize as *mut c_void)
     }
 
-    /// The mirror's buffer and the task at `at`'s depth, reserved and with the ancestors'
-    /// tasks in step. Both pointers derive from the buffer (not from a reference to one task),
-    /// so the task pointer may reach its neighbours too (`array` links the child level through
-    /// it). `None` when the task stack cannot grow.
+    /// The task at `at`'s depth, reserved and with the ancestors' tasks in step. `None`
+    /// when the task stack cannot grow.
     #[inline(always)]
-    fn level(
-        &mut self,
-        at: At<'_, *mut c_void>,
-    ) -> Option<(*mut redisReadTask, *mut redisReadTask)> {
+    fn level(&mut self, at: At<'_, *mut c_void>) -> Option<TaskPtr> {
         let d = at.depth();
         // Level `d` was reserved when its parent opened (the root at the reply's start), so
         // this only guards against a broken promise.
@@ -183,52 +257,59 @@ impl CBuilder<'_> {
         if self.m.synced < d {
             self.m.sync(at.frames());
         }
-        let base = self.m.tasks.as_mut_ptr();
-        Some((base, base.wrapping_add(d)))
+        self.m.slot(d)
     }
 
-    /// The task for the item at `at`: type, elements, idx and parent written as hiredis has
-    /// them when it calls a builder; `obj` and `privdata` are the level's (see
-    /// [`Mirror::opened`]). The ancestors' tasks are written only when they are out of step
-    /// (after a table switch or a move of the tasks). `None` when the task stack cannot grow.
+    /// Calls the builder for the item at `at` (outside a run) with its task written as
+    /// hiredis has it: type, elements, idx and parent; `obj` and `privdata` are the level's
+    /// (see [`Mirror::opened`]). The ancestors' tasks are written only when they are out of
+    /// step (after a table switch or a move of the tasks). `None` when the task stack cannot
+    /// grow or the builder returned NULL; the caller checked that the entry exists.
     #[inline(always)]
-    fn task(&mut self, at: At<'_, *mut c_void>, kind: Kind) -> Option<*mut redisReadTask> {
-        let (_, tp) = self.level(at)?;
-        // SAFETY: `tp` is the reserved task at this depth in the vector's live buffer, and
-        // nothing else borrows the tasks now.
-        let t = unsafe { &mut *tp };
-        t.r#type = kind as c_int;
-        t.elements = -1;
-        // `obj` is left alone: hiredis reuses a level's task for siblings, so it still holds
-        // the last opened sibling aggregate (cleared when the level was opened).
-        match at.frames().last() {
-            None => {
-                t.idx = -1;
-                t.parent = ptr::null_mut();
-            }
-            Some(f) => {
-                t.idx = f.next as c_int;
-                // Not the root: the parent is the task before this one.
-                t.parent = tp.wrapping_sub(1);
-            }
-        }
-        Some(tp)
+    fn make(
+        &mut self,
+        at: At<'_, *mut c_void>,
+        kind: Kind,
+        fns: &redisReplyObjectFunctions,
+        make: Make<'_>,
+    ) -> Option<(TaskPtr, *mut c_void)> {
+        let t = self.level(at)?;
+        // Not the root: the parent is the task before this one.
+        let (idx, parent) = match at.frames().last() {
+            None => (-1, ptr::null_mut()),
+            Some(f) => (f.next as c_int, t.as_ptr().wrapping_sub(1)),
+        };
+        let obj = t.call(fns, make, |t| {
+            t.r#type = kind as c_int;
+            t.elements = -1;
+            // `obj` is left alone: hiredis reuses a level's task for siblings, so it still
+            // holds the last opened sibling aggregate (cleared when the level was opened).
+            t.idx = idx;
+            t.parent = parent;
+        })?;
+        Some((t, non_null(obj)?))
     }
 }
 
 impl Mirror {
+    /// The task at `d`, if the mirror holds it.
+    #[inline(always)]
+    pub(super) fn slot(&mut self, d: usize) -> Option<TaskPtr> {
+        (d < self.tasks.len()).then(|| TaskPtr(self.tasks.as_mut_ptr().wrapping_add(d)))
+    }
+
     /// Writes the tasks of the open aggregates `frames` (root first) from `synced` on.
     #[cold]
     #[inline(never)]
     fn sync(&mut self, frames: &[Frame<*mut c_void>]) {
+        // Parent links point into the buffer itself, as C follows them.
         let base = self.tasks.as_mut_ptr();
         for (k, f) in frames.iter().enumerate().skip(self.synced) {
             if k + 1 >= self.tasks.len() {
                 // Cannot happen (every open level reserved its child's slot); not written.
                 break;
             }
-            // SAFETY: k < tasks.len(); `base` is the vector's live buffer.
-            let t = unsafe { &mut *base.add(k) };
+            let t = &mut self.tasks[k];
             t.r#type = f.kind as c_int;
             t.elements = f.elements as c_longlong;
             t.obj = f.obj;
@@ -247,54 +328,42 @@ impl Mirror {
 impl Builder for CBuilder<'_> {
     type Obj = *mut c_void;
     /// The task of the run's level.
-    type Run = *mut redisReadTask;
+    type Run = TaskPtr;
 
     const SCALAR_RUNS: bool = true;
 
     /// The level's task, linked to its parent, with the ancestors' tasks in step.
     #[inline(always)]
-    fn run_start(&mut self, at: At<'_, *mut c_void>) -> Option<*mut redisReadTask> {
+    fn run_start(&mut self, at: At<'_, *mut c_void>) -> Option<TaskPtr> {
         let d = at.depth();
         if d == 0 {
             return None;
         }
-        let (base, tp) = self.level(at)?;
-        // SAFETY: `tp` is the reserved task at depth d >= 1; nothing else borrows the tasks.
-        let t = unsafe { &mut *tp };
-        t.parent = base.wrapping_add(d - 1);
-        t.elements = -1;
-        Some(tp)
+        let t = self.level(at)?;
+        let task = &mut self.m.tasks[d];
+        task.parent = t.as_ptr().wrapping_sub(1);
+        task.elements = -1;
+        Some(t)
     }
 
     /// As [`CBuilder::integer`] or [`CBuilder::string`] would: the task gets the item's type
     /// and idx (its elements, -1, were set for the run: builders get it read-only).
     #[inline(always)]
-    fn run_item(
-        &mut self,
-        t: *mut redisReadTask,
-        idx: usize,
-        item: Scalar<'_>,
-    ) -> Option<*mut c_void> {
-        // SAFETY: `t` is the run's task (`run_start`); no aggregate opens during a run, so
-        // the tasks are not moved, and nothing else borrows them.
-        unsafe {
-            (*t).r#type = item.kind as c_int;
-            (*t).idx = idx as c_int;
-        }
+    fn run_item(&mut self, t: TaskPtr, idx: usize, item: Scalar<'_>) -> Option<*mut c_void> {
+        // `t` is the run's task (`run_start`): no aggregate opens during a run, so the tasks
+        // have not moved.
+        let prep = |t: &mut redisReadTask| {
+            t.r#type = item.kind as c_int;
+            t.idx = idx as c_int;
+        };
         if item.kind == Kind::Integer {
-            match self.create_integer {
-                // SAFETY: a valid task.
-                Some(f) => non_null(unsafe { f(t, item.int) }),
+            match t.call(&self.hot, Make::Integer(item.int), prep) {
+                Some(obj) => non_null(obj),
                 None => Some(REDIS_REPLY_INTEGER as usize as *mut c_void),
             }
         } else {
-            match self.create_string {
-                Some(f) => {
-                    let (s, n) = (item.text.as_ptr() as *mut c_char, item.text.len());
-                    // SAFETY: a valid task and the text, valid for the call (builders must
-                    // not write to it).
-                    non_null(unsafe { f(t, s, n) })
-                }
+            match t.call(&self.hot, Make::String(item.text), prep) {
+                Some(obj) => non_null(obj),
                 None => Some(item.kind as c_int as usize as *mut c_void),
             }
         }
@@ -302,12 +371,11 @@ impl Builder for CBuilder<'_> {
 
     #[inline(always)]
     fn string(&mut self, at: At<'_, *mut c_void>, kind: Kind, s: &[u8]) -> Option<*mut c_void> {
-        let Some(f) = self.create_string else {
+        let fns = self.hot;
+        if fns.createString.is_none() {
             return self.stand_in(at, kind as c_int);
-        };
-        let t = self.task(at, kind)?;
-        // SAFETY: a valid task and `s`, valid for the call (builders must not write to it).
-        non_null(unsafe { f(t, s.as_ptr() as *mut c_char, s.len()) })
+        }
+        Some(self.make(at, kind, &fns, Make::String(s))?.1)
     }
 
     #[inline(always)]
@@ -317,25 +385,20 @@ impl Builder for CBuilder<'_> {
             // Room for the level before the object exists (see DefaultBuilder::array).
             self.m.reserve(d).ok()?;
         }
-        let obj = match self.fns().createArray {
-            None => self.stand_in(at, kind as c_int)?,
-            Some(f) => {
-                let t = self.task(at, kind)?;
-                // SAFETY: a valid task.
-                let obj = non_null(unsafe { f(t, n) })?;
-                if n > 0 {
-                    // This aggregate's task becomes the parent of the next items, whose
-                    // level starts linked to it (their idx and type are written per item).
-                    // SAFETY: `t` and `t + 1` point into the mirror (reserved above), which
-                    // nothing else borrows now.
-                    unsafe {
-                        (*t).elements = n as c_longlong;
-                        (*t.add(1)).parent = t;
-                    }
-                    self.m.synced = d + 1;
-                }
-                obj
+        let fns = entries(self.fns);
+        let obj = if fns.createArray.is_none() {
+            self.stand_in(at, kind as c_int)?
+        } else {
+            let (t, obj) = self.make(at, kind, &fns, Make::Array(n))?;
+            if n > 0 {
+                // This aggregate's task becomes the parent of the next items, whose level
+                // starts linked to it (their idx and type are written per item). Both slots
+                // were reserved above.
+                self.m.tasks[d].elements = n as c_longlong;
+                self.m.tasks[d + 1].parent = t.as_ptr();
+                self.m.synced = d + 1;
             }
+            obj
         };
         if n > 0 {
             self.m.opened(d, obj, self.privdata);
@@ -345,53 +408,47 @@ impl Builder for CBuilder<'_> {
 
     #[inline(always)]
     fn integer(&mut self, at: At<'_, *mut c_void>, v: i64) -> Option<*mut c_void> {
-        let Some(f) = self.create_integer else {
+        let fns = self.hot;
+        if fns.createInteger.is_none() {
             return self.stand_in(at, REDIS_REPLY_INTEGER);
-        };
-        let t = self.task(at, Kind::Integer)?;
-        // SAFETY: a valid task.
-        non_null(unsafe { f(t, v) })
+        }
+        Some(self.make(at, Kind::Integer, &fns, Make::Integer(v))?.1)
     }
 
     fn double(&mut self, at: At<'_, *mut c_void>, v: f64, text: &[u8]) -> Option<*mut c_void> {
-        let Some(f) = self.fns().createDouble else {
+        let fns = entries(self.fns);
+        if fns.createDouble.is_none() {
             return self.stand_in(at, REDIS_REPLY_DOUBLE);
-        };
-        let t = self.task(at, Kind::Double)?;
+        }
         // Builders get a NUL-terminated copy (the parser keeps doubles under 326 bytes).
         let mut copy = [0u8; 327];
         let n = text.len().min(326);
         copy[..n].copy_from_slice(&text[..n]);
-        // SAFETY: a valid task and a terminated temporary valid for the call.
-        non_null(unsafe { f(t, v, copy.as_mut_ptr() as *mut c_char, n) })
+        Some(
+            self.make(at, Kind::Double, &fns, Make::Double(v, &copy[..=n]))?
+                .1,
+        )
     }
 
     #[inline(always)]
     fn nil(&mut self, at: At<'_, *mut c_void>, kind: Kind) -> Option<*mut c_void> {
-        let Some(f) = self.fns().createNil else {
+        let fns = entries(self.fns);
+        if fns.createNil.is_none() {
             return self.stand_in(at, REDIS_REPLY_NIL);
-        };
-        let t = self.task(at, kind)?;
-        // SAFETY: a valid task.
-        non_null(unsafe { f(t) })
+        }
+        Some(self.make(at, kind, &fns, Make::Nil)?.1)
     }
 
     #[inline(always)]
     fn boolean(&mut self, at: At<'_, *mut c_void>, v: bool) -> Option<*mut c_void> {
-        let Some(f) = self.fns().createBool else {
+        let fns = entries(self.fns);
+        if fns.createBool.is_none() {
             return self.stand_in(at, REDIS_REPLY_BOOL);
-        };
-        let t = self.task(at, Kind::Bool)?;
-        // SAFETY: a valid task.
-        non_null(unsafe { f(t, v as c_int) })
+        }
+        Some(self.make(at, Kind::Bool, &fns, Make::Bool(v))?.1)
     }
 }
 
-/// A reader that builds objects with `fn` (NULL: type numbers as stand-in objects).
-/// NULL when out of memory.
-///
-/// # Safety
-/// `fn` is NULL or a function table that stays valid while the reader uses it.
 /// The table used for a reader whose `fn` is NULL: every entry missing.
 pub(crate) const NO_FUNCTIONS: redisReplyObjectFunctions = redisReplyObjectFunctions {
     createString: None,
