@@ -8,7 +8,8 @@
 //! together, so everything below works on `&mut` borrows.
 
 use core::ffi::{c_char, c_int, c_void};
-use core::{ptr, slice};
+use core::ptr::{self, NonNull};
+use core::slice;
 
 use super::parser::{self, Found, Kind, Parser, ReadError, Scalar, TopLevel};
 use super::reply;
@@ -154,13 +155,17 @@ pub(crate) fn create_default() -> *mut redisReader {
 /// # Safety
 /// `r` is NULL or a reader made by [`create`], not used afterwards.
 pub(crate) unsafe fn free(r: *mut redisReader) {
-    // SAFETY: the caller promises a library reader or NULL.
-    let Some(rr) = (unsafe { r.as_mut() }) else {
+    // SAFETY: the caller promises a library reader or NULL, given up: its `task` holds the
+    // HBox made at creation (NULL only if C code cleared it), taken back exactly once here.
+    let Some((rr, st)) = (unsafe {
+        r.as_mut().map(|rr| {
+            let st = NonNull::new(rr.task as *mut State).map(|t| HBox::from_raw(t.as_ptr()));
+            (rr, st)
+        })
+    }) else {
         return;
     };
-    if !rr.task.is_null() {
-        // SAFETY: `task` holds the HBox made at creation; it is released exactly once here.
-        let mut st = unsafe { HBox::from_raw(rr.task as *mut State) };
+    if let Some(mut st) = st {
         if let Some(root) = st.parser.reset() {
             free_object(rr.r#fn, root);
         }

@@ -352,9 +352,10 @@ impl Builder for CBuilder<'_> {
     fn run_item(&mut self, t: TaskPtr, idx: usize, item: Scalar<'_>) -> Option<*mut c_void> {
         // `t` is the run's task (`run_start`): no aggregate opens during a run, so the tasks
         // have not moved.
-        let prep = |t: &mut redisReadTask| {
-            t.r#type = item.kind as c_int;
-            t.idx = idx as c_int;
+        let (ty, idx) = (item.kind as c_int, idx as c_int);
+        let prep = move |t: &mut redisReadTask| {
+            t.r#type = ty;
+            t.idx = idx;
         };
         if item.kind == Kind::Integer {
             match t.call(&self.hot, Make::Integer(item.int), prep) {
