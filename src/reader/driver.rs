@@ -5,7 +5,9 @@
 //!
 //! [`Reader`] is the handle: made once from a raw reader (the one `unsafe` step, which
 //! relies on the reader being ours), it lends the public struct and the private state
-//! together, so everything below works on `&mut` borrows.
+//! together, so everything below works on `&mut` borrows. What is left `unsafe` here is
+//! that step, making and freeing the reader's blocks, the sds handles of the buffer and the
+//! one view of its bytes each fast path and the parser take.
 
 use core::ffi::{c_char, c_int, c_void};
 use core::ptr::{self, NonNull};

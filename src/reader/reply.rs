@@ -3,6 +3,13 @@
 //! The default builders exist twice over the same helpers: as the C function table that
 //! `redisReader.fn` points at (callers may call or wrap its entries), and as
 //! [`DefaultBuilder`], which the reader uses directly when `fn` is that untouched table.
+//!
+//! Reply memory is reached through two handles: `Fresh`, a block from the hooks (or the
+//! thread's cache) not yet written, and `Node`, a reply tree it owns. Their few primitives
+//! write a block whole, view an aggregate's child slots and give blocks back; building,
+//! linking a child into its parent's slot (the C entries' parents are raw objects: `link`)
+//! and freeing a tree (`free_tree`, the one place) are safe code over them. The C entries
+//! are thin: each turns its task into a parent slot (`build_for`) around the same builders.
 
 use core::ffi::{c_char, c_int, c_longlong, c_void};
 use core::ptr::{self, NonNull};

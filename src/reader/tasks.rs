@@ -1,5 +1,10 @@
 //! Builders that call a C function table (`redisReader.fn`), and the `redisReadTask` chain
 //! they are shown, kept in step with the parser's open aggregates as hiredis keeps its own.
+//!
+//! Every call into a C table goes through [`TaskPtr::call`] (the driver's fast paths too): a
+//! task of the mirror, filled by a closure, then the entry for a [`Make`]. The tasks are
+//! otherwise written through safe indexing; only the pointers C follows (a task and its
+//! `parent` chain) are raw, taken from the mirror's buffer.
 
 use core::ffi::{c_char, c_int, c_longlong, c_void};
 use core::ptr;
