@@ -31,8 +31,9 @@ struct State {
     parser: Parser<*mut c_void>,
     mirror: Mirror,
     /// When `buf` is a view made by `trim` (consumed bytes cut without moving the rest), the
-    /// sds that owns the allocation, else NULL; `view` is that `buf`.
-    block: sds,
+    /// sds that owns the allocation (a handle kept while the view is in use, never used
+    /// meanwhile); `view` is that `buf`.
+    block: Option<Sds>,
     view: sds,
 }
 
@@ -77,7 +78,7 @@ impl<'a> Reader<'a> {
         }
         // The common case: the bytes fit the spare room (of a view too, see `trim`), and the
         // buffer is not empty (maxbuf applies only then).
-        if r.len != 0 && (st.block.is_null() || r.buf == st.view) {
+        if r.len != 0 && (st.block.is_none() || r.buf == st.view) {
             // SAFETY: outside the error state `buf` is the reader's live sds (or view).
             if let Some(n) = unsafe { Sds::from_raw(r.buf) }.and_then(|mut b| b.cat_in_place(data))
             {
@@ -120,7 +121,7 @@ pub(crate) fn create(fns: *mut redisReplyObjectFunctions) -> *mut redisReader {
         let st = State {
             parser: Parser::default(),
             mirror: Mirror::new(),
-            block: ptr::null_mut(),
+            block: None,
             view: ptr::null_mut(),
         };
         (buf, HBox::try_new(st))
@@ -209,24 +210,21 @@ fn release_buf(r: &mut redisReader, st: &mut State) {
     if let Some(owner) = unsafe { Sds::from_raw(owner) } {
         owner.free();
     }
-    st.block = ptr::null_mut();
+    st.block = None;
     r.buf = ptr::null_mut();
 }
 
 /// The sds owning `buf`'s allocation: the block behind a view, else `buf` itself. A block
 /// whose view C code replaced in `buf` is freed (it cannot be reached otherwise).
 fn own_buf(r: &redisReader, st: &mut State) -> sds {
-    if st.block.is_null() {
-        return r.buf;
+    match &st.block {
+        None => return r.buf,
+        Some(block) if r.buf == st.view => return block.as_ptr(),
+        Some(_) => {}
     }
-    if r.buf == st.view {
-        return st.block;
-    }
-    // SAFETY: the block is ours and nothing points into it any more.
-    if let Some(block) = unsafe { Sds::from_raw(st.block) } {
+    if let Some(block) = st.block.take() {
         block.free();
     }
-    st.block = ptr::null_mut();
     r.buf
 }
 
@@ -250,7 +248,7 @@ fn feed_slow(r: &mut redisReader, st: &mut State, data: &[u8]) -> c_int {
         if let Some(view) = view {
             buf.uncut(view);
         }
-        st.block = ptr::null_mut();
+        st.block = None;
     }
     // An empty buffer with lots of spare room is dropped for a fresh one. Consumed bytes
     // are not cut here: like hiredis, `redisReaderGetReply` cuts them (see `trim`).
@@ -419,13 +417,13 @@ fn trim(r: &mut redisReader, st: &mut State) {
         }
         r.buf = owner;
         r.len = 0;
-        st.block = ptr::null_mut();
+        st.block = None;
     } else {
         match buf.map(|b| b.cut_front(r.pos)) {
             Some(Ok(view)) => {
                 r.len = view.len();
                 r.buf = view.into_raw();
-                st.block = owner;
+                st.block = block;
                 st.view = r.buf;
             }
             Some(Err(mut buf)) => {
