@@ -442,17 +442,15 @@ fn trim(r: &mut redisReader, st: &mut State) {
 /// aggregates in progress, or a failed allocation, which the parser then meets and reports).
 #[inline(always)]
 fn scalar_fast_path(r: &mut redisReader, st: &mut State, reply: Out<'_>) -> bool {
-    let top = st.parser.top_level();
-    if top == TopLevel::Busy {
-        return false;
+    match st.parser.top_level() {
+        TopLevel::Idle => {}
+        TopLevel::Waiting(kind) => return resume_scalar(r, st, kind, reply),
+        TopLevel::Busy => return false,
     }
     // SAFETY: not in the error state (checked on entry), so `buf` is the reader's live sds
     // of `len` bytes (`Reader::from_raw`); nothing below frees or grows it, so `bytes` is
     // dropped before `buf` changes.
     let bytes = unsafe { slice::from_raw_parts(r.buf as *const u8, r.len) };
-    if let TopLevel::Waiting(kind) = top {
-        return resume_scalar(r, st, kind, bytes, reply);
-    }
     match parser::scalar_at(bytes, r.pos) {
         Some(Found::Whole(item, next)) => hand_out_scalar(r, st, item, next, reply),
         Some(Found::Partial(kind)) => start_waiting(r, st, kind),
@@ -531,18 +529,15 @@ fn start_waiting(r: &mut redisReader, st: &mut State, kind: Kind) -> bool {
 /// data is all here, it is built as [`scalar_fast_path`] builds whole ones; until then
 /// nothing changes, as with the parser.
 #[inline(never)]
-fn resume_scalar(
-    r: &mut redisReader,
-    st: &mut State,
-    kind: Kind,
-    bytes: &[u8],
-    reply: Out<'_>,
-) -> bool {
+fn resume_scalar(r: &mut redisReader, st: &mut State, kind: Kind, reply: Out<'_>) -> bool {
     if r.pos >= r.len {
         // Nothing new after the type byte: nothing changes. (Past the end only if C code
         // moved `pos`: the parser's clamping applies.)
         return r.pos == r.len;
     }
+    // SAFETY: as in `scalar_fast_path` (a view taken here, after the cheap test above, so
+    // that the fast path's caller passes less).
+    let bytes = unsafe { slice::from_raw_parts(r.buf as *const u8, r.len) };
     match parser::scalar_data(kind, bytes, r.pos) {
         Some(Found::Whole(item, next)) => hand_out_scalar(r, st, item, next, reply),
         Some(Found::Partial(_)) => true,
