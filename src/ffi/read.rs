@@ -252,6 +252,47 @@ mod tests {
         unsafe { redisReaderFree(r) };
     }
 
+    unsafe extern "C" fn null_str(
+        _: *const redisReadTask,
+        _: *mut c_char,
+        _: usize,
+    ) -> *mut c_void {
+        ptr::null_mut()
+    }
+    unsafe extern "C" fn null_int(_: *const redisReadTask, _: c_longlong) -> *mut c_void {
+        ptr::null_mut()
+    }
+
+    /// A builder returning NULL for a whole top-level scalar puts the reader in its OOM state,
+    /// on both fast paths: between replies, and finishing a scalar an earlier feed started.
+    /// (Under Miri: the buffer is freed only after no callee holds a view of it.)
+    #[test]
+    fn null_from_a_scalar_builder_is_oom() {
+        let mut fns = NO_FUNCTIONS;
+        fns.createString = Some(null_str);
+        fns.createInteger = Some(null_int);
+        for pieces in [
+            &[&b"+OK\r\n"[..]][..],
+            &[b":12\r\n"],
+            &[b"+O", b"K\r\n"],
+            &[b"$3\r\nab", b"c\r\n"],
+        ] {
+            // SAFETY: `fns` outlives the reader.
+            let r = unsafe { redisReaderCreateWithFunctions(&mut fns) };
+            let mut last = (REDIS_OK, ptr::null_mut());
+            for p in pieces {
+                assert_eq!(feed(r, p), REDIS_OK);
+                last = get(r);
+            }
+            assert_eq!(last, (REDIS_ERR, ptr::null_mut()), "{pieces:?}");
+            // SAFETY: a live reader.
+            assert_eq!(unsafe { (*r).err }, REDIS_ERR_OOM);
+            assert_eq!(errstr(r), "Out of memory");
+            // SAFETY: a live reader.
+            unsafe { redisReaderFree(r) };
+        }
+    }
+
     /// (type, elements, idx, obj, parent, privdata) of a root task a builder saw.
     type RootTask = (c_int, c_longlong, c_int, usize, usize, usize);
 

@@ -309,15 +309,36 @@ fn get_reply_custom(r: &mut redisReader, st: &mut State, out: Out<'_>) -> c_int 
     let Some(&c) = bytes.get(r.pos) else {
         return get_reply_custom_general(r, st, out);
     };
-    if c == b'$' {
-        custom_scalar(r, st, out, bytes, Kind::String)
+    let mut out = out;
+    let step = if c == b'$' {
+        custom_scalar(r, st, out.as_deref_mut(), bytes, Kind::String)
     } else if c == b'+' {
-        custom_scalar(r, st, out, bytes, Kind::Status)
+        custom_scalar(r, st, out.as_deref_mut(), bytes, Kind::Status)
     } else if c == b':' {
-        custom_scalar(r, st, out, bytes, Kind::Integer)
+        custom_scalar(r, st, out.as_deref_mut(), bytes, Kind::Integer)
     } else {
-        get_reply_custom_general(r, st, out)
+        Step::General
+    };
+    // What may free the buffer runs here, where `bytes` is no longer in use (not while a
+    // callee holds it as an argument).
+    match step {
+        Step::Done => REDIS_OK,
+        Step::General => get_reply_custom_general(r, st, out),
+        Step::Failed => {
+            set_oom(r, st);
+            REDIS_ERR
+        }
     }
+}
+
+/// How [`custom_scalar`] ended.
+enum Step {
+    /// The reply was built and handed out.
+    Done,
+    /// Not the common case: the general way is to run.
+    General,
+    /// The builder returned NULL: the reader is to be put in its OOM state.
+    Failed,
 }
 
 /// [`get_reply_custom`] for a `kind` item at `pos` in `bytes` (the buffer), its type byte
@@ -329,9 +350,9 @@ fn custom_scalar(
     out: Out<'_>,
     bytes: &[u8],
     kind: Kind,
-) -> c_int {
+) -> Step {
     let Some((item, next)) = parser::scalar_data_in_word(kind, bytes, r.pos + 1) else {
-        return get_reply_custom_general(r, st, out);
+        return Step::General;
     };
     let fns = tasks::entries(r.r#fn);
     // The root task as hiredis passes it (see `hand_out_custom_scalar`), with the privdata
@@ -339,7 +360,7 @@ fn custom_scalar(
     // Between replies the root task already holds the rest (see `Mirror::blank_root`).
     let privdata = r.privdata;
     let Some(t) = st.mirror.slot(0) else {
-        return get_reply_custom_general(r, st, out);
+        return Step::General;
     };
     debug_assert_eq!(
         {
@@ -350,12 +371,12 @@ fn custom_scalar(
     );
     let make = if kind == Kind::Integer {
         if fns.createInteger.is_none() {
-            return get_reply_custom_general(r, st, out);
+            return Step::General;
         }
         Make::Integer(item.int)
     } else {
         if fns.createString.is_none() {
-            return get_reply_custom_general(r, st, out);
+            return Step::General;
         }
         Make::String(item.text)
     };
@@ -367,8 +388,7 @@ fn custom_scalar(
         })
         .unwrap_or(ptr::null_mut());
     if obj.is_null() {
-        set_oom(r, st);
-        return REDIS_ERR;
+        return Step::Failed;
     }
     // (`ridx` is still -1: the reply ends in this call.)
     r.reply = ptr::null_mut();
@@ -376,7 +396,7 @@ fn custom_scalar(
     if r.pos >= TRIM_AT {
         trim(r, st);
     }
-    REDIS_OK
+    Step::Done
 }
 
 /// [`get_reply_custom`] for everything but its commonest case.
@@ -489,7 +509,14 @@ fn custom_scalar_fast_path(r: &mut redisReader, st: &mut State, reply: Out<'_>) 
         },
     };
     match found {
-        Some(Found::Whole(item, next)) => hand_out_custom_scalar(r, st, item, next, reply),
+        Some(Found::Whole(item, next)) => match hand_out_custom_scalar(r, st, item, next, reply) {
+            Some(done) => done,
+            None => {
+                // Here, where `bytes` is no longer in use: this frees the buffer.
+                set_oom(r, st);
+                false
+            }
+        },
         Some(Found::Partial(_)) => true,
         None => false,
     }
@@ -572,8 +599,9 @@ fn hand_out_scalar(
 }
 
 /// Builds a whole top-level scalar ending at `next` through `fn` (a C table, or NULL: type
-/// numbers as stand-in objects) and hands it out; false when the builder returned NULL (the
-/// reader is then in its error state) or the root task could not be made (nothing changed).
+/// numbers as stand-in objects) and hands it out: `Some(true)`; `Some(false)` when the root
+/// task could not be made (nothing changed); `None` when the builder returned NULL (the caller
+/// then puts the reader in its OOM state, once `item`'s borrow of the buffer has ended).
 /// Builders see the root task hiredis passes: the item's type, elements and idx -1, no object,
 /// no parent, and the privdata of the reply's start (now, unless an earlier call started it).
 #[inline(always)]
@@ -583,7 +611,7 @@ fn hand_out_custom_scalar(
     item: Scalar<'_>,
     next: usize,
     reply: Out<'_>,
-) -> bool {
+) -> Option<bool> {
     let fns = tasks::entries(r.r#fn);
     let builder = if item.kind == Kind::Integer {
         fns.createInteger.is_some()
@@ -601,7 +629,7 @@ fn hand_out_custom_scalar(
     } else {
         let m = &mut st.mirror;
         if m.reserve(0).is_err() {
-            return false;
+            return Some(false);
         }
         let privdata = if r.ridx < 0 {
             r.privdata
@@ -609,7 +637,7 @@ fn hand_out_custom_scalar(
             m.tasks[0].privdata
         };
         let Some(t) = m.slot(0) else {
-            return false;
+            return Some(false);
         };
         m.set_root_blank();
         // The reader is past the item while its builder runs (fewer values are kept across
@@ -632,15 +660,14 @@ fn hand_out_custom_scalar(
         };
         let obj = t.call(&fns, make, |t| *t = task).unwrap_or(ptr::null_mut());
         if obj.is_null() {
-            set_oom(r, st);
-            return false;
+            return None;
         }
         obj
     };
     r.ridx = -1;
     r.reply = ptr::null_mut();
     hand_out(r, obj, reply);
-    true
+    Some(true)
 }
 
 /// [`redisReaderGetReply`] through the parser. Out of line: the fast path's caller stays
