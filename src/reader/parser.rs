@@ -1204,6 +1204,13 @@ mod tests {
         if cfg!(miri) { n / 1000 } else { n }
     }
 
+    /// The random tests' generator: one xorshift64 step on `seed`.
+    fn xorshift(seed: &mut u64) {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+    }
+
     /// A reply tree built by [`Tree`]; `Arr` children are filled in by linking.
     #[derive(Clone, Debug, PartialEq)]
     enum V {
@@ -1847,9 +1854,7 @@ mod tests {
         for _ in 0..rounds(20_000).max(200) {
             let mut input = Vec::new();
             for _ in 0..3 {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
+                xorshift(&mut seed);
                 input.extend_from_slice(pieces[(seed % pieces.len() as u64) as usize]);
             }
             let cut = (seed >> 32) as usize % (input.len() + 1);
@@ -1925,9 +1930,7 @@ mod tests {
         for _ in 0..rounds(20_000).max(200) {
             let mut input = Vec::new();
             for _ in 0..4 {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
+                xorshift(&mut seed);
                 input.extend_from_slice(pieces[(seed % pieces.len() as u64) as usize]);
             }
             let cut = (seed >> 32) as usize % (input.len() + 1);
@@ -2006,9 +2009,7 @@ mod tests {
         let alphabet = [b'a', b'\r', b'\n', 0x0c, 0x0e, 0x0b];
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         for _ in 0..rounds(200_000) {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
+            xorshift(&mut seed);
             let len = (seed % 20) as usize;
             let buf: Vec<u8> = (0..len)
                 .map(|i| alphabet[((seed >> (i % 16 * 4)) % alphabet.len() as u64) as usize])
@@ -2120,9 +2121,7 @@ mod tests {
         every_string(alphabet, if cfg!(miri) { 2 } else { 4 }, &mut check);
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         for _ in 0..rounds(200_000) {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
+            xorshift(&mut seed);
             let len = 1 + (seed % 10) as usize;
             s.clear();
             for i in 0..len {
