@@ -14,7 +14,7 @@
  *                            connect timeouts): not ae and glib, as in hiredis 1.4.1
  *
  * and the loops every scenario uses on top: cl_run_until(&flag, want, secs) (steps until
- * flag >= want) and cl_run_for(secs). */
+ * flag >= want), cl_run_until_eq (until flag == want) and cl_run_for(secs). */
 #ifndef HIREDIS_RS_CLUSTER_ADAPTER_H
 #define HIREDIS_RS_CLUSTER_ADAPTER_H
 
@@ -149,6 +149,12 @@ static inline int cl_run_until(int *flag, int want, double secs) {
     double end = cl_now() + secs;
     while (*flag < want && cl_now() < end) cl_step();
     return *flag >= want;
+}
+/* Steps until *flag is exactly want (a count going down to 0, or one that must not overshoot). */
+static inline int cl_run_until_eq(int *flag, int want, double secs) {
+    double end = cl_now() + secs;
+    while (*flag != want && cl_now() < end) cl_step();
+    return *flag == want;
 }
 static inline void cl_run_for(double secs) {
     double end = cl_now() + secs;

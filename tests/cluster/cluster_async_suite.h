@@ -45,12 +45,6 @@ static void suite_reply(redisClusterAsyncContext *acc, void *r, void *privdata) 
     suite_pending--;
 }
 
-/* Steps the loop until *flag reaches want or `secs` pass; whether it did. */
-static int suite_run_until(int *flag, int want, double secs) {
-    double end = cl_now() + secs;
-    while (*flag != want && cl_now() < end) cl_step();
-    return *flag == want;
-}
 
 #ifndef SUITE_NO_MIGRATION
 #define MIG_KEYS 20
@@ -148,13 +142,13 @@ static void suite_migration(redisClusterAsyncContext *acc) {
     mig_gets(acc);
     cl_step();
     CHECK(cl_migrate_keys(rs, slot, dst_port, MIG_KEYS / 2) == MIG_KEYS / 2, "MIGRATE half the keys");
-    suite_run_until(&mig_pending, 0, 10);
+    cl_run_until_eq(&mig_pending, 0, 10);
     CHECK(mig_all_once(MIG_KEYS) == MIG_KEYS, "GETs mid-migration: each called once, right value");
     mig_gets(acc);
     mig_pending++;
     if (redisClusterAsyncCommand(acc, mig_reply, (void *)(long)MIG_KEYS, "SET {%s}new %s-new", tag, SUITE_NAME) != REDIS_OK)
         mig_pending--;
-    suite_run_until(&mig_pending, 0, 10);
+    cl_run_until_eq(&mig_pending, 0, 10);
     CHECK(mig_all_once(MIG_KEYS + 1) == MIG_KEYS + 1, "GETs through ASK and a new key's SET: each once, right reply");
     CHECK(acc->cc->table[slot] && acc->cc->table[slot]->port == src_port, "ASK leaves the slot map alone");
     freeReplyObject(redisCommand(rd, "ASKING"));
@@ -174,7 +168,7 @@ static void suite_migration(redisClusterAsyncContext *acc) {
     mig_pending = 1;
     CHECK(redisClusterAsyncCommand(acc, mig_reply, (void *)(long)(MIG_KEYS + 1), "MGET {%s}%ld {%s}%ld", tag, k_src,
                                    tag, k_dst) == REDIS_OK, "MGET over both sides submitted");
-    suite_run_until(&mig_pending, 0, 10);
+    cl_run_until_eq(&mig_pending, 0, 10);
     CHECK(mig_calls[MIG_KEYS + 1] == 1 && mig_good[MIG_KEYS + 1] == 1 && strcmp(mig_err, "too many cluster retries") == 0,
           "MGET: NULL once after TRYAGAIN (%d calls, %s)", mig_calls[MIG_KEYS + 1], mig_err);
     memset(mig_calls, 0, sizeof mig_calls);
@@ -186,14 +180,14 @@ static void suite_migration(redisClusterAsyncContext *acc) {
     CHECK(cl_migrate_keys(rs, slot, dst_port, -1) >= 1, "MIGRATE the rest");
     CHECK(cl_ok(redisCommand(rd, "CLUSTER SETSLOT %d NODE %s", slot, dst_id)) &&
           cl_assign_slot(slot, dst_id, masters, nmasters) == nmasters, "slot given to the destination");
-    suite_run_until(&mig_pending, 0, 10);
+    cl_run_until_eq(&mig_pending, 0, 10);
     CHECK(mig_all_once(MIG_KEYS) == MIG_KEYS, "GETs in flight meanwhile: each once, right value");
     mig_gets(acc);
-    suite_run_until(&mig_pending, 0, 10);
+    cl_run_until_eq(&mig_pending, 0, 10);
     CHECK(mig_all_once(MIG_KEYS) == MIG_KEYS, "GETs through MOVED: each once, right value");
     CHECK(acc->cc->table[slot] && acc->cc->table[slot]->port == dst_port, "slot map now names the destination");
     mig_gets(acc);
-    suite_run_until(&mig_pending, 0, 10);
+    cl_run_until_eq(&mig_pending, 0, 10);
     CHECK(mig_all_once(MIG_KEYS) == MIG_KEYS, "GETs after: each once, right value");
 
     CHECK(cl_move_slot(slot, dst, src, masters, nmasters), "slot moved back");
@@ -217,7 +211,7 @@ static void run_cluster_async_suite(void) {
 #endif
     CHECK(cl_adapter_attach(acc) == REDIS_OK && acc->adapter != NULL && acc->attach_fn != NULL, "attach");
     CHECK(redisClusterAsyncConnect2(acc) == REDIS_OK, "Connect2: %s", acc->errstr);
-    CHECK(suite_run_until(&suite_ready, 1, 10), "READY");
+    CHECK(cl_run_until_eq(&suite_ready, 1, 10), "READY");
 
     SECTION(SUITE_NAME ": SET and GET over all masters");
     for (long i = 0; i < 256; i++) {
@@ -231,7 +225,7 @@ static void run_cluster_async_suite(void) {
             suite_pending--;
     }
     CHECK(suite_pending == 512, "submitted");
-    suite_run_until(&suite_pending, 0, 20);
+    cl_run_until_eq(&suite_pending, 0, 20);
     int once = 0, good = 0;
     for (int i = 0; i < 512; i++) {
         once += suite_calls[i] == 1;
@@ -248,8 +242,8 @@ static void run_cluster_async_suite(void) {
     suite_pending = 1;
     CHECK(redisClusterAsyncCommand(acc, suite_reply, (void *)256L, "GET %sk0", SUITE_NAME) == REDIS_OK, "GET");
     redisClusterAsyncDisconnect(acc);
-    CHECK(suite_run_until(&suite_pending, 0, 5) && suite_calls[256] == 2 && suite_good[256] == 2, "pending reply delivered");
-    CHECK(suite_run_until(&suite_disc_ok, 3, 5), "3 disconnect callbacks (%d)", suite_disc_ok);
+    CHECK(cl_run_until_eq(&suite_pending, 0, 5) && suite_calls[256] == 2 && suite_good[256] == 2, "pending reply delivered");
+    CHECK(cl_run_until_eq(&suite_disc_ok, 3, 5), "3 disconnect callbacks (%d)", suite_disc_ok);
     cl_async_free(acc);
 }
 

@@ -13,12 +13,6 @@ static int pending, ready;
 static int events_seen[8], nevents;
 static int connected_ok, disconnected_ok, disconnected_err;
 
-/* Steps the loop until `pending` drops to 0 or `secs` pass; whether it did. */
-static int drain(double secs) {
-    double end = cl_now() + secs;
-    while (pending > 0 && cl_now() < end) cl_step();
-    return pending <= 0;
-}
 
 static void on_event(const redisClusterContext *cc, int event, void *privdata) {
     (void)cc; (void)privdata;
@@ -109,7 +103,7 @@ static void many_and_long(redisClusterAsyncContext *acc) {
         if (redisClusterAsyncCommand(acc, on_reply, (void *)(NMANY + i), "GET %s-ak%ld", ADAPTER_NAME, i) != REDIS_OK) pending--;
     }
     CHECK(pending == 2 * n, "all submitted (%d)", pending);
-    drain(20);
+    cl_run_until_eq(&pending, 0, 20);
     int once = 0, right = 0;
     for (long i = 0; i < n; i++) {
         once += calls[i] == 1 && calls[NMANY + i] == 1;
@@ -128,7 +122,7 @@ static void many_and_long(redisClusterAsyncContext *acc) {
         if (redisClusterAsyncCommand(acc, on_big, (void *)(NBIG + i), "GET %s-bk%ld", ADAPTER_NAME, i) != REDIS_OK) pending--;
     }
     CHECK(pending == 3 * NBIG, "all submitted (%d)", pending);
-    drain(20);
+    cl_run_until_eq(&pending, 0, 20);
     once = right = 0;
     for (int i = 0; i < 3 * NBIG; i++) {
         once += big_calls[i] == 1;
@@ -148,7 +142,7 @@ static void refused_and_stale(redisClusterAsyncContext *acc) {
     pending = 1;
     reset_last();
     CHECK(redisClusterAsyncCommand(acc, keep_reply, NULL, "MGET {t}a {t}b") == REDIS_OK, "same-slot MGET accepted");
-    drain(5);
+    cl_run_until_eq(&pending, 0, 5);
     CHECK(last_calls == 1 && last_type == REDIS_REPLY_ARRAY, "same-slot MGET reply");
 
     SECTION(ADAPTER_NAME ": a NULL callback, and a stale error");
@@ -158,7 +152,7 @@ static void refused_and_stale(redisClusterAsyncContext *acc) {
     CHECK(redisClusterAsyncCommand(acc, keep_reply, NULL, "GET %s-nocb", ADAPTER_NAME) == REDIS_OK, "GET");
     CHECK(redisClusterAsyncCommand(acc, keep_reply, NULL, "PING") == REDIS_ERR && acc->err != 0,
           "a failed submission leaves acc->err set");
-    drain(5);
+    cl_run_until_eq(&pending, 0, 5);
     CHECK(last_calls == 1 && last_type == REDIS_REPLY_STRING && strcmp(last_str, "1") == 0,
           "the earlier command still gets its reply (0.14.0: NULL)");
     CHECK(acc->err == 0, "errors cleared after the callback");
@@ -176,14 +170,14 @@ static void to_node_and_moved(redisClusterAsyncContext *acc) {
         if (redisClusterAsyncCommandToNode(acc, node, keep_reply, NULL, "DBSIZE") != REDIS_OK) pending--;
     }
     CHECK(pending == 3, "DBSIZE to 3 nodes");
-    drain(5);
+    cl_run_until_eq(&pending, 0, 5);
     CHECK(last_calls == 3 && last_type == REDIS_REPLY_INTEGER, "3 replies");
     const char *argv[] = {"ECHO", "hi"};
     pending = 1;
     redisClusterInitNodeIterator(&it, acc->cc);
     CHECK(redisClusterAsyncCommandArgvToNode(acc, redisClusterNodeNext(&it), keep_reply, NULL, 2, argv, NULL) == REDIS_OK,
           "ArgvToNode");
-    drain(5);
+    cl_run_until_eq(&pending, 0, 5);
     CHECK(strcmp(last_str, "hi") == 0, "ECHO hi");
 
     SECTION(ADAPTER_NAME ": MOVED followed from the callback");
@@ -201,7 +195,7 @@ static void to_node_and_moved(redisClusterAsyncContext *acc) {
     pending = 1;
     reset_last();
     CHECK(redisClusterAsyncCommand(acc, keep_reply, NULL, "GET %s", key) == REDIS_OK, "GET to the wrong node");
-    drain(5);
+    cl_run_until_eq(&pending, 0, 5);
     CHECK(last_calls == 1 && strcmp(last_str, want) == 0, "the value, after MOVED (%s)", last_str);
     /* The update's reply may come after the command's. */
     int updated = before + 1;
@@ -225,7 +219,7 @@ static void disconnect_and_free(redisClusterAsyncContext *acc, const char *seed)
     redisClusterInitNodeIterator(&it, acc->cc);
     CHECK(redisClusterAsyncCommandToNode(acc, redisClusterNodeNext(&it), keep_reply, NULL, "PING") == REDIS_ERR &&
           strcmp(acc->errstr, "disconnecting") == 0, "ToNode after disconnect: %s", acc->errstr);
-    drain(5);
+    cl_run_until_eq(&pending, 0, 5);
     CHECK(last_calls == 1 && strcmp(last_str, want) == 0, "the pending GET got its reply");
     cl_run_until(&disconnected_ok, 3, 2);
     CHECK(disconnected_ok == 3 && disconnected_err == 0, "disconnect callbacks %d ok, %d err", disconnected_ok, disconnected_err);

@@ -33,11 +33,6 @@ static void on_link(const redisAsyncContext *ac, int status) {
         snprintf(link_err, sizeof link_err, "%s", ac->errstr);
     }
 }
-static int run_until(int *flag, int want, double secs) {
-    double end = cl_now() + secs;
-    while (*flag != want && cl_now() < end) cl_step();
-    return *flag == want;
-}
 
 static redisClusterContext *sync_on(const char *seed, redisSSLContext *ssl) {
     redisClusterContext *cc = redisClusterContextInit();
@@ -111,7 +106,7 @@ int main(void) {
     CHECK(redisClusterSetOptionEnableSSL(acc->cc, ssl) == REDIS_OK, "EnableSSL");
     CHECK(cl_adapter_attach(acc) == REDIS_OK, "attach");
     CHECK(redisClusterAsyncConnect2(acc) == REDIS_OK, "Connect2: %s", acc->errstr);
-    CHECK(run_until(&ready, 1, 10), "READY");
+    CHECK(cl_run_until_eq(&ready, 1, 10), "READY");
     for (long i = 0; i < 100; i++) {
         pending++;
         if (redisClusterAsyncCommand(acc, on_reply, (void *)i, "SET mtls:a%ld mv%ld", i, i) != REDIS_OK) pending--;
@@ -121,7 +116,7 @@ int main(void) {
         if (redisClusterAsyncCommand(acc, on_reply, (void *)(100 + i), "GET mtls:a%ld", i) != REDIS_OK) pending--;
     }
     CHECK(pending == 200, "submitted");
-    run_until(&pending, 0, 20);
+    cl_run_until_eq(&pending, 0, 20);
     int once = 0, right = 0;
     for (int i = 0; i < 200; i++) {
         once += calls[i] == 1;
@@ -161,7 +156,7 @@ int main(void) {
     redisClusterAsyncSetDisconnectCallback(acc, on_link);
     cl_adapter_attach(acc);
     CHECK(redisClusterAsyncConnect2(acc) == REDIS_OK, "Connect2 starts: %s", acc->errstr);
-    run_until(&link_errs, 1, 5);
+    cl_run_until_eq(&link_errs, 1, 5);
     cl_run_for(0.2);
     CHECK(ready == 0, "no READY without a certificate");
     CHECK(link_errs >= 1 && cert_refusal(link_err), "the node context failed: %d, %s", link_errs, link_err);
