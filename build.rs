@@ -58,6 +58,10 @@ const CORE: Crate = Crate {
     frags: "src/ffi/headers",
     renames: COMMON_RENAMES,
     exclude: COMMON_EXCLUDES,
+    fn_fields: &[
+        ("VoidPtrFn", "void (*{})(void*)"),
+        ("AsyncHookFn", "void (*{})(struct redisAsyncContext*)"),
+    ],
 };
 
 const HEADERS: &[Header] = &[

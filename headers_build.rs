@@ -17,6 +17,10 @@ pub(crate) struct Crate {
     pub(crate) renames: &'static [(&'static str, &'static str)],
     /// Exclusions applied to every header (see `Header::exclude`).
     pub(crate) exclude: &'static [&'static str],
+    /// Rust aliases of C function-pointer types that the headers spell out in full at each
+    /// field, as hiredis's headers do: (alias, declarator with `{}` for the field's name).
+    /// cbindgen can only print an alias's name, so the field lines are rewritten after it.
+    pub(crate) fn_fields: &'static [(&'static str, &'static str)],
 }
 
 pub(crate) struct Header {
@@ -88,6 +92,7 @@ pub(crate) fn generate(k: &Crate, h: &Header, out: &Path) {
         .exclude
         .iter()
         .chain(h.exclude)
+        .chain(k.fn_fields.iter().map(|(alias, _)| alias))
         .map(|s| s.to_string())
         .collect();
     cfg.export.include = h.types.iter().map(|s| s.to_string()).collect();
@@ -99,7 +104,39 @@ pub(crate) fn generate(k: &Crate, h: &Header, out: &Path) {
     let bindings = b
         .generate()
         .unwrap_or_else(|e| panic!("cbindgen {}: {e}", h.name));
-    bindings.write_to_file(out.join(format!("{}.h", h.name)));
+    let mut text = Vec::new();
+    bindings.write(&mut text);
+    let text = spell_fn_fields(&String::from_utf8(text).unwrap(), k.fn_fields);
+    let path = out.join(format!("{}.h", h.name));
+    // Rewritten only when it changed, as cbindgen's own writer does (keeps mtimes still).
+    if fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+        fs::write(&path, text).unwrap();
+    }
+}
+
+/// Rewrites each struct field `Alias name;` whose type is one of `aliases` into the alias's
+/// declarator around `name` (`void (*name)(void*);`).
+fn spell_fn_fields(text: &str, aliases: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_end_matches('\n');
+        let indent = &body[..body.len() - body.trim_start().len()];
+        let field = body
+            .trim()
+            .strip_suffix(';')
+            .and_then(|f| f.split_once(' '))
+            .and_then(|(ty, name)| Some((aliases.iter().find(|(a, _)| *a == ty)?.1, name)));
+        match field {
+            Some((decl, name)) if !name.contains(' ') => {
+                out.push_str(indent);
+                out.push_str(&decl.replace("{}", name));
+                out.push(';');
+                out.push_str(&line[body.len()..]);
+            }
+            _ => out.push_str(line),
+        }
+    }
+    out
 }
 
 /// Copies every file of `inc` to `$HIREDIS_RS_HEADERS_OUT` when that is set.

@@ -19,6 +19,7 @@ const CLUSTER: Crate = Crate {
     frags: "headers",
     renames: &[("timeval", "struct timeval")],
     exclude: &[],
+    fn_fields: &[],
 };
 
 const HEADERS: &[Header] = &[

@@ -16,6 +16,7 @@ const SSL: Crate = Crate {
     frags: "headers",
     renames: &[],
     exclude: &[],
+    fn_fields: &[],
 };
 
 const HEADER: Header = Header {

@@ -1,5 +1,6 @@
 //! `alloc.h`'s types: the allocator table and the process-wide instance C calls through.
 
+use crate::abi::VoidPtrFn;
 use core::ffi::{c_char, c_void};
 
 /// hiredis's allocator table (40 bytes). C code calls through it from the inline `hi_*`
@@ -11,7 +12,7 @@ pub struct hiredisAllocFuncs {
     pub callocFn: Option<unsafe extern "C" fn(usize, usize) -> *mut c_void>,
     pub reallocFn: Option<unsafe extern "C" fn(*mut c_void, usize) -> *mut c_void>,
     pub strdupFn: Option<unsafe extern "C" fn(*const c_char) -> *mut c_char>,
-    pub freeFn: Option<unsafe extern "C" fn(*mut c_void)>,
+    pub freeFn: VoidPtrFn,
 }
 
 const _: () = assert!(core::mem::size_of::<hiredisAllocFuncs>() == 40);

@@ -1,5 +1,6 @@
 //! `async.h`'s types: the asynchronous context, its callback records and hook tables.
 
+use crate::abi::VoidPtrFn;
 use crate::abi::hiredis::{redisAsyncPushFnPtr, redisContext};
 use core::ffi::{c_char, c_int, c_void};
 use core::mem::{offset_of, size_of};
@@ -41,11 +42,11 @@ pub struct redisCallbackList {
 #[repr(C)]
 pub struct redisAsyncEvents {
     pub data: *mut c_void,
-    pub addRead: Option<unsafe extern "C" fn(*mut c_void)>,
-    pub delRead: Option<unsafe extern "C" fn(*mut c_void)>,
-    pub addWrite: Option<unsafe extern "C" fn(*mut c_void)>,
-    pub delWrite: Option<unsafe extern "C" fn(*mut c_void)>,
-    pub cleanup: Option<unsafe extern "C" fn(*mut c_void)>,
+    pub addRead: VoidPtrFn,
+    pub delRead: VoidPtrFn,
+    pub addWrite: VoidPtrFn,
+    pub delWrite: VoidPtrFn,
+    pub cleanup: VoidPtrFn,
     pub scheduleTimer: Option<unsafe extern "C" fn(*mut c_void, libc::timeval)>,
 }
 
@@ -65,7 +66,7 @@ pub struct redisAsyncContext {
     pub err: c_int,
     pub errstr: *mut c_char,
     pub data: *mut c_void,
-    pub dataCleanup: Option<unsafe extern "C" fn(*mut c_void)>,
+    pub dataCleanup: VoidPtrFn,
     pub ev: redisAsyncEvents,
     pub onDisconnect: redisDisconnectCallbackPtr,
     pub onConnect: redisConnectCallbackPtr,

@@ -1,5 +1,6 @@
 //! `hiredis.h`'s types and constants: replies, options, the synchronous context.
 
+use crate::abi::VoidPtrFn;
 use crate::abi::read::redisReader;
 use core::ffi::{c_char, c_int, c_longlong, c_void};
 use core::mem::{offset_of, size_of};
@@ -89,18 +90,21 @@ pub struct redisOptions {
     pub command_timeout: *const libc::timeval,
     pub endpoint: redisOptionsEndpoint,
     pub privdata: *mut c_void,
-    pub free_privdata: Option<unsafe extern "C" fn(*mut c_void)>,
+    pub free_privdata: VoidPtrFn,
     pub push_cb: redisPushFnPtr,
     pub async_push_cb: redisAsyncPushFnPtr,
 }
+
+/// `void (*name)(struct redisAsyncContext *)`, spelled out at each field in the header.
+pub type AsyncHookFn = Option<unsafe extern "C" fn(*mut crate::abi::r#async::redisAsyncContext)>;
 
 /// I/O function table; the SSL layer swaps it, so all I/O goes through it.
 #[repr(C)]
 pub struct redisContextFuncs {
     pub close: Option<unsafe extern "C" fn(*mut redisContext)>,
-    pub free_privctx: Option<unsafe extern "C" fn(*mut c_void)>,
-    pub async_read: Option<unsafe extern "C" fn(*mut crate::abi::r#async::redisAsyncContext)>,
-    pub async_write: Option<unsafe extern "C" fn(*mut crate::abi::r#async::redisAsyncContext)>,
+    pub free_privctx: VoidPtrFn,
+    pub async_read: AsyncHookFn,
+    pub async_write: AsyncHookFn,
     pub read: Option<unsafe extern "C" fn(*mut redisContext, *mut c_char, usize) -> libc::ssize_t>,
     pub write: Option<unsafe extern "C" fn(*mut redisContext) -> libc::ssize_t>,
 }
@@ -137,7 +141,7 @@ pub struct redisContext {
     pub saddr: *mut libc::sockaddr,
     pub addrlen: usize,
     pub privdata: *mut c_void,
-    pub free_privdata: Option<unsafe extern "C" fn(*mut c_void)>,
+    pub free_privdata: VoidPtrFn,
     pub privctx: *mut c_void,
     pub push_cb: redisPushFnPtr,
 }

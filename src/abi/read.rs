@@ -1,5 +1,6 @@
 //! `read.h`'s types and constants: reply types, error codes, the reader struct C sees.
 
+use crate::abi::VoidPtrFn;
 use core::ffi::{c_char, c_int, c_longlong, c_void};
 use core::mem::{offset_of, size_of};
 
@@ -57,7 +58,7 @@ pub struct redisReplyObjectFunctions {
         Option<unsafe extern "C" fn(*const redisReadTask, f64, *mut c_char, usize) -> *mut c_void>,
     pub createNil: Option<unsafe extern "C" fn(*const redisReadTask) -> *mut c_void>,
     pub createBool: Option<unsafe extern "C" fn(*const redisReadTask, c_int) -> *mut c_void>,
-    pub freeObject: Option<unsafe extern "C" fn(*mut c_void)>,
+    pub freeObject: VoidPtrFn,
 }
 
 /// The reader, allocated by the library. Callers read `err`, `errstr`, `reply` and tune

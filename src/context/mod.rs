@@ -60,7 +60,7 @@ pub(crate) struct Options<'a> {
     pub(crate) connect_timeout: Option<libc::timeval>,
     pub(crate) command_timeout: Option<libc::timeval>,
     pub(crate) privdata: *mut c_void,
-    pub(crate) free_privdata: Option<unsafe extern "C" fn(*mut c_void)>,
+    pub(crate) free_privdata: crate::abi::VoidPtrFn,
     pub(crate) push_cb: redisPushFnPtr,
 }
 
