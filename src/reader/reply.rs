@@ -14,6 +14,7 @@
 use core::ffi::{c_char, c_int, c_longlong, c_void};
 use core::ptr::{self, NonNull};
 use core::slice;
+use core::sync::atomic::{AtomicPtr, Ordering::Relaxed};
 
 use super::parser::{At, Builder, Kind, Scalar};
 use super::tasks::Mirror;
@@ -28,8 +29,19 @@ use crate::alloc;
 use crate::alloc::cache::{self, Blocks};
 use crate::boundary;
 
-/// hiredis's `defaultFunctions` entries.
-const DEFAULTS: redisReplyObjectFunctions = redisReplyObjectFunctions {
+/// hiredis's `defaultFunctions` entries, in the table's field order.
+const DEFAULTS: [*mut (); 7] = [
+    create_string_object as *mut (),
+    create_object::<usize> as *mut (),
+    create_object::<c_longlong> as *mut (),
+    create_double_object as *mut (),
+    create_nil_object as *mut (),
+    create_object::<c_int> as *mut (),
+    free_reply as *mut (),
+];
+
+/// [`DEFAULTS`] are the entries of a valid table: their signatures are checked here.
+const _: redisReplyObjectFunctions = redisReplyObjectFunctions {
     createString: Some(create_string_object),
     createArray: Some(create_object::<usize>),
     createInteger: Some(create_object::<c_longlong>),
@@ -39,59 +51,90 @@ const DEFAULTS: redisReplyObjectFunctions = redisReplyObjectFunctions {
     freeObject: Some(free_reply),
 };
 
-/// hiredis's `defaultFunctions`: mutable memory like hiredis's, since callers can reach it
-/// through `reader->fn`.
-static mut DEFAULT_FUNCTIONS: redisReplyObjectFunctions = DEFAULTS;
+/// The entries of [`DEFAULTS`] by name.
+const STRING: usize = 0;
+const INTEGER: usize = 2;
+
+/// A `redisReplyObjectFunctions` C may write to: its seven function pointers as atomic
+/// pointers, which have their layout, so that the static is writable memory that Rust reads
+/// without `unsafe` (hiredis objects are not shared between threads, so C's plain stores race
+/// none of these loads).
+#[repr(transparent)]
+struct Table([AtomicPtr<()>; 7]);
+
+const _: () = assert!(
+    size_of::<Table>() == size_of::<redisReplyObjectFunctions>()
+        && align_of::<Table>() == align_of::<redisReplyObjectFunctions>()
+);
+
+impl Table {
+    const fn new() -> Table {
+        let [a, b, c, d, e, f, g] = DEFAULTS;
+        Table([
+            AtomicPtr::new(a),
+            AtomicPtr::new(b),
+            AtomicPtr::new(c),
+            AtomicPtr::new(d),
+            AtomicPtr::new(e),
+            AtomicPtr::new(f),
+            AtomicPtr::new(g),
+        ])
+    }
+
+    /// Entry `i` now (NULL for a missing one).
+    #[inline(always)]
+    fn entry(&self, i: usize) -> *mut () {
+        self.0[i].load(Relaxed)
+    }
+}
+
+/// hiredis's `defaultFunctions` (`table`: mutable memory like hiredis's, since callers can
+/// reach it through `reader->fn`), and its entries as they were (`original`, never written).
+/// One static, so that both hold the same address for each function (the address of an
+/// `#[inline]` function can differ between the places that take it).
+struct Defaults {
+    table: Table,
+    original: Table,
+}
+
+static DEFAULT_FUNCTIONS: Defaults = Defaults {
+    table: Table::new(),
+    original: Table::new(),
+};
 
 /// The table `redisReaderCreate` installs.
 pub(crate) fn default_functions() -> *mut redisReplyObjectFunctions {
-    &raw mut DEFAULT_FUNCTIONS
+    // Writable through this pointer: the entries are atomics (interior mutability).
+    ptr::from_ref(&DEFAULT_FUNCTIONS.table).cast_mut().cast()
 }
 
-/// The default table's entries now (C code may have replaced some).
+/// Entry `i` of the default table is the original one.
 #[inline(always)]
-fn installed() -> redisReplyObjectFunctions {
-    // SAFETY: plain data in our static, copied; hiredis objects are not shared between
-    // threads, so no C write races this read.
-    unsafe { ptr::read(&raw const DEFAULT_FUNCTIONS) }
-}
-
-/// The table's entries as addresses (NULL entries as 0).
-#[inline(always)]
-fn addresses(t: redisReplyObjectFunctions) -> [usize; 7] {
-    [
-        t.createString.map_or(0, |f| f as usize),
-        t.createArray.map_or(0, |f| f as usize),
-        t.createInteger.map_or(0, |f| f as usize),
-        t.createDouble.map_or(0, |f| f as usize),
-        t.createNil.map_or(0, |f| f as usize),
-        t.createBool.map_or(0, |f| f as usize),
-        t.freeObject.map_or(0, |f| f as usize),
-    ]
+fn kept(i: usize) -> bool {
+    let d = &DEFAULT_FUNCTIONS;
+    d.table.entry(i) == d.original.entry(i)
 }
 
 /// True when `f` is the default table with its original entries, so the reader may build
 /// `redisReply` objects directly instead of calling through it.
 #[inline]
 pub(crate) fn is_default(f: *const redisReplyObjectFunctions) -> bool {
-    if !ptr::eq(f, default_functions()) {
-        return false;
-    }
-    let (now, orig) = (addresses(installed()), addresses(DEFAULTS));
+    ptr::eq(f, default_functions()) && all_kept()
+}
+
+/// Every entry of the default table is the original one. Out of line: the atomic loads
+/// would cost the parser's loop, inlined beside them, some of its optimisations.
+#[inline(never)]
+fn all_kept() -> bool {
     // Element-wise, which compiles to seven compares rather than a memcmp call.
-    now.iter().zip(orig.iter()).all(|(a, b)| a == b)
+    (0..DEFAULTS.len()).all(kept)
 }
 
 /// With the default table installed: true when its entry for an integer (`integer`) or a
 /// string is the original one, so [`scalar_reply`] builds what calling through the table would.
 #[inline(always)]
 pub(crate) fn default_entry_kept(integer: bool) -> bool {
-    let (now, orig) = (installed(), DEFAULTS);
-    if integer {
-        now.createInteger.map(|e| e as usize) == orig.createInteger.map(|e| e as usize)
-    } else {
-        now.createString.map(|e| e as usize) == orig.createString.map(|e| e as usize)
-    }
+    kept(if integer { INTEGER } else { STRING })
 }
 
 #[inline(always)]
