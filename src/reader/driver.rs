@@ -126,19 +126,20 @@ pub(crate) fn create(fns: *mut redisReplyObjectFunctions) -> *mut redisReader {
         };
         (buf, HBox::try_new(st))
     });
-    let (buf, st) = match parts {
-        Some((buf, Ok(st))) => (buf, st),
-        failed => {
-            if let Some((buf, _)) = failed {
-                buf.free();
+    // SAFETY: `r` is a fresh zeroed block of the reader's size from the hooks, owned here and
+    // not handed out: filled in below, or given back when the rest could not be made.
+    let (rr, buf, st) = unsafe {
+        match parts {
+            Some((buf, Ok(st))) => (&mut *r, buf, st),
+            failed => {
+                if let Some((buf, _)) = failed {
+                    buf.free();
+                }
+                alloc::free(r.cast());
+                return ptr::null_mut();
             }
-            // SAFETY: `r` is our fresh block, not handed out.
-            unsafe { alloc::free(r.cast()) };
-            return ptr::null_mut();
         }
     };
-    // SAFETY: `r` is a fresh zeroed block of the reader's size, owned here.
-    let rr = unsafe { &mut *r };
     rr.buf = buf.into_raw();
     rr.r#fn = fns;
     rr.maxbuf = REDIS_READER_MAX_BUF;
@@ -158,29 +159,32 @@ pub(crate) fn create_default() -> *mut redisReader {
 /// # Safety
 /// `r` is NULL or a reader made by [`create`], not used afterwards.
 pub(crate) unsafe fn free(r: *mut redisReader) {
-    // SAFETY: the caller promises a library reader or NULL, given up: its `task` holds the
-    // HBox made at creation (NULL only if C code cleared it), taken back exactly once here.
-    let Some((rr, st)) = (unsafe {
-        r.as_mut().map(|rr| {
-            let st = NonNull::new(rr.task as *mut State).map(|t| HBox::from_raw(t.as_ptr()));
-            (rr, st)
-        })
-    }) else {
+    if r.is_null() {
         return;
-    };
-    if let Some(mut st) = st {
-        if let Some(root) = st.parser.reset() {
-            free_object(rr.r#fn, root);
-        }
-        release_buf(rr, &mut st);
     }
-    // SAFETY: `buf` is NULL (released above) or the reader's sds; `r` came from the hooks.
+    // SAFETY: the caller gives up a library reader, each part taken back once and not used
+    // afterwards: its `task` holds the HBox made at creation (NULL only if C code cleared
+    // it), `buf` is then NULL (released with the state) or the reader's sds, and the block
+    // came from the hooks.
     unsafe {
+        let rr = &mut *r;
+        if let Some(st) = NonNull::new(rr.task as *mut State) {
+            discard(rr, HBox::from_raw(st.as_ptr()));
+        }
         if let Some(buf) = Sds::from_raw(rr.buf) {
             buf.free();
         }
         alloc::free(r.cast());
     }
+}
+
+/// The reader's state at [`free`]: the reply in progress goes (through `fn->freeObject`),
+/// and the buffer.
+fn discard(r: &mut redisReader, mut st: HBox<State>) {
+    if let Some(root) = st.parser.reset() {
+        free_object(r.r#fn, root);
+    }
+    release_buf(r, &mut st);
 }
 
 /// Puts the reader in its final error state: partial reply freed, buffer released.
