@@ -92,7 +92,7 @@ impl<'a> Reader<'a> {
     /// `redisReaderGetReply`: a complete reply into `out`, or nothing yet (more data needed).
     #[inline(always)]
     pub(crate) fn get_reply(&mut self, out: Out<'_>) -> c_int {
-        let (r, st) = (&mut *self.r, &mut *self.st);
+        let r = &*self.r;
         if r.err != 0 || r.buf.is_null() {
             return REDIS_ERR;
         }
@@ -102,11 +102,53 @@ impl<'a> Reader<'a> {
             if r.len == 0 {
                 return REDIS_OK;
             }
-            get_reply_default(r, st, out)
+            get_reply_default(self.rb(), out)
         } else {
-            get_reply_custom(r, st, out)
+            get_reply_custom(self.rb(), out)
         }
     }
+
+    /// The reader again, for a callee.
+    #[inline(always)]
+    fn rb(&mut self) -> Reader<'_> {
+        Reader {
+            r: &mut *self.r,
+            st: &mut *self.st,
+        }
+    }
+
+    /// The buffer's `len` bytes, lent with what may change while they are in use.
+    #[inline(always)]
+    fn view(&mut self) -> View<'_> {
+        let r = &mut *self.r;
+        let bytes: &[u8] = if r.len == 0 {
+            &[]
+        } else {
+            // SAFETY: with bytes buffered, a library reader's `buf` is its live sds (or a view
+            // into one, see `trim`) of `len` bytes (`Reader::from_raw`; the error state has
+            // none). The view holds the reader's borrow, so nothing changes or frees the
+            // buffer while `bytes` is in use.
+            unsafe { slice::from_raw_parts(r.buf as *const u8, r.len) }
+        };
+        View {
+            bytes,
+            pos: &mut r.pos,
+            parser: &mut self.st.parser,
+            mirror: &mut self.st.mirror,
+        }
+    }
+}
+
+/// The buffer's bytes ([`Reader::view`]) and the parts of the reader that may change while
+/// they are in use: `pos`, the parser and the tasks. The rest of the reader, whatever changes
+/// or frees the buffer, stays out of reach until the view's last use (other fields the user
+/// needs are read before).
+struct View<'s> {
+    bytes: &'s [u8],
+    /// `redisReader.pos`.
+    pos: &'s mut usize,
+    parser: &'s mut Parser<*mut c_void>,
+    mirror: &'s mut Mirror,
 }
 
 /// A reader that builds objects with `fns` (NULL: type numbers as stand-in objects).
@@ -276,12 +318,12 @@ fn feed_slow(r: &mut redisReader, st: &mut State, data: &[u8]) -> c_int {
     REDIS_OK
 }
 
-fn get_reply_default(r: &mut redisReader, st: &mut State, mut out: Out<'_>) -> c_int {
-    if !scalar_fast_path(r, st, out.as_deref_mut()) && parse(r, st, out) != REDIS_OK {
+fn get_reply_default(mut rd: Reader<'_>, mut out: Out<'_>) -> c_int {
+    if !scalar_fast_path(rd.rb(), out.as_deref_mut()) && parse(rd.rb(), out) != REDIS_OK {
         return REDIS_ERR;
     }
-    if r.pos >= TRIM_AT {
-        trim(r, st);
+    if rd.r.pos >= TRIM_AT {
+        trim(rd.r, rd.st);
     }
     REDIS_OK
 }
@@ -290,85 +332,92 @@ fn get_reply_default(r: &mut redisReader, st: &mut State, mut out: Out<'_>) -> c
 /// where it has bytes to look at.
 ///
 /// The commonest case first: between replies, a short whole scalar ([`parser::scalar_in_word`])
-/// and a table with its builder. It does what [`hand_out_custom_scalar`] does, in fewer steps
+/// and a table with its builder. It does what [`custom_item`] does, in fewer steps
 /// (`pending` is already clear, the table's entry is read once); anything else goes the
 /// general way.
 #[inline(never)]
-fn get_reply_custom(r: &mut redisReader, st: &mut State, out: Out<'_>) -> c_int {
+fn get_reply_custom(mut rd: Reader<'_>, out: Out<'_>) -> c_int {
     // A reply started by an earlier call (`ridx` 0: its root task keeps that call's
     // privdata) goes the general way too.
     // The root task must be blank (`Mirror::root_blank`), as a reply through this table
     // leaves it; the parser is then between replies too (the note is dropped whenever it
     // starts a reply: `parse`, `start_waiting`).
-    if r.ridx != -1 || !st.mirror.root_blank() {
-        return get_reply_custom_general(r, st, out);
+    if rd.r.ridx != -1 || !rd.st.mirror.root_blank() {
+        return get_reply_custom_general(rd, out);
     }
-    debug_assert!(st.parser.is_idle());
-    // SAFETY: not in the error state (checked on entry), so `buf` is the reader's live sds
-    // of `len` bytes (`Reader::from_raw`); `bytes` is dropped before `buf` changes.
-    let bytes = unsafe { slice::from_raw_parts(r.buf as *const u8, r.len) };
+    debug_assert!(rd.st.parser.is_idle());
+    if rd.r.pos >= rd.r.len {
+        return get_reply_custom_general(rd, out);
+    }
+    let (fns, privdata) = (rd.r.r#fn, rd.r.privdata);
+    // (Taken after the test above, which tells the compiler that there are bytes.)
+    let v = rd.view();
     // One copy of the rest per kind (bulk strings first: aggregates mostly hold those).
     // Three kinds, so that they are told apart by compares rather than a jump table: errors
     // go the general way.
-    let Some(&c) = bytes.get(r.pos) else {
-        return get_reply_custom_general(r, st, out);
+    let Some(&c) = v.bytes.get(*v.pos) else {
+        return get_reply_custom_general(rd, out);
     };
-    let mut out = out;
     let step = if c == b'$' {
-        custom_scalar(r, st, out.as_deref_mut(), bytes, Kind::String)
+        custom_scalar(v, fns, privdata, Kind::String)
     } else if c == b'+' {
-        custom_scalar(r, st, out.as_deref_mut(), bytes, Kind::Status)
+        custom_scalar(v, fns, privdata, Kind::Status)
     } else if c == b':' {
-        custom_scalar(r, st, out.as_deref_mut(), bytes, Kind::Integer)
+        custom_scalar(v, fns, privdata, Kind::Integer)
     } else {
         Step::General
     };
-    // What may free the buffer runs here, where `bytes` is no longer in use (not while a
-    // callee holds it as an argument).
+    // The view's last use is over: what may change the buffer runs here.
     match step {
-        Step::Done => REDIS_OK,
-        Step::General => get_reply_custom_general(r, st, out),
+        Step::Built(obj) => {
+            // (`ridx` is still -1: the reply ends in this call.)
+            rd.r.reply = ptr::null_mut();
+            hand_out(rd.r, obj, out);
+            if rd.r.pos >= TRIM_AT {
+                trim(rd.r, rd.st);
+            }
+            REDIS_OK
+        }
+        Step::General => get_reply_custom_general(rd, out),
         Step::Failed => {
-            set_oom(r, st);
+            set_oom(rd.r, rd.st);
             REDIS_ERR
         }
     }
 }
 
-/// How [`custom_scalar`] ended.
+/// How [`custom_scalar`] or [`custom_item`] ended.
 enum Step {
-    /// The reply was built and handed out.
-    Done,
-    /// Not the common case: the general way is to run.
+    /// The reply was built (and the reader moved past it), to be handed out.
+    Built(*mut c_void),
+    /// Not the common case, or no room for the root task: the general way is to run.
     General,
     /// The builder returned NULL: the reader is to be put in its OOM state.
     Failed,
 }
 
-/// [`get_reply_custom`] for a `kind` item at `pos` in `bytes` (the buffer), its type byte
-/// checked.
+/// [`get_reply_custom`] for a `kind` item at `pos` (its type byte checked), with the
+/// reader's `fn` and `privdata`.
 #[inline(always)]
 fn custom_scalar(
-    r: &mut redisReader,
-    st: &mut State,
-    out: Out<'_>,
-    bytes: &[u8],
+    v: View<'_>,
+    fns: *const redisReplyObjectFunctions,
+    privdata: *mut c_void,
     kind: Kind,
 ) -> Step {
-    let Some((item, next)) = parser::scalar_data_in_word(kind, bytes, r.pos + 1) else {
+    let Some((item, next)) = parser::scalar_data_in_word(kind, v.bytes, *v.pos + 1) else {
         return Step::General;
     };
-    let fns = tasks::entries(r.r#fn);
-    // The root task as hiredis passes it (see `hand_out_custom_scalar`), with the privdata
-    // of now (the reply starts in this call); room for it was checked by the caller.
-    // Between replies the root task already holds the rest (see `Mirror::blank_root`).
-    let privdata = r.privdata;
-    let Some(t) = st.mirror.slot(0) else {
+    let fns = tasks::entries(fns);
+    // The root task as hiredis passes it (see `custom_item`), with the privdata of now (the
+    // reply starts in this call); room for it was checked by the caller. Between replies
+    // the root task already holds the rest (see `Mirror::blank_root`).
+    let Some(t) = v.mirror.slot(0) else {
         return Step::General;
     };
     debug_assert_eq!(
         {
-            let t = &st.mirror.tasks[0];
+            let t = &v.mirror.tasks[0];
             (t.elements, t.idx, t.obj, t.parent)
         },
         (-1, -1, ptr::null_mut(), ptr::null_mut())
@@ -384,7 +433,7 @@ fn custom_scalar(
         }
         Make::String(item.text)
     };
-    r.pos = next;
+    *v.pos = next;
     let obj = t
         .call(&fns, make, |t| {
             t.r#type = kind as c_int;
@@ -392,28 +441,23 @@ fn custom_scalar(
         })
         .unwrap_or(ptr::null_mut());
     if obj.is_null() {
-        return Step::Failed;
+        Step::Failed
+    } else {
+        Step::Built(obj)
     }
-    // (`ridx` is still -1: the reply ends in this call.)
-    r.reply = ptr::null_mut();
-    hand_out(r, obj, out);
-    if r.pos >= TRIM_AT {
-        trim(r, st);
-    }
-    Step::Done
 }
 
 /// [`get_reply_custom`] for everything but its commonest case.
 #[inline(never)]
-fn get_reply_custom_general(r: &mut redisReader, st: &mut State, mut out: Out<'_>) -> c_int {
-    if r.len == 0 {
+fn get_reply_custom_general(mut rd: Reader<'_>, mut out: Out<'_>) -> c_int {
+    if rd.r.len == 0 {
         return REDIS_OK;
     }
-    if !custom_scalar_fast_path(r, st, out.as_deref_mut()) && parse(r, st, out) != REDIS_OK {
+    if !custom_scalar_fast_path(rd.rb(), out.as_deref_mut()) && parse(rd.rb(), out) != REDIS_OK {
         return REDIS_ERR;
     }
-    if r.pos >= TRIM_AT {
-        trim(r, st);
+    if rd.r.pos >= TRIM_AT {
+        trim(rd.r, rd.st);
     }
     REDIS_OK
 }
@@ -465,64 +509,73 @@ fn trim(r: &mut redisReader, st: &mut State) {
 /// of one, noted as the parser would (true). False leaves everything untouched for the parser (other shapes,
 /// aggregates in progress, or a failed allocation, which the parser then meets and reports).
 #[inline(always)]
-fn scalar_fast_path(r: &mut redisReader, st: &mut State, reply: Out<'_>) -> bool {
-    match st.parser.top_level() {
+fn scalar_fast_path(mut rd: Reader<'_>, reply: Out<'_>) -> bool {
+    match rd.st.parser.top_level() {
         TopLevel::Idle => {}
-        TopLevel::Waiting(kind) => return resume_scalar(r, st, kind, reply),
+        TopLevel::Waiting(kind) => return resume_scalar(rd, kind, reply),
         TopLevel::Busy => return false,
     }
-    // SAFETY: not in the error state (checked on entry), so `buf` is the reader's live sds
-    // of `len` bytes (`Reader::from_raw`); nothing below frees or grows it, so `bytes` is
-    // dropped before `buf` changes.
-    let bytes = unsafe { slice::from_raw_parts(r.buf as *const u8, r.len) };
-    match parser::scalar_at(bytes, r.pos) {
-        Some(Found::Whole(item, next)) => hand_out_scalar(r, st, item, next, reply),
-        Some(Found::Partial(kind)) => start_waiting(r, st, kind),
+    if rd.r.pos >= rd.r.len {
         // All read (hiredis keeps consumed bytes until 1 KiB piles up): as with the parser,
         // the next reply counts as started, its root task set up now.
-        None if r.pos == r.len => start_reply(r, st),
-        None => false,
+        return rd.r.pos == rd.r.len && start_reply(rd.r, rd.st);
     }
+    // (Taken after the test above, which tells the compiler that there are bytes.)
+    let v = rd.view();
+    let (obj, next) = match parser::scalar_at(v.bytes, *v.pos) {
+        Some(Found::Whole(item, next)) => match default_scalar(item) {
+            Some(obj) => (obj, next),
+            None => return false,
+        },
+        Some(Found::Partial(kind)) => return start_waiting(rd.r, rd.st, kind),
+        None => return false,
+    };
+    hand_out_scalar(rd.r, rd.st, obj, next, reply);
+    true
 }
 
 /// [`scalar_fast_path`] for readers with a table of their own (or none): whole scalars are
 /// built through it. False when nothing was done, or when a builder returned NULL and the
 /// reader is in its error state: the parser then runs, or reports the error.
 #[inline(always)]
-fn custom_scalar_fast_path(r: &mut redisReader, st: &mut State, reply: Out<'_>) -> bool {
-    let top = st.parser.top_level();
+fn custom_scalar_fast_path(mut rd: Reader<'_>, reply: Out<'_>) -> bool {
+    let top = rd.st.parser.top_level();
     if top == TopLevel::Busy {
         return false;
     }
-    // SAFETY: as in `scalar_fast_path`: only the builder's failure below frees `buf`, after
-    // the last use of `bytes`.
-    let bytes = unsafe { slice::from_raw_parts(r.buf as *const u8, r.len) };
+    if rd.r.pos >= rd.r.len {
+        // As in `resume_scalar` and `scalar_fast_path`.
+        return rd.r.pos == rd.r.len && (top != TopLevel::Idle || start_reply(rd.r, rd.st));
+    }
+    let (fns, ridx, privdata) = (rd.r.r#fn, rd.r.ridx, rd.r.privdata);
+    // (Taken after the test above, which tells the compiler that there are bytes.)
+    let v = rd.view();
     let found = match top {
         TopLevel::Busy => return false,
-        TopLevel::Waiting(kind) => {
-            if r.pos >= r.len {
-                // As in `resume_scalar`.
-                return r.pos == r.len;
-            }
-            parser::scalar_data(kind, bytes, r.pos)
-        }
-        TopLevel::Idle => match parser::scalar_at(bytes, r.pos) {
-            Some(Found::Partial(kind)) => return start_waiting(r, st, kind),
-            None if r.pos == r.len => return start_reply(r, st),
+        TopLevel::Waiting(kind) => parser::scalar_data(kind, v.bytes, *v.pos),
+        TopLevel::Idle => match parser::scalar_at(v.bytes, *v.pos) {
+            Some(Found::Partial(kind)) => return start_waiting(rd.r, rd.st, kind),
             found => found,
         },
     };
-    match found {
-        Some(Found::Whole(item, next)) => match hand_out_custom_scalar(r, st, item, next, reply) {
-            Some(done) => done,
-            None => {
-                // Here, where `bytes` is no longer in use: this frees the buffer.
-                set_oom(r, st);
-                false
-            }
-        },
-        Some(Found::Partial(_)) => true,
-        None => false,
+    let step = match found {
+        Some(Found::Whole(item, next)) => custom_item(v, fns, ridx, privdata, item, next),
+        Some(Found::Partial(_)) => return true,
+        None => return false,
+    };
+    // The view's last use is over: what may change the buffer runs here.
+    match step {
+        Step::Built(obj) => {
+            rd.r.ridx = -1;
+            rd.r.reply = ptr::null_mut();
+            hand_out(rd.r, obj, reply);
+            true
+        }
+        Step::General => false,
+        Step::Failed => {
+            set_oom(rd.r, rd.st);
+            false
+        }
     }
 }
 
@@ -560,152 +613,157 @@ fn start_waiting(r: &mut redisReader, st: &mut State, kind: Kind) -> bool {
 /// data is all here, it is built as [`scalar_fast_path`] builds whole ones; until then
 /// nothing changes, as with the parser.
 #[inline(never)]
-fn resume_scalar(r: &mut redisReader, st: &mut State, kind: Kind, reply: Out<'_>) -> bool {
-    if r.pos >= r.len {
+fn resume_scalar(mut rd: Reader<'_>, kind: Kind, reply: Out<'_>) -> bool {
+    if rd.r.pos >= rd.r.len {
         // Nothing new after the type byte: nothing changes. (Past the end only if C code
         // moved `pos`: the parser's clamping applies.)
-        return r.pos == r.len;
+        return rd.r.pos == rd.r.len;
     }
-    // SAFETY: as in `scalar_fast_path` (a view taken here, after the cheap test above, so
-    // that the fast path's caller passes less).
-    let bytes = unsafe { slice::from_raw_parts(r.buf as *const u8, r.len) };
-    match parser::scalar_data(kind, bytes, r.pos) {
-        Some(Found::Whole(item, next)) => hand_out_scalar(r, st, item, next, reply),
-        Some(Found::Partial(_)) => true,
-        None => false,
-    }
+    // (The view is taken after the cheap test above, so that the fast path's caller passes
+    // less.)
+    let v = rd.view();
+    let (obj, next) = match parser::scalar_data(kind, v.bytes, *v.pos) {
+        Some(Found::Whole(item, next)) => match default_scalar(item) {
+            Some(obj) => (obj, next),
+            None => return false,
+        },
+        Some(Found::Partial(_)) => return true,
+        None => return false,
+    };
+    hand_out_scalar(rd.r, rd.st, obj, next, reply);
+    true
 }
 
-/// Builds a whole top-level scalar ending at `next` with the default builders and hands it
-/// out; false (nothing changed) when the builders are not the defaults or memory ran out.
+/// The reply for a whole top-level scalar, built with the default builders; `None` when
+/// their entry for it was replaced or memory ran out (nothing changed).
+#[inline(always)]
+fn default_scalar(item: Scalar<'_>) -> Option<*mut c_void> {
+    // (`redisReaderGetReply` found the default table installed.)
+    if !reply::default_entry_kept(item.kind == Kind::Integer) {
+        return None;
+    }
+    let obj = reply::scalar_reply(cache::local(), item);
+    (!obj.is_null()).then_some(obj)
+}
+
+/// Hands out `obj`, the reply [`default_scalar`] built for the top-level scalar ending at
+/// `next`.
 #[inline(always)]
 fn hand_out_scalar(
     r: &mut redisReader,
     st: &mut State,
-    item: Scalar<'_>,
+    obj: *mut c_void,
     next: usize,
     reply: Out<'_>,
-) -> bool {
-    // (`redisReaderGetReply` found the default table installed.)
-    if !reply::default_entry_kept(item.kind == Kind::Integer) {
-        return false;
-    }
-    let obj = reply::scalar_reply(cache::local(), item);
-    if obj.is_null() {
-        return false;
-    }
+) {
     st.parser.done_waiting();
     r.pos = next;
     r.ridx = -1;
     r.reply = ptr::null_mut();
-    hand_out(r, obj.cast(), reply);
-    true
+    hand_out(r, obj, reply);
 }
 
-/// Builds a whole top-level scalar ending at `next` through `fn` (a C table, or NULL: type
-/// numbers as stand-in objects) and hands it out: `Some(true)`; `Some(false)` when the root
-/// task could not be made (nothing changed); `None` when the builder returned NULL (the caller
-/// then puts the reader in its OOM state, once `item`'s borrow of the buffer has ended).
+/// Builds a whole top-level scalar ending at `next` through `fns` (a C table, or NULL: type
+/// numbers as stand-in objects), the reader moved past it: [`Step::Built`]; [`Step::General`]
+/// when the root task could not be made (nothing changed); [`Step::Failed`] when the builder
+/// returned NULL (the caller then puts the reader in its OOM state, once the view is over).
 /// Builders see the root task hiredis passes: the item's type, elements and idx -1, no object,
-/// no parent, and the privdata of the reply's start (now, unless an earlier call started it).
+/// no parent, and the privdata of the reply's start (now, `privdata`, unless an earlier call
+/// started it: `ridx` 0).
 #[inline(always)]
-fn hand_out_custom_scalar(
-    r: &mut redisReader,
-    st: &mut State,
+fn custom_item(
+    v: View<'_>,
+    fns: *const redisReplyObjectFunctions,
+    ridx: c_int,
+    privdata: *mut c_void,
     item: Scalar<'_>,
     next: usize,
-    reply: Out<'_>,
-) -> Option<bool> {
-    let fns = tasks::entries(r.r#fn);
+) -> Step {
+    let fns = tasks::entries(fns);
     let builder = if item.kind == Kind::Integer {
         fns.createInteger.is_some()
     } else {
         fns.createString.is_some()
     };
-    let obj = if !builder {
-        st.parser.done_waiting();
-        r.pos = next;
-        (if item.kind == Kind::Integer {
+    if !builder {
+        v.parser.done_waiting();
+        *v.pos = next;
+        let ty = if item.kind == Kind::Integer {
             REDIS_REPLY_INTEGER
         } else {
             item.kind as c_int
-        }) as usize as *mut c_void
+        };
+        return Step::Built(ty as usize as *mut c_void);
+    }
+    let m = v.mirror;
+    if m.reserve(0).is_err() {
+        return Step::General;
+    }
+    let privdata = if ridx < 0 {
+        privdata
     } else {
-        let m = &mut st.mirror;
-        if m.reserve(0).is_err() {
-            return Some(false);
-        }
-        let privdata = if r.ridx < 0 {
-            r.privdata
-        } else {
-            m.tasks[0].privdata
-        };
-        let Some(t) = m.slot(0) else {
-            return Some(false);
-        };
-        m.set_root_blank();
-        // The reader is past the item while its builder runs (fewer values are kept across
-        // the call). Builders do not see `pos` move in step with hiredis's anyway: the
-        // parser's calls run before it is stored.
-        st.parser.done_waiting();
-        r.pos = next;
-        let make = if item.kind == Kind::Integer {
-            Make::Integer(item.int)
-        } else {
-            Make::String(item.text)
-        };
-        let task = redisReadTask {
-            r#type: item.kind as c_int,
-            elements: -1,
-            idx: -1,
-            obj: ptr::null_mut(),
-            parent: ptr::null_mut(),
-            privdata,
-        };
-        let obj = t.call(&fns, make, |t| *t = task).unwrap_or(ptr::null_mut());
-        if obj.is_null() {
-            return None;
-        }
-        obj
+        m.tasks[0].privdata
     };
-    r.ridx = -1;
-    r.reply = ptr::null_mut();
-    hand_out(r, obj, reply);
-    Some(true)
+    let Some(t) = m.slot(0) else {
+        return Step::General;
+    };
+    m.set_root_blank();
+    // The reader is past the item while its builder runs (fewer values are kept across
+    // the call). Builders do not see `pos` move in step with hiredis's anyway: the
+    // parser's calls run before it is stored.
+    v.parser.done_waiting();
+    *v.pos = next;
+    let make = if item.kind == Kind::Integer {
+        Make::Integer(item.int)
+    } else {
+        Make::String(item.text)
+    };
+    let task = redisReadTask {
+        r#type: item.kind as c_int,
+        elements: -1,
+        idx: -1,
+        obj: ptr::null_mut(),
+        parent: ptr::null_mut(),
+        privdata,
+    };
+    match t.call(&fns, make, |t| *t = task) {
+        Some(obj) if !obj.is_null() => Step::Built(obj),
+        _ => Step::Failed,
+    }
 }
 
 /// [`redisReaderGetReply`] through the parser. Out of line: the fast path's caller stays
 /// small.
 #[inline(never)]
-fn parse(r: &mut redisReader, st: &mut State, reply: Out<'_>) -> c_int {
-    if r.err != 0 {
+fn parse(mut rd: Reader<'_>, reply: Out<'_>) -> c_int {
+    if rd.r.err != 0 {
         // The fast path met an error (a builder returned NULL).
         return REDIS_ERR;
     }
-    // SAFETY: not in the error state (checked above), so `buf` is the reader's live sds of
-    // `len` bytes (`Reader::from_raw`); `bytes` is not used after `set_error`.
-    let bytes = unsafe { slice::from_raw_parts(r.buf as *const u8, r.len) };
-    let mut pos = r.pos.min(bytes.len());
-    if r.ridx < 0 {
+    let (fns, privdata, maxelements) = (rd.r.r#fn, rd.r.privdata, rd.r.maxelements);
+    if rd.r.ridx < 0 {
         // A new reply starts: its tasks carry the current privdata.
-        if st.mirror.start_reply(r.privdata).is_err() {
-            set_oom(r, st);
+        if rd.st.mirror.start_reply(privdata).is_err() {
+            set_oom(rd.r, rd.st);
             return REDIS_ERR;
         }
     }
-    let res = if reply::is_default(r.r#fn) {
+    let mut pos = rd.r.pos.min(rd.r.len);
+    let res = if reply::is_default(fns) {
+        let v = rd.view();
         // The default builders keep only the tasks' `obj` and `privdata`: a C table used
         // later writes the rest again.
-        st.mirror.synced = 0;
+        v.mirror.synced = 0;
         let mut b = reply::DefaultBuilder {
-            mirror: &mut st.mirror,
-            privdata: r.privdata,
+            mirror: v.mirror,
+            privdata,
             blocks: cache::local(),
         };
-        st.parser.parse(bytes, &mut pos, r.maxelements, &mut b)
+        v.parser.parse(v.bytes, &mut pos, maxelements, &mut b)
     } else {
-        parse_custom(r, st, bytes, &mut pos)
+        parse_custom(rd.rb(), &mut pos)
     };
+    // The view's last use is over.
     let done = match res {
         Ok(done) => done,
         Err(e) => {
@@ -714,10 +772,11 @@ fn parse(r: &mut redisReader, st: &mut State, reply: Out<'_>) -> c_int {
             } else {
                 REDIS_ERR_PROTOCOL
             };
-            set_error(r, st, kind, e.message().as_bytes());
+            set_error(rd.r, rd.st, kind, e.message().as_bytes());
             return REDIS_ERR;
         }
     };
+    let (r, st) = (&mut *rd.r, &mut *rd.st);
     r.pos = pos;
     // As in hiredis, a reply counts as started (root task set up) from the first call that
     // had bytes to look at, even if none were consumed.
@@ -733,20 +792,17 @@ fn parse(r: &mut redisReader, st: &mut State, reply: Out<'_>) -> c_int {
     REDIS_OK
 }
 
-/// The parser with a C table (or none). Out of line, so that `parse` holds only the
-/// default builders' loop.
+/// The parser with a C table (or none), from `pos`. Out of line, so that `parse` holds only
+/// the default builders' loop.
 #[inline(never)]
-fn parse_custom(
-    r: &redisReader,
-    st: &mut State,
-    bytes: &[u8],
-    pos: &mut usize,
-) -> Result<Option<*mut c_void>, ReadError> {
-    st.mirror.leave_root_blank();
-    let mut b = CBuilder::new(r.r#fn, &mut st.mirror, r.privdata);
-    let res = st.parser.parse(bytes, pos, r.maxelements, &mut b);
+fn parse_custom(mut rd: Reader<'_>, pos: &mut usize) -> Result<Option<*mut c_void>, ReadError> {
+    let (fns, privdata, maxelements) = (rd.r.r#fn, rd.r.privdata, rd.r.maxelements);
+    let v = rd.view();
+    v.mirror.leave_root_blank();
+    let mut b = CBuilder::new(fns, &mut *v.mirror, privdata);
+    let res = v.parser.parse(v.bytes, pos, maxelements, &mut b);
     if let Ok(Some(_)) = res {
-        st.mirror.blank_root();
+        v.mirror.blank_root();
     }
     res
 }
