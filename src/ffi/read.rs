@@ -124,6 +124,56 @@ mod tests {
         }
     }
 
+    /// The integer of a default reply, which is freed.
+    fn take_integer(rep: *mut c_void) -> c_longlong {
+        assert!(!rep.is_null());
+        // SAFETY: a reply from the default builders, given up here.
+        unsafe {
+            let v = (*(rep as *const redisReply)).integer;
+            freeReplyObject(rep);
+            v
+        }
+    }
+
+    #[test]
+    fn c_code_may_replace_the_buffer() {
+        let r = redisReaderCreate();
+        let big = format!("+{}\r\n", "x".repeat(1100));
+        assert_eq!(feed(r, big.as_bytes()), REDIS_OK);
+        assert_eq!(feed(r, b":5"), REDIS_OK);
+        let (rc, rep) = get(r);
+        assert_eq!(rc, REDIS_OK);
+        // SAFETY: a reply from the default builders.
+        unsafe { freeReplyObject(rep) };
+        // SAFETY: plain field reads and writes; the buffers put in `buf` are sds strings
+        // handed to the reader, as hiredis lets C code do.
+        unsafe {
+            // More than 1 KiB consumed: `buf` is the rest, a view inside the first block.
+            assert_eq!(((*r).pos, (*r).len), (0, 2));
+            // Replaced while a view: the block behind it is the reader's to free.
+            (*r).buf = Sds::new(b":42\r\n").unwrap().into_raw();
+            (*r).len = 5;
+        }
+        let (rc, rep) = get(r);
+        assert_eq!((rc, take_integer(rep)), (REDIS_OK, 42));
+        assert_eq!(feed(r, b":7\r\n"), REDIS_OK);
+        let (rc, rep) = get(r);
+        assert_eq!((rc, take_integer(rep)), (REDIS_OK, 7));
+        // SAFETY: as above; a whole buffer replaced is C code's to free, as here.
+        unsafe {
+            Sds::from_raw((*r).buf).unwrap().free();
+            (*r).buf = Sds::new(b":9\r\n:").unwrap().into_raw();
+            ((*r).pos, (*r).len) = (0, 5);
+        }
+        let (rc, rep) = get(r);
+        assert_eq!((rc, take_integer(rep)), (REDIS_OK, 9));
+        assert_eq!(feed(r, b"8\r\n"), REDIS_OK);
+        let (rc, rep) = get(r);
+        assert_eq!((rc, take_integer(rep)), (REDIS_OK, 8));
+        // SAFETY: a live reader; Miri's leak check sees every block freed.
+        unsafe { redisReaderFree(r) };
+    }
+
     #[test]
     fn reply_buffer_and_error_state() {
         let r = redisReaderCreate();

@@ -5,9 +5,12 @@
 //!
 //! [`Reader`] is the handle: made once from a raw reader (the one `unsafe` step, which
 //! relies on the reader being ours), it lends the public struct and the private state
-//! together, so everything below works on `&mut` borrows. What is left `unsafe` here is
-//! that step, making and freeing the reader's blocks, the sds handles of the buffer and the
-//! one view of its bytes each fast path and the parser take.
+//! together, so everything below works on `&mut` borrows. The buffer is owned by the
+//! private state (sds handles; `buf` shows it to C), and its bytes are read through one
+//! [`Reader::view`], whose borrow keeps whatever changes or frees the buffer away while they
+//! are in use. What is left `unsafe` here is that step, the view, making and freeing the
+//! reader's blocks, and adopting a buffer by its pointer (one C code put in `buf`, or the
+//! block a view was cut from).
 
 use core::ffi::{c_char, c_int, c_void};
 use core::ptr::{self, NonNull};
@@ -21,7 +24,6 @@ use crate::abi::read::{
     REDIS_READER_MAX_BUF, REDIS_REPLY_INTEGER, redisReadTask, redisReader,
     redisReplyObjectFunctions,
 };
-use crate::abi::sds::sds;
 use crate::alloc::{self, HBox, cache};
 use crate::sds::Sds;
 
@@ -30,11 +32,12 @@ use crate::sds::Sds;
 struct State {
     parser: Parser<*mut c_void>,
     mirror: Mirror,
-    /// When `buf` is a view made by `trim` (consumed bytes cut without moving the rest), the
-    /// sds that owns the allocation (a handle kept while the view is in use, never used
-    /// meanwhile); `view` is that `buf`.
+    /// The buffer C sees in `buf`, owned here: the sds that owns the allocation (none in the
+    /// error state) and, when `buf` is a view made by `trim` (consumed bytes cut without
+    /// moving the rest), that view, a string inside the block. `buf` is `view`, else
+    /// `block`, unless C code replaced it (see [`sync_buf`]).
     block: Option<Sds>,
-    view: sds,
+    view: Option<Sds>,
 }
 
 /// A library reader lent out for one call: the public struct and its private state.
@@ -78,12 +81,16 @@ impl<'a> Reader<'a> {
         }
         // The common case: the bytes fit the spare room (of a view too, see `trim`), and the
         // buffer is not empty (maxbuf applies only then).
-        if r.len != 0 && (st.block.is_none() || r.buf == st.view) {
-            // SAFETY: outside the error state `buf` is the reader's live sds (or view).
-            if let Some(n) = unsafe { Sds::from_raw(r.buf) }.and_then(|mut b| b.cat_in_place(data))
-            {
-                r.len = n;
-                return REDIS_OK;
+        if r.len != 0 {
+            let cur = match &mut st.view {
+                Some(view) => Some(view),
+                None => st.block.as_mut(),
+            };
+            if let Some(cur) = cur.filter(|b| b.as_ptr() == r.buf) {
+                if let Some(n) = cur.cat_in_place(data) {
+                    r.len = n;
+                    return REDIS_OK;
+                }
             }
         }
         feed_slow(r, st, data)
@@ -160,13 +167,14 @@ pub(crate) fn create(fns: *mut redisReplyObjectFunctions) -> *mut redisReader {
     }
     // The buffer, then the state: hiredis's order of allocations.
     let parts = Sds::empty().map(|buf| {
+        let p = buf.as_ptr();
         let st = State {
             parser: Parser::default(),
             mirror: Mirror::new(),
-            block: None,
-            view: ptr::null_mut(),
+            block: Some(buf),
+            view: None,
         };
-        (buf, HBox::try_new(st))
+        (p, HBox::try_new(st))
     });
     // SAFETY: `r` is a fresh zeroed block of the reader's size from the hooks, owned here and
     // not handed out: filled in below, or given back when the rest could not be made.
@@ -174,15 +182,15 @@ pub(crate) fn create(fns: *mut redisReplyObjectFunctions) -> *mut redisReader {
         match parts {
             Some((buf, Ok(st))) => (&mut *r, buf, st),
             failed => {
-                if let Some((buf, _)) = failed {
-                    buf.free();
+                if let Some((_, Err(st))) = failed {
+                    st.block.into_iter().for_each(Sds::free);
                 }
                 alloc::free(r.cast());
                 return ptr::null_mut();
             }
         }
     };
-    rr.buf = buf.into_raw();
+    rr.buf = buf;
     rr.r#fn = fns;
     rr.maxbuf = REDIS_READER_MAX_BUF;
     rr.maxelements = REDIS_READER_MAX_ARRAY_ELEMENTS;
@@ -251,27 +259,41 @@ fn set_error(r: &mut redisReader, st: &mut State, kind: c_int, msg: &[u8]) {
 #[cold]
 #[inline(never)]
 fn release_buf(r: &mut redisReader, st: &mut State) {
-    let owner = own_buf(r, st);
-    // SAFETY: `owner` is NULL or the sds that owns the buffer's allocation.
-    if let Some(owner) = unsafe { Sds::from_raw(owner) } {
-        owner.free();
-    }
-    st.block = None;
-    r.buf = ptr::null_mut();
-}
-
-/// The sds owning `buf`'s allocation: the block behind a view, else `buf` itself. A block
-/// whose view C code replaced in `buf` is freed (it cannot be reached otherwise).
-fn own_buf(r: &redisReader, st: &mut State) -> sds {
-    match &st.block {
-        None => return r.buf,
-        Some(block) if r.buf == st.view => return block.as_ptr(),
-        Some(_) => {}
-    }
+    sync_buf(r, st);
+    // A view is a string inside the block: it goes with it.
+    st.view = None;
     if let Some(block) = st.block.take() {
         block.free();
     }
-    r.buf
+    r.buf = ptr::null_mut();
+}
+
+/// Brings the state's handles in step with `buf` (see [`State::block`]), which C code may
+/// have replaced: the new one is adopted, and a block whose view it replaced is freed (it
+/// cannot be reached otherwise; a replaced whole buffer was C's to free).
+#[inline(always)]
+fn sync_buf(r: &redisReader, st: &mut State) {
+    let cur = match &st.view {
+        Some(view) => Some(view),
+        None => st.block.as_ref(),
+    };
+    if cur.map_or(ptr::null_mut(), Sds::as_ptr) != r.buf {
+        adopt_buf(r, st);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn adopt_buf(r: &redisReader, st: &mut State) {
+    if st.view.take().is_some() {
+        if let Some(block) = st.block.take() {
+            block.free();
+        }
+    }
+    // SAFETY: a library reader's `buf` is NULL or a live sds, which C code that puts one
+    // there hands over to the reader (as hiredis's reader owns whatever `buf` holds); the
+    // state's handles no longer refer to anything else.
+    st.block = unsafe { Sds::from_raw(r.buf) };
 }
 
 fn set_oom(r: &mut redisReader, st: &mut State) {
@@ -281,20 +303,14 @@ fn set_oom(r: &mut redisReader, st: &mut State) {
 /// [`Reader::feed`] when the buffer must grow, is empty, or is a view that ran out of room.
 #[inline(never)]
 fn feed_slow(r: &mut redisReader, st: &mut State, data: &[u8]) -> c_int {
-    let owner = own_buf(r, st);
-    // SAFETY: outside the error state `owner` is the reader's live sds and `buf` the same one
-    // or a view into it (see `trim`); the view is only read, before the block is written.
-    let (block, view) = unsafe { (Sds::from_raw(owner), Sds::from_raw(r.buf)) };
-    let Some(mut buf) = block else {
+    sync_buf(r, st);
+    let Some(mut buf) = st.block.take() else {
         return REDIS_ERR;
     };
-    if owner != r.buf {
+    if let Some(view) = st.view.take() {
         // A view's bytes move to the start of their block, which then grows as hiredis's
         // buffer would (same length, same capacity).
-        if let Some(view) = view {
-            buf.uncut(view);
-        }
-        st.block = None;
+        buf.uncut(view);
     }
     // An empty buffer with lots of spare room is dropped for a fresh one. Consumed bytes
     // are not cut here: like hiredis, `redisReaderGetReply` cuts them (see `trim`).
@@ -309,7 +325,8 @@ fn feed_slow(r: &mut redisReader, st: &mut State, data: &[u8]) -> c_int {
         buf = fresh;
     }
     let grown = buf.cat(data);
-    r.buf = buf.into_raw();
+    r.buf = buf.as_ptr();
+    st.block = Some(buf);
     let Ok(n) = grown else {
         set_oom(r, st);
         return REDIS_ERR;
@@ -474,31 +491,51 @@ const TRIM_AT: usize = 1024;
 #[cold]
 #[inline(never)]
 fn trim(r: &mut redisReader, st: &mut State) {
-    let owner = own_buf(r, st);
-    // SAFETY: `buf` is the reader's live sds, a view into `owner` or `owner` itself (not in
-    // the error state: the parse succeeded); one of the two handles is used.
-    let (block, buf) = unsafe { (Sds::from_raw(owner), Sds::from_raw(r.buf)) };
+    sync_buf(r, st);
     if r.pos >= r.len {
         // All consumed: back to the block's start, empty, nothing moved.
-        if let Some(mut block) = block {
+        st.view = None;
+        if let Some(block) = &mut st.block {
             block.clear();
         }
-        r.buf = owner;
+        r.buf = st.block.as_ref().map_or(ptr::null_mut(), Sds::as_ptr);
         r.len = 0;
-        st.block = None;
-    } else {
-        match buf.map(|b| b.cut_front(r.pos)) {
-            Some(Ok(view)) => {
-                r.len = view.len();
-                r.buf = view.into_raw();
-                st.block = block;
-                st.view = r.buf;
+        r.pos = 0;
+        return;
+    }
+    // The handle of `buf`: a view (cut again, inside the same block), else the block itself,
+    // whose pointer is kept for the view cut from it (see `Sds::cut_front`).
+    let (cur, block) = match st.view.take() {
+        Some(view) => (view, None),
+        None => match st.block.take() {
+            Some(block) => {
+                let p = block.as_ptr();
+                (block, Some(p))
             }
-            Some(Err(mut buf)) => {
-                let _ = buf.range(r.pos.min(isize::MAX as usize) as isize, -1);
-                r.len = buf.len();
+            None => {
+                r.pos = 0;
+                return;
             }
-            None => {}
+        },
+    };
+    match cur.cut_front(r.pos) {
+        Ok(view) => {
+            r.len = view.len();
+            r.buf = view.as_ptr();
+            st.view = Some(view);
+            if let Some(p) = block {
+                // SAFETY: `p` is the block just cut, a live sds the view lies in, given up
+                // by its handle to `cut_front` and held by nothing else.
+                st.block = unsafe { Sds::from_raw(p) };
+            }
+        }
+        Err(mut buf) => {
+            let _ = buf.range(r.pos.min(isize::MAX as usize) as isize, -1);
+            r.len = buf.len();
+            match block {
+                Some(_) => st.block = Some(buf),
+                None => st.view = Some(buf),
+            }
         }
     }
     r.pos = 0;
