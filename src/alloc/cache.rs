@@ -33,23 +33,24 @@ pub(crate) const SMALL: usize = 24;
 const SMALL_MAX_USABLE: usize = 64;
 
 /// A block of libc's `malloc`, owned: dropping it gives it to `free`. The one step that
-/// trusts a raw pointer is [`Block::from_raw`]; measuring and freeing are its methods.
-struct Block(NonNull<c_void>);
+/// trusts a raw pointer is [`Block::from_raw`], made by whoever frees a block into the cache;
+/// keeping, measuring and freeing are safe methods.
+pub(crate) struct Block(NonNull<c_void>);
 
 impl Block {
-    /// Takes ownership of `p`; `None` for NULL.
+    /// Takes ownership of `p`.
     ///
     /// # Safety
-    /// `p` is NULL or a live libc `malloc` block that nothing else uses or frees afterwards.
+    /// `p` is a live libc `malloc` block that nothing else uses or frees afterwards.
     #[inline(always)]
-    unsafe fn from_raw(p: *mut c_void) -> Option<Block> {
-        NonNull::new(p).map(Block)
+    pub(crate) unsafe fn from_raw(p: NonNull<c_void>) -> Block {
+        Block(p)
     }
 
     /// A fresh block of `n` bytes; `None` when malloc fails.
     fn alloc(n: usize) -> Option<Block> {
         // SAFETY: what libc malloc returns is NULL or a new block that only this handle holds.
-        unsafe { Block::from_raw(libc::malloc(n)) }
+        NonNull::new(unsafe { libc::malloc(n) }).map(Block)
     }
 
     /// Gives up ownership: the pointer, for the reader to fill.
@@ -233,40 +234,18 @@ impl Blocks {
         self.strings.pop().map(Block::into_raw)
     }
 
-    /// Keeps a freed `redisReply` block, or frees it when the cache is full.
-    ///
-    /// # Safety
-    /// `p` is a live libc `malloc` block of at least `size_of::<redisReply>()` bytes, owned
-    /// by the caller and not used afterwards.
+    /// Keeps a freed `redisReply` block (at least `size_of::<redisReply>()` bytes), or frees
+    /// it when the cache is full.
     #[inline(always)]
-    pub(crate) unsafe fn give_reply(&self, p: *mut c_void) {
-        // SAFETY: caller's promise (a live block, so not NULL: no check on this hot path).
-        self.keep_reply(Block(unsafe { NonNull::new_unchecked(p) }));
-    }
-
-    /// Keeps a freed reply string of `len` bytes (NUL not counted) when it is a small block,
-    /// else frees it. NULL is a no-op.
-    ///
-    /// # Safety
-    /// `p` is NULL or a live libc `malloc` block owned by the caller, not used afterwards.
-    #[inline(always)]
-    pub(crate) unsafe fn give_string(&self, p: *mut c_void, len: usize) {
-        // SAFETY: caller's promise.
-        if let Some(b) = unsafe { Block::from_raw(p) } {
-            self.keep_string(b, len);
-        }
-    }
-
-    /// Keeps a freed `redisReply` block, or frees it when the cache is full.
-    #[inline(always)]
-    fn keep_reply(&self, b: Block) {
+    pub(crate) fn keep_reply(&self, b: Block) {
         // A full stack hands the block back, and it is freed here.
         let _ = self.replies.push(b);
     }
 
-    /// Keeps a freed string block of `len` bytes when it is a small one, else frees it.
+    /// Keeps a freed reply string block of `len` bytes (NUL not counted) when it is a small
+    /// one, else frees it.
     #[inline(always)]
-    fn keep_string(&self, b: Block, len: usize) {
+    pub(crate) fn keep_string(&self, b: Block, len: usize) {
         if b.is_small(len, self.floor) {
             let _ = self.strings.push(b);
         }
@@ -469,15 +448,17 @@ mod tests {
     fn kept_blocks_come_back() {
         let b = Blocks::new(false);
         let (r, s) = (Block::alloc(64).unwrap(), Block::alloc(SMALL).unwrap());
-        let (rp, sp) = (r.0.as_ptr(), s.0.as_ptr());
+        let (rp, sp) = (r.0, s.0);
         b.keep_reply(r);
-        assert_eq!(b.take_reply(), Some(rp));
+        assert_eq!(b.take_reply(), Some(rp.as_ptr()));
         assert_eq!(b.take_reply(), None);
         b.keep_string(s, 2);
         assert!(b.take_string(SMALL).is_none(), "too long for a small block");
-        assert_eq!(b.take_string(SMALL - 1), Some(sp));
+        assert_eq!(b.take_string(SMALL - 1), Some(sp.as_ptr()));
         // SAFETY: both were just taken back, so they are live blocks that only this test
         // holds; the cache frees them when it goes.
-        unsafe { (b.give_reply(rp), b.give_string(sp, 2)) };
+        let (r, s) = unsafe { (Block::from_raw(rp), Block::from_raw(sp)) };
+        b.keep_reply(r);
+        b.keep_string(s, 2);
     }
 }

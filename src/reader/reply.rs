@@ -26,7 +26,7 @@ use crate::abi::read::{
     redisReplyObjectFunctions,
 };
 use crate::alloc;
-use crate::alloc::cache::{self, Blocks};
+use crate::alloc::cache::{self, Block, Blocks};
 use crate::boundary;
 
 /// hiredis's `defaultFunctions` entries, in the table's field order.
@@ -215,12 +215,16 @@ impl Node {
         unsafe {
             match (own, c) {
                 (Own::Vector, _) => alloc::free(element.cast()),
-                (Own::String, Some(c)) => c.give_string(str.cast(), len),
+                (Own::String, Some(c)) => {
+                    if let Some(s) = NonNull::new(str.cast()) {
+                        c.keep_string(Block::from_raw(s), len)
+                    }
+                }
                 (Own::String, None) => alloc::free(str.cast()),
                 (Own::Block, _) => {}
             }
             match c {
-                Some(c) => c.give_reply(block),
+                Some(c) => c.keep_reply(Block::from_raw(self.0.cast())),
                 None => alloc::free(block),
             }
         }
