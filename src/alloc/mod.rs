@@ -9,7 +9,7 @@
 //! memory" error, never an abort.
 //! A NULL hook behaves as an allocation failure instead of a crash.
 
-use core::ffi::{c_char, c_void};
+use core::ffi::{CStr, c_char, c_void};
 use core::ptr;
 
 use crate::abi::alloc::{hiredisAllocFns, hiredisAllocFuncs};
@@ -86,16 +86,10 @@ pub(crate) unsafe fn free(p: *mut c_void) {
 }
 
 /// `hi_strdup` of a C string.
-///
-/// # Safety
-/// `s` is a C string.
-pub(crate) unsafe fn strdup(s: *const c_char) -> *mut c_char {
-    if s.is_null() {
-        return ptr::null_mut();
-    }
+pub(crate) fn strdup(s: &CStr) -> *mut c_char {
     match table().strdupFn {
-        // SAFETY: the caller promises `s` is NUL-terminated.
-        Some(f) => unsafe { f(s) },
+        // SAFETY: the installed hook has strdup's contract, and `s` is NUL-terminated.
+        Some(f) => unsafe { f(s.as_ptr()) },
         None => ptr::null_mut(),
     }
 }

@@ -97,8 +97,7 @@ pub(super) fn store_string(c: &mut redisContext, f: Str, s: Option<&CStr>) -> Re
             Str::UnixPath => Block::UnixPath,
         },
     );
-    // SAFETY: `sp` is NULL or a C string (it comes from a `&CStr`).
-    let copy = unsafe { alloc::strdup(sp) };
+    let copy = s.map_or(ptr::null_mut(), alloc::strdup);
     *str_field(c, f) = copy;
     if copy.is_null() && s.is_some() {
         Err(())
