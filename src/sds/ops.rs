@@ -206,33 +206,54 @@ pub(crate) fn split_len(s: &[u8], sep: &[u8]) -> Option<Vec<Sds>> {
     Some(tokens)
 }
 
+/// The C library's `<ctype.h>` functions hiredis's sds calls.
+#[derive(Clone, Copy)]
+enum Ctype {
+    ToLower,
+    ToUpper,
+    IsPrint,
+    IsSpace,
+    IsXdigit,
+}
+
 /// The C library's `<ctype.h>` function `f` on `c` as hiredis passes it: the (signed) `char`
 /// value, so locale rules match.
-fn ctype(f: unsafe extern "C" fn(c_int) -> c_int, c: u8) -> c_int {
-    // SAFETY: glibc's ctype functions accept every signed char value (and EOF).
-    unsafe { f(c as c_char as c_int) }
+#[inline(always)]
+fn ctype(f: Ctype, c: u8) -> c_int {
+    let c = c as c_char as c_int;
+    // SAFETY: glibc's ctype functions accept every signed char value (and EOF), which is all
+    // `c` can be, and only read the locale's tables.
+    unsafe {
+        match f {
+            Ctype::ToLower => libc::tolower(c),
+            Ctype::ToUpper => libc::toupper(c),
+            Ctype::IsPrint => libc::isprint(c),
+            Ctype::IsSpace => libc::isspace(c),
+            Ctype::IsXdigit => libc::isxdigit(c),
+        }
+    }
 }
 
 /// `tolower` as hiredis calls it.
 pub(crate) fn c_tolower(c: u8) -> u8 {
-    ctype(libc::tolower, c) as u8
+    ctype(Ctype::ToLower, c) as u8
 }
 
 /// `toupper` as hiredis calls it.
 pub(crate) fn c_toupper(c: u8) -> u8 {
-    ctype(libc::toupper, c) as u8
+    ctype(Ctype::ToUpper, c) as u8
 }
 
 fn c_isprint(c: u8) -> bool {
-    ctype(libc::isprint, c) != 0
+    ctype(Ctype::IsPrint, c) != 0
 }
 
 fn c_isspace(c: u8) -> bool {
-    ctype(libc::isspace, c) != 0
+    ctype(Ctype::IsSpace, c) != 0
 }
 
 fn c_isxdigit(c: u8) -> bool {
-    ctype(libc::isxdigit, c) != 0
+    ctype(Ctype::IsXdigit, c) != 0
 }
 
 /// `sdsull2str`: decimal digits of `v` into `buf`, NUL-terminated; returns the digit count.
