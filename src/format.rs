@@ -16,8 +16,8 @@
 //! Formatting is two steps: parsing pulls every argument and measures the command, then the
 //! bytes are written front to back through a [`Fill`] into room of exactly that size. The
 //! arguments come as slices ([`ArgSource`]: the C `va_list` side turns pointers into slices at
-//! the boundary); `unsafe` is left only in the stack array's uninitialised slots, the
-//! `snprintf` call and [`HookBuf`]'s block.
+//! the boundary); `unsafe` is left only in the stack array's uninitialised slots and the
+//! `snprintf` call ([`HookBuf`] is a [`RawBuf`] of bytes, filled through its `fill_with`).
 //!
 //! Errors are [`FormatError`]: `Oom` (hiredis's -1: set `REDIS_ERR_OOM` "Out of memory") or
 //! `Invalid` (-2: hiredis sets `REDIS_ERR_OTHER` "Invalid format string"); `.code()` gives the
@@ -30,10 +30,9 @@
 //! Where hiredis would crash (NULL `%s`, NULL `%b` with a length), the format is `Invalid`.
 
 use core::ffi::{c_char, c_int, c_long, c_longlong, c_uint, c_ulonglong};
-use core::mem::{ManuallyDrop, MaybeUninit};
-use core::ptr::NonNull;
+use core::mem::MaybeUninit;
 
-use crate::alloc;
+use crate::alloc::RawBuf;
 use crate::sds::{self, Fill, Sds};
 
 /// Where the formatter gets its arguments: a C `va_list` in the library, a list in tests.
@@ -543,56 +542,50 @@ fn write_argv<'a>(args: impl Iterator<Item = &'a [u8]>, argc: usize, w: &mut Fil
 }
 
 /// A `hi_malloc`-allocated, NUL-terminated command: freed when dropped, or handed to C with
-/// [`HookBuf::into_raw`] (C frees it with `hi_free`).
-pub(crate) struct HookBuf {
-    ptr: NonNull<u8>,
-    len: usize,
-}
+/// [`HookBuf::into_raw`] (C frees it with `hi_free`). Its values are the command and the NUL.
+pub(crate) struct HookBuf(RawBuf<u8>);
 
 impl HookBuf {
     /// A block holding the `len` bytes `write` puts and a NUL; `None` on OOM.
     #[inline(always)]
     fn build(len: usize, write: impl FnOnce(&mut Fill<'_>)) -> Option<HookBuf> {
         let size = len.checked_add(1)?;
-        let ptr = NonNull::new(alloc::malloc(size) as *mut u8)?;
-        // SAFETY: a fresh block of `size` bytes that only this slice refers to.
-        let room = unsafe { core::slice::from_raw_parts_mut(ptr.as_ptr().cast(), size) };
-        let mut w = Fill::new(room);
-        write(&mut w);
-        // Every byte handed out is written: the writers produce exactly the measured length.
-        assert_eq!(w.len(), len, "command length");
-        w.put(&[0]);
-        Some(HookBuf { ptr, len })
+        let mut block = RawBuf::with_capacity(size).ok()?;
+        block.fill_with(|w| {
+            write(w);
+            // Every byte handed out is written: the writers produce exactly the measured
+            // length.
+            assert_eq!(w.len(), len, "command length");
+            w.put(&[0]);
+        });
+        Some(HookBuf(block))
     }
 
     /// The command's length (the NUL not counted).
     pub(crate) fn len(&self) -> usize {
-        self.len
+        self.0.len() - 1
     }
 
     /// The command's bytes and the NUL after them.
     #[cfg(test)]
     pub(crate) fn with_nul(&self) -> &[u8] {
-        // SAFETY: `build` wrote all `len` bytes and the NUL after them.
-        unsafe { core::slice::from_raw_parts(self.ptr.as_ptr(), self.len + 1) }
+        self.0.as_slice()
     }
 
     /// The command's bytes.
     #[cfg(test)]
     pub(crate) fn as_bytes(&self) -> &[u8] {
-        &self.with_nul()[..self.len]
+        &self.with_nul()[..self.len()]
     }
 
     /// The block, for C.
+    #[inline(always)]
     pub(crate) fn into_raw(self) -> *mut c_char {
-        ManuallyDrop::new(self).ptr.as_ptr().cast()
-    }
-}
-
-impl Drop for HookBuf {
-    fn drop(&mut self) {
-        // SAFETY: the block came from the hooks and is owned by this value alone.
-        unsafe { alloc::free(self.ptr.as_ptr().cast()) }
+        // The block (never empty: `RawBuf::into_raw`'s test for none is not needed) now
+        // belongs to C.
+        let p = self.0.as_ptr();
+        core::mem::forget(self);
+        p.cast()
     }
 }
 

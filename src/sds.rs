@@ -17,8 +17,8 @@ use core::mem::MaybeUninit;
 use core::ptr::NonNull;
 use core::slice;
 
-pub(crate) use crate::alloc::as_uninit;
 use crate::alloc::{self, AllocError, RawBuf};
+pub(crate) use crate::alloc::{Fill, as_uninit};
 
 mod ops;
 pub(crate) use ops::{
@@ -186,39 +186,6 @@ fn header_bytes(ty: u8, len: usize, cap: usize) -> ([u8; MAX_HDR], usize) {
     }
     b[n - 1] |= ty;
     (b, n)
-}
-
-/// Writes bytes front to back into uninitialised room: the first [`Fill::len`] bytes are
-/// initialised, which is what makes appending through it safe.
-pub(crate) struct Fill<'a> {
-    buf: &'a mut [MaybeUninit<u8>],
-    pos: usize,
-}
-
-impl<'a> Fill<'a> {
-    pub(crate) fn new(buf: &'a mut [MaybeUninit<u8>]) -> Self {
-        Fill { buf, pos: 0 }
-    }
-
-    /// Appends `b` (panics past the room, which callers size beforehand).
-    #[inline(always)]
-    pub(crate) fn put(&mut self, b: &[u8]) {
-        let end = self.pos + b.len();
-        self.buf[self.pos..end].copy_from_slice(as_uninit(b));
-        self.pos = end;
-    }
-
-    /// Appends `n` zero bytes.
-    pub(crate) fn zeros(&mut self, n: usize) {
-        let end = self.pos + n;
-        self.buf[self.pos..end].fill(MaybeUninit::new(0));
-        self.pos = end;
-    }
-
-    /// Bytes written so far.
-    pub(crate) fn len(&self) -> usize {
-        self.pos
-    }
 }
 
 /// How a new sds's content starts.

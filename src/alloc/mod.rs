@@ -18,7 +18,7 @@ pub(crate) mod cache;
 pub(crate) mod map;
 mod raw;
 
-pub(crate) use raw::{RawBuf, as_uninit};
+pub(crate) use raw::{Fill, RawBuf, as_uninit};
 pub(crate) mod ring;
 pub(crate) mod vec;
 
@@ -96,16 +96,18 @@ pub(crate) fn strdup(s: &CStr) -> *mut c_char {
 
 /// A NUL-terminated copy of `bytes` in hook memory (the shape of every reply string).
 pub(crate) fn copy_bytes(bytes: &[u8]) -> *mut c_char {
-    let Some(size) = bytes.len().checked_add(1) else {
-        return ptr::null_mut();
-    };
-    let Ok(mut block) = RawBuf::<u8>::with_capacity(size) else {
-        return ptr::null_mut();
-    };
-    let (head, nul) = block.spare_mut().split_at_mut(bytes.len());
-    head.copy_from_slice(as_uninit(bytes));
-    nul[0].write(0);
-    block.into_raw().cast()
+    copy_block(bytes).map_or(ptr::null_mut(), |b| b.into_raw().cast())
+}
+
+/// A block holding `bytes` and a NUL; `None` on OOM.
+#[inline(always)]
+fn copy_block(bytes: &[u8]) -> Option<RawBuf<u8>> {
+    let mut block = RawBuf::with_capacity(bytes.len().checked_add(1)?).ok()?;
+    block.fill_with(|w| {
+        w.put(bytes);
+        w.put(&[0]);
+    });
+    Some(block)
 }
 
 /// Allocates one zeroed `T` from the hooks (for `#[repr(C)]` plain-data structs).
@@ -124,11 +126,8 @@ mod tests {
 
     #[test]
     fn copy_bytes_terminates() {
-        let p = copy_bytes(b"a\0b");
-        // SAFETY: `p` holds 4 bytes from the libc malloc.
-        unsafe {
-            assert_eq!(core::slice::from_raw_parts(p as *const u8, 4), b"a\0b\0");
-            free(p.cast());
-        }
+        let b = copy_block(b"a\0b").unwrap();
+        assert_eq!(b.as_slice(), b"a\0b\0");
+        assert!(copy_block(&[]).is_some_and(|b| b.as_slice() == b"\0"));
     }
 }

@@ -1,7 +1,8 @@
 //! [`RawBuf`]: a block of slots from the `hiredisAllocFns` hooks, the one place the
 //! containers ([`super::HVec`], [`super::HBox`], [`super::HRing`]) allocate, grow and free,
 //! and the one place that knows which slots hold values: the first `len`. The containers are
-//! safe code over its methods.
+//! safe code over its methods. Byte blocks for C (reply strings, formatted commands, new
+//! sds) are written through a [`Fill`], which tracks how much of the room it initialised.
 
 use core::marker::PhantomData;
 use core::mem::{MaybeUninit, align_of, size_of};
@@ -212,6 +213,52 @@ impl<T: Copy> RawBuf<T> {
         room.fill(MaybeUninit::new(v));
         self.len = n;
         true
+    }
+}
+
+impl RawBuf<u8> {
+    /// Lets `f` write into the free slots through a [`Fill`] and counts what it wrote as
+    /// values; `f`'s result.
+    #[inline(always)]
+    pub(crate) fn fill_with<R>(&mut self, f: impl FnOnce(&mut Fill<'_>) -> R) -> R {
+        let mut w = Fill::new(self.spare_mut());
+        let r = f(&mut w);
+        // The first `w.len()` free slots were written (`Fill`'s invariant).
+        self.len += w.len();
+        r
+    }
+}
+
+/// Writes bytes front to back into uninitialised room: the first [`Fill::len`] bytes are
+/// initialised, which is what makes appending through it safe.
+pub(crate) struct Fill<'a> {
+    buf: &'a mut [MaybeUninit<u8>],
+    pos: usize,
+}
+
+impl<'a> Fill<'a> {
+    pub(crate) fn new(buf: &'a mut [MaybeUninit<u8>]) -> Self {
+        Fill { buf, pos: 0 }
+    }
+
+    /// Appends `b` (panics past the room, which callers size beforehand).
+    #[inline(always)]
+    pub(crate) fn put(&mut self, b: &[u8]) {
+        let end = self.pos + b.len();
+        self.buf[self.pos..end].copy_from_slice(as_uninit(b));
+        self.pos = end;
+    }
+
+    /// Appends `n` zero bytes.
+    pub(crate) fn zeros(&mut self, n: usize) {
+        let end = self.pos + n;
+        self.buf[self.pos..end].fill(MaybeUninit::new(0));
+        self.pos = end;
+    }
+
+    /// Bytes written so far.
+    pub(crate) fn len(&self) -> usize {
+        self.pos
     }
 }
 
