@@ -9,15 +9,16 @@
 //! Rust code reaches an sds through [`Sds`], a handle made once from the raw pointer
 //! ([`Sds::from_raw`], the one `unsafe` step, whose contract is "a live sds not accessed
 //! otherwise meanwhile"). Its methods are safe: a few private primitives turn the header into
-//! byte slices (the header, the content, the room up to the capacity) and call the hooks;
-//! the encoding, growth and every string operation here and in [`ops`] work on those slices.
+//! byte slices (the header, the content, the room up to the capacity) or hand the block to a
+//! [`RawBuf`] (to free or resize it with the hooks); the encoding, growth and every string
+//! operation here and in [`ops`] work on those slices.
 
 use core::ffi::{c_char, c_void};
 use core::mem::MaybeUninit;
 use core::ptr::NonNull;
 use core::slice;
 
-use crate::alloc::{self, AllocError, RawBuf};
+use crate::alloc::{AllocError, RawBuf};
 pub(crate) use crate::alloc::{Fill, as_uninit};
 
 mod ops;
@@ -108,7 +109,21 @@ enum Hdr<'a> {
     T64(&'a mut [u8; 17]),
 }
 
-impl Hdr<'_> {
+impl<'a> Hdr<'a> {
+    /// The header of type `ty` that ends `b` (which holds it: panics otherwise).
+    fn ending(ty: u8, b: &'a mut [u8]) -> Hdr<'a> {
+        fn last<const N: usize>(b: &mut [u8]) -> &mut [u8; N] {
+            b.last_chunk_mut().expect("room for the header")
+        }
+        match ty {
+            TYPE_8 => Hdr::T8(last(b)),
+            TYPE_16 => Hdr::T16(last(b)),
+            TYPE_32 => Hdr::T32(last(b)),
+            TYPE_64 => Hdr::T64(last(b)),
+            _ => Hdr::T5(last(b)),
+        }
+    }
+
     /// Length and capacity (type 5 records no capacity: its length twice).
     #[inline(always)]
     fn len_cap(&self) -> (usize, usize) {
@@ -258,34 +273,27 @@ impl Sds {
         self.view().0
     }
 
-    /// The header, writable.
+    /// The header, writable, and the room after it: `cap + 1` bytes from the content's start
+    /// (content, NUL, spare capacity), of which the first `len + 1` are initialised. Module
+    /// code keeps that true: it raises the length only over bytes it wrote. (The capacity is
+    /// read from the header: code that changes the block's size writes the header itself.)
     #[inline(always)]
-    fn hdr_mut(&mut self) -> Hdr<'_> {
+    fn parts_mut(&mut self) -> (Hdr<'_>, &mut [MaybeUninit<u8>]) {
         let p = self.0.as_ptr();
-        // SAFETY: as in `head`; `&mut self` means nothing else uses the block now.
+        // SAFETY: as in `view` for the header; the block also holds the capacity and the NUL
+        // after the content, disjoint from the header; `MaybeUninit` makes no claim about the
+        // spare bytes; `&mut self` means nothing else uses the block now.
         unsafe {
-            match *p.sub(1) & TYPE_MASK {
+            let h = match *p.sub(1) & TYPE_MASK {
                 TYPE_8 => Hdr::T8(&mut *(p.sub(3) as *mut [u8; 3])),
                 TYPE_16 => Hdr::T16(&mut *(p.sub(5) as *mut [u8; 5])),
                 TYPE_32 => Hdr::T32(&mut *(p.sub(9) as *mut [u8; 9])),
                 TYPE_64 => Hdr::T64(&mut *(p.sub(17) as *mut [u8; 17])),
                 _ => Hdr::T5(&mut *(p.sub(1) as *mut [u8; 1])),
-            }
+            };
+            let cap = h.len_cap().1;
+            (h, slice::from_raw_parts_mut(p.cast(), cap + 1))
         }
-    }
-
-    /// The header, writable, and the room after it: `cap + 1` bytes from the content's start
-    /// (content, NUL, spare capacity), of which the first `len + 1` are initialised. Module
-    /// code keeps that true: it raises the length only over bytes it wrote.
-    #[inline(always)]
-    fn parts_mut(&mut self) -> (Hdr<'_>, &mut [MaybeUninit<u8>]) {
-        let p = self.0.as_ptr();
-        let h = self.hdr_mut();
-        let cap = h.len_cap().1;
-        // SAFETY: the block holds the capacity and the NUL after the header, disjoint from
-        // the header; `MaybeUninit` makes no claim about the spare bytes.
-        let room = unsafe { slice::from_raw_parts_mut(p as *mut MaybeUninit<u8>, cap + 1) };
-        (h, room)
     }
 
     /// `sdslen`.
@@ -389,11 +397,19 @@ impl Sds {
         Sds::with_capacity(ty, n, init)
     }
 
+    /// The block the string lies in, as the byte buffer that owns it (no values counted):
+    /// for the hooks to free or resize. The handle is given up.
+    fn into_block(self) -> RawBuf<u8> {
+        let size = self.alloc_size();
+        // SAFETY: a live sds (`from_raw`'s contract) lies in a hook block that starts at its
+        // header and holds the header, the capacity and the NUL; the handle, the only one in
+        // use, is consumed, so the buffer is the block's one owner from now on.
+        unsafe { RawBuf::from_raw(self.alloc_ptr().cast(), size, 0) }
+    }
+
     /// `sdsfree`.
     pub(crate) fn free(self) {
-        // SAFETY: the block starts at the header and came from the hooks; the handle, the
-        // only one in use, is consumed.
-        unsafe { alloc::free(self.alloc_ptr()) }
+        drop(self.into_block());
     }
 
     /// `sdsMakeRoomFor`: ensures `add` more bytes fit. On OOM or size overflow nothing
@@ -432,12 +448,17 @@ impl Sds {
             core::mem::replace(self, grown).free();
             return Ok(());
         }
-        // SAFETY: the block came from the hooks; on failure it is left as it was.
-        let block = unsafe { alloc::realloc(self.alloc_ptr(), total) } as *mut u8;
-        let block = NonNull::new(block).ok_or(AllocError)?;
-        self.0 = NonNull::new(block.as_ptr().wrapping_add(hdr)).ok_or(AllocError)?;
-        self.hdr_mut().set_cap(cap);
-        Ok(())
+        let len = self.len();
+        let mut block = Sds(self.0).into_block();
+        let resized = block.resize(total);
+        if resized.is_ok() {
+            // The same header with the new capacity.
+            let (h, n) = header_bytes(ty, len, cap);
+            block.spare_mut()[..n].copy_from_slice(as_uninit(&h[..n]));
+        }
+        // The block, moved or (on failure) as it was, is the string's again.
+        self.0 = NonNull::new(block.into_raw().wrapping_add(hdr)).expect("never NULL");
+        resized
     }
 
     /// `sdscatlen` when `t` fits the spare room: appended, the new length returned. `None`
@@ -504,13 +525,14 @@ impl Sds {
         let Some(p) = NonNull::new(self.0.as_ptr().wrapping_add(from)) else {
             return Err(self);
         };
-        // The view's flags byte, in dropped content; the rest of its header follows from it.
-        self.as_bytes_mut()[from - 1] = ty;
-        let mut view = Sds(p);
-        let mut h = view.hdr_mut();
+        // The view's header, over dropped content right before it: its flags byte, then the
+        // fields before that.
+        let dropped = &mut self.as_bytes_mut()[..from];
+        dropped[from - 1] = ty;
+        let mut h = Hdr::ending(ty, dropped);
         h.set_len(len - from);
         h.set_cap(cap - from);
-        Ok(view)
+        Ok(Sds(p))
     }
 
     /// Undoes [`Sds::cut_front`]: moves the bytes of `view` (a view inside this block, or
@@ -550,7 +572,7 @@ impl Sds {
         // SAFETY: the caller wrote `incr` bytes after the content inside the block, so the
         // NUL after them is in the block too (type 5 has no recorded capacity to check).
         unsafe { self.0.as_ptr().add(new).write(0) };
-        self.hdr_mut().set_len(new);
+        self.parts_mut().0.set_len(new);
     }
 
     /// `sdsIncrLen` with a negative increment: drops the last `n` bytes (ignored when there
@@ -694,7 +716,7 @@ mod tests {
         let mut s = new(&[b'x'; 300]);
         s.make_room_for(10).unwrap();
         let cap = s.alloc();
-        let Hdr::T16(h) = s.hdr_mut() else {
+        let (Hdr::T16(h), _) = s.parts_mut() else {
             panic!("type 16 expected");
         };
         assert_eq!(u16::from_ne_bytes([h[0], h[1]]), 300);
@@ -702,7 +724,7 @@ mod tests {
         assert_eq!(h[4], TYPE_16);
         s.free();
         let mut s = new(b"abc");
-        assert!(matches!(s.hdr_mut(), Hdr::T5(&mut [f]) if f == TYPE_5 | (3 << TYPE_BITS)));
+        assert!(matches!(s.parts_mut().0, Hdr::T5(&mut [f]) if f == TYPE_5 | (3 << TYPE_BITS)));
         s.free();
         let (b, n) = header_bytes(TYPE_32, 70000, 80000);
         assert_eq!(n, 9);
