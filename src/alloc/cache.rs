@@ -218,20 +218,32 @@ impl Blocks {
         }
     }
 
-    /// A block for a `redisReply`, if one is cached.
+    /// A block for a `redisReply`, if one is cached, given up to the caller.
     #[inline(always)]
     pub(crate) fn take_reply(&self) -> Option<*mut c_void> {
-        self.replies.pop().map(Block::into_raw)
+        self.reply_block().map(Block::into_raw)
     }
 
     /// A block of at least [`SMALL`] bytes for a string of `len` bytes and its NUL, if it
-    /// fits one and one is cached.
+    /// fits one and one is cached, given up to the caller.
     #[inline(always)]
     pub(crate) fn take_string(&self, len: usize) -> Option<*mut c_void> {
+        self.string_block(len).map(Block::into_raw)
+    }
+
+    /// The most recently kept `redisReply` block.
+    #[inline(always)]
+    fn reply_block(&self) -> Option<Block> {
+        self.replies.pop()
+    }
+
+    /// The most recently kept string block, if a string of `len` bytes fits one.
+    #[inline(always)]
+    fn string_block(&self, len: usize) -> Option<Block> {
         if len >= SMALL {
             return None;
         }
-        self.strings.pop().map(Block::into_raw)
+        self.strings.pop()
     }
 
     /// Keeps a freed `redisReply` block (at least `size_of::<redisReply>()` bytes), or frees
@@ -450,14 +462,17 @@ mod tests {
         let (r, s) = (Block::alloc(64).unwrap(), Block::alloc(SMALL).unwrap());
         let (rp, sp) = (r.0, s.0);
         b.keep_reply(r);
-        assert_eq!(b.take_reply(), Some(rp.as_ptr()));
-        assert_eq!(b.take_reply(), None);
+        let r = b.reply_block().unwrap();
+        assert_eq!(r.0, rp);
+        assert!(b.reply_block().is_none());
         b.keep_string(s, 2);
-        assert!(b.take_string(SMALL).is_none(), "too long for a small block");
-        assert_eq!(b.take_string(SMALL - 1), Some(sp.as_ptr()));
-        // SAFETY: both were just taken back, so they are live blocks that only this test
-        // holds; the cache frees them when it goes.
-        let (r, s) = unsafe { (Block::from_raw(rp), Block::from_raw(sp)) };
+        assert!(
+            b.string_block(SMALL).is_none(),
+            "too long for a small block"
+        );
+        let s = b.string_block(SMALL - 1).unwrap();
+        assert_eq!(s.0, sp);
+        // The cache frees them when it goes.
         b.keep_reply(r);
         b.keep_string(s, 2);
     }
