@@ -500,9 +500,8 @@ impl Sds {
         self.make_room_for(add)?;
         let (mut h, room) = self.parts_mut();
         let cur = h.len_cap().0;
-        let mut w = Fill::new(&mut room[cur..cur + add]);
-        let r = f(&mut w);
-        let end = cur + w.len();
+        let (r, n) = Fill::run(&mut room[cur..cur + add], f);
+        let end = cur + n;
         room[end].write(0);
         h.set_len(end);
         Ok(r)

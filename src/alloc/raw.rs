@@ -221,24 +221,33 @@ impl RawBuf<u8> {
     /// values; `f`'s result.
     #[inline(always)]
     pub(crate) fn fill_with<R>(&mut self, f: impl FnOnce(&mut Fill<'_>) -> R) -> R {
-        let mut w = Fill::new(self.spare_mut());
-        let r = f(&mut w);
-        // The first `w.len()` free slots were written (`Fill`'s invariant).
-        self.len += w.len();
+        let (r, n) = Fill::run(self.spare_mut(), f);
+        // The first `n` free slots were written.
+        self.len += n;
         r
     }
 }
 
 /// Writes bytes front to back into uninitialised room: the first [`Fill::len`] bytes are
-/// initialised, which is what makes appending through it safe.
+/// initialised, which is what makes appending through it safe. A `Fill` is only ever lent by
+/// [`Fill::run`] (no other constructor, no `Default`, and the lent one's lifetime is its
+/// own), so the writer cannot swap in one over other memory: the count is the room's.
 pub(crate) struct Fill<'a> {
     buf: &'a mut [MaybeUninit<u8>],
     pos: usize,
 }
 
-impl<'a> Fill<'a> {
-    pub(crate) fn new(buf: &'a mut [MaybeUninit<u8>]) -> Self {
-        Fill { buf, pos: 0 }
+impl Fill<'_> {
+    /// Lets `f` write into `room` front to back: `f`'s result, and how many bytes from the
+    /// start of `room` it wrote (initialised from then on).
+    #[inline(always)]
+    pub(crate) fn run<R>(
+        room: &mut [MaybeUninit<u8>],
+        f: impl FnOnce(&mut Fill<'_>) -> R,
+    ) -> (R, usize) {
+        let mut w = Fill { buf: room, pos: 0 };
+        let r = f(&mut w);
+        (r, w.pos)
     }
 
     /// Appends `b` (panics past the room, which callers size beforehand).
