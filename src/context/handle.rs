@@ -27,6 +27,22 @@ use crate::sds::Sds;
 /// A live sync context (or the sync half of an async one).
 pub(crate) struct Ctx(NonNull<redisContext>);
 
+/// Every call the sync context makes into C.
+enum CCall<'b, 'o> {
+    /// The transport's `read` into the buffer; the bytes it reports go to the slot.
+    Read(&'b mut [MaybeUninit<u8>], &'o mut &'b [u8]),
+    /// The transport's `write` (of `obuf`).
+    Write,
+    /// The transport's `close`.
+    Close,
+    /// The transport's `free_privctx(c->privctx)`.
+    FreePrivctx,
+    /// `c->free_privdata(c->privdata)`.
+    FreePrivdata,
+    /// `c->push_cb(c->privdata, reply)`.
+    Push(*mut c_void),
+}
+
 impl Ctx {
     /// A handle on `c`; `None` for NULL.
     ///
@@ -59,11 +75,57 @@ impl Ctx {
         unsafe { self.0.as_mut() }
     }
 
-    /// One hook of the transport table (`c->funcs`), copied out.
-    fn hook<T>(&mut self, pick: impl FnOnce(&redisContextFuncs) -> Option<T>) -> Option<T> {
+    /// The one place the sync context calls into C. Each function is read from its field
+    /// right before its call and gets this context, or the data pointer C installed with it,
+    /// besides its arguments; no Rust borrow of the context is alive across the call. `None`
+    /// when the function is not set, else what it returned (0 for `void` functions).
+    #[inline(always)]
+    fn call_c(&mut self, call: CCall<'_, '_>) -> Option<isize> {
+        let c = self.as_ptr();
+        let (funcs, privctx, privdata) = {
+            let cx = self.ctx();
+            (cx.funcs, cx.privctx, cx.privdata)
+        };
+        let (free_privdata, push_cb) = (self.ctx().free_privdata, self.ctx().push_cb);
         // SAFETY: `funcs` is NULL or a table that outlives the context (the default one or
-        // the transport's static table); only the picked value leaves this call.
-        unsafe { self.ctx().funcs.as_ref() }.and_then(pick)
+        // the transport's static table), read only for the picked hook. C installed each
+        // function in the field it was just read from, with that field's signature, and it
+        // gets what its contract gives it: this context (the transport's hooks), the
+        // `privctx`/`privdata` installed with its destructor, or a reply of the context's
+        // reader with `privdata` (the push callback, which then owns it). `read` gets `buf`,
+        // writable for its length, and the count it reports (at most that length, clamped
+        // anyway) is what it wrote at the start, so the slot's slice covers initialised bytes
+        // only (`buf`'s loan is moved into it). No reference into the context is alive here.
+        unsafe {
+            let t = funcs.as_ref();
+            Some(match call {
+                CCall::Read(buf, out) => {
+                    let (p, cap) = (buf.as_mut_ptr() as *mut u8, buf.len());
+                    let n = t?.read?(c, p as *mut c_char, cap);
+                    if n >= 0 {
+                        *out = core::slice::from_raw_parts(p, (n as usize).min(cap));
+                    }
+                    n
+                }
+                CCall::Write => t?.write?(c),
+                CCall::Close => {
+                    t?.close?(c);
+                    0
+                }
+                CCall::FreePrivctx => {
+                    t?.free_privctx?(privctx);
+                    0
+                }
+                CCall::FreePrivdata => {
+                    free_privdata?(privdata);
+                    0
+                }
+                CCall::Push(reply) => {
+                    push_cb?(privdata, reply);
+                    0
+                }
+            })
+        }
     }
 
     /// `c->funcs->read` into `buf`: the bytes read (the start of `buf`); Err on an error
@@ -72,65 +134,44 @@ impl Ctx {
         &mut self,
         buf: &'b mut [MaybeUninit<u8>],
     ) -> Result<&'b [u8], ()> {
-        let read = self.hook(|f| f.read).ok_or(())?;
-        let (p, cap) = (buf.as_mut_ptr() as *mut u8, buf.len());
-        // SAFETY: the transport's hook for this context, given `buf`, writable for its
-        // length; the count it reports (at most that length, clamped anyway) is what it
-        // wrote at the start, so the slice covers initialised bytes only.
-        unsafe {
-            let n = read(self.as_ptr(), p as *mut c_char, cap);
-            if n < 0 {
-                return Err(());
-            }
-            Ok(core::slice::from_raw_parts(p, (n as usize).min(cap)))
+        let mut read: &[u8] = &[];
+        match self.call_c(CCall::Read(buf, &mut read)) {
+            Some(n) if n >= 0 => Ok(read),
+            _ => Err(()),
         }
     }
 
     /// `c->funcs->write` of `obuf`: bytes written (< 0 on error), `None` without a hook.
     pub(crate) fn transport_write(&mut self) -> Option<isize> {
-        let write = self.hook(|f| f.write)?;
-        // SAFETY: the transport's hook for this context.
-        Some(unsafe { write(self.as_ptr()) })
+        self.call_c(CCall::Write)
     }
 
     /// `c->funcs->close`, if set.
     pub(crate) fn transport_close(&mut self) {
-        if let Some(close) = self.hook(|f| f.close) {
-            // SAFETY: the transport's hook for this context.
-            unsafe { close(self.as_ptr()) };
-        }
+        self.call_c(CCall::Close);
     }
 
     /// `c->funcs->free_privctx(c->privctx)` when the hook is set (and, with `skip_null`,
     /// the pointer too); the field is cleared after.
     pub(crate) fn free_privctx(&mut self, skip_null: bool) {
-        let pc = self.ctx().privctx;
-        if skip_null && pc.is_null() {
+        if skip_null && self.ctx().privctx.is_null() {
             return;
         }
-        if let Some(f) = self.hook(|f| f.free_privctx) {
-            // SAFETY: the transport's destructor for the `privctx` it installed.
-            unsafe { f(pc) };
+        if self.call_c(CCall::FreePrivctx).is_some() {
             self.ctx().privctx = core::ptr::null_mut();
         }
     }
 
     /// `c->free_privdata(c->privdata)` when both are set.
     pub(crate) fn free_privdata(&mut self) {
-        let (pd, f) = (self.ctx().privdata, self.ctx().free_privdata);
-        if let (false, Some(f)) = (pd.is_null(), f) {
-            // SAFETY: C installed `f` to release its `privdata`.
-            unsafe { f(pd) };
+        if !self.ctx().privdata.is_null() {
+            self.call_c(CCall::FreePrivdata);
         }
     }
 
     /// Hands a RESP3 push to `c->push_cb` (which then owns it). False when none is set.
     pub(crate) fn run_push_cb(&mut self, reply: *mut c_void) -> bool {
-        let (f, pd) = (self.ctx().push_cb, self.ctx().privdata);
-        let Some(f) = f else { return false };
-        // SAFETY: C installed `f` for this context's pushes; it gets `privdata` and the reply.
-        unsafe { f(pd, reply) };
-        true
+        self.call_c(CCall::Push(reply)).is_some()
     }
 
     /// The context's reader, lent for as long as the handle is borrowed (`None` if NULL).
