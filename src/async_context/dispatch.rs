@@ -1,6 +1,7 @@
 //! Reply dispatch: each parsed reply goes to the callback it answers, to the subscription
 //! tables while subscribed (RESP2 message frames and RESP3 pushes), to the push handler, or
 //! is dropped; hiredis's `redisProcessCallbacks`.
+#![allow(unsafe_code)]
 
 use super::*;
 

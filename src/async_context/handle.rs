@@ -23,6 +23,7 @@
 //! ([`Ac::call_c`]: user callbacks, the context's and the adapter's hooks, the transport's
 //! async hooks). The handle holds the sync handle on the block's first member, so the sync
 //! context's functions are lent to it without another raw step.
+#![allow(unsafe_code)]
 
 use core::ffi::{c_int, c_void};
 use core::ptr;

@@ -11,6 +11,10 @@
 //! disconnect, free). So nothing here keeps a Rust reference to the context across a call
 //! into C: every access goes through short-lived borrows of the [`Ac`] handle, and
 //! fields C may write (`ev.*`, `data`, `onConnect`, flags) are re-read after each call.
+//!
+//! This file is safe Rust (`unsafe_code` is denied); the `unsafe` of the engine is in the
+//! handle (`handle.rs`), with the reply-tree views of dispatch and pub/sub.
+#![deny(unsafe_code)]
 
 use core::ffi::{c_int, c_void};
 use core::ptr;
@@ -22,10 +26,10 @@ use crate::abi::r#async::{
     redisConnectCallbackNCPtr, redisConnectCallbackPtr,
 };
 use crate::abi::hiredis::{
-    REDIS_CONN_TCP, REDIS_CONN_USERFD, REDIS_CONNECTED, REDIS_DISCONNECTING, REDIS_FREEING,
-    REDIS_IN_CALLBACK, REDIS_MONITORING, REDIS_NO_AUTO_FREE, REDIS_NO_AUTO_FREE_REPLIES,
-    REDIS_OPT_NO_PUSH_AUTOFREE, REDIS_OPT_NONBLOCK, REDIS_SUBSCRIBED, REDIS_SUPPORTS_PUSH,
-    redisContextFuncs, redisOptions, redisReply,
+    REDIS_CONN_TCP, REDIS_CONNECTED, REDIS_DISCONNECTING, REDIS_FREEING, REDIS_IN_CALLBACK,
+    REDIS_MONITORING, REDIS_NO_AUTO_FREE, REDIS_NO_AUTO_FREE_REPLIES, REDIS_OPT_NO_PUSH_AUTOFREE,
+    REDIS_OPT_NONBLOCK, REDIS_SUBSCRIBED, REDIS_SUPPORTS_PUSH, redisAsyncPushFnPtr,
+    redisContextFuncs, redisReply,
 };
 use crate::abi::read::{
     REDIS_ERR, REDIS_ERR_IO, REDIS_ERR_OOM, REDIS_ERR_OTHER, REDIS_ERR_TIMEOUT, REDIS_OK,
@@ -86,21 +90,17 @@ pub(crate) struct AsyncCtx {
     st: AsyncState,
 }
 
-/// `redisAsyncConnectWithOptions`, with `funcs` as the default transport table.
-///
-/// # Safety
-/// `options` is a valid `redisOptions` whose strings are C strings.
-pub(crate) unsafe fn connect(
-    options: &redisOptions,
+/// `redisAsyncConnectWithOptions` on the options read from C, with `funcs` as the default
+/// transport table and `push_cb` as the async push callback: NULL on OOM or for an unknown
+/// connection type.
+pub(crate) fn connect(
+    mut opts: context::Options<'_>,
+    push_cb: redisAsyncPushFnPtr,
     funcs: *const redisContextFuncs,
 ) -> *mut redisAsyncContext {
-    let mut my = *options;
-    my.push_cb = None;
-    my.options |= REDIS_OPT_NO_PUSH_AUTOFREE | REDIS_OPT_NONBLOCK;
-    // SAFETY: `my` is a valid options struct whose strings are the caller's C strings; the
-    // result is NULL or the live context just made, with no other handle on it.
-    let Some(c) = (unsafe { context::Ctx::from_raw(context::connect_with_options(&my, funcs)) })
-    else {
+    opts.push_cb = None;
+    opts.options |= REDIS_OPT_NO_PUSH_AUTOFREE | REDIS_OPT_NONBLOCK;
+    let Some(c) = context::connect(&opts, funcs, None) else {
         return ptr::null_mut();
     };
     let mut ac = match Ac::adopt(c) {
@@ -115,8 +115,8 @@ pub(crate) unsafe fn connect(
     a.c.flags &= !REDIS_CONNECTED;
     a.sub.channels = &mut st.channels as *mut SubTable as *mut dict;
     a.sub.patterns = &mut st.patterns as *mut SubTable as *mut dict;
-    a.push_cb = my.async_push_cb;
-    st.user_fd = my.r#type == REDIS_CONN_USERFD;
+    a.push_cb = push_cb;
+    st.user_fd = matches!(opts.endpoint, Some(context::Endpoint::Fd(_)));
     if st.user_fd && a.c.fd >= 0 {
         // A caller's descriptor is already connected; the loop needs it non-blocking.
         net::set_nonblocking_fd(a.c.fd);

@@ -1,4 +1,5 @@
 //! Subscription tables and pub/sub frame classification.
+#![allow(unsafe_code)]
 
 use super::*;
 

@@ -3,22 +3,19 @@
 //! As with the async engine's handle, field access goes through [`Ctx::ctx`], whose borrow
 //! is tied to a borrow of the handle, and every call into C (the transport table
 //! `c->funcs`, the push callback, the privdata destructor, the reader's functions) is a
-//! method taking `&mut self`, so no Rust reference to the context is held across it. C code
-//! called from here may read and write the context through its pointer, but not free it (no
-//! hiredis API allows that from these hooks). The `unsafe` of the sync context lives here,
-//! with the one step that reads a C `redisOptions` ([`connect_with_options`]) and the default
-//! push handler.
+//! method taking `&mut self`, so no Rust reference to the context is held across it; the
+//! context's own hooks are called from one function, [`Ctx::call_c`]. C code called from
+//! here may read and write the context through its pointer, but not free it (no hiredis API
+//! allows that from these hooks). The `unsafe` of the sync context lives here; the C
+//! `redisOptions` is read into [`super::Options`] by the exports, and the default push
+//! handler (a function C calls) is theirs too.
 #![allow(unsafe_code)]
 
-use core::ffi::{CStr, c_char, c_int, c_void};
+use core::ffi::{c_char, c_int, c_void};
 use core::mem::MaybeUninit;
 use core::ptr::{self, NonNull};
 
-use super::{Endpoint, Options};
-use crate::abi::hiredis::{
-    REDIS_CONN_TCP, REDIS_CONN_UNIX, REDIS_CONN_USERFD, redisContext, redisContextFuncs,
-    redisOptions, redisReply,
-};
+use crate::abi::hiredis::{redisContext, redisReply};
 use crate::abi::read::{REDIS_ERR, REDIS_OK, REDIS_REPLY_PUSH, redisReader};
 use crate::alloc;
 use crate::reader::Reader;
@@ -329,46 +326,4 @@ impl Ctx {
 pub(super) fn free_reply_object(reply: *mut c_void) {
     // SAFETY: `reply` is NULL or a reply tree this library's reader built, not used after.
     unsafe { crate::reader::free_reply(reply) }
-}
-
-/// The push handler sync contexts get by default: RESP3 pushes are dropped.
-pub(super) unsafe extern "C" fn push_auto_free(_privdata: *mut c_void, reply: *mut c_void) {
-    free_reply_object(reply)
-}
-
-/// `redisConnectWithOptions` on the C struct: reads `o` into [`Options`] (copies of the
-/// timevals, the endpoint member `o.type` selects) and connects ([`super::connect`]) with
-/// `funcs` as the context's default transport table. NULL on OOM at creation or for an
-/// unknown type.
-///
-/// # Safety
-/// The endpoint member `o.type` selects is the one set; its strings are NULL or C strings
-/// and the timevals NULL or readable, for the duration of the call.
-pub(crate) unsafe fn connect_with_options(
-    o: &redisOptions,
-    funcs: *const redisContextFuncs,
-) -> *mut redisContext {
-    // SAFETY: the caller's promise above; everything is copied or borrowed for this call only.
-    let opts = unsafe {
-        let cstr = |p: *const c_char| (!p.is_null()).then(|| CStr::from_ptr(p));
-        Options {
-            endpoint: match o.r#type {
-                REDIS_CONN_TCP => Some(Endpoint::Tcp {
-                    ip: cstr(o.endpoint.tcp.ip),
-                    port: o.endpoint.tcp.port,
-                    source_addr: cstr(o.endpoint.tcp.source_addr),
-                }),
-                REDIS_CONN_UNIX => Some(Endpoint::Unix(cstr(o.endpoint.unix_socket))),
-                REDIS_CONN_USERFD => Some(Endpoint::Fd(o.endpoint.fd)),
-                _ => None,
-            },
-            options: o.options,
-            connect_timeout: o.connect_timeout.as_ref().copied(),
-            command_timeout: o.command_timeout.as_ref().copied(),
-            privdata: o.privdata,
-            free_privdata: o.free_privdata,
-            push_cb: o.push_cb,
-        }
-    };
-    super::connect(&opts, funcs).map_or(ptr::null_mut(), Ctx::into_raw)
 }

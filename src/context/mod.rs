@@ -13,9 +13,10 @@
 //!   layer that swaps the table keeps working.
 //! * Everything works on a [`Ctx`] handle (`handle.rs`), which holds the calls into C and
 //!   the sds byte work; this file is safe Rust (`unsafe_code` is denied). The C
-//!   `redisOptions` is read once, by [`connect_with_options`], into [`Options`].
-//! * The default transport table is the caller's: the exports pass their own
-//!   (`redisNetRead` & co., as in hiredis) to [`connect_with_options`].
+//!   `redisOptions` is read once, by the exports, into [`Options`].
+//! * The default transport table and the default push handler are the caller's: the
+//!   exports pass their own (`redisNetRead` & co., and a handler that frees the push, as in
+//!   hiredis) to [`connect`].
 //!
 //! The socket-level pieces (`close`, `read`, `write`, `check_socket_error`,
 //! `set_tcp_no_delay`, `keep_alive`, `set_timeout`, ...) are in [`crate::net`] on
@@ -38,8 +39,8 @@ use crate::net::owned::Block;
 use crate::sds::Sds;
 
 mod handle;
-pub(crate) use handle::{Ctx, connect_with_options};
-use handle::{free_reply_object, push_auto_free};
+pub(crate) use handle::Ctx;
+use handle::free_reply_object;
 
 /// What a context connects to (the C `redisOptions.endpoint` by `type`).
 pub(crate) enum Endpoint<'a> {
@@ -104,10 +105,15 @@ fn set_error_from_reader(c: &mut Ctx) {
     set_error(c, kind, Some(&text[..n]));
 }
 
-/// `redisConnectWithOptions` (see [`connect_with_options`] for the C struct). `None` only on
-/// OOM at creation or an unknown connection type; every other failure is reported through
-/// `err`.
-pub(crate) fn connect(o: &Options<'_>, funcs: *const redisContextFuncs) -> Option<Ctx> {
+/// `redisConnectWithOptions`, with `funcs` as the context's default transport table and
+/// `default_push` as its push handler when `o` sets none and does not ask for
+/// `REDIS_OPT_NO_PUSH_AUTOFREE`. `None` only on OOM at creation or an unknown connection
+/// type; every other failure is reported through `err`.
+pub(crate) fn connect(
+    o: &Options<'_>,
+    funcs: *const redisContextFuncs,
+    default_push: redisPushFnPtr,
+) -> Option<Ctx> {
     let mut h = init(funcs)?;
     let cx = h.ctx();
     let opts = o.options;
@@ -130,7 +136,7 @@ pub(crate) fn connect(o: &Options<'_>, funcs: *const redisContextFuncs) -> Optio
     if o.push_cb.is_some() {
         cx.push_cb = o.push_cb;
     } else if opts & REDIS_OPT_NO_PUSH_AUTOFREE == 0 {
-        cx.push_cb = Some(push_auto_free);
+        cx.push_cb = default_push;
     }
     cx.privdata = o.privdata;
     cx.free_privdata = o.free_privdata;

@@ -16,6 +16,16 @@ use crate::abi::read::{REDIS_ERR, REDIS_OK};
 use crate::async_context::{self as engine, Ac};
 use crate::ffi::hiredis::{tcp_options, unix_options};
 
+/// `engine::connect` on the C options with the default transport table.
+///
+/// # Safety
+/// As for [`super::hiredis::options`].
+unsafe fn connect(o: &redisOptions) -> *mut redisAsyncContext {
+    // SAFETY: forwarded caller promise.
+    let opts = unsafe { super::hiredis::options(o) };
+    engine::connect(opts, o.async_push_cb, super::net::default_funcs())
+}
+
 /// Connects with `options`; the returned context is released with `redisAsyncFree`.
 ///
 /// # Safety
@@ -29,7 +39,7 @@ pub unsafe extern "C" fn redisAsyncConnectWithOptions(
         return core::ptr::null_mut();
     };
     // SAFETY: `o` is a valid options struct whose strings are C strings.
-    unsafe { engine::connect(o, super::net::default_funcs()) }
+    unsafe { connect(o) }
 }
 
 /// # Safety
@@ -41,7 +51,7 @@ pub unsafe extern "C" fn redisAsyncConnect(
 ) -> *mut redisAsyncContext {
     let o = tcp_options(ip, port, core::ptr::null(), 0);
     // SAFETY: `o` is valid; the strings are the caller's.
-    unsafe { engine::connect(&o, super::net::default_funcs()) }
+    unsafe { connect(&o) }
 }
 
 /// # Safety
@@ -54,7 +64,7 @@ pub unsafe extern "C" fn redisAsyncConnectBind(
 ) -> *mut redisAsyncContext {
     let o = tcp_options(ip, port, source_addr, 0);
     // SAFETY: as in `redisAsyncConnect`.
-    unsafe { engine::connect(&o, super::net::default_funcs()) }
+    unsafe { connect(&o) }
 }
 
 /// # Safety
@@ -67,7 +77,7 @@ pub unsafe extern "C" fn redisAsyncConnectBindWithReuse(
 ) -> *mut redisAsyncContext {
     let o = tcp_options(ip, port, source_addr, REDIS_OPT_REUSEADDR);
     // SAFETY: as in `redisAsyncConnect`.
-    unsafe { engine::connect(&o, super::net::default_funcs()) }
+    unsafe { connect(&o) }
 }
 
 /// # Safety
@@ -76,7 +86,7 @@ pub unsafe extern "C" fn redisAsyncConnectBindWithReuse(
 pub unsafe extern "C" fn redisAsyncConnectUnix(path: *const c_char) -> *mut redisAsyncContext {
     let o = unix_options(path, 0);
     // SAFETY: as in `redisAsyncConnect`.
-    unsafe { engine::connect(&o, super::net::default_funcs()) }
+    unsafe { connect(&o) }
 }
 
 /// # Safety

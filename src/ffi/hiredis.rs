@@ -5,7 +5,7 @@ use crate::abi::hiredis::{
     REDIS_KEEPALIVE_INTERVAL, REDIS_OPT_NONBLOCK, REDIS_OPT_REUSEADDR, redisContext, redisFD,
     redisOptions, redisOptionsEndpoint, redisOptionsTcp, redisPushFnPtr,
 };
-use core::ffi::{c_char, c_int, c_void};
+use core::ffi::{CStr, c_char, c_int, c_void};
 
 // ---------------------------------------------------------------------------------------------
 // The synchronous API. Each export checks its pointers and calls one function of
@@ -15,15 +15,58 @@ use core::ffi::{c_char, c_int, c_void};
 use core::ptr;
 
 use crate::abi::read::{REDIS_ERR, REDIS_OK};
-use crate::context::{self, Ctx};
+use crate::context::{self, Ctx, Endpoint, Options};
 
-/// `redisConnectWithOptions` with the default transport table.
+/// Reads a C `redisOptions` into [`Options`]: the endpoint member `o.type` selects (`None`
+/// for an unknown type), its strings borrowed, the timevals copied.
 ///
 /// # Safety
-/// As for [`context::connect_with_options`].
+/// The endpoint member `o.type` selects is the one set; its strings are NULL or C strings
+/// that outlive the borrow of `o`, and the timevals NULL or readable.
+pub(crate) unsafe fn options(o: &redisOptions) -> Options<'_> {
+    // SAFETY: the caller's promise above; the strings are borrowed no longer than `o`.
+    unsafe {
+        let cstr = |p: *const c_char| (!p.is_null()).then(|| CStr::from_ptr(p));
+        Options {
+            endpoint: match o.r#type {
+                REDIS_CONN_TCP => Some(Endpoint::Tcp {
+                    ip: cstr(o.endpoint.tcp.ip),
+                    port: o.endpoint.tcp.port,
+                    source_addr: cstr(o.endpoint.tcp.source_addr),
+                }),
+                REDIS_CONN_UNIX => Some(Endpoint::Unix(cstr(o.endpoint.unix_socket))),
+                REDIS_CONN_USERFD => Some(Endpoint::Fd(o.endpoint.fd)),
+                _ => None,
+            },
+            options: o.options,
+            connect_timeout: o.connect_timeout.as_ref().copied(),
+            command_timeout: o.command_timeout.as_ref().copied(),
+            privdata: o.privdata,
+            free_privdata: o.free_privdata,
+            push_cb: o.push_cb,
+        }
+    }
+}
+
+/// The push handler sync contexts get by default: RESP3 pushes are freed.
+///
+/// # Safety
+/// `reply` is NULL or a reply of the default reply functions, given up by the caller.
+unsafe extern "C" fn push_auto_free(_privdata: *mut c_void, reply: *mut c_void) {
+    // SAFETY: the caller's promise (the context hands over the push it read).
+    unsafe { crate::reader::free_reply(reply) }
+}
+
+/// `redisConnectWithOptions` with the default transport table and push handler: NULL on OOM
+/// at creation or for an unknown type.
+///
+/// # Safety
+/// As for [`options`].
 unsafe fn connect(o: &redisOptions) -> *mut redisContext {
-    // SAFETY: forwarded caller promise; the table is the exported one, which lives forever.
-    unsafe { context::connect_with_options(o, super::net::default_funcs()) }
+    // SAFETY: forwarded caller promise.
+    let o = unsafe { options(o) };
+    let funcs = super::net::default_funcs();
+    context::connect(&o, funcs, Some(push_auto_free)).map_or(ptr::null_mut(), Ctx::into_raw)
 }
 
 /// Options for a TCP endpoint, as hiredis's wrappers build them.
