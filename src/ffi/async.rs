@@ -331,7 +331,7 @@ pub unsafe extern "C" fn redisAsyncFormattedCommand(
     len: usize,
 ) -> c_int {
     // SAFETY: caller's promise.
-    let Some(bytes) = (unsafe { crate::boundary::bytes(cmd as *const u8, len) }) else {
+    let Some(bytes) = (unsafe { super::args::bytes(cmd as *const u8, len) }) else {
         return REDIS_ERR;
     };
     // SAFETY: caller's promise.
@@ -361,7 +361,7 @@ pub unsafe extern "C" fn hirs_async_command(
         return REDIS_ERR;
     }
     // SAFETY: the caller promises a C string.
-    let Some(fmt) = (unsafe { crate::boundary::cstr(format) }) else {
+    let Some(fmt) = (unsafe { super::args::cstr(format) }) else {
         return REDIS_ERR;
     };
     // SAFETY: `args` wraps the caller's va_list, valid for this call; its `%s`/`%b`

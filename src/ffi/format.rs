@@ -4,8 +4,8 @@
 
 use core::ffi::{c_char, c_int, c_longlong};
 
+use super::args;
 use crate::abi::sds::sds;
-use crate::boundary;
 use crate::ffi::variadic::{VaArgs, hirs_args};
 use crate::sds::Sds;
 use crate::{alloc, format};
@@ -27,7 +27,7 @@ pub unsafe extern "C" fn hirs_format_command(
     }
     // A NULL format would crash hiredis; treat it as an invalid format.
     // SAFETY: the caller promises a C string.
-    let Some(fmt) = (unsafe { boundary::cstr(format) }) else {
+    let Some(fmt) = (unsafe { args::cstr(format) }) else {
         return -2;
     };
     // SAFETY: `args` wraps the caller's va_list, valid for this call.
@@ -62,9 +62,9 @@ pub(crate) unsafe fn c_argv<'a>(
         return None;
     }
     // SAFETY: the caller promises `argc` entries (none are read when argc is 0).
-    let argv = unsafe { boundary::slice(argv, argc) };
+    let argv = unsafe { args::slice(argv, argc) };
     // SAFETY: as above, for the lengths.
-    let lens = (!lens.is_null()).then(|| unsafe { boundary::slice(lens, argc) });
+    let lens = (!lens.is_null()).then(|| unsafe { args::slice(lens, argc) });
     // Refuse NULL arguments up front, so the iterator below never meets one.
     for (j, &a) in argv.iter().enumerate() {
         if a.is_null() && lens.is_none_or(|l| l[j] != 0) {
@@ -76,8 +76,8 @@ pub(crate) unsafe fn c_argv<'a>(
         // a C string; NULL ones were checked above.
         unsafe {
             match lens {
-                Some(l) => boundary::bytes(a as *const u8, l[j]).unwrap_or(&[]),
-                None => boundary::cstr(a).unwrap_or(&[]),
+                Some(l) => args::bytes(a as *const u8, l[j]).unwrap_or(&[]),
+                None => args::cstr(a).unwrap_or(&[]),
             }
         }
     }))

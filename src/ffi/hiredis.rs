@@ -432,7 +432,7 @@ pub unsafe extern "C" fn __redisAppendCommand(
     len: usize,
 ) -> c_int {
     // SAFETY: caller's promise.
-    let Some(bytes) = (unsafe { crate::boundary::bytes(cmd as *const u8, len) }) else {
+    let Some(bytes) = (unsafe { super::args::bytes(cmd as *const u8, len) }) else {
         return REDIS_ERR;
     };
     // SAFETY: caller's promise (a library context).
@@ -455,7 +455,7 @@ pub unsafe extern "C" fn __redisSetError(c: *mut redisContext, r#type: c_int, st
     };
     // SAFETY: `str` is a C string (caller's promise); it may be the context's own `errstr`,
     // which set_error copies before it writes.
-    context::set_error(&mut c, r#type, unsafe { crate::boundary::cstr(str) })
+    context::set_error(&mut c, r#type, unsafe { super::args::cstr(str) })
 }
 
 /// `redisAppendCommandArgv`: formats `argv` and appends it.
@@ -518,7 +518,7 @@ pub unsafe extern "C" fn hirs_append_command(
     };
     // A NULL format would crash hiredis; report it as an invalid format.
     // SAFETY: the caller promises a C string.
-    let Some(fmt) = (unsafe { crate::boundary::cstr(format) }) else {
+    let Some(fmt) = (unsafe { super::args::cstr(format) }) else {
         context::set_error(
             &mut c,
             crate::abi::read::REDIS_ERR_OTHER,

@@ -8,9 +8,9 @@ use std::borrow::Cow;
 use core::ffi::{c_char, c_int, c_longlong, c_ulonglong, c_void};
 use core::ptr;
 
+use super::args;
 use crate::abi::sds::sds;
 use crate::alloc;
-use crate::boundary;
 use crate::ffi::variadic::{VaArgs, hirs_args, hirs_vsnprintf};
 use crate::sds::{self as core_sds, Sds};
 
@@ -51,7 +51,7 @@ pub unsafe extern "C" fn sdsnewlen(init: *const c_void, initlen: usize) -> sds {
         return out(Sds::new_zeroed(initlen));
     }
     // SAFETY: the caller promises `initlen` readable bytes at `init`.
-    match unsafe { boundary::bytes(init as *const u8, initlen) } {
+    match unsafe { args::bytes(init as *const u8, initlen) } {
         Some(b) => out(Sds::new(b)),
         None => ptr::null_mut(),
     }
@@ -64,7 +64,7 @@ pub unsafe extern "C" fn sdsnewlen(init: *const c_void, initlen: usize) -> sds {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sdsnew(init: *const c_char) -> sds {
     // SAFETY: the caller promises a C string.
-    out(Sds::new(unsafe { boundary::cstr(init) }.unwrap_or(&[])))
+    out(Sds::new(unsafe { args::cstr(init) }.unwrap_or(&[])))
 }
 
 #[unsafe(no_mangle)]
@@ -98,7 +98,7 @@ pub unsafe extern "C" fn sdsfree(s: sds) {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sdscatlen(s: sds, t: *const c_void, len: usize) -> sds {
     // SAFETY: forwarded promises.
-    match unsafe { (Sds::from_raw(s), boundary::bytes(t as *const u8, len)) } {
+    match unsafe { (Sds::from_raw(s), args::bytes(t as *const u8, len)) } {
         (Some(mut s), Some(t)) => {
             let r = s.cat(&apart(&s, t));
             grown(s, r)
@@ -112,7 +112,7 @@ pub unsafe extern "C" fn sdscatlen(s: sds, t: *const c_void, len: usize) -> sds 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sdscat(s: sds, t: *const c_char) -> sds {
     // SAFETY: forwarded promises.
-    match unsafe { (Sds::from_raw(s), boundary::cstr(t)) } {
+    match unsafe { (Sds::from_raw(s), args::cstr(t)) } {
         (Some(mut s), Some(t)) => {
             let r = s.cat(&apart(&s, t));
             grown(s, r)
@@ -208,7 +208,7 @@ pub unsafe extern "C" fn sdscatsds(s: sds, t: sds) -> sds {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sdscpylen(s: sds, t: *const c_char, len: usize) -> sds {
     // SAFETY: forwarded promises.
-    match unsafe { (Sds::from_raw(s), boundary::bytes(t as *const u8, len)) } {
+    match unsafe { (Sds::from_raw(s), args::bytes(t as *const u8, len)) } {
         (Some(mut s), Some(t)) => {
             let r = s.cpy(&apart(&s, t));
             grown(s, r)
@@ -222,7 +222,7 @@ pub unsafe extern "C" fn sdscpylen(s: sds, t: *const c_char, len: usize) -> sds 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sdscpy(s: sds, t: *const c_char) -> sds {
     // SAFETY: forwarded promises.
-    match unsafe { (Sds::from_raw(s), boundary::cstr(t)) } {
+    match unsafe { (Sds::from_raw(s), args::cstr(t)) } {
         (Some(mut s), Some(t)) => {
             let r = s.cpy(&apart(&s, t));
             grown(s, r)
@@ -238,7 +238,7 @@ pub unsafe extern "C" fn sdscpy(s: sds, t: *const c_char) -> sds {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sdstrim(s: sds, cset: *const c_char) -> sds {
     // SAFETY: forwarded promises.
-    if let (Some(mut h), cset) = unsafe { (Sds::from_raw(s), boundary::cstr(cset)) } {
+    if let (Some(mut h), cset) = unsafe { (Sds::from_raw(s), args::cstr(cset)) } {
         let cset = apart(&h, cset.unwrap_or(&[]));
         h.trim(&cset);
     }
@@ -300,8 +300,8 @@ pub unsafe extern "C" fn sdssplitlen(
     }
     // SAFETY: forwarded promises (lengths are non-negative here).
     let (Some(s), Some(sep)) = (
-        unsafe { boundary::bytes(s as *const u8, len as usize) },
-        unsafe { boundary::bytes(sep as *const u8, seplen as usize) },
+        unsafe { args::bytes(s as *const u8, len as usize) },
+        unsafe { args::bytes(sep as *const u8, seplen as usize) },
     ) else {
         return ptr::null_mut();
     };
@@ -328,7 +328,7 @@ pub unsafe extern "C" fn sdsfreesplitres(tokens: *mut sds, count: c_int) {
     }
     // SAFETY: the caller promises a hook-allocated array of `count` live sds.
     unsafe {
-        for &t in boundary::slice(tokens, count.max(0) as usize).iter().rev() {
+        for &t in args::slice(tokens, count.max(0) as usize).iter().rev() {
             sdsfree(t);
         }
         alloc::free(tokens.cast());
@@ -367,7 +367,7 @@ pub extern "C" fn sdsfromlonglong(value: c_longlong) -> sds {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sdscatrepr(s: sds, p: *const c_char, len: usize) -> sds {
     // SAFETY: forwarded promises.
-    match unsafe { (Sds::from_raw(s), boundary::bytes(p as *const u8, len)) } {
+    match unsafe { (Sds::from_raw(s), args::bytes(p as *const u8, len)) } {
         (Some(mut s), Some(p)) => {
             let r = s.cat_repr(&apart(&s, p));
             grown(s, r)
@@ -389,7 +389,7 @@ pub unsafe extern "C" fn sdssplitargs(line: *const c_char, argc: *mut c_int) -> 
     // SAFETY: `argc` is valid (checked non-NULL).
     unsafe { *argc = 0 };
     // SAFETY: the caller promises a C string.
-    let Some(line) = (unsafe { boundary::cstr(line) }) else {
+    let Some(line) = (unsafe { args::cstr(line) }) else {
         return ptr::null_mut();
     };
     match core_sds::split_args(line)
@@ -421,8 +421,8 @@ pub unsafe extern "C" fn sdsmapchars(
     let (h, f, t) = unsafe {
         (
             Sds::from_raw(s),
-            boundary::bytes(from as *const u8, setlen),
-            boundary::bytes(to as *const u8, setlen),
+            args::bytes(from as *const u8, setlen),
+            args::bytes(to as *const u8, setlen),
         )
     };
     if let (Some(mut h), Some(f), Some(t)) = (h, f, t) {
@@ -440,10 +440,10 @@ pub unsafe extern "C" fn sdsmapchars(
 pub unsafe extern "C" fn sdsjoin(argv: *mut *mut c_char, argc: c_int, sep: *mut c_char) -> sds {
     // SAFETY: forwarded promises.
     unsafe {
-        let argv = boundary::slice(argv, argc.max(0) as usize);
-        let sep = boundary::cstr(sep).unwrap_or(&[]);
+        let argv = args::slice(argv, argc.max(0) as usize);
+        let sep = args::cstr(sep).unwrap_or(&[]);
         out(core_sds::join(
-            argv.iter().map(|&a| boundary::cstr(a).unwrap_or(&[])),
+            argv.iter().map(|&a| args::cstr(a).unwrap_or(&[])),
             sep,
         ))
     }
@@ -462,10 +462,10 @@ pub unsafe extern "C" fn sdsjoinsds(
 ) -> sds {
     // SAFETY: forwarded promises; the parts are only read.
     unsafe {
-        let Some(sep) = boundary::bytes(sep as *const u8, seplen) else {
+        let Some(sep) = args::bytes(sep as *const u8, seplen) else {
             return ptr::null_mut();
         };
-        let parts: Vec<Option<Sds>> = boundary::slice(argv, argc.max(0) as usize)
+        let parts: Vec<Option<Sds>> = args::slice(argv, argc.max(0) as usize)
             .iter()
             .map(|&a| Sds::from_raw(a))
             .collect();
@@ -579,7 +579,7 @@ pub extern "C" fn hex_digit_to_int(c: c_char) -> c_int {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn hirs_sdscatfmt(s: sds, fmt: *const c_char, args: *mut hirs_args) -> sds {
     // SAFETY: the caller promises a C string.
-    let Some(fmt) = (unsafe { boundary::cstr(fmt) }) else {
+    let Some(fmt) = (unsafe { args::cstr(fmt) }) else {
         return ptr::null_mut();
     };
     // SAFETY: the caller promises a live sds.

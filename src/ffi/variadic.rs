@@ -4,7 +4,7 @@
 use core::ffi::{c_char, c_int, c_long, c_longlong, c_uint, c_ulonglong, c_void};
 use core::marker::PhantomData;
 
-use crate::boundary;
+use super::args;
 
 /// `hirs_args` in `variadic.c`: wraps a `va_list`. Only C touches its inside.
 #[repr(C)]
@@ -79,14 +79,14 @@ impl<'a> crate::format::ArgSource<'a> for VaArgs<'a> {
     fn cstr(&mut self) -> Option<&'a [u8]> {
         let p = self.ptr();
         // SAFETY: a `%s` argument is NULL or a C string valid for 'a (`new`'s contract).
-        unsafe { boundary::cstr(p.cast()) }
+        unsafe { args::cstr(p.cast()) }
     }
     fn bytes(&mut self) -> Option<&'a [u8]> {
         let p = self.ptr();
         // SAFETY: the union field matches the kind C filled in.
         let size = unsafe { self.next(HIRS_ARG_SIZE).size };
         // SAFETY: a `%b` argument is `size` readable bytes valid for 'a (`new`'s contract).
-        unsafe { boundary::bytes(p.cast(), size) }
+        unsafe { args::bytes(p.cast(), size) }
     }
     fn sds(&mut self) -> Option<&'a [u8]> {
         let p = self.ptr() as *const c_char;
