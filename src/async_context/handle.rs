@@ -16,13 +16,14 @@
 //!   events) take the handle by value and give it back inside [`Alive::Yes`] only if it is
 //!   still alive.
 //!
-//! `unsafe` is confined to this file: creating a handle from a raw pointer (the caller
+//! The engine's `unsafe` is in this file: creating a handle from a raw pointer (the caller
 //! promises a live context made by this engine), growing the sync block into an async one,
-//! the field borrows of [`Ac::parts`], the output buffer lent by [`Ac::with_obuf`], the
-//! reader's reply functions, and the calls into C, which all go through one function
-//! ([`Ac::call_c`]: user callbacks, the context's and the adapter's hooks, the transport's
-//! async hooks). The handle holds the sync handle on the block's first member, so the sync
-//! context's functions are lent to it without another raw step.
+//! the field borrows of [`Ac::parts`], the output buffer lent by [`Ac::with_obuf`], and the
+//! calls into C, which all go through one function ([`Ac::call_c`]: user callbacks, the
+//! context's and the adapter's hooks, the transport's async hooks); dispatch and pub/sub
+//! look at reply trees through one view each. The handle holds the sync handle on the
+//! block's first member, so the sync context's functions (its buffers, its reader and the
+//! reader's reply functions) are lent to it without another raw step.
 #![allow(unsafe_code)]
 
 use core::ffi::{c_int, c_void};
@@ -322,10 +323,9 @@ impl Ac {
     }
 
     /// The reader's object functions (NULL for the placeholder mode); `None` without a reader.
+    #[inline(always)]
     fn reader_fns(&mut self) -> Option<*const redisReplyObjectFunctions> {
-        let reader = self.ctx().c.reader;
-        // SAFETY: the reader is NULL or a live part of the context; only the pointer leaves.
-        unsafe { reader.as_ref() }.map(|r| r.r#fn as *const _)
+        self.with_sync(Ctx::reader_fns)
     }
 
     /// Frees a reply with the reader's own destructor (the reader's `fn` may be C's).

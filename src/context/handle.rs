@@ -16,7 +16,9 @@ use core::mem::MaybeUninit;
 use core::ptr::{self, NonNull};
 
 use crate::abi::hiredis::{redisContext, redisReply};
-use crate::abi::read::{REDIS_ERR, REDIS_OK, REDIS_REPLY_PUSH, redisReader};
+use crate::abi::read::{
+    REDIS_ERR, REDIS_OK, REDIS_REPLY_PUSH, redisReader, redisReplyObjectFunctions,
+};
 use crate::alloc;
 use crate::reader::Reader;
 use crate::sds::Sds;
@@ -195,15 +197,32 @@ impl Ctx {
         }
     }
 
-    /// The reader's error code and text (a copy of its NUL-terminated `errstr`).
-    pub(crate) fn reader_error(&mut self) -> (c_int, [u8; 128]) {
-        // SAFETY: `reader` is the context's live reader (context invariant).
-        let r: &redisReader = unsafe { &*self.ctx().reader };
+    /// The context's reader struct (`None` if NULL), read-only, for as long as the handle is
+    /// borrowed.
+    #[inline(always)]
+    fn reader_struct(&mut self) -> Option<&redisReader> {
+        let r = self.ctx().reader;
+        // SAFETY: `reader` is NULL or the context's live reader (context invariant); the
+        // borrow is tied to `&mut self`, so no loan of the reader ([`Ctx::reader`]) overlaps it.
+        unsafe { r.as_ref() }
+    }
+
+    /// The reader's error code and text (a copy of its NUL-terminated `errstr`); `None`
+    /// without a reader (after an OOM, whose error the context already holds).
+    pub(crate) fn reader_error(&mut self) -> Option<(c_int, [u8; 128])> {
+        let r = self.reader_struct()?;
         let mut text = [0u8; 128];
         for (d, &s) in text.iter_mut().zip(r.errstr.iter()) {
             *d = s as u8;
         }
-        (r.err, text)
+        Some((r.err, text))
+    }
+
+    /// The reader's object functions (NULL for the placeholder mode); `None` without a
+    /// reader.
+    #[inline(always)]
+    pub(crate) fn reader_fns(&mut self) -> Option<*const redisReplyObjectFunctions> {
+        self.reader_struct().map(|r| r.r#fn as *const _)
     }
 
     /// Whether `reply`, made by the context's reader, is a RESP3 push. Only asked of

@@ -98,11 +98,13 @@ pub(crate) fn set_error(c: &mut Ctx, kind: c_int, msg: Option<&[u8]>) {
     net::set_error(c.ctx(), kind, msg);
 }
 
-/// Copies the reader's error into the context.
+/// Copies the reader's error into the context (without a reader, the context keeps the
+/// error it got when creating one failed).
 fn set_error_from_reader(c: &mut Ctx) {
-    let (kind, text) = c.reader_error();
-    let n = text.iter().position(|&b| b == 0).unwrap_or(text.len());
-    set_error(c, kind, Some(&text[..n]));
+    if let Some((kind, text)) = c.reader_error() {
+        let n = text.iter().position(|&b| b == 0).unwrap_or(text.len());
+        set_error(c, kind, Some(&text[..n]));
+    }
 }
 
 /// `redisConnectWithOptions`, with `funcs` as the context's default transport table and
@@ -395,4 +397,31 @@ pub(crate) fn block_for_reply(c: &mut Ctx) -> *mut c_void {
         return reply;
     }
     ptr::null_mut()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::abi::read::REDIS_ERR_OOM;
+
+    /// A reconnect that ran out of memory leaves the reader NULL: asking for a reply then
+    /// fails with the OOM error the context already holds.
+    #[test]
+    fn get_reply_without_a_reader_keeps_the_context_error() {
+        let mut c = init(ptr::null()).expect("context");
+        c.drop_obuf_and_reader();
+        let cx = c.ctx();
+        (cx.obuf, cx.reader) = (ptr::null_mut(), ptr::null_mut());
+        net::oom(cx);
+        let mut reply: *mut c_void = ptr::null_mut();
+        assert_eq!(get_reply(&mut c, Some(&mut reply)), REDIS_ERR);
+        assert!(reply.is_null());
+        let cx = c.ctx();
+        assert_eq!(cx.err, REDIS_ERR_OOM);
+        assert!(
+            cx.errstr
+                .starts_with(&b"Out of memory\0".map(|b| b as core::ffi::c_char))
+        );
+        free(c);
+    }
 }
