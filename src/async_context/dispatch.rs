@@ -1,24 +1,15 @@
 //! Reply dispatch: each parsed reply goes to the callback it answers, to the subscription
 //! tables while subscribed (RESP2 message frames and RESP3 pushes), to the push handler, or
 //! is dropped; hiredis's `redisProcessCallbacks`.
-#![allow(unsafe_code)]
+#![forbid(unsafe_code)]
 
 use super::*;
-
-/// Frees a reply with the reader's own destructor (the reader's `fn` may be replaced by C).
-fn free_reply(ac: &mut Ac, reply: *mut c_void) {
-    ac.free_reply(reply);
-}
+use crate::context::Reply;
 
 /// The reply as a tree we may inspect, when it is one: a NULL reader `fn` makes the reader
 /// hand out placeholder values instead.
-fn view_of<'r>(ac: &mut Ac, reply: *mut c_void) -> Option<ReplyView<'r>> {
-    if !ac.replies_are_trees() {
-        return None;
-    }
-    // SAFETY: with the default functions the reader's replies are `redisReply` trees, alive
-    // until `free_reply`, which every caller runs only after its last use of the view.
-    unsafe { (reply as *const redisReply).as_ref() }.map(ReplyView)
+fn view_of(reply: &Reply) -> Option<ReplyView<'_>> {
+    reply.tree().map(ReplyView)
 }
 
 /// Finds the callback for a reply in subscribed mode (hiredis's routing, plus the shard
@@ -127,26 +118,33 @@ fn monitor_requeue(ac: &mut Ac, rq: Option<ReplyCallback>) {
 
 /// Invocation: runs the callback with the reply, frees the reply (unless the callback owns
 /// it under NO_AUTO_FREE_REPLIES), and honours a free requested from the callback.
-fn deliver(mut ac: Ac, cb: Option<ReplyCallback>, reply: *mut c_void) -> Alive {
-    if cb.is_some_and(|cb| ac.invoke(cb, reply)) {
+fn deliver(mut ac: Ac, cb: Option<ReplyCallback>, reply: Reply) -> Alive {
+    if cb.is_some_and(|cb| ac.invoke(cb, reply.as_ptr())) {
         if ac.flags() & REDIS_NO_AUTO_FREE_REPLIES == 0 {
-            free_reply(&mut ac, reply);
+            ac.free_reply(reply);
+        } else {
+            // The callback owns it now.
+            let _ = reply.into_raw();
         }
         if ac.flags() & REDIS_FREEING != 0 {
             let _ = free_now(ac);
             return Alive::Gone;
         }
     } else {
-        free_reply(&mut ac, reply);
+        ac.free_reply(reply);
     }
     Alive::Yes(ac)
 }
 
-/// A fatal server error: its text becomes the context's error, then a disconnect.
-fn fatal(mut ac: Ac, view: ReplyView<'_>, reply: *mut c_void) -> Alive {
-    // The text stops at an embedded NUL, as hiredis's snprintf("%s") does (set_error cuts).
-    set_error(ac.ctx(), REDIS_ERR_OTHER, view.bytes());
-    free_reply(&mut ac, reply);
+/// A fatal server error (routing says so only of a tree): its text becomes the context's
+/// error, then a disconnect.
+fn fatal(mut ac: Ac, reply: Reply) -> Alive {
+    if let Some(v) = view_of(&reply) {
+        // The text stops at an embedded NUL, as hiredis's snprintf("%s") does (set_error
+        // cuts).
+        set_error(ac.ctx(), REDIS_ERR_OTHER, v.bytes());
+    }
+    ac.free_reply(reply);
     disconnect_now(ac)
 }
 
@@ -156,7 +154,7 @@ pub(crate) fn process_callbacks(mut ac: Ac) -> Alive {
         let Ok(reply) = ac.next_reply() else {
             return disconnect_now(ac);
         };
-        if reply.is_null() {
+        let Some(reply) = reply else {
             if ac.flags() & REDIS_DISCONNECTING != 0
                 && ac.obuf_len() == 0
                 && ac.ctx().replies.head.is_null()
@@ -164,19 +162,15 @@ pub(crate) fn process_callbacks(mut ac: Ac) -> Alive {
                 return disconnect_now(ac);
             }
             return Alive::Yes(ac);
-        }
-        let view = view_of(&mut ac, reply);
-        let cb = match route(&mut ac, view) {
+        };
+        let cb = match route(&mut ac, view_of(&reply)) {
             Route::Push => {
                 // The push callback may look, never keep or free it.
-                ac.run_push_cb(reply);
-                free_reply(&mut ac, reply);
+                ac.run_push_cb(reply.as_ptr());
+                ac.free_reply(reply);
                 continue;
             }
-            Route::Fatal => match view {
-                Some(v) => return fatal(ac, v, reply),
-                None => None,
-            },
+            Route::Fatal => return fatal(ac, reply),
             Route::Callback(cb) => cb,
         };
         let requeue = monitor_rearm(&mut ac, cb.as_ref());

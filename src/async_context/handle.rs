@@ -36,8 +36,7 @@ use crate::abi::r#async::{
     redisDisconnectCallbackPtr,
 };
 use crate::abi::hiredis::{REDIS_IN_CALLBACK, redisAsyncPushFnPtr, redisContext};
-use crate::abi::read::redisReplyObjectFunctions;
-use crate::context::Ctx;
+use crate::context::{Ctx, Reply};
 use crate::net::owned::Timeout;
 use crate::sds::Sds;
 
@@ -310,35 +309,17 @@ impl Ac {
         self.with_sync(|c| crate::context::buffer_write(c, Some(done)))
     }
 
-    /// The next complete reply in the reader (NULL when none); Err on a reader error (then
-    /// the context's `err` is set). The reader's reply functions may be C's (custom table):
-    /// they get only the reader's own data, never the context (async contexts have no sync
-    /// push callback).
-    pub(crate) fn next_reply(&mut self) -> Result<*mut c_void, ()> {
-        let mut reply = ptr::null_mut();
-        match self.with_sync(|c| crate::context::get_reply(c, Some(&mut reply))) {
-            crate::abi::read::REDIS_OK => Ok(reply),
-            _ => Err(()),
-        }
-    }
-
-    /// The reader's object functions (NULL for the placeholder mode); `None` without a reader.
-    #[inline(always)]
-    fn reader_fns(&mut self) -> Option<*const redisReplyObjectFunctions> {
-        self.with_sync(Ctx::reader_fns)
+    /// The next complete reply in the reader (`None` when none); Err on a reader error
+    /// (then the context's `err` is set). The reader's reply functions may be C's (custom
+    /// table): they get only the reader's own data, never the context (async contexts have
+    /// no sync push callback).
+    pub(crate) fn next_reply(&mut self) -> Result<Option<Reply>, ()> {
+        self.with_sync(crate::context::next_reply)
     }
 
     /// Frees a reply with the reader's own destructor (the reader's `fn` may be C's).
-    pub(crate) fn free_reply(&mut self, reply: *mut c_void) {
-        if let Some(f) = self.reader_fns() {
-            crate::reader::free_object(f, reply);
-        }
-    }
-
-    /// Whether the reader's replies are `redisReply` trees (the default functions); a NULL
-    /// `fn` makes it hand out placeholder values instead.
-    pub(crate) fn replies_are_trees(&mut self) -> bool {
-        self.reader_fns().is_some_and(|f| !f.is_null())
+    pub(crate) fn free_reply(&mut self, reply: Reply) {
+        self.with_sync(|c| c.free_reply(reply))
     }
 
     /// The length of the output buffer.

@@ -26,6 +26,42 @@ use crate::sds::Sds;
 /// A live sync context (or the sync half of an async one).
 pub(crate) struct Ctx(NonNull<redisContext>);
 
+/// A reply the context's reader built, owned by the holder until it is freed
+/// ([`Ctx::free_reply`]) or handed to C ([`Reply::into_raw`]). It has no destructor: each
+/// path out says which of the two it takes.
+pub(crate) struct Reply {
+    p: NonNull<c_void>,
+    /// The reader builds `redisReply` trees (its `fn` is not NULL; hiredis asks that of
+    /// readers whose replies the push callback and the async engine look into).
+    tree: bool,
+}
+
+impl Reply {
+    /// The reply as C sees it (lent: the holder still owns it).
+    pub(crate) fn as_ptr(&self) -> *mut c_void {
+        self.p.as_ptr()
+    }
+
+    /// The reply for C, which owns it from now on.
+    pub(crate) fn into_raw(self) -> *mut c_void {
+        self.p.as_ptr()
+    }
+
+    /// The reply as a `redisReply` tree, when the reader builds trees; borrowed from the
+    /// handle, so it ends before the reply can be freed or handed over.
+    pub(crate) fn tree(&self) -> Option<&redisReply> {
+        // SAFETY: with `tree` the reader's functions build `redisReply` trees, and this one
+        // stays alive and unchanged until the handle is consumed, which the borrow prevents.
+        self.tree
+            .then(|| unsafe { self.p.cast::<redisReply>().as_ref() })
+    }
+
+    /// Whether it is a RESP3 push (only a tree can be).
+    pub(crate) fn is_push(&self) -> bool {
+        self.tree().is_some_and(|r| r.r#type == REDIS_REPLY_PUSH)
+    }
+}
+
 /// Every call the sync context makes into C.
 enum CCall<'b, 'o> {
     /// The transport's `read` into the buffer; the bytes it reports go to the slot.
@@ -168,9 +204,13 @@ impl Ctx {
         }
     }
 
-    /// Hands a RESP3 push to `c->push_cb` (which then owns it). False when none is set.
-    pub(crate) fn run_push_cb(&mut self, reply: *mut c_void) -> bool {
-        self.call_c(CCall::Push(reply)).is_some()
+    /// Hands a RESP3 push to `c->push_cb`, which then owns it; given back when none is set.
+    pub(crate) fn run_push_cb(&mut self, reply: Reply) -> Result<(), Reply> {
+        if self.ctx().push_cb.is_none() {
+            return Err(reply);
+        }
+        self.call_c(CCall::Push(reply.into_raw()));
+        Ok(())
     }
 
     /// The context's reader, lent for as long as the handle is borrowed (`None` if NULL).
@@ -225,12 +265,23 @@ impl Ctx {
         self.reader_struct().map(|r| r.r#fn as *const _)
     }
 
-    /// Whether `reply`, made by the context's reader, is a RESP3 push. Only asked of
-    /// contexts whose reader builds `redisReply` trees (the push callback's contract).
-    pub(crate) fn is_push(&mut self, reply: *mut c_void) -> bool {
-        // SAFETY: a non-NULL reply from the reader with the default functions is a live
-        // `redisReply` (hiredis reads `type` the same way here).
-        unsafe { (*(reply as *const redisReply)).r#type == REDIS_REPLY_PUSH }
+    /// One step of the context's reader: the next complete reply, if there is one; Err on a
+    /// reader error (which the caller copies into the context).
+    pub(crate) fn read_reply(&mut self) -> Result<Option<Reply>, ()> {
+        let mut out = ptr::null_mut();
+        if self.reader_get_reply(&mut out) == REDIS_ERR {
+            return Err(());
+        }
+        let tree = self.reader_fns().is_some_and(|f| !f.is_null());
+        Ok(NonNull::new(out).map(|p| Reply { p, tree }))
+    }
+
+    /// Frees a reply with the reader's own destructor (`fn->freeObject`, which C may have
+    /// replaced).
+    pub(crate) fn free_reply(&mut self, reply: Reply) {
+        if let Some(f) = self.reader_fns() {
+            crate::reader::free_object(f, reply.into_raw());
+        }
     }
 
     /// Frees `obuf` and the reader (`obuf` is left NULL, `reader` dangling: the caller
@@ -339,10 +390,4 @@ impl Ctx {
         self.put_obuf(Some(obuf));
         ok
     }
-}
-
-/// Frees a reply made with the default reply functions (NULL is a no-op).
-pub(super) fn free_reply_object(reply: *mut c_void) {
-    // SAFETY: `reply` is NULL or a reply tree this library's reader built, not used after.
-    unsafe { crate::reader::free_reply(reply) }
 }

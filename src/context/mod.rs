@@ -39,8 +39,7 @@ use crate::net::owned::Block;
 use crate::sds::Sds;
 
 mod handle;
-pub(crate) use handle::Ctx;
-use handle::free_reply_object;
+pub(crate) use handle::{Ctx, Reply};
 
 /// What a context connects to (the C `redisOptions.endpoint` by `type`).
 pub(crate) enum Endpoint<'a> {
@@ -307,43 +306,59 @@ pub(crate) fn get_reply_from_reader(c: &mut Ctx, reply: &mut *mut c_void) -> c_i
     REDIS_OK
 }
 
+/// The next reply from the reader (`None`: more data needed); a reader error is copied into
+/// the context.
+fn read_reply(c: &mut Ctx) -> Result<Option<Reply>, ()> {
+    c.read_reply().inspect_err(|_| set_error_from_reader(c))
+}
+
 /// Next reply that is not a RESP3 push handled by `push_cb` (which takes ownership of it).
-fn next_in_band(c: &mut Ctx, reply: &mut *mut c_void) -> c_int {
+fn next_in_band(c: &mut Ctx) -> Result<Option<Reply>, ()> {
     loop {
-        if get_reply_from_reader(c, reply) == REDIS_ERR {
-            return REDIS_ERR;
+        let Some(r) = read_reply(c)? else {
+            return Ok(None);
+        };
+        // As in hiredis, a reply is looked into only when there is a push callback.
+        if c.ctx().push_cb.is_none() || !r.is_push() {
+            return Ok(Some(r));
         }
-        let r = *reply;
-        if c.ctx().push_cb.is_none() || r.is_null() || !c.is_push(r) {
-            return REDIS_OK;
+        if let Err(r) = c.run_push_cb(r) {
+            return Ok(Some(r));
         }
-        c.run_push_cb(r);
     }
 }
 
-/// `redisGetReply`: a buffered reply if there is one; otherwise, when blocking, flush `obuf`
-/// and read until a reply arrives. `reply == None` frees the reply.
-pub(crate) fn get_reply(c: &mut Ctx, reply: Option<&mut *mut c_void>) -> c_int {
-    let mut aux: *mut c_void = ptr::null_mut();
-    if next_in_band(c, &mut aux) == REDIS_ERR {
-        return REDIS_ERR;
-    }
-    if aux.is_null() && c.ctx().flags & REDIS_BLOCK != 0 {
+/// `redisGetReply` on a handle: a buffered reply if there is one; otherwise, when blocking,
+/// flush `obuf` and read until a reply arrives. `Ok(None)`: none yet (non-blocking).
+pub(crate) fn next_reply(c: &mut Ctx) -> Result<Option<Reply>, ()> {
+    let mut aux = next_in_band(c)?;
+    if aux.is_none() && c.ctx().flags & REDIS_BLOCK != 0 {
         let mut done: c_int = 0;
         while done == 0 {
             if buffer_write(c, Some(&mut done)) == REDIS_ERR {
-                return REDIS_ERR;
+                return Err(());
             }
         }
-        while aux.is_null() {
-            if buffer_read(c) == REDIS_ERR || next_in_band(c, &mut aux) == REDIS_ERR {
-                return REDIS_ERR;
+        while aux.is_none() {
+            if buffer_read(c) == REDIS_ERR {
+                return Err(());
             }
+            aux = next_in_band(c)?;
         }
     }
-    match reply {
-        Some(out) => *out = aux,
-        None => free_reply_object(aux),
+    Ok(aux)
+}
+
+/// `redisGetReply`: [`next_reply`], the reply stored in `*reply` (NULL if none yet), or
+/// freed when `reply` is `None`.
+pub(crate) fn get_reply(c: &mut Ctx, reply: Option<&mut *mut c_void>) -> c_int {
+    let Ok(aux) = next_reply(c) else {
+        return REDIS_ERR;
+    };
+    match (reply, aux) {
+        (Some(out), aux) => *out = aux.map_or(ptr::null_mut(), Reply::into_raw),
+        (None, Some(r)) => c.free_reply(r),
+        (None, None) => {}
     }
     REDIS_OK
 }
