@@ -18,12 +18,11 @@
 //!
 //! The engine's `unsafe` is in this file: creating a handle from a raw pointer (the caller
 //! promises a live context made by this engine), growing the sync block into an async one,
-//! the field borrows of [`Ac::parts`], the output buffer lent by [`Ac::with_obuf`], and the
-//! calls into C, which all go through one function ([`Ac::call_c`]: user callbacks, the
-//! context's and the adapter's hooks, the transport's async hooks); dispatch and pub/sub
-//! look at reply trees through one view each. The handle holds the sync handle on the
-//! block's first member, so the sync context's functions (its buffers, its reader and the
-//! reader's reply functions) are lent to it without another raw step.
+//! the field borrows of [`Ac::parts`], and the calls into C, which all go through one
+//! function ([`Ac::call_c`]: user callbacks, the context's and the adapter's hooks, the
+//! transport's async hooks); pub/sub looks at reply trees through one view. The handle
+//! holds the sync handle on the block's first member, so the sync context's functions (its
+//! buffers, its reader, its replies) are lent to it without another raw step.
 #![allow(unsafe_code)]
 
 use core::ffi::{c_int, c_void};
@@ -347,20 +346,17 @@ impl Ac {
     }
 
     /// Runs `f` on the output buffer together with both halves of the context (to classify
-    /// bytes in place while recording their callback); the handle `f` leaves (growing may
-    /// move the string) is stored back. `None` when there is no `obuf` (after an OOM).
+    /// bytes in place while recording their callback); the buffer is taken out of the
+    /// context meanwhile (the field is NULL), and the handle `f` leaves (growing may move the
+    /// string) is stored back. `None` when there is no `obuf` (after an OOM).
     pub(crate) fn with_obuf<R>(
         &mut self,
         f: impl FnOnce(&mut Sds, &mut redisAsyncContext, &mut AsyncState) -> R,
     ) -> Option<R> {
+        let mut obuf = self.0.take_obuf()?;
         let (a, st) = self.parts();
-        // SAFETY: `obuf` is NULL or the context's live sds, a hook block apart from the
-        // context's, so the handle overlaps neither borrow; `f` cannot reach the string
-        // through `a` without `unsafe`, and the handle it leaves is stored back before the
-        // field is read again.
-        let mut obuf = unsafe { Sds::from_raw(a.c.obuf) }?;
         let r = f(&mut obuf, a, st);
-        a.c.obuf = obuf.into_raw();
+        self.0.put_obuf(Some(obuf));
         Some(r)
     }
 

@@ -13,7 +13,7 @@
 //! fields C may write (`ev.*`, `data`, `onConnect`, flags) are re-read after each call.
 //!
 //! This file is safe Rust (`unsafe_code` is denied); the `unsafe` of the engine is in the
-//! handle (`handle.rs`), with the reply-tree views of dispatch and pub/sub.
+//! handle (`handle.rs`), with the reply-tree view of pub/sub.
 #![deny(unsafe_code)]
 
 use core::ffi::{c_int, c_void};

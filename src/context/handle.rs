@@ -300,8 +300,8 @@ impl Ctx {
 
     /// Takes the output buffer out of the context (the field is NULL until [`Ctx::put_obuf`]
     /// stores it, or another, back): the sds methods then work on a handle nothing else
-    /// reaches.
-    fn take_obuf(&mut self) -> Option<Sds> {
+    /// reaches. (Not put back, it is lost to the context, which then acts as after an OOM.)
+    pub(crate) fn take_obuf(&mut self) -> Option<Sds> {
         let p = core::mem::replace(&mut self.ctx().obuf, ptr::null_mut());
         // SAFETY: `obuf` is NULL or the context's live sds (context invariant), now reachable
         // only through this handle.
@@ -309,7 +309,7 @@ impl Ctx {
     }
 
     /// Stores the output buffer back (NULL for `None`).
-    fn put_obuf(&mut self, obuf: Option<Sds>) {
+    pub(crate) fn put_obuf(&mut self, obuf: Option<Sds>) {
         self.ctx().obuf = obuf.map_or(ptr::null_mut(), Sds::into_raw);
     }
 
