@@ -265,17 +265,17 @@ pub(crate) fn update_command_timeout(c: &mut redisContext, tv: libc::timeval) ->
 }
 
 /// A copy of the command timeout, if one is stored.
-pub(crate) fn command_timeout(c: &redisContext) -> Option<libc::timeval> {
+pub(crate) fn command_timeout(c: &mut redisContext) -> Option<libc::timeval> {
     owned::timeout(c, Timeout::Command)
 }
 
 /// A copy of the connect timeout, if one is stored.
-pub(crate) fn connect_timeout(c: &redisContext) -> Option<libc::timeval> {
+pub(crate) fn connect_timeout(c: &mut redisContext) -> Option<libc::timeval> {
     owned::timeout(c, Timeout::Connect)
 }
 
 /// Whether the command timeout is set and non-zero.
-pub(crate) fn command_timeout_set(c: &redisContext) -> bool {
+pub(crate) fn command_timeout_set(c: &mut redisContext) -> bool {
     command_timeout(c).is_some_and(|tv| tv.tv_sec != 0 || tv.tv_usec != 0)
 }
 

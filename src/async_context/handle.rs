@@ -384,7 +384,7 @@ impl hooks::Events for Ac {
         } else {
             Timeout::Connect
         };
-        crate::net::owned::timeout(&self.ctx().c, which)
+        crate::net::owned::timeout(&mut self.ctx().c, which)
     }
 
     fn schedule_timer(&mut self, tv: libc::timeval) {

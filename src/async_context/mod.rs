@@ -346,7 +346,7 @@ pub(crate) fn handle_timeout(mut ac: Ac) -> Alive {
         if a.replies.head.is_null() && a.sub.replies.head.is_null() {
             return Alive::Yes(ac); // idle
         }
-        if !net::command_timeout_set(&a.c) {
+        if !net::command_timeout_set(&mut a.c) {
             return Alive::Yes(ac); // a late connect timer
         }
     }

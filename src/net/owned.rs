@@ -8,10 +8,11 @@
 #![allow(unsafe_code)]
 
 use core::ffi::{CStr, c_char, c_void};
-use core::mem::{replace, size_of};
+use core::mem::replace;
 use core::ptr;
 
 use crate::abi::hiredis::redisContext;
+use crate::alloc::{HBox, RawBuf};
 use crate::{alloc, sds};
 
 /// The owned blocks, by field.
@@ -106,27 +107,27 @@ pub(super) fn store_string(c: &mut redisContext, f: Str, s: Option<&CStr>) -> Re
     }
 }
 
+/// Timeout `w`'s block, borrowed with the context; `None` when none is stored.
+fn timeout_block(c: &mut redisContext, w: Timeout) -> Option<&mut libc::timeval> {
+    let p = *tv_field(c, w);
+    // SAFETY: NULL or the context's own heap timeval (invariant), holding a value (written
+    // whole when stored, or zeroed by the calloc hook), and reachable only through the
+    // context, which the borrow holds.
+    unsafe { p.as_mut() }
+}
+
 /// A copy of timeout `w`, if one is stored.
-pub(crate) fn timeout(c: &redisContext, w: Timeout) -> Option<libc::timeval> {
-    let p = match w {
-        Timeout::Connect => c.connect_timeout,
-        Timeout::Command => c.command_timeout,
-    };
-    // SAFETY: NULL or the context's own heap timeval (invariant).
-    unsafe { p.as_ref() }.copied()
+pub(crate) fn timeout(c: &mut redisContext, w: Timeout) -> Option<libc::timeval> {
+    timeout_block(c, w).copied()
 }
 
 /// Stores `tv` as timeout `w`, allocating its block (malloc hook) on first use. Err on OOM.
 pub(crate) fn store_timeout(c: &mut redisContext, w: Timeout, tv: libc::timeval) -> Result<(), ()> {
-    let slot = tv_field(c, w);
-    if slot.is_null() {
-        *slot = alloc::malloc(size_of::<libc::timeval>()) as *mut libc::timeval;
-        if slot.is_null() {
-            return Err(());
-        }
+    if let Some(block) = timeout_block(c, w) {
+        *block = tv;
+    } else {
+        *tv_field(c, w) = HBox::into_raw(HBox::try_new(tv).map_err(|_| ())?);
     }
-    // SAFETY: the context's own timeval block (invariant, or just allocated with its size).
-    unsafe { slot.write(tv) };
     Ok(())
 }
 
@@ -157,12 +158,19 @@ pub(super) fn saddr(c: &redisContext) -> &[u8] {
 /// (`saddr` is then NULL and `addrlen` unchanged).
 pub(super) fn store_saddr(c: &mut redisContext, bytes: &[u8]) -> Result<(), ()> {
     free(c, Block::Saddr);
-    let p = alloc::malloc(bytes.len()) as *mut u8;
+    // A copy in a block of exactly `bytes.len()` bytes from the malloc hook.
+    let p = if bytes.is_empty() {
+        // (No resolver gives an empty address; hiredis would store its malloc(0) block.)
+        alloc::malloc(0) as *mut u8
+    } else {
+        RawBuf::<u8>::with_capacity(bytes.len()).map_or(ptr::null_mut(), |mut block| {
+            block.extend_from_slice(bytes);
+            block.into_raw()
+        })
+    };
     if p.is_null() {
         return Err(());
     }
-    // SAFETY: `p` is a fresh block of `bytes.len()` bytes, so writable and disjoint.
-    unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), p, bytes.len()) };
     c.saddr = p as *mut libc::sockaddr;
     c.addrlen = bytes.len();
     Ok(())
