@@ -118,8 +118,8 @@ fn monitor_requeue(ac: &mut Ac, rq: Option<ReplyCallback>) {
 
 /// Invocation: runs the callback with the reply, frees the reply (unless the callback owns
 /// it under NO_AUTO_FREE_REPLIES), and honours a free requested from the callback.
-fn deliver(mut ac: Ac, cb: Option<ReplyCallback>, reply: Reply) -> Alive {
-    if cb.is_some_and(|cb| ac.invoke(cb, reply.as_ptr())) {
+fn deliver(mut ac: Ac, cb: Option<ReplyCallback>, mut reply: Reply) -> Alive {
+    if cb.is_some_and(|cb| ac.invoke(cb, reply.lend())) {
         if ac.flags() & REDIS_NO_AUTO_FREE_REPLIES == 0 {
             ac.free_reply(reply);
         } else {
@@ -154,7 +154,7 @@ pub(crate) fn process_callbacks(mut ac: Ac) -> Alive {
         let Ok(reply) = ac.next_reply() else {
             return disconnect_now(ac);
         };
-        let Some(reply) = reply else {
+        let Some(mut reply) = reply else {
             if ac.flags() & REDIS_DISCONNECTING != 0
                 && ac.obuf_len() == 0
                 && ac.ctx().replies.head.is_null()
@@ -166,7 +166,7 @@ pub(crate) fn process_callbacks(mut ac: Ac) -> Alive {
         let cb = match route(&mut ac, view_of(&reply)) {
             Route::Push => {
                 // The push callback may look, never keep or free it.
-                ac.run_push_cb(reply.as_ptr());
+                ac.run_push_cb(reply.lend());
                 ac.free_reply(reply);
                 continue;
             }

@@ -37,8 +37,9 @@ pub(crate) struct Reply {
 }
 
 impl Reply {
-    /// The reply as C sees it (lent: the holder still owns it).
-    pub(crate) fn as_ptr(&self) -> *mut c_void {
+    /// The reply lent to C for one call (the holder still owns it). Takes `&mut self`, so
+    /// no view from [`Reply::tree`] is alive while C has it.
+    pub(crate) fn lend(&mut self) -> *mut c_void {
         self.p.as_ptr()
     }
 
@@ -50,8 +51,9 @@ impl Reply {
     /// The reply as a `redisReply` tree, when the reader builds trees; borrowed from the
     /// handle, so it ends before the reply can be freed or handed over.
     pub(crate) fn tree(&self) -> Option<&redisReply> {
-        // SAFETY: with `tree` the reader's functions build `redisReply` trees, and this one
-        // stays alive and unchanged until the handle is consumed, which the borrow prevents.
+        // SAFETY: with `tree` the reader's functions build `redisReply` trees; this one stays
+        // alive and unchanged while borrowed, since the borrow keeps the handle from being
+        // consumed (freed, handed over) or lent to C.
         self.tree
             .then(|| unsafe { self.p.cast::<redisReply>().as_ref() })
     }
