@@ -114,55 +114,58 @@ impl Ctx {
 
     /// The one place the sync context calls into C. Each function is read from its field
     /// right before its call and gets this context, or the data pointer C installed with it,
-    /// besides its arguments; no Rust borrow of the context is alive across the call. `None`
+    /// besides its arguments; no Rust borrow of the context is alive across a call. `None`
     /// when the function is not set, else what it returned (0 for `void` functions).
     #[inline(always)]
     fn call_c(&mut self, call: CCall<'_, '_>) -> Option<isize> {
         let c = self.as_ptr();
-        let (funcs, privctx, privdata) = {
-            let cx = self.ctx();
-            (cx.funcs, cx.privctx, cx.privdata)
-        };
-        let (free_privdata, push_cb) = (self.ctx().free_privdata, self.ctx().push_cb);
+        let cx = self.ctx();
+        let (funcs, privctx, privdata) = (cx.funcs, cx.privctx, cx.privdata);
+        let (free_privdata, push_cb) = (cx.free_privdata, cx.push_cb);
         // SAFETY: `funcs` is NULL or a table that outlives the context (the default one or
-        // the transport's static table), read only for the picked hook. C installed each
-        // function in the field it was just read from, with that field's signature, and it
-        // gets what its contract gives it: this context (the transport's hooks), the
-        // `privctx`/`privdata` installed with its destructor, or a reply of the context's
-        // reader with `privdata` (the push callback, which then owns it). `read` gets `buf`,
-        // writable for its length, and the count it reports (at most that length, clamped
-        // anyway) is what it wrote at the start, so the slot's slice covers initialised bytes
-        // only (`buf`'s loan is moved into it). No reference into the context is alive here.
-        unsafe {
-            let t = funcs.as_ref();
-            Some(match call {
-                CCall::Read(buf, out) => {
-                    let (p, cap) = (buf.as_mut_ptr() as *mut u8, buf.len());
-                    let n = t?.read?(c, p as *mut c_char, cap);
-                    if n >= 0 {
-                        *out = core::slice::from_raw_parts(p, (n as usize).min(cap));
-                    }
-                    n
+        // the transport's static table); only the hook picked below is copied out of it.
+        let t = || unsafe { funcs.as_ref() };
+        // The destructors: each gets the pointer C installed with it.
+        let (destroy, data) = match call {
+            CCall::Read(buf, out) => {
+                let read = t()?.read?;
+                let (p, cap) = (buf.as_mut_ptr() as *mut u8, buf.len());
+                // SAFETY: the transport's read hook for this context, given `buf`, writable
+                // for `cap` bytes.
+                let n = unsafe { read(c, p as *mut c_char, cap) };
+                if n >= 0 {
+                    // SAFETY: the hook wrote the `n` bytes it reports (clamped to `cap`) at
+                    // the start of `buf`, whose loan moves into the slice.
+                    *out = unsafe { core::slice::from_raw_parts(p, (n as usize).min(cap)) };
                 }
-                CCall::Write => t?.write?(c),
-                CCall::Close => {
-                    t?.close?(c);
-                    0
-                }
-                CCall::FreePrivctx => {
-                    t?.free_privctx?(privctx);
-                    0
-                }
-                CCall::FreePrivdata => {
-                    free_privdata?(privdata);
-                    0
-                }
-                CCall::Push(reply) => {
-                    push_cb?(privdata, reply);
-                    0
-                }
-            })
-        }
+                return Some(n);
+            }
+            CCall::Write => {
+                let write = t()?.write?;
+                // SAFETY: the transport's write hook, given its own context (it sends `obuf`).
+                return Some(unsafe { write(c) });
+            }
+            CCall::Close => {
+                let close = t()?.close?;
+                // SAFETY: the transport's close hook, given its own context.
+                unsafe { close(c) };
+                return Some(0);
+            }
+            CCall::Push(reply) => {
+                let push = push_cb?;
+                // SAFETY: C installed `push` for this context's pushes; it gets `privdata`
+                // and a reply of the context's reader, which it then owns.
+                unsafe { push(privdata, reply) };
+                return Some(0);
+            }
+            CCall::FreePrivctx => (t()?.free_privctx, privctx),
+            CCall::FreePrivdata => (free_privdata, privdata),
+        };
+        let destroy = destroy?;
+        // SAFETY: `destroy` is the destructor installed with `data` (the transport's for its
+        // `privctx`, C's for its `privdata`), given that pointer.
+        unsafe { destroy(data) };
+        Some(0)
     }
 
     /// `c->funcs->read` into `buf`: the bytes read (the start of `buf`); Err on an error
