@@ -234,7 +234,7 @@ impl Ctx {
     }
 
     /// One step of the context's reader into `*out` (`redisReaderGetReply`).
-    pub(crate) fn reader_get_reply(&mut self, out: &mut *mut c_void) -> c_int {
+    fn reader_get_reply(&mut self, out: &mut *mut c_void) -> c_int {
         *out = core::ptr::null_mut();
         match self.reader() {
             Some(mut rd) => rd.get_reply(Some(out)),
@@ -333,27 +333,25 @@ impl Ctx {
         crate::net::owned::obuf(self.ctx()).len()
     }
 
+    /// Runs `f` on the output buffer, taken out of the context meanwhile and stored back
+    /// after (growing may move it); `None` when there is none (after an OOM). What `f` is
+    /// given cannot point into `obuf`: the handle is borrowed mutably while it runs.
+    #[inline(always)]
+    fn with_obuf<R>(&mut self, f: impl FnOnce(&mut Sds) -> R) -> Option<R> {
+        let mut obuf = self.take_obuf()?;
+        let r = f(&mut obuf);
+        self.put_obuf(Some(obuf));
+        Some(r)
+    }
+
     /// Appends raw bytes to `obuf`; false on OOM (then `obuf` is unchanged).
     pub(crate) fn obuf_cat(&mut self, bytes: &[u8]) -> bool {
-        // `bytes` cannot point into `obuf`: the handle is borrowed mutably while it lives.
-        let Some(mut obuf) = self.take_obuf() else {
-            return false;
-        };
-        let r = obuf.cat(bytes);
-        self.put_obuf(Some(obuf));
-        r.is_ok()
+        self.with_obuf(|obuf| obuf.cat(bytes).is_ok()) == Some(true)
     }
 
     /// Appends the RESP encoding of `args` to `obuf`; false on OOM (`obuf` unchanged).
     pub(crate) fn obuf_argv<'a>(&mut self, args: impl Iterator<Item = &'a [u8]> + Clone) -> bool {
-        // The arguments are slices that cannot point into `obuf` (the handle is borrowed
-        // mutably).
-        let Some(mut obuf) = self.take_obuf() else {
-            return false;
-        };
-        let r = crate::format::append_argv_sds(&mut obuf, args);
-        self.put_obuf(Some(obuf));
-        r.is_some()
+        self.with_obuf(|obuf| crate::format::append_argv_sds(obuf, args).is_some()) == Some(true)
     }
 
     /// Formats a command onto the end of `obuf`; the appended length, or the error.
@@ -362,7 +360,9 @@ impl Ctx {
         fmt: &[u8],
         args: &mut dyn crate::format::ArgSource,
     ) -> Result<usize, crate::format::FormatError> {
-        // The arguments' pointers are the ArgSource's promise (not into `obuf`).
+        // The arguments' pointers are the ArgSource's promise (not into `obuf`). (Not
+        // through `with_obuf`: the closure changes how the formatter is inlined, +2.6%
+        // instructions per formatted command.)
         let Some(mut obuf) = self.take_obuf() else {
             return Err(crate::format::FormatError::Oom);
         };

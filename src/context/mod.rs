@@ -299,11 +299,14 @@ pub(crate) fn buffer_write(c: &mut Ctx, done: Option<&mut c_int>) -> c_int {
 /// `redisGetReplyFromReader`: one reader step into `*reply`; a reader error is copied into
 /// the context.
 pub(crate) fn get_reply_from_reader(c: &mut Ctx, reply: &mut *mut c_void) -> c_int {
-    if c.reader_get_reply(reply) == REDIS_ERR {
-        set_error_from_reader(c);
-        return REDIS_ERR;
+    *reply = ptr::null_mut();
+    match read_reply(c) {
+        Ok(r) => {
+            *reply = r.map_or(ptr::null_mut(), Reply::into_raw);
+            REDIS_OK
+        }
+        Err(()) => REDIS_ERR,
     }
-    REDIS_OK
 }
 
 /// The next reply from the reader (`None`: more data needed); a reader error is copied into
