@@ -30,7 +30,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
-PROGS = ["reader", "format", "sync", "async", "async-libev", "async-libuv", "async-glib", "cluster"]
+PROGS = ["reader", "format", "sync", "async", "async-libev", "async-libuv", "async-glib", "cluster", "floor"]
 # async.c built for each event library: (adapter header, extra compiler flags).
 ASYNC_LOOPS = {
     "async": ("libevent.h", [], "-levent"),
@@ -38,6 +38,10 @@ ASYNC_LOOPS = {
     "async-libuv": ("libuv.h", ["-DBENCH_LOOP_LIBUV"], "pkg-config:libuv"),
     "async-glib": ("glib.h", ["-DBENCH_LOOP_GLIB"], "pkg-config:glib-2.0"),
 }
+# The floor (bench/floor.c, no library): the async SET phases with only the system calls a
+# client cannot avoid. Built once, run once per run; its rows sit beside the async ones.
+FLOOR_PHASES = ["block:1:1:10000", "epoll:1:1:10000", "epoll:16:1:100000", "epoll:1000:1:1000000",
+                "epoll:1:50:20000", "epoll:16:50:200000", "epoll:1000:50:1000000"]
 # System calls per command (strace -c -f, not timed): each phase at two totals, the
 # difference over the extra commands (start-up and connects cancel out).
 SYSCALL_PHASES = [("set:1:1", 2000, 6000), ("set:16:1", 20000, 60000), ("set:1000:1", 100000, 300000),
@@ -101,10 +105,21 @@ def build(args, outdir, progs):
         "theirs": ["-I" + os.path.join(ref, "include"), "-L" + os.path.join(ref, "lib"), "-lhiredis_cluster",
                    "-lhiredis", "-Wl,-rpath," + os.path.join(ref, "lib"), "-levent"] if ref else None,
     }
-    bins = {}
+    bins = {"floor": {}}
+    if "floor" in progs:
+        out = os.path.join(outdir, "bin", "floor")
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        r = subprocess.run([args.cc, "-O2", "-g", "-Wall", "-Wextra", "-o", out, os.path.join(HERE, "floor.c")],
+                           text=True, capture_output=True)
+        if r.returncode != 0:
+            log("bench: floor does not build; its rows are left out:\n" + r.stderr.strip()[-1500:])
+        else:
+            bins["floor"]["floor"] = out
     for v, flags in variants.items():
         bins[v] = {}
         for p in progs:
+            if p == "floor":
+                continue
             out = os.path.join(outdir, "bin", f"{p}-{v}")
             src, defs, extra = p, [], []
             if p == "cluster" and v == "theirs" and not (
@@ -471,6 +486,29 @@ def table(results):
     return "\n".join(lines)
 
 
+def floor_table(results):
+    """The floor's rows beside async (libevent) SET with the same commands in flight and
+    connections: what the kernel alone costs, against each library. Empty without them."""
+    floor = results.get("floor", {})
+    if not floor:
+        return ""
+    lines = ["| floor case | metric | floor, no library (median) | ours, libevent | hiredis, libevent | "
+             "floor/hiredis | ours/floor |", "|---|---|---:|---:|---:|---:|---:|"]
+    for k, vals in floor.items():
+        _, case, metric = k.split()
+        mode, rest = case.split("/", 1)
+        akey = f"async set/{rest} {metric}"
+        f = statistics.median(vals)
+        o, t = (statistics.median(results[v][akey]) if results[v].get(akey) else None for v in ("ours", "theirs"))
+        fr = f"{f / t:.2f}" if t else "n/a"
+        of = f"{o / f:.2f}" if o is not None and f else "n/a"
+        arrow = " (higher is better)" if metric in HIGHER_IS_BETTER else ""
+        lines.append(f"| {case} | {metric}{arrow} | {fmt(f)} | {fmt(o)} | {fmt(t)} | {fr} | {of} |")
+    return ("The floor (bench/floor.c): the same SETs with no library and no event library, only the "
+            "system calls no client avoids (block: a blocking write and read per command; epoll: send, "
+            "one wait, receive per round, as our adapters do).\n\n" + "\n".join(lines))
+
+
 def svg_chart(results, path):
     """Commands/s against commands in flight (SET, 1 and 10 connections), both libraries."""
     xs = [("if1", "1"), ("if16", "16"), ("if1000", "1000"), ("ifall", "all")]
@@ -655,7 +693,7 @@ def main():
                 progs.remove(p)
     os.makedirs(args.out, exist_ok=True)
     bins = build(args, args.out, progs)
-    results = {"ours": {}, "theirs": {}}
+    results = {"ours": {}, "theirs": {}, "floor": {}}
     started = time.time()
     load0 = os.getloadavg()[0]
 
@@ -670,17 +708,21 @@ def main():
     signal.signal(signal.SIGHUP, _stop)
     server = cluster = None
     try:
-        if any(p in ("sync", "async", "cluster") for p in progs):
+        single = [p for p in progs if p in ("sync", "floor") or p in ASYNC_LOOPS]
+        if single or "cluster" in progs:
             if not shutil.which("redis-server"):
                 sys.exit("bench: redis-server not found (apt-get install redis-server), or use --progs reader,format")
-            if any(p in ("sync", "async") for p in progs):
+            if single:
                 server = RedisServer()
         if "cluster" in progs:
             cluster = RedisCluster()
         for run in range(runs):
             order = ("ours", "theirs") if run % 2 == 0 else ("theirs", "ours")
             log(f"bench: run {run + 1}/{runs} ({' then '.join(order)}), {time.time() - started:.0f}s so far")
-            for v in order:
+            for i, v in enumerate(order):
+                if i == 1 and bins["floor"].get("floor"):
+                    # Between the two libraries, so that all three see the same machine.
+                    add("floor", run_prog(bins["floor"]["floor"], FLOOR_PHASES, server.env(), args.timeout))
                 for p in progs:
                     path = bins[v].get(p)
                     if not path:
@@ -712,6 +754,9 @@ def main():
             cluster.stop()
 
     text = table(results)
+    ft = floor_table(results)
+    if ft:
+        text += "\n\n" + ft
     load1 = os.getloadavg()[0]
     hdr = (f"{args.mode}: medians of {runs} run(s) per library, alternating; ours = "
            f"{os.path.relpath(args.stage, TOP)}, hiredis = the library in {args.system_libdir}"
