@@ -56,10 +56,6 @@ TARGETS = [
     # The adapters' goal (issue 12): SET with 1 or 16 in flight, every event library.
     (r"^async(-\w+)? set/if(1|16)/c(1|50) cpu_ns_per_cmd$", 0.5),
     (r"^async mem queued_bytes_per_cmd$", 1.0),
-    # Integer and 10 B bulk replies in 128 B chunks: 0.55x. They met the issue's 0.5x (0.49x,
-    # 0.47x) until the reply cache's thread-local became dlopen-safe (a `__tls_get_addr` call
-    # per GetReply and per free, about 24 instructions per scalar reply): 0.53x and 0.50x.
-    (r"^reader (integer|bulk10)/128 instr_per_reply$", 0.55),
     (r"^reader (status|integer|bulk10|array100|map16)/.* instr_per_reply$", 0.5),
     # The reader through a table of the program's own, as language bindings use it (issue
     # 12): 0.6x of hiredis 1.4.1, judged only against a 1.4 reference (Debian's 0.14.1 builds
