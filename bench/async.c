@@ -193,13 +193,6 @@ static redisAsyncContext *connect_one(void) {
     return ac;
 }
 
-static double cpu_seconds(void) {
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-           (double)ru.ru_stime.tv_usec / 1e6;
-}
-
 static long rss_bytes(void) {
     long pages = 0, resident = 0;
     FILE *f = fopen("/proc/self/statm", "r");
@@ -208,17 +201,6 @@ static long rss_bytes(void) {
         fclose(f);
     }
     return resident * sysconf(_SC_PAGESIZE);
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* The q-quantile (0..1) of n sorted values, nearest rank. */
-static double quantile(const double *v, long n, double q) {
-    long k = (long)(q * (double)n + 0.999999) - 1;
-    return v[k < 0 ? 0 : k >= n ? n - 1 : k];
 }
 
 /* Round-trip latencies of the last phase run with one command in flight per connection. */
@@ -245,7 +227,7 @@ static int run_phase(int mix, long window, int nconns, long total, double *wall,
     /* A watchdog so a stuck run ends (and fails) instead of hanging the benchmark. */
     alarm(120);
 
-    double c0 = cpu_seconds(), t0 = bl_now();
+    double c0 = bl_cpu_seconds(), t0 = bl_now();
     for (int i = 0; i < nconns; i++) {
         conn *c = &b.conns[i];
         c->b = &b;
@@ -265,7 +247,7 @@ static int run_phase(int mix, long window, int nconns, long total, double *wall,
     loop_run(b.base);
     *wall = bl_now() - t0;
     alarm(0);
-    *cpu = cpu_seconds() - c0;
+    *cpu = bl_cpu_seconds() - c0;
 
     int ok = !b.failed && b.done_all == total;
     if (!ok) fprintf(stderr, "async: %s phase finished %ld of %ld commands\n", mix_names[mix], b.done_all, total);
@@ -348,11 +330,7 @@ int main(int argc, char **argv) {
         else snprintf(cname, sizeof cname, "%s/ifall/c%d", mixs, conns);
         bl_result(BENCH_PROG, cname, "cmds_per_s", (double)total / wall);
         bl_result(BENCH_PROG, cname, "cpu_ns_per_cmd", cpu * 1e9 / (double)total);
-        if (window == 1 && last_nlat > 0) {
-            qsort(last_lat, (size_t)last_nlat, sizeof(double), cmp_double);
-            bl_result(BENCH_PROG, cname, "latency_p50_us", quantile(last_lat, last_nlat, 0.50) * 1e6);
-            bl_result(BENCH_PROG, cname, "latency_p99_us", quantile(last_lat, last_nlat, 0.99) * 1e6);
-        }
+        if (window == 1) bl_latency_results(BENCH_PROG, cname, last_lat, last_nlat);
     }
     return 0;
 }

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #if defined(__has_include)
@@ -35,6 +36,30 @@ static inline double bl_now(void) {
 static inline void bl_result(const char *prog, const char *cname, const char *metric, double v) {
     printf("R %s %s %s %.6g\n", prog, cname, metric, v);
     fflush(stdout);
+}
+
+/* The process's CPU time so far (user + system, getrusage), in seconds. */
+static inline double bl_cpu_seconds(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+           (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static inline int bl_cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sorts n round trips (seconds) and reports their p50 and p99 (nearest rank) in µs. */
+static inline void bl_latency_results(const char *prog, const char *cname, double *v, long n) {
+    static const struct { const char *metric; double q; } qs[] = {{"latency_p50_us", 0.50}, {"latency_p99_us", 0.99}};
+    if (n <= 0) return;
+    qsort(v, (size_t)n, sizeof *v, bl_cmp_double);
+    for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
+        long k = (long)(qs[i].q * (double)n + 0.999999) - 1;
+        bl_result(prog, cname, qs[i].metric, v[k < 0 ? 0 : k >= n ? n - 1 : k] * 1e6);
+    }
 }
 
 /* Non-zero when running under valgrind: loops then use fixed, small iteration counts.

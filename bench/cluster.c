@@ -20,7 +20,6 @@
 #include <hiredis_cluster/hircluster.h>
 #include <hiredis_cluster/adapters/libevent.h>
 
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "benchlib.h"
@@ -59,13 +58,6 @@ typedef struct {
     int failed;
 } abench;
 
-static double cpu_seconds(void) {
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-           (double)ru.ru_stime.tv_usec / 1e6;
-}
-
 static void on_reply(redisClusterAsyncContext *acc, void *r, void *privdata);
 
 static int send_one(abench *b) {
@@ -100,7 +92,7 @@ static int run_async(redisClusterAsyncContext *acc, struct event_base *base, int
                      double *wall, double *cpu) {
     abench b = {acc, base, get, 0, 0, total, 0};
     alarm(120);
-    double c0 = cpu_seconds(), t0 = bl_now();
+    double c0 = bl_cpu_seconds(), t0 = bl_now();
     long first = window < total ? window : total;
     for (long k = 0; k < first; k++)
         if (send_one(&b) != REDIS_OK) {
@@ -109,7 +101,7 @@ static int run_async(redisClusterAsyncContext *acc, struct event_base *base, int
         }
     event_base_dispatch(base);
     *wall = bl_now() - t0;
-    *cpu = cpu_seconds() - c0;
+    *cpu = bl_cpu_seconds() - c0;
     alarm(0);
     if (b.failed || b.done != total) {
         fprintf(stderr, "cluster: async phase finished %ld of %ld commands\n", b.done, total);
@@ -130,7 +122,7 @@ static int append_mget(redisClusterContext *cc, long i) {
 
 static int run_mget(redisClusterContext *cc, long depth, long total, double *wall, double *cpu) {
     alarm(120);
-    double c0 = cpu_seconds(), t0 = bl_now();
+    double c0 = bl_cpu_seconds(), t0 = bl_now();
     long done = 0;
     int failed = 0;
     while (done < total) {
@@ -153,7 +145,7 @@ static int run_mget(redisClusterContext *cc, long depth, long total, double *wal
         done += n;
     }
     *wall = bl_now() - t0;
-    *cpu = cpu_seconds() - c0;
+    *cpu = bl_cpu_seconds() - c0;
     alarm(0);
     return failed ? -1 : 0;
 }

@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -28,13 +27,6 @@
 
 #define NKEYS 1024
 #define VALUE "0123456789abcdef0123456789ABCDEF"
-
-static double cpu_seconds(void) {
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-           (double)ru.ru_stime.tv_usec / 1e6;
-}
 
 static void die(const char *what) {
     perror(what);
@@ -151,17 +143,6 @@ static void run_epoll(long window, int nconns, long total) {
     free(out);
 }
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* The q-quantile (0..1) of the sorted round trips, nearest rank. */
-static double quantile(double q) {
-    long k = (long)(q * (double)nlat + 0.999999) - 1;
-    return lat[k < 0 ? 0 : k >= nlat ? nlat - 1 : k];
-}
-
 int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         char mode[16];
@@ -177,19 +158,15 @@ int main(int argc, char **argv) {
         nlat = 0;
         lat = realloc(lat, (size_t)total * sizeof *lat);
         if (!lat) die("floor: latencies");
-        double c0 = cpu_seconds(), t0 = bl_now();
+        double c0 = bl_cpu_seconds(), t0 = bl_now();
         if (strcmp(mode, "block") == 0) run_block(total);
         else run_epoll(window, conns, total);
-        double cpu = cpu_seconds() - c0, wall = bl_now() - t0;
+        double cpu = bl_cpu_seconds() - c0, wall = bl_now() - t0;
         char cname[64];
         snprintf(cname, sizeof cname, "%s/if%ld/c%d", mode, window, conns);
         bl_result("floor", cname, "cmds_per_s", (double)total / wall);
         bl_result("floor", cname, "cpu_ns_per_cmd", cpu * 1e9 / (double)total);
-        if (nlat > 0) {
-            qsort(lat, (size_t)nlat, sizeof *lat, cmp_double);
-            bl_result("floor", cname, "latency_p50_us", quantile(0.50) * 1e6);
-            bl_result("floor", cname, "latency_p99_us", quantile(0.99) * 1e6);
-        }
+        bl_latency_results("floor", cname, lat, nlat);
     }
     return 0;
 }

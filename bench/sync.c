@@ -4,18 +4,10 @@
  * with BENCH_UNIX=1). Public API only. */
 #include <hiredis/hiredis.h>
 
-#include <sys/resource.h>
 
 #include "benchlib.h"
 
 static const char value[] = "0123456789abcdef0123456789ABCDEF";
-
-static double cpu_seconds(void) {
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-           (double)ru.ru_stime.tv_usec / 1e6;
-}
 
 static int ok_reply(redisReply *r, int want) {
     int ok = r != NULL && r->type == want;
@@ -27,7 +19,7 @@ static int ok_reply(redisReply *r, int want) {
 /* depth 0: round trips; otherwise pipelines of depth commands. */
 static int run(redisContext *c, int get, long depth, long total, double *wall, double *cpu) {
     char key[32];
-    double c0 = cpu_seconds(), t0 = bl_now();
+    double c0 = bl_cpu_seconds(), t0 = bl_now();
     int want = get ? REDIS_REPLY_STRING : REDIS_REPLY_STATUS;
     for (long done = 0; done < total;) {
         if (depth == 0) {
@@ -50,7 +42,7 @@ static int run(redisContext *c, int get, long depth, long total, double *wall, d
         done += n;
     }
     *wall = bl_now() - t0;
-    *cpu = cpu_seconds() - c0;
+    *cpu = bl_cpu_seconds() - c0;
     return 0;
 }
 
