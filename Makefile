@@ -387,6 +387,7 @@ test-c-build: stage $(if $(CXX_TESTS),$(MOC_QT))
 	@printf '#include <hiredis/hiredis.h>\n#include <hiredis/async.h>\n#include <hiredis/read.h>\n#include <hiredis/sds.h>\n#include <hiredis/alloc.h>\n#include <hiredis/sockcompat.h>\nint main() { redisReply r = redisReply(); return r.type; }\n' \
 	  | $(CXX) -fsyntax-only -Wall -Wextra -Werror -x c++ - $$($(STAGE_PC) --cflags hiredis) \
 	  || { echo "the installed headers do not compile as C++"; exit 1; }
+	@tests/check-adapter-includes.sh "$(CC)" $$($(STAGE_PC) --cflags hiredis)
 	@set -e; for prog in $(C_TESTS); do \
 	  extra=; case " $(NOPIE_TESTS) " in *" $$prog "*) extra=-no-pie;; esac; \
 	  $(CC) $(CWARN) -g $$extra -o $(TESTBIN)/$$prog tests/$$prog.c $$($(STAGE_PC) --cflags --libs hiredis) $(EVENT_LIB_FLAGS); \

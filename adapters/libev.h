@@ -14,6 +14,7 @@
 #ifndef __HIREDIS_LIBEV_H__
 #define __HIREDIS_LIBEV_H__
 
+#include <stdlib.h> /* hiredis's libev.h brings it; programs may rely on that */
 #include <sys/types.h>
 #include <ev.h>
 #include "../hiredis.h"

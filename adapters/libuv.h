@@ -15,6 +15,8 @@
 #ifndef __HIREDIS_LIBUV_H__
 #define __HIREDIS_LIBUV_H__
 
+#include <stdlib.h> /* hiredis's libuv.h brings both; programs may rely on that */
+#include <string.h>
 #include <uv.h>
 #include "../hiredis.h"
 #include "../async.h"

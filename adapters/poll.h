@@ -17,6 +17,7 @@
 #include "../async.h"
 #include "../sockcompat.h"
 #include <errno.h>
+#include <string.h> /* hiredis's poll.h brings it; programs may rely on that */
 #include <time.h>
 #include <sys/time.h>
 
