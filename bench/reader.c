@@ -231,7 +231,7 @@ int main(int argc, char **argv) {
     const char *only = argc > 1 ? argv[1] : NULL;
     int instr = bl_instr_mode();
     double target = bl_target_seconds();
-    const size_t chunks[] = {16384, 128};
+    const size_t chunks[] = {16384, 1024, 128};
     const char *fm = getenv("BENCH_FN_MALLOC");
     bmalloc = fm && *fm == '1';
 
@@ -245,12 +245,13 @@ int main(int argc, char **argv) {
         if (instr && copies > 2000) copies = 2000;
         for (size_t i = 0; i < copies; i++) put(&s, one.p, one.len);
 
-        for (size_t k = 0; k < 2 * sizeof chunks / sizeof chunks[0]; k++) {
-            size_t chunk = chunks[k % 2];
-            int fn = k >= 2;
+        const size_t nchunks = sizeof chunks / sizeof chunks[0];
+        for (size_t k = 0; k < 2 * nchunks; k++) {
+            size_t chunk = chunks[k % nchunks];
+            int fn = k >= nchunks;
             if (fn && !c->fn) continue;
             char cname[64];
-            snprintf(cname, sizeof cname, "%s%s/%s", fn ? "fn-" : "", c->name, chunk == 16384 ? "16k" : "128");
+            snprintf(cname, sizeof cname, "%s%s/%s", fn ? "fn-" : "", c->name, chunk == 16384 ? "16k" : chunk == 1024 ? "1k" : "128");
             if (only && !strstr(cname, only)) continue;
             redisReader *r = fn ? redisReaderCreateWithFunctions(&bfns) : redisReaderCreate();
             if (!r) return 1;
