@@ -101,14 +101,20 @@ def build(args, outdir, progs):
         "theirs": ["-I" + os.path.join(ref, "include"), "-L" + os.path.join(ref, "lib"), "-lhiredis_cluster",
                    "-lhiredis", "-Wl,-rpath," + os.path.join(ref, "lib"), "-levent"] if ref else None,
     }
+    os.makedirs(os.path.join(outdir, "bin"), exist_ok=True)
+
+    def compile_prog(out, src, flags):
+        """Builds bench/<src>.c into out; the compiler's complaint, or None."""
+        r = subprocess.run([args.cc, "-O2", "-g", "-Wall", "-Wextra", "-o", out, os.path.join(HERE, src + ".c")] + flags,
+                           text=True, capture_output=True)
+        return r.stderr.strip()[-1500:] if r.returncode != 0 else None
+
     bins = {"floor": {}}
     if "floor" in progs:
         out = os.path.join(outdir, "bin", "floor")
-        os.makedirs(os.path.dirname(out), exist_ok=True)
-        r = subprocess.run([args.cc, "-O2", "-g", "-Wall", "-Wextra", "-o", out, os.path.join(HERE, "floor.c")],
-                           text=True, capture_output=True)
-        if r.returncode != 0:
-            log("bench: floor does not build; its rows are left out:\n" + r.stderr.strip()[-1500:])
+        err = compile_prog(out, "floor", [])
+        if err:
+            log("bench: floor does not build; its rows are left out:\n" + err)
         else:
             bins["floor"]["floor"] = out
     for v, flags in variants.items():
@@ -135,16 +141,11 @@ def build(args, outdir, progs):
                     log(f"bench: no adapters/{header} in the staged install yet; {p} shows n/a for ours")
                     bins[v][p] = None
                     continue
-            os.makedirs(os.path.dirname(out), exist_ok=True)
             link = cluster_flags[v] if p == "cluster" else flags
-            cmd = [args.cc, "-O2", "-g", "-Wall", "-Wextra"] + defs + ["-o", out, os.path.join(HERE, src + ".c")] + \
-                link + extra
-            r = subprocess.run(cmd, text=True, capture_output=True)
-            if r.returncode != 0:
-                log(f"bench: {p} does not build against {v}; its rows show n/a:\n" + r.stderr.strip()[-1500:])
-                bins[v][p] = None
-            else:
-                bins[v][p] = out
+            err = compile_prog(out, src, defs + link + extra)
+            if err:
+                log(f"bench: {p} does not build against {v}; its rows show n/a:\n" + err)
+            bins[v][p] = None if err else out
     return bins
 
 

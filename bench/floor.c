@@ -94,7 +94,7 @@ static void run_block(long total) {
 
 typedef struct {
     int fd, carry;
-    long sent, done, quota, owed; /* owed: replies answered, their next commands not yet sent */
+    long sent, quota, owed; /* owed: replies answered, their next commands not yet sent */
     double sent_at;
 } conn;
 
@@ -117,12 +117,13 @@ static void run_epoll(long window, int nconns, long total) {
         /* The round's commands, one write per connection (the loop's "before blocking"). */
         for (int i = 0; i < nconns; i++) {
             conn *c = &cs[i];
-            if (c->owed == 0) continue;
-            size_t n = 0;
-            for (; c->owed > 0 && c->sent < c->quota; c->owed--) n += put_set(out + n, c->sent++);
+            long k = c->quota - c->sent < c->owed ? c->quota - c->sent : c->owed;
             c->owed = 0;
+            if (k == 0) continue;
+            size_t n = 0;
+            while (k-- > 0) n += put_set(out + n, c->sent++);
             c->sent_at = bl_now();
-            if (n && send(c->fd, out, n, 0) != (ssize_t)n) die("send");
+            if (send(c->fd, out, n, 0) != (ssize_t)n) die("send");
         }
         int k = epoll_wait(ep, evs, 64, -1);
         if (k < 0 && errno != EINTR) die("epoll_wait");
@@ -132,7 +133,6 @@ static void run_epoll(long window, int nconns, long total) {
             if (r <= 0) die("recv");
             long got = count_ok(in, (size_t)r, &c->carry);
             if (window == 1 && nconns == 1 && got) lat[nlat++] = bl_now() - c->sent_at;
-            c->done += got;
             c->owed += got;
             left -= got;
         }

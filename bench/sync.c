@@ -4,7 +4,6 @@
  * with BENCH_UNIX=1). Public API only. */
 #include <hiredis/hiredis.h>
 
-
 #include "benchlib.h"
 
 static const char value[] = "0123456789abcdef0123456789ABCDEF";
