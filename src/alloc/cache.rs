@@ -221,7 +221,7 @@ impl Blocks {
     /// A block for a `redisReply`, if one is cached, given up to the caller.
     #[inline(always)]
     pub(crate) fn take_reply(&self) -> Option<*mut c_void> {
-        self.reply_block().map(Block::into_raw)
+        self.replies.pop().map(Block::into_raw)
     }
 
     /// A block of at least [`SMALL`] bytes for a string of `len` bytes and its NUL, if it
@@ -229,12 +229,6 @@ impl Blocks {
     #[inline(always)]
     pub(crate) fn take_string(&self, len: usize) -> Option<*mut c_void> {
         self.string_block(len).map(Block::into_raw)
-    }
-
-    /// The most recently kept `redisReply` block.
-    #[inline(always)]
-    fn reply_block(&self) -> Option<Block> {
-        self.replies.pop()
     }
 
     /// The most recently kept string block, if a string of `len` bytes fits one.
@@ -462,9 +456,9 @@ mod tests {
         let (r, s) = (Block::alloc(64).unwrap(), Block::alloc(SMALL).unwrap());
         let (rp, sp) = (r.0, s.0);
         b.keep_reply(r);
-        let r = b.reply_block().unwrap();
+        let r = b.replies.pop().unwrap();
         assert_eq!(r.0, rp);
-        assert!(b.reply_block().is_none());
+        assert!(b.replies.pop().is_none());
         b.keep_string(s, 2);
         assert!(
             b.string_block(SMALL).is_none(),

@@ -1,8 +1,9 @@
 //! [`RawBuf`]: a block of slots from the `hiredisAllocFns` hooks, the one place the
 //! containers ([`super::HVec`], [`super::HBox`], [`super::HRing`]) allocate, grow and free,
 //! and the one place that knows which slots hold values: the first `len`. The containers are
-//! safe code over its methods. Byte blocks for C (reply strings, formatted commands, new
-//! sds) are written through a [`Fill`], which tracks how much of the room it initialised.
+//! safe code over its methods. Byte blocks for C (reply strings, formatted commands) are
+//! written through a [`Fill`], which tracks how much of the room it initialised; a new sds
+//! is written into the spare slots directly (`Sds::with_capacity`).
 
 use core::marker::PhantomData;
 use core::mem::{MaybeUninit, align_of, size_of};

@@ -40,6 +40,17 @@ struct State {
     view: Option<Sds>,
 }
 
+impl State {
+    /// The handle whose string `buf` should be: the view, else the block.
+    #[inline(always)]
+    fn cur(&mut self) -> Option<&mut Sds> {
+        match &mut self.view {
+            Some(view) => Some(view),
+            None => self.block.as_mut(),
+        }
+    }
+}
+
 /// A library reader lent out for one call: the public struct and its private state.
 pub(crate) struct Reader<'a> {
     r: &'a mut redisReader,
@@ -82,11 +93,7 @@ impl<'a> Reader<'a> {
         // The common case: the bytes fit the spare room (of a view too, see `trim`), and the
         // buffer is not empty (maxbuf applies only then).
         if r.len != 0 {
-            let cur = match &mut st.view {
-                Some(view) => Some(view),
-                None => st.block.as_mut(),
-            };
-            if let Some(cur) = cur.filter(|b| b.as_ptr() == r.buf) {
+            if let Some(cur) = st.cur().filter(|b| b.as_ptr() == r.buf) {
                 if let Some(n) = cur.cat_in_place(data) {
                     r.len = n;
                     return REDIS_OK;
@@ -219,7 +226,7 @@ pub(crate) unsafe fn free(r: *mut redisReader) {
     unsafe {
         let rr = &mut *r;
         if let Some(st) = NonNull::new(rr.task as *mut State) {
-            discard(rr, HBox::from_raw(st.as_ptr()));
+            discard(rr, &mut HBox::from_raw(st.as_ptr()));
         }
         if let Some(buf) = Sds::from_raw(rr.buf) {
             buf.free();
@@ -228,22 +235,19 @@ pub(crate) unsafe fn free(r: *mut redisReader) {
     }
 }
 
-/// The reader's state at [`free`]: the reply in progress goes (through `fn->freeObject`),
-/// and the buffer.
-fn discard(r: &mut redisReader, mut st: HBox<State>) {
+/// Drops what the reader holds: the reply in progress (through `fn->freeObject`) and the
+/// buffer. At [`free`], and on the way into the error state.
+fn discard(r: &mut redisReader, st: &mut State) {
     if let Some(root) = st.parser.reset() {
         free_object(r.r#fn, root);
     }
-    release_buf(r, &mut st);
+    release_buf(r, st);
 }
 
 /// Puts the reader in its final error state: partial reply freed, buffer released.
 fn set_error(r: &mut redisReader, st: &mut State, kind: c_int, msg: &[u8]) {
-    if let Some(root) = st.parser.reset() {
-        free_object(r.r#fn, root);
-    }
+    discard(r, st);
     r.reply = ptr::null_mut();
-    release_buf(r, st);
     r.pos = 0;
     r.len = 0;
     r.ridx = -1;
@@ -273,11 +277,7 @@ fn release_buf(r: &mut redisReader, st: &mut State) {
 /// cannot be reached otherwise; a replaced whole buffer was C's to free).
 #[inline(always)]
 fn sync_buf(r: &redisReader, st: &mut State) {
-    let cur = match &st.view {
-        Some(view) => Some(view),
-        None => st.block.as_ref(),
-    };
-    if cur.map_or(ptr::null_mut(), Sds::as_ptr) != r.buf {
+    if st.cur().map_or(ptr::null_mut(), |b| b.as_ptr()) != r.buf {
         adopt_buf(r, st);
     }
 }

@@ -209,7 +209,7 @@ impl Node {
     fn release(self, c: Option<&Blocks>, own: Own) {
         let r = self.fields();
         let (str, len, element) = (r.str, r.len, r.element);
-        let block = self.0.as_ptr().cast::<c_void>();
+        let block = self.0.cast::<c_void>();
         // SAFETY: the blocks are the handle's, from the hooks (libc's when there is a
         // cache), and nothing uses them afterwards: the handle is consumed.
         unsafe {
@@ -224,8 +224,8 @@ impl Node {
                 (Own::Block, _) => {}
             }
             match c {
-                Some(c) => c.keep_reply(Block::from_raw(self.0.cast())),
-                None => alloc::free(block),
+                Some(c) => c.keep_reply(Block::from_raw(block)),
+                None => alloc::free(block.as_ptr()),
             }
         }
     }
