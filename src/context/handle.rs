@@ -209,13 +209,10 @@ impl Ctx {
         }
     }
 
-    /// Hands a RESP3 push to `c->push_cb`, which then owns it; given back when none is set.
-    pub(crate) fn run_push_cb(&mut self, reply: Reply) -> Result<(), Reply> {
-        if self.ctx().push_cb.is_none() {
-            return Err(reply);
-        }
+    /// Hands a RESP3 push to `c->push_cb` (the caller checked that one is set), which then
+    /// owns it.
+    pub(crate) fn run_push_cb(&mut self, reply: Reply) {
         self.call_c(CCall::Push(reply.into_raw()));
-        Ok(())
     }
 
     /// The context's reader, lent for as long as the handle is borrowed (`None` if NULL).
@@ -231,15 +228,6 @@ impl Ctx {
     pub(crate) fn reader_feed(&mut self, bytes: &[u8]) -> bool {
         self.reader()
             .is_some_and(|mut rd| rd.feed(bytes) == REDIS_OK)
-    }
-
-    /// One step of the context's reader into `*out` (`redisReaderGetReply`).
-    fn reader_get_reply(&mut self, out: &mut *mut c_void) -> c_int {
-        *out = core::ptr::null_mut();
-        match self.reader() {
-            Some(mut rd) => rd.get_reply(Some(out)),
-            None => REDIS_ERR,
-        }
     }
 
     /// The context's reader struct (`None` if NULL), read-only, for as long as the handle is
@@ -266,7 +254,7 @@ impl Ctx {
     /// The reader's object functions (NULL for the placeholder mode); `None` without a
     /// reader.
     #[inline(always)]
-    pub(crate) fn reader_fns(&mut self) -> Option<*const redisReplyObjectFunctions> {
+    fn reader_fns(&mut self) -> Option<*const redisReplyObjectFunctions> {
         self.reader_struct().map(|r| r.r#fn as *const _)
     }
 
@@ -274,7 +262,11 @@ impl Ctx {
     /// reader error (which the caller copies into the context).
     pub(crate) fn read_reply(&mut self) -> Result<Option<Reply>, ()> {
         let mut out = ptr::null_mut();
-        if self.reader_get_reply(&mut out) == REDIS_ERR {
+        let got = match self.reader() {
+            Some(mut rd) => rd.get_reply(Some(&mut out)),
+            None => REDIS_ERR,
+        };
+        if got == REDIS_ERR {
             return Err(());
         }
         let tree = self.reader_fns().is_some_and(|f| !f.is_null());

@@ -299,14 +299,12 @@ pub(crate) fn buffer_write(c: &mut Ctx, done: Option<&mut c_int>) -> c_int {
 /// `redisGetReplyFromReader`: one reader step into `*reply`; a reader error is copied into
 /// the context.
 pub(crate) fn get_reply_from_reader(c: &mut Ctx, reply: &mut *mut c_void) -> c_int {
-    *reply = ptr::null_mut();
-    match read_reply(c) {
-        Ok(r) => {
-            *reply = r.map_or(ptr::null_mut(), Reply::into_raw);
-            REDIS_OK
-        }
-        Err(()) => REDIS_ERR,
-    }
+    let (r, status) = match read_reply(c) {
+        Ok(r) => (r.map_or(ptr::null_mut(), Reply::into_raw), REDIS_OK),
+        Err(()) => (ptr::null_mut(), REDIS_ERR),
+    };
+    *reply = r;
+    status
 }
 
 /// The next reply from the reader (`None`: more data needed); a reader error is copied into
@@ -325,9 +323,7 @@ fn next_in_band(c: &mut Ctx) -> Result<Option<Reply>, ()> {
         if c.ctx().push_cb.is_none() || !r.is_push() {
             return Ok(Some(r));
         }
-        if let Err(r) = c.run_push_cb(r) {
-            return Ok(Some(r));
-        }
+        c.run_push_cb(r);
     }
 }
 
@@ -429,7 +425,8 @@ mod tests {
         let mut c = init(ptr::null()).expect("context");
         c.drop_obuf_and_reader();
         let cx = c.ctx();
-        (cx.obuf, cx.reader) = (ptr::null_mut(), ptr::null_mut());
+        // (The obuf is already taken; the reader's pointer is left dangling.)
+        cx.reader = ptr::null_mut();
         net::oom(cx);
         let mut reply: *mut c_void = ptr::null_mut();
         assert_eq!(get_reply(&mut c, Some(&mut reply)), REDIS_ERR);

@@ -45,7 +45,6 @@ static void suite_reply(redisClusterAsyncContext *acc, void *r, void *privdata) 
     suite_pending--;
 }
 
-
 #ifndef SUITE_NO_MIGRATION
 #define MIG_KEYS 20
 /* mig_calls[i], mig_good[i]: GET of key i (0..MIG_KEYS-1), then the SET of a new key, then the

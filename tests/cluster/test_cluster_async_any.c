@@ -13,7 +13,6 @@ static int pending, ready;
 static int events_seen[8], nevents;
 static int connected_ok, disconnected_ok, disconnected_err;
 
-
 static void on_event(const redisClusterContext *cc, int event, void *privdata) {
     (void)cc; (void)privdata;
     if (nevents < 8) events_seen[nevents] = event;
