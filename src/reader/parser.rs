@@ -572,7 +572,7 @@ impl<O: Copy> Parser<O> {
             self.pending = None;
             let (mut next, elements) = (top.next, top.elements);
             let (mut item, mut end) = (item, end);
-            loop {
+            'run: loop {
                 // (After an error the parser's state does not matter: it is reset.)
                 b.run_item(run, next, item).ok_or(ReadError::Oom)?;
                 next += 1;
@@ -580,13 +580,30 @@ impl<O: Copy> Parser<O> {
                 if next == elements {
                     break;
                 }
-                // Siblings in a run are mostly bulk strings: that test first.
-                let found = if buf.get(*p) == Some(&b'$') {
-                    scalar_data(Kind::String, buf, *p + 1)
-                } else {
-                    scalar_at(buf, *p)
-                };
-                match found {
+                // Siblings in a run are mostly short bulk strings and integers: those are
+                // read by a loop of their own, a call per kind.
+                loop {
+                    if let Some((text, e)) = short_bulk_at(buf, *p) {
+                        b.run_item(run, next, Scalar::text(Kind::String, text))
+                            .ok_or(ReadError::Oom)?;
+                        *p = e;
+                    } else if let Some((int, e)) = short_int_at(buf, *p) {
+                        let item = Scalar {
+                            kind: Kind::Integer,
+                            text: &[],
+                            int,
+                        };
+                        b.run_item(run, next, item).ok_or(ReadError::Oom)?;
+                        *p = e;
+                    } else {
+                        break;
+                    }
+                    next += 1;
+                    if next == elements {
+                        break 'run;
+                    }
+                }
+                match scalar_at(buf, *p) {
                     Some(Found::Whole(i, e)) => (item, end) = (i, e),
                     found => {
                         top.next = next;
@@ -685,6 +702,87 @@ pub(crate) fn scalar_at(buf: &[u8], pos: usize) -> Option<Found<'_>> {
     } else {
         None
     }
+}
+
+/// A whole bulk string at `buf[pos]` (its `$` included) whose length has 1 to 6 digits and
+/// whose payload and the two bytes after it are in `buf`: the payload and the position after
+/// the item. `None` for anything else, which [`scalar_at`] then looks at: where this finds an
+/// item, [`scalar_at`] finds the same one (the `short_scalars_agree` test).
+#[inline(always)]
+pub(crate) fn short_bulk_at(buf: &[u8], pos: usize) -> Option<(&[u8], usize)> {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    // The type byte and the 8 bytes after it, in one bounds check.
+    let tail = buf.get(pos..)?;
+    let head = tail.first_chunk::<9>()?;
+    if head[0] != b'$' {
+        return None;
+    }
+    let w = u64::from_le_bytes(*head.last_chunk::<8>()?);
+    const CRLF: u16 = u16::from_le_bytes(*b"\r\n");
+    let d0 = usize::from((w as u8).wrapping_sub(b'0'));
+    // One and two digits are looked for directly; longer lengths by their line's end.
+    let (n, len) = if (w >> 8) as u16 == CRLF {
+        if d0 > 9 {
+            return None;
+        }
+        (1, d0)
+    } else if (w >> 16) as u16 == CRLF {
+        let d1 = usize::from(((w >> 8) as u8).wrapping_sub(b'0'));
+        if d0.wrapping_sub(1) > 8 || d1 > 9 {
+            return None;
+        }
+        (2, d0 * 10 + d1)
+    } else {
+        // The line ends at the first byte below 0x0e (the lowest mark is exact), which must
+        // start CR LF within the word.
+        let marks = w.wrapping_sub(LOW * 0x0e) & !w & (LOW * 0x80);
+        let n = first_marked(marks);
+        if !(3..=6).contains(&n) || (w >> (8 * n)) as u16 != CRLF {
+            return None;
+        }
+        (n, short_len(&head[1..=n])?)
+    };
+    // The payload and the two bytes after it (skipped unchecked, as by the parser).
+    let rest = &tail[3 + n..];
+    if rest.len() < len + 2 {
+        return None;
+    }
+    Some((&rest[..len], pos + 5 + n + len))
+}
+
+/// A whole integer at `buf[pos]` (its `:` included) of at most 6 bytes (sign included):
+/// the value and the position after the item. `None` for anything else, as
+/// [`short_bulk_at`].
+#[inline(always)]
+pub(crate) fn short_int_at(buf: &[u8], pos: usize) -> Option<(i64, usize)> {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    let head = buf.get(pos..)?.first_chunk::<9>()?;
+    if head[0] != b':' {
+        return None;
+    }
+    let w = u64::from_le_bytes(*head.last_chunk::<8>()?);
+    let marks = w.wrapping_sub(LOW * 0x0e) & !w & (LOW * 0x80);
+    let n = first_marked(marks);
+    if !(1..=6).contains(&n) || (w >> (8 * n)) as u16 != u16::from_le_bytes(*b"\r\n") {
+        return None;
+    }
+    let neg = w as u8 == b'-';
+    let (mut x, digits) = if neg { (w >> 8, n - 1) } else { (w, n) };
+    let d0 = (x as u8).wrapping_sub(b'0');
+    // No leading zero, no "-0", no lone "-".
+    if d0 > 9 || digits == 0 || (d0 == 0 && (digits > 1 || neg)) {
+        return None;
+    }
+    let mut v = i64::from(d0);
+    for _ in 1..digits {
+        x >>= 8;
+        let d = (x as u8).wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v = v * 10 + i64::from(d);
+    }
+    Some((if neg { -v } else { v }, pos + 3 + n))
 }
 
 /// [`scalar_at`] for the shortest shapes only, with no searching: a whole status, error,
@@ -1886,6 +1984,119 @@ mod tests {
         assert_eq!(scalar_in_word(b"+a\nb\r\n+OK\r\n", 0), None);
         assert_eq!(scalar_in_word(b"$03\r\nabc\r\n", 0), None);
         assert_eq!(scalar_in_word(b"$-1\r\n+OK\r\n", 0), None);
+    }
+
+    #[test]
+    fn short_scalars_agree() {
+        // Whatever the run loop's readers find, `scalar_at` finds too; and they find the
+        // shapes they are for.
+        let pieces: [&[u8]; 24] = [
+            b"$7\r\nfield00\r\n",
+            b"$10\r\n0123456789\r\n",
+            b"$0\r\n\r\n",
+            b"$100\r\n",
+            b"$123456\r\n",
+            b"$03\r\nabc\r\n",
+            b"$-1\r\n",
+            b"$1\r\r\n",
+            b"$1\n\r\n",
+            b"$a\r\n",
+            b"$1a\r\n",
+            b":1000\r\n",
+            b":0\r\n",
+            b":-5\r\n",
+            b":-0\r\n",
+            b":01\r\n",
+            b":-\r\n",
+            b":123456\r\n",
+            b":1234567\r\n",
+            b":1\r\r\n",
+            b":\r\n",
+            b"+OK\r\n",
+            b"abcdefghijklmnop",
+            b"\r\n",
+        ];
+        let mut seed = 0x6a09_e667_f3bc_c908u64;
+        let (mut bulks, mut ints) = (0, 0);
+        for _ in 0..rounds(40_000).max(400) {
+            let mut input = Vec::new();
+            for _ in 0..4 {
+                xorshift(&mut seed);
+                input.extend_from_slice(pieces[(seed % pieces.len() as u64) as usize]);
+            }
+            let cut = (seed >> 32) as usize % (input.len() + 1);
+            let buf = &input[..cut];
+            let at = (seed >> 16) as usize % 4;
+            let show = || String::from_utf8_lossy(buf).into_owned();
+            if let Some((text, next)) = short_bulk_at(buf, at) {
+                bulks += 1;
+                let want = Scalar::text(Kind::String, text);
+                assert_eq!(
+                    scalar_at(buf, at),
+                    Some(Found::Whole(want, next)),
+                    "{}",
+                    show()
+                );
+            }
+            if let Some((int, next)) = short_int_at(buf, at) {
+                ints += 1;
+                let want = Scalar {
+                    kind: Kind::Integer,
+                    text: &[],
+                    int,
+                };
+                assert_eq!(
+                    scalar_at(buf, at),
+                    Some(Found::Whole(want, next)),
+                    "{}",
+                    show()
+                );
+            }
+        }
+        assert!(bulks > rounds(500) && ints > rounds(500), "{bulks} {ints}");
+        let tail = b"\r\n+OK\r\n";
+        let with_tail = |item: &[u8]| [item, &tail[..]].concat();
+        assert_eq!(
+            short_bulk_at(&with_tail(b"$10\r\n0123456789"), 0),
+            Some((&b"0123456789"[..], 17))
+        );
+        assert_eq!(
+            short_bulk_at(&with_tail(b"$3\r\nabc"), 0),
+            Some((&b"abc"[..], 9))
+        );
+        let long = [&b"$123\r\n"[..], &[b'x'; 123]].concat();
+        assert_eq!(
+            short_bulk_at(&with_tail(&long), 0).map(|(t, n)| (t.len(), n)),
+            Some((123, 131))
+        );
+        assert_eq!(short_int_at(b":-1234\r\n+OK\r\n", 0), Some((-1234, 8)));
+        assert_eq!(short_int_at(b":0\r\n+OK\r\n+OK\r\n", 0), Some((0, 4)));
+        // Leading zeros, "-0", a lone "-", a stray CR, a payload not all here: not taken.
+        for bad in [
+            &b"$03\r\nabc\r\n+OK\r\n"[..],
+            b"$1\r\r\nab\r\n+OK",
+            b"$5\r\nabc\r\n",
+        ] {
+            assert_eq!(
+                short_bulk_at(bad, 0),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        for bad in [
+            &b":01\r\n+OK\r\n"[..],
+            b":-0\r\n+OK\r\n",
+            b":-\r\n+OK\r\n+",
+            b":1\r\r\n+OK\r\n",
+        ] {
+            assert_eq!(
+                short_int_at(bad, 0),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
     }
 
     #[test]
