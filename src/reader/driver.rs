@@ -422,7 +422,12 @@ fn custom_scalar(
     privdata: *mut c_void,
     kind: Kind,
 ) -> Step {
-    let Some((item, next)) = parser::scalar_data_in_word(kind, v.bytes, *v.pos + 1) else {
+    let found = if kind == Kind::String {
+        parser::short_bulk_at(v.bytes, *v.pos).map(|(s, e)| (Scalar::text(kind, s), e))
+    } else {
+        parser::scalar_data_in_word(kind, v.bytes, *v.pos + 1)
+    };
+    let Some((item, next)) = found else {
         return Step::General;
     };
     let fns = tasks::entries(fns);

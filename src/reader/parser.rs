@@ -656,7 +656,7 @@ pub(crate) struct Scalar<'a> {
 
 impl<'a> Scalar<'a> {
     #[inline(always)]
-    fn text(kind: Kind, text: &'a [u8]) -> Scalar<'a> {
+    pub(crate) fn text(kind: Kind, text: &'a [u8]) -> Scalar<'a> {
         Scalar { kind, text, int: 0 }
     }
 }
@@ -710,7 +710,6 @@ pub(crate) fn scalar_at(buf: &[u8], pos: usize) -> Option<Found<'_>> {
 /// item, [`scalar_at`] finds the same one (the `short_scalars_agree` test).
 #[inline(always)]
 pub(crate) fn short_bulk_at(buf: &[u8], pos: usize) -> Option<(&[u8], usize)> {
-    const LOW: u64 = 0x0101_0101_0101_0101;
     // The type byte and the 8 bytes after it, in one bounds check.
     let tail = buf.get(pos..)?;
     let head = tail.first_chunk::<9>()?;
@@ -718,36 +717,33 @@ pub(crate) fn short_bulk_at(buf: &[u8], pos: usize) -> Option<(&[u8], usize)> {
         return None;
     }
     let w = u64::from_le_bytes(*head.last_chunk::<8>()?);
-    const CRLF: u16 = u16::from_le_bytes(*b"\r\n");
     let d0 = usize::from((w as u8).wrapping_sub(b'0'));
     // One and two digits are looked for directly; longer lengths by their line's end.
-    let (n, len) = if (w >> 8) as u16 == CRLF {
+    if (w >> 8) as u16 == CRLF {
         if d0 > 9 {
             return None;
         }
-        (1, d0)
+        bulk_item(tail, pos, 1, d0)
     } else if (w >> 16) as u16 == CRLF {
         let d1 = usize::from(((w >> 8) as u8).wrapping_sub(b'0'));
         if d0.wrapping_sub(1) > 8 || d1 > 9 {
             return None;
         }
-        (2, d0 * 10 + d1)
+        bulk_item(tail, pos, 2, d0 * 10 + d1)
     } else {
-        // The line ends at the first byte below 0x0e (the lowest mark is exact), which must
-        // start CR LF within the word.
-        let marks = w.wrapping_sub(LOW * 0x0e) & !w & (LOW * 0x80);
-        let n = first_marked(marks);
-        if !(3..=6).contains(&n) || (w >> (8 * n)) as u16 != CRLF {
-            return None;
-        }
-        (n, short_len(&head[1..=n])?)
-    };
-    // The payload and the two bytes after it (skipped unchecked, as by the parser).
-    let rest = &tail[3 + n..];
-    if rest.len() < len + 2 {
-        return None;
+        let n = line_end(w)?;
+        bulk_item(tail, pos, n, short_len(&head[1..=n])?)
     }
-    Some((&rest[..len], pos + 5 + n + len))
+}
+
+/// [`short_bulk_at`]'s item after a length line of `n` digits, with `tail` the input from
+/// the `$` at `pos` on: the payload of `len` bytes and the two bytes after it (skipped
+/// unchecked, as by the parser). Written out per case, so that the short ones are compiled
+/// for their `n`.
+#[inline(always)]
+fn bulk_item(tail: &[u8], pos: usize, n: usize, len: usize) -> Option<(&[u8], usize)> {
+    let (payload, after) = tail[3 + n..].split_at_checked(len)?;
+    (after.len() >= 2).then_some((payload, pos + 5 + n + len))
 }
 
 /// A whole integer at `buf[pos]` (its `:` included) of at most 6 bytes (sign included):
@@ -755,17 +751,12 @@ pub(crate) fn short_bulk_at(buf: &[u8], pos: usize) -> Option<(&[u8], usize)> {
 /// [`short_bulk_at`].
 #[inline(always)]
 pub(crate) fn short_int_at(buf: &[u8], pos: usize) -> Option<(i64, usize)> {
-    const LOW: u64 = 0x0101_0101_0101_0101;
     let head = buf.get(pos..)?.first_chunk::<9>()?;
     if head[0] != b':' {
         return None;
     }
     let w = u64::from_le_bytes(*head.last_chunk::<8>()?);
-    let marks = w.wrapping_sub(LOW * 0x0e) & !w & (LOW * 0x80);
-    let n = first_marked(marks);
-    if !(1..=6).contains(&n) || (w >> (8 * n)) as u16 != u16::from_le_bytes(*b"\r\n") {
-        return None;
-    }
+    let n = line_end(w)?;
     let neg = w as u8 == b'-';
     let (mut x, digits) = if neg { (w >> 8, n - 1) } else { (w, n) };
     let d0 = (x as u8).wrapping_sub(b'0');
@@ -838,15 +829,14 @@ pub(crate) fn scalar_data_in_word(
 }
 
 /// A line at `buf[from..]` ending within the 8 bytes there: `buf[from..]`, those bytes as
-/// a little-endian word, and the offset of the line's CR. The CR LF must be the first bytes below 0x0e (one
-/// subtraction marks them; the lowest mark is exact, as in `bytes_equal`), so the line holds
-/// no CR or LF, as status and error lines must (one with other control bytes is searched).
+/// a little-endian word, and the offset of the line's CR. The CR LF must be the first bytes
+/// below 0x0e ([`low_marks`]), so the line holds no CR or LF, as status and error lines must
+/// (one with other control bytes is searched).
 #[inline(always)]
 fn line_in_word(buf: &[u8], from: usize) -> Option<(&[u8], u64, usize)> {
-    const LOW: u64 = 0x0101_0101_0101_0101;
     let rest = buf.get(from..)?;
     let w = u64::from_le_bytes(*rest.first_chunk::<8>()?);
-    let marks = w.wrapping_sub(LOW * 0x0e) & !w & (LOW * 0x80);
+    let marks = low_marks(w);
     if marks == 0 {
         return None;
     }
@@ -855,6 +845,26 @@ fn line_in_word(buf: &[u8], from: usize) -> Option<(&[u8], u64, usize)> {
         return None;
     }
     Some((rest, w, n))
+}
+
+/// CR LF as a little-endian `u16`.
+const CRLF: u16 = u16::from_le_bytes(*b"\r\n");
+
+/// The high bit of each byte of `w` that may be below 0x0e (CR, LF and some other control
+/// bytes); the lowest mark is exact (as in `bytes_equal`).
+#[inline(always)]
+fn low_marks(w: u64) -> u64 {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    w.wrapping_sub(LOW * 0x0e) & !w & (LOW * 0x80)
+}
+
+/// The offset of the CR of a line that starts the little-endian word `w` and ends with
+/// CR LF within its first 8 bytes, at most 6 bytes long (the CR LF must be the first bytes
+/// below 0x0e, see [`low_marks`]); `None` for anything else.
+#[inline(always)]
+fn line_end(w: u64) -> Option<usize> {
+    let n = first_marked(low_marks(w));
+    ((1..=6).contains(&n) && (w >> (8 * n)) as u16 == CRLF).then_some(n)
 }
 
 /// [`parse_len`] of at most 8 bytes (no overflow possible): digits only, no leading zero
