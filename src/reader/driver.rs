@@ -149,6 +149,8 @@ impl<'a> Reader<'a> {
             pos: &mut r.pos,
             parser: &mut self.st.parser,
             mirror: &mut self.st.mirror,
+            fns: &r.r#fn,
+            privdata: &r.privdata,
         }
     }
 }
@@ -163,6 +165,9 @@ struct View<'s> {
     pos: &'s mut usize,
     parser: &'s mut Parser<*mut c_void>,
     mirror: &'s mut Mirror,
+    /// `redisReader.fn` and `privdata`, read where they are used.
+    fns: &'s *mut redisReplyObjectFunctions,
+    privdata: &'s *mut c_void,
 }
 
 /// A reader that builds objects with `fns` (NULL: type numbers as stand-in objects).
@@ -366,7 +371,6 @@ fn get_reply_custom(mut rd: Reader<'_>, out: Out<'_>) -> c_int {
     if rd.r.pos >= rd.r.len {
         return get_reply_custom_general(rd, out);
     }
-    let (fns, privdata) = (rd.r.r#fn, rd.r.privdata);
     // (Taken after the test above, which tells the compiler that there are bytes.)
     let v = rd.view();
     // One copy of the rest per kind (bulk strings first: aggregates mostly hold those).
@@ -376,11 +380,11 @@ fn get_reply_custom(mut rd: Reader<'_>, out: Out<'_>) -> c_int {
         return get_reply_custom_general(rd, out);
     };
     let step = if c == b'$' {
-        custom_scalar(v, fns, privdata, Kind::String)
+        custom_scalar(v, Kind::String)
     } else if c == b'+' {
-        custom_scalar(v, fns, privdata, Kind::Status)
+        custom_scalar(v, Kind::Status)
     } else if c == b':' {
-        custom_scalar(v, fns, privdata, Kind::Integer)
+        custom_scalar(v, Kind::Integer)
     } else {
         Step::General
     };
@@ -416,12 +420,7 @@ enum Step {
 /// [`get_reply_custom`] for a `kind` item at `pos` (its type byte checked), with the
 /// reader's `fn` and `privdata`.
 #[inline(always)]
-fn custom_scalar(
-    v: View<'_>,
-    fns: *const redisReplyObjectFunctions,
-    privdata: *mut c_void,
-    kind: Kind,
-) -> Step {
+fn custom_scalar(v: View<'_>, kind: Kind) -> Step {
     let found = if kind == Kind::String {
         parser::short_bulk_at(v.bytes, *v.pos).map(|(s, e)| (Scalar::text(kind, s), e))
     } else {
@@ -430,7 +429,8 @@ fn custom_scalar(
     let Some((item, next)) = found else {
         return Step::General;
     };
-    let fns = tasks::entries(fns);
+    let fns = tasks::entries(*v.fns);
+    let privdata = *v.privdata;
     // The root task as hiredis passes it (see `custom_item`), with the privdata of now (the
     // reply starts in this call); room for it was checked by the caller. Between replies
     // the root task already holds the rest (see `Mirror::blank_root`).

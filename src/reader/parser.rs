@@ -742,8 +742,11 @@ pub(crate) fn short_bulk_at(buf: &[u8], pos: usize) -> Option<(&[u8], usize)> {
 /// for their `n`.
 #[inline(always)]
 fn bulk_item(tail: &[u8], pos: usize, n: usize, len: usize) -> Option<(&[u8], usize)> {
-    let (payload, after) = tail[3 + n..].split_at_checked(len)?;
-    (after.len() >= 2).then_some((payload, pos + 5 + n + len))
+    // (The sums cannot overflow: `len` has at most 6 digits.)
+    if tail.len() < n + len + 5 {
+        return None;
+    }
+    Some((&tail[n + 3..n + 3 + len], pos + 5 + n + len))
 }
 
 /// A whole integer at `buf[pos]` (its `:` included) of at most 6 bytes (sign included):
