@@ -1315,6 +1315,18 @@ mod tests {
         if cfg!(miri) { n / 1000 } else { n }
     }
 
+    /// `count` of `pieces` picked at random, one after another, and a random place to cut
+    /// them.
+    fn random_join(seed: &mut u64, pieces: &[&[u8]], count: usize) -> (Vec<u8>, usize) {
+        let mut input = Vec::new();
+        for _ in 0..count {
+            xorshift(seed);
+            input.extend_from_slice(pieces[(*seed % pieces.len() as u64) as usize]);
+        }
+        let cut = (*seed >> 32) as usize % (input.len() + 1);
+        (input, cut)
+    }
+
     /// The random tests' generator: one xorshift64 step on `seed`.
     fn xorshift(seed: &mut u64) {
         *seed ^= *seed << 13;
@@ -1963,12 +1975,7 @@ mod tests {
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         let mut found = 0;
         for _ in 0..rounds(20_000).max(200) {
-            let mut input = Vec::new();
-            for _ in 0..3 {
-                xorshift(&mut seed);
-                input.extend_from_slice(pieces[(seed % pieces.len() as u64) as usize]);
-            }
-            let cut = (seed >> 32) as usize % (input.len() + 1);
+            let (input, cut) = random_join(&mut seed, &pieces, 3);
             let buf = &input[..cut];
             let at = (seed >> 16) as usize % 3;
             let Some((item, next)) = scalar_in_word(buf, at) else {
@@ -2032,12 +2039,7 @@ mod tests {
         let mut seed = 0x6a09_e667_f3bc_c908u64;
         let (mut bulks, mut ints) = (0, 0);
         for _ in 0..rounds(40_000).max(400) {
-            let mut input = Vec::new();
-            for _ in 0..4 {
-                xorshift(&mut seed);
-                input.extend_from_slice(pieces[(seed % pieces.len() as u64) as usize]);
-            }
-            let cut = (seed >> 32) as usize % (input.len() + 1);
+            let (input, cut) = random_join(&mut seed, &pieces, 4);
             let buf = &input[..cut];
             let at = (seed >> 16) as usize % 4;
             let show = || String::from_utf8_lossy(buf).into_owned();
@@ -2152,12 +2154,7 @@ mod tests {
         let mut seen = [0usize; 4];
         let mut partial = 0;
         for _ in 0..rounds(20_000).max(200) {
-            let mut input = Vec::new();
-            for _ in 0..4 {
-                xorshift(&mut seed);
-                input.extend_from_slice(pieces[(seed % pieces.len() as u64) as usize]);
-            }
-            let cut = (seed >> 32) as usize % (input.len() + 1);
+            let (input, cut) = random_join(&mut seed, &pieces, 4);
             let buf = &input[..cut];
             let mut parser = Parser::default();
             let mut tree = Tree::default();
