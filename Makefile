@@ -12,7 +12,8 @@
 #   make fuzz-smoke run each fuzz target for $(FUZZ_SECONDS) s
 #   make conformance HIREDIS_TEST=path   hiredis's own test binary on hiredis-rs (optional)
 #   make bench      timings against the system hiredis (own redis-server, ~5 min); make bench-instr
-#                   (BENCH_CLUSTER_REF=prefix: hiredis-cluster 0.14.0 for the cluster rows)
+#                   (BENCH_CLUSTER_REF=prefix: hiredis-cluster 0.14.0 for the cluster rows);
+#                   make bench-python (Python's hiredis package on ours against its vendored hiredis)
 #   make clean
 
 CARGO    ?= cargo
@@ -596,10 +597,14 @@ BENCH_RUNS ?= 5
 BENCH_ARGS ?=
 BENCH_CLUSTER_REF ?=
 BENCH_REF_ARG = $(if $(BENCH_CLUSTER_REF),--cluster-ref $(BENCH_CLUSTER_REF))
-.PHONY: bench bench-instr
+.PHONY: bench bench-instr bench-python
 bench: deps stage
 	python3 bench/bench.py time --runs $(BENCH_RUNS) --stage $(STAGE) --out $(BUILD)/bench $(BENCH_REF_ARG) $(BENCH_ARGS)
 
 bench-instr: stage
 	@command -v valgrind >/dev/null || { echo "valgrind not found"; exit 2; }
 	python3 bench/bench.py instr --stage $(STAGE) --out $(BUILD)/bench $(BENCH_REF_ARG) $(BENCH_ARGS)
+
+# Python's hiredis package (from PyPI's sdist) on our library against the hiredis it vendors.
+bench-python: deps stage
+	python3 bench/python-reader.py --stage $(STAGE) --runs $(BENCH_RUNS) --out $(BUILD)/bench
