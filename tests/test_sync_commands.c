@@ -1,7 +1,8 @@
 /* Commands and replies on a live blocking connection: the upstream blocking-connection
  * checks (#74-#84, #105), binary safety, a 100 MB value, a 100,000-command pipeline, errors,
  * every RESP3 type via DEBUG PROTOCOL, RESP3 pushes with and without a handler (#85-#89),
- * the reader limits on a live connection, and the low-level buffer functions. */
+ * the reader limits on a live connection, the low-level buffer functions, and a discarded
+ * reply freed through the reader's own functions. */
 #include <hiredis/hiredis.h>
 
 #include <poll.h>
@@ -432,6 +433,78 @@ static void test_buffer_functions(void) {
     redisFree(c);
 }
 
+/* A reader's own functions: tagged objects, counted as they are made and freed. */
+#define TOBJ_MAGIC 0x70626a74u
+typedef struct tobj {
+    unsigned magic;
+    size_t n; /* children */
+    struct tobj **child;
+} tobj;
+static int tobj_made, tobj_freed, tobj_foreign;
+
+static void *tobj_new(const redisReadTask *t, size_t n) {
+    tobj *o = calloc(1, sizeof *o);
+    if (o == NULL) return NULL;
+    o->magic = TOBJ_MAGIC;
+    o->n = n;
+    if (n > 0 && (o->child = calloc(n, sizeof *o->child)) == NULL) {
+        free(o);
+        return NULL;
+    }
+    if (t->parent) {
+        tobj *p = t->parent->obj;
+        if (p->magic == TOBJ_MAGIC && (size_t)t->idx < p->n) p->child[t->idx] = o;
+    }
+    tobj_made++;
+    return o;
+}
+static void *tobj_string(const redisReadTask *t, char *s, size_t len) { (void)s; (void)len; return tobj_new(t, 0); }
+static void *tobj_array(const redisReadTask *t, size_t n) { return tobj_new(t, n); }
+static void *tobj_integer(const redisReadTask *t, long long v) { (void)v; return tobj_new(t, 0); }
+static void *tobj_nil(const redisReadTask *t) { return tobj_new(t, 0); }
+static void tobj_free(void *p) {
+    tobj *o = p;
+    size_t i;
+    if (o == NULL) return;
+    if (o->magic != TOBJ_MAGIC) { /* not one of ours: what freeReplyObject's objects would be */
+        tobj_foreign++;
+        return;
+    }
+    for (i = 0; i < o->n; i++) tobj_free(o->child[i]);
+    o->magic = 0;
+    free(o->child);
+    free(o);
+    tobj_freed++;
+}
+
+static void test_discard_own_functions(void) {
+    redisContext *c = connect_db9(0);
+    redisReplyObjectFunctions fns = {0}, *saved = c->reader->fn;
+    void *reply = NULL;
+    SECTION("redisGetReply(c, NULL) frees a discarded reply with the reader's own freeObject");
+    fns.createString = tobj_string;
+    fns.createArray = tobj_array;
+    fns.createInteger = tobj_integer;
+    fns.createNil = tobj_nil;
+    fns.freeObject = tobj_free;
+    freeReplyObject(redisCommand(c, "RPUSH three a b c"));
+    c->reader->fn = &fns;
+    CHECK(redisAppendCommand(c, "PING") == REDIS_OK && redisGetReply(c, NULL) == REDIS_OK, "PING discarded");
+    CHECK(tobj_made == 1 && tobj_freed == 1 && tobj_foreign == 0, "status: made %d, freed %d, foreign %d",
+          tobj_made, tobj_freed, tobj_foreign);
+    CHECK(redisAppendCommand(c, "LRANGE three 0 -1") == REDIS_OK && redisGetReply(c, NULL) == REDIS_OK,
+          "LRANGE discarded");
+    CHECK(tobj_made == 5 && tobj_freed == 5 && tobj_foreign == 0, "array of 3: made %d, freed %d, foreign %d",
+          tobj_made, tobj_freed, tobj_foreign);
+    /* A reply handed out is the caller's: nothing is freed for it. */
+    CHECK(redisAppendCommand(c, "GET missing") == REDIS_OK && redisGetReply(c, &reply) == REDIS_OK && reply != NULL,
+          "nil handed out");
+    CHECK(tobj_made == 6 && tobj_freed == 5, "handed out, not freed: made %d, freed %d", tobj_made, tobj_freed);
+    tobj_free(reply);
+    c->reader->fn = saved;
+    redisFree(c);
+}
+
 int main(void) {
     host = tl_env("REDIS_HOST", "127.0.0.1");
     port = atoi(tl_env("REDIS_PORT", "6379"));
@@ -447,6 +520,7 @@ int main(void) {
     test_push(1);
     test_reader_limits();
     test_buffer_functions();
+    test_discard_own_functions();
     test_big_value();
     return tl_done();
 }
