@@ -421,12 +421,7 @@ enum Step {
 /// reader's `fn` and `privdata`.
 #[inline(always)]
 fn custom_scalar(v: View<'_>, kind: Kind) -> Step {
-    let found = if kind == Kind::String {
-        parser::short_bulk_at(v.bytes, *v.pos).map(|(s, e)| (Scalar::text(kind, s), e))
-    } else {
-        parser::scalar_data_in_word(kind, v.bytes, *v.pos + 1)
-    };
-    let Some((item, next)) = found else {
+    let Some((item, next)) = parser::scalar_data_in_word(kind, v.bytes, *v.pos + 1) else {
         return Step::General;
     };
     let fns = tasks::entries(*v.fns);

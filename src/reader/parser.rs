@@ -779,10 +779,10 @@ pub(crate) fn short_int_at(buf: &[u8], pos: usize) -> Option<(i64, usize)> {
     Some((if neg { -v } else { v }, pos + 3 + n))
 }
 
-/// [`scalar_at`] for the shortest shapes only, with no searching: a whole status, error,
-/// integer or non-empty-length bulk string whose line (the length line for a bulk string)
-/// ends with the first CR or LF among the 8 bytes after the type byte, and whose number has
-/// at most 8 bytes. `None` for everything else, which [`scalar_at`] then looks at: where
+/// [`scalar_at`] for the shortest shapes only, with no searching: a whole status, error or
+/// integer whose line ends with the first CR or LF among the 8 bytes after the type byte
+/// (an integer of at most 8 bytes), or a bulk string as [`short_bulk_at`] takes it. `None`
+/// for everything else, which [`scalar_at`] then looks at: where
 /// this finds an item, [`scalar_at`] finds the same one (the `word_scan_agrees` test).
 #[cfg(test)]
 pub(crate) fn scalar_in_word(buf: &[u8], pos: usize) -> Option<(Scalar<'_>, usize)> {
@@ -797,38 +797,32 @@ pub(crate) fn scalar_in_word(buf: &[u8], pos: usize) -> Option<(Scalar<'_>, usiz
 }
 
 /// [`scalar_in_word`] after the type byte: the data of a `kind` item (one of the four) at
-/// `buf[from..]`, with `from <= buf.len()`.
+/// `buf[from..]`, with `from <= buf.len()` and `buf[from - 1]` its type byte. Bulk strings
+/// are [`short_bulk_at`]'s.
 #[inline(always)]
 pub(crate) fn scalar_data_in_word(
     kind: Kind,
     buf: &[u8],
     from: usize,
 ) -> Option<(Scalar<'_>, usize)> {
+    if kind == Kind::String {
+        let (text, next) = short_bulk_at(buf, from.checked_sub(1)?)?;
+        return Some((Scalar::text(kind, text), next));
+    }
     let (rest, w, n) = line_in_word(buf, from)?;
     let cr = from + n;
-    match kind {
-        Kind::Integer => {
-            let int = parse_short(w, n)?;
-            Some((
-                Scalar {
-                    kind,
-                    text: &[],
-                    int,
-                },
-                cr + 2,
-            ))
-        }
-        Kind::String => {
-            let len = short_len(&rest[..n])?;
-            // The payload and the two bytes after it (skipped unchecked, as by the parser).
-            let payload = rest.get(n + 2..)?;
-            if payload.len() < 2 || len > payload.len() - 2 {
-                return None;
-            }
-            Some((Scalar::text(kind, &payload[..len]), cr + 4 + len))
-        }
-        _ => Some((Scalar::text(kind, &rest[..n]), cr + 2)),
+    if kind == Kind::Integer {
+        let int = parse_short(w, n)?;
+        return Some((
+            Scalar {
+                kind,
+                text: &[],
+                int,
+            },
+            cr + 2,
+        ));
     }
+    Some((Scalar::text(kind, &rest[..n]), cr + 2))
 }
 
 /// A line at `buf[from..]` ending within the 8 bytes there: `buf[from..]`, those bytes as
