@@ -549,16 +549,7 @@ impl HookBuf {
     /// A block holding the `len` bytes `write` puts and a NUL; `None` on OOM.
     #[inline(always)]
     fn build(len: usize, write: impl FnOnce(&mut Fill<'_>)) -> Option<HookBuf> {
-        let size = len.checked_add(1)?;
-        let mut block = RawBuf::with_capacity(size).ok()?;
-        block.fill_with(|w| {
-            write(w);
-            // Every byte handed out is written: the writers produce exactly the measured
-            // length.
-            assert_eq!(w.len(), len, "command length");
-            w.put(&[0]);
-        });
-        Some(HookBuf(block))
+        crate::alloc::nul_terminated(len, write).map(HookBuf)
     }
 
     /// The command's length (the NUL not counted).

@@ -111,6 +111,7 @@ enum Hdr<'a> {
 
 impl<'a> Hdr<'a> {
     /// The header of type `ty` that ends `b` (which holds it: panics otherwise).
+    #[inline(always)]
     fn ending(ty: u8, b: &'a mut [u8]) -> Hdr<'a> {
         fn last<const N: usize>(b: &mut [u8]) -> &mut [u8; N] {
             b.last_chunk_mut().expect("room for the header")
@@ -284,13 +285,9 @@ impl Sds {
         // after the content, disjoint from the header; `MaybeUninit` makes no claim about the
         // spare bytes; `&mut self` means nothing else uses the block now.
         unsafe {
-            let h = match *p.sub(1) & TYPE_MASK {
-                TYPE_8 => Hdr::T8(&mut *(p.sub(3) as *mut [u8; 3])),
-                TYPE_16 => Hdr::T16(&mut *(p.sub(5) as *mut [u8; 5])),
-                TYPE_32 => Hdr::T32(&mut *(p.sub(9) as *mut [u8; 9])),
-                TYPE_64 => Hdr::T64(&mut *(p.sub(17) as *mut [u8; 17])),
-                _ => Hdr::T5(&mut *(p.sub(1) as *mut [u8; 1])),
-            };
+            let ty = *p.sub(1) & TYPE_MASK;
+            let n = hdr_size(ty);
+            let h = Hdr::ending(ty, slice::from_raw_parts_mut(p.sub(n), n));
             let cap = h.len_cap().1;
             (h, slice::from_raw_parts_mut(p.cast(), cap + 1))
         }

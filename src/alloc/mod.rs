@@ -96,15 +96,18 @@ pub(crate) fn strdup(s: &CStr) -> *mut c_char {
 
 /// A NUL-terminated copy of `bytes` in hook memory (the shape of every reply string).
 pub(crate) fn copy_bytes(bytes: &[u8]) -> *mut c_char {
-    copy_block(bytes).map_or(ptr::null_mut(), |b| b.into_raw().cast())
+    nul_terminated(bytes.len(), |w| w.put(bytes)).map_or(ptr::null_mut(), |b| b.into_raw().cast())
 }
 
-/// A block holding `bytes` and a NUL; `None` on OOM.
+/// A block from the hooks holding the `len` bytes `write` puts and a NUL after them (reply
+/// strings, formatted commands); `None` on OOM.
 #[inline(always)]
-fn copy_block(bytes: &[u8]) -> Option<RawBuf<u8>> {
-    let mut block = RawBuf::with_capacity(bytes.len().checked_add(1)?).ok()?;
+pub(crate) fn nul_terminated(len: usize, write: impl FnOnce(&mut Fill<'_>)) -> Option<RawBuf<u8>> {
+    let mut block = RawBuf::with_capacity(len.checked_add(1)?).ok()?;
     block.fill_with(|w| {
-        w.put(bytes);
+        write(w);
+        // Every byte handed out is written: writers produce exactly the measured length.
+        assert_eq!(w.len(), len, "written length");
         w.put(&[0]);
     });
     Some(block)
@@ -126,8 +129,8 @@ mod tests {
 
     #[test]
     fn copy_bytes_terminates() {
-        let b = copy_block(b"a\0b").unwrap();
-        assert_eq!(b.as_slice(), b"a\0b\0");
-        assert!(copy_block(&[]).is_some_and(|b| b.as_slice() == b"\0"));
+        let copy = |b: &[u8]| nul_terminated(b.len(), |w| w.put(b)).unwrap();
+        assert_eq!(copy(b"a\0b").as_slice(), b"a\0b\0");
+        assert_eq!(copy(&[]).as_slice(), b"\0");
     }
 }

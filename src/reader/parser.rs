@@ -767,6 +767,8 @@ pub(crate) fn short_int_at(buf: &[u8], pos: usize) -> Option<(i64, usize)> {
     if d0 > 9 || digits == 0 || (d0 == 0 && (digits > 1 || neg)) {
         return None;
     }
+    // Digit by digit: for numbers this short, cheaper than `parse_short`'s whole-word
+    // conversion (a map of 16 small integers: 5,587 against 5,693 instructions per reply).
     let mut v = i64::from(d0);
     for _ in 1..digits {
         x >>= 8;
